@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""Argument and shape validation shared by the layers (ValueError with expected vs got)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+__all__ = ["ShapeError", "square", "check_features", "check_image", "grid_rule"]
+
+
+class ShapeError(ValueError):
+    """A tensor of the wrong shape; a ValueError so ordinary handlers catch it."""
+
+
+def square(name: str, value: int | Sequence[int], layer: str) -> int:
+    """An int, or a pair of equal ints: unequal pairs would break the 90° symmetry."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    vals = tuple(value)
+    if len(vals) == 2 and vals[0] == vals[1] and all(isinstance(v, int) for v in vals):
+        return int(vals[0])
+    raise ValueError(
+        f"{layer}: {name} must be one int (or two equal ints) so that rotating by 90° maps "
+        f"the sampling grid onto itself; got {value!r}"
+    )
+
+
+def check_image(layer: str, x: torch.Tensor, channels: int) -> None:
+    if x.dim() != 4 or x.shape[1] != channels:
+        hint = ""
+        if x.dim() == 5:
+            hint = " (this looks like a group feature map; use GroupConv2d)"
+        raise ShapeError(
+            f"{layer}: expected an image batch (B, {channels}, H, W), got {tuple(x.shape)}{hint}"
+        )
+
+
+def check_features(layer: str, x: torch.Tensor, channels: int, order: int, group: str) -> None:
+    if x.dim() != 5 or x.shape[1] != channels or x.shape[2] != order:
+        hint = ""
+        if x.dim() == 4:
+            hint = " (this looks like an image; lift it with LiftConv2d first)"
+        raise ShapeError(
+            f"{layer}: expected (B, {channels}, {order}, H, W) for {channels} channels on "
+            f"{group}, got {tuple(x.shape)}{hint}"
+        )
+
+
+def grid_rule(size: int, kernel: int, stride: int, padding: int, dilation: int) -> str | None:
+    """None if a 90° rotation maps the sampling grid onto itself, else the reason why not.
+
+    Exact iff ``(size + 2·padding − dilation·(kernel − 1) − 1)`` is divisible by ``stride``.
+    """
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if stride == 1 or span % stride == 0:
+        return None
+    return (
+        f"size {size} + 2·padding {padding} − dilation {dilation}·(kernel {kernel} − 1) − 1 = "
+        f"{span} is not divisible by stride {stride}: the last {span % stride} row(s)/column(s) "
+        "are skipped on one side only"
+    )

@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""Planar group convolutions for p4 = C4 ⋉ Z² and p4m = D4 ⋉ Z² (Cohen & Welling, 2016).
+
+Lifting correlation  ``[f ⋆ ψ](g, t) = Σ_y f(y) ψ(g⁻¹(y − t))``: ``(B, C, H, W) → (B, C', |G|, H', W')``.
+Group correlation    ``[f ⋆ ψ](g, t) = Σ_{h, y} f(h, y) ψ(g⁻¹h, g⁻¹(y − t))``:
+``(B, C, |G|, H, W) → (B, C', |G|, H', W')``.
+
+Both expand the filter bank by filter transformation (the output orientation g gets the filter
+L_g ψ: plane rotated/flipped, input group axis permuted), gathered with one precomputed index,
+and run a single ``F.conv2d``. Exact for every element whenever the sampling grid maps onto
+itself (always at stride 1; at stride s when (H + 2p − d(k − 1) − 1) is divisible by s).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..groups import FiniteGroup, get
+from ._checks import check_features, check_image, square
+
+__all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
+
+_PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
+
+
+def _expansion_index(group: FiniteGroup, in_order: int, k: int) -> torch.Tensor:
+    """Index ``(|G|, in_order·k·k)``: row g lists where each entry of L_g ψ comes from in ψ."""
+    src = torch.arange(in_order * k * k).view(1, 1, in_order, k, k)
+    rows = []
+    for g in group.elements():
+        moved = group.act_features(src, g) if in_order > 1 else group.act_image(src, g)
+        rows.append(moved.reshape(-1))
+    return torch.stack(rows)
+
+
+class _PlanarGroupConv(nn.Module):
+    """Shared machinery of LiftConv2d and GroupConv2d (the only base class)."""
+
+    _lifting: bool = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        group: str | FiniteGroup = "p4",
+        stride: int | Sequence[int] = 1,
+        padding: int | str | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+        padding_mode: str = "zeros",
+        bias: bool = True,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(
+                f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
+            )
+        self.group = get(group)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = square("kernel_size", kernel_size, name)
+        self.stride = square("stride", stride, name)
+        self.dilation = square("dilation", dilation, name)
+        self.padding = self._resolve_padding(padding, name)
+        self.padding_mode = padding_mode
+        self.in_order = 1 if self._lifting else self.group.order
+        k = self.kernel_size
+        shape = (
+            (out_channels, in_channels, k, k)
+            if self._lifting
+            else (out_channels, in_channels, self.in_order, k, k)
+        )
+        self.weight = nn.Parameter(torch.empty(shape, dtype=dtype, device=device))
+        self.bias = (
+            nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
+        )
+        self.register_buffer(
+            "_index",
+            _expansion_index(self.group, self.in_order, k).reshape(-1).to(device=device),
+            persistent=False,
+        )
+        self._cache: tuple | None = None
+        self.reset_parameters()
+
+    def _resolve_padding(self, padding: int | str | Sequence[int], name: str) -> int:
+        if padding == "valid":
+            return 0
+        if padding == "same":
+            total = self.dilation * (self.kernel_size - 1)
+            if self.stride != 1:
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+            if total % 2:
+                raise ValueError(
+                    f"{name}: padding='same' with kernel_size={self.kernel_size}, dilation="
+                    f"{self.dilation} needs {total} pixels of padding, which cannot be split "
+                    "evenly; asymmetric padding shifts the grid and breaks rotation "
+                    "equivariance. Use an odd kernel or an explicit symmetric padding."
+                )
+            return total // 2
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int, 'same' or 'valid', got {padding!r}")
+        return square("padding", padding, name)
+
+    def reset_parameters(self) -> None:
+        """He initialisation over the true fan-in C_in·|G_in|·k², so ReLU stacks keep scale."""
+        fan_in = self.in_channels * self.in_order * self.kernel_size**2
+        with torch.no_grad():
+            self.weight.normal_(0.0, math.sqrt(2.0 / fan_in))
+            if self.bias is not None:
+                self.bias.zero_()
+        self._cache = None
+
+    # ------------------------------------------------------------------ expanded filter bank
+    def expanded_weight(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The plain conv weight ``(C_out·|G|, C_in·|G_in|, k, k)`` (channel c·|G| + g) and bias."""
+        w, n, k = self.weight, self.group.order, self.kernel_size
+        cout, cin = self.out_channels, self.in_channels
+        flat = w.reshape(cout * cin, self.in_order * k * k).index_select(1, self._index)
+        bank = flat.view(cout, cin, n, self.in_order, k, k).transpose(1, 2)
+        bank = bank.reshape(cout * n, cin * self.in_order, k, k)
+        bias = None if self.bias is None else self.bias.repeat_interleave(n)
+        return bank, bias
+
+    def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        w = self.weight
+        if self.training or (torch.is_grad_enabled() and w.requires_grad):
+            self._cache = None
+            return self.expanded_weight()
+        b = self.bias
+        key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
+        if self._cache is None or self._cache[0] != key:
+            with torch.no_grad():
+                self._cache = (key, self.expanded_weight())
+        return self._cache[1]
+
+    def _conv(self, x: torch.Tensor) -> torch.Tensor:
+        bank, bias = self._bank()
+        p = self.padding
+        if self.padding_mode != "zeros" and p > 0:
+            x = F.pad(x, (p, p, p, p), mode=self.padding_mode)
+            p = 0
+        y = F.conv2d(x, bank, bias, self.stride, p, self.dilation)
+        return y.view(y.shape[0], self.out_channels, self.group.order, y.shape[-2], y.shape[-1])
+
+    def export(self) -> ExportedGroupConv:
+        """A plain-PyTorch module (flatten → one ``nn.Conv2d`` → unflatten), same tensors in/out."""
+        bank, bias = self.expanded_weight()
+        conv = nn.Conv2d(
+            bank.shape[1],
+            bank.shape[0],
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            bias=bias is not None,
+            padding_mode=self.padding_mode,
+            dtype=bank.dtype,
+            device=bank.device,
+        )
+        with torch.no_grad():
+            conv.weight.copy_(bank)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return ExportedGroupConv(conv, self.group.order, flatten_input=not self._lifting)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"group={self.group.name}, stride={self.stride}, padding={self.padding}"
+        )
+        if self.dilation != 1:
+            s += f", dilation={self.dilation}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class LiftConv2d(_PlanarGroupConv):
+    """Lifting correlation Z² → p4/p4m: ``(B, C_in, H, W) → (B, C_out, |G|, H', W')``.
+
+    >>> layer = LiftConv2d(1, 8, 3, group="p4m", padding=1)
+    >>> layer(torch.randn(2, 1, 9, 9)).shape
+    torch.Size([2, 8, 8, 9, 9])
+    """
+
+    _lifting = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image(type(self).__name__, x, self.in_channels)
+        return self._conv(x)
+
+
+class GroupConv2d(_PlanarGroupConv):
+    """Group correlation on p4/p4m: ``(B, C_in, |G|, H, W) → (B, C_out, |G|, H', W')``.
+
+    >>> layer = GroupConv2d(8, 4, 3, group="p4")
+    >>> layer(torch.randn(2, 8, 4, 9, 9)).shape
+    torch.Size([2, 4, 4, 7, 7])
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_features(type(self).__name__, x, self.in_channels, self.group.order, self.group.name)
+        b, c, n, h, w = x.shape
+        return self._conv(x.reshape(b, c * n, h, w))
+
+
+class ExportedGroupConv(nn.Module):
+    """Flatten the group axis into channels (index c·|G| + g), one ``nn.Conv2d``, unflatten."""
+
+    def __init__(self, conv: nn.Conv2d, order: int, flatten_input: bool) -> None:
+        super().__init__()
+        self.conv = conv
+        self.order = order
+        self.flatten_input = flatten_input
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.flatten_input:
+            x = x.flatten(1, 2)
+        y = self.conv(x)
+        return y.unflatten(1, (-1, self.order))
