@@ -28,7 +28,8 @@ def rotate_image(x: torch.Tensor, angle: float | torch.Tensor) -> torch.Tensor:
     of ``x`` (then ``x`` is ``(B, ..., H, W)``). Math: ``y(p) = x(R(−θ)(p − c) + c)`` with c
     the grid centre, y-axis up on screen.
 
-    >>> x = torch.arange(9.).view(1, 1, 3, 3)
+    >>> import math
+    >>> x = torch.arange(9.0).view(1, 1, 3, 3)
     >>> torch.equal(rotate_image(x, math.pi / 2), torch.rot90(x, 1, dims=(-2, -1)))
     True
     """
