@@ -96,7 +96,7 @@ class FiniteGroup:
     def regular_representation(self, g: int) -> torch.Tensor:
         """|G|×|G| permutation matrix ρ(g) with ρ(g) e_h = e_{gh}; ρ(gh) = ρ(g)ρ(h)."""
         rho = torch.zeros(self.order, self.order, dtype=torch.float64)
-        rho[self.table[self._check(g)], torch.arange(self.order)] = 1.0
+        rho[torch.from_numpy(self.table[self._check(g)].copy()), torch.arange(self.order)] = 1.0
         return rho
 
     def cosets(self, size: int) -> list[list[int]]:

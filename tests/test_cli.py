@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: MIT
+"""The gconv command line (core commands; sub-packages test their own commands)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gconv.cli import main
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "check-equivariance" in out and "demo" in out
+
+
+@pytest.mark.parametrize(
+    "model,group,size", [("lift", "p4", "9"), ("group-conv", "p4m", "9"), ("stack", "p4", "28")]
+)
+def test_check_equivariance_command(model, group, size, capsys):
+    assert main(["check-equivariance", model, "--group", group, "--size", size]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: equivariant" in out and "rot 270°" in out
+
+
+def test_check_equivariance_unknown_model(capsys):
+    assert main(["check-equivariance", "resnet"]) == 2
+    assert "known:" in capsys.readouterr().err
