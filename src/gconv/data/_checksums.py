@@ -112,7 +112,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "http://yann.lecun.com/exdb/mnist/",
         ),
         "set GCONV_DATA to a folder holding mnist/<file>.gz (this project's shared/data has "
-        "LeCun's four files), or put the file in the cache folder",
+        "LeCun's four files), or put the file in the cache folder, or let gconv download it "
+        "(needs network)",
     ),
     "fashion-mnist": DatasetSpec(
         "fashion-mnist",
@@ -120,7 +121,8 @@ DATASETS: dict[str, DatasetSpec] = {
         ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
         "`apt-get install dataset-fashion-mnist` (Debian/Ubuntu; installs it into "
         "/usr/share/datasets/fashion-mnist), or set GCONV_DATA to a folder holding "
-        "fashion-mnist/<file>.gz, or put the file in the cache folder",
+        "fashion-mnist/<file>.gz, or put the file in the cache folder, or let gconv download "
+        "it (needs network)",
     ),
 }
 
