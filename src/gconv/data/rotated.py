@@ -39,6 +39,7 @@ __all__ = ["RotatedMNIST", "rotated_splits", "generate_rotated", "rotate_uint8",
 
 VERSION = 1
 SIZES: dict[str, int] = {"train": 10_000, "valid": 2_000, "test": 50_000}
+_OFFSETS: dict[str, int] = {"train": 0, "valid": 10_000, "test": 12_000}
 _FIELDS = ("images", "labels", "angles", "source")
 _LOADED: OrderedDict[tuple[str, int, int], dict[str, np.ndarray]] = OrderedDict()
 
@@ -176,8 +177,7 @@ class RotatedMNIST(Dataset):
         if split not in SIZES:
             raise ValueError(f"split must be one of {tuple(SIZES)}, got {split!r}")
         arrays = _arrays(base, seed, root)
-        lo = sum(SIZES[s] for s in SIZES if list(SIZES).index(s) < list(SIZES).index(split))
-        sl = slice(lo, lo + SIZES[split])
+        sl = slice(_OFFSETS[split], _OFFSETS[split] + SIZES[split])
         self.split, self.base, self.seed = split, base, seed
         self.images = torch.from_numpy(arrays["images"][sl].copy())
         self.labels = torch.from_numpy(arrays["labels"][sl].copy())
