@@ -225,3 +225,12 @@ def test_mirror_elements_need_only_their_axis():
     exact = {r.name: r.exact for r in rep.rows}
     assert exact["mirror, rot 0°"] and not exact["mirror, rot 180°"] and not exact["rot 90°"]
     assert rep.passed
+
+
+def test_torch_compile_matches_eager():
+    """The layers trace without graph breaks that change results (one compile, ~15 s on CPU)."""
+    net = torch.nn.Sequential(
+        LiftConv2d(1, 3, 3, group="p4m", padding=1), torch.nn.ReLU(), GroupConv2d(3, 2, 3, "p4m")
+    )
+    x = torch.randn(2, 1, 9, 9)
+    torch.testing.assert_close(torch.compile(net)(x), net(x), rtol=1e-5, atol=1e-5)
