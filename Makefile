@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench bench-venv lint venv clean
+BENCH_PY = $(if $(wildcard .venv-bench/bin/python),.venv-bench/bin/python,$(BIN)/python)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,7 +28,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(STAMP)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BENCH_PY) $$f || exit 1; done
+
+# Peer libraries for side-by-side timings live apart from the main venv: escnn pins numpy < 2
+# and builds py3nj with gfortran (installed here through apt where we are root).
+bench-venv:
+	-@command -v gfortran >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -q && apt-get install -y -q gfortran) >/dev/null
+	test -x .venv-bench/bin/python || $(PY) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q -c constraints.txt torch==2.13.0 "numpy<2" "cython<3" escnn
+	.venv-bench/bin/python -m pip install -q -c constraints.txt --no-deps -e .
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info
