@@ -110,6 +110,17 @@ def _parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def build_time(name: str, repeats: int = 5) -> float:
+    """Median seconds to construct the registered model ``name`` (after a first build)."""
+    get_model(name)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        get_model(name)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def build_models() -> dict[str, nn.Module]:
     torch.manual_seed(0)
     models = {name: get_model(name) for name in ARMS}
@@ -148,6 +159,8 @@ def report(models: dict[str, nn.Module], batch: int, repeats: int) -> None:
         )
     else:
         print("  escnn not importable (make bench-venv)")
+    built = ", ".join(f"{k} {build_time(k) * 1e3:.1f}" for k in models if k in ARMS)
+    print(f"  construction, ms (median of 5): {built}")
 
 
 _PARTS: dict[type, str] = {
