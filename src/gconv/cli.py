@@ -147,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-commands contributed by other sub-packages (each module imports its extras lazily)."""
-    return []
+    from .data._cli import register as data_commands
+
+    return [data_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

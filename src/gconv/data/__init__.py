@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: MIT
+"""Datasets: the original idx files (found, verified, cached) and derived sets.
+
+Public names:
+
+- ``MNIST(split, root=None)``, ``FashionMNIST(split, root=None)``: uint8 images ``(N, 28, 28)``,
+  int64 labels, as a torch ``Dataset`` with ``.images`` / ``.labels``.
+- ``RotatedMNIST(split, root=None, base="mnist", seed=0)``: MNIST-rot recipe (10k/2k/50k),
+  items ``(float32 (1, 28, 28) in [0, 1], int)``, ``.angles`` per sample; ``rotated_splits``.
+- ``find_file``, ``verify_file``, ``lookup_dirs``, ``cache_dir``, ``data_dir``: the lookup
+  ``$GCONV_DATA`` → system folders → ``$GCONV_CACHE/data`` → download into the cache.
+- ``read_idx``, ``encode_idx``: the idx(.gz) format. ``DATASETS``: known files and checksums.
+- ``CorruptFileError`` (a ValueError), ``MissingFileError`` (a FileNotFoundError).
+"""
+
+from ._checksums import DATASETS, DatasetSpec, FileSpec, spec_of
+from ._files import (
+    MissingFileError,
+    atomic_write,
+    cache_dir,
+    data_dir,
+    find_file,
+    load_file,
+    locate,
+    lookup_dirs,
+    verify_file,
+)
+from ._idx import CorruptFileError, encode_idx, parse_idx, read_idx
+from .mnist import MNIST, FashionMNIST, load_arrays
+from .rotated import RotatedMNIST, generate_rotated, rotate_uint8, rotated_splits
+
+__all__ = [
+    "DATASETS",
+    "CorruptFileError",
+    "DatasetSpec",
+    "FashionMNIST",
+    "FileSpec",
+    "MNIST",
+    "MissingFileError",
+    "RotatedMNIST",
+    "atomic_write",
+    "cache_dir",
+    "data_dir",
+    "encode_idx",
+    "find_file",
+    "generate_rotated",
+    "load_arrays",
+    "load_file",
+    "locate",
+    "lookup_dirs",
+    "parse_idx",
+    "read_idx",
+    "rotate_uint8",
+    "rotated_splits",
+    "spec_of",
+    "verify_file",
+]
