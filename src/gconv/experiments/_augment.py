@@ -27,7 +27,7 @@ __all__ = ["AUGMENTATIONS", "STREAMS", "augment", "derive_seed", "seeded_generat
 
 AUGMENTATIONS: tuple[str, ...] = ("none", "batch-angle", "sample-angle", "rot90")
 #: independent random streams of one run (the last integer handed to :func:`derive_seed`)
-STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3}
+STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3, "loader": 4}
 
 
 def derive_seed(*keys: int) -> int:

@@ -149,13 +149,19 @@ class RotMNISTDataModule(L.LightningDataModule):
         ds = self.split("train")
         world, rank = self._world()
         sampler = SeededSampler(len(ds), self.seed, num_replicas=world, rank=rank)
-        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler)
+        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen())
 
     def _eval_loader(self, name: str) -> DataLoader:
         ds = self.split(name)
         world, rank = self._world()
         sampler = ShardSampler(len(ds), num_replicas=world, rank=rank)
-        return DataLoader(ds, batch_size=self.eval_batch_size, sampler=sampler)
+        return DataLoader(
+            ds, batch_size=self.eval_batch_size, sampler=sampler, generator=self._gen()
+        )
+
+    def _gen(self) -> torch.Generator:
+        # loaders draw their worker base seed from this, not from the global stream
+        return seeded_generator(self.seed, STREAMS["loader"])
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("valid")

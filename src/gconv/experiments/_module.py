@@ -2,7 +2,7 @@
 """The LightningModule that trains any classifier ``(B, C, H, W) → (B, classes)``.
 
 Adam on the cross-entropy; augmentation drawn from ``(seed, epoch, batch, rank)``; dropout (the
-global torch stream) reseeded from ``(seed, epoch, rank)`` at every epoch start, so a run resumed
+global torch stream) reseeded from the same keys at every step, so a run resumed
 from an epoch checkpoint is the uninterrupted run. Logs ``train_loss``, ``val_acc``,
 ``val_error`` (model selection), ``test_error`` and the test error per input-angle bin.
 """
@@ -93,16 +93,13 @@ class Classifier(L.LightningModule):
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
-    def on_train_epoch_start(self) -> None:
-        s = derive_seed(self.hparams.seed, self.current_epoch, self.global_rank, STREAMS["torch"])
-        torch.manual_seed(s)
-
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        g = seeded_generator(
-            self.hparams.seed, self.current_epoch, batch_idx, self.global_rank, STREAMS["augment"]
-        )
-        x = augment(x, self.hparams.augment, g)
+        keys = (self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)
+        x = augment(x, self.hparams.augment, seeded_generator(*keys, STREAMS["augment"]))
+        # dropout draws from the global stream: reseed it per step, so no other consumer of
+        # that stream (loaders, callbacks, a resume) can shift the draws
+        torch.manual_seed(derive_seed(*keys, STREAMS["torch"]))
         loss = F.cross_entropy(self(x), y)
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         return loss

@@ -3,15 +3,17 @@
 
 Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
-tested), ``logs/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard).
+tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,16 @@ class Throughput(Callback):
         self.images = int(state.get("images", 0))
 
 
+def quiet_lightning() -> None:
+    """Silence Lightning's info chatter (accelerator lines, tips) and known harmless warnings;
+    our commands print their own summary table."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for msg in (".*isinstance.treespec, LeafSpec.*", ".*smaller than the logging interval.*",
+                ".*does not have many workers.*", ".*Checkpoint directory .* exists and is not empty.*"):
+        warnings.filterwarnings("ignore", message=msg)
+
+
 def _progress_bar(enabled: bool) -> Callback | None:
     if not enabled:
         return None
@@ -121,9 +133,10 @@ def _progress_bar(enabled: bool) -> Callback | None:
 def _loggers(out: Path) -> list:
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-    loggers: list = [CSVLogger(out, name="logs", version="")]
+    # one version_<n> folder per session, so resuming never overwrites earlier logs
+    loggers: list = [CSVLogger(out, name="logs")]
     try:
-        loggers.append(TensorBoardLogger(out, name="tb", version="", default_hp_metric=False))
+        loggers.append(TensorBoardLogger(out, name="tb", default_hp_metric=False))
     except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
         pass
     return loggers
@@ -135,15 +148,19 @@ def build_trainer(
     """A Trainer writing checkpoints/logs under ``cfg.out``; ``strategy="auto"`` becomes
     Lightning's ``"ddp"`` when ``devices × num_nodes > 1``."""
     out = Path(cfg.out)
-    ckpt = ModelCheckpoint(
+    best = ModelCheckpoint(
         dirpath=out / "checkpoints",
         filename="best-{epoch:03d}",
         monitor="val_error",
         mode="min",
         save_top_k=1,
-        save_last=True,
         auto_insert_metric_name=False,
     )
+    # every epoch, unconditionally (save_last only follows epochs that improved the monitor)
+    last = ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False
+    )
+    quiet_lightning()
     strategy = cfg.strategy
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
         strategy = "ddp"
@@ -155,7 +172,7 @@ def build_trainer(
         num_nodes=cfg.num_nodes,
         strategy=strategy,
         logger=_loggers(out),
-        callbacks=[Throughput(), ckpt, *([bar] if bar else []), *callbacks],
+        callbacks=[Throughput(), best, last, *([bar] if bar else []), *callbacks],
         deterministic=True,
         use_distributed_sampler=False,  # our samplers shard by rank with (seed, epoch) seeding
         num_sanity_val_steps=0,
@@ -232,7 +249,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     t0 = time.perf_counter()
     trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
     session_s = time.perf_counter() - t0
-    ckpt_cb = trainer.checkpoint_callback
+    ckpt_cb = next(c for c in trainer.callbacks if isinstance(c, ModelCheckpoint) and c.monitor)
     thr = next(c for c in trainer.callbacks if isinstance(c, Throughput))
     best = ckpt_cb.best_model_path if ckpt_cb else ""
     score = ckpt_cb.best_model_score if ckpt_cb else None
@@ -266,6 +283,7 @@ def evaluate(
     progress: bool = True,
 ) -> dict:
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split."""
+    quiet_lightning()
     module = load_classifier(checkpoint)
     dm = RotMNISTDataModule(data, limit_test=limit_test, eval_batch_size=batch_size)
     bar = _progress_bar(progress)
