@@ -106,4 +106,3 @@ def plot_rotation_curve(
 def bin_centres(bins: int) -> list[float]:
     """Centres, in degrees, of ``bins`` equal bins over [0°, 360°)."""
     return [(k + 0.5) * 360.0 / bins for k in range(bins)]
-

@@ -113,8 +113,12 @@ def quiet_lightning() -> None:
     our commands print their own summary table."""
     for name in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for msg in (".*isinstance.treespec, LeafSpec.*", ".*smaller than the logging interval.*",
-                ".*does not have many workers.*", ".*Checkpoint directory .* exists and is not empty.*"):
+    for msg in (
+        ".*isinstance.treespec, LeafSpec.*",
+        ".*smaller than the logging interval.*",
+        ".*does not have many workers.*",
+        ".*Checkpoint directory .* exists and is not empty.*",
+    ):
         warnings.filterwarnings("ignore", message=msg)
 
 
@@ -195,14 +199,21 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = str(e)
+        if "Unsupported global" in msg:
+            what = msg[msg.index("Unsupported global") :].split(" was not")[0]
+            raise CheckpointError(
+                f"{path}: refused by torch.load(weights_only=True): it holds objects other than "
+                f"tensors and plain types ({what}); gconv checkpoints never do — not a gconv "
+                "checkpoint, or not from a trusted source"
+            ) from None
+        detail = " ".join(msg.split("WeightsUnpickler error:")[-1].split())[:120]
         raise CheckpointError(
-            f"{path}: refused by torch.load(weights_only=True) — it holds objects other than "
-            f"tensors and plain types ({first}); gconv checkpoints never do"
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): {detail}"
         ) from None
     except Exception as e:  # noqa: BLE001 - torch raises RuntimeError/EOFError/... for bad files
         raise CheckpointError(
-            f"{path}: unreadable checkpoint (truncated or not a torch file): "
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): "
             f"{type(e).__name__}: {str(e).strip()[:200]}"
         ) from None
     hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
@@ -222,7 +233,9 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
     try:
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
-        raise CheckpointError(f"{path}: weights do not fit model {module.hparams.model!r}: {e}")
+        raise CheckpointError(
+            f"{path}: weights do not fit model {module.hparams.model!r}: {e}"
+        ) from None
     return module
 
 
