@@ -99,7 +99,7 @@ def training_demo(args: argparse.Namespace) -> int:
         [360.0 * k / steps for k in range(steps)],
         curves,
         out / "demo-rotation.png",
-        title=f"Test digit #{idx} (a {int(labels[idx])}) rotated through 360°",
+        title=f"Test digit #{idx} (label {int(labels[idx])}) rotated through 360°",
         image=images[idx, 0].numpy(),
     )
     rows = []

@@ -45,8 +45,8 @@ class AngleBinnedError(Metric):
         self.total += torch.bincount(idx, minlength=self.bins).double()
 
     def compute(self) -> torch.Tensor:
-        """Error per bin (NaN for empty bins)."""
-        return self.wrong / self.total.where(self.total > 0, torch.nan)
+        """``(2, bins)``: errors per bin (NaN for empty bins) and counts, summed over ranks."""
+        return torch.stack([self.wrong / self.total.where(self.total > 0, torch.nan), self.total])
 
 
 class Classifier(L.LightningModule):
@@ -122,8 +122,8 @@ class Classifier(L.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         acc = self.test_acc.compute()
-        bins = self.test_bins.compute()
-        n = int(self.test_bins.total.sum().item())
+        bins, counts = self.test_bins.compute()  # synced over processes
+        n = int(counts.sum().item())
         self.test_acc.reset()
         self.test_bins.reset()
         self.log("test_error", 1.0 - acc, sync_dist=True)

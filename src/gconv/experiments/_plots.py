@@ -72,7 +72,7 @@ def plot_angle_error(
     ax.set_ylabel("test error (%)")
     ax.set_ylim(bottom=0)
     ax.set_title(title)
-    ax.legend(frameon=False, ncol=min(len(curves), 5), loc="upper center", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     return save_figure(fig, path)
 
 
@@ -93,7 +93,7 @@ def plot_rotation_curve(
     ax.set_xlabel("rotation of the input digit (degrees, counter-clockwise)")
     ax.set_ylabel("predicted probability of the true class")
     ax.set_title(title)
-    ax.legend(frameon=False, loc="lower left", fontsize=9)
+    ax.legend(loc="best", fontsize=9, framealpha=0.9)
     if image is not None:
         inset = ax.inset_axes((1.01, 0.7, 0.28, 0.28))
         inset.imshow(image, cmap="gray_r")

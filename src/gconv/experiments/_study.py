@@ -306,7 +306,8 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tu
     lines += [
         "",
         f"Test digits per run: {', '.join(test_n)}. Paper: Cohen & Welling (2016), Table 1, "
-        "on the original MNIST-rot files (ours is the same recipe on a fresh draw).",
+        "on the original MNIST-rot files (ours is the same recipe on a fresh draw); "
+        "empty where the paper has no such model. Std is the sample std over seeds.",
         "",
         f"![test error against input angle]({study}-angle.png)",
         "",
@@ -315,7 +316,8 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tu
     _atomic_text(md, "\n".join(lines))
     png = Path(out) / f"{study}-angle.png"
     if curves:
-        plot_angle_error(curves, png, title=f"{study}: test error against input angle")
+        title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
+        plot_angle_error(curves, png, title=title)
     return md, png
 
 
