@@ -123,7 +123,9 @@ def quiet_lightning() -> None:
 
 
 def _progress_bar(enabled: bool) -> Callback | None:
-    if not enabled:
+    """Rich's bar when rich is installed, else TQDM; none when disabled or not on a terminal
+    (a log file gets the summary table, not thousands of bar refreshes)."""
+    if not enabled or not sys.stdout.isatty():
         return None
     from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
 
@@ -131,7 +133,7 @@ def _progress_bar(enabled: bool) -> Callback | None:
         import rich  # noqa: F401
     except ImportError:
         return TQDMProgressBar()
-    return RichProgressBar() if sys.stdout.isatty() else TQDMProgressBar(refresh_rate=20)
+    return RichProgressBar()
 
 
 def _loggers(out: Path) -> list:
