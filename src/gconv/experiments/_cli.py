@@ -190,6 +190,10 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
     runner = default_runner("rotmnist", not args.no_progress, args.devices, args.num_nodes)
     rows = run_study(args.study, runs, args.out, runner, shard)
+    from ._study import _rank_zero
+
+    if not _rank_zero():
+        return 0
     path = csv_path(args.out, args.study, shard)
     print_table(
         ["model", "seed", "epochs", "params", "val error", "test error", "wall", "img/s"],

@@ -214,10 +214,20 @@ def run_study(
         row.update(result)
         rows.append(row)
         done.add(spec.key)
-        write_rows(path, rows)
-    if shard is None and rows:
+        if _rank_zero():
+            write_rows(path, rows)
+    if shard is None and rows and _rank_zero():
         write_report(study, read_rows(path), out)
-    return read_rows(path)
+    return rows if not _rank_zero() else read_rows(path)
+
+
+def _rank_zero() -> bool:
+    """False in the extra processes of a multi-process (DDP) run: only rank 0 writes files."""
+    try:
+        from lightning.pytorch.utilities import rank_zero_only
+    except ImportError:
+        return True
+    return getattr(rank_zero_only, "rank", 0) == 0
 
 
 def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print) -> Path:
