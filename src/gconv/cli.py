@@ -83,6 +83,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    try:  # the training demo needs the experiments extras (lightning, matplotlib, ...)
+        from .experiments._demo import training_demo
+    except ImportError as e:
+        print(f"(training demo skipped: {e}; pip install 'gconv[experiments]')\n")
+    else:
+        return training_demo(args)
     torch.manual_seed(args.seed)
     model = demo_stack(args.group).double()
     print(
@@ -148,8 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-commands contributed by other sub-packages (each module imports its extras lazily)."""
     from .data._cli import register as data_commands
+    from .experiments._cli import register as experiment_commands
 
-    return [data_commands]
+    return [data_commands, experiment_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: MIT
+"""Rotation augmentation and the seed derivation that makes it (and shuffling) resumable.
+
+Every random draw of a run comes from a generator seeded by :func:`derive_seed` from integers
+such as (seed, epoch, batch index, stream), never from a global stream: a run resumed at an
+epoch boundary makes exactly the draws an uninterrupted run makes.
+
+Augmentations act on images ``(B, C, H, W)`` by the rotation group SO(2) (or its subgroup C4):
+
+- ``"none"``: identity.
+- ``"batch-angle"``: one angle θ ~ U[0, 2π) for the whole batch, ``rotate_image(x, θ)``
+  (the G-CNN paper's recipe).
+- ``"sample-angle"``: one angle per sample.
+- ``"rot90"``: one quarter turn k ~ U{0, 1, 2, 3} per sample, ``torch.rot90(x_i, k_i)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..groups import rotate_image
+
+__all__ = ["AUGMENTATIONS", "STREAMS", "augment", "derive_seed", "seeded_generator"]
+
+AUGMENTATIONS: tuple[str, ...] = ("none", "batch-angle", "sample-angle", "rot90")
+#: independent random streams of one run (the last integer handed to :func:`derive_seed`)
+STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3, "loader": 4}
+
+
+def derive_seed(*keys: int) -> int:
+    """A 63-bit seed mixed from non-negative integers (NumPy ``SeedSequence``), so nearby keys
+    such as (seed=0, epoch=1) and (seed=1, epoch=0) give unrelated streams.
+
+    >>> derive_seed(0, 1) == derive_seed(0, 1) != derive_seed(1, 0)
+    True
+    """
+    ints = [int(k) for k in keys]
+    if any(k < 0 for k in ints):
+        raise ValueError(f"derive_seed expects non-negative integers, got {keys}")
+    hi, lo = np.random.SeedSequence(ints).generate_state(2, dtype=np.uint32)
+    return ((int(hi) << 32) | int(lo)) & ((1 << 63) - 1)
+
+
+def seeded_generator(*keys: int) -> torch.Generator:
+    """A CPU ``torch.Generator`` seeded with ``derive_seed(*keys)``."""
+    return torch.Generator().manual_seed(derive_seed(*keys))
+
+
+def augment(x: torch.Tensor, mode: str, generator: torch.Generator) -> torch.Tensor:
+    """Apply augmentation ``mode`` (one of :data:`AUGMENTATIONS`) to images ``(B, C, H, W)``,
+    drawing from ``generator`` (CPU) only.
+
+    >>> x = torch.rand(4, 1, 5, 5)
+    >>> y = augment(x, "rot90", seeded_generator(0, 0, 0))
+    >>> all(any(torch.equal(y[i], torch.rot90(x[i], k, (-2, -1))) for k in range(4)) for i in range(4))
+    True
+    """
+    if mode not in AUGMENTATIONS:
+        raise ValueError(f"augment: mode must be one of {AUGMENTATIONS}, got {mode!r}")
+    if x.dim() != 4:
+        raise ValueError(f"augment expects images (B, C, H, W), got shape {tuple(x.shape)}")
+    if mode == "none":
+        return x
+    b = x.shape[0]
+    if mode == "batch-angle":
+        angle = float(torch.rand((), generator=generator, dtype=torch.float64)) * 2.0 * math.pi
+        return rotate_image(x, angle)
+    if mode == "sample-angle":
+        angles = torch.rand(b, generator=generator, dtype=torch.float64) * 2.0 * math.pi
+        return rotate_image(x, angles.to(x.device))
+    k = torch.randint(0, 4, (b,), generator=generator).to(x.device)
+    out = x.clone()
+    for r in (1, 2, 3):
+        sel = k == r
+        if bool(sel.any()):
+            out[sel] = torch.rot90(x[sel], r, dims=(-2, -1))
+    return out

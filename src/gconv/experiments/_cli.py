@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: MIT
+"""``gconv train``, ``gconv evaluate``, ``gconv study``. Registering them imports nothing heavy;
+each command imports Lightning when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+
+__all__ = ["print_table", "register"]
+
+_MODELS = ("z2cnn", "p4cnn", "p4cnn-rp", "p4mcnn", "p4mcnn-coset")
+_DATA = ("rotmnist", "rotfashion")
+_AUG = ("none", "batch-angle", "sample-angle", "rot90")
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> None:
+    """A rich table on a terminal when rich is installed, aligned plain text otherwise."""
+    cells = [[str(c) for c in r] for r in rows]
+    if sys.stdout.isatty():
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            pass
+        else:
+            table = Table(*headers, title=title or None)
+            for r in cells:
+                table.add_row(*r)
+            Console().print(table)
+            return
+    if title:
+        print(title)
+    widths = [max(len(r[i]) for r in [list(headers), *cells]) for i in range(len(headers))]
+    for r in [list(headers), *cells]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _pct(v: float) -> str:
+    return "—" if v is None or math.isnan(v) else f"{100 * v:.2f} %"
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--devices", type=int, default=1, help="processes per node (default 1)")
+    p.add_argument("--num-nodes", type=int, default=1, help="nodes (default 1)")
+    p.add_argument("--accelerator", default="cpu", help="cpu (default), gpu, auto")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``train``, ``evaluate`` and ``study`` to the ``gconv`` parser, and the training
+    options to ``demo`` (which runs the training demo when the experiments extras import)."""
+    t = subparsers.add_parser(
+        "train",
+        help="train one model (checkpoints, logs, resume, DDP)",
+        description="Train a model on rotated MNIST; select the epoch by validation error, "
+        "report its test error. Checkpoints in OUT/checkpoints (last.ckpt every epoch).",
+    )
+    t.add_argument("--model", default="p4cnn", choices=_MODELS)
+    t.add_argument("--data", default="rotmnist", choices=_DATA)
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--augment", default="batch-angle", choices=_AUG)
+    t.add_argument("--limit-train", type=int, help="use the first N training digits")
+    t.add_argument("--limit-val", type=int, help="use the first N validation digits")
+    t.add_argument("--limit-test", type=int, help="use the first N test digits")
+    t.add_argument("--out", help="run directory (default runs/<model>-seed<seed>)")
+    t.add_argument("--strategy", default="auto", help="Lightning strategy (auto → ddp if >1)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.ckpt")
+    t.add_argument("--no-test", action="store_true", help="skip the final test")
+    _run_args(t)
+    t.set_defaults(func=_cmd_train)
+
+    e = subparsers.add_parser(
+        "evaluate",
+        help="test error (overall and per input-angle bin) of a checkpoint",
+        description="Load CHECKPOINT (weights_only) and report its test error.",
+    )
+    e.add_argument("checkpoint")
+    e.add_argument("--data", default="rotmnist", choices=_DATA)
+    e.add_argument("--limit-test", type=int, help="use the first N test digits")
+    e.add_argument("--batch-size", type=int, default=500)
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=_cmd_evaluate)
+
+    s = subparsers.add_parser(
+        "study",
+        help="run a study (models × seeds) → CSV, markdown table, plot",
+        description="Run the study's models × seeds at the paper's budget (or scaled), skipping "
+        "runs already in its CSV and resuming interrupted ones. --shard K/N runs runs with "
+        "index i mod N = K (e.g. one SLURM array task per shard); --merge combines shards.",
+    )
+    s.add_argument("study", choices=("rotmnist",))
+    s.add_argument("--seeds", type=int, nargs="+", default=[0])
+    s.add_argument("--models", nargs="+", choices=_MODELS, help="only these models")
+    s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
+    s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
+    s.add_argument("--epochs-scale", type=float, default=1.0, help="scale epochs (quick runs)")
+    s.add_argument("--limit-train", type=int, help="use the first N training digits")
+    s.add_argument("--limit-test", type=int, help="use the first N test digits")
+    s.add_argument("--out", default="results", help="output directory (default results/)")
+    s.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    _run_args(s)
+    s.set_defaults(func=_cmd_study)
+
+    demo = subparsers.choices.get("demo")
+    if demo is not None:
+        demo.add_argument("--out", default="demo-out", help="where the PNG and runs go")
+        demo.add_argument("--epochs", type=int, help="override the demo's epochs per model")
+        demo.add_argument("--limit-train", type=int, help="override the demo's training subset")
+        demo.add_argument("--limit-test", type=int, help="override the demo's test subset")
+        demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from lightning.pytorch.utilities import rank_zero_only
+
+    from ._train import TrainConfig, train
+
+    cfg = TrainConfig(
+        model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, augment=args.augment, seed=args.seed, limit_train=args.limit_train,
+        limit_val=args.limit_val, limit_test=args.limit_test,
+        out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
+        num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
+        resume=args.resume, progress=not args.no_progress, test=not args.no_test,
+    )  # fmt: skip
+    rec = train(cfg)
+    if rank_zero_only.rank != 0:
+        return 0
+    print_table(
+        ["model", "params", "epochs", "best epoch", "val error", "test error", "wall", "img/s"],
+        [[rec["model"], f"{rec['params']:,}", rec["epochs_done"], rec["best_epoch"],
+          _pct(rec["val_error"]), _pct(rec.get("test_error", math.nan)),
+          f"{rec['wall_s']:.0f} s", f"{rec['images_per_s']:.0f}"]],
+        title=f"gconv train: {rec['model']} on {rec['data']}, seed {rec['seed']}",
+    )  # fmt: skip
+    print(f"best checkpoint: {rec['best_checkpoint']}  (last: {cfg.out}/checkpoints/last.ckpt)")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from ._plots import bin_centres
+    from ._train import CheckpointError, evaluate
+
+    try:
+        rec = evaluate(
+            args.checkpoint, args.data, args.limit_test, args.batch_size, not args.no_progress
+        )
+    except (CheckpointError, FileNotFoundError) as err:
+        print(f"gconv evaluate: {err}", file=sys.stderr)
+        return 2
+    print_table(
+        ["model", "params", "test digits", "test error", "img/s"],
+        [[rec["model"], f"{rec['params']:,}", rec["test_n"], _pct(rec["test_error"]),
+          f"{rec['images_per_s']:.0f}"]],
+        title=f"gconv evaluate: {args.checkpoint}",
+    )  # fmt: skip
+    bins = rec["angle_error"]
+    width = 360 / len(bins)
+    print_table(
+        ["input angle", "test error"],
+        [[f"{c - width / 2:5.1f}°–{c + width / 2:5.1f}°", _pct(v)]
+         for c, v in zip(bin_centres(len(bins)), bins, strict=True)],
+        title="per input-angle bin",
+    )  # fmt: skip
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from ._study import csv_path, merge, parse_shard, plan, run_study, select_shard
+
+    if args.merge:
+        path = merge(args.study, args.out)
+        print(f"wrote {path}, {path.with_suffix('.md')}, {args.out}/{args.study}-angle.png")
+        return 0
+    shard = parse_shard(args.shard) if args.shard else None
+    runs = plan(args.study, args.seeds, args.epochs_scale, args.limit_train, args.limit_test,
+                args.models)  # fmt: skip
+    if shard:
+        runs = select_shard(runs, *shard)
+    if args.dry_run:
+        print_table(["index", "run"], [[r.index, r.name] for r in runs], title="planned runs")
+        return 0
+    from ._study import default_runner
+
+    runner = default_runner("rotmnist", not args.no_progress, args.devices, args.num_nodes)
+    rows = run_study(args.study, runs, args.out, runner, shard)
+    from ._study import _rank_zero
+
+    if not _rank_zero():
+        return 0
+    path = csv_path(args.out, args.study, shard)
+    print_table(
+        ["model", "seed", "epochs", "params", "val error", "test error", "wall", "img/s"],
+        [[r["model"], r["seed"], r["epochs"], r.get("params", ""), _pct(float(r["val_error"])),
+          _pct(float(r["test_error"])), f"{float(r['wall_s']):.0f} s",
+          f"{float(r['images_per_s']):.0f}"] for r in rows],
+        title=f"study {args.study}: {path}",
+    )  # fmt: skip
+    if not shard:
+        print(f"report: {path.with_suffix('.md')}, plot: {args.out}/{args.study}-angle.png")
+    return 0

@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: MIT
+"""Data for training: a resumable shuffling sampler and a Lightning DataModule for RotatedMNIST.
+
+Shuffling is a function of (seed, epoch) alone; with ``num_replicas`` processes the epoch's
+permutation is padded and dealt out as in ``torch.utils.data.DistributedSampler`` (rank r takes
+positions r, r + R, r + 2R, …), so the ranks' shares are disjoint and together cover the set.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
+
+from ._augment import STREAMS, seeded_generator
+
+__all__ = ["DATASETS", "RotMNISTDataModule", "SeededSampler", "ShardSampler", "as_tensors"]
+
+#: ``--data`` choices: name -> base set of :class:`gconv.data.RotatedMNIST`
+DATASETS: dict[str, str] = {"rotmnist": "mnist", "rotfashion": "fashion-mnist"}
+
+
+class SeededSampler(Sampler[int]):
+    """Shuffled indices of ``0..n−1`` whose order is a function of ``(seed, epoch)``; rank
+    ``rank`` of ``num_replicas`` gets every ``num_replicas``-th position of the (padded)
+    permutation, exactly ``ceil(n / num_replicas)`` indices (``drop_last=False``).
+
+    >>> s = SeededSampler(10, seed=3, num_replicas=2, rank=0)
+    >>> s.set_epoch(1)
+    >>> a = list(s)
+    >>> s.rank = 1
+    >>> sorted(a + list(s)) == list(range(10))
+    True
+    """
+
+    def __init__(
+        self, n: int, seed: int = 0, num_replicas: int = 1, rank: int = 0, shuffle: bool = True
+    ) -> None:
+        if n <= 0 or num_replicas <= 0 or not 0 <= rank < num_replicas:
+            raise ValueError(
+                f"SeededSampler: need n > 0 and 0 <= rank < num_replicas, got n={n}, "
+                f"rank={rank}, num_replicas={num_replicas}"
+            )
+        self.n, self.seed, self.num_replicas, self.rank = n, seed, num_replicas, rank
+        self.shuffle = shuffle
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning (and by hand) before every epoch."""
+        self.epoch = int(epoch)
+
+    def permutation(self) -> list[int]:
+        """The whole epoch's order, before it is dealt out to the ranks."""
+        if not self.shuffle:
+            return list(range(self.n))
+        g = seeded_generator(self.seed, self.epoch, STREAMS["shuffle"])
+        return torch.randperm(self.n, generator=g).tolist()
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.num_replicas)
+
+    def __iter__(self) -> Iterator[int]:
+        order = self.permutation()
+        total = len(self) * self.num_replicas
+        while len(order) < total:  # pad by repeating from the start, as DistributedSampler does
+            order += order[: total - len(order)]
+        return iter(order[self.rank : total : self.num_replicas])
+
+
+class ShardSampler(Sampler[int]):
+    """Positions ``rank, rank + R, …`` of ``0..n−1`` in order, no padding: for evaluation, where
+    metrics are summed over ranks and every sample must count once."""
+
+    def __init__(self, n: int, num_replicas: int = 1, rank: int = 0) -> None:
+        self.n, self.num_replicas, self.rank = n, num_replicas, rank
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.n, self.num_replicas))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, self.n, self.num_replicas))
+
+
+def as_tensors(dataset: Dataset, limit: int | None = None) -> TensorDataset:
+    """``(images float32 (N, 1, H, W) in [0, 1], labels int64, angles float64)`` in memory,
+    the first ``limit`` samples (the rotated sets are already a random draw)."""
+    n = len(dataset) if limit is None else min(int(limit), len(dataset))  # type: ignore[arg-type]
+    if n <= 0:
+        raise ValueError(f"limit must be positive, got {limit}")
+    if hasattr(dataset, "images") and hasattr(dataset, "labels"):
+        images = dataset.images[:n].unsqueeze(1).float().div_(255.0)
+        labels = dataset.labels[:n].long()
+    else:
+        items = [dataset[i] for i in range(n)]
+        images = torch.stack([torch.as_tensor(x, dtype=torch.float32) for x, _ in items])
+        labels = torch.tensor([int(y) for _, y in items], dtype=torch.long)
+    angles = getattr(dataset, "angles", None)
+    angles = torch.zeros(n, dtype=torch.float64) if angles is None else angles[:n].double()
+    return TensorDataset(images, labels, angles)
+
+
+class RotMNISTDataModule(L.LightningDataModule):
+    """RotatedMNIST train / valid / test as in-memory tensors ``(image, label, angle)``.
+
+    ``limit_*`` keep the first N samples of a split (quick runs); the validation set is used for
+    model selection, the test set only for the final report.
+    """
+
+    def __init__(
+        self,
+        data: str = "rotmnist",
+        batch_size: int = 128,
+        seed: int = 0,
+        limit_train: int | None = None,
+        limit_val: int | None = None,
+        limit_test: int | None = None,
+        root: str | None = None,
+        eval_batch_size: int = 500,
+    ) -> None:
+        super().__init__()
+        if data not in DATASETS:
+            raise ValueError(f"data must be one of {sorted(DATASETS)}, got {data!r}")
+        self.data, self.batch_size, self.seed = data, batch_size, seed
+        self.limits = {"train": limit_train, "valid": limit_val, "test": limit_test}
+        self.root = root or os.environ.get("GCONV_DATA")
+        self.eval_batch_size = eval_batch_size
+        self.sets: dict[str, TensorDataset] = {}
+
+    def split(self, name: str) -> TensorDataset:
+        """One split as tensors (loaded once)."""
+        if name not in self.sets:
+            from ..data import RotatedMNIST
+
+            ds = RotatedMNIST(name, root=self.root, base=DATASETS[self.data])
+            self.sets[name] = as_tensors(ds, self.limits[name])
+        return self.sets[name]
+
+    def _world(self) -> tuple[int, int]:
+        trainer = self.trainer
+        if trainer is None:
+            return 1, 0
+        return trainer.world_size, trainer.global_rank
+
+    def train_dataloader(self) -> DataLoader:
+        ds = self.split("train")
+        world, rank = self._world()
+        sampler = SeededSampler(len(ds), self.seed, num_replicas=world, rank=rank)
+        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen())
+
+    def _eval_loader(self, name: str) -> DataLoader:
+        ds = self.split(name)
+        world, rank = self._world()
+        sampler = ShardSampler(len(ds), num_replicas=world, rank=rank)
+        return DataLoader(
+            ds, batch_size=self.eval_batch_size, sampler=sampler, generator=self._gen()
+        )
+
+    def _gen(self) -> torch.Generator:
+        # loaders draw their worker base seed from this, not from the global stream
+        return seeded_generator(self.seed, STREAMS["loader"])
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader("valid")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")

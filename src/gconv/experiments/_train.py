@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: MIT
+"""Trainer construction, one training run (fit, resume, test), checkpoint loading, evaluation.
+
+Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
+picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
+tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+
+from ._augment import derive_seed
+from ._datamodule import RotMNISTDataModule
+from ._module import Classifier
+
+__all__ = [
+    "CheckpointError",
+    "Throughput",
+    "TrainConfig",
+    "build_trainer",
+    "evaluate",
+    "load_checkpoint",
+    "load_classifier",
+    "train",
+]
+
+#: stream of :func:`derive_seed` for the model's initial weights
+_INIT_STREAM = 0
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is truncated, unreadable with ``weights_only=True`` or not ours."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything one run depends on (plain values: it is also the run's record)."""
+
+    model: str = "p4cnn"
+    data: str = "rotmnist"
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    augment: str = "batch-angle"
+    seed: int = 0
+    limit_train: int | None = None
+    limit_val: int | None = None
+    limit_test: int | None = None
+    out: str = "runs/train"
+    devices: int = 1
+    num_nodes: int = 1
+    accelerator: str = "cpu"
+    strategy: str = "auto"
+    resume: bool = False
+    progress: bool = True
+    test: bool = True
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+class Throughput(Callback):
+    """Wall-clock of the fit (epochs incl. validation) and training images/s, accumulated over
+    resumed sessions through the checkpoint (plain floats: ``weights_only``-loadable)."""
+
+    def __init__(self) -> None:
+        self.wall_s, self.train_s, self.images = 0.0, 0.0, 0
+        self._t0: float | None = None
+        self._tb = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._t0 is not None:
+            self.wall_s += time.perf_counter() - self._t0
+        self._t0 = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # noqa: ANN001
+        self._tb = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        self.train_s += time.perf_counter() - self._tb
+        self.images += int(batch[0].shape[0]) * trainer.world_size
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.train_s if self.train_s > 0 else float("nan")
+
+    def state_dict(self) -> dict[str, float]:
+        running = time.perf_counter() - self._t0 if self._t0 is not None else 0.0
+        return {"wall_s": self.wall_s + running, "train_s": self.train_s, "images": self.images}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wall_s = float(state.get("wall_s", 0.0))
+        self.train_s = float(state.get("train_s", 0.0))
+        self.images = int(state.get("images", 0))
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's info chatter (accelerator lines, tips) and known harmless warnings;
+    our commands print their own summary table."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for msg in (
+        ".*isinstance.treespec, LeafSpec.*",
+        ".*smaller than the logging interval.*",
+        ".*does not have many workers.*",
+        ".*Checkpoint directory .* exists and is not empty.*",
+    ):
+        warnings.filterwarnings("ignore", message=msg)
+
+
+def _progress_bar(enabled: bool) -> Callback | None:
+    """Rich's bar when rich is installed, else TQDM; none when disabled or not on a terminal
+    (a log file gets the summary table, not thousands of bar refreshes)."""
+    if not enabled or not sys.stdout.isatty():
+        return None
+    from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
+
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return TQDMProgressBar()
+    return RichProgressBar()
+
+
+def _loggers(out: Path) -> list:
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    # one version_<n> folder per session, so resuming never overwrites earlier logs
+    loggers: list = [CSVLogger(out, name="logs")]
+    try:
+        loggers.append(TensorBoardLogger(out, name="tb", default_hp_metric=False))
+    except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
+        pass
+    return loggers
+
+
+def build_trainer(
+    cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = ()
+) -> L.Trainer:
+    """A Trainer writing checkpoints/logs under ``cfg.out``; ``strategy="auto"`` becomes
+    Lightning's ``"ddp"`` when ``devices × num_nodes > 1``."""
+    out = Path(cfg.out)
+    best = ModelCheckpoint(
+        dirpath=out / "checkpoints",
+        filename="best-{epoch:03d}",
+        monitor="val_error",
+        mode="min",
+        save_top_k=1,
+        auto_insert_metric_name=False,
+    )
+    # every epoch, unconditionally (save_last only follows epochs that improved the monitor)
+    last = ModelCheckpoint(
+        dirpath=out / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False
+    )
+    quiet_lightning()
+    strategy = cfg.strategy
+    if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
+        strategy = "ddp"
+    bar = _progress_bar(cfg.progress)
+    return L.Trainer(
+        max_epochs=cfg.epochs,
+        accelerator=cfg.accelerator,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
+        strategy=strategy,
+        logger=_loggers(out),
+        callbacks=[Throughput(), best, last, *([bar] if bar else []), *callbacks],
+        deterministic=True,
+        use_distributed_sampler=False,  # our samplers shard by rank with (seed, epoch) seeding
+        num_sanity_val_steps=0,
+        enable_progress_bar=bar is not None,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+    )
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`train` with ``torch.load(weights_only=True)``.
+
+    Raises ``FileNotFoundError`` if absent and :class:`CheckpointError` (a ``ValueError``) if it
+    is truncated/unreadable, holds objects other than tensors and plain types, or is not a
+    ``gconv.experiments`` checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        if "Unsupported global" in msg:
+            what = msg[msg.index("Unsupported global") :].split(" was not")[0]
+            raise CheckpointError(
+                f"{path}: refused by torch.load(weights_only=True): it holds objects other than "
+                f"tensors and plain types ({what}); gconv checkpoints never do — not a gconv "
+                "checkpoint, or not from a trusted source"
+            ) from None
+        detail = " ".join(msg.split("WeightsUnpickler error:")[-1].split())[:120]
+        raise CheckpointError(
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): {detail}"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError/EOFError/... for bad files
+        raise CheckpointError(
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): "
+            f"{type(e).__name__}: {str(e).strip()[:200]}"
+        ) from None
+    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hp, dict) or "model" not in hp or "state_dict" not in ckpt:
+        keys = sorted(ckpt)[:8] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(
+            f"{path}: not a gconv.experiments checkpoint (expected 'state_dict' and "
+            f"'hyper_parameters' with a 'model' name, as `gconv train` writes; found {keys})"
+        )
+    return ckpt
+
+
+def load_classifier(path: str | os.PathLike) -> Classifier:
+    """The :class:`Classifier` stored in a checkpoint (weights in eval-ready state)."""
+    ckpt = load_checkpoint(path)
+    module = Classifier(**ckpt["hyper_parameters"])
+    try:
+        module.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise CheckpointError(
+            f"{path}: weights do not fit model {module.hparams.model!r}: {e}"
+        ) from None
+    return module
+
+
+def _checkpoint_dir(out: str | os.PathLike) -> Path:
+    return Path(out) / "checkpoints"
+
+
+def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = ()) -> dict:
+    """Fit (resuming from ``out/checkpoints/last.ckpt`` when ``cfg.resume``), select the epoch
+    with the lowest validation error, test it. Returns the run's record (plain values)."""
+    if cfg.epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
+    last = _checkpoint_dir(cfg.out) / "last.ckpt"
+    ckpt_path = None
+    if cfg.resume and last.is_file():
+        load_checkpoint(last)  # clear error before Lightning sees a bad file
+        ckpt_path = str(last)
+    torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
+    module = Classifier(cfg.model, cfg.model_kwargs, cfg.lr, cfg.augment, cfg.seed)
+    dm = RotMNISTDataModule(
+        cfg.data, cfg.batch_size, cfg.seed, cfg.limit_train, cfg.limit_val, cfg.limit_test
+    )
+    trainer = build_trainer(cfg, callbacks)
+    t0 = time.perf_counter()
+    trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
+    session_s = time.perf_counter() - t0
+    ckpt_cb = next(c for c in trainer.callbacks if isinstance(c, ModelCheckpoint) and c.monitor)
+    thr = next(c for c in trainer.callbacks if isinstance(c, Throughput))
+    best = ckpt_cb.best_model_path if ckpt_cb else ""
+    score = ckpt_cb.best_model_score if ckpt_cb else None
+    record = {
+        **{k: v for k, v in asdict(cfg).items() if k not in ("progress", "resume", "test")},
+        "params": module.num_params,
+        "epochs_done": int(trainer.current_epoch),
+        "best_epoch": _epoch_of(best),
+        "val_error": float(score) if score is not None else float("nan"),
+        "wall_s": thr.state_dict()["wall_s"],
+        "session_s": session_s,
+        "images_per_s": thr.images_per_s,
+        "best_checkpoint": best,
+    }
+    if cfg.test:
+        trainer.test(module, dm, ckpt_path=best or None, weights_only=True, verbose=False)
+        record.update(module.test_results)
+    return record
+
+
+def _epoch_of(path: str) -> int:
+    stem = Path(path).stem
+    return int(stem.split("-")[-1]) if stem.startswith("best-") else -1
+
+
+def evaluate(
+    checkpoint: str | os.PathLike,
+    data: str = "rotmnist",
+    limit_test: int | None = None,
+    batch_size: int = 500,
+    progress: bool = True,
+) -> dict:
+    """Test error and error per input-angle bin of a checkpoint on ``data``'s test split."""
+    quiet_lightning()
+    module = load_classifier(checkpoint)
+    dm = RotMNISTDataModule(data, limit_test=limit_test, eval_batch_size=batch_size)
+    bar = _progress_bar(progress)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        callbacks=[bar] if bar else [],
+        enable_progress_bar=bar is not None,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+    )
+    t0 = time.perf_counter()
+    trainer.test(module, dm, verbose=False)
+    wall = time.perf_counter() - t0
+    hp = dict(module.hparams)
+    return {
+        "model": hp["model"],
+        "params": module.num_params,
+        "images_per_s": module.test_results["test_n"] / wall,
+        **module.test_results,
+    }

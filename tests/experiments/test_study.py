@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: MIT
+"""Study bookkeeping with a fake runner and real CSV files: plan, shards, skip, resume, merge."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from gconv.experiments import RunSpec, merge, plan, run_study, select_shard
+from gconv.experiments._study import csv_path, read_rows
+
+
+class FakeRunner:
+    """Returns metrics derived from the spec; counts calls; can fail on a given call."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.calls: list[str] = []
+        self.fail_at = fail_at
+
+    def __call__(self, spec: RunSpec, run_dir: Path) -> dict:
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise RuntimeError("killed")
+        self.calls.append(spec.name)
+        err = 0.01 * (1 + spec.index)
+        bins = {f"err_deg_{15 * k:03d}": err * (1 + k % 6) / 3 for k in range(24)}
+        return {"params": 1000 + spec.index, "val_error": err, "test_error": err,
+                "test_n": 50000, "wall_s": 10.0 * spec.epochs, "images_per_s": 900.0,
+                "best_epoch": spec.epochs - 1, **bins}  # fmt: skip
+
+
+def test_plan_budget_and_order() -> None:
+    runs = plan("rotmnist", seeds=[0, 1])
+    assert [r.index for r in runs] == list(range(10))
+    assert [(r.model, r.seed, r.epochs) for r in runs[:5]] == [
+        ("z2cnn", 0, 300), ("p4cnn", 0, 100), ("p4cnn-rp", 0, 100), ("p4mcnn", 0, 100),
+        ("p4mcnn-coset", 0, 100),
+    ]  # fmt: skip
+    assert all(r.seed == 1 for r in runs[5:])
+    quick = plan("rotmnist", seeds=[0], epochs_scale=0.02)
+    assert [r.epochs for r in quick] == [6, 2, 2, 2, 2]
+    assert all(r.epochs == 1 for r in plan("rotmnist", epochs_scale=1e-6))
+    with pytest.raises(ValueError, match="unknown study"):
+        plan("cifar")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 11])
+def test_shards_partition_the_runs(n: int) -> None:
+    runs = plan("rotmnist", seeds=[0, 1, 2])
+    parts = [select_shard(runs, k, n) for k in range(n)]
+    assert sorted(r.index for p in parts for r in p) == list(range(len(runs)))
+    assert all(r.index % n == k for k, p in enumerate(parts) for r in p)
+
+
+def test_skip_resume_after_kill_and_report(tmp_path: Path) -> None:
+    runs = plan("rotmnist", seeds=[0, 1], epochs_scale=0.01)
+    dying = FakeRunner(fail_at=3)
+    with pytest.raises(RuntimeError, match="killed"):
+        run_study("rotmnist", runs, tmp_path, dying, log=lambda s: None)
+    assert len(read_rows(csv_path(tmp_path, "rotmnist"))) == 3  # written after every run
+    again = FakeRunner()
+    rows = run_study("rotmnist", runs, tmp_path, again, log=lambda s: None)
+    assert again.calls == [r.name for r in runs[3:]]
+    assert len(rows) == 10 and len({(r["model"], r["seed"]) for r in rows}) == 10
+    md = (tmp_path / "rotmnist.md").read_text()
+    assert "| p4cnn |" in md and "± " in md and "2.28" in md
+    assert (tmp_path / "rotmnist-angle.png").stat().st_size > 10_000
+    assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave nothing behind
+    third = FakeRunner()
+    run_study("rotmnist", runs, tmp_path, third, log=lambda s: None)
+    assert third.calls == []
+
+
+def test_shard_then_merge(tmp_path: Path) -> None:
+    runs = plan("rotmnist", seeds=[0, 1, 2], epochs_scale=0.01)
+    n = 4
+    order = list(range(n))
+    random.Random(0).shuffle(order)  # shards finish in any order
+    for k in order:
+        run_study("rotmnist", select_shard(runs, k, n), tmp_path, FakeRunner(), shard=(k, n),
+                  log=lambda s: None)  # fmt: skip
+        assert csv_path(tmp_path, "rotmnist", (k, n)).name == f"rotmnist.shard-{k}-of-{n}.csv"
+    assert not (tmp_path / "rotmnist.md").exists()  # shards write no report
+    path = merge("rotmnist", tmp_path, log=lambda s: None)
+    rows = read_rows(path)
+    assert len(rows) == len(runs)
+    assert sorted((r["model"], r["seed"]) for r in rows) == sorted(
+        (r.model, str(r.seed)) for r in runs
+    )
+    # merging again (e.g. after one more shard file appears) does not duplicate runs
+    assert len(read_rows(merge("rotmnist", tmp_path, log=lambda s: None))) == len(runs)
+    assert "3 (0, 1, 2)" in (tmp_path / "rotmnist.md").read_text()
+
+
+def test_merge_without_shards_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="shard"):
+        merge("rotmnist", tmp_path)
