@@ -95,16 +95,18 @@ def _d_step(l: int, cb, prev, cur, e: torch.Tensor) -> torch.Tensor:
     """d^{l+1} from d^l, d^{l−1} (recursion inside, closed-form seeds ``e`` on the border)."""
     m = torch.arange(-l, l + 1, dtype=torch.float64)
     a = 1.0 / torch.sqrt((l + 1) ** 2 - m**2)
-    A = (l + 1) * (2 * l + 1) * a[:, None] * a[None, :]
+    s = math.sqrt((l + 1) * (2 * l + 1))
+    A = torch.outer(s * a, s * a)  # (l+1)(2l+1) / sqrt(((l+1)² − m²)((l+1)² − n²))
     L = l + 1
     out = torch.empty(cb.shape[0], 2 * L + 1, 2 * L + 1, dtype=torch.float64)
     inner = out[:, 1:-1, 1:-1]
     if l == 0:
         torch.mul(A * cb, cur, out=inner)
     else:
-        AB = A * (m[:, None] * m[None, :] / (l * (l + 1)))
-        c = torch.sqrt(l**2 - m[1:-1] ** 2)
-        AC = (A[1:-1, 1:-1] * c[:, None] * c[None, :]) / (l * (2 * l + 1))
+        am = s * a * m / math.sqrt(l * (l + 1))
+        AB = torch.outer(am, am)  # A · mn / (l(l+1))
+        ac = (s * a * torch.sqrt(l**2 - m**2) / math.sqrt(l * (2 * l + 1)))[1:-1]
+        AC = torch.outer(ac, ac)  # A · sqrt((l² − m²)(l² − n²)) / (l(2l+1))
         if cb.shape[0] > 2 * l + 1:  # many β, small matrices: vectorise over β
             torch.mul(A * cb - AB, cur, out=inner)
             inner[:, 1:-1, 1:-1].addcmul_(AC, prev, value=-1.0)
