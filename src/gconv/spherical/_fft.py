@@ -107,7 +107,8 @@ def _analysis(p: Plan, X: torch.Tensor, real: bool) -> torch.Tensor:
     if p.d is None:
         y = _analysis_streamed(p, Xr)
     else:
-        outs = [torch.bmm(d, Xr[p0:p1]).reshape(-1, 2 * N) for (p0, p1, _), d in zip(p.blocks, p.d)]
+        blocks = zip(p.blocks, p.d, strict=True)
+        outs = [torch.bmm(d, Xr[p0:p1]).reshape(-1, 2 * N) for (p0, p1, _), d in blocks]
         y = torch.cat(outs).index_select(0, p.out_pos)
     y = y.view(-1, N, 2) * (p.fac_real if real else p.c_fwd[:, None, None])
     return torch.view_as_complex(y).T
