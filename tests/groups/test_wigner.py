@@ -80,7 +80,7 @@ def test_harmonics_rotate_with_D():
 def test_stable_to_degree_511_streaming():
     # streamed recursion: O(l²) memory; unitary to 1e-10 with no NaN at l = 511
     beta = torch.tensor([math.pi / 2048, 2.0])  # near the pole of the b = 512 grid, and generic
-    for l, d in enumerate(wigner_d_iter(beta, 511)):
+    for l, d in enumerate(wigner_d_iter(beta, 511, reuse=True)):
         if l in (100, 511):
             assert torch.isfinite(d).all()
             eye = torch.eye(2 * l + 1, dtype=torch.float64)

@@ -147,7 +147,7 @@ def _betas(p: Plan) -> torch.Tensor:
 
 def _analysis_streamed(p: Plan, Xr: torch.Tensor) -> torch.Tensor:
     outs, cols = [], []
-    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1)):
+    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1, reuse=True)):
         local, col = _degree_maps(p, l)
         dl = d.reshape(2 * p.b, -1)[:, local].T.to(Xr)[:, None, :]  # (P_l, 1, 2b)
         outs.append(torch.bmm(dl, Xr[: len(local)])[:, 0])
@@ -158,7 +158,7 @@ def _analysis_streamed(p: Plan, Xr: torch.Tensor) -> torch.Tensor:
 
 def _synthesis_streamed(p: Plan, cr: torch.Tensor) -> torch.Tensor:
     G = cr.new_zeros(len(p.pairs), 2 * p.b, cr.shape[1])
-    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1)):
+    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1, reuse=True)):
         local, col = _degree_maps(p, l)
         dl = d.reshape(2 * p.b, -1)[:, local].T.to(cr)[:, :, None]  # (P_l, 2b, 1)
         cl = cr.index_select(0, torch.as_tensor(col, device=cr.device))[:, None, :]
