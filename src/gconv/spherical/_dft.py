@@ -28,6 +28,8 @@ DFT_MAX_2B = 32
 @dataclass
 class _Mats:
     nat: torch.Tensor  # (P,) natural index of each shell-ordered pair
+    nat_half: torch.Tensor | None  # (P,) index into the (m, n ≥ 0) half spectrum (SO(3))
+    fwd_half: torch.Tensor | None  # real (2b, 2L): cos/sin interleaved, n = 0..L−1 (SO(3))
     inv: torch.Tensor  # (P,) shell position of each natural pair
     fwd_real: torch.Tensor  # real (2b, 2M) or (2M, 2b): interleaved cos/sin
     fwd: torch.Tensor  # complex (2b, M) or (M, 2b)
@@ -52,27 +54,37 @@ def mats(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> _M
     inter = np.stack([ph.real, ph.imag], -1).reshape(2 * b, 2 * M)  # columns (re, im) per k
     if kind == "s2":  # forward e^{−imα} as rows; inverse e^{+imα}
         fwd_real = np.concatenate([ph.real.T, -ph.imag.T])  # (2M, 2b): [Re; Im] rows
-        return _Mats(t(nat, torch.long), t(np.argsort(nat), torch.long), t(fwd_real, dtype),
+        return _Mats(t(nat, torch.long), None, None, t(np.argsort(nat), torch.long), t(fwd_real, dtype),
                      t(ph.conj().T, cdt), None, t(ph, cdt), None, None)  # fmt: skip
+    m, n = pr[:, 0], pr[:, 1]  # real signals: F[m, n] = conj(F[−m, −n]) serves n < 0
+    half = (np.where(n < 0, -m, m) + degrees - 1) * degrees + np.abs(n)
+    inter_half = inter[:, 2 * (degrees - 1) :]
     return _Mats(
-        t(nat, torch.long), t(np.argsort(nat), torch.long), t(inter, dtype), t(ph, cdt),
+        t(nat, torch.long), t(half, torch.long), t(inter_half, dtype),
+        t(np.argsort(nat), torch.long), t(inter, dtype), t(ph, cdt),
         t(ph.T, cdt), t(ph.conj(), cdt), t(ph.conj().T, cdt), t(inter.T, dtype),
     )  # fmt: skip
 
 
 def so3_forward(x: torch.Tensor, degrees: int) -> torch.Tensor:
-    """``x (N, 2b, 2b, 2b)`` → ``F (P, 2b, N)`` complex, pairs in shell order."""
+    """``x (N, 2b, 2b, 2b)`` → ``F (P, 2b, N)`` complex, pairs in shell order.
+
+    For real x only n ≥ 0 is computed; pairs with n < 0 then hold ``F[−m, −n]``, whose
+    conjugate is the wanted value (the caller flips those imaginary parts).
+    """
     N, B2 = x.shape[0], x.shape[1]
     real = not x.is_complex()
     mt = mats("so3", B2 // 2, degrees, x.real.dtype if not real else x.dtype, str(x.device))
     M = 2 * degrees - 1
     if real:
-        Y = torch.view_as_complex((x.reshape(-1, B2) @ mt.fwd_real).view(N, B2, B2, M, 2))
+        K = degrees
+        Y = torch.view_as_complex((x.reshape(-1, B2) @ mt.fwd_half).view(N, B2, B2, K, 2))
     else:
+        K = M
         Y = (x.reshape(-1, B2) @ mt.fwd).view(N, B2, B2, M)  # γ → n
     Yt = Y.permute(2, 3, 1, 0).reshape(B2, -1)  # (α, n·β·N)
-    F = (mt.alpha_fwd @ Yt).view(M * M, B2, N)  # α → m; natural (m, n) order
-    return F.index_select(0, mt.nat)
+    F = (mt.alpha_fwd @ Yt).view(M * K, B2, N)  # α → m; natural (m, n) order
+    return F.index_select(0, mt.nat_half if real else mt.nat)
 
 
 def so3_inverse(G: torch.Tensor, b: int, degrees: int, real: bool) -> torch.Tensor:

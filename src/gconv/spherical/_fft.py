@@ -265,11 +265,11 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
 def _so3_analysis(p: Plan, xf: torch.Tensor) -> torch.Tensor:
     real = not xf.is_complex()
     if 2 * p.b <= DFT_MAX_2B:
-        Xp, real = so3_forward(xf, p.degrees), False
-    else:
-        xt = xf.transpose(0, 1).contiguous()  # (β, N, α, γ)
-        X = torch.fft.rfft2(xt) if real else torch.fft.ifft2(xt, norm="forward")
-        Xp = _fft_pairs(p, X.reshape(2 * p.b, xt.shape[1], -1), real)
+        fac = p.fac_real_dft if real else p.c_fwd[:, None, None]
+        return _analysis(p, so3_forward(xf, p.degrees), fac)
+    xt = xf.transpose(0, 1).contiguous()  # (β, N, α, γ)
+    X = torch.fft.rfft2(xt) if real else torch.fft.ifft2(xt, norm="forward")
+    Xp = _fft_pairs(p, X.reshape(2 * p.b, xt.shape[1], -1), real)
     return _analysis(p, Xp, p.fac_real if real else p.c_fwd[:, None, None])
 
 
