@@ -12,10 +12,12 @@ Grids and conventions: ``gconv.groups`` (``_soft``, ``_wigner``). Spectra, packe
 (normalised Haar measure; index ``l(4l²−1)/3 + (m+l)(2l+1) + (n+l)``). Both are exact for
 signals band-limited to b (quadrature of ``gconv.groups.quadrature_weights``).
 
-Algorithm: one ``torch.fft`` over the azimuthal axes (α on S², (α, γ) on SO(3)), then for each
-block of order pairs one ``torch.bmm`` against the cached float64 d-table cast to the working
-dtype (see ``_plan``). For SO(3) grids with b > ``STORE_MAX_B`` the d^l are streamed degree by
-degree instead of stored (O(b³) memory rather than O(b⁴)).
+Algorithm: transform the azimuthal axes (α on S², (α, γ) on SO(3)) — by products with small
+DFT matrices of the needed frequencies when 2b <= ``DFT_MAX_2B`` (32), by ``torch.fft``
+above — then, for each block of order pairs, one ``torch.bmm`` against the cached float64
+d-table cast to the working dtype (see ``_plan``). Batches are processed in chunks whose
+temporaries stay under ``CHUNK_BYTES``. For SO(3) grids with b > ``STORE_MAX_B`` (64) the d^l
+are streamed degree by degree instead of stored (O(b³) rather than O(b⁴) memory).
 
 >>> x = torch.randn(2, 8, 8, dtype=torch.float64)        # b = 4
 >>> c = s2_fft(s2_ifft(s2_fft(x)))                        # band-limited round trip
