@@ -71,7 +71,9 @@ def test_s2conv_equals_quadrature(b_in, b_out):
         Q = euler(alphas(b_out)[k], betas(b_out)[j], alphas(b_out)[n])
         for o in range(2):
             coef = {
-                (l, m): sum(wi * np.conj(Y(l, m, bt, al)) for wi, (bt, al) in zip(w[o], S2GRID))
+                (l, m): sum(
+                    wi * np.conj(Y(l, m, bt, al)) for wi, (bt, al) in zip(w[o], S2GRID, strict=True)
+                )
                 for l in range(L)
                 for m in range(-l, l + 1)
             }
@@ -89,7 +91,7 @@ def test_s2conv_equals_quadrature(b_in, b_out):
 def _so3_filter(w_o, grid, L):
     """ψ_L(P) = Σ_l (2l+1) Σ_mn ψ̂_mn D_mn(P), ψ̂ = Σ_i w_i conj D(Q_i)."""
     hat = [
-        sum(wi * np.conj(wigner_D(l, a, b, g)) for wi, (b, a, g) in zip(w_o, grid))
+        sum(wi * np.conj(wigner_D(l, a, b, g)) for wi, (b, a, g) in zip(w_o, grid, strict=True))
         for l in range(L)
     ]
     return lambda P: sum(
@@ -122,7 +124,9 @@ def test_so3_to_s2_equals_quadrature(b_in, b_out):
     y = layer(torch.from_numpy(F.grid())[None, None])
     w, L = layer.weight.detach().numpy()[0, 0], min(b_in, b_out)
     coef = {
-        (l, n): 4 * np.pi * sum(wi * np.conj(Y(l, n, bt, al)) for wi, (bt, al) in zip(w, S2GRID))
+        (l, n): 4
+        * np.pi
+        * sum(wi * np.conj(Y(l, n, bt, al)) for wi, (bt, al) in zip(w, S2GRID, strict=True))
         for l in range(L)
         for n in range(-l, l + 1)
     }
@@ -148,7 +152,7 @@ def test_s2conv_is_point_evaluation():
     w = layer.weight.detach().numpy()[0, 0]
     for j, k, n in _out_points(3, 4, rng, so3=True):
         R = euler(alphas(3)[k], betas(3)[j], alphas(3)[n])
-        ref = sum(wi * f(R @ point(bt, al)) for wi, (bt, al) in zip(w, S2GRID))
+        ref = sum(wi * f(R @ point(bt, al)) for wi, (bt, al) in zip(w, S2GRID, strict=True))
         assert abs(y[j, k, n].item() - layer.bias.item() - ref) < TOL * (1 + abs(ref))
 
 
