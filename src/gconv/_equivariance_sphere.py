@@ -102,13 +102,14 @@ def elements(
     step: float, rotations: int | Sequence[torch.Tensor], seed: int
 ) -> list[SphereElement]:
     """Grid symmetries for the α step ``step`` plus random (or given) rotations."""
-    k = max(1, int(round(math.pi / step)) - 1)  # a second multiple, the largest below π
     out = [
         SphereElement(f"Rz({step:.4g})", _z(step), True, step),
-        SphereElement(f"Rz({k * step:.4g})", _z(k * step), True, k * step),
+        SphereElement(f"Rz({-step:.4g})", _z(-step), True, -step),
         SphereElement("Ry(π)", _RY_PI, True, flip=True),
         SphereElement(f"Ry(π)·Rz({step:.4g})", _RY_PI @ _z(step), True, step, True),
     ]
+    if step >= math.pi - 1e-12:
+        del out[1]  # Rz(−π) = Rz(π)
     if isinstance(rotations, int):
         from .groups import rand_rotation
 
