@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+"""The rotation group SO(3): ZYZ Euler angles, rotation matrices, Haar-random rotations.
+
+Convention: ``R(α, β, γ) = Rz(α) Ry(β) Rz(γ)`` — active, right-handed rotations of R³ (so
+``Rz(θ)`` turns the x-axis towards the y-axis), composed as matrices. β ∈ [0, π] is the polar
+angle of ``R e_z``, α its azimuth.
+
+>>> import math
+>>> R = euler_to_matrix(math.pi / 2, 0.0, 0.0)  # Rz(π/2) maps e_x to e_y
+>>> (R @ torch.tensor([1.0, 0.0, 0.0])).round(decimals=6).abs().tolist()
+[0.0, 1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["euler_to_matrix", "matrix_to_euler", "rand_rotation"]
+
+
+def euler_to_matrix(
+    alpha: torch.Tensor | float, beta: torch.Tensor | float, gamma: torch.Tensor | float
+) -> torch.Tensor:
+    """Rotation matrices ``Rz(α) Ry(β) Rz(γ)``, shape ``(..., 3, 3)`` (angles broadcast)."""
+    alpha, beta, gamma = (torch.as_tensor(t) for t in (alpha, beta, gamma))
+    if not alpha.is_floating_point():
+        alpha = alpha.to(torch.get_default_dtype())
+    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta.to(alpha), gamma.to(alpha))
+    ca, sa, cb, sb, cg, sg = (f(t) for t in (alpha, beta, gamma) for f in (torch.cos, torch.sin))
+    rows = [
+        [ca * cb * cg - sa * sg, -ca * cb * sg - sa * cg, ca * sb],
+        [sa * cb * cg + ca * sg, -sa * cb * sg + ca * cg, sa * sb],
+        [-sb * cg, sb * sg, cb],
+    ]
+    return torch.stack([torch.stack(r, dim=-1) for r in rows], dim=-2)
+
+
+def matrix_to_euler(R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ZYZ angles ``(α, β, γ)`` with ``euler_to_matrix(α, β, γ) == R``; R is ``(..., 3, 3)``.
+
+    β ∈ [0, π], α, γ ∈ (−π, π]. At the poles (sin β = 0) only α ± γ is defined; γ = 0 there.
+    """
+    if R.shape[-2:] != (3, 3):
+        raise ValueError(f"matrix_to_euler expects (..., 3, 3) matrices, got {tuple(R.shape)}")
+    sb = torch.sqrt(R[..., 0, 2] ** 2 + R[..., 1, 2] ** 2)
+    beta = torch.atan2(sb, R[..., 2, 2])
+    pole = sb < 1e-12
+    alpha = torch.atan2(R[..., 1, 2], R[..., 0, 2])
+    gamma = torch.atan2(R[..., 2, 1], -R[..., 2, 0])
+    # at β = 0: R = Rz(α + γ); at β = π: R[0,0] = −cos(α − γ), R[1,0] = −sin(α − γ)
+    sign = torch.where(R[..., 2, 2] > 0, 1.0, -1.0).to(R)
+    alpha_pole = torch.atan2(sign * R[..., 1, 0], sign * R[..., 0, 0])
+    alpha = torch.where(pole, alpha_pole, alpha)
+    gamma = torch.where(pole, torch.zeros_like(gamma), gamma)
+    return alpha, beta, gamma
+
+
+def rand_rotation(
+    n: int | None = None,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Haar-uniform random rotation(s): ``(3, 3)`` if ``n`` is None, else ``(n, 3, 3)``.
+
+    Drawn as a normalised Gaussian quaternion (uniform on S³, hence Haar on SO(3)).
+    """
+    q = torch.randn(1 if n is None else n, 4, generator=generator, dtype=torch.float64)
+    q = q / q.norm(dim=-1, keepdim=True)
+    w, x, y, z = q.unbind(-1)
+    R = torch.stack(
+        [
+            torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+            torch.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+            torch.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        dim=-2,
+    ).to(dtype=dtype, device=device)
+    return R[0] if n is None else R
