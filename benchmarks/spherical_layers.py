@@ -21,8 +21,9 @@ import torch
 from torch import nn
 
 from gconv.nn import S2Conv, SO3Conv, so3_integrate, so3_near_identity_grid
+from gconv.nn import _harmonic as hm
 from gconv.nn import _spectral as sp
-from gconv.spherical import s2_fft, so3_fft, so3_ifft
+from gconv.nn.spherical import _tables
 
 S2CNN_MS = {"forward": 343.0, "forward+backward": 651.0}  # issue 4, measured on this machine
 TARGET_MS = {"forward": 34.0, "forward+backward": 65.0}
@@ -71,35 +72,36 @@ def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, float
 def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[str, float]]:
     """Forward time of each stage, replaying the layers' pipelines (no grad)."""
     s2, so3 = model[0], model[2]
-    out: list[tuple[str, float]] = []
+    L1, L2, B = s2.degrees, so3.degrees, x.shape[0]
+    a1, y1 = _tables(s2, "ana", x.dtype), _tables(s2, "syn", x.dtype)
+    a2, y2 = _tables(so3, "ana", x.dtype), _tables(so3, "syn", x.dtype)
     with torch.no_grad():
-        fh = s2_fft(x, b_out=s2.degrees)
-        psi = sp.filter_spectrum(s2.weight, s2.table)
-        gh = sp.s2_so3_product(fh, psi, s2.degrees)
-        h = torch.relu(so3_ifft(gh, b_out=s2.b_out).real)
-        Fh = so3_fft(h, b_out=so3.degrees)
+        fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1).reshape(B, 1, L1, L1)
+        psi = sp.filter_spectrum(s2.weight, s2.table).reshape(1, 20, 2 * L1 - 1, L1)
+        gh = sp.s2_so3_product(fh, psi).reshape(-1, L1, 2 * L1 - 1, L1)
+        h = torch.relu(hm.so3_synthesis(gh, y1)).reshape(-1, 20, 20, 20)
+        Fh = hm.so3_analysis(h, a2).reshape(B, 20, L2, 2 * L2 - 1, L2)
         psi3 = sp.filter_spectrum(so3.weight, so3.table)
-        Gh = sp.so3_so3_product(Fh, psi3, so3.degrees)
+        Gh = sp.so3_so3_product(Fh, psi3).reshape(-1, L2, 2 * L2 - 1, L2)
         stages = [
-            ("S2Conv  s2_fft (b 30→10)", "fft", lambda: s2_fft(x, b_out=s2.degrees)),
+            (
+                "S2Conv  S² analysis (b 30→10)",
+                "fft",
+                lambda: hm.s2_analysis(x.reshape(-1, 60, 60), a1),
+            ),
             ("S2Conv  filter spectrum", "filter", lambda: sp.filter_spectrum(s2.weight, s2.table)),
-            ("S2Conv  spectral product", "product", lambda: sp.s2_so3_product(fh, psi, s2.degrees)),
-            ("S2Conv  so3_ifft (→ b 10)", "fft", lambda: so3_ifft(gh, b_out=s2.b_out)),
-            ("SO3Conv so3_fft (b 10→6)", "fft", lambda: so3_fft(h, b_out=so3.degrees)),
+            ("S2Conv  spectral product", "product", lambda: sp.s2_so3_product(fh, psi)),
+            ("S2Conv  SO(3) synthesis (→ b 10)", "fft", lambda: hm.so3_synthesis(gh, y1)),
+            ("SO3Conv SO(3) analysis (b 10→6)", "fft", lambda: hm.so3_analysis(h, a2)),
             (
                 "SO3Conv filter spectrum",
                 "filter",
                 lambda: sp.filter_spectrum(so3.weight, so3.table),
             ),
-            (
-                "SO3Conv spectral product",
-                "product",
-                lambda: sp.so3_so3_product(Fh, psi3, so3.degrees),
-            ),
-            ("SO3Conv so3_ifft (→ b 6)", "fft", lambda: so3_ifft(Gh, b_out=so3.b_out)),
+            ("SO3Conv spectral product", "product", lambda: sp.so3_so3_product(Fh, psi3)),
+            ("SO3Conv SO(3) synthesis (→ b 6)", "fft", lambda: hm.so3_synthesis(Gh, y2)),
         ]
-        for name, kind, fn in stages:
-            out.append((f"{name} [{kind}]", median_ms(fn, reps)))
+        out = [(f"{name} [{kind}]", median_ms(fn, reps)) for name, kind, fn in stages]
     return out
 
 
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     stages = stage_times(model, x, args.reps)
     total = sum(ms for _, ms in stages)
-    print("  forward stages (median ms, share of their sum):")
+    print("  forward stages (median ms, share of their sum; 'fft' = harmonic transforms):")
     for name, ms in stages:
         print(f"    {name:<42}{ms:8.2f}  {100 * ms / total:5.1f} %")
     for kind in ("fft", "product", "filter"):

@@ -7,12 +7,15 @@ packed: S² index ``l² + l + m``; SO(3) block of degree l at ``l(4l²−1)/3``,
 ``[m+l, n+l]``. Filters are weighted Dirac combs on a grid (s2cnn's "direct sum"):
 
 - S² → SO(3): ``ψ = Σ_i w_i δ_{x_i}`` ⇒ ``[ψ ⋆ f](R) = ∫ ψ(R⁻¹x) f(x) dx = Σ_i w_i f(R x_i)``;
-  for real f, ``Ĝ^l_{mk} = conj(f̂_{lm}) ψ̂_{lk} / (2l+1)`` with ``ψ̂_{lk} = Σ_i w_i conj(Y_lk(x_i))``.
+  for real f, ``Ĝ^l_{mk} = conj(f̂_{lm}) ψ̂_{lk} / (2l+1)`` with ``ψ̂_{lk} = Σ_i w_i conj(Y_lk(x_i))``
+  (from ``Y_lm(Rx) = Σ_k conj(D^l_mk(R)) Y_lk(x)`` and ``f = conj(f)``).
 - SO(3) → SO(3): ``[ψ ⋆ F](R) = Σ_i w_i F(R Q_i)``; ``Ĝ^l_{mk} = Σ_n F̂^l_{mn} ψ̃^l_{kn}`` with
   ``ψ̃^l_{kn} = Σ_i w_i D^l_{kn}(Q_i)``.
 - SO(3) → S²: ``[ψ ⋆ F](x) = ∫ ψ(Q⁻¹x) F(Q) dQ`` with ``ψ = 4π Σ_i w_i δ_{y_i}`` on S², i.e. the
-  mean over all Q with ``Q y_i = x``; ``ĝ_{l,m} = (−1)^m Σ_n F̂^l_{−m,n} φ_{ln}``,
-  ``φ_{ln} = 4π Σ_i w_i Y_ln(y_i)``.
+  mean over all Q with ``Q y_i = x``; for real F, ``ĝ_lm = conj(Σ_n F̂^l_mn φ_ln)``,
+  ``φ_ln = 4π Σ_i w_i Y_ln(y_i)`` (average over γ keeps D^l_{m0}(Q_x) D^l_{0n}(Q_{y_i}⁻¹)).
+
+Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep all k, n.
 """
 
 from __future__ import annotations
@@ -25,20 +28,15 @@ import torch
 from ..groups import wigner_D
 
 __all__ = [
-    "s2_size",
     "so3_size",
     "s2_filter_table",
     "so3_filter_table",
     "so3_to_s2_filter_table",
+    "filter_spectrum",
     "s2_so3_product",
     "so3_so3_product",
     "so3_s2_product",
 ]
-
-
-def s2_size(b: int) -> int:
-    """Number of S² coefficients of degree < b: b²."""
-    return b * b
 
 
 def so3_size(b: int) -> int:
@@ -58,74 +56,60 @@ def _D_points(l: int, grid: np.ndarray, gamma: bool) -> torch.Tensor:
     return wigner_D(l, alpha, beta, gam)  # (G, 2l+1, 2l+1)
 
 
+def _dense_column(grid: np.ndarray, L: int, fn) -> torch.Tensor:
+    """``fn(l, D^l_{k0}(points))`` placed in a dense ``(G, 2L−1, L)`` ``[k+L−1, l]`` table."""
+    out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
+    for l in range(L):
+        out[:, L - 1 - l : L + l, l] = fn(l, _D_points(l, grid, False)[:, :, l])
+    return out
+
+
 def s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
-    """``conj(Y_lk(x_i)) / (2l+1) = D^l_{k0}(α_i, β_i, 0) / √(4π(2l+1))``: real ``(G, L², 2)``."""
-    cols = [
-        _D_points(l, grid, False)[:, :, l] / math.sqrt(4 * math.pi * (2 * l + 1)) for l in range(L)
-    ]
-    return _as_real(torch.cat(cols, dim=1))
+    """``conj(Y_lk(x_i)) / (2l+1) = D^l_{k0}(α_i, β_i, 0) / √(4π(2l+1))``: real ``(G, (2L−1)L, 2)``."""
+    t = _dense_column(grid, L, lambda l, D: D / math.sqrt(4 * math.pi * (2 * l + 1)))
+    return _as_real(t.reshape(len(grid), -1))
 
 
 def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
-    """``D^l_{kn}(Q_i)`` for l < L, packed: real ``(G, L(4L²−1)/3, 2)``."""
+    """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
     cols = [_D_points(l, grid, True).reshape(len(grid), -1) for l in range(L)]
     return _as_real(torch.cat(cols, dim=1))
 
 
 def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
-    """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, L², 2)``."""
-    cols = [
-        _D_points(l, grid, False)[:, :, l].conj() * math.sqrt(4 * math.pi * (2 * l + 1))
-        for l in range(L)
-    ]
-    return _as_real(torch.cat(cols, dim=1))
+    """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, (2L−1)L, 2)``."""
+    t = _dense_column(grid, L, lambda l, D: D.conj() * math.sqrt(4 * math.pi * (2 * l + 1)))
+    return _as_real(t.reshape(len(grid), -1))
 
 
 def filter_spectrum(weight: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-    """``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)`` from real weights ``(C_in, C_out, G)``."""
+    """``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)`` from real ``(C_in, C_out, G)``."""
     t = table.to(weight.dtype)
-    re = weight @ t[..., 0]
-    im = weight @ t[..., 1]
-    return torch.complex(re, im)
+    return torch.complex(weight @ t[..., 0], weight @ t[..., 1])
 
 
-def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor, L: int) -> torch.Tensor:
-    """``Ĝ^l[b,o,m,k] = Σ_c conj(f̂[b,c,lm]) ψ̂[c,o,lk]``: ``(B,C,L²) × (C,O,L²) → (B,O,L(4L²−1)/3)``."""
-    out = []
-    for l in range(L):
-        f = fh[..., l * l : (l + 1) * (l + 1)].conj()
-        p = psi[..., l * l : (l + 1) * (l + 1)]
-        g = torch.einsum("bcm,cok->bomk", f, p)
-        out.append(g.reshape(g.shape[0], g.shape[1], -1))
-    return torch.cat(out, dim=-1)
+def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """``Ĝ[b,o,m,k,l] = Σ_c conj(f̂[b,c,m,l]) ψ̂[c,o,k,l]``: ``(B,C,L,L) × (C,O,2L−1,L) → (B,O,L,2L−1,L)``."""
+    return torch.einsum("bcml,cokl->bomkl", fh.conj(), psi)
 
 
-def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor, L: int) -> torch.Tensor:
-    """``Ĝ^l[b,o,m,k] = Σ_{c,n} F̂^l[b,c,m,n] ψ̃^l[c,o,k,n]``: packed ``(B,C,N) × (C,O,N) → (B,O,N)``."""
-    out = []
-    B, C = Fh.shape[:2]
+def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """``Ĝ^l[b,o,m,k] = Σ_{c,n} F̂^l[b,c,m,n] ψ̃^l[c,o,k,n]``, one matmul per degree.
+
+    ``Fh (B, C, L, 2L−1, L)`` dense (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed → ``(B, O, L, 2L−1, L)``.
+    """
+    B, C, L = Fh.shape[0], Fh.shape[1], Fh.shape[-1]
     O = psi.shape[1]
+    out = []
     for l in range(L):
-        d, off = 2 * l + 1, so3_size(l)
-        F = Fh[..., off : off + d * d].reshape(B, C, d, d)
+        d, off, e = 2 * l + 1, so3_size(l), L - 1 - l
+        F = Fh[:, :, : l + 1, e : e + d, l]
         P = psi[..., off : off + d * d].reshape(C, O, d, d)
         g = torch.einsum("bcmn,cokn->bomk", F, P)
-        out.append(g.reshape(B, O, d * d))
-    return torch.cat(out, dim=-1)
+        out.append(torch.nn.functional.pad(g, (e, e, 0, L - 1 - l)))
+    return torch.stack(out, dim=-1).reshape(B, O, L, 2 * L - 1, L)
 
 
-def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor, L: int) -> torch.Tensor:
-    """``ĝ[b,o,lm] = (−1)^m Σ_{c,n} F̂^l[b,c,−m,n] φ[c,o,ln]``: ``(B,C,N) × (C,O,L²) → (B,O,L²)``."""
-    out = []
-    B, C = Fh.shape[:2]
-    for l in range(L):
-        d, off = 2 * l + 1, so3_size(l)
-        F = Fh[..., off : off + d * d].reshape(B, C, d, d)
-        p = phi[..., l * l : (l + 1) * (l + 1)]
-        h = torch.einsum("bcmn,con->bom", F, p).flip(-1)
-        sign = torch.ones(d, dtype=h.real.dtype, device=h.device)
-        sign[1::2] = -1.0  # (−1)^m with m = −l..l: odd offset from −l flips
-        if l % 2 == 1:
-            sign = -sign
-        out.append(h * sign)
-    return torch.cat(out, dim=-1)
+def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+    """``ĝ[b,o,m,l] = conj(Σ_{c,n} F̂[b,c,m,n,l] φ[c,o,n,l])``: ``(B,C,L,2L−1,L) × (C,O,2L−1,L) → (B,O,L,L)``."""
+    return torch.einsum("bcmnl,conl->boml", Fh, phi).conj()

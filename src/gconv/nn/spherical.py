@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ..groups import quadrature_weights
-from ..spherical import s2_fft, s2_ifft, so3_fft, so3_ifft
+from . import _harmonic as hm
 from . import _spectral as sp
 from ._checks import ShapeError
 from ._spherical_grids import (
@@ -126,6 +126,25 @@ class _SphericalLinear(nn.Module):
             f"grid={self.weight.shape[-1]} points"
         )
 
+    def _flat(self, x: torch.Tensor, ndim: int) -> torch.Tensor:
+        return x.reshape(-1, *x.shape[-ndim:])
+
+
+def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Tensor]) -> None:
+    """Constant transform tables as non-persistent buffers ``<prefix>_<name>``."""
+    for name, t in tables.items():
+        module.register_buffer(f"{prefix}_{name}", t, persistent=False)
+
+
+def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The tables, cast to the signal's dtype (they are built in float64; a no-op when equal)."""
+    n = len(prefix) + 1
+    return {
+        k[n:]: v.to(dtype)
+        for k, v in module.named_buffers(recurse=False)
+        if k.startswith(prefix + "_")
+    }
+
 
 class S2Conv(_SphericalLinear):
     """S² → SO(3) correlation ``[ψ ⋆ f](R) = Σ_i w_i f(R x_i)`` (see module docstring).
@@ -145,16 +164,21 @@ class S2Conv(_SphericalLinear):
     ) -> None:
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
-        self.register_buffer("table", sp.s2_filter_table(pts, self.degrees), persistent=False)
+        L = self.degrees
+        self.register_buffer("table", sp.s2_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.s2_tables(b_in, L))
+        _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
-        L = self.degrees
-        fh = s2_fft(x, b_out=L)
-        psi = sp.filter_spectrum(self.weight, self.table)
-        gh = sp.s2_so3_product(fh, psi, L)
-        y = so3_ifft(gh, b_out=self.b_out).real
-        return y + self.bias.view(1, -1, 1, 1, 1)
+        B, L, b = x.shape[0], self.degrees, self.b_out
+        fh = hm.s2_analysis(self._flat(x, 2), _tables(self, "ana", x.dtype))
+        psi = sp.filter_spectrum(self.weight, self.table).reshape(
+            *self.weight.shape[:2], 2 * L - 1, L
+        )
+        gh = sp.s2_so3_product(fh.reshape(B, self.in_channels, L, L), psi)
+        y = hm.so3_synthesis(gh.reshape(-1, *gh.shape[2:]), _tables(self, "syn", x.dtype))
+        return y.reshape(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
 
 
 class SO3Conv(_SphericalLinear):
@@ -175,17 +199,19 @@ class SO3Conv(_SphericalLinear):
     ) -> None:
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
-        self.register_buffer("table", sp.so3_filter_table(pts, self.degrees), persistent=False)
+        L = self.degrees
+        self.register_buffer("table", sp.so3_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.so3_tables(b_in, L))
+        _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
-        L = self.degrees
-        Fh = so3_fft(x, b_out=L)
+        B, _L, b = x.shape[0], self.degrees, self.b_out
+        Fh = hm.so3_analysis(self._flat(x, 3), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(self.weight, self.table)
-        gh = sp.so3_so3_product(Fh, psi, L)
-        y = so3_ifft(gh, b_out=self.b_out)
-        y = y.real if y.is_complex() else y
-        return y + self.bias.view(1, -1, 1, 1, 1)
+        gh = sp.so3_so3_product(Fh.reshape(B, -1, *Fh.shape[1:]), psi)
+        y = hm.so3_synthesis(gh.reshape(-1, *gh.shape[2:]), _tables(self, "syn", x.dtype))
+        return y.reshape(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
 
 
 class SO3ToS2Conv(_SphericalLinear):
@@ -207,19 +233,21 @@ class SO3ToS2Conv(_SphericalLinear):
     ) -> None:
         pts = check_s2_grid("SO3ToS2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
-        self.register_buffer(
-            "table", sp.so3_to_s2_filter_table(pts, self.degrees), persistent=False
-        )
+        L = self.degrees
+        self.register_buffer("table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.so3_tables(b_in, L))
+        _register_tables(self, "syn", hm.s2_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
-        L = self.degrees
-        Fh = so3_fft(x, b_out=L)
-        phi = sp.filter_spectrum(self.weight, self.table)
-        gh = sp.so3_s2_product(Fh, phi, L)
-        y = s2_ifft(gh, b_out=self.b_out)
-        y = y.real if y.is_complex() else y
-        return y + self.bias.view(1, -1, 1, 1)
+        B, L, b = x.shape[0], self.degrees, self.b_out
+        Fh = hm.so3_analysis(self._flat(x, 3), _tables(self, "ana", x.dtype))
+        phi = sp.filter_spectrum(self.weight, self.table).reshape(
+            *self.weight.shape[:2], 2 * L - 1, L
+        )
+        gh = sp.so3_s2_product(Fh.reshape(B, -1, *Fh.shape[1:]), phi)
+        y = hm.s2_synthesis(gh.reshape(-1, L, L), _tables(self, "syn", x.dtype))
+        return y.reshape(B, -1, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1)
 
 
 class SO3Shortcut(nn.Module):
@@ -239,16 +267,22 @@ class SO3Shortcut(nn.Module):
         bound = math.sqrt(3.0 / in_channels)  # keeps the second moment (no nonlinearity)
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.zeros(out_channels))
+        if b_in != b_out:
+            L = min(b_in, b_out)
+            _register_tables(self, "ana", hm.so3_tables(b_in, L))
+            _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
         if self.b_in != self.b_out:
-            L = min(self.b_in, self.b_out)
             small = self.out_channels < self.in_channels
             if small:
                 x = torch.einsum("oc,bcijk->boijk", self.weight, x)
-            x = so3_ifft(so3_fft(x, b_out=L), b_out=self.b_out)
-            x = x.real if x.is_complex() else x
+            B, C, b = x.shape[0], x.shape[1], self.b_out
+            Fh = hm.so3_analysis(x.reshape(-1, *x.shape[2:]), _tables(self, "ana", x.dtype))
+            x = hm.so3_synthesis(Fh, _tables(self, "syn", x.dtype)).reshape(
+                B, C, 2 * b, 2 * b, 2 * b
+            )
             if not small:
                 x = torch.einsum("oc,bcijk->boijk", self.weight, x)
         else:
