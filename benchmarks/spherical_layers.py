@@ -76,13 +76,13 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
     a1, y1 = _tables(s2, "ana", x.dtype), _tables(s2, "syn", x.dtype)
     a2, y2 = _tables(so3, "ana", x.dtype), _tables(so3, "syn", x.dtype)
     with torch.no_grad():
-        fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1).reshape(B, 1, L1, L1)
+        fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1)
         psi = sp.filter_spectrum(s2.weight, s2.table).reshape(1, 20, 2 * L1 - 1, L1)
-        gh = sp.s2_so3_product(fh, psi).reshape(-1, L1, 2 * L1 - 1, L1)
-        h = torch.relu(hm.so3_synthesis(gh, y1)).reshape(-1, 20, 20, 20)
-        Fh = hm.so3_analysis(h, a2).reshape(B, 20, L2, 2 * L2 - 1, L2)
+        gh = sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi).reshape(L1, 2 * L1 - 1, 2, -1, L1)
+        h = torch.relu(hm.so3_synthesis(gh, y1))
+        Fh = hm.so3_analysis(h, a2).view(L2, 2 * L2 - 1, 2, B, 20, L2)
         psi3 = sp.filter_spectrum(so3.weight, so3.table)
-        Gh = sp.so3_so3_product(Fh, psi3).reshape(-1, L2, 2 * L2 - 1, L2)
+        Gh = sp.so3_so3_product(Fh, psi3).reshape(L2, 2 * L2 - 1, 2, -1, L2)
         stages = [
             (
                 "S2Conv  S² analysis (b 30→10)",
@@ -90,7 +90,11 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
                 lambda: hm.s2_analysis(x.reshape(-1, 60, 60), a1),
             ),
             ("S2Conv  filter spectrum", "filter", lambda: sp.filter_spectrum(s2.weight, s2.table)),
-            ("S2Conv  spectral product", "product", lambda: sp.s2_so3_product(fh, psi)),
+            (
+                "S2Conv  spectral product",
+                "product",
+                lambda: sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi),
+            ),
             ("S2Conv  SO(3) synthesis (→ b 10)", "fft", lambda: hm.so3_synthesis(gh, y1)),
             ("SO3Conv SO(3) analysis (b 10→6)", "fft", lambda: hm.so3_analysis(h, a2)),
             (

@@ -5,10 +5,11 @@ The layers' inputs and outputs are real, so spectra obey ``f̂_{l,−m} = (−1)
 ``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``; only rows m ≥ 0 are computed, and synthesis takes
 ``Re Σ_{m≥0} c_m (…)`` with c_0 = 1, c_m = 2. Azimuthal transforms are truncated DFTs done as
 matmuls (only |m|, |n| < L are needed), β transforms are batched matmuls against d-tables.
-Spectra here are dense and zero-padded (not the public packed layout):
+Spectra here are real, dense, zero-padded and batch-inner (not the public packed layout), so
+that every stage is one large matmul and grid-sized tensors are only ever transposed in 2-D:
 
-- S² ``(N, L, L)`` complex, ``[m, l]`` (m = 0..L−1, zero where m > l);
-- SO(3) ``(N, L, 2L−1, L)`` complex, ``[m, n + L − 1, l]`` (zero where max(m, |n|) > l).
+- S² ``(L, 2, N, L)`` ``[m, re/im, batch, l]`` (m = 0..L−1, zero where m > l);
+- SO(3) ``(L, 2L−1, 2, N, L)`` ``[m, n + L − 1, re/im, batch, l]`` (zero where max(m, |n|) > l).
 
 Same conventions and normalisation as ``gconv.spherical`` (``f̂_lm = ∫ f conj(Y_lm)``,
 ``f̂^l_mn = ∫ f conj(D^l_mn) dR``); the tests check the layers against direct quadrature.
@@ -60,10 +61,10 @@ def _s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     w = quadrature_weights(b).to(torch.float64) * math.pi / b
     c = torch.where(m == 0, 1.0, 2.0)
     return {
-        "dft": torch.cat([cos, -sin], dim=1),  # x @ dft: Σ_k x e^{−imα_k}, [re | im] (2b, 2L)
-        "idft": torch.cat([cos, -sin], dim=1).T.contiguous(),  # Re Σ_m H e^{imα}: (2L, 2b)
+        "dft": torch.cat([cos, -sin], dim=1),  # x @ dft = Σ_α x e^{−imα}: (2b, [re|im]·m)
         "ana": (w[:, None, None] * d * norm).permute(1, 0, 2).contiguous(),  # (m, j, l)
         "syn": (c[:, None, None] * (d * norm).permute(1, 2, 0)).contiguous(),  # (m, l, j)
+        "idft": torch.stack([cos.T, -sin.T], dim=1).reshape(2 * L, 2 * b),  # Re Σ_m H e^{imα}
     }
 
 
@@ -71,30 +72,28 @@ def _s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     m = torch.arange(L, dtype=torch.float64)
     n = torch.arange(-(L - 1), L, dtype=torch.float64)
-    cm, sm = _trig(b, m)
-    cn, sn = _trig(b, n)
+    cm, sm = _trig(b, m)  # (2b, M)
+    cn, sn = _trig(b, n)  # (2b, K)
     d = _d_table(b, L)
     q = quadrature_weights(b).to(torch.float64) / (2 * (2 * b) ** 2)
     c = torch.where(m == 0, 1.0, 2.0)
     deg = 2 * torch.arange(L, dtype=torch.float64) + 1
-    K, M = 2 * L - 1, L
+    MK = L * (2 * L - 1)
+    syn_b = (c[None, :, None, None] * d * deg).permute(1, 2, 3, 0).reshape(MK, L, 2 * b)
     return {
-        # analysis: Σ_γ x e^{inγ} → [re | im]; Σ_α e^{imα}(·) rows [cos; sin]
+        # analysis: P = ana_a @ x (Σ_α [cos; sin](mα) x), then P @ ana_g (Σ_γ [cos | sin](nγ))
+        "ana_a": torch.cat([cm.T, sm.T], dim=0),  # (2M, 2b)
         "ana_g": torch.cat([cn, sn], dim=1),  # (2b, 2K)
-        "ana_a": torch.cat([cm, sm], dim=1).T.contiguous(),  # (2M, 2b)
         "ana_b": (q[:, None, None, None] * d)
         .permute(1, 2, 0, 3)
-        .reshape(M * K, 2 * b, L)
+        .reshape(MK, 2 * b, L)
         .contiguous(),
-        # synthesis: [Hr | Hi] @ syn_g = [Zr | Zi] (Σ_k H e^{−ikγ}); Re Σ_m Z e^{−imα}
-        "syn_b": (c[None, :, None, None] * d * deg)
-        .permute(1, 2, 0, 3)
-        .reshape(M * K, 2 * b, L)
-        .contiguous(),
-        "syn_g": torch.cat(
-            [torch.cat([cn.T, -sn.T], 1), torch.cat([sn.T, cn.T], 1)], 0
-        ),  # (2K, 4b)
-        "syn_a": torch.cat([cm, sm], dim=1),  # (2b, 2M): G = syn_a @ [Zr; Zi]
+        "syn_b": syn_b.contiguous(),  # (m·k, l, j): c_m (2l+1) d^l_mk(β_j)
+        # Z = Σ_k H e^{−ikγ} = Re H @ syn_g0 + Im H @ syn_g1, columns [re | im]·γ
+        "syn_g0": torch.cat([cn.T, -sn.T], dim=1),  # (K, 4b)
+        "syn_g1": torch.cat([sn.T, cn.T], dim=1),  # (K, 4b)
+        # Re Σ_m Z e^{−imα} = Σ_{m, re/im} syn_a[α, (m, re/im)] Z
+        "syn_a": torch.stack([cm, sm], dim=2).reshape(2 * b, 2 * L),
     }
 
 
@@ -109,43 +108,37 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 
 
 def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Real ``(N, 2b, 2b)`` → ``f̂ (N, L, L)`` complex ``[m ≥ 0, l]``."""
-    N, M = x.shape[0], T["ana"].shape[0]
-    X = (x @ T["dft"]).view(N, -1, 2, M).permute(3, 0, 2, 1).reshape(M, 2 * N, -1)  # (m, N·r, j)
-    f = torch.bmm(X, T["ana"]).view(M, N, 2, -1).permute(1, 0, 3, 2)  # (N, m, l, r)
-    return torch.view_as_complex(f.contiguous())
+    """Real ``(N, 2b, 2b)`` → ``f̂ (L, 2, N, L)`` ``[m ≥ 0, re/im, batch, l]``."""
+    N, b2 = x.shape[0], x.shape[1]
+    M = T["ana"].shape[0]
+    X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
+    return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
 
 
 def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``ĝ (N, L, L)`` ``[m ≥ 0, l]`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm."""
-    g = g.resolve_conj()
-    N, M = g.shape[0], g.shape[1]
-    G = torch.view_as_real(g).permute(1, 0, 3, 2).reshape(M, 2 * N, -1)  # (m, N·r, l)
-    H = torch.bmm(G, T["syn"]).view(M, N, 2, -1).permute(1, 3, 2, 0)  # (N, j, r, m)
-    return H.reshape(N, H.shape[1], 2 * M) @ T["idft"]
+    """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm."""
+    M, _, N, L = g.shape
+    H = torch.bmm(g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
+    b2 = H.shape[-1]
+    return H.view(2 * M, N * b2).T.contiguous().view(N, b2, 2 * M) @ T["idft"]
 
 
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (N, L, 2L−1, L)`` ``[m ≥ 0, n, l]``."""
+    """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``."""
     N, b2 = x.shape[0], x.shape[1]
-    K2, M2 = T["ana_g"].shape[1], T["ana_a"].shape[0]
-    K, M = K2 // 2, M2 // 2
-    Y = x @ T["ana_g"]  # (N, j, α, [Yr | Yi] over n)
-    P = (T["ana_a"] @ Y).view(N, b2, 2, M, 2, K)  # [cos|sin] × [Yr|Yi]
-    Zr = P[:, :, 0, :, 0] - P[:, :, 1, :, 1]  # (N, j, m, n)
-    Zi = P[:, :, 0, :, 1] + P[:, :, 1, :, 0]
-    Z = torch.stack([Zr, Zi], dim=1).permute(3, 4, 0, 1, 2).reshape(M * K, 2 * N, b2)
-    F = torch.bmm(Z, T["ana_b"]).view(M, K, N, 2, -1).permute(2, 0, 1, 4, 3)  # (N, m, n, l, r)
-    return torch.view_as_complex(F.contiguous())
+    K, M = T["ana_g"].shape[1] // 2, T["ana_a"].shape[0] // 2
+    P = (T["ana_a"] @ x) @ T["ana_g"]  # (N, j, [cos|sin](mα), [cos|sin](nγ))
+    P = P.view(N, b2, 2, M, 2, K)  # e^{imα} e^{inγ}: re = cc − ss, im = cs + sc
+    Z = torch.stack([P[:, :, 0, :, 0] - P[:, :, 1, :, 1], P[:, :, 0, :, 1] + P[:, :, 1, :, 0]])
+    Z = Z.view(2 * N * b2, M * K).T.contiguous().view(M * K, 2 * N, b2)
+    return torch.bmm(Z, T["ana_b"]).view(M, K, 2, N, -1)
 
 
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``Ĝ (N, L, 2L−1, L)`` ``[m ≥ 0, k, l]`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``."""
-    G = G.resolve_conj()
-    N, M, K, L = G.shape
-    A = torch.view_as_real(G).permute(1, 2, 3, 0, 4).reshape(M * K, L, 2 * N)
-    H = torch.bmm(T["syn_b"], A)  # (m·k, j, N·r)
-    b2 = H.shape[1]
-    H = H.view(M, K, b2, N, 2).permute(3, 2, 0, 4, 1).reshape(N, b2, M, 2 * K)  # [Hr | Hi]
-    Z = (H @ T["syn_g"]).view(N, b2, M, 2, b2).transpose(2, 3).reshape(N, b2, 2 * M, b2)
-    return T["syn_a"] @ Z  # (N, j, α, γ)
+    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``."""
+    M, K, _, N, L = G.shape
+    H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m·k, r·N, j)
+    b2 = H.shape[-1]
+    H = H.view(M * K, 2 * N * b2).T.contiguous().view(2, N * b2 * M, K)
+    Z = torch.addmm(H[0] @ T["syn_g0"], H[1], T["syn_g1"])  # (N·j·m, [re|im]·γ)
+    return T["syn_a"] @ Z.view(N, b2, 2 * M, b2)  # (N, j, α, γ)

@@ -88,28 +88,48 @@ def filter_spectrum(weight: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     return torch.complex(weight @ t[..., 0], weight @ t[..., 1])
 
 
+def _real_pair(z: torch.Tensor, signs: tuple[int, int, int, int], parts: str) -> torch.Tensor:
+    """A complex factor as a real ``(2, 2, …)`` matrix acting on [re, im]: ``out_r = Σ_s in_s M[s, r]``."""
+    p = {"r": z.real, "i": z.imag}
+    return torch.stack(
+        [
+            torch.stack([signs[0] * p[parts[0]], signs[1] * p[parts[1]]]),
+            torch.stack([signs[2] * p[parts[2]], signs[3] * p[parts[3]]]),
+        ]
+    )
+
+
 def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-    """``Ĝ[b,o,m,k,l] = Σ_c conj(f̂[b,c,m,l]) ψ̂[c,o,k,l]``: ``(B,C,L,L) × (C,O,2L−1,L) → (B,O,L,2L−1,L)``."""
-    return torch.einsum("bcml,cokl->bomkl", fh.conj(), psi)
+    """``Ĝ[m,k,·,b,o,l] = Σ_c conj(f̂[m,·,b,c,l]) ψ̂[c,o,k,l]``.
+
+    ``fh (L, 2, B, C, L)`` (m ≥ 0, re/im), ``psi (C, O, 2L−1, L)`` complex → ``(L, 2L−1, 2, B, O, L)``.
+    conj(f)ψ: re = f_r ψ_r + f_i ψ_i, im = f_r ψ_i − f_i ψ_r.
+    """
+    P = _real_pair(psi, (1, 1, 1, -1), "riir")
+    return torch.einsum("msbcl,srcokl->mkrbol", fh, P)
 
 
 def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-    """``Ĝ^l[b,o,m,k] = Σ_{c,n} F̂^l[b,c,m,n] ψ̃^l[c,o,k,n]``, one matmul per degree.
+    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one contraction per degree.
 
-    ``Fh (B, C, L, 2L−1, L)`` dense (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed → ``(B, O, L, 2L−1, L)``.
+    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex →
+    ``(L, 2L−1, 2, B, O, L)``. Fψ: re = F_r ψ_r − F_i ψ_i, im = F_r ψ_i + F_i ψ_r.
     """
-    B, C, L = Fh.shape[0], Fh.shape[1], Fh.shape[-1]
-    O = psi.shape[1]
+    L, C, O = Fh.shape[-1], psi.shape[0], psi.shape[1]
     out = []
     for l in range(L):
         d, off, e = 2 * l + 1, so3_size(l), L - 1 - l
-        F = Fh[:, :, : l + 1, e : e + d, l]
-        P = psi[..., off : off + d * d].reshape(C, O, d, d)
-        g = torch.einsum("bcmn,cokn->bomk", F, P)
-        out.append(torch.nn.functional.pad(g, (e, e, 0, L - 1 - l)))
-    return torch.stack(out, dim=-1).reshape(B, O, L, 2 * L - 1, L)
+        P = _real_pair(psi[..., off : off + d * d].reshape(C, O, d, d), (1, 1, -1, 1), "riir")
+        g = torch.einsum("mnsbc,srcokn->mkrbo", Fh[: l + 1, e : e + d, ..., l], P)
+        out.append(torch.nn.functional.pad(g, (0, 0, 0, 0, 0, 0, e, e, 0, L - 1 - l)))
+    return torch.stack(out, dim=-1)
 
 
 def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
-    """``ĝ[b,o,m,l] = conj(Σ_{c,n} F̂[b,c,m,n,l] φ[c,o,n,l])``: ``(B,C,L,2L−1,L) × (C,O,2L−1,L) → (B,O,L,L)``."""
-    return torch.einsum("bcmnl,conl->boml", Fh, phi).conj()
+    """``ĝ[m,·,b,o,l] = conj(Σ_{c,n} F̂[m,n,·,b,c,l] φ[c,o,n,l])``.
+
+    ``Fh (L, 2L−1, 2, B, C, L)``, ``phi (C, O, 2L−1, L)`` complex → ``(L, 2, B, O, L)``;
+    conj(Fφ): re = F_r φ_r − F_i φ_i, im = −F_r φ_i − F_i φ_r.
+    """
+    P = _real_pair(phi, (1, -1, -1, -1), "riir")
+    return torch.einsum("mnsbcl,srconl->mrbol", Fh, P)

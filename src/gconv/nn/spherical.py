@@ -126,9 +126,6 @@ class _SphericalLinear(nn.Module):
             f"grid={self.weight.shape[-1]} points"
         )
 
-    def _flat(self, x: torch.Tensor, ndim: int) -> torch.Tensor:
-        return x.reshape(-1, *x.shape[-ndim:])
-
 
 def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Tensor]) -> None:
     """Constant transform tables as non-persistent buffers ``<prefix>_<name>``."""
@@ -171,14 +168,12 @@ class S2Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
-        B, L, b = x.shape[0], self.degrees, self.b_out
-        fh = hm.s2_analysis(self._flat(x, 2), _tables(self, "ana", x.dtype))
-        psi = sp.filter_spectrum(self.weight, self.table).reshape(
-            *self.weight.shape[:2], 2 * L - 1, L
-        )
-        gh = sp.s2_so3_product(fh.reshape(B, self.in_channels, L, L), psi)
-        y = hm.so3_synthesis(gh.reshape(-1, *gh.shape[2:]), _tables(self, "syn", x.dtype))
-        return y.reshape(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        psi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        gh = sp.s2_so3_product(fh.view(L, 2, B, C, L), psi)
+        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
 
 
 class SO3Conv(_SphericalLinear):
@@ -206,12 +201,12 @@ class SO3Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
-        B, _L, b = x.shape[0], self.degrees, self.b_out
-        Fh = hm.so3_analysis(self._flat(x, 3), _tables(self, "ana", x.dtype))
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(self.weight, self.table)
-        gh = sp.so3_so3_product(Fh.reshape(B, -1, *Fh.shape[1:]), psi)
-        y = hm.so3_synthesis(gh.reshape(-1, *gh.shape[2:]), _tables(self, "syn", x.dtype))
-        return y.reshape(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
+        gh = sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi)
+        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
 
 
 class SO3ToS2Conv(_SphericalLinear):
@@ -240,14 +235,12 @@ class SO3ToS2Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
-        B, L, b = x.shape[0], self.degrees, self.b_out
-        Fh = hm.so3_analysis(self._flat(x, 3), _tables(self, "ana", x.dtype))
-        phi = sp.filter_spectrum(self.weight, self.table).reshape(
-            *self.weight.shape[:2], 2 * L - 1, L
-        )
-        gh = sp.so3_s2_product(Fh.reshape(B, -1, *Fh.shape[1:]), phi)
-        y = hm.s2_synthesis(gh.reshape(-1, L, L), _tables(self, "syn", x.dtype))
-        return y.reshape(B, -1, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1)
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        phi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi)
+        y = hm.s2_synthesis(gh.reshape(L, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1)
 
 
 class SO3Shortcut(nn.Module):
