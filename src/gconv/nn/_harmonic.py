@@ -89,10 +89,11 @@ def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
         .reshape(MK, 2 * b, L)
         .contiguous(),
         "syn_b": syn_b.contiguous(),  # (m·k, l, j): c_m (2l+1) d^l_mk(β_j)
-        # Z = Σ_k H e^{−ikγ} = Re H @ syn_g0 + Im H @ syn_g1, columns [re | im]·γ
-        "syn_g0": torch.cat([cn.T, -sn.T], dim=1),  # (K, 4b)
-        "syn_g1": torch.cat([sn.T, cn.T], dim=1),  # (K, 4b)
-        # Re Σ_m Z e^{−imα} = Σ_{m, re/im} syn_a[α, (m, re/im)] Z
+        # Z = Σ_k H e^{−ikγ}: rows ([re|im], γ), columns (k, [re|im]) of H
+        "syn_g": torch.stack([torch.stack([cn, sn], dim=2), torch.stack([-sn, cn], dim=2)]).reshape(
+            4 * b, 2 * (2 * L - 1)
+        ),
+        # Re Σ_m Z e^{−imα}: columns (m, [re|im]) of Z
         "syn_a": torch.stack([cm, sm], dim=2).reshape(2 * b, 2 * L),
     }
 
@@ -137,8 +138,8 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``."""
     M, K, _, N, L = G.shape
-    H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m·k, r·N, j)
+    H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
     b2 = H.shape[-1]
-    H = H.view(M * K, 2 * N * b2).T.contiguous().view(2, N * b2 * M, K)
-    Z = torch.addmm(H[0] @ T["syn_g0"], H[1], T["syn_g1"])  # (N·j·m, [re|im]·γ)
-    return T["syn_a"] @ Z.view(N, b2, 2 * M, b2)  # (N, j, α, γ)
+    Z = T["syn_g"] @ H.view(M, 2 * K, N * b2)  # (m, [re|im], γ, N, j)
+    out = T["syn_a"] @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
+    return out.view(b2 * b2, N * b2).T.contiguous().view(N, b2, b2, b2)
