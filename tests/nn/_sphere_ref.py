@@ -8,6 +8,8 @@ direct quadrature. Signals are band-limited, given by random coefficients, evalu
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.linalg import expm
 from scipy.special import sph_harm_y
@@ -62,12 +64,22 @@ def point(beta: float, alpha: float) -> np.ndarray:
     return euler(alpha, beta, 0.0)[:, 2]
 
 
-def wigner_D(l: int, a: float, b: float, g: float) -> np.ndarray:
-    """D^l_{mn} = e^{−imα} d^l_{mn}(β) e^{−inγ}, d = exp(−iβJ_y); indexed [m+l, n+l]."""
+@lru_cache(maxsize=None)
+def _jy_eig(l: int) -> tuple[np.ndarray, np.ndarray]:
+    """J_y = V diag(λ) V† (Hermitian), so exp(−iβJ_y) = V diag(e^{−iβλ}) V†; checked vs expm."""
     m = np.arange(-l, l + 1)
     jp = np.diag(np.sqrt(l * (l + 1) - m[:-1] * (m[:-1] + 1)), -1)  # J+|m> ∝ |m+1>
     jy = (jp - jp.T) / 2j
-    d = expm(-1j * b * jy)
+    lam, V = np.linalg.eigh(jy)
+    assert np.allclose(V * np.exp(-0.7j * lam) @ V.conj().T, expm(-0.7j * jy), atol=1e-13)
+    return lam, V
+
+
+def wigner_D(l: int, a: float, b: float, g: float) -> np.ndarray:
+    """D^l_{mn} = e^{−imα} d^l_{mn}(β) e^{−inγ}, d = exp(−iβJ_y); indexed [m+l, n+l]."""
+    m = np.arange(-l, l + 1)
+    lam, V = _jy_eig(l)
+    d = (V * np.exp(-1j * b * lam)) @ V.conj().T
     return np.exp(-1j * m * a)[:, None] * d * np.exp(-1j * m * g)[None, :]
 
 
