@@ -8,7 +8,7 @@ direct quadrature. Signals are band-limited, given by random coefficients, evalu
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from scipy.linalg import expm
@@ -64,7 +64,7 @@ def point(beta: float, alpha: float) -> np.ndarray:
     return euler(alpha, beta, 0.0)[:, 2]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _jy_eig(l: int) -> tuple[np.ndarray, np.ndarray]:
     """J_y = V diag(λ) V† (Hermitian), so exp(−iβJ_y) = V diag(e^{−iβλ}) V†; checked vs expm."""
     m = np.arange(-l, l + 1)

@@ -236,6 +236,8 @@ def test_wrong_shapes_raise():
         SO3ToS2Conv(1, 1, 4, 4)(torch.randn(2, 1, 8, 8))
     with pytest.raises(ShapeError, match="looks like an SO"):
         S2Conv(1, 1, 4, 4)(torch.randn(2, 1, 8, 8, 8))
+    with pytest.raises(ShapeError, match="real floating-point"):
+        S2Conv(1, 1, 4, 4)(torch.randn(2, 1, 8, 8, dtype=torch.complex64))
     with pytest.raises(ValueError, match="b_out must be a positive int"):
         S2Conv(1, 1, 4, 0)
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):

@@ -10,9 +10,11 @@ Signals live on SOFT grids (DESIGN.md): S² ``(B, C, 2b, 2b)`` indexed ``[β, α
 - ``SO3ToS2Conv``: ``[ψ ⋆ F](x) = ∫ ψ(Q⁻¹x) F(Q) dQ`` = Σ_i w_i · mean of F over {Q: Q y_i = x}
 
 with f, F replaced by their band-limited parts (degrees < min(b_in, b_out)). Each is computed
-in spectral space (FFT → per-degree product over channels → inverse FFT at b_out), so each is
-exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``.
-One bias per output channel, added on the grid.
+in spectral space (analysis → per-degree product over channels → synthesis at b_out; the
+real-signal transforms of ``_harmonic``, same conventions as ``gconv.spherical``), so each is
+exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
+and exactly equivariant for any input under the grid symmetries (α-rolls, Ry(π)). Inputs are
+real. One bias per output channel, added on the grid. Weights ``(C_in, C_out, |grid|)``.
 
 >>> import torch
 >>> layer = S2Conv(1, 4, b_in=6, b_out=4)
@@ -66,6 +68,8 @@ def check_signal(
 ) -> None:
     """ShapeError unless x is ``(B, channels, 2b, …)`` with ``ndim`` grid axes (2: S², 3: SO(3))."""
     space = "S²" if ndim == 2 else "SO(3)"
+    if torch.is_tensor(x) and not x.is_floating_point():
+        raise ShapeError(f"{layer}: expected a real floating-point signal, got dtype {x.dtype}")
     ok = (
         torch.is_tensor(x)
         and x.dim() == 2 + ndim
