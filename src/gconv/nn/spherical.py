@@ -147,6 +147,15 @@ def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, tor
     }
 
 
+def _add_bias_so3(gh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Add the bias as the degree-0 coefficient (D^0 = 1): the same as adding it on the grid,
+    without a pass over the grid. ``gh (L, 2L−1, 2, B, O, L)``, entry ``[m=0, n=0, re, :, :, l=0]``."""
+    gh = gh.contiguous()
+    k0 = gh.shape[1] // 2
+    gh[0, k0, 0, :, :, 0] = gh[0, k0, 0, :, :, 0] + bias
+    return gh
+
+
 class S2Conv(_SphericalLinear):
     """S² → SO(3) correlation ``[ψ ⋆ f](R) = Σ_i w_i f(R x_i)`` (see module docstring).
 
@@ -175,9 +184,9 @@ class S2Conv(_SphericalLinear):
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
-        gh = sp.s2_so3_product(fh.view(L, 2, B, C, L), psi)
+        gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
         y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
-        return y.view(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
 
 
 class SO3Conv(_SphericalLinear):
@@ -208,9 +217,9 @@ class SO3Conv(_SphericalLinear):
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(self.weight, self.table)
-        gh = sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi)
+        gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
         y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
-        return y.view(B, -1, 2 * b, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1, 1)
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
 
 
 class SO3ToS2Conv(_SphericalLinear):
@@ -242,9 +251,11 @@ class SO3ToS2Conv(_SphericalLinear):
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         phi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
-        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi)
+        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
+        # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
+        gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
         y = hm.s2_synthesis(gh.reshape(L, 2, -1, L), _tables(self, "syn", x.dtype))
-        return y.view(B, -1, 2 * b, 2 * b) + self.bias.view(1, -1, 1, 1)
+        return y.view(B, -1, 2 * b, 2 * b)
 
 
 class SO3Shortcut(nn.Module):
