@@ -128,7 +128,9 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``."""
     N, b2 = x.shape[0], x.shape[1]
     K, M = T["ana_g"].shape[1] // 2, T["ana_a"].shape[0] // 2
-    P = (T["ana_a"] @ x) @ T["ana_g"]  # (N, j, [cos|sin](mα), [cos|sin](nγ))
+    A = T["ana_a"]  # bmm with an expanded operand: no hidden copy of x (as A @ x would make)
+    P = torch.bmm(A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2)) @ T["ana_g"]
+    # P: (N·j, [cos|sin](mα), [cos|sin](nγ))
     P = P.view(N, b2, 2, M, 2, K)  # e^{imα} e^{inγ}: re = cc − ss, im = cs + sc
     Z = torch.stack([P[:, :, 0, :, 0] - P[:, :, 1, :, 1], P[:, :, 0, :, 1] + P[:, :, 1, :, 0]])
     Z = Z.view(2 * N * b2, M * K).T.contiguous().view(M * K, 2 * N, b2)
@@ -140,6 +142,7 @@ def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     M, K, _, N, L = G.shape
     H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
     b2 = H.shape[-1]
-    Z = T["syn_g"] @ H.view(M, 2 * K, N * b2)  # (m, [re|im], γ, N, j)
+    W = T["syn_g"]
+    Z = torch.bmm(W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, [re|im], γ, N, j)
     out = T["syn_a"] @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
     return out.view(b2 * b2, N * b2).T.contiguous().view(N, b2, b2, b2)
