@@ -81,9 +81,12 @@ def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     MK = L * (2 * L - 1)
     syn_b = (c[None, :, None, None] * d * deg).permute(1, 2, 3, 0).reshape(MK, L, 2 * b)
     return {
-        # analysis: P = ana_a @ x (Σ_α [cos; sin](mα) x), then P @ ana_g (Σ_γ [cos | sin](nγ))
-        "ana_a": torch.cat([cm.T, sm.T], dim=0),  # (2M, 2b)
-        "ana_g": torch.cat([cn, sn], dim=1),  # (2b, 2K)
+        # analysis: U = ana_a @ x (rows (m, [cos|sin](mα))), then U·(…) @ ana_g gives
+        # Σ_α Σ_γ x e^{imα} e^{inγ} with columns (n, [re|im]): re = cc − ss, im = cs + sc
+        "ana_a": torch.stack([cm.T, sm.T], dim=1).reshape(2 * L, 2 * b),
+        "ana_g": torch.stack([torch.stack([cn, sn], dim=2), torch.stack([-sn, cn], dim=2)]).reshape(
+            4 * b, 2 * (2 * L - 1)
+        ),
         "ana_b": (q[:, None, None, None] * d)
         .permute(1, 2, 0, 3)
         .reshape(MK, 2 * b, L)
@@ -127,14 +130,12 @@ def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``."""
     N, b2 = x.shape[0], x.shape[1]
-    K, M = T["ana_g"].shape[1] // 2, T["ana_a"].shape[0] // 2
     A = T["ana_a"]  # bmm with an expanded operand: no hidden copy of x (as A @ x would make)
-    P = torch.bmm(A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2)) @ T["ana_g"]
-    # P: (N·j, [cos|sin](mα), [cos|sin](nγ))
-    P = P.view(N, b2, 2, M, 2, K)  # e^{imα} e^{inγ}: re = cc − ss, im = cs + sc
-    Z = torch.stack([P[:, :, 0, :, 0] - P[:, :, 1, :, 1], P[:, :, 0, :, 1] + P[:, :, 1, :, 0]])
-    Z = Z.view(2 * N * b2, M * K).T.contiguous().view(M * K, 2 * N, b2)
-    return torch.bmm(Z, T["ana_b"]).view(M, K, 2, N, -1)
+    U = torch.bmm(A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))  # (N·j, (m, c|s), γ)
+    M = A.shape[0] // 2
+    Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
+    Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
+    return torch.bmm(Z.view(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
