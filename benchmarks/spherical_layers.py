@@ -121,6 +121,15 @@ def activation_sizes(model: nn.Sequential, x: torch.Tensor) -> list[tuple[str, t
     return rows
 
 
+def table_sizes(model: nn.Sequential) -> list[tuple[str, float]]:
+    """(layer, MiB) of the constant tables (non-persistent buffers) of each spherical layer."""
+    return [
+        (type(m).__name__, sum(b.numel() * b.element_size() for b in m.buffers()) / 2**20)
+        for m in model
+        if any(True for _ in m.buffers())
+    ]
+
+
 def parameter_counts() -> dict[str, int]:
     counts = {}
     for name, grid in (
@@ -166,6 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     print("  activations (output of each layer):")
     for name, shape, mib in activation_sizes(model, x):
         print(f"    {name:<12}{str(shape):<28}{mib:8.2f} MiB")
+    print("  constant tables (buffers, float64 masters):")
+    for name, mib in table_sizes(model):
+        print(f"    {name:<12}{mib:8.2f} MiB")
     print("  parameters (REFERENCES.md 2c, from s2cnn's code: 154,550 and 58,550):")
     for name, n in parameter_counts().items():
         print(f"    {name:<42}{n:>9,}")

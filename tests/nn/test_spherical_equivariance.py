@@ -147,3 +147,11 @@ def test_integrals_invariant():
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="not a kind of group so3"):
         check_equivariance(SO3Conv(1, 1, 2, 2), "so3", torch.randn(1, 1, 4, 4, 4), "so3", "plane")
+
+
+def test_float32_single_layer_within_float32_tolerance():
+    """float32: the same exact claims hold to the checker's float32 tolerance (1e-4)."""
+    layer = SO3Conv(2, 2, 4, 3, grid=SO3GRID)
+    x = band_limited((1, 2, 8, 8, 8)).float()
+    report = check_equivariance(layer, "so3", x, "so3", "so3", rotations=1)
+    assert report.passed and all(r.exact for r in report.rows), str(report)
