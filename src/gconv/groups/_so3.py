@@ -22,10 +22,16 @@ def euler_to_matrix(
     alpha: torch.Tensor | float, beta: torch.Tensor | float, gamma: torch.Tensor | float
 ) -> torch.Tensor:
     """Rotation matrices ``Rz(α) Ry(β) Rz(γ)``, shape ``(..., 3, 3)`` (angles broadcast)."""
-    alpha, beta, gamma = (torch.as_tensor(t) for t in (alpha, beta, gamma))
-    if not alpha.is_floating_point():
-        alpha = alpha.to(torch.get_default_dtype())
-    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta.to(alpha), gamma.to(alpha))
+    tensors = [t for t in (alpha, beta, gamma) if isinstance(t, torch.Tensor)]
+    floats = [t.dtype for t in tensors if t.is_floating_point()]
+    dtype = floats[0] if floats else torch.get_default_dtype()  # Python floats follow tensors
+    for dt in floats[1:]:
+        dtype = torch.promote_types(dtype, dt)
+    device = tensors[0].device if tensors else None
+    alpha, beta, gamma = (
+        torch.as_tensor(t, dtype=dtype, device=device) for t in (alpha, beta, gamma)
+    )
+    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
     ca, sa, cb, sb, cg, sg = (f(t) for t in (alpha, beta, gamma) for f in (torch.cos, torch.sin))
     rows = [
         [ca * cb * cg - sa * sg, -ca * cb * sg - sa * cg, ca * sb],

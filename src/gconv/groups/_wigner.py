@@ -68,45 +68,70 @@ def _edge(l: int, c2: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
     return torch.where(odd_c ^ odd_s, -1.0, 1.0) * torch.exp(log)
 
 
+def _edge0(l: int, c2: torch.Tensor, s2: torch.Tensor) -> torch.Tensor:
+    """``sqrt(C(2l, l)) (cos(β/2) sin(β/2))^l`` = d^l_{−l,0}(β), shape ``(N,)``."""
+    lb = 0.5 * (math.lgamma(2 * l + 1) - 2 * math.lgamma(l + 1))
+    cs = c2 * s2
+    sign = torch.where((cs < 0) & (l % 2 == 1), -1.0, 1.0)
+    return sign * torch.exp(lb + l * torch.log(cs.abs()))
+
+
 def _parity(v: torch.Tensor) -> torch.Tensor:
     return 1.0 - 2.0 * (v.abs() % 2)
 
 
-def wigner_d_iter(beta: torch.Tensor | float, lmax: int) -> Iterator[torch.Tensor]:
+def wigner_d_iter(
+    beta: torch.Tensor | float, lmax: int, *, reuse: bool = False
+) -> Iterator[torch.Tensor]:
     """Yield ``d^l(β)`` for l = 0..lmax, each float64 ``(..., 2l+1, 2l+1)`` (O(l²) memory).
 
     ``beta`` is any shape (radians). Three-term recursion in l, vectorised over (m, n, β).
+    ``reuse=True`` recycles three preallocated buffers (faster for large l): each yielded
+    tensor is then valid only until the iterator advances twice.
     """
     beta = _f64(beta)
     shape, bt = beta.shape, beta.reshape(-1)
+    n = bt.shape[0]
     cb = torch.cos(bt)[:, None, None]
     c2, s2 = torch.cos(bt / 2), torch.sin(bt / 2)
+    bufs = (
+        [torch.empty(n * (2 * lmax + 1) ** 2, dtype=torch.float64) for _ in range(3)]
+        if reuse
+        else None
+    )
     prev = None
-    cur = torch.ones(bt.shape[0], 1, 1, dtype=torch.float64)
+    cur = torch.ones(n, 1, 1, dtype=torch.float64)
     for l in range(lmax + 1):
         yield cur.reshape(*shape, 2 * l + 1, 2 * l + 1)
         if l == lmax:
             return
-        nxt = _d_step(l, cb, prev, cur, _edge(l + 1, c2, s2))
-        prev, cur = cur, nxt
+        k = 2 * l + 3
+        out = (
+            bufs[l % 3][: n * k * k].view(n, k, k)
+            if reuse
+            else torch.empty(n, k, k, dtype=torch.float64)
+        )
+        prev, cur = cur, _d_step(l, cb, prev, cur, _edge(l + 1, c2, s2), out)
 
 
-def _d_step(l: int, cb, prev, cur, e: torch.Tensor) -> torch.Tensor:
-    """d^{l+1} from d^l, d^{l−1} (recursion inside, closed-form seeds ``e`` on the border)."""
+def _d_step(l: int, cb, prev, cur, e: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """d^{l+1} into ``out`` from d^l, d^{l−1} (recursion inside, seeds ``e`` on the border)."""
     m = torch.arange(-l, l + 1, dtype=torch.float64)
     a = 1.0 / torch.sqrt((l + 1) ** 2 - m**2)
-    A = (l + 1) * (2 * l + 1) * a[:, None] * a[None, :]
+    s = math.sqrt((l + 1) * (2 * l + 1))
+    A = torch.outer(s * a, s * a)  # (l+1)(2l+1) / sqrt(((l+1)² − m²)((l+1)² − n²))
     L = l + 1
-    out = torch.empty(cb.shape[0], 2 * L + 1, 2 * L + 1, dtype=torch.float64)
     inner = out[:, 1:-1, 1:-1]
     if l == 0:
         torch.mul(A * cb, cur, out=inner)
     else:
-        AB = A * (m[:, None] * m[None, :] / (l * (l + 1)))
-        c = torch.sqrt(l**2 - m[1:-1] ** 2)
-        AC = (A[1:-1, 1:-1] * c[:, None] * c[None, :]) / (l * (2 * l + 1))
+        am = s * a * m / math.sqrt(l * (l + 1))
+        AB = torch.outer(am, am)  # A · mn / (l(l+1))
+        ac = (s * a * torch.sqrt(l**2 - m**2) / math.sqrt(l * (2 * l + 1)))[1:-1]
+        AC = torch.outer(ac, ac)  # A · sqrt((l² − m²)(l² − n²)) / (l(2l+1))
         if cb.shape[0] > 2 * l + 1:  # many β, small matrices: vectorise over β
-            torch.mul(A * cb - AB, cur, out=inner)
+            tmp = torch.mul(cur, A).mul_(cb)  # (A cos β − AB) ⊙ d^l − AC ⊙ d^{l−1}
+            torch.addcmul(tmp, AB, cur, value=-1.0, out=inner)
             inner[:, 1:-1, 1:-1].addcmul_(AC, prev, value=-1.0)
             return _set_border(out, L, e)
         for i in range(cb.shape[0]):  # fused per β: (A cos β − AB) ⊙ d^l − AC ⊙ d^{l−1}
@@ -129,7 +154,7 @@ def wigner_d(l: int, beta: torch.Tensor | float) -> torch.Tensor:
     """Wigner small-d ``d^l(β)``, float64 ``(..., 2l+1, 2l+1)`` indexed ``[m+l, n+l]``."""
     if isinstance(l, bool) or not isinstance(l, int) or l < 0:
         raise ValueError(f"degree l must be a non-negative int, got {l!r}")
-    *_, last = wigner_d_iter(beta, l)
+    *_, last = wigner_d_iter(beta, l, reuse=True)
     return last.clone()
 
 
@@ -154,7 +179,7 @@ def wigner_D_packed(b: int, alpha, beta, gamma) -> torch.Tensor:
     alpha, beta, gamma = torch.broadcast_tensors(_f64(alpha), _f64(beta), _f64(gamma))
     out = torch.empty(*beta.shape, b * (4 * b * b - 1) // 3, dtype=torch.complex128)
     pa, pg = _phases(alpha, b - 1), _phases(gamma, b - 1)
-    for l, d in enumerate(wigner_d_iter(beta, b - 1)):
+    for l, d in enumerate(wigner_d_iter(beta, b - 1, reuse=True)):
         sl = slice(b - 1 - l, b + l)
         D = pa[..., sl, None] * d * pg[..., None, sl]
         off = l * (4 * l * l - 1) // 3
@@ -177,7 +202,7 @@ def _d_m0_iter(beta: torch.Tensor, lmax: int) -> Iterator[torch.Tensor]:
         if l > 0:
             out[:, 2:-2] -= torch.sqrt(l**2 - m[1:-1] ** 2) * prev
         out[:, 1:-1] /= torch.sqrt((l + 1) ** 2 - m**2)
-        e0 = _edge(l + 1, c2, s2)[:, l + 1]
+        e0 = _edge0(l + 1, c2, s2)
         out[:, 0], out[:, -1] = e0, (-1) ** (l + 1) * e0
         prev, cur = cur, out
 
@@ -209,7 +234,7 @@ def _s2_table(b: int, degrees: int) -> torch.Tensor:
 def _so3_table(b: int, degrees: int) -> torch.Tensor:
     def build() -> torch.Tensor:
         out = torch.empty(2 * b, degrees * (4 * degrees**2 - 1) // 3, dtype=torch.float64)
-        for l, d in enumerate(wigner_d_iter(s2_grid(b)[0], degrees - 1)):
+        for l, d in enumerate(wigner_d_iter(s2_grid(b)[0], degrees - 1, reuse=True)):
             off = l * (4 * l * l - 1) // 3
             out[:, off : off + (2 * l + 1) ** 2] = d.reshape(2 * b, -1)
         return out

@@ -95,25 +95,27 @@ def _rows_to_complex(y: torch.Tensor) -> torch.Tensor:
     return torch.view_as_complex(y.reshape(y.shape[0], -1, 2).contiguous())
 
 
-def _analysis(p: Plan, X: torch.Tensor) -> torch.Tensor:
-    """``X (N, 2b, nbins)`` complex spectrum per β ring → packed coefficients ``(N, S)``."""
-    N = X.shape[0]
-    Xp = (X * p.w_fwd[:, None]).permute(2, 1, 0).index_select(0, p.pair_bins)  # (P, 2b, N)
-    Xr = torch.view_as_real(Xp.contiguous()).reshape(Xp.shape[0], Xp.shape[1], 2 * N)
+def _analysis(p: Plan, X: torch.Tensor, real: bool) -> torch.Tensor:
+    """Per-ring spectrum ``X (2b, N, bins)`` → packed coefficients ``(N, S)``.
+
+    ``real``: X is the half spectrum of a real signal (``p.real_bins``, conjugated reads).
+    """
+    N = X.shape[1]
+    Xp = X.permute(2, 0, 1).index_select(0, p.real_bins if real else p.pair_bins)  # (P, 2b, N)
+    Xr = torch.view_as_real(Xp).reshape(Xp.shape[0], Xp.shape[1], 2 * N)
+    Xr = Xr * p.w_fwd[:, None]
     if p.d is None:
         y = _analysis_streamed(p, Xr)
     else:
-        outs = [
-            torch.bmm(d, Xr[p0:p1]).reshape(-1, 2 * N)
-            for (p0, p1, _), d in zip(p.blocks, p.d, strict=False)
-        ]
+        blocks = zip(p.blocks, p.d, strict=True)
+        outs = [torch.bmm(d, Xr[p0:p1]).reshape(-1, 2 * N) for (p0, p1, _), d in blocks]
         y = torch.cat(outs).index_select(0, p.out_pos)
-    y = y * p.c_fwd[:, None]
-    return _rows_to_complex(y).T
+    y = y.view(-1, N, 2) * (p.fac_real if real else p.c_fwd[:, None, None])
+    return torch.view_as_complex(y).T
 
 
 def _synthesis(p: Plan, c: torch.Tensor) -> torch.Tensor:
-    """Packed coefficients ``(N, S)`` → ``(N, 2b, nbins)`` per-ring spectrum."""
+    """Packed coefficients ``(N, S)`` → per-ring spectrum ``(2b, N, bins)`` (full bins)."""
     N = c.shape[0]
     cr = _complex_to_rows((c * p.c_inv).T)  # (S, 2N)
     cr = torch.cat([cr, cr.new_zeros(1, 2 * N)])
@@ -122,14 +124,14 @@ def _synthesis(p: Plan, c: torch.Tensor) -> torch.Tensor:
     else:
         ce = cr.index_select(0, p.in_idx)
         parts, e0 = [], 0
-        for (_p0, _p1, _), d in zip(p.blocks, p.d, strict=False):
+        for d in p.d:
             e1 = e0 + d.shape[0] * d.shape[1]
             parts.append(torch.bmm(d.transpose(1, 2), ce[e0:e1].view(d.shape[0], d.shape[1], -1)))
             e0 = e1
         G = torch.cat(parts)  # (P, 2b, 2N)
-    G = torch.cat([G, G.new_zeros(1, *G.shape[1:])]).index_select(0, p.bin_pair)
-    G = torch.view_as_complex(G.reshape(G.shape[0], G.shape[1], N, 2).contiguous())
-    return G.permute(2, 1, 0)
+    G = torch.view_as_complex(G.view(G.shape[0], G.shape[1], N, 2))
+    G = torch.cat([G, G.new_zeros(1, *G.shape[1:])])
+    return G.permute(1, 2, 0).index_select(2, p.bin_pair)
 
 
 def _degree_maps(p: Plan, l: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +147,7 @@ def _betas(p: Plan) -> torch.Tensor:
 
 def _analysis_streamed(p: Plan, Xr: torch.Tensor) -> torch.Tensor:
     outs, cols = [], []
-    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1)):
+    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1, reuse=True)):
         local, col = _degree_maps(p, l)
         dl = d.reshape(2 * p.b, -1)[:, local].T.to(Xr)[:, None, :]  # (P_l, 1, 2b)
         outs.append(torch.bmm(dl, Xr[: len(local)])[:, 0])
@@ -156,7 +158,7 @@ def _analysis_streamed(p: Plan, Xr: torch.Tensor) -> torch.Tensor:
 
 def _synthesis_streamed(p: Plan, cr: torch.Tensor) -> torch.Tensor:
     G = cr.new_zeros(len(p.pairs), 2 * p.b, cr.shape[1])
-    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1)):
+    for l, d in enumerate(wigner_d_iter(_betas(p), p.degrees - 1, reuse=True)):
         local, col = _degree_maps(p, l)
         dl = d.reshape(2 * p.b, -1)[:, local].T.to(cr)[:, :, None]  # (P_l, 2b, 1)
         cl = cr.index_select(0, torch.as_tensor(col, device=cr.device))[:, None, :]
@@ -177,8 +179,10 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = x.shape[:-2]
-    X = torch.fft.fft(x.reshape(-1, 2 * b, 2 * b), dim=-1)
-    c = _analysis(_plan("s2", b, L, x), X)
+    xt = x.reshape(-1, 2 * b, 2 * b).transpose(0, 1).contiguous()  # (β, N, α)
+    real = not x.is_complex()
+    X = torch.fft.rfft(xt, dim=-1) if real else torch.fft.fft(xt, dim=-1)
+    c = _analysis(_plan("s2", b, L, x), X, real)
     return _resize(c, "s2", L, b_out).reshape(*lead, -1)
 
 
@@ -187,15 +191,15 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
 
     Degrees ≥ b_out are dropped (the grid of bandwidth b_out cannot hold them).
     """
-    if not coeffs.is_complex():
-        coeffs = coeffs.to(torch.promote_types(coeffs.dtype, torch.complex64))
+    coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "s2")
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = coeffs.shape[:-1]
     c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "s2", b, L)
-    G = _synthesis(_plan("s2", b_out, L, coeffs), c)  # (N, 2b_out, 2b_out)
-    return torch.fft.ifft(G, dim=-1, norm="forward").reshape(*lead, 2 * b_out, 2 * b_out)
+    G = _synthesis(_plan("s2", b_out, L, coeffs), c)  # (β, N, α bins)
+    y = torch.fft.ifft(G, dim=-1, norm="forward").transpose(0, 1)
+    return y.reshape(*lead, 2 * b_out, 2 * b_out)
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -204,20 +208,34 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = x.shape[:-3]
-    X = torch.fft.ifft2(x.reshape(-1, 2 * b, 2 * b, 2 * b), dim=(-2, -1), norm="forward")
-    c = _analysis(_plan("so3", b, L, x), X.reshape(X.shape[0], 2 * b, 4 * b * b))
+    xt = x.reshape(-1, 2 * b, 2 * b, 2 * b).transpose(0, 1).contiguous()  # (β, N, α, γ)
+    real = not x.is_complex()
+    if real:
+        X = torch.fft.rfft2(xt)
+    else:
+        X = torch.fft.ifft2(xt, norm="forward")
+    X = X.reshape(2 * b, xt.shape[1], -1)
+    c = _analysis(_plan("so3", b, L, x), X, real)
     return _resize(c, "so3", L, b_out).reshape(*lead, -1)
 
 
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     """SO(3) synthesis: packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``."""
-    if not coeffs.is_complex():
-        coeffs = coeffs.to(torch.promote_types(coeffs.dtype, torch.complex64))
+    coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "so3")
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = coeffs.shape[:-1]
     c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "so3", b, L)
-    G = _synthesis(_plan("so3", b_out, L, coeffs), c)
-    G = G.reshape(G.shape[0], 2 * b_out, 2 * b_out, 2 * b_out)
-    return torch.fft.fft2(G, dim=(-2, -1)).reshape(*lead, *G.shape[1:])
+    G = _synthesis(_plan("so3", b_out, L, coeffs), c)  # (β, N, α·γ bins)
+    G = G.reshape(2 * b_out, -1, 2 * b_out, 2 * b_out)
+    y = torch.fft.fft2(G).transpose(0, 1)
+    return y.reshape(*lead, *y.shape[1:])
+
+
+def _as_complex(c: torch.Tensor) -> torch.Tensor:
+    if c.is_complex():
+        return c
+    if not c.is_floating_point():
+        raise ValueError(f"expected a complex (or float) spectrum, got {c.dtype}")
+    return c.to(torch.promote_types(c.dtype, torch.complex64))

@@ -48,9 +48,25 @@ def _shell(kind: str, pr: np.ndarray) -> np.ndarray:
 
 
 def _bins(kind: str, pr: np.ndarray, b: int) -> np.ndarray:
+    """Bin of each pair in the full FFT: m mod 2b (S²), (m mod 2b)·2b + n mod 2b (SO(3))."""
     if kind == "s2":
         return pr % (2 * b)
     return (pr[:, 0] % (2 * b)) * (2 * b) + pr[:, 1] % (2 * b)
+
+
+def _real_bins(kind: str, pr: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bins in the half spectrum of a real signal, and which pairs read it conjugated.
+
+    S²: ``rfft`` over α holds m ≥ 0, and F[−m] = conj(F[m]). SO(3): the analysis needs
+    ``conj(fft2)``; ``rfft2`` over (α, γ) holds n ≥ 0 (``b + 1`` bins), and for n < 0
+    ``conj(fft2)[m, n] = fft2[−m, −n]``.
+    """
+    if kind == "s2":
+        return np.abs(pr), pr < 0
+    m, n = pr[:, 0], pr[:, 1]
+    neg = n < 0
+    mm, nn = np.where(neg, -m, m) % (2 * b), np.abs(n)
+    return mm * (b + 1) + nn, ~neg
 
 
 @dataclass
@@ -66,6 +82,8 @@ class Plan:
     degrees: int
     pairs: np.ndarray  # (P,) or (P, 2) orders in shell order
     pair_bins: torch.Tensor  # (P,) FFT bin of each pair
+    real_bins: torch.Tensor  # (P,) bin in the half spectrum of a real signal
+    fac_real: torch.Tensor  # (S, 1, 2) c_fwd, with the imaginary sign of conjugated reads
     bin_pair: torch.Tensor  # (nbins,) pair of each bin, P where the bin is unused
     blocks: list  # [(p0, p1, k0)]: pair slice and first degree of each block
     d: list | None  # per block (Pb, L−k0, 2b) d-values (zero where l < k(p)); None if streamed
@@ -105,6 +123,7 @@ def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Pl
     bins = _bins(kind, pr, b)
     bin_pair = np.full(nbins, P, dtype=np.int64)
     bin_pair[bins] = np.arange(P)
+    rbins, conj = _real_bins(kind, pr, b)
     stored = kind == "s2" or b <= STORE_MAX_B
     table = (_s2_table if kind == "s2" else _so3_table)(b, degrees).numpy() if stored else None
     blocks, d, in_idx, out_pos = [], [], [], np.empty(S, dtype=np.int64)
@@ -131,10 +150,17 @@ def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Pl
         w_fwd, c_fwd, c_inv = w, (math.pi / b) * n_l, n_l
     else:
         w_fwd, c_fwd, c_inv = w / (2 * (2 * b) ** 2), np.ones(S), 2.0 * ls_all + 1
+    conj_s = np.empty(S, dtype=bool)
+    for (p0, p1, k0), idx in zip(blocks, in_idx, strict=True):
+        ok = idx < S
+        conj_s[idx[ok]] = np.repeat(conj[p0:p1], degrees - k0)[ok]
+    fac_real = (
+        c_fwd[:, None, None] * np.stack([np.ones(S), np.where(conj_s, -1.0, 1.0)], -1)[:, None]
+    )
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), device=device)  # noqa: E731
     cast = lambda a: t(a).to(dtype)  # noqa: E731
     return Plan(
-        kind, b, degrees, pr, t(bins), t(bin_pair), blocks,
+        kind, b, degrees, pr, t(bins), t(rbins), cast(fac_real), t(bin_pair), blocks,
         [cast(a) for a in d] if stored else None,
         t(out_pos), t(np.concatenate(in_idx)), cast(w_fwd), cast(c_fwd), cast(c_inv),
     )  # fmt: skip

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: MIT
+"""Spherical harmonic analysis benchmark: Wigner tables and S²/SO(3) FFTs on the CPU.
+
+Run: ``python benchmarks/spherical.py`` (2 threads; medians of repeats). Prints
+- cold build time and size of the S² table (d^l_{m0}, b²·2b entries) at b = 256 and of the
+  SO(3) table (Σ(2l+1)²·2b entries) at b = 64 (disk cache disabled for the timing);
+- the stored-vs-streamed trade-off at b = 128 (a full table would not fit; degrees are built
+  one at a time, peak memory one d^l block);
+- forward/inverse transform times at a few (b, batch);
+- our ``s2_fft`` against torch-harmonics' ``RealSHT`` on the same grid, when installed.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+import torch
+
+from gconv.groups import _wigner, s2_grid, wigner_d_iter
+from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft, so3_size
+
+
+def median_time(fn, repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` in seconds."""
+    return _times(fn, repeats, warmup)[0]
+
+
+def _times(fn, repeats: int = 5, warmup: int = 1) -> tuple[float, float]:
+    """(median, min) wall time of ``fn()`` in seconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), min(times)
+
+
+def bench_tables() -> None:
+    print("== Wigner-d tables (float64, cold: no memory or disk cache) ==")
+    for name, builder, b, entries in [
+        ("S²  d^l_m0", _wigner._s2_table, 256, 256**2 * 512),
+        ("SO3 d^l_mn", _wigner._so3_table, 64, so3_size(64) * 128),
+    ]:
+        t = median_time(lambda: builder.__wrapped__(b, b), repeats=3, warmup=0)  # noqa: B023
+        builder.cache_clear()
+        print(
+            f"{name} b={b:4d}: {t:6.2f} s   {entries / 1e6:7.1f} M entries  {entries * 8 / 2**20:8.1f} MiB"
+        )
+
+
+def bench_streaming(b: int = 128) -> None:
+    print(f"== SO(3) at b={b}: stored vs streamed per degree ==")
+    stored = so3_size(b) * 2 * b
+    beta = s2_grid(b)[0]
+
+    def stream() -> None:
+        for _ in wigner_d_iter(beta, b - 1, reuse=True):
+            pass
+
+    t = median_time(stream, repeats=3, warmup=0)
+    peak = 2 * b * (2 * b - 1) ** 2 * 8 * 3  # d^{l−1}, d^l, d^{l+1} at the last degree
+    print(f"full table: {stored / 1e6:.0f} M entries = {stored * 8 / 2**30:.1f} GiB (not built)")
+    print(f"streamed:   {t:.2f} s per pass over all degrees, peak ≈ {peak / 2**20:.0f} MiB")
+
+
+def bench_transforms() -> None:
+    print("== transforms, float32, ms: forward median (min) / inverse median (min) ==")
+    cases = [("s2", 30, 32), ("s2", 64, 8), ("so3", 6, 1280), ("so3", 10, 640), ("so3", 16, 64)]
+    cases += [("so3", 30, 8)]
+    for kind, b, n in cases:
+        if kind == "s2":
+            x = torch.randn(n, 2 * b, 2 * b)
+            fwd, inv = s2_fft, s2_ifft
+        else:
+            x = torch.randn(n, 2 * b, 2 * b, 2 * b)
+            fwd, inv = so3_fft, so3_ifft
+        c = fwd(x)
+        tf = [t * 1e3 for t in _times(lambda: fwd(x), repeats=9)]  # noqa: B023
+        ti = [t * 1e3 for t in _times(lambda: inv(c), repeats=9)]  # noqa: B023
+        print(
+            f"{kind:3s} b={b:3d} batch={n:5d}: {tf[0]:8.2f} ({tf[1]:7.2f}) / {ti[0]:8.2f} ({ti[1]:7.2f})"
+        )
+
+
+def bench_torch_harmonics(b: int = 64, n: int = 8) -> None:
+    print("== s2_fft vs torch_harmonics.RealSHT (same 2b × 2b grid) ==")
+    try:
+        import torch_harmonics as th
+    except ImportError:
+        print("torch_harmonics not importable: skipped (optional; never in the main venv)")
+        return
+    x = torch.randn(n, 2 * b, 2 * b)
+    sht = th.RealSHT(2 * b, 2 * b, lmax=b, mmax=b, grid="equiangular")
+    ours = median_time(lambda: s2_fft(x)) * 1e3
+    theirs = median_time(lambda: sht(x)) * 1e3
+    print(f"b={b} batch={n}: gconv {ours:.2f} ms, RealSHT {theirs:.2f} ms")
+
+
+def main() -> None:
+    os.environ["GCONV_CACHE"] = ""  # cold tables: no disk cache while timing
+    torch.set_num_threads(2)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    bench_tables()
+    bench_streaming()
+    bench_transforms()
+    bench_torch_harmonics()
+
+
+if __name__ == "__main__":
+    main()
