@@ -46,18 +46,22 @@ def s2cnn_mnist(so3_grid=None) -> nn.Sequential:
     )
 
 
-def median_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> float:
+def timings_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> list[float]:
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
+        times.append(1e3 * (time.perf_counter() - t0))
+    return times
 
 
-def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, float]:
+def median_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> float:
+    return statistics.median(timings_ms(fn, reps, warmup))
+
+
+def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, list[float]]:
     def fwd() -> None:
         with torch.no_grad():
             model(x)
@@ -66,7 +70,12 @@ def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, float
         model.zero_grad(set_to_none=True)
         model(x).sum().backward()
 
-    return {"forward": median_ms(fwd, reps), "forward+backward": median_ms(fwd_bwd, reps)}
+    # the first calls of a fresh process are several times slower (allocator, thread pool;
+    # observed up to ~0.7 s), hence the long warm-up
+    return {
+        "forward": timings_ms(fwd, reps, warmup=10),
+        "forward+backward": timings_ms(fwd_bwd, reps, warmup=10),
+    }
 
 
 def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[str, float]]:
@@ -158,12 +167,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"  model construction (tables incl.): {1e3 * build:.1f} ms")
     times = model_times(model, x, args.reps)
-    print(f"  {'':<18}{'gconv ms':>10}{'target':>9}{'s2cnn ms':>10}{'speed-up':>10}")
-    for key, ms in times.items():
+    print(f"  {'':<18}{'median ms':>10}{'min ms':>8}{'target':>8}{'s2cnn ms':>10}{'speed-up':>10}")
+    for key, ts in times.items():
+        ms = statistics.median(ts)
         print(
-            f"  {key:<18}{ms:>10.1f}{TARGET_MS[key]:>9.0f}{S2CNN_MS[key]:>10.0f}"
+            f"  {key:<18}{ms:>10.1f}{min(ts):>8.1f}{TARGET_MS[key]:>8.0f}{S2CNN_MS[key]:>10.0f}"
             f"{S2CNN_MS[key] / ms:>9.1f}×"
         )
+    print("  (speed-up from the median; min = least disturbed run on a shared machine)")
     stages = stage_times(model, x, args.reps)
     total = sum(ms for _, ms in stages)
     print("  forward stages (median ms, share of their sum; 'fft' = harmonic transforms):")
