@@ -3,8 +3,9 @@
 
 Model (Cohen et al. 2018, s2cnn ``examples/mnist/run.py``): S2Conv 1→20 (b 30→10, default S²
 grid), ReLU, SO3Conv 20→40 (b 10→6, default SO(3) grid), ReLU, so3_integrate, Linear 40→10.
-Prints forward and forward+backward medians at batch 32 (2 threads), the time per stage (FFTs vs
-spectral products vs filter spectra), activation sizes per layer and parameter counts.
+Prints forward and forward+backward times at batch 32 (2 threads; median and min over the
+repetitions, after a warm-up), the time per stage (harmonic transforms vs spectral products vs
+filter spectra), activation and table sizes per layer, and parameter counts.
 s2cnn's CPU figures on this machine (issue 4): 343 ms forward, 651 ms forward+backward.
 
     PYTHONPATH=src python benchmarks/spherical_layers.py [--batch 32] [--reps 20] [--threads 2]
