@@ -68,7 +68,7 @@ def bench_streaming(b: int = 128) -> None:
 
 
 def bench_transforms() -> None:
-    print("== transforms, float32, ms: forward median (min) / inverse median (min) ==")
+    print("== transforms, float32, ms, median (min): forward / inverse / inverse real=True ==")
     cases = [("s2", 30, 32), ("s2", 64, 8), ("so3", 6, 1280), ("so3", 10, 640), ("so3", 16, 64)]
     cases += [("so3", 30, 8)]
     for kind, b, n in cases:
@@ -79,11 +79,12 @@ def bench_transforms() -> None:
             x = torch.randn(n, 2 * b, 2 * b, 2 * b)
             fwd, inv = so3_fft, so3_ifft
         c = fwd(x)
-        tf = [t * 1e3 for t in _times(lambda: fwd(x), repeats=9)]  # noqa: B023
-        ti = [t * 1e3 for t in _times(lambda: inv(c), repeats=9)]  # noqa: B023
-        print(
-            f"{kind:3s} b={b:3d} batch={n:5d}: {tf[0]:8.2f} ({tf[1]:7.2f}) / {ti[0]:8.2f} ({ti[1]:7.2f})"
-        )
+        cols = [
+            _times(f, repeats=9)
+            for f in (lambda: fwd(x), lambda: inv(c), lambda: inv(c, real=True))  # noqa: B023
+        ]
+        text = " / ".join(f"{m * 1e3:7.2f} ({t * 1e3:7.2f})" for m, t in cols)
+        print(f"{kind:3s} b={b:3d} batch={n:5d}: {text}")
 
 
 def bench_torch_harmonics(b: int = 64, n: int = 8) -> None:

@@ -153,3 +153,26 @@ def test_bad_inputs():
         so3_fft(torch.randn(4, 4, 4), b_out=0)
     with pytest.raises(ValueError, match="float or complex"):
         s2_fft(torch.ones(4, 4, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("path", ["dft", "fft"])
+def test_azimuthal_paths_and_chunking_agree(path, monkeypatch):
+    # small grids use matrix-product DFTs, large ones torch.fft; batches run in chunks
+    import gconv.spherical._fft as fft_module
+
+    b = 4
+    x = torch.randn(5, 2 * b, 2 * b, 2 * b, dtype=torch.float64)
+    s = torch.randn(5, 2 * b, 2 * b, dtype=torch.float64)
+    ref = (so3_fft(x), so3_fft(x.to(C128)), s2_fft(s), s2_fft(s.to(C128)))
+    c, cs = ref[0], ref[2]
+    inv = (so3_ifft(c), s2_ifft(cs))
+    monkeypatch.setattr(fft_module, "DFT_MAX_2B", 64 if path == "dft" else 0)
+    monkeypatch.setattr(fft_module, "CHUNK_BYTES", 1)  # one signal per chunk
+    got = (so3_fft(x), so3_fft(x.to(C128)), s2_fft(s), s2_fft(s.to(C128)))
+    for g, r in zip(got, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=0, atol=1e-13)
+    torch.testing.assert_close(so3_ifft(c), inv[0], rtol=0, atol=1e-13)
+    torch.testing.assert_close(s2_ifft(cs), inv[1], rtol=0, atol=1e-13)
+    assert so3_ifft(c, real=True).dtype == torch.float64
+    torch.testing.assert_close(so3_ifft(c, real=True), inv[0].real, rtol=0, atol=1e-13)
+    torch.testing.assert_close(s2_ifft(cs, real=True), inv[1].real, rtol=0, atol=1e-13)

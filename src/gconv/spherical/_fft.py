@@ -12,10 +12,12 @@ Grids and conventions: ``gconv.groups`` (``_soft``, ``_wigner``). Spectra, packe
 (normalised Haar measure; index ``l(4l²−1)/3 + (m+l)(2l+1) + (n+l)``). Both are exact for
 signals band-limited to b (quadrature of ``gconv.groups.quadrature_weights``).
 
-Algorithm: one ``torch.fft`` over the azimuthal axes (α on S², (α, γ) on SO(3)), then for each
-block of order pairs one ``torch.bmm`` against the cached float64 d-table cast to the working
-dtype (see ``_plan``). For SO(3) grids with b > ``STORE_MAX_B`` the d^l are streamed degree by
-degree instead of stored (O(b³) memory rather than O(b⁴)).
+Algorithm: transform the azimuthal axes (α on S², (α, γ) on SO(3)) — by products with small
+DFT matrices of the needed frequencies when 2b <= ``DFT_MAX_2B`` (32), by ``torch.fft``
+above — then, for each block of order pairs, one ``torch.bmm`` against the cached float64
+d-table cast to the working dtype (see ``_plan``). Batches are processed in chunks whose
+temporaries stay under ``CHUNK_BYTES``. For SO(3) grids with b > ``STORE_MAX_B`` (64) the d^l
+are streamed degree by degree instead of stored (O(b³) rather than O(b⁴) memory).
 
 >>> x = torch.randn(2, 8, 8, dtype=torch.float64)        # b = 4
 >>> c = s2_fft(s2_ifft(s2_fft(x)))                        # band-limited round trip
@@ -32,6 +34,7 @@ import torch
 
 from gconv.groups._wigner import wigner_d_iter
 
+from ._dft import DFT_MAX_2B, s2_forward, s2_inverse, so3_forward, so3_inverse
 from ._plan import Plan, _columns, plan
 
 __all__ = ["s2_fft", "s2_ifft", "so3_fft", "so3_ifft", "so3_size", "s2_size"]
@@ -95,14 +98,14 @@ def _rows_to_complex(y: torch.Tensor) -> torch.Tensor:
     return torch.view_as_complex(y.reshape(y.shape[0], -1, 2).contiguous())
 
 
-def _analysis(p: Plan, X: torch.Tensor, real: bool) -> torch.Tensor:
-    """Per-ring spectrum ``X (2b, N, bins)`` → packed coefficients ``(N, S)``.
+def _analysis(p: Plan, Xp: torch.Tensor, fac: torch.Tensor) -> torch.Tensor:
+    """Pair-major ring spectra ``Xp (P, 2b, N)`` (shell order) → coefficients ``(N, S)``.
 
-    ``real``: X is the half spectrum of a real signal (``p.real_bins``, conjugated reads).
+    ``fac (S, 1, 1 or 2)`` scales each coefficient (and flips imaginary parts of conjugated
+    half-spectrum reads).
     """
-    N = X.shape[1]
-    Xp = X.permute(2, 0, 1).index_select(0, p.real_bins if real else p.pair_bins)  # (P, 2b, N)
-    Xr = torch.view_as_real(Xp).reshape(Xp.shape[0], Xp.shape[1], 2 * N)
+    N = Xp.shape[-1]
+    Xr = torch.view_as_real(Xp.contiguous()).reshape(Xp.shape[0], Xp.shape[1], 2 * N)
     Xr = Xr * p.w_fwd[:, None]
     if p.d is None:
         y = _analysis_streamed(p, Xr)
@@ -110,12 +113,16 @@ def _analysis(p: Plan, X: torch.Tensor, real: bool) -> torch.Tensor:
         blocks = zip(p.blocks, p.d, strict=True)
         outs = [torch.bmm(d, Xr[p0:p1]).reshape(-1, 2 * N) for (p0, p1, _), d in blocks]
         y = torch.cat(outs).index_select(0, p.out_pos)
-    y = y.view(-1, N, 2) * (p.fac_real if real else p.c_fwd[:, None, None])
-    return torch.view_as_complex(y).T
+    return torch.view_as_complex(y.view(-1, N, 2) * fac).T
+
+
+def _fft_pairs(p: Plan, X: torch.Tensor, real: bool) -> torch.Tensor:
+    """FFT path: ``X (2b, N, bins)`` → ``(P, 2b, N)`` in shell order."""
+    return X.permute(2, 0, 1).index_select(0, p.real_bins if real else p.pair_bins)
 
 
 def _synthesis(p: Plan, c: torch.Tensor) -> torch.Tensor:
-    """Packed coefficients ``(N, S)`` → per-ring spectrum ``(2b, N, bins)`` (full bins)."""
+    """Packed coefficients ``(N, S)`` → pair-major ring spectra ``(P, 2b, N)`` (shell order)."""
     N = c.shape[0]
     cr = _complex_to_rows((c * p.c_inv).T)  # (S, 2N)
     cr = torch.cat([cr, cr.new_zeros(1, 2 * N)])
@@ -129,7 +136,11 @@ def _synthesis(p: Plan, c: torch.Tensor) -> torch.Tensor:
             parts.append(torch.bmm(d.transpose(1, 2), ce[e0:e1].view(d.shape[0], d.shape[1], -1)))
             e0 = e1
         G = torch.cat(parts)  # (P, 2b, 2N)
-    G = torch.view_as_complex(G.view(G.shape[0], G.shape[1], N, 2))
+    return torch.view_as_complex(G.view(G.shape[0], G.shape[1], N, 2))
+
+
+def _fft_bins(p: Plan, G: torch.Tensor) -> torch.Tensor:
+    """FFT path: ``(P, 2b, N)`` → ``(2b, N, bins)`` with zeros in unused bins."""
     G = torch.cat([G, G.new_zeros(1, *G.shape[1:])])
     return G.permute(1, 2, 0).index_select(2, p.bin_pair)
 
@@ -170,6 +181,22 @@ def _plan(kind: str, b: int, degrees: int, x: torch.Tensor) -> Plan:
     return plan(kind, b, degrees, _real_dtype(x), str(x.device))
 
 
+#: bytes of the largest per-chunk intermediate: batches are split so that temporaries stay
+#: small (cache-friendly, and below glibc's mmap threshold, which avoids page faults)
+CHUNK_BYTES = 4 * 2**20
+
+
+def _chunks(n: int, b: int, L: int, ndim: int, itemsize: int) -> int:
+    per_signal = (2 * b) ** (ndim - 1) * max(2 * b, 2 * L - 1) * 2 * itemsize
+    return max(1, min(n, CHUNK_BYTES // per_signal))
+
+
+def _map_chunks(fn, x: torch.Tensor, size: int) -> torch.Tensor:
+    if x.shape[0] <= size:
+        return fn(x)
+    return torch.cat([fn(xc) for xc in x.split(size)])
+
+
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     """S² analysis: ``(..., 2b, 2b)`` ``[β, α]`` real/complex → ``(..., b_out²)`` complex.
 
@@ -179,17 +206,29 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = x.shape[:-2]
-    xt = x.reshape(-1, 2 * b, 2 * b).transpose(0, 1).contiguous()  # (β, N, α)
-    real = not x.is_complex()
-    X = torch.fft.rfft(xt, dim=-1) if real else torch.fft.fft(xt, dim=-1)
-    c = _analysis(_plan("s2", b, L, x), X, real)
+    p = _plan("s2", b, L, x)
+    xf = x.reshape(-1, 2 * b, 2 * b)
+    size = _chunks(xf.shape[0], b, L, 2, xf.element_size())
+    c = _map_chunks(lambda t: _s2_analysis(p, t), xf, size)
     return _resize(c, "s2", L, b_out).reshape(*lead, -1)
 
 
-def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
-    """S² synthesis: ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex (take ``.real``).
+def _s2_analysis(p: Plan, xf: torch.Tensor) -> torch.Tensor:
+    real = not xf.is_complex()
+    if 2 * p.b <= DFT_MAX_2B:
+        Xp, real = s2_forward(xf, p.degrees), False
+    else:
+        xt = xf.transpose(0, 1).contiguous()  # (β, N, α)
+        X = torch.fft.rfft(xt, dim=-1) if real else torch.fft.fft(xt, dim=-1)
+        Xp = _fft_pairs(p, X, real)
+    return _analysis(p, Xp, p.fac_real if real else p.c_fwd[:, None, None])
+
+
+def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
+    """S² synthesis: ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex.
 
     Degrees ≥ b_out are dropped (the grid of bandwidth b_out cannot hold them).
+    ``real=True`` returns the real part (as a real tensor).
     """
     coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "s2")
@@ -197,9 +236,19 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     L = min(b, b_out)
     lead = coeffs.shape[:-1]
     c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "s2", b, L)
-    G = _synthesis(_plan("s2", b_out, L, coeffs), c)  # (β, N, α bins)
-    y = torch.fft.ifft(G, dim=-1, norm="forward").transpose(0, 1)
+    p = _plan("s2", b_out, L, coeffs)
+    size = _chunks(c.shape[0], b_out, L, 2, c.element_size() // 2)
+    y = _map_chunks(lambda t: _s2_synthesis(p, t, real), c, size)
     return y.reshape(*lead, 2 * b_out, 2 * b_out)
+
+
+def _s2_synthesis(p: Plan, c: torch.Tensor, real: bool) -> torch.Tensor:
+    G = _synthesis(p, c)  # (P, β, N)
+    if 2 * p.b <= DFT_MAX_2B:
+        y = s2_inverse(G, p.b, p.degrees)
+    else:
+        y = torch.fft.ifft(_fft_bins(p, G), dim=-1, norm="forward").transpose(0, 1)
+    return y.real if real else y
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -208,29 +257,48 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = x.shape[:-3]
-    xt = x.reshape(-1, 2 * b, 2 * b, 2 * b).transpose(0, 1).contiguous()  # (β, N, α, γ)
-    real = not x.is_complex()
-    if real:
-        X = torch.fft.rfft2(xt)
-    else:
-        X = torch.fft.ifft2(xt, norm="forward")
-    X = X.reshape(2 * b, xt.shape[1], -1)
-    c = _analysis(_plan("so3", b, L, x), X, real)
+    p = _plan("so3", b, L, x)
+    xf = x.reshape(-1, 2 * b, 2 * b, 2 * b)
+    size = _chunks(xf.shape[0], b, L, 3, xf.element_size())
+    c = _map_chunks(lambda t: _so3_analysis(p, t), xf, size)
     return _resize(c, "so3", L, b_out).reshape(*lead, -1)
 
 
-def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
-    """SO(3) synthesis: packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``."""
+def _so3_analysis(p: Plan, xf: torch.Tensor) -> torch.Tensor:
+    real = not xf.is_complex()
+    if 2 * p.b <= DFT_MAX_2B:
+        fac = p.fac_real_dft if real else p.c_fwd[:, None, None]
+        return _analysis(p, so3_forward(xf, p.degrees), fac)
+    xt = xf.transpose(0, 1).contiguous()  # (β, N, α, γ)
+    X = torch.fft.rfft2(xt) if real else torch.fft.ifft2(xt, norm="forward")
+    Xp = _fft_pairs(p, X.reshape(2 * p.b, xt.shape[1], -1), real)
+    return _analysis(p, Xp, p.fac_real if real else p.c_fwd[:, None, None])
+
+
+def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
+    """SO(3) synthesis: packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``.
+
+    Complex output; ``real=True`` returns only the real part, computed directly (cheaper).
+    """
     coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "so3")
     b_out = _check_bout(b_out, b)
     L = min(b, b_out)
     lead = coeffs.shape[:-1]
     c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "so3", b, L)
-    G = _synthesis(_plan("so3", b_out, L, coeffs), c)  # (β, N, α·γ bins)
-    G = G.reshape(2 * b_out, -1, 2 * b_out, 2 * b_out)
-    y = torch.fft.fft2(G).transpose(0, 1)
+    p = _plan("so3", b_out, L, coeffs)
+    size = _chunks(c.shape[0], b_out, L, 3, c.element_size() // 2)
+    y = _map_chunks(lambda t: _so3_synthesis(p, t, real), c, size)
     return y.reshape(*lead, *y.shape[1:])
+
+
+def _so3_synthesis(p: Plan, c: torch.Tensor, real: bool) -> torch.Tensor:
+    G = _synthesis(p, c)  # (P, β, N)
+    if 2 * p.b <= DFT_MAX_2B:
+        return so3_inverse(G, p.b, p.degrees, real)
+    B2 = 2 * p.b
+    y = torch.fft.fft2(_fft_bins(p, G).reshape(B2, -1, B2, B2)).transpose(0, 1)
+    return y.real if real else y
 
 
 def _as_complex(c: torch.Tensor) -> torch.Tensor:

@@ -84,6 +84,7 @@ class Plan:
     pair_bins: torch.Tensor  # (P,) FFT bin of each pair
     real_bins: torch.Tensor  # (P,) bin in the half spectrum of a real signal
     fac_real: torch.Tensor  # (S, 1, 2) c_fwd, with the imaginary sign of conjugated reads
+    fac_real_dft: torch.Tensor  # the same for the matrix-product path (SO(3): n < 0 conjugated)
     bin_pair: torch.Tensor  # (nbins,) pair of each bin, P where the bin is unused
     blocks: list  # [(p0, p1, k0)]: pair slice and first degree of each block
     d: list | None  # per block (Pb, L−k0, 2b) d-values (zero where l < k(p)); None if streamed
@@ -160,7 +161,9 @@ def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Pl
     t = lambda a: torch.as_tensor(np.ascontiguousarray(a), device=device)  # noqa: E731
     cast = lambda a: t(a).to(dtype)  # noqa: E731
     return Plan(
-        kind, b, degrees, pr, t(bins), t(rbins), cast(fac_real), t(bin_pair), blocks,
+        kind, b, degrees, pr, t(bins), t(rbins), cast(fac_real),
+        cast(fac_real * np.array([1.0, -1.0]) if kind == "so3" else c_fwd[:, None, None]),
+        t(bin_pair), blocks,
         [cast(a) for a in d] if stored else None,
         t(out_pos), t(np.concatenate(in_idx)), cast(w_fwd), cast(c_fwd), cast(c_inv),
     )  # fmt: skip
