@@ -24,10 +24,18 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._equivariance_sphere import SPHERE_KINDS, check_sphere_equivariance, is_sphere_group
 from .groups import FiniteGroup, get, rotate_image
 from .nn._checks import grid_rule
 
-__all__ = ["ElementResult", "EquivarianceReport", "check_equivariance", "KINDS", "TOLERANCES"]
+__all__ = [
+    "ElementResult",
+    "EquivarianceReport",
+    "check_equivariance",
+    "KINDS",
+    "SPHERE_KINDS",
+    "TOLERANCES",
+]
 
 #: relative error below which a grid-exact element passes, per dtype
 TOLERANCES: dict[torch.dtype, float] = {
@@ -176,6 +184,7 @@ def check_equivariance(
     elements: Iterable[int] | None = None,
     angles: Sequence[float] = (),
     tolerance: float | None = None,
+    rotations: int | Sequence[torch.Tensor] = 2,
 ) -> EquivarianceReport:
     """Relative error ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ for every element g (or those given).
 
@@ -183,7 +192,13 @@ def check_equivariance(
     ``(B, C, |G| or a quotient, H, W)`` or ``"invariant"`` (output must not change).
     ``angles``: extra continuous rotations (radians; with image input and image/invariant
     output), always reported as inexact: bilinear resampling is not a symmetry of the grid.
+
+    Group ``"so3"`` (sphere): kinds ``"s2"`` ``(B, C, 2b, 2b)``, ``"so3"`` ``(B, C, 2b, 2b, 2b)``,
+    ``"invariant"``; the grid symmetries (α-rolls, Ry(π)) plus ``rotations`` random rotations
+    (or the given 3×3 matrices), each with its verdict — see ``gconv._equivariance_sphere``.
     """
+    if is_sphere_group(group):
+        return check_sphere_equivariance(module, x, input_kind, output_kind, rotations, tolerance)
     grp = get(group)
     for kind, role in ((input_kind, "input_kind"), (output_kind, "output_kind")):
         if kind not in KINDS:

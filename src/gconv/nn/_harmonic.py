@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: MIT
+"""Fast internal transforms for the spherical layers (private): real signals, m ≥ 0 only.
+
+The layers' inputs and outputs are real, so spectra obey ``f̂_{l,−m} = (−1)^m conj(f̂_lm)`` and
+``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``; only rows m ≥ 0 are computed, and synthesis takes
+``Re Σ_{m≥0} c_m (…)`` with c_0 = 1, c_m = 2. Azimuthal transforms are truncated DFTs done as
+matmuls (only |m|, |n| < L are needed), β transforms are batched matmuls against d-tables.
+Spectra here are real, dense, zero-padded and batch-inner (not the public packed layout), so
+that every stage is one large matmul and grid-sized tensors are only ever transposed in 2-D:
+
+- S² ``(L, 2, N, L)`` ``[m, re/im, batch, l]`` (m = 0..L−1, zero where m > l);
+- SO(3) ``(L, 2L−1, 2, N, L)`` ``[m, n + L − 1, re/im, batch, l]`` (zero where max(m, |n|) > l).
+
+Same conventions and normalisation as ``gconv.spherical`` (``f̂_lm = ∫ f conj(Y_lm)``,
+``f̂^l_mn = ∫ f conj(D^l_mn) dR``); the tests check the layers against direct quadrature.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from ..groups import quadrature_weights, wigner_d_iter
+
+__all__ = [
+    "s2_tables",
+    "so3_tables",
+    "s2_analysis",
+    "s2_synthesis",
+    "so3_analysis",
+    "so3_synthesis",
+]
+
+
+def _betas(b: int) -> torch.Tensor:
+    return math.pi * (2 * torch.arange(2 * b, dtype=torch.float64) + 1) / (4 * b)
+
+
+def _trig(b: int, freqs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos(fα_k), sin(fα_k): ``(2b, len(freqs))`` for α_k = πk/b."""
+    ang = (math.pi / b) * torch.arange(2 * b, dtype=torch.float64)[:, None] * freqs[None, :]
+    return torch.cos(ang), torch.sin(ang)
+
+
+def _d_table(b: int, L: int) -> torch.Tensor:
+    """``d^l_mn(β_j)`` as ``(2b, L, 2L−1, L)`` ``[j, m, n+L−1, l]`` for m ≥ 0 (zero if invalid)."""
+    out = torch.zeros(2 * b, L, 2 * L - 1, L, dtype=torch.float64)
+    for l, d in enumerate(wigner_d_iter(_betas(b), L - 1)):
+        out[:, : l + 1, L - 1 - l : L + l, l] = d[:, l:, :]
+    return out
+
+
+@lru_cache(maxsize=16)
+def _s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
+    m = torch.arange(L, dtype=torch.float64)
+    cos, sin = _trig(b, m)
+    d = _d_table(b, L)[:, :, L - 1, :]  # d^l_{m0}(β_j): (2b, L_m, L)
+    norm = torch.sqrt((2 * torch.arange(L, dtype=torch.float64) + 1) / (4 * math.pi))
+    w = quadrature_weights(b).to(torch.float64) * math.pi / b
+    c = torch.where(m == 0, 1.0, 2.0)
+    return {
+        "dft": torch.cat([cos, -sin], dim=1),  # x @ dft = Σ_α x e^{−imα}: (2b, [re|im]·m)
+        "ana": (w[:, None, None] * d * norm).permute(1, 0, 2).contiguous(),  # (m, j, l)
+        "syn": (c[:, None, None] * (d * norm).permute(1, 2, 0)).contiguous(),  # (m, l, j)
+        "idft": torch.stack([cos.T, -sin.T], dim=1).reshape(2 * L, 2 * b),  # Re Σ_m H e^{imα}
+    }
+
+
+@lru_cache(maxsize=16)
+def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
+    m = torch.arange(L, dtype=torch.float64)
+    n = torch.arange(-(L - 1), L, dtype=torch.float64)
+    cm, sm = _trig(b, m)  # (2b, M)
+    cn, sn = _trig(b, n)  # (2b, K)
+    d = _d_table(b, L)
+    q = quadrature_weights(b).to(torch.float64) / (2 * (2 * b) ** 2)
+    c = torch.where(m == 0, 1.0, 2.0)
+    deg = 2 * torch.arange(L, dtype=torch.float64) + 1
+    MK = L * (2 * L - 1)
+    syn_b = (c[None, :, None, None] * d * deg).permute(1, 2, 3, 0).reshape(MK, L, 2 * b)
+    return {
+        # analysis: U = ana_a @ x (rows (m, [cos|sin](mα))), then U·(…) @ ana_g gives
+        # Σ_α Σ_γ x e^{imα} e^{inγ} with columns (n, [re|im]): re = cc − ss, im = cs + sc
+        "ana_a": torch.stack([cm.T, sm.T], dim=1).reshape(2 * L, 2 * b),
+        "ana_g": torch.stack([torch.stack([cn, sn], dim=2), torch.stack([-sn, cn], dim=2)]).reshape(
+            4 * b, 2 * (2 * L - 1)
+        ),
+        "ana_b": (q[:, None, None, None] * d)
+        .permute(1, 2, 0, 3)
+        .reshape(MK, 2 * b, L)
+        .contiguous(),
+        "syn_b": syn_b.contiguous(),  # (m·k, l, j): c_m (2l+1) d^l_mk(β_j)
+        # Z = Σ_k H e^{−ikγ}: rows ([re|im], γ), columns (k, [re|im]) of H
+        "syn_g": torch.stack([torch.stack([cn, sn], dim=2), torch.stack([-sn, cn], dim=2)]).reshape(
+            4 * b, 2 * (2 * L - 1)
+        ),
+        # Re Σ_m Z e^{−imα}: columns (m, [re|im]) of Z
+        "syn_a": torch.stack([cm, sm], dim=2).reshape(2 * b, 2 * L),
+    }
+
+
+def s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
+    """Fresh float64 copies of the S² tables for grid bandwidth b and degrees l < L."""
+    return {k: v.clone() for k, v in _s2_tables(b, L).items()}
+
+
+def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
+    """Fresh float64 copies of the SO(3) tables for grid bandwidth b and degrees l < L."""
+    return {k: v.clone() for k, v in _so3_tables(b, L).items()}
+
+
+def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Real ``(N, 2b, 2b)`` → ``f̂ (L, 2, N, L)`` ``[m ≥ 0, re/im, batch, l]``."""
+    N, b2 = x.shape[0], x.shape[1]
+    M = T["ana"].shape[0]
+    X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
+    return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
+
+
+def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm."""
+    M, _, N, L = g.shape
+    H = torch.bmm(g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
+    b2 = H.shape[-1]
+    return H.view(2 * M, N * b2).T.contiguous().view(N, b2, 2 * M) @ T["idft"]
+
+
+def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``."""
+    N, b2 = x.shape[0], x.shape[1]
+    A = T["ana_a"]  # bmm with an expanded operand: no hidden copy of x (as A @ x would make)
+    U = torch.bmm(A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))  # (N·j, (m, c|s), γ)
+    M = A.shape[0] // 2
+    Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
+    Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
+    return torch.bmm(Z.view(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
+
+
+def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``."""
+    M, K, _, N, L = G.shape
+    H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
+    b2 = H.shape[-1]
+    W = T["syn_g"]
+    Z = torch.bmm(W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, [re|im], γ, N, j)
+    out = T["syn_a"] @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
+    # (α, γ, N, j) → (N, j, α, γ); a 4-D permute copies faster here than a 2-D .T (measured)
+    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1).contiguous()

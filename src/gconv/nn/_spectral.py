@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: MIT
+"""Spectral tables and per-degree products of the spherical layers (private).
+
+Conventions (DESIGN.md / gconv.groups): ``D^l_{mn}(α, β, γ) = e^{−imα} d^l_{mn}(β) e^{−inγ}``,
+``Y_lm(x) = √((2l+1)/4π) conj(D^l_{m0}(α, β, 0))`` for ``x = Rz(α) Ry(β) e_z``. Spectra are
+packed: S² index ``l² + l + m``; SO(3) block of degree l at ``l(4l²−1)/3``, row-major in
+``[m+l, n+l]``. Filters are weighted Dirac combs on a grid (s2cnn's "direct sum"):
+
+- S² → SO(3): ``ψ = Σ_i w_i δ_{x_i}`` ⇒ ``[ψ ⋆ f](R) = ∫ ψ(R⁻¹x) f(x) dx = Σ_i w_i f(R x_i)``;
+  for real f, ``Ĝ^l_{mk} = conj(f̂_{lm}) ψ̂_{lk} / (2l+1)`` with ``ψ̂_{lk} = Σ_i w_i conj(Y_lk(x_i))``
+  (from ``Y_lm(Rx) = Σ_k conj(D^l_mk(R)) Y_lk(x)`` and ``f = conj(f)``).
+- SO(3) → SO(3): ``[ψ ⋆ F](R) = Σ_i w_i F(R Q_i)``; ``Ĝ^l_{mk} = Σ_n F̂^l_{mn} ψ̃^l_{kn}`` with
+  ``ψ̃^l_{kn} = Σ_i w_i D^l_{kn}(Q_i)``.
+- SO(3) → S²: ``[ψ ⋆ F](x) = ∫ ψ(Q⁻¹x) F(Q) dQ`` with ``ψ = 4π Σ_i w_i δ_{y_i}`` on S², i.e. the
+  mean over all Q with ``Q y_i = x``; for real F, ``ĝ_lm = conj(Σ_n F̂^l_mn φ_ln)``,
+  ``φ_ln = 4π Σ_i w_i Y_ln(y_i)`` (average over γ keeps D^l_{m0}(Q_x) D^l_{0n}(Q_{y_i}⁻¹)).
+
+Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep all k, n.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..groups import wigner_D
+
+__all__ = [
+    "so3_size",
+    "s2_filter_table",
+    "so3_filter_table",
+    "so3_to_s2_filter_table",
+    "filter_spectrum",
+    "s2_so3_product",
+    "so3_so3_product",
+    "so3_s2_product",
+]
+
+
+def so3_size(b: int) -> int:
+    """Number of SO(3) coefficients of degree < b: b(4b²−1)/3."""
+    return b * (4 * b * b - 1) // 3
+
+
+def _as_real(table: torch.Tensor) -> torch.Tensor:
+    """Complex table stored as a real ``(..., 2)`` tensor (so ``.double()``/``.float()`` cast it)."""
+    return torch.view_as_real(table.to(torch.complex128)).contiguous()
+
+
+def _D_points(l: int, grid: np.ndarray, gamma: bool) -> torch.Tensor:
+    g = torch.as_tensor(grid, dtype=torch.float64)
+    beta, alpha = g[:, 0], g[:, 1]
+    gam = g[:, 2] if gamma else torch.zeros_like(beta)
+    return wigner_D(l, alpha, beta, gam)  # (G, 2l+1, 2l+1)
+
+
+def _dense_column(grid: np.ndarray, L: int, fn) -> torch.Tensor:
+    """``fn(l, D^l_{k0}(points))`` placed in a dense ``(G, 2L−1, L)`` ``[k+L−1, l]`` table."""
+    out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
+    for l in range(L):
+        out[:, L - 1 - l : L + l, l] = fn(l, _D_points(l, grid, False)[:, :, l])
+    return out
+
+
+def s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
+    """``conj(Y_lk(x_i)) / (2l+1) = D^l_{k0}(α_i, β_i, 0) / √(4π(2l+1))``: real ``(G, (2L−1)L, 2)``."""
+    t = _dense_column(grid, L, lambda l, D: D / math.sqrt(4 * math.pi * (2 * l + 1)))
+    return _as_real(t.reshape(len(grid), -1))
+
+
+def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
+    """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
+    cols = [_D_points(l, grid, True).reshape(len(grid), -1) for l in range(L)]
+    return _as_real(torch.cat(cols, dim=1))
+
+
+def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
+    """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, (2L−1)L, 2)``."""
+    t = _dense_column(grid, L, lambda l, D: D.conj() * math.sqrt(4 * math.pi * (2 * l + 1)))
+    return _as_real(t.reshape(len(grid), -1))
+
+
+def filter_spectrum(weight: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)`` from real ``(C_in, C_out, G)``."""
+    t = table.to(weight.dtype)
+    return torch.complex(weight @ t[..., 0], weight @ t[..., 1])
+
+
+def _real_pair(z: torch.Tensor, signs: tuple[int, int, int, int], parts: str) -> torch.Tensor:
+    """A complex factor as a real ``(2, 2, …)`` matrix acting on [re, im]: ``out_r = Σ_s in_s M[s, r]``."""
+    p = {"r": z.real, "i": z.imag}
+    return torch.stack(
+        [
+            torch.stack([signs[0] * p[parts[0]], signs[1] * p[parts[1]]]),
+            torch.stack([signs[2] * p[parts[2]], signs[3] * p[parts[3]]]),
+        ]
+    )
+
+
+def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """``Ĝ[m,k,·,b,o,l] = Σ_c conj(f̂[m,·,b,c,l]) ψ̂[c,o,k,l]``.
+
+    ``fh (L, 2, B, C, L)`` (m ≥ 0, re/im), ``psi (C, O, 2L−1, L)`` complex → ``(L, 2L−1, 2, B, O, L)``.
+    conj(f)ψ: re = f_r ψ_r + f_i ψ_i, im = f_r ψ_i − f_i ψ_r.
+    """
+    P = _real_pair(psi, (1, 1, 1, -1), "riir")
+    return torch.einsum("msbcl,srcokl->mkrbol", fh, P)
+
+
+def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one contraction per degree.
+
+    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex →
+    ``(L, 2L−1, 2, B, O, L)``. Fψ: re = F_r ψ_r − F_i ψ_i, im = F_r ψ_i + F_i ψ_r.
+    """
+    L, C, O = Fh.shape[-1], psi.shape[0], psi.shape[1]
+    out = []
+    for l in range(L):
+        d, off, e = 2 * l + 1, so3_size(l), L - 1 - l
+        P = _real_pair(psi[..., off : off + d * d].reshape(C, O, d, d), (1, 1, -1, 1), "riir")
+        g = torch.einsum("mnsbc,srcokn->mkrbo", Fh[: l + 1, e : e + d, ..., l], P)
+        out.append(torch.nn.functional.pad(g, (0, 0, 0, 0, 0, 0, e, e, 0, L - 1 - l)))
+    return torch.stack(out, dim=-1)
+
+
+def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+    """``ĝ[m,·,b,o,l] = conj(Σ_{c,n} F̂[m,n,·,b,c,l] φ[c,o,n,l])``.
+
+    ``Fh (L, 2L−1, 2, B, C, L)``, ``phi (C, O, 2L−1, L)`` complex → ``(L, 2, B, O, L)``;
+    conj(Fφ): re = F_r φ_r − F_i φ_i, im = −F_r φ_i − F_i φ_r.
+    """
+    P = _real_pair(phi, (1, -1, -1, -1), "riir")
+    return torch.einsum("mnsbcl,srconl->mrbol", Fh, P)

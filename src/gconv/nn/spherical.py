@@ -1,0 +1,331 @@
+# SPDX-License-Identifier: MIT
+"""Spherical CNN layers (Cohen et al. 2018; SO(3) → S² after Gerken et al. 2022).
+
+Signals live on SOFT grids (DESIGN.md): S² ``(B, C, 2b, 2b)`` indexed ``[β, α]``, SO(3)
+``(B, C, 2b, 2b, 2b)`` indexed ``[β, α, γ]``. Filters are learned values on a small grid
+(``gconv.nn.s2_near_identity_grid`` …), i.e. Dirac combs ``ψ = Σ_i w_i δ_{x_i}``, so that
+
+- ``S2Conv``:      ``[ψ ⋆ f](R) = ∫_{S²} ψ(R⁻¹x) f(x) dx = Σ_i w_i f(R x_i)``        S² → SO(3)
+- ``SO3Conv``:     ``[ψ ⋆ F](R) = ∫ ψ(R⁻¹Q) F(Q) dQ = Σ_i w_i F(R Q_i)``            SO(3) → SO(3)
+- ``SO3ToS2Conv``: ``[ψ ⋆ F](x) = ∫ ψ(Q⁻¹x) F(Q) dQ`` = Σ_i w_i · mean of F over {Q: Q y_i = x}
+
+with f, F replaced by their band-limited parts (degrees < min(b_in, b_out)). Each is computed
+in spectral space (analysis → per-degree product over channels → synthesis at b_out; the
+real-signal transforms of ``_harmonic``, same conventions as ``gconv.spherical``), so each is
+exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
+and exactly equivariant for any input under the grid symmetries (α-rolls, Ry(π)). Inputs are
+real. One bias per output channel, added on the grid. Weights ``(C_in, C_out, |grid|)``.
+
+>>> import torch
+>>> layer = S2Conv(1, 4, b_in=6, b_out=4)
+>>> layer(torch.randn(2, 1, 12, 12)).shape
+torch.Size([2, 4, 8, 8, 8])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..groups import quadrature_weights
+from . import _harmonic as hm
+from . import _spectral as sp
+from ._checks import ShapeError
+from ._spherical_grids import (
+    check_s2_grid,
+    check_so3_grid,
+    s2_near_identity_grid,
+    so3_near_identity_grid,
+)
+
+__all__ = [
+    "S2Conv",
+    "SO3Conv",
+    "SO3ToS2Conv",
+    "SO3Shortcut",
+    "so3_integrate",
+    "s2_integrate",
+]
+
+
+def _bandwidth(layer: str, name: str, b: int) -> int:
+    if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int bandwidth, got {b!r}")
+    return b
+
+
+def _channels(layer: str, name: str, c: int) -> int:
+    if isinstance(c, bool) or not isinstance(c, int) or c < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {c!r}")
+    return c
+
+
+def check_signal(
+    layer: str, x: torch.Tensor, channels: int | None, b: int | None, ndim: int
+) -> None:
+    """ShapeError unless x is ``(B, channels, 2b, …)`` with ``ndim`` grid axes (2: S², 3: SO(3))."""
+    space = "S²" if ndim == 2 else "SO(3)"
+    if torch.is_tensor(x) and not x.is_floating_point():
+        raise ShapeError(f"{layer}: expected a real floating-point signal, got dtype {x.dtype}")
+    ok = (
+        torch.is_tensor(x)
+        and x.dim() == 2 + ndim
+        and (channels is None or x.shape[1] == channels)
+        and len(set(x.shape[2:])) == 1
+        and x.shape[2] % 2 == 0
+        and (b is None or x.shape[2] == 2 * b)
+    )
+    if ok:
+        return
+    c = "C" if channels is None else str(channels)
+    side = "2b" if b is None else str(2 * b)
+    want = f"(B, {c}, " + ", ".join([side] * ndim) + ")"
+    at = f" for {channels} channels at bandwidth {b}" if channels is not None else ""
+    got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
+    hint = ""
+    if torch.is_tensor(x) and x.dim() == 4 and ndim == 3:
+        hint = " (this looks like an S² signal; start with S2Conv)"
+    elif torch.is_tensor(x) and x.dim() == 5 and ndim == 2:
+        hint = " (this looks like an SO(3) signal; use SO3Conv or SO3ToS2Conv)"
+    raise ShapeError(f"{layer}: expected {space} signal {want}{at}, got {got}{hint}")
+
+
+class _SphericalLinear(nn.Module):
+    """Shared parts: weight ``(C_in, C_out, |grid|)``, bias ``(C_out,)``, a constant table."""
+
+    def __init__(
+        self, in_channels: int, out_channels: int, b_in: int, b_out: int, n_points: int, gain: float
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.in_channels = _channels(name, "in_channels", in_channels)
+        self.out_channels = _channels(name, "out_channels", out_channels)
+        self.b_in = _bandwidth(name, "b_in", b_in)
+        self.b_out = _bandwidth(name, "b_out", b_out)
+        self.degrees = min(b_in, b_out)  # L: output degrees l < L are nonzero
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, n_points))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.gain = gain
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """U(−a, a), a = gain·√(3 / (C_in·|grid|)).
+
+        The layer evaluates the input at |grid| points per channel and sums with independent
+        weights, so ``E[out²] = a²/3 · C_in·|grid| · E[f²]`` (f band-limited): a = √(3/fan_in)
+        keeps the second moment; gain √2 (default) makes up for a ReLU halving it.
+        """
+        fan_in = self.in_channels * self.weight.shape[-1]
+        bound = self.gain * math.sqrt(3.0 / fan_in)
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+            self.bias.zero_()
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, b_in={self.b_in}, b_out={self.b_out}, "
+            f"grid={self.weight.shape[-1]} points"
+        )
+
+
+def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Tensor]) -> None:
+    """Constant transform tables as non-persistent buffers ``<prefix>_<name>``."""
+    for name, t in tables.items():
+        module.register_buffer(f"{prefix}_{name}", t, persistent=False)
+
+
+def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The tables, cast to the signal's dtype (they are built in float64; a no-op when equal)."""
+    n = len(prefix) + 1
+    return {
+        k[n:]: v.to(dtype)
+        for k, v in module.named_buffers(recurse=False)
+        if k.startswith(prefix + "_")
+    }
+
+
+def _add_bias_so3(gh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Add the bias as the degree-0 coefficient (D^0 = 1): the same as adding it on the grid,
+    without a pass over the grid. ``gh (L, 2L−1, 2, B, O, L)``, entry ``[m=0, n=0, re, :, :, l=0]``."""
+    gh = gh.contiguous()
+    k0 = gh.shape[1] // 2
+    gh[0, k0, 0, :, :, 0] = gh[0, k0, 0, :, :, 0] + bias
+    return gh
+
+
+class S2Conv(_SphericalLinear):
+    """S² → SO(3) correlation ``[ψ ⋆ f](R) = Σ_i w_i f(R x_i)`` (see module docstring).
+
+    ``(B, C_in, 2b_in, 2b_in)`` → ``(B, C_out, 2b_out, 2b_out, 2b_out)``; real inputs.
+    grid: ``(β, α)`` points (default ``s2_near_identity_grid()``, 24 points).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        b_in: int,
+        b_out: int,
+        grid: Sequence[Sequence[float]] | None = None,
+        gain: float = math.sqrt(2.0),
+    ) -> None:
+        pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
+        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        L = self.degrees
+        self.register_buffer("table", sp.s2_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.s2_tables(b_in, L))
+        _register_tables(self, "syn", hm.so3_tables(b_out, L))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        psi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
+        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
+
+
+class SO3Conv(_SphericalLinear):
+    """SO(3) → SO(3) correlation ``[ψ ⋆ F](R) = Σ_i w_i F(R Q_i)`` (see module docstring).
+
+    ``(B, C_in, 2b_in, 2b_in, 2b_in)`` → ``(B, C_out, 2b_out, 2b_out, 2b_out)``.
+    grid: ``(β, α, γ)`` rotations (default ``so3_near_identity_grid()``, 192 points).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        b_in: int,
+        b_out: int,
+        grid: Sequence[Sequence[float]] | None = None,
+        gain: float = math.sqrt(2.0),
+    ) -> None:
+        pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
+        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        L = self.degrees
+        self.register_buffer("table", sp.so3_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.so3_tables(b_in, L))
+        _register_tables(self, "syn", hm.so3_tables(b_out, L))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        psi = sp.filter_spectrum(self.weight, self.table)
+        gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
+        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
+
+
+class SO3ToS2Conv(_SphericalLinear):
+    """SO(3) → S² correlation ``[ψ ⋆ F](x) = ∫ ψ(Q⁻¹x) F(Q) dQ`` (see module docstring).
+
+    ``(B, C_in, 2b_in, 2b_in, 2b_in)`` → ``(B, C_out, 2b_out, 2b_out)``. The filter ψ lives on
+    S²: grid of ``(β, α)`` points y_i (default ``s2_near_identity_grid()``); output at x
+    averages F over the rotations Q that carry y_i to x.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        b_in: int,
+        b_out: int,
+        grid: Sequence[Sequence[float]] | None = None,
+        gain: float = math.sqrt(2.0),
+    ) -> None:
+        pts = check_s2_grid("SO3ToS2Conv", s2_near_identity_grid() if grid is None else grid)
+        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        L = self.degrees
+        self.register_buffer("table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
+        _register_tables(self, "ana", hm.so3_tables(b_in, L))
+        _register_tables(self, "syn", hm.s2_tables(b_out, L))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
+        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        phi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
+        # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
+        gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
+        y = hm.s2_synthesis(gh.reshape(L, 2, -1, L), _tables(self, "syn", x.dtype))
+        return y.view(B, -1, 2 * b, 2 * b)
+
+
+class SO3Shortcut(nn.Module):
+    """1×1 channel mixing on SO(3) with a bandwidth change (for residual stacks).
+
+    ``y[o] = Σ_c W[o, c] P(x[c]) + bias[o]`` where P keeps degrees < min(b_in, b_out) and
+    re-samples at b_out (identity when b_in == b_out): ``(B, C_in, 2b_in, …)`` →
+    ``(B, C_out, 2b_out, …)``. Equals SO3Conv with the one-point grid at the identity.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, b_in: int, b_out: int) -> None:
+        super().__init__()
+        self.in_channels = _channels("SO3Shortcut", "in_channels", in_channels)
+        self.out_channels = _channels("SO3Shortcut", "out_channels", out_channels)
+        self.b_in = _bandwidth("SO3Shortcut", "b_in", b_in)
+        self.b_out = _bandwidth("SO3Shortcut", "b_out", b_out)
+        bound = math.sqrt(3.0 / in_channels)  # keeps the second moment (no nonlinearity)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        if b_in != b_out:
+            L = min(b_in, b_out)
+            _register_tables(self, "ana", hm.so3_tables(b_in, L))
+            _register_tables(self, "syn", hm.so3_tables(b_out, L))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
+        if self.b_in != self.b_out:
+            small = self.out_channels < self.in_channels
+            if small:
+                x = torch.einsum("oc,bcijk->boijk", self.weight, x)
+            B, C, b = x.shape[0], x.shape[1], self.b_out
+            Fh = hm.so3_analysis(x.reshape(-1, *x.shape[2:]), _tables(self, "ana", x.dtype))
+            x = hm.so3_synthesis(Fh, _tables(self, "syn", x.dtype)).reshape(
+                B, C, 2 * b, 2 * b, 2 * b
+            )
+            if not small:
+                x = torch.einsum("oc,bcijk->boijk", self.weight, x)
+        else:
+            x = torch.einsum("oc,bcijk->boijk", self.weight, x)
+        return x + self.bias.view(1, -1, 1, 1, 1)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, b_in={self.b_in}, b_out={self.b_out}"
+
+
+def _weights(b: int, x: torch.Tensor) -> torch.Tensor:
+    return quadrature_weights(b).to(dtype=x.dtype, device=x.device)
+
+
+def so3_integrate(x: torch.Tensor) -> torch.Tensor:
+    """Haar integral ``∫ F dR`` (normalised, ∫1 = 1): ``(B, C, 2b, 2b, 2b)`` → ``(B, C)``.
+
+    Exact for band-limited F: ``Σ_{j,k,l} w_j F[j,k,l] / (2(2b)²)``; invariant under rotations.
+
+    >>> float(so3_integrate(torch.ones(1, 1, 8, 8, 8, dtype=torch.float64)))
+    1.0
+    """
+    check_signal("so3_integrate", x, None, None, 3)
+    b = x.shape[-1] // 2
+    w = _weights(b, x) / (2 * (2 * b) ** 2)
+    return torch.einsum("bcjkl,j->bc", x, w)
+
+
+def s2_integrate(x: torch.Tensor) -> torch.Tensor:
+    """Normalised sphere integral ``(1/4π) ∫ f dx`` (mean over S²): ``(B, C, 2b, 2b)`` → ``(B, C)``.
+
+    >>> float(s2_integrate(torch.ones(1, 1, 8, 8, dtype=torch.float64)))
+    1.0
+    """
+    check_signal("s2_integrate", x, None, None, 2)
+    b = x.shape[-1] // 2
+    w = _weights(b, x) / (4 * b)
+    return torch.einsum("bcjk,j->bc", x, w)
