@@ -28,3 +28,10 @@ def test_check_equivariance_command(model, group, size, capsys):
 def test_check_equivariance_unknown_model(capsys):
     assert main(["check-equivariance", "resnet"]) == 2
     assert "known:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["s2conv", "so3conv", "so3tos2"])
+def test_check_equivariance_spherical(model, capsys):
+    assert main(["check-equivariance", model, "--size", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Ry(π)" in out and "verdict: equivariant" in out

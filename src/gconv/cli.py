@@ -62,10 +62,63 @@ def _checkable() -> dict[str, tuple[Callable[[str], nn.Module], str, str, int]]:
     return table
 
 
+def _s2cnn(b: int) -> nn.Module:
+    """The S2CNN of Cohen et al. (2018) for MNIST, without its linear head: S² → (B, 40)."""
+    from .nn import S2Conv, SO3Conv, so3_integrate
+
+    class S2CNN(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.s2 = S2Conv(1, 20, b, 10)
+            self.so3 = SO3Conv(20, 40, 10, 6)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return so3_integrate(torch.relu(self.so3(torch.relu(self.s2(x)))))
+
+    return S2CNN()
+
+
+def _spherical(name: str) -> Callable[[int], nn.Module]:
+    from . import nn as gnn
+
+    return {
+        "s2conv": lambda b: gnn.S2Conv(2, 3, b, max(2, b // 2)),
+        "so3conv": lambda b: gnn.SO3Conv(2, 3, b, b),
+        "so3tos2": lambda b: gnn.SO3ToS2Conv(2, 3, b, b),
+        "s2cnn": _s2cnn,
+    }[name]
+
+
+#: spherical name -> (input kind, output kind, input channels); --size is the input bandwidth
+SPHERICAL: dict[str, tuple[str, str, int]] = {
+    "s2conv": ("s2", "so3", 2),
+    "so3conv": ("so3", "so3", 2),
+    "so3tos2": ("so3", "s2", 2),
+    "s2cnn": ("s2", "invariant", 1),
+}
+
+
+def _cmd_check_sphere(args: argparse.Namespace) -> int:
+    kin, kout, cin = SPHERICAL[args.model]
+    torch.manual_seed(args.seed)
+    dtype = getattr(torch, args.dtype)
+    b = args.size if args.size != 28 else (30 if args.model == "s2cnn" else 8)
+    module = _spherical(args.model)(b).to(dtype)
+    n = 2 * b
+    x = torch.randn((args.batch, cin) + (n,) * (2 if kin == "s2" else 3), dtype=dtype)
+    report = check_equivariance(module, "so3", x, kin, kout)
+    print(f"input bandwidth {b}; random (not band-limited) input")
+    print(report)
+    return 0 if report.passed else 1
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    if args.model in SPHERICAL:
+        return _cmd_check_sphere(args)
     table = _checkable()
     if args.model not in table:
-        print(f"unknown model {args.model!r}; known: {', '.join(sorted(table))}", file=sys.stderr)
+        known = sorted(table) + sorted(SPHERICAL)
+        print(f"unknown model {args.model!r}; known: {', '.join(known)}", file=sys.stderr)
         return 2
     build, kin, kout, cin = table[args.model]
     torch.manual_seed(args.seed)
@@ -131,10 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
         "model",
         nargs="?",
         default="stack",
-        help=f"one of: {', '.join(sorted(_checkable()))} (default: stack)",
+        help=f"planar: {', '.join(sorted(_checkable()))} (default: stack); spherical (group "
+        f"SO(3), --size = input bandwidth): {', '.join(SPHERICAL)}",
     )
     c.add_argument("--group", default="p4", choices=["p4", "p4m"])
-    c.add_argument("--size", type=int, default=28, help="image height = width (default 28)")
+    c.add_argument(
+        "--size",
+        type=int,
+        default=28,
+        help="image height = width (default 28); for spherical models the input bandwidth "
+        "(default 8, 30 for s2cnn)",
+    )
     c.add_argument("--batch", type=int, default=2)
     c.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     c.add_argument(
