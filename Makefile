@@ -31,12 +31,15 @@ bench: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BENCH_PY) $$f || exit 1; done
 
 # Peer libraries for side-by-side timings live apart from the main venv: escnn pins numpy < 2
-# and builds py3nj with gfortran (installed here through apt where we are root).
+# and builds py3nj with gfortran (installed here through apt where we are root); torch-harmonics.
 bench-venv:
 	-@command -v gfortran >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -q && apt-get install -y -q gfortran) >/dev/null
 	test -x .venv-bench/bin/python || $(PY) -m venv .venv-bench
 	.venv-bench/bin/python -m pip install -q -c constraints.txt torch==2.13.0 "numpy<2" "cython<3" escnn
+	.venv-bench/bin/python -m pip install -q setuptools wheel
+	# torch-harmonics 0.8.0 is the newest that runs on torch 2.13 (0.9.x needs torch 2.14)
+	.venv-bench/bin/python -m pip install -q --no-build-isolation -c constraints.txt "torch-harmonics==0.8.0"
 	.venv-bench/bin/python -m pip install -q -c constraints.txt --no-deps -e .
 
 clean:
