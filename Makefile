@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(STAMP)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BENCH_PY) $$f || exit 1; done
+	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(BENCH_PY) $$f || exit 1; done
 
 # Peer libraries for side-by-side timings live apart from the main venv: escnn pins numpy < 2
 # and builds py3nj with gfortran (installed here through apt where we are root); torch-harmonics.

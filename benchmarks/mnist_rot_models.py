@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _timing import interleaved
 from gconv.models import SpatialMax, get_model
 from gconv.nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 
@@ -56,20 +57,6 @@ def inference(model: nn.Module, batch: int, seed: int = 0) -> Callable[[], None]
             model(x)
 
     return run
-
-
-def interleaved(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, list[float]]:
-    """Seconds per call of each arm (sorted), the arms run in turn within every repeat."""
-    for fn in arms.values():  # warm-up (allocator, caches, Adam state)
-        for _ in range(3):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in arms}
-    for _ in range(repeats):
-        for name, fn in arms.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {k: sorted(v) for k, v in times.items()}
 
 
 def escnn_p4cnn(channels: int = 10, num_classes: int = 10) -> nn.Module | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from _timing import interleaved
 from gconv.groups import get
 from gconv.nn import GroupConv2d
 
@@ -27,20 +28,6 @@ def _fwd_bwd(fn: Callable[[], torch.Tensor]) -> Callable[[], None]:
         fn().sum().backward()
 
     return step
-
-
-def interleaved(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    """Median seconds per call of each arm, the arms run in turn within every repeat."""
-    for fn in arms.values():  # warm-up
-        fn()
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in arms}
-    for _ in range(repeats):
-        for name, fn in arms.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def expansion_time(layer: GroupConv2d, calls: int = 2000) -> float:
@@ -83,7 +70,7 @@ def bench_group(group: str, channels: int, batch: int, size: int, repeats: int) 
     escnn = _escnn_arm(group, channels, x)
     if escnn is not None:
         arms["escnn R2Conv"] = escnn
-    t = interleaved(arms, repeats)
+    t = {k: statistics.median(v) for k, v in interleaved(arms, repeats, warmup=2).items()}
     exp = expansion_time(layer)
     cin = channels * order
     print(
