@@ -3,8 +3,10 @@
 
 Model (Cohen et al. 2018, s2cnn ``examples/mnist/run.py``): S2Conv 1→20 (b 30→10, default S²
 grid), ReLU, SO3Conv 20→40 (b 10→6, default SO(3) grid), ReLU, so3_integrate, Linear 40→10.
-Prints forward and forward+backward times at batch 32 (2 threads; median and min over the
-repetitions, after a warm-up), the time per stage (harmonic transforms vs spectral products vs
+Prints forward (inference, and with autograd recording) and forward+backward times at batch 32
+(2 threads; median and min over the repetitions, after a warm-up), each in a fresh process with
+glibc's default allocator settings and with glibc told to keep freed memory (the difference is
+the cost of page faults on fresh grid-sized blocks), then the time per stage (harmonic transforms vs spectral products vs
 filter spectra), activation and table sizes per layer, and parameter counts.
 s2cnn's CPU figures on this machine (issue 4): 343 ms forward, 651 ms forward+backward.
 
@@ -14,7 +16,11 @@ s2cnn's CPU figures on this machine (issue 4): 343 ms forward, 651 ms forward+ba
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -27,7 +33,11 @@ from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 
 S2CNN_MS = {"forward": 343.0, "forward+backward": 651.0}  # issue 4, measured on this machine
-TARGET_MS = {"forward": 34.0, "forward+backward": 65.0}
+TARGET_MS = {"forward": 34.0, "forward (grad on)": 34.0, "forward+backward": 65.0}
+S2CNN_MS["forward (grad on)"] = S2CNN_MS["forward"]
+#: glibc told to keep freed memory instead of handing it back to the OS (both are documented
+#: glibc tunables; 32 MiB is the largest mmap threshold it accepts)
+KEEP_MEMORY_ENV = {"MALLOC_TRIM_THRESHOLD_": "2147483647", "MALLOC_MMAP_THRESHOLD_": "33554432"}
 
 
 class Integrate(nn.Module):
@@ -67,6 +77,9 @@ def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, list[
         with torch.no_grad():
             model(x)
 
+    def fwd_grad() -> None:
+        model(x)
+
     def fwd_bwd() -> None:
         model.zero_grad(set_to_none=True)
         model(x).sum().backward()
@@ -75,6 +88,7 @@ def model_times(model: nn.Module, x: torch.Tensor, reps: int) -> dict[str, list[
     # observed up to ~0.7 s), hence the long warm-up
     return {
         "forward": timings_ms(fwd, reps, warmup=10),
+        "forward (grad on)": timings_ms(fwd_grad, reps, warmup=10),
         "forward+backward": timings_ms(fwd_bwd, reps, warmup=10),
     }
 
@@ -85,13 +99,15 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
     L1, L2, B = s2.degrees, so3.degrees, x.shape[0]
     a1, y1 = _tables(s2, "ana", x.dtype), _tables(s2, "syn", x.dtype)
     a2, y2 = _tables(so3, "ana", x.dtype), _tables(so3, "syn", x.dtype)
+    t1 = _tables(s2, "filter", x.dtype)["table"]
+    t2 = _tables(so3, "filter", x.dtype)["table"]
     with torch.no_grad():
         fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1)
-        psi = sp.filter_spectrum(s2.weight, s2.table).reshape(1, 20, 2 * L1 - 1, L1)
+        psi = sp.filter_spectrum(s2.weight, t1).reshape(1, 20, 2 * L1 - 1, L1)
         gh = sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi).reshape(L1, 2 * L1 - 1, 2, -1, L1)
         h = torch.relu(hm.so3_synthesis(gh, y1))
         Fh = hm.so3_analysis(h, a2).view(L2, 2 * L2 - 1, 2, B, 20, L2)
-        psi3 = sp.filter_spectrum(so3.weight, so3.table)
+        psi3 = sp.filter_spectrum(so3.weight, t2)
         Gh = sp.so3_so3_product(Fh, psi3).reshape(L2, 2 * L2 - 1, 2, -1, L2)
         stages = [
             (
@@ -99,7 +115,7 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
                 "fft",
                 lambda: hm.s2_analysis(x.reshape(-1, 60, 60), a1),
             ),
-            ("S2Conv  filter spectrum", "filter", lambda: sp.filter_spectrum(s2.weight, s2.table)),
+            ("S2Conv  filter spectrum", "filter", lambda: sp.filter_spectrum(s2.weight, t1)),
             (
                 "S2Conv  spectral product",
                 "product",
@@ -110,7 +126,7 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
             (
                 "SO3Conv filter spectrum",
                 "filter",
-                lambda: sp.filter_spectrum(so3.weight, so3.table),
+                lambda: sp.filter_spectrum(so3.weight, t2),
             ),
             ("SO3Conv spectral product", "product", lambda: sp.so3_so3_product(Fh, psi3)),
             ("SO3Conv SO(3) synthesis (→ b 6)", "fft", lambda: hm.so3_synthesis(Gh, y2)),
@@ -150,11 +166,20 @@ def parameter_counts() -> dict[str, int]:
     return counts
 
 
+def child_times(args: argparse.Namespace, env: dict[str, str]) -> dict[str, list[float]]:
+    """Model times measured in a fresh process with extra environment variables."""
+    cmd = [sys.executable, __file__, "--times-json", f"--batch={args.batch}",
+           f"--reps={args.reps}", f"--threads={args.threads}"]  # fmt: skip
+    out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--times-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -162,19 +187,30 @@ def main(argv: list[str] | None = None) -> None:
     model = s2cnn_mnist()
     build = time.perf_counter() - t0
     x = torch.randn(args.batch, 1, 60, 60)
+    if args.times_json:
+        print(json.dumps(model_times(model, x, args.reps)))
+        return
     print(
         f"S2CNN MNIST, batch {args.batch}, {args.threads} threads, float32 "
         f"(machine shared with other jobs: numbers as measured)"
     )
     print(f"  model construction (tables incl.): {1e3 * build:.1f} ms")
-    times = model_times(model, x, args.reps)
-    print(f"  {'':<18}{'median ms':>10}{'min ms':>8}{'target':>8}{'s2cnn ms':>10}{'speed-up':>10}")
-    for key, ts in times.items():
-        ms = statistics.median(ts)
-        print(
-            f"  {key:<18}{ms:>10.1f}{min(ts):>8.1f}{TARGET_MS[key]:>8.0f}{S2CNN_MS[key]:>10.0f}"
-            f"{S2CNN_MS[key] / ms:>9.1f}×"
-        )
+    runs = {
+        "glibc defaults": child_times(args, {}),
+        "glibc keeps freed memory": child_times(args, KEEP_MEMORY_ENV),
+    }
+    print(f"  {'':<26}{'':<20}{'median ms':>10}{'min ms':>8}{'target':>8}{'s2cnn ms':>10}"
+          f"{'speed-up':>10}")  # fmt: skip
+    for alloc, times in runs.items():
+        for key, ts in times.items():
+            ms = statistics.median(ts)
+            print(
+                f"  {alloc:<26}{key:<20}{ms:>10.1f}{min(ts):>8.1f}{TARGET_MS[key]:>8.0f}"
+                f"{S2CNN_MS[key]:>10.0f}{S2CNN_MS[key] / ms:>9.1f}×"
+            )
+    env = " ".join(f"{k}={v}" for k, v in KEEP_MEMORY_ENV.items())
+    print("  (each allocator setting in a fresh process; 'keeps freed memory':")
+    print(f"   {env}: freed blocks are reused, not faulted in again on every call)")
     print("  (speed-up from the median; min = least disturbed run on a shared machine)")
     stages = stage_times(model, x, args.reps)
     total = sum(ms for _, ms in stages)

@@ -224,6 +224,22 @@ def test_dtypes(dtype):
     assert all(p.grad is not None and p.grad.dtype == dtype for p in net.parameters())
 
 
+def test_cast_tables_are_cached_and_follow_the_module():
+    """Float32 casts of the float64 tables are made once, and a new dtype or buffer (``.to``)
+    is seen: after float32 calls, float64 results equal those of a fresh float64 layer."""
+    torch.manual_seed(0)
+    layer = SO3Conv(2, 3, 4, 3)
+    x = torch.randn(2, 2, 8, 8, 8)
+    layer(x)
+    first = layer._cast_tables[("ana", torch.float32)][1]
+    layer(x)
+    assert layer._cast_tables[("ana", torch.float32)][1] is first  # no second cast
+    fresh = SO3Conv(2, 3, 4, 3).double()
+    fresh.load_state_dict(layer.state_dict())
+    layer.double()
+    torch.testing.assert_close(layer(x.double()), fresh(x.double()), rtol=0, atol=0)
+
+
 def test_wrong_shapes_raise():
     with pytest.raises(
         ShapeError,

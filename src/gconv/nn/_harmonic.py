@@ -18,6 +18,8 @@ Same conventions and normalisation as ``gconv.spherical`` (``f̂_lm = ∫ f conj
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import torch
@@ -111,40 +113,107 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in _so3_tables(b, L).items()}
 
 
+#: reusable buffers for the grid-sized temporaries of inference (no autograd) calls
+_SCRATCH: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+_SCRATCH_SLOTS = 8
+_SCRATCH_MAX_BYTES = 256 * 2**20
+
+
+def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torch.Tensor | None:
+    """A cached buffer for a grid-sized temporary that no autograd graph keeps (grad disabled,
+    or no operand needing it), else None (the caller allocates as usual).
+
+    Fresh blocks of this size cost page faults on every call (glibc hands freed blocks back to
+    the OS), which in inference took about as long as the arithmetic. A slot's content must be
+    used before the next request for the same slot in the same thread.
+    """
+    x = operands[0]
+    n = x.element_size() * math.prod(shape)
+    needs_graph = torch.is_grad_enabled() and any(t.requires_grad for t in operands)
+    if needs_graph or n > _SCRATCH_MAX_BYTES:
+        return None
+    key = (slot, shape, x.dtype, x.device, threading.get_ident())
+    buf = _SCRATCH.pop(key, None)
+    if buf is None:
+        buf = torch.empty(shape, dtype=x.dtype, device=x.device)
+    _SCRATCH[key] = buf
+    while len(_SCRATCH) > _SCRATCH_SLOTS:
+        _SCRATCH.popitem(last=False)
+    return buf
+
+
+def _bmm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``torch.bmm(a, b)``, into a :func:`_scratch` buffer where one applies."""
+    out = _scratch(slot, (a.shape[0], a.shape[1], b.shape[2]), a, b)
+    return torch.bmm(a, b) if out is None else torch.bmm(a, b, out=out)
+
+
+def _mm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` (2-D), into a :func:`_scratch` buffer where one applies."""
+    out = _scratch(slot, (a.shape[0], b.shape[1]), a, b)
+    return a @ b if out is None else torch.mm(a, b, out=out)
+
+
 def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Real ``(N, 2b, 2b)`` → ``f̂ (L, 2, N, L)`` ``[m ≥ 0, re/im, batch, l]``."""
+    """Real ``(N, 2b, 2b)`` → ``f̂ (L, 2, N, L)`` ``[m ≥ 0, re/im, batch, l]``.
+
+    Takes x contiguous or grid-major (``x.permute(2, 0, 1)`` contiguous, as
+    :func:`s2_synthesis` returns it) without copying it.
+    """
     N, b2 = x.shape[0], x.shape[1]
     M = T["ana"].shape[0]
-    X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
+    if x.permute(2, 0, 1).is_contiguous():
+        dft = T["dft"].view(b2, 2, M).permute(2, 1, 0).reshape(2 * M, b2)  # rows (m, re|im)
+        X = dft @ x.permute(2, 0, 1).reshape(b2, -1)  # (m, r, N·j)
+    else:
+        X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
     return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
 
 
 def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm."""
+    """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm, stored grid-major
+    (a permuted view of a contiguous ``[α, N, β]`` tensor; see :func:`so3_synthesis`)."""
     M, _, N, L = g.shape
     H = torch.bmm(g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
     b2 = H.shape[-1]
-    return H.view(2 * M, N * b2).T.contiguous().view(N, b2, 2 * M) @ T["idft"]
+    out = T["idft"].T @ H.view(2 * M, N * b2)  # (α, N, j)
+    return out.view(b2, N, b2).permute(1, 2, 0)
 
 
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``."""
+    """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``.
+
+    Two memory layouts of x, no copy of the grid in either: the plain contiguous one, and the
+    grid-major one that :func:`so3_synthesis` returns (``x.permute(2, 3, 0, 1)`` contiguous,
+    i.e. stored as ``[α, γ, N, β]``), where every stage is one plain matmul.
+    """
     N, b2 = x.shape[0], x.shape[1]
-    A = T["ana_a"]  # bmm with an expanded operand: no hidden copy of x (as A @ x would make)
-    U = torch.bmm(A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))  # (N·j, (m, c|s), γ)
+    A = T["ana_a"]
     M = A.shape[0] // 2
-    Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
-    Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
-    return torch.bmm(Z.view(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
+    if x.permute(2, 3, 0, 1).is_contiguous():
+        U = _mm("ana_U", A, x.permute(2, 3, 0, 1).reshape(b2, -1))  # ((m, c|s), γ, N, j)
+        g = T["ana_g"].T
+        Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, n, [re|im], N, j)
+    else:
+        # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
+        # U is (N·j, (m, c|s), γ)
+        U = _bmm("ana_U", A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))
+        Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
+        Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
+    return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``."""
+    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``, stored grid-major.
+
+    The result is a permuted view of a contiguous ``[α, γ, N, β]`` tensor (like PyTorch's
+    channels-last): shape and values as usual, and :func:`so3_analysis`, elementwise ops and
+    ``reshape`` take it without copying; making it contiguous would cost a full transpose.
+    """
     M, K, _, N, L = G.shape
-    H = torch.bmm(G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
+    H = _bmm("syn_H", G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
     b2 = H.shape[-1]
     W = T["syn_g"]
-    Z = torch.bmm(W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, [re|im], γ, N, j)
+    Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, re|im, γ, N, j)
     out = T["syn_a"] @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
-    # (α, γ, N, j) → (N, j, α, γ); a 4-D permute copies faster here than a 2-D .T (measured)
-    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1).contiguous()
+    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)

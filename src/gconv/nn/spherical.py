@@ -138,13 +138,22 @@ def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Ten
 
 
 def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """The tables, cast to the signal's dtype (they are built in float64; a no-op when equal)."""
+    """The tables, cast to the signal's dtype (they are built in float64). Casts are cached on
+    the module, keyed on dtype and checked against the buffers themselves, so ``.to()`` or
+    ``.double()`` on the module is seen and a forward pass does not copy the tables again."""
     n = len(prefix) + 1
-    return {
-        k[n:]: v.to(dtype)
-        for k, v in module.named_buffers(recurse=False)
-        if k.startswith(prefix + "_")
-    }
+    src = {k[n:]: v for k, v in module.named_buffers(recurse=False) if k.startswith(prefix + "_")}
+    cache = module.__dict__.setdefault("_cast_tables", {})
+    hit = cache.get((prefix, dtype))
+    if (
+        hit is not None
+        and hit[0].keys() == src.keys()
+        and all(hit[0][k] is v for k, v in src.items())
+    ):
+        return hit[1]
+    out = {k: v.to(dtype) for k, v in src.items()}
+    cache[(prefix, dtype)] = (src, out)
+    return out
 
 
 def _add_bias_so3(gh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -175,7 +184,7 @@ class S2Conv(_SphericalLinear):
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
         L = self.degrees
-        self.register_buffer("table", sp.s2_filter_table(pts, L), persistent=False)
+        self.register_buffer("filter_table", sp.s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.s2_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
@@ -183,7 +192,9 @@ class S2Conv(_SphericalLinear):
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        psi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        psi = sp.filter_spectrum(
+            self.weight, _tables(self, "filter", self.weight.dtype)["table"]
+        ).reshape(C, -1, 2 * L - 1, L)
         gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
         y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
         return y.view(B, -1, 2 * b, 2 * b, 2 * b)
@@ -208,7 +219,7 @@ class SO3Conv(_SphericalLinear):
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
         L = self.degrees
-        self.register_buffer("table", sp.so3_filter_table(pts, L), persistent=False)
+        self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
@@ -216,7 +227,7 @@ class SO3Conv(_SphericalLinear):
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        psi = sp.filter_spectrum(self.weight, self.table)
+        psi = sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
         gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
         y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
         return y.view(B, -1, 2 * b, 2 * b, 2 * b)
@@ -242,7 +253,7 @@ class SO3ToS2Conv(_SphericalLinear):
         pts = check_s2_grid("SO3ToS2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
         L = self.degrees
-        self.register_buffer("table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
+        self.register_buffer("filter_table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.s2_tables(b_out, L))
 
@@ -250,7 +261,9 @@ class SO3ToS2Conv(_SphericalLinear):
         check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        phi = sp.filter_spectrum(self.weight, self.table).reshape(C, -1, 2 * L - 1, L)
+        phi = sp.filter_spectrum(
+            self.weight, _tables(self, "filter", self.weight.dtype)["table"]
+        ).reshape(C, -1, 2 * L - 1, L)
         gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
         # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
         gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
