@@ -92,3 +92,18 @@ def test_layer_outputs_feed_the_next_layer_without_a_copy() -> None:
     h = torch.relu(s2(torch.randn(2, 2, 10, 10, dtype=torch.float64)))
     assert h.permute(3, 4, 0, 1, 2).is_contiguous()
     torch.testing.assert_close(so3(h), so3(h.contiguous()), atol=1e-12, rtol=0)
+
+
+def test_custom_backward_passes_gradcheck_and_gradgradcheck() -> None:
+    """The synthesis and the grid-major analysis have hand-written backward passes (their
+    temporaries go to scratch buffers): check them, and double backward, numerically."""
+    b, L, N = 3, 3, 2
+    T = hm.so3_tables(b, L)
+    gen = torch.Generator().manual_seed(7)
+    G = torch.randn(L, 2 * L - 1, 2, N, L, dtype=torch.float64, generator=gen, requires_grad=True)
+    x = torch.randn(2 * b, 2 * b, N, 2 * b, dtype=torch.float64, generator=gen)
+    x = x.permute(2, 3, 0, 1).detach().requires_grad_(True)  # grid-major (N, β, α, γ)
+    assert not x.is_contiguous() and x.permute(2, 3, 0, 1).is_contiguous()
+    for fn, inp in ((lambda t: hm.so3_synthesis(t, T), G), (lambda t: hm.so3_analysis(t, T), x)):
+        assert torch.autograd.gradcheck(fn, (inp,))
+        assert torch.autograd.gradgradcheck(fn, (inp,))

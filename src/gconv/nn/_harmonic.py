@@ -180,6 +180,34 @@ def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return out.view(b2, N, b2).permute(1, 2, 0)
 
 
+def _so3_analysis_grid_major(x, A, g, B):  # noqa: ANN001, ANN202 (shapes in so3_analysis)
+    N, b2 = x.shape[0], x.shape[1]
+    M = A.shape[0] // 2
+    U = _mm("ana_U", A, x.permute(2, 3, 0, 1).reshape(b2, -1))  # ((m, c|s), γ, N, j)
+    Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, (n, re|im), N, j)
+    return torch.bmm(Z.view(-1, 2 * N, b2), B).view(M, -1, 2, N, B.shape[-1])
+
+
+class _SO3AnalysisGridMajor(torch.autograd.Function):
+    """so3_analysis of a grid-major x; the tables are constants, so the grid-sized temporaries
+    of both passes are never kept for backward and go to scratch buffers."""
+
+    @staticmethod
+    def forward(ctx, x, A, g, B):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(A, g, B)
+        return _so3_analysis_grid_major(x, A, g, B)
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        A, g, B = ctx.saved_tensors
+        M, _, _, N, L = grad.shape
+        b2 = A.shape[1]
+        gZ = _bmm("ana_gZ", grad.reshape(-1, 2 * N, L), B.transpose(1, 2))  # (m, n, r, N, j)
+        gU = _bmm("ana_gU", g.T.expand(M, *g.T.shape), gZ.view(M, g.shape[0], N * b2))
+        gx = A.T @ gU.view(2 * M, -1)  # (α, γ, N, j)
+        return gx.view(b2, b2, N, b2).permute(2, 3, 0, 1), None, None, None
+
+
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``.
 
@@ -191,9 +219,7 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     A = T["ana_a"]
     M = A.shape[0] // 2
     if x.permute(2, 3, 0, 1).is_contiguous():
-        U = _mm("ana_U", A, x.permute(2, 3, 0, 1).reshape(b2, -1))  # ((m, c|s), γ, N, j)
-        g = T["ana_g"].T
-        Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, n, [re|im], N, j)
+        return _SO3AnalysisGridMajor.apply(x, A, T["ana_g"].T, T["ana_b"])
     else:
         # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
         # U is (N·j, (m, c|s), γ)
@@ -203,6 +229,35 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
+def _so3_synthesis(G, B, W, A):  # noqa: ANN001, ANN202 (shapes in so3_synthesis)
+    M, K, _, N, L = G.shape
+    H = _bmm("syn_H", G.reshape(M * K, 2 * N, L), B)  # (m, k, r, N, j)
+    b2 = H.shape[-1]
+    Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, re|im, γ, N, j)
+    out = A @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
+    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)
+
+
+class _SO3Synthesis(torch.autograd.Function):
+    """so3_synthesis with constant tables: its grid-sized temporaries (and those of the
+    backward pass) are never kept for backward, so they go to scratch buffers."""
+
+    @staticmethod
+    def forward(ctx, G, B, W, A):  # noqa: ANN001, ANN205
+        ctx.save_for_backward(B, W, A)
+        return _so3_synthesis(G, B, W, A)
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        B, W, A = ctx.saved_tensors
+        M, K, L, b2 = A.shape[1] // 2, W.shape[1] // 2, B.shape[1], B.shape[2]
+        N = grad.shape[0]
+        gZ = _mm("syn_gZ", A.T, grad.permute(2, 3, 0, 1).reshape(b2, -1))  # (m, r, γ, N, j)
+        gH = _bmm("syn_gH", W.T.expand(M, *W.T.shape), gZ.view(M, -1, N * b2))  # (m, k, r, N, j)
+        gG = torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2))
+        return gG.view(M, K, 2, N, L), None, None, None
+
+
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``, stored grid-major.
 
@@ -210,10 +265,4 @@ def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     channels-last): shape and values as usual, and :func:`so3_analysis`, elementwise ops and
     ``reshape`` take it without copying; making it contiguous would cost a full transpose.
     """
-    M, K, _, N, L = G.shape
-    H = _bmm("syn_H", G.reshape(M * K, 2 * N, L), T["syn_b"])  # (m, k, r, N, j)
-    b2 = H.shape[-1]
-    W = T["syn_g"]
-    Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, re|im, γ, N, j)
-    out = T["syn_a"] @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
-    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)
+    return _SO3Synthesis.apply(G, T["syn_b"], T["syn_g"], T["syn_a"])
