@@ -4,10 +4,11 @@
 Model (Cohen et al. 2018, s2cnn ``examples/mnist/run.py``): S2Conv 1→20 (b 30→10, default S²
 grid), ReLU, SO3Conv 20→40 (b 10→6, default SO(3) grid), ReLU, so3_integrate, Linear 40→10.
 Prints forward (inference, and with autograd recording) and forward+backward times at batch 32
-(2 threads; median and min over the repetitions, after a warm-up), each in a fresh process with
-glibc's default allocator settings and with glibc told to keep freed memory (the difference is
-the cost of page faults on fresh grid-sized blocks), then the time per stage (harmonic transforms vs spectral products vs
-filter spectra), activation and table sizes per layer, and parameter counts.
+(2 threads; median and min over the repetitions, after a warm-up), each in a fresh process:
+with glibc's default allocator settings, the same with ``ReLU(inplace=True)``, and with glibc
+told to keep freed memory (the difference is the cost of page faults on fresh grid-sized
+blocks); then the time per stage (harmonic transforms vs spectral products vs filter spectra),
+activation and table sizes per layer, and parameter counts.
 s2cnn's CPU figures on this machine (issue 4): 343 ms forward, 651 ms forward+backward.
 
     PYTHONPATH=src python benchmarks/spherical_layers.py [--batch 32] [--reps 20] [--threads 2]
@@ -45,13 +46,13 @@ class Integrate(nn.Module):
         return so3_integrate(x)
 
 
-def s2cnn_mnist(so3_grid=None) -> nn.Sequential:
+def s2cnn_mnist(so3_grid=None, inplace: bool = False) -> nn.Sequential:
     """The original S2CNN for spherical MNIST (bandwidth 30 input, 60×60 grid)."""
     return nn.Sequential(
         S2Conv(1, 20, 30, 10),
-        nn.ReLU(),
+        nn.ReLU(inplace=inplace),
         SO3Conv(20, 40, 10, 6, grid=so3_grid),
-        nn.ReLU(),
+        nn.ReLU(inplace=inplace),
         Integrate(),
         nn.Linear(40, 10),
     )
@@ -166,10 +167,13 @@ def parameter_counts() -> dict[str, int]:
     return counts
 
 
-def child_times(args: argparse.Namespace, env: dict[str, str]) -> dict[str, list[float]]:
+def child_times(
+    args: argparse.Namespace, env: dict[str, str], inplace: bool = False
+) -> dict[str, list[float]]:
     """Model times measured in a fresh process with extra environment variables."""
     cmd = [sys.executable, __file__, "--times-json", f"--batch={args.batch}",
            f"--reps={args.reps}", f"--threads={args.threads}"]  # fmt: skip
+    cmd += ["--inplace-relu"] if inplace else []
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -180,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--times-json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--inplace-relu", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -188,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     build = time.perf_counter() - t0
     x = torch.randn(args.batch, 1, 60, 60)
     if args.times_json:
+        model = s2cnn_mnist(inplace=args.inplace_relu)
         print(json.dumps(model_times(model, x, args.reps)))
         return
     print(
@@ -197,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  model construction (tables incl.): {1e3 * build:.1f} ms")
     runs = {
         "glibc defaults": child_times(args, {}),
+        "defaults, ReLU in place": child_times(args, {}, inplace=True),
         "glibc keeps freed memory": child_times(args, KEEP_MEMORY_ENV),
     }
     print(f"  {'':<26}{'':<20}{'median ms':>10}{'min ms':>8}{'target':>8}{'s2cnn ms':>10}"

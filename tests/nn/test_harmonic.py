@@ -107,3 +107,25 @@ def test_custom_backward_passes_gradcheck_and_gradgradcheck() -> None:
     for fn, inp in ((lambda t: hm.so3_synthesis(t, T), G), (lambda t: hm.so3_analysis(t, T), x)):
         assert torch.autograd.gradcheck(fn, (inp,))
         assert torch.autograd.gradgradcheck(fn, (inp,))
+
+
+def test_in_place_ops_on_layer_outputs_keep_gradients_right() -> None:
+    """ReLU(inplace=True) after the layers (views of custom-Function outputs) is allowed and
+    gives the same values and gradients as the out-of-place ReLU."""
+    from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv, so3_integrate
+
+    def run(inplace: bool) -> list[torch.Tensor]:
+        torch.manual_seed(3)
+        net = torch.nn.Sequential(
+            S2Conv(1, 3, b_in=5, b_out=4),
+            torch.nn.ReLU(inplace=inplace),
+            SO3Conv(3, 2, b_in=4, b_out=3),
+            torch.nn.ReLU(inplace=inplace),
+        ).double()
+        head = SO3ToS2Conv(2, 1, b_in=3, b_out=3).double()
+        h = net(torch.randn(2, 1, 10, 10, dtype=torch.float64))
+        (so3_integrate(h).sum() + torch.relu_(head(h)).sum()).backward()
+        return [h.detach()] + [p.grad for p in [*net.parameters(), *head.parameters()]]
+
+    for a, b in zip(run(False), run(True), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-13)

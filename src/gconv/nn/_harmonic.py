@@ -180,32 +180,27 @@ def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return out.view(b2, N, b2).permute(1, 2, 0)
 
 
-def _so3_analysis_grid_major(x, A, g, B):  # noqa: ANN001, ANN202 (shapes in so3_analysis)
-    N, b2 = x.shape[0], x.shape[1]
-    M = A.shape[0] // 2
-    U = _mm("ana_U", A, x.permute(2, 3, 0, 1).reshape(b2, -1))  # ((m, c|s), γ, N, j)
-    Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, (n, re|im), N, j)
-    return torch.bmm(Z.view(-1, 2 * N, b2), B).view(M, -1, 2, N, B.shape[-1])
-
-
 class _SO3AnalysisGridMajor(torch.autograd.Function):
-    """so3_analysis of a grid-major x; the tables are constants, so the grid-sized temporaries
-    of both passes are never kept for backward and go to scratch buffers."""
+    """so3_analysis of a grid-major signal, given as its ``(2b, 2b·N·2b)`` ``[α, (γ, N, β)]``
+    matrix → ``(L(2L−1), 2N, L)``. The tables are constants, so no grid-sized temporary of
+    either pass is kept for backward: they all go to scratch buffers. Views stay outside, so
+    in-place ops on the results are allowed."""
 
     @staticmethod
-    def forward(ctx, x, A, g, B):  # noqa: ANN001, ANN205
+    def forward(ctx, xp, A, g, B, N):  # noqa: ANN001, ANN205
         ctx.save_for_backward(A, g, B)
-        return _so3_analysis_grid_major(x, A, g, B)
+        M, b2 = A.shape[0] // 2, A.shape[1]
+        U = _mm("ana_U", A, xp)  # ((m, c|s), γ, N, j)
+        Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, n, r, N, j)
+        return torch.bmm(Z.view(-1, 2 * N, b2), B)
 
     @staticmethod
     def backward(ctx, grad):  # noqa: ANN001, ANN205
         A, g, B = ctx.saved_tensors
-        M, _, _, N, L = grad.shape
-        b2 = A.shape[1]
-        gZ = _bmm("ana_gZ", grad.reshape(-1, 2 * N, L), B.transpose(1, 2))  # (m, n, r, N, j)
+        M, b2, N = A.shape[0] // 2, A.shape[1], grad.shape[1] // 2
+        gZ = _bmm("ana_gZ", grad, B.transpose(1, 2))  # (m, n, r, N, j)
         gU = _bmm("ana_gU", g.T.expand(M, *g.T.shape), gZ.view(M, g.shape[0], N * b2))
-        gx = A.T @ gU.view(2 * M, -1)  # (α, γ, N, j)
-        return gx.view(b2, b2, N, b2).permute(2, 3, 0, 1), None, None, None
+        return A.T @ gU.view(2 * M, -1), None, None, None, None
 
 
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -219,7 +214,9 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     A = T["ana_a"]
     M = A.shape[0] // 2
     if x.permute(2, 3, 0, 1).is_contiguous():
-        return _SO3AnalysisGridMajor.apply(x, A, T["ana_g"].T, T["ana_b"])
+        xp = x.permute(2, 3, 0, 1).reshape(b2, -1)
+        F = _SO3AnalysisGridMajor.apply(xp, A, T["ana_g"].T, T["ana_b"], N)
+        return F.view(M, -1, 2, N, F.shape[-1])
     else:
         # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
         # U is (N·j, (m, c|s), γ)
@@ -229,33 +226,29 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
-def _so3_synthesis(G, B, W, A):  # noqa: ANN001, ANN202 (shapes in so3_synthesis)
-    M, K, _, N, L = G.shape
-    H = _bmm("syn_H", G.reshape(M * K, 2 * N, L), B)  # (m, k, r, N, j)
-    b2 = H.shape[-1]
-    Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, 2 * K, N * b2))  # (m, re|im, γ, N, j)
-    out = A @ Z.view(2 * M, b2 * N * b2)  # (α, γ, N, j)
-    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)
-
-
 class _SO3Synthesis(torch.autograd.Function):
-    """so3_synthesis with constant tables: its grid-sized temporaries (and those of the
-    backward pass) are never kept for backward, so they go to scratch buffers."""
+    """so3_synthesis from ``(L(2L−1), 2N, L)`` to the ``(2b, 2b·N·2b)`` ``[α, (γ, N, β)]``
+    matrix. The tables are constants, so no grid-sized temporary of either pass is kept for
+    backward: they all go to scratch buffers. Views stay outside, so in-place ops on the
+    result (``ReLU(inplace=True)``) are allowed."""
 
     @staticmethod
     def forward(ctx, G, B, W, A):  # noqa: ANN001, ANN205
         ctx.save_for_backward(B, W, A)
-        return _so3_synthesis(G, B, W, A)
+        MK, N2, _ = G.shape
+        M, b2 = A.shape[1] // 2, B.shape[2]
+        H = _bmm("syn_H", G, B)  # (m, k, r, N, j)
+        Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, -1, N2 // 2 * b2))  # (m, r, γ, N, j)
+        return A @ Z.view(2 * M, -1)  # (α, γ, N, j)
 
     @staticmethod
     def backward(ctx, grad):  # noqa: ANN001, ANN205
         B, W, A = ctx.saved_tensors
-        M, K, L, b2 = A.shape[1] // 2, W.shape[1] // 2, B.shape[1], B.shape[2]
-        N = grad.shape[0]
-        gZ = _mm("syn_gZ", A.T, grad.permute(2, 3, 0, 1).reshape(b2, -1))  # (m, r, γ, N, j)
+        M, K, b2 = A.shape[1] // 2, W.shape[1] // 2, B.shape[2]
+        N = grad.shape[1] // (b2 * b2)
+        gZ = _mm("syn_gZ", A.T, grad)  # (m, r, γ, N, j)
         gH = _bmm("syn_gH", W.T.expand(M, *W.T.shape), gZ.view(M, -1, N * b2))  # (m, k, r, N, j)
-        gG = torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2))
-        return gG.view(M, K, 2, N, L), None, None, None
+        return torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2)), None, None, None
 
 
 def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -265,4 +258,7 @@ def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     channels-last): shape and values as usual, and :func:`so3_analysis`, elementwise ops and
     ``reshape`` take it without copying; making it contiguous would cost a full transpose.
     """
-    return _SO3Synthesis.apply(G, T["syn_b"], T["syn_g"], T["syn_a"])
+    M, K, _, N, L = G.shape
+    b2 = T["syn_b"].shape[-1]
+    out = _SO3Synthesis.apply(G.reshape(M * K, 2 * N, L), T["syn_b"], T["syn_g"], T["syn_a"])
+    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)
