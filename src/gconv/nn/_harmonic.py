@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from functools import lru_cache
 
 import torch
@@ -113,33 +112,36 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in _so3_tables(b, L).items()}
 
 
-#: reusable buffers for the grid-sized temporaries of inference (no autograd) calls
-_SCRATCH: OrderedDict[tuple, torch.Tensor] = OrderedDict()
-_SCRATCH_SLOTS = 8
+#: two flat buffers per (dtype, thread), slots "a" and "b", for grid-sized temporaries
+_SCRATCH: dict[tuple, torch.Tensor] = {}
 _SCRATCH_MAX_BYTES = 256 * 2**20
 
 
+def clear_scratch() -> None:
+    """Free the scratch buffers (they are rebuilt on demand)."""
+    _SCRATCH.clear()
+
+
 def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torch.Tensor | None:
-    """A cached buffer for a grid-sized temporary that no autograd graph keeps (grad disabled,
+    """A reused CPU buffer for a grid-sized temporary that no autograd graph keeps (grad off,
     or no operand needing it), else None (the caller allocates as usual).
 
-    Fresh blocks of this size cost page faults on every call (glibc hands freed blocks back to
-    the OS), which in inference took about as long as the arithmetic. A slot's content must be
-    used before the next request for the same slot in the same thread.
+    Under glibc's defaults fresh blocks of this size are faulted in page by page on every call,
+    which cost about as much as the arithmetic. Each pass of a transform uses slot "a" then
+    slot "b" and consumes both before it returns, so two buffers per thread and dtype, as large
+    as the largest temporary seen (≤ 256 MiB), serve every layer; other devices have caching
+    allocators and get None.
     """
     x = operands[0]
-    n = x.element_size() * math.prod(shape)
+    n = math.prod(shape)
     needs_graph = torch.is_grad_enabled() and any(t.requires_grad for t in operands)
-    if needs_graph or n > _SCRATCH_MAX_BYTES:
+    if needs_graph or x.device.type != "cpu" or n * x.element_size() > _SCRATCH_MAX_BYTES:
         return None
-    key = (slot, shape, x.dtype, x.device, threading.get_ident())
-    buf = _SCRATCH.pop(key, None)
-    if buf is None:
-        buf = torch.empty(shape, dtype=x.dtype, device=x.device)
-    _SCRATCH[key] = buf
-    while len(_SCRATCH) > _SCRATCH_SLOTS:
-        _SCRATCH.popitem(last=False)
-    return buf
+    key = (slot, x.dtype, threading.get_ident())
+    buf = _SCRATCH.get(key)
+    if buf is None or buf.numel() < n:
+        buf = _SCRATCH[key] = torch.empty(n, dtype=x.dtype)
+    return buf[:n].view(shape)
 
 
 def _bmm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -190,16 +192,16 @@ class _SO3AnalysisGridMajor(torch.autograd.Function):
     def forward(ctx, xp, A, g, B, N):  # noqa: ANN001, ANN205
         ctx.save_for_backward(A, g, B)
         M, b2 = A.shape[0] // 2, A.shape[1]
-        U = _mm("ana_U", A, xp)  # ((m, c|s), γ, N, j)
-        Z = _bmm("ana_Z", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, n, r, N, j)
+        U = _mm("a", A, xp)  # ((m, c|s), γ, N, j)
+        Z = _bmm("b", g.expand(M, *g.shape), U.view(M, 2 * b2, N * b2))  # (m, n, r, N, j)
         return torch.bmm(Z.view(-1, 2 * N, b2), B)
 
     @staticmethod
     def backward(ctx, grad):  # noqa: ANN001, ANN205
         A, g, B = ctx.saved_tensors
         M, b2, N = A.shape[0] // 2, A.shape[1], grad.shape[1] // 2
-        gZ = _bmm("ana_gZ", grad, B.transpose(1, 2))  # (m, n, r, N, j)
-        gU = _bmm("ana_gU", g.T.expand(M, *g.T.shape), gZ.view(M, g.shape[0], N * b2))
+        gZ = _bmm("a", grad, B.transpose(1, 2))  # (m, n, r, N, j)
+        gU = _bmm("b", g.T.expand(M, *g.T.shape), gZ.view(M, g.shape[0], N * b2))
         return A.T @ gU.view(2 * M, -1), None, None, None, None
 
 
@@ -220,7 +222,7 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     else:
         # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
         # U is (N·j, (m, c|s), γ)
-        U = _bmm("ana_U", A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))
+        U = _bmm("a", A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))
         Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
         Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
@@ -237,8 +239,8 @@ class _SO3Synthesis(torch.autograd.Function):
         ctx.save_for_backward(B, W, A)
         MK, N2, _ = G.shape
         M, b2 = A.shape[1] // 2, B.shape[2]
-        H = _bmm("syn_H", G, B)  # (m, k, r, N, j)
-        Z = _bmm("syn_Z", W.expand(M, *W.shape), H.view(M, -1, N2 // 2 * b2))  # (m, r, γ, N, j)
+        H = _bmm("a", G, B)  # (m, k, r, N, j)
+        Z = _bmm("b", W.expand(M, *W.shape), H.view(M, -1, N2 // 2 * b2))  # (m, r, γ, N, j)
         return A @ Z.view(2 * M, -1)  # (α, γ, N, j)
 
     @staticmethod
@@ -246,8 +248,8 @@ class _SO3Synthesis(torch.autograd.Function):
         B, W, A = ctx.saved_tensors
         M, K, b2 = A.shape[1] // 2, W.shape[1] // 2, B.shape[2]
         N = grad.shape[1] // (b2 * b2)
-        gZ = _mm("syn_gZ", A.T, grad)  # (m, r, γ, N, j)
-        gH = _bmm("syn_gH", W.T.expand(M, *W.T.shape), gZ.view(M, -1, N * b2))  # (m, k, r, N, j)
+        gZ = _mm("a", A.T, grad)  # (m, r, γ, N, j)
+        gH = _bmm("b", W.T.expand(M, *W.T.shape), gZ.view(M, -1, N * b2))  # (m, k, r, N, j)
         return torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2)), None, None, None
 
 
