@@ -228,39 +228,59 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
+def _grid_major(lead: tuple[int, ...], b2: int, dtype: torch.dtype, device) -> torch.Tensor:  # noqa: ANN001
+    """A fresh ``(*lead, 2b, 2b, 2b)`` ``[β, α, γ]`` tensor stored ``[α, γ, *lead, β]`` (a base
+    tensor, not a view, so autograd lets in-place ops on it through cheaply)."""
+    inner = [b2]  # strides of (*lead, β) in the stored order, innermost first
+    for n in reversed(lead):
+        inner.append(inner[-1] * n)
+    n_all = inner[-1]  # N·2b
+    stride = (*inner[:-1][::-1], 1, b2 * n_all, n_all)
+    return torch.empty_strided((*lead, b2, b2, b2), stride, dtype=dtype, device=device)
+
+
 class _SO3Synthesis(torch.autograd.Function):
-    """so3_synthesis from ``(L(2L−1), 2N, L)`` to the ``(2b, 2b·N·2b)`` ``[α, (γ, N, β)]``
-    matrix. The tables are constants, so no grid-sized temporary of either pass is kept for
-    backward: they all go to scratch buffers. Views stay outside, so in-place ops on the
-    result (``ReLU(inplace=True)``) are allowed."""
+    """so3_synthesis from ``(L(2L−1), 2N, L)`` to a grid-major ``(*lead, 2b, 2b, 2b)`` tensor.
+    The tables are constants, so no grid-sized temporary of either pass is kept for backward:
+    they all go to scratch buffers. The result is a base tensor (no view), so in-place ops on it
+    (``ReLU(inplace=True)``) cost nothing extra in autograd."""
 
     @staticmethod
-    def forward(ctx, G, B, W, A):  # noqa: ANN001, ANN205
+    def forward(ctx, G, B, W, A, lead):  # noqa: ANN001, ANN205
         ctx.save_for_backward(B, W, A)
-        MK, N2, _ = G.shape
         M, b2 = A.shape[1] // 2, B.shape[2]
         H = _bmm("a", G, B)  # (m, k, r, N, j)
-        Z = _bmm("b", W.expand(M, *W.shape), H.view(M, -1, N2 // 2 * b2))  # (m, r, γ, N, j)
-        return A @ Z.view(2 * M, -1)  # (α, γ, N, j)
+        Z = _bmm("b", W.expand(M, *W.shape), H.view(M, -1, G.shape[1] // 2 * b2))  # (m, r, γ, N, j)
+        out = _grid_major(lead, b2, G.dtype, G.device)
+        k = len(lead)
+        torch.mm(A, Z.view(2 * M, -1), out=out.permute(k + 1, k + 2, *range(k + 1)).view(b2, -1))
+        return out
 
     @staticmethod
     def backward(ctx, grad):  # noqa: ANN001, ANN205
         B, W, A = ctx.saved_tensors
         M, K, b2 = A.shape[1] // 2, W.shape[1] // 2, B.shape[2]
-        N = grad.shape[1] // (b2 * b2)
-        gZ = _mm("a", A.T, grad)  # (m, r, γ, N, j)
+        k = grad.dim() - 3
+        g = grad.permute(k + 1, k + 2, *range(k + 1)).reshape(b2, -1)  # (α, γ, N, j)
+        N = g.shape[1] // (b2 * b2)
+        gZ = _mm("a", A.T, g)  # (m, r, γ, N, j)
         gH = _bmm("b", W.T.expand(M, *W.T.shape), gZ.view(M, -1, N * b2))  # (m, k, r, N, j)
-        return torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2)), None, None, None
+        gG = torch.bmm(gH.view(M * K, 2 * N, b2), B.transpose(1, 2))
+        return gG, None, None, None, None
 
 
-def so3_synthesis(G: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]``, stored grid-major.
+def so3_synthesis(
+    G: torch.Tensor, T: dict[str, torch.Tensor], lead: tuple[int, ...] | None = None
+) -> torch.Tensor:
+    """``Ĝ (L, 2L−1, 2, N, L)`` → real ``(*lead, 2b, 2b, 2b)`` ``[β, α, γ]`` (lead = (N,) by
+    default, or any shape with N elements), stored grid-major.
 
-    The result is a permuted view of a contiguous ``[α, γ, N, β]`` tensor (like PyTorch's
-    channels-last): shape and values as usual, and :func:`so3_analysis`, elementwise ops and
-    ``reshape`` take it without copying; making it contiguous would cost a full transpose.
+    Stored ``[α, γ, *lead, β]`` (like PyTorch's channels-last): shape and values as usual, and
+    :func:`so3_analysis`, elementwise ops and ``reshape`` take it without copying; making it
+    contiguous would cost a full transpose.
     """
     M, K, _, N, L = G.shape
-    b2 = T["syn_b"].shape[-1]
-    out = _SO3Synthesis.apply(G.reshape(M * K, 2 * N, L), T["syn_b"], T["syn_g"], T["syn_a"])
-    return out.view(b2, b2, N, b2).permute(2, 3, 0, 1)
+    lead = (N,) if lead is None else tuple(lead)
+    if math.prod(lead) != N:
+        raise ValueError(f"lead {lead} does not hold the spectrum's {N} signals")
+    return _SO3Synthesis.apply(G.reshape(M * K, 2 * N, L), T["syn_b"], T["syn_g"], T["syn_a"], lead)

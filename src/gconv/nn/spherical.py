@@ -190,14 +190,14 @@ class S2Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
-        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(
             self.weight, _tables(self, "filter", self.weight.dtype)["table"]
         ).reshape(C, -1, 2 * L - 1, L)
         gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
-        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
-        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
+        gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
+        return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
 
 class SO3Conv(_SphericalLinear):
@@ -225,12 +225,12 @@ class SO3Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
-        B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
+        B, C, L = x.shape[0], self.in_channels, self.degrees
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         psi = sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
         gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
-        y = hm.so3_synthesis(gh.reshape(L, 2 * L - 1, 2, -1, L), _tables(self, "syn", x.dtype))
-        return y.view(B, -1, 2 * b, 2 * b, 2 * b)
+        gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
+        return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
 
 class SO3ToS2Conv(_SphericalLinear):
