@@ -100,15 +100,13 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
     L1, L2, B = s2.degrees, so3.degrees, x.shape[0]
     a1, y1 = _tables(s2, "ana", x.dtype), _tables(s2, "syn", x.dtype)
     a2, y2 = _tables(so3, "ana", x.dtype), _tables(so3, "syn", x.dtype)
-    t1 = _tables(s2, "filter", x.dtype)["table"]
-    t2 = _tables(so3, "filter", x.dtype)["table"]
     with torch.no_grad():
         fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1)
-        psi = sp.filter_spectrum(s2.weight, t1).reshape(1, 20, 2 * L1 - 1, L1)
+        psi = s2._filter_spectrum().reshape(1, 20, 2 * L1 - 1, L1)
         gh = sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi).reshape(L1, 2 * L1 - 1, 2, -1, L1)
         h = torch.relu(hm.so3_synthesis(gh, y1))
         Fh = hm.so3_analysis(h, a2).view(L2, 2 * L2 - 1, 2, B, 20, L2)
-        psi3 = sp.filter_spectrum(so3.weight, t2)
+        psi3 = so3._filter_spectrum()
         Gh = sp.so3_so3_product(Fh, psi3).reshape(L2, 2 * L2 - 1, 2, -1, L2)
         stages = [
             (
@@ -116,7 +114,7 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
                 "fft",
                 lambda: hm.s2_analysis(x.reshape(-1, 60, 60), a1),
             ),
-            ("S2Conv  filter spectrum", "filter", lambda: sp.filter_spectrum(s2.weight, t1)),
+            ("S2Conv  filter spectrum", "filter", lambda: s2._filter_spectrum()),
             (
                 "S2Conv  spectral product",
                 "product",
@@ -127,7 +125,7 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
             (
                 "SO3Conv filter spectrum",
                 "filter",
-                lambda: sp.filter_spectrum(so3.weight, t2),
+                lambda: so3._filter_spectrum(),
             ),
             ("SO3Conv spectral product", "product", lambda: sp.so3_so3_product(Fh, psi3)),
             ("SO3Conv SO(3) synthesis (→ b 6)", "fft", lambda: hm.so3_synthesis(Gh, y2)),

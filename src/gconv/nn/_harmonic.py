@@ -219,12 +219,11 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
         xp = x.permute(2, 3, 0, 1).reshape(b2, -1)
         F = _SO3AnalysisGridMajor.apply(xp, A, T["ana_g"].T, T["ana_b"], N)
         return F.view(M, -1, 2, N, F.shape[-1])
-    else:
-        # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
-        # U is (N·j, (m, c|s), γ)
-        U = _bmm("a", A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))
-        Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
-        Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
+    # bmm with an expanded operand: no hidden copy of x (as A @ x would make);
+    # U is (N·j, (m, c|s), γ)
+    U = _bmm("a", A.expand(N * b2, *A.shape), x.reshape(N * b2, b2, b2))
+    Z = U.view(N * b2 * M, 2 * b2) @ T["ana_g"]  # (N, j, m, n, [re|im])
+    Z = Z.view(N * b2, -1).T.contiguous()  # (m, n, [re|im], N, j)
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 

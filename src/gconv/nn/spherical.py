@@ -124,6 +124,10 @@ class _SphericalLinear(nn.Module):
             self.weight.uniform_(-bound, bound)
             self.bias.zero_()
 
+    def _filter_spectrum(self) -> torch.Tensor:
+        """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``, cached table cast."""
+        return sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
+
     def extra_repr(self) -> str:
         return (
             f"{self.in_channels}, {self.out_channels}, b_in={self.b_in}, b_out={self.b_out}, "
@@ -192,9 +196,7 @@ class S2Conv(_SphericalLinear):
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        psi = sp.filter_spectrum(
-            self.weight, _tables(self, "filter", self.weight.dtype)["table"]
-        ).reshape(C, -1, 2 * L - 1, L)
+        psi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
@@ -227,7 +229,7 @@ class SO3Conv(_SphericalLinear):
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        psi = sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
+        psi = self._filter_spectrum()
         gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
@@ -261,9 +263,7 @@ class SO3ToS2Conv(_SphericalLinear):
         check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
-        phi = sp.filter_spectrum(
-            self.weight, _tables(self, "filter", self.weight.dtype)["table"]
-        ).reshape(C, -1, 2 * L - 1, L)
+        phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
         # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
         gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
