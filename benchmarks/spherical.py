@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import statistics
-import time
 
 import torch
 
+from _timing import interleaved
 from gconv.groups import _wigner, s2_grid, wigner_d_iter
 from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft, so3_size
 
@@ -29,14 +29,8 @@ def median_time(fn, repeats: int = 5, warmup: int = 1) -> float:
 
 def _times(fn, repeats: int = 5, warmup: int = 1) -> tuple[float, float]:
     """(median, min) wall time of ``fn()`` in seconds."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+    times = interleaved({"fn": fn}, repeats, warmup)["fn"]
+    return statistics.median(times), times[0]
 
 
 def bench_tables() -> None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from _timing import interleaved
 from gconv.nn import S2Conv, SO3Conv, so3_integrate, so3_near_identity_grid
 from gconv.nn import _harmonic as hm
 from gconv.nn import _spectral as sp
@@ -59,14 +60,7 @@ def s2cnn_mnist(so3_grid=None, inplace: bool = False) -> nn.Sequential:
 
 
 def timings_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(1e3 * (time.perf_counter() - t0))
-    return times
+    return [1e3 * t for t in interleaved({"fn": fn}, reps, warmup)["fn"]]
 
 
 def median_ms(fn: Callable[[], object], reps: int, warmup: int = 3) -> float:
