@@ -14,9 +14,9 @@ import argparse
 from pathlib import Path
 
 import torch
+from torchmetrics.functional.classification import multiclass_confusion_matrix
 
-from gconv.data import RotatedMNIST
-from gconv.experiments import load_classifier
+from gconv.experiments import RotMNISTDataModule, load_classifier
 
 PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
 
@@ -35,9 +35,7 @@ def confusion(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch
     """(10, 10) counts: row = true class, column = predicted."""
     with torch.no_grad():
         pred = torch.cat([model(x[i : i + 500]).argmax(1) for i in range(0, len(x), 500)])
-    cm = torch.zeros(10, 10, dtype=torch.long)
-    cm.index_put_((y, pred), torch.ones_like(y), accumulate=True)
-    return cm
+    return multiclass_confusion_matrix(pred, y, num_classes=10)
 
 
 def main() -> None:
@@ -46,10 +44,8 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10000, help="first N test digits")
     p.add_argument("--root", type=Path, default=Path("results/runs/rotmnist"))
     args = p.parse_args()
-    ds = RotatedMNIST("test")
-    n = min(args.n, len(ds))
-    x = torch.stack([ds[i][0] for i in range(n)])
-    y = torch.tensor([int(ds[i][1]) for i in range(n)])
+    x, y, _ = RotMNISTDataModule(limit_test=args.n).split("test").tensors
+    n = len(y)
     print(f"first {n} test digits; pair counts are errors both ways")
     print("run".ljust(20), "error".rjust(7), *(f"{i}<->{j}".rjust(6) for i, j in PAIRS))
     for run in args.runs:
