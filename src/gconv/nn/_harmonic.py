@@ -227,7 +227,9 @@ def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.bmm(Z.reshape(-1, 2 * N, b2), T["ana_b"]).view(M, -1, 2, N, T["ana_b"].shape[-1])
 
 
-def _grid_major(lead: tuple[int, ...], b2: int, dtype: torch.dtype, device) -> torch.Tensor:  # noqa: ANN001
+def _grid_major(
+    lead: tuple[int, ...], b2: int, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
     """A fresh ``(*lead, 2b, 2b, 2b)`` ``[β, α, γ]`` tensor stored ``[α, γ, *lead, β]`` (a base
     tensor, not a view, so autograd lets in-place ops on it through cheaply)."""
     inner = [b2]  # strides of (*lead, β) in the stored order, innermost first
