@@ -88,7 +88,7 @@ def test_foreign_checkpoints_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="weights_only=True.*_Foreign"):
         load_checkpoint(obj)
     junk = tmp_path / "junk.ckpt"
-    junk.write_bytes(pickle.dumps([1, 2, 3])[:5])  # a legacy pickle, cut short
+    junk.write_bytes(pickle.dumps([1, 2, 3], protocol=2)[:5])  # a legacy pickle, cut short
     with pytest.raises(CheckpointError, match="unreadable"):
         load_checkpoint(junk)
     with pytest.raises(FileNotFoundError):
