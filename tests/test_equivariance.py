@@ -10,19 +10,89 @@ import pytest
 import torch
 from torch import nn
 
-from gconv.equivariance import check_equivariance
+from gconv.equivariance import assert_equivariant, check_equivariance
 from gconv.groups import C4, D4
 from gconv.nn import GroupPool, LiftConv2d
 
 
-def test_detects_non_equivariant_module():
-    conv = nn.Conv2d(1, 3, 3).double()  # a generic filter is not rotation-equivariant
+def test_plain_conv_is_nothing_checkable_not_a_failure():
+    """A generic 3×3 filter claims nothing: its large errors are measurements (exit 3)."""
+    conv = nn.Conv2d(1, 3, 3).double()
     rep = check_equivariance(
         conv, C4, torch.randn(2, 1, 9, 9, dtype=torch.float64), "image", "image"
     )
-    assert not rep.passed
+    assert [r.status for r in rep.rows] == ["exact", "inexact", "inexact", "inexact"]
     assert rep.rows[0].error == 0.0 and min(r.error for r in rep.rows[1:]) > 1e-2
-    assert "NOT equivariant" in str(rep)
+    assert rep.verdict == "nothing checkable exactly" and rep.exit_code == 3
+    assert "unconstrained 3×3 filter" in str(rep)
+
+
+class _Liar(nn.Conv2d):
+    """A layer that declares exactness it does not have (a bug the checker must catch)."""
+
+    def equivariance_exactness(self, group, g, x):
+        return None
+
+
+def test_detects_a_false_claim_of_exactness():
+    rep = check_equivariance(
+        _Liar(1, 3, 3).double(), C4, torch.randn(2, 1, 9, 9, dtype=torch.float64), "image", "image"
+    )
+    assert all(r.exact for r in rep.rows) and not rep.passed
+    assert rep.verdict == "not equivariant" and rep.exit_code == 1
+    assert "NOT EQUIVARIANT" in str(rep) and "FAIL" in str(rep)
+    with pytest.raises(AssertionError, match="rot 90°"):
+        assert_equivariant(
+            _Liar(1, 3, 3).double(), C4, torch.randn(1, 1, 9, 9).double(), "image", "image"
+        )
+
+
+def test_strided_layer_is_not_overclaimed():
+    """LiftConv2d(1, 2, 3, stride=2) on 8×8: (8 − 3) mod 2 = 1, so no rotation is exact; only
+    the identity row is. The old checker said "equivariant" here."""
+    layer = LiftConv2d(1, 2, 3, stride=2).double()
+    rep = check_equivariance(layer, C4, torch.randn(1, 1, 8, 8, dtype=torch.float64))
+    assert [r.status for r in rep.rows] == ["exact", "inexact", "inexact", "inexact"]
+    assert rep.verdict == "nothing checkable exactly" and rep.exit_code == 3 and rep.passed
+    assert "not divisible by stride 2" in rep.rows[1].reason
+    with pytest.raises(AssertionError, match="nothing checkable exactly"):
+        assert_equivariant(layer, C4, torch.randn(1, 1, 8, 8, dtype=torch.float64))
+    # on 9×9 the same layer is exact for every rotation
+    assert_equivariant(layer, C4, torch.randn(1, 1, 9, 9, dtype=torch.float64))
+
+
+class _Opaque(nn.Module):
+    def forward(self, x):
+        return x
+
+
+def test_undeclared_module_makes_rows_unknown_never_exact():
+    net = nn.Sequential(LiftConv2d(1, 2, 3).double(), _Opaque())
+    rep = check_equivariance(net, C4, torch.randn(1, 1, 7, 7, dtype=torch.float64))
+    assert [r.status for r in rep.rows] == ["exact", "unknown", "unknown", "unknown"]
+    assert "1 (_Opaque) declares no exactness" in rep.rows[1].reason
+    assert rep.verdict == "nothing checkable exactly"
+    # an inexact module wins over an unknown one: one known break suffices
+    net = nn.Sequential(LiftConv2d(1, 2, 3, stride=2).double(), _Opaque())
+    rep = check_equivariance(net, C4, torch.randn(1, 1, 8, 8, dtype=torch.float64))
+    assert rep.rows[1].status == "inexact"
+
+
+def test_flatten_and_linear_declarations():
+    """Flattening size-1 spatial axes then a Linear keeps invariance exact; flattening the
+    group axis into channels does not (a rotation permutes those inputs of the Linear)."""
+    lift = LiftConv2d(1, 2, 3).double()
+    good = nn.Sequential(lift, GroupPool(), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(2, 3))
+    rep = check_equivariance(
+        good.double(), C4, torch.randn(2, 1, 9, 9).double(), "image", "invariant"
+    )
+    assert rep.verdict == "equivariant", str(rep)
+    bad = nn.Sequential(lift, nn.AdaptiveMaxPool3d((None, 1, 1)), nn.Flatten(), nn.Linear(8, 3))
+    rep = check_equivariance(
+        bad.double(), C4, torch.randn(2, 1, 9, 9).double(), "image", "invariant"
+    )
+    assert rep.verdict == "nothing checkable exactly", str(rep)
+    assert min(r.error for r in rep.rows[1:]) > 1e-3  # and it really is not invariant
 
 
 def test_report_table_lists_every_element():

@@ -13,15 +13,11 @@ import torch
 from torch import nn
 
 from .equivariance import check_equivariance
-from .groups import get
+from .groups import PIXEL_GRID_GROUPS, get
+from .models import SpatialMax
 from .nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 
 __all__ = ["main", "demo_stack", "CHECKABLE"]
-
-
-class _SpatialMax(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.amax(dim=(-2, -1))
 
 
 def demo_stack(group: str = "p4", channels: int = 8, classes: int = 10) -> nn.Sequential:
@@ -40,7 +36,7 @@ def demo_stack(group: str = "p4", channels: int = 8, classes: int = 10) -> nn.Se
         nn.ReLU(),
         GroupConv2d(c, classes, 4, group=group),
         GroupPool("max"),
-        _SpatialMax(),
+        SpatialMax(),
     )
 
 
@@ -67,6 +63,8 @@ def _s2cnn(b: int) -> nn.Module:
     from .nn import S2Conv, SO3Conv, so3_integrate
 
     class S2CNN(nn.Module):
+        equivariance_composite = True  # forward chains its layers and the Haar integral
+
         def __init__(self) -> None:
             super().__init__()
             self.s2 = S2Conv(1, 20, b, 10)
@@ -109,7 +107,7 @@ def _cmd_check_sphere(args: argparse.Namespace) -> int:
     report = check_equivariance(module, "so3", x, kin, kout)
     print(f"input bandwidth {b}; random (not band-limited) input")
     print(report)
-    return 0 if report.passed else 1
+    return report.exit_code
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -132,7 +130,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     angles = [math.radians(a) for a in args.angles] if kin == "image" and kout != "features" else []
     report = check_equivariance(module, grp, x, kin, kout, angles=angles)
     print(report)
-    return 0 if report.passed else 1
+    return report.exit_code
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -155,7 +153,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         model, args.group, x, "image", "invariant", angles=[math.radians(a) for a in (30.0, 45.0)]
     )
     print(report)
-    return 0 if report.passed else 1
+    return report.exit_code
 
 
 def _demo_image() -> torch.Tensor:
@@ -187,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"planar: {', '.join(sorted(_checkable()))} (default: stack); spherical (group "
         f"SO(3), --size = input bandwidth): {', '.join(SPHERICAL)}",
     )
-    c.add_argument("--group", default="p4", choices=["p4", "p4m"])
+    c.add_argument("--group", default="p4", choices=list(PIXEL_GRID_GROUPS))
     c.add_argument(
         "--size",
         type=int,

@@ -90,7 +90,7 @@ def test_regular_action_matches_definition():
 
 def test_get_and_errors():
     assert get("p4") is C4 and get("P4M") is D4 and get(D4) is D4
-    with pytest.raises(ValueError, match="known groups: p4"):
+    with pytest.raises(ValueError, match="known: p4 \\(C4\\), p4m"):
         get("p6")
     with pytest.raises(ValueError, match="elements 0..3"):
         C4.act_image(torch.zeros(2, 2), 4)

@@ -173,7 +173,7 @@ def test_shape_and_argument_errors():
         GroupConv2d(10, 2, 3)(torch.randn(1, 10, 9, 9))
     with pytest.raises(ValueError, match=r"expected an image batch \(B, 3, H, W\)"):
         LiftConv2d(3, 2, 3)(torch.randn(1, 1, 9, 9))
-    with pytest.raises(ValueError, match="known groups"):
+    with pytest.raises(ValueError, match="unknown group 'p6'; known: p4"):
         LiftConv2d(1, 1, 3, group="p6")
     with pytest.raises(ValueError, match="two equal ints"):
         LiftConv2d(1, 1, (3, 5))

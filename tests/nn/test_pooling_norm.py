@@ -35,31 +35,33 @@ TOL64 = 1e-12  # see test_planar.py: exact layers leave only float64 rounding
 def test_group_pool_equivariance(reduction, group, over, size):
     """Pooled maps transform by the quotient action (or not at all over the whole group)."""
     G = get(group)
-    pool = GroupPool(reduction, over=over)
+    pool = GroupPool(reduction, over=over, group=group)
     x = torch.randn(2, 3, G.order, 6, 6, dtype=torch.float64)
     y = pool(x)
     assert y.shape == ((2, 3, 6, 6) if size is None else (2, 3, size, 6, 6))
-    if size is None:
-        y, pool = y.unsqueeze(2), nn.Sequential(pool, nn.Unflatten(1, (3, 1)))
-    rep = check_equivariance(pool, G, x, "features", "features")
-    assert all(r.exact for r in rep.rows) and rep.max_error < TOL64, str(rep)
+    out = "image" if size is None else f"cosets:{over}"
+    rep = check_equivariance(pool, G, x, "features", out)
+    assert rep.verdict == "equivariant" and all(r.exact for r in rep.rows), str(rep)
+    assert rep.max_error < TOL64, str(rep)
 
 
 def test_group_pool_values():
     x = torch.randn(1, 2, 8, 3, 3)
-    torch.testing.assert_close(GroupPool("max", over="rotations")(x)[:, :, 1], x[:, :, 4:].amax(2))
-    torch.testing.assert_close(
-        GroupPool("mean", over="mirrors")(x)[:, :, 3], x[:, :, [3, 7]].mean(2)
-    )
+    pool = GroupPool("max", over="rotations", group="p4m")
+    torch.testing.assert_close(pool(x)[:, :, 1], x[:, :, 4:].amax(2))
+    pool = GroupPool("mean", over="mirrors", group="p4m")
+    torch.testing.assert_close(pool(x)[:, :, 3], x[:, :, [3, 7]].mean(2))
 
 
 def test_group_pool_errors():
     with pytest.raises(ValueError, match="reduction must be one of"):
         GroupPool("sum")
-    with pytest.raises(ValueError, match="needs p4m"):
+    with pytest.raises(ValueError, match="C4 has no subgroup 'mirrors'"):
         GroupPool(over="mirrors", group="p4")
+    with pytest.raises(ValueError, match="needs the group"):
+        GroupPool(over="rotations")
     with pytest.raises(ShapeError, match=r"\|G\| = 8, got \(1, 2, 4, 3, 3\)"):
-        GroupPool(over="mirrors")(torch.randn(1, 2, 4, 3, 3))
+        GroupPool(over="mirrors", group="p4m")(torch.randn(1, 2, 4, 3, 3))
 
 
 def test_group_max_pool2d():

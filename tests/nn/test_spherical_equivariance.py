@@ -17,12 +17,13 @@ import pytest
 import torch
 from torch import nn
 
-from gconv._equivariance_sphere import SphereElement, act
-from gconv.equivariance import check_equivariance
+from gconv.equivariance import SphereElement, check_equivariance
+from gconv.equivariance import sphere_act as act
 from gconv.groups import rand_rotation
 from gconv.nn import (
     S2Conv,
     SO3Conv,
+    SO3Integrate,
     SO3Shortcut,
     SO3ToS2Conv,
     s2_integrate,
@@ -42,11 +43,6 @@ def band_limited(shape: tuple[int, ...]) -> torch.Tensor:
     if len(shape) == 4:
         return s2_ifft(s2_fft(x)).real
     return so3_ifft(so3_fft(x)).real
-
-
-class Integrate(nn.Module):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return so3_integrate(x)
 
 
 CASES = [
@@ -87,7 +83,7 @@ def _stack(out: str) -> nn.Module:
         SO3Conv(3, 3, 4, 2, grid=SO3GRID),
         nn.ReLU(),
     ]
-    layers += [SO3ToS2Conv(3, 2, 2, 6, grid=S2GRID)] if out == "s2" else [Integrate()]
+    layers += [SO3ToS2Conv(3, 2, 2, 6, grid=S2GRID)] if out == "s2" else [SO3Integrate()]
     return nn.Sequential(*layers).double()
 
 
@@ -110,9 +106,13 @@ def test_checker_catches_a_broken_module():
         def forward(self, x):
             return x * torch.linspace(1, 2, x.shape[-3], dtype=x.dtype)[:, None, None]
 
+        def equivariance_exactness(self, group, g, x):
+            return None  # a (wrong) claim of exactness: the checker must catch it
+
     x = torch.randn(1, 1, 8, 8, 8, dtype=torch.float64)
     report = check_equivariance(Tilted(), "so3", x, "so3", "so3", rotations=0)
-    assert not report.passed
+    assert not report.passed and report.verdict == "not equivariant"
+    assert report.exit_code == 1
     errors = {r.name: r.error for r in report.rows}
     assert errors["Ry(π)"] > 1e-3 and errors["Rz(0.7854)"] < 1e-12  # b = 4: step π/4
 

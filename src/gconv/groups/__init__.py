@@ -1,13 +1,22 @@
 # SPDX-License-Identifier: MIT
-"""Groups and their actions: the pixel-grid point groups C4 (p4) and D4 (p4m), continuous
-image rotation, and (spherical issue) SO(3), its SOFT grids and Wigner matrices.
+"""Groups and their actions.
 
-Public names:
+Groups (objects, apart from any action; hashable, equal when equal):
 
-- ``C4``, ``D4``, ``FiniteGroup``, ``get(name)``: element tables, inverses, regular
-  representation, ``act_image(x, g)`` on ``(..., H, W)``, ``act_features(x, g)`` on
-  ``(B, C, |G|, H, W)``.
+- ``CyclicGroup(N)``, ``DihedralGroup(N)`` (any N ≥ 1; ``FiniteGroup`` is their class),
+  ``C4``, ``D4``: order, composition and inverse tables, regular representation, subgroups
+  and cosets; numbering ``g = N·m + r`` ("mirror m, then rotate r").
+- ``SO3``: the rotation group of the sphere (continuous; elements are 3×3 matrices).
+- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"`` → the group object.
+
+Actions:
+
+- ``PixelGrid(group)``: C1, C2, C4, D1, D2, D4 on pixel images ``(..., H, W)`` and group
+  features ``(B, C, n, H, W)``; ``grid_rule`` (when a strided layer stays exact) and
+  ``reversed_axes`` (which axes an element needs it on). Other N raise a clear error.
+  ``C4.act_image`` / ``act_features`` are shorthands for it.
 - ``rotate_image(x, angle)``: bilinear counter-clockwise rotation about the grid centre.
+- The sphere: ``gconv.spherical.rotate_s2`` / ``rotate_so3`` (exact for band-limited signals).
 
 SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstrings):
 
@@ -18,9 +27,10 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
   ``spherical_harmonics`` (packed, SciPy's Y_lm), ``s2_wigner_table``, ``so3_wigner_table``.
 """
 
-from ._finite import C4, D4, GROUPS, FiniteGroup, get
+from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
+from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
 from ._rotate import rotate_image
-from ._so3 import euler_to_matrix, matrix_to_euler, rand_rotation
+from ._so3 import SO3, euler_to_matrix, matrix_to_euler, rand_rotation
 from ._soft import (
     SOFTGrid,
     quadrature_weights,
@@ -40,8 +50,9 @@ from ._wigner import (
     wigner_D_packed,
 )
 
-__all__ = ["C4", "D4", "GROUPS", "FiniteGroup", "get", "rotate_image"]
-__all__ += ["euler_to_matrix", "matrix_to_euler", "rand_rotation"]
+__all__ = ["C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
+__all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
+__all__ += ["SO3", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 __all__ += [
     "SOFTGrid",
     "quadrature_weights",

@@ -1,74 +1,114 @@
 # SPDX-License-Identifier: MIT
-"""The finite point groups of the pixel grid: C4 (p4) and D4 (p4m).
+"""Abstract finite rotation groups of the plane: ``CyclicGroup(N)`` (C_N) and
+``DihedralGroup(N)`` (D_N), apart from any action on a grid.
 
-Convention (DESIGN.md): C4 element ``r`` (0..3) is the rotation by r·90° counter-clockwise,
-acting on an image as ``torch.rot90(x, r, dims=(-2, -1))``. D4 element ``g = 4·m + r`` is
-"mirror m (``torch.flip(x, dims=(-1,))`` if m = 1) then rotate r", i.e. the matrix R^r M^m.
+Numbering: element ``g = N·m + r`` (m ∈ {0, 1}, r ∈ 0..N−1) is "mirror m, then rotate r", the
+2×2 matrix R^r M^m with R the rotation by 2π/N counter-clockwise and M the mirror x ↦ −x
+(on (x, y) with y pointing up). C_N has m = 0 only. So C4 and D4 keep the numbering of the
+p4/p4m layers: ``C4 = CyclicGroup(4)``, ``D4 = DihedralGroup(4)``.
 
-Composition ``compose(g, h)`` is the element whose action equals acting with h first, then g:
-``act_image(act_image(x, h), g) == act_image(x, compose(g, h))``. On group feature maps
-``(B, C, |G|, H, W)`` the action is the regular one, ``[L_g f](h, x) = f(g⁻¹h, g⁻¹x)``.
+Composition ``compose(g, h)`` is "act with h first, then g": R^{r₁}M^{m₁}·R^{r₂}M^{m₂} =
+R^{r₁ + (−1)^{m₁} r₂} M^{m₁ + m₂}, since M R M = R⁻¹. On functions on the group the regular
+representation acts as ``[L_g f](h) = f(g⁻¹h)``. Pooling over a subgroup H keeps one entry per
+left coset hH, and G acts on those by left multiplication.
 
 >>> D4.compose(1, 4) == 5   # rotate(mirror(x)) is element 4·1 + 1
 True
 >>> [C4.inverse(g) for g in C4.elements()]
 [0, 3, 2, 1]
+>>> DihedralGroup(3).subgroup("rotations")
+(0, 1, 2)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
 import torch
 
-__all__ = ["C4", "D4", "FiniteGroup", "get", "GROUPS"]
+__all__ = ["FiniteGroup", "CyclicGroup", "DihedralGroup", "C4", "D4", "get", "GROUPS"]
 
-_ROT = np.array([[0, -1], [1, 0]], dtype=np.int64)  # 90° counter-clockwise on (x, y-up)
-_MIRROR = np.array([[-1, 0], [0, 1]], dtype=np.int64)  # x -> -x, i.e. flip of the width axis
+#: subgroups a pooling layer can name
+SUBGROUPS = ("trivial", "rotations", "mirrors", "group")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class FiniteGroup:
-    """A point group of the square grid, as used by p4 (``C4``) and p4m (``D4``).
+    """C_N (``mirrors=False``) or D_N (``mirrors=True``) as an abstract group: tables,
+    inverses, regular representation, subgroups and cosets. Hashable; equal groups are equal
+    objects for caching and comparison (``CyclicGroup(4) == C4``)."""
 
-    Elements are integers ``0..order-1``, ``g = 4·m + r`` (m = 0 for C4). All tables are
-    derived from the 2×2 integer matrices R^r M^m, so they come from one place.
-    """
-
-    name: str
+    N: int
     mirrors: bool
-    _matrices: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        mats = []
-        for m in range(2 if self.mirrors else 1):
-            for r in range(4):
-                mats.append(np.linalg.matrix_power(_ROT, r) @ np.linalg.matrix_power(_MIRROR, m))
-        object.__setattr__(self, "_matrices", tuple(mats))
+        if not isinstance(self.N, int) or isinstance(self.N, bool) or self.N < 1:
+            raise ValueError(f"a rotation group needs an order N >= 1 (an int), got {self.N!r}")
 
-    # ----------------------------------------------------------------------------- tables
+    # ----------------------------------------------------------------------------- naming
+    @property
+    def name(self) -> str:
+        """``'C4'``, ``'D8'``, …"""
+        return f"{'D' if self.mirrors else 'C'}{self.N}"
+
     @property
     def order(self) -> int:
-        """Number of elements |G| (4 for C4, 8 for D4)."""
-        return 8 if self.mirrors else 4
+        """|G|: N for C_N, 2N for D_N."""
+        return 2 * self.N if self.mirrors else self.N
 
     def elements(self) -> range:
         return range(self.order)
 
+    def split(self, g: int) -> tuple[int, int]:
+        """``(m, r)`` with ``g = N·m + r``."""
+        return divmod(self._check(g), self.N)
+
+    def angle(self, g: int) -> Fraction:
+        """The rotation part as a fraction of a full turn (r/N, reduced)."""
+        return Fraction(self.split(g)[1], self.N)
+
+    def element_name(self, g: int) -> str:
+        """Readable name, e.g. ``'rot 90°'`` or ``'mirror, rot 270°'``."""
+        m, r = self.split(g)
+        deg = 360 * r / self.N
+        return ("mirror, " if m else "") + f"rot {deg:g}°"
+
+    def find(self, mirror: int, angle: Fraction) -> int | None:
+        """The element "mirror, then rotate by ``angle`` turns" of this group, or None."""
+        if mirror and not self.mirrors:
+            return None
+        r = angle * self.N
+        if r.denominator != 1:
+            return None
+        return self.N * int(mirror) + int(r) % self.N
+
     def matrix(self, g: int) -> np.ndarray:
-        """The 2×2 integer matrix of ``g`` acting on (x, y) with y pointing up."""
-        return self._matrices[self._check(g)].copy()
+        """The 2×2 matrix R^r M^m on (x, y) with y up (integer where N divides 4)."""
+        m, r = self.split(g)
+        t = 2 * math.pi * r / self.N
+        rot = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+        mat = rot @ np.diag([-1.0, 1.0]) if m else rot
+        rounded = np.rint(mat)
+        return rounded.astype(np.int64) if np.abs(mat - rounded).max() < 1e-12 else mat
+
+    # ----------------------------------------------------------------------------- tables
+    def compose(self, g: int, h: int) -> int:
+        return int(self.table[self._check(g), self._check(h)])
+
+    def inverse(self, g: int) -> int:
+        return int(self.inverses[self._check(g)])
 
     @cached_property
     def table(self) -> np.ndarray:
         """Composition table: ``table[g, h] = g·h`` (act with h, then g)."""
-        index = {m.tobytes(): i for i, m in enumerate(self._matrices)}
-        t = np.empty((self.order, self.order), dtype=np.int64)
-        for g, mg in enumerate(self._matrices):
-            for h, mh in enumerate(self._matrices):
-                t[g, h] = index[(mg @ mh).tobytes()]
+        n = self.N
+        m, r = np.divmod(np.arange(self.order), n)
+        sign = 1 - 2 * m[:, None]  # (−1)^{m₁}
+        t = n * ((m[:, None] + m[None, :]) % 2) + (r[:, None] + sign * r[None, :]) % n
         t.setflags(write=False)
         return t
 
@@ -77,17 +117,6 @@ class FiniteGroup:
         inv = np.argmax(self.table == 0, axis=1)
         inv.setflags(write=False)
         return inv
-
-    def compose(self, g: int, h: int) -> int:
-        return int(self.table[self._check(g), self._check(h)])
-
-    def inverse(self, g: int) -> int:
-        return int(self.inverses[self._check(g)])
-
-    def element_name(self, g: int) -> str:
-        """Readable name, e.g. ``'rot 90°'`` or ``'mirror, rot 270°'``."""
-        m, r = divmod(self._check(g), 4)
-        return ("mirror, " if m else "") + f"rot {90 * r}°"
 
     def regular_permutation(self, g: int) -> np.ndarray:
         """Permutation P with ``[L_g f](h) = f(P[h])``, i.e. ``P[h] = g⁻¹h``."""
@@ -99,84 +128,143 @@ class FiniteGroup:
         rho[torch.from_numpy(self.table[self._check(g)].copy()), torch.arange(self.order)] = 1.0
         return rho
 
-    def cosets(self, size: int) -> list[list[int]]:
-        """The element groups that a pooled axis of ``size`` entries holds (see GroupPool).
-
-        ``size == order``: each element alone; ``1``: the whole group; on D4 ``2``: the cosets
-        of the rotations C4 (index m); ``4``: the left cosets R^r{e, M} of a mirror (index r).
-        """
-        if size == self.order:
-            return [[g] for g in self.elements()]
-        if size == 1:
-            return [list(self.elements())]
-        if self.mirrors and size == 2:
-            return [[4 * m + r for r in range(4)] for m in range(2)]
-        if self.mirrors and size == 4:
-            return [[r, 4 + r] for r in range(4)]
+    # ------------------------------------------------------------------ subgroups, cosets
+    def subgroup(self, which: str) -> tuple[int, ...]:
+        """Elements of a named subgroup: ``"trivial"`` {e}, ``"rotations"`` C_N, ``"mirrors"``
+        {e, M} (D_N only), ``"group"`` all of G."""
+        if which == "trivial":
+            return (0,)
+        if which == "group":
+            return tuple(self.elements())
+        if which == "rotations":
+            return tuple(range(self.N))
+        if which == "mirrors" and self.mirrors:
+            return (0, self.N)
         raise ValueError(
-            f"{self.name}: a group axis of size {size} is neither the group ({self.order}) nor "
-            f"one of its quotients ({', '.join(map(str, self._quotient_sizes()))})"
+            f"{self.name} has no subgroup {which!r}; known: "
+            f"{', '.join(s for s in SUBGROUPS if s != 'mirrors' or self.mirrors)}"
         )
 
-    def _quotient_sizes(self) -> list[int]:
-        return [self.order, 2, 4, 1] if self.mirrors else [self.order, 1]
+    def cosets(self, which: str = "trivial") -> np.ndarray:
+        """Left cosets g·H of the named subgroup H, as an index array ``(|G|/|H|, |H|)``.
 
-    def coset_permutation(self, g: int, size: int) -> np.ndarray:
-        """Permutation P of a pooled axis with ``[L_g f](i) = f(P[i])`` (left multiplication)."""
-        cosets = self.cosets(size)
-        where = {h: i for i, c in enumerate(cosets) for h in c}
-        ginv = self.inverse(g)
-        return np.array([where[self.compose(ginv, c[0])] for c in cosets], dtype=np.int64)
-
-    # ---------------------------------------------------------------------------- actions
-    def act_image(self, x: torch.Tensor, g: int) -> torch.Tensor:
-        """Act on the last two axes ``(..., H, W)``: flip the width if mirrored, then rot90."""
-        m, r = divmod(self._check(g), 4)
-        if x.dim() < 2:
-            raise ValueError(f"{self.name}.act_image expects (..., H, W), got {tuple(x.shape)}")
-        if m:
-            x = torch.flip(x, dims=(-1,))
-        return torch.rot90(x, r, dims=(-2, -1)) if r else x
-
-    def act_features(self, x: torch.Tensor, g: int) -> torch.Tensor:
-        """Act on group feature maps ``(B, C, n, H, W)``: transform the plane and permute the
-        group axis by the regular representation (n = |G|) or a quotient of it (pooled maps).
+        Row i is the coset with representative ``rows[i, 0]``; rows are ordered by their
+        smallest element, each row sorted. Pooling a group
+        axis over H keeps one entry per row; G acts on the rows by left multiplication.
         """
-        if x.dim() != 5:
+        sub = self.subgroup(which)
+        rows, seen = [], set()
+        for g in self.elements():
+            if g in seen:
+                continue
+            row = sorted(self.compose(g, h) for h in sub)
+            seen.update(row)
+            rows.append(row)
+        return np.array(rows, dtype=np.int64)
+
+    def coset_permutation(self, g: int, which: str = "trivial") -> np.ndarray:
+        """Permutation P of the pooled axis with ``[L_g f](i) = f(P[i])``: P[i] is the coset
+        holding g⁻¹·(coset i)."""
+        rows = self.cosets(which)
+        where = {int(h): i for i, row in enumerate(rows) for h in row}
+        ginv = self.inverse(g)
+        return np.array([where[self.compose(ginv, int(row[0]))] for row in rows], dtype=np.int64)
+
+    def quotient_for_size(self, size: int) -> str:
+        """The subgroup whose cosets a pooled group axis of ``size`` entries holds."""
+        distinct = {self.subgroup(s): s for s in reversed(self._subgroup_names())}
+        matches = [s for s in distinct.values() if self._n_cosets(s) == size]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            sizes = sorted({self._n_cosets(s) for s in self._subgroup_names()}, reverse=True)
             raise ValueError(
-                f"{self.name}.act_features expects (B, C, {self.order}, H, W), got {tuple(x.shape)}"
+                f"{self.name}: a group axis of size {size} is neither the group ({self.order}) "
+                f"nor one of its quotients ({', '.join(map(str, sizes))})"
             )
-        perm = self.coset_permutation(g, x.shape[2])
-        idx = torch.as_tensor(perm, device=x.device)
-        return self.act_image(x.index_select(2, idx), g)
+        raise ValueError(
+            f"{self.name}: a group axis of size {size} could hold the cosets of "
+            f"{' or '.join(matches)}; say which (subgroup=...)"
+        )
+
+    def _subgroup_names(self) -> tuple[str, ...]:
+        return tuple(s for s in SUBGROUPS if s != "mirrors" or self.mirrors)
+
+    def _n_cosets(self, which: str) -> int:
+        return self.order // len(self.subgroup(which))
+
+    # ------------------------------------------- shorthands for the pixel-grid action
+    def act_image(self, x: torch.Tensor, g: int) -> torch.Tensor:
+        """``PixelGrid(self).act_image(x, g)``: flip the width if mirrored, then rot90."""
+        from ._pixel import PixelGrid
+
+        return PixelGrid(self).act_image(x, g)
+
+    def act_features(self, x: torch.Tensor, g: int, subgroup: str | None = None) -> torch.Tensor:
+        """``PixelGrid(self).act_features(x, g)`` on ``(B, C, n, H, W)``."""
+        from ._pixel import PixelGrid
+
+        return PixelGrid(self).act_features(x, g, subgroup)
 
     def _check(self, g: int) -> int:
-        if not (0 <= int(g) < self.order) or int(g) != g:
+        if isinstance(g, bool) or int(g) != g or not (0 <= int(g) < self.order):
             raise ValueError(f"{self.name} has elements 0..{self.order - 1}, got {g!r}")
         return int(g)
 
     def __repr__(self) -> str:
+        return f"{'DihedralGroup' if self.mirrors else 'CyclicGroup'}({self.N})"
+
+    def __str__(self) -> str:
         return self.name
 
-    def __reduce__(self):
-        return (get, (self.name,))
 
+def CyclicGroup(N: int) -> FiniteGroup:  # noqa: N802 (a constructor, named like the group)
+    """C_N: the N rotations by multiples of 2π/N.
 
-C4 = FiniteGroup("C4", mirrors=False)
-D4 = FiniteGroup("D4", mirrors=True)
-
-GROUPS: dict[str, FiniteGroup] = {"p4": C4, "c4": C4, "p4m": D4, "d4": D4}
-
-
-def get(name: str | FiniteGroup) -> FiniteGroup:
-    """The point group of a plane group: ``get("p4") is C4``, ``get("p4m") is D4``.
-
-    >>> get("p4m").order
-    8
+    >>> CyclicGroup(4) == C4, CyclicGroup(8).order
+    (True, 8)
     """
-    if isinstance(name, FiniteGroup):
-        return name
-    key = str(name).lower()
-    if key not in GROUPS:
-        raise ValueError(f"unknown group {name!r}; known groups: p4 (C4), p4m (D4)")
-    return GROUPS[key]
+    return FiniteGroup(N, mirrors=False)
+
+
+def DihedralGroup(N: int) -> FiniteGroup:  # noqa: N802
+    """D_N: the N rotations and N mirror lines, g = N·m + r.
+
+    >>> DihedralGroup(4) == D4, DihedralGroup(16).order
+    (True, 32)
+    """
+    return FiniteGroup(N, mirrors=True)
+
+
+C4 = CyclicGroup(4)
+D4 = DihedralGroup(4)
+
+#: plane-group and point-group names that ``get`` knows without parsing
+GROUPS: dict[str, FiniteGroup] = {"p4": C4, "p4m": D4}
+
+
+def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
+    """A group object from its name: ``"p4"`` → C4, ``"p4m"`` → D4, ``"c8"`` / ``"C8"`` →
+    ``CyclicGroup(8)``, ``"d16"`` → ``DihedralGroup(16)``, ``"so3"`` / ``"SO(3)"`` → the
+    rotation group of the sphere. Group objects pass through.
+
+    >>> get("p4m").order, get("c3").name, get("so3").name
+    (8, 'C3', 'SO(3)')
+    """
+    if not isinstance(name, str):
+        if hasattr(name, "name") and hasattr(name, "order"):
+            return name
+        raise TypeError(f"expected a group name or group object, got {type(name).__name__}")
+    key = name.strip().lower()
+    if key in GROUPS:
+        return GROUPS[key]
+    if key.replace("(", "").replace(")", "") == "so3":
+        from ._so3 import SO3
+
+        return SO3
+    if len(key) > 1 and key[0] in "cd" and key[1:].isdigit() and int(key[1:]) >= 1:
+        return FiniteGroup(int(key[1:]), mirrors=key[0] == "d")
+    raise ValueError(
+        f"unknown group {name!r}; known: p4 (C4), p4m (D4), cN / dN for any N >= 1 "
+        "(e.g. c8, d16), so3"
+    )

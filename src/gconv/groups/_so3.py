@@ -15,7 +15,31 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["euler_to_matrix", "matrix_to_euler", "rand_rotation"]
+__all__ = ["SO3", "RotationGroup3D", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
+
+
+class RotationGroup3D:
+    """SO(3) as a group object (``get("so3")``): continuous, so no tables; its elements are
+    3×3 rotation matrices (``rand_rotation``). Its actions (on S² and SO(3) signals on SOFT
+    grids, ``gconv.spherical.rotate_s2``/``rotate_so3``) are exact for band-limited signals;
+    the grid symmetries (α-rolls, Ry(π)) are exact for any signal.
+
+    >>> SO3.name, SO3.order
+    ('SO(3)', None)
+    """
+
+    name = "SO(3)"
+    order = None  # infinite
+    mirrors = False
+
+    def __repr__(self) -> str:
+        return "SO3"
+
+    def __reduce__(self) -> str:
+        return "SO3"
+
+
+SO3 = RotationGroup3D()
 
 
 def euler_to_matrix(

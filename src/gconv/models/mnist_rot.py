@@ -32,6 +32,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ..equivariance import permutes_grid
+from ..groups import FiniteGroup
+from ..groups import get as get_group
 from ..nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "P4MCNNCosetPooling",
     "MNISTRotCNN",
     "SpatialMax",
+    "CosetReadout",
 ]
 
 #: layers (1-based) followed by dropout in Z2CNN; the 2×2 max pool follows layer 2
@@ -56,6 +60,30 @@ class SpatialMax(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.amax(dim=(-2, -1))
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """A max over all pixels is unchanged by any permutation of the pixels."""
+        return None if permutes_grid(group, g) else "a resampled image changes its maximum"
+
+
+class CosetReadout(nn.Sequential):
+    """``Flatten → Linear`` over scores pooled to the cosets of a subgroup H: ``(B, K, n)`` →
+    ``(B, K')``. Exact (invariant) for the elements that fix every coset (those of H when H is
+    normal, as C_N in D_N); the others permute the cosets, which the linear map need not ignore.
+    """
+
+    def __init__(self, in_features: int, out_features: int, group: str, over: str) -> None:
+        super().__init__(nn.Flatten(1), nn.Linear(in_features, out_features))
+        self.group, self.over = get_group(group), over
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        if not isinstance(group, FiniteGroup):
+            return f"CosetReadout reads planar cosets, not under {getattr(group, 'name', group)}"
+        mine = self.group.find(group.split(g)[0], group.angle(g))
+        perm = None if mine is None else self.group.coset_permutation(mine, self.over)
+        if perm is not None and (perm == range(len(perm))).all():
+            return None
+        return f"{group.element_name(g)} permutes the cosets of {self.over} that the read-out mixes"
 
 
 class MNISTRotCNN(nn.Module):
@@ -91,6 +119,9 @@ class MNISTRotCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C_in, H, W)`` image → ``(B, num_classes)`` logits."""
         return self.head(self.top(self.features(x)))
+
+    #: forward chains features → top → head: the checker composes their declarations
+    equivariance_composite = True
 
     def num_parameters(self, trainable_only: bool = True) -> int:
         """Number of (trainable) parameters."""
@@ -146,7 +177,7 @@ def _group_cnn_parts(
     head = None
     if top_pool == "rotations" and group == "p4m":
         # (B, K, 2) scores per mirror coset → K logits by one learned linear map
-        head = nn.Sequential(nn.Flatten(1), nn.Linear(2 * num_classes, num_classes))
+        head = CosetReadout(2 * num_classes, num_classes, group, over="rotations")
     return blocks, GroupMaxPool2d(2), top, head
 
 

@@ -10,7 +10,7 @@ Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 
 - ``S2Conv`` (S² → SO(3)), ``SO3Conv`` (SO(3) → SO(3)), ``SO3ToS2Conv`` (SO(3) → S²),
   ``SO3Shortcut`` (1×1 mixing, bandwidth change), ``so3_integrate`` / ``s2_integrate``
-  (normalised invariant read-outs); filter grids ``s2_near_identity_grid``,
+  (normalised invariant read-outs; ``SO3Integrate`` / ``S2Integrate`` as modules); filter grids ``s2_near_identity_grid``,
   ``so3_near_identity_grid``, ``s2_equatorial_grid``, ``so3_equatorial_grid``.
 - ``ShapeError``: the ``ValueError`` raised for tensors of the wrong shape.
 """
@@ -18,6 +18,7 @@ Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 from ._checks import ShapeError
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
+from ._readout import S2Integrate, SO3Integrate
 from ._spherical_grids import (
     s2_equatorial_grid,
     s2_near_identity_grid,
@@ -35,7 +36,9 @@ __all__ = [
     "GroupPool",
     "LiftConv2d",
     "S2Conv",
+    "S2Integrate",
     "SO3Conv",
+    "SO3Integrate",
     "SO3Shortcut",
     "SO3ToS2Conv",
     "ShapeError",

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import torch
 
+from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
+
 __all__ = ["ShapeError", "square", "check_features", "check_image", "grid_rule"]
 
 
@@ -46,18 +48,3 @@ def check_features(layer: str, x: torch.Tensor, channels: int, order: int, group
             f"{layer}: expected (B, {channels}, {order}, H, W) for {channels} channels on "
             f"{group}, got {tuple(x.shape)}{hint}"
         )
-
-
-def grid_rule(size: int, kernel: int, stride: int, padding: int, dilation: int) -> str | None:
-    """None if a 90° rotation maps the sampling grid onto itself, else the reason why not.
-
-    Exact iff ``(size + 2·padding − dilation·(kernel − 1) − 1)`` is divisible by ``stride``.
-    """
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if stride == 1 or span % stride == 0:
-        return None
-    return (
-        f"size {size} + 2·padding {padding} − dilation {dilation}·(kernel {kernel} − 1) − 1 = "
-        f"{span} is not divisible by stride {stride}: the last {span % stride} row(s)/column(s) "
-        "are skipped on one side only"
-    )

@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, get
+from ..groups import FiniteGroup, PixelGrid, get
 from ._checks import ShapeError, square
+from .planar import planar_exactness
 
 __all__ = ["GroupPool", "GroupMaxPool2d"]
 
@@ -18,15 +19,15 @@ _OVER = ("group", "rotations", "mirrors")
 
 
 class GroupPool(nn.Module):
-    """Pool the group axis of ``(B, C, |G|, H, W)``.
+    """Pool the group axis of ``(B, C, |G|, H, W)`` over a subgroup H of G.
 
-    ``over="group"`` → ``(B, C, H, W)``, invariant to the point group (rotation pooling on p4).
-    On p4m (|G| = 8, index g = 4m + r): ``over="rotations"`` pools each coset of C4 →
-    ``(B, C, 2, H, W)`` (mirror index m), ``over="mirrors"`` pools {R^r, R^r M} →
-    ``(B, C, 4, H, W)`` (index r). On p4, ``"rotations"`` is the whole group. The pooled maps
-    transform by the quotient action (``FiniteGroup.act_features`` handles these sizes).
+    ``over="group"`` → ``(B, C, H, W)``, invariant to the point group (rotation pooling on
+    p4). ``over="rotations"`` (H = C_N) or ``"mirrors"`` (H = {e, M}, D_N only) keep one entry
+    per left coset gH → ``(B, C, |G|/|H|, H, W)``, transformed by left multiplication of the
+    cosets (``PixelGrid.act_features(..., subgroup=over)``). These need the group. On D4
+    (g = 4m + r): "rotations" keeps the mirror index m, "mirrors" the rotation index r.
 
-    >>> GroupPool("max", over="rotations")(torch.randn(2, 3, 8, 5, 5)).shape
+    >>> GroupPool("max", over="rotations", group="p4m")(torch.randn(2, 3, 8, 5, 5)).shape
     torch.Size([2, 3, 2, 5, 5])
     """
 
@@ -40,31 +41,67 @@ class GroupPool(nn.Module):
             )
         if over not in _OVER:
             raise ValueError(f"GroupPool: over must be one of {_OVER}, got {over!r}")
+        if group is None and over != "group":
+            raise ValueError(
+                f"GroupPool: over={over!r} needs the group (e.g. group='p4m') to know its cosets"
+            )
         self.reduction, self.over = reduction, over
         self.group = None if group is None else get(group)
-        if self.group is not None and over == "mirrors" and not self.group.mirrors:
-            raise ValueError(f"GroupPool: over='mirrors' needs p4m, got {self.group.name}")
+        self._layout: tuple[str, int, int, list[int]] | None = None
+        if self.group is not None:
+            self._layout = _coset_layout(torch.as_tensor(self.group.cosets(over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[2] if x.dim() == 5 else -1
-        expected = (self.group.order,) if self.group is not None else (4, 8)
-        if x.dim() != 5 or n not in expected or (self.over == "mirrors" and n != 8):
-            need = "8" if self.over == "mirrors" else "/".join(map(str, expected))
+        n = self.group.order if self.group is not None else None
+        if x.dim() != 5 or (n is not None and x.shape[2] != n):
             raise ShapeError(
-                f"GroupPool(over={self.over!r}): expected (B, C, |G|, H, W) with |G| = {need}, "
-                f"got {tuple(x.shape)}"
+                f"GroupPool(over={self.over!r}): expected (B, C, |G|, H, W) with |G| = "
+                f"{n if n is not None else 'the group order'}, got {tuple(x.shape)}"
             )
-        if self.over == "group" or n == 4:
+        if self._layout is None or self._layout[1] == 1:
             return self._reduce(x, dim=2)
-        b, c, _, h, w = x.shape
-        x = x.view(b, c, 2, 4, h, w)
-        return self._reduce(x, dim=3 if self.over == "rotations" else 2)
+        return self._reduce(_by_coset(x, self._layout), dim=3)
 
     def _reduce(self, x: torch.Tensor, dim: int) -> torch.Tensor:
         return x.amax(dim=dim) if self.reduction == "max" else x.mean(dim=dim)
 
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """Exact for every element of its group (values are permuted, then reduced); the
+        group axis must hold the checker's group."""
+        own = self.group or (group if isinstance(group, FiniteGroup) else None)
+        if own is None or not isinstance(group, FiniteGroup):
+            return f"GroupPool pools a planar group axis, not under {getattr(group, 'name', group)}"
+        if own.find(group.split(g)[0], group.angle(g)) is None or x.shape[2] != own.order:
+            return f"GroupPool's axis holds {own.name}, which lacks {group.element_name(g)}"
+        return None
+
     def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, over={self.over!r}"
+        group = "" if self.group is None else f", group={self.group.name}"
+        return f"reduction={self.reduction!r}, over={self.over!r}{group}"
+
+
+def _coset_layout(cosets: torch.Tensor) -> tuple[str, int, int, list[int]]:
+    """How to bring the cosets (rows) of a group axis side by side: "blocks" (a view),
+    "strided" (a transposed view) or "gather" (an index)."""
+    k, m = cosets.shape
+    ar = torch.arange(k * m)
+    if torch.equal(cosets, ar.view(k, m)):
+        return ("blocks", k, m, [])
+    if torch.equal(cosets, ar.view(m, k).T):
+        return ("strided", k, m, [])
+    return ("gather", k, m, cosets.flatten().tolist())
+
+
+def _by_coset(x: torch.Tensor, layout: tuple[str, int, int, list[int]]) -> torch.Tensor:
+    """``(B, C, |G|, H, W)`` → ``(B, C, n_cosets, |H|, H, W)``."""
+    kind, k, m, index = layout
+    b, c, _, h, w = x.shape
+    if kind == "blocks":
+        return x.view(b, c, k, m, h, w)
+    if kind == "strided":
+        return x.view(b, c, m, k, h, w).transpose(2, 3)
+    idx = torch.tensor(index, device=x.device)
+    return x.index_select(2, idx).view(b, c, k, m, h, w)
 
 
 class GroupMaxPool2d(nn.Module):
@@ -89,6 +126,14 @@ class GroupMaxPool2d(nn.Module):
         b, c, n, h, w = x.shape
         y = F.max_pool2d(x.reshape(b, c * n, h, w), self.kernel_size, self.stride, self.padding)
         return y.view(b, c, n, y.shape[-2], y.shape[-1])
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """Exact for elements whose reversed axes keep the pooling grid symmetric."""
+        if not isinstance(group, FiniteGroup):
+            return f"GroupMaxPool2d acts on the plane, not under {getattr(group, 'name', group)}"
+        PixelGrid(group)
+        geometry = (self.kernel_size, self.stride, self.padding, self.dilation)
+        return planar_exactness("GroupMaxPool2d", group, geometry, group, g, x)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, get
+from ..groups import FiniteGroup, PixelGrid, get, grid_rule
 from ._checks import check_features, check_image, square
 
 __all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
@@ -28,14 +28,39 @@ __all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
 _PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
 
 
-def _expansion_index(group: FiniteGroup, in_order: int, k: int) -> torch.Tensor:
+def _expansion_index(grid: PixelGrid, in_order: int, k: int) -> torch.Tensor:
     """Index ``(|G|, in_order·k·k)``: row g lists where each entry of L_g ψ comes from in ψ."""
     src = torch.arange(in_order * k * k).view(1, 1, in_order, k, k)
     rows = []
-    for g in group.elements():
-        moved = group.act_features(src, g) if in_order > 1 else group.act_image(src, g)
+    for g in grid.group.elements():
+        moved = grid.act_features(src, g) if in_order > 1 else grid.act_image(src, g)
         rows.append(moved.reshape(-1))
     return torch.stack(rows)
+
+
+def planar_exactness(
+    layer: str,
+    own: FiniteGroup,
+    geometry: tuple[int, int, int, int],
+    group: object,
+    g: int,
+    x: torch.Tensor,
+) -> str | None:
+    """Exactness of a planar layer built for ``own`` under element g of ``group`` (see
+    ``gconv.equivariance``): g must be in ``own`` and its reversed axes must keep the layer's
+    stride/padding grid symmetric (``grid_rule``) on the input ``x``."""
+    if not isinstance(group, FiniteGroup):
+        return f"{layer} acts on the plane, not under {getattr(group, 'name', group)}"
+    if own.find(group.split(g)[0], group.angle(g)) is None:
+        return f"{layer} is built for {own.name}, which lacks {group.element_name(g)}"
+    k, s, p, d = geometry
+    sizes = {"H": x.shape[-2], "W": x.shape[-1]}
+    why = [
+        f"({ax}) {reason}"
+        for ax in PixelGrid(group).reversed_axes(g)
+        if (reason := grid_rule(sizes[ax], k, s, p, d))
+    ]
+    return "; ".join(why) or None
 
 
 class _PlanarGroupConv(nn.Module):
@@ -67,6 +92,7 @@ class _PlanarGroupConv(nn.Module):
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
         self.group = get(group)
+        grid = PixelGrid(self.group)  # raises a clear error for groups off the pixel grid
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = square("kernel_size", kernel_size, name)
         self.stride = square("stride", stride, name)
@@ -86,7 +112,7 @@ class _PlanarGroupConv(nn.Module):
         )
         self.register_buffer(
             "_index",
-            _expansion_index(self.group, self.in_order, k).reshape(-1).to(device=device),
+            _expansion_index(grid, self.in_order, k).reshape(-1).to(device=device),
             persistent=False,
         )
         self._cache: tuple | None = None
@@ -152,6 +178,11 @@ class _PlanarGroupConv(nn.Module):
         y = F.conv2d(x, bank, bias, self.stride, p, self.dilation)
         return y.view(y.shape[0], self.out_channels, self.group.order, y.shape[-2], y.shape[-1])
 
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """Exact for the elements of its group whose reversed axes keep the grid symmetric."""
+        geometry = (self.kernel_size, self.stride, self.padding, self.dilation)
+        return planar_exactness(type(self).__name__, self.group, geometry, group, g, x)
+
     def export(self) -> ExportedGroupConv:
         """A plain-PyTorch module (flatten → one ``nn.Conv2d`` → unflatten), same tensors in/out."""
         bank, bias = self.expanded_weight()
@@ -171,7 +202,7 @@ class _PlanarGroupConv(nn.Module):
             conv.weight.copy_(bank)
             if bias is not None:
                 conv.bias.copy_(bias)
-        return ExportedGroupConv(conv, self.group.order, flatten_input=not self._lifting)
+        return ExportedGroupConv(conv, self.group, flatten_input=not self._lifting)
 
     def extra_repr(self) -> str:
         s = (
@@ -217,11 +248,18 @@ class GroupConv2d(_PlanarGroupConv):
 class ExportedGroupConv(nn.Module):
     """Flatten the group axis into channels (index c·|G| + g), one ``nn.Conv2d``, unflatten."""
 
-    def __init__(self, conv: nn.Conv2d, order: int, flatten_input: bool) -> None:
+    def __init__(self, conv: nn.Conv2d, group: str | FiniteGroup, flatten_input: bool) -> None:
         super().__init__()
         self.conv = conv
-        self.order = order
+        self.group = get(group)
+        self.order = self.group.order
         self.flatten_input = flatten_input
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """As the layer it was exported from (same filter bank, same geometry)."""
+        c = self.conv
+        geometry = (c.kernel_size[0], c.stride[0], int(c.padding[0]), c.dilation[0])
+        return planar_exactness("ExportedGroupConv", self.group, geometry, group, g, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.flatten_input:

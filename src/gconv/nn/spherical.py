@@ -34,6 +34,7 @@ from ..groups import quadrature_weights
 from . import _harmonic as hm
 from . import _spectral as sp
 from ._checks import ShapeError
+from ._sphere_exact import spherical_exactness
 from ._spherical_grids import (
     check_s2_grid,
     check_so3_grid,
@@ -127,6 +128,11 @@ class _SphericalLinear(nn.Module):
     def _filter_spectrum(self) -> torch.Tensor:
         """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``, cached table cast."""
         return sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
+
+    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+        """Exact for grid symmetries of both grids, and any rotation of a band-limited input."""
+        kind = "s2" if x.dim() == 4 else "so3"
+        return spherical_exactness(type(self).__name__, self.b_in, self.b_out, kind, group, g, x)
 
     def extra_repr(self) -> str:
         return (
@@ -309,6 +315,13 @@ class SO3Shortcut(nn.Module):
         else:
             x = torch.einsum("oc,bcijk->boijk", self.weight, x)
         return x + self.bias.view(1, -1, 1, 1, 1)
+
+    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+        """1×1 mixing after a projection onto degrees < min(b_in, b_out): exact for every
+        rotation, any input (each channel is rotated by the same linear map)."""
+        return spherical_exactness(
+            "SO3Shortcut", self.b_in, self.b_out, "so3", group, g, x, any_input=True
+        )
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, b_in={self.b_in}, b_out={self.b_out}"

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The sphere part of ``check_equivariance``: group "so3", kinds "s2", "so3", "invariant".
+"""The sphere part of the checker: group SO(3), kinds "s2", "so3", "invariant".
 
 Elements tested, each with its verdict:
 
@@ -8,9 +8,10 @@ Elements tested, each with its verdict:
   every SOFT grid onto itself (S²: (β, α) → (π−β, π−α); SO(3): (α, β, γ) → (π−α, π−β, γ+π)).
   Both permute grid points and keep the quadrature weights, so FFTs, spectral products, biases
   and pointwise nonlinearities all commute with them: the error must be rounding only.
-- random rotations R (Haar), applied through ``rotate_s2`` / ``rotate_so3``: exact only for a
-  single spherical linear layer fed a band-limited input (checked: FFT round trip of x); any
-  other case (nonlinearities, non-band-limited inputs) is a measurement, reported as inexact.
+- random rotations R (Haar), applied through ``rotate_s2`` / ``rotate_so3``: the spherical
+  layers declare them exact when their own input is band-limited (FFT round trip), pointwise
+  nonlinearities declare them inexact, so a single linear layer on a band-limited input is
+  exact and anything else is a measurement. Statuses come from the modules' declarations.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from functools import reduce
 
 import torch
 from torch import nn
+
+from ..groups import SO3
+from ._declare import declared_exactness, record_inputs
+from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
 
 __all__ = ["SPHERE_KINDS", "SphereElement", "is_sphere_group", "check_sphere_equivariance"]
 
@@ -72,7 +77,7 @@ def act(x: torch.Tensor, g: SphereElement, kind: str) -> torch.Tensor:
     if g.grid_exact:
         y = _roll_alpha(x, g.z_angle, -1 if kind == "s2" else -2) if g.z_angle else x
         return _flip(y, kind) if g.flip else y
-    from .spherical import rotate_s2, rotate_so3
+    from ..spherical import rotate_s2, rotate_so3
 
     R = g.matrix.to(dtype=x.dtype, device=x.device)
     return rotate_s2(x, R) if kind == "s2" else rotate_so3(x, R)
@@ -111,7 +116,7 @@ def elements(
     if step >= math.pi - 1e-12:
         del out[1]  # Rz(−π) = Rz(π)
     if isinstance(rotations, int):
-        from .groups import rand_rotation
+        from ..groups import rand_rotation
 
         gen = torch.Generator().manual_seed(seed)
         rotations = list(rand_rotation(rotations, generator=gen)) if rotations else []
@@ -120,20 +125,6 @@ def elements(
         for i, R in enumerate(rotations)
     ]
     return out
-
-
-def _band_limited(x: torch.Tensor, kind: str, tol: float) -> bool:
-    from .spherical import s2_fft, s2_ifft, so3_fft, so3_ifft
-
-    fft, ifft = (s2_fft, s2_ifft) if kind == "s2" else (so3_fft, so3_ifft)
-    back = ifft(fft(x)).real
-    return (back - x).norm().item() <= tol * x.norm().item()
-
-
-def _linear_layer(module: object) -> bool:
-    from .nn.spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv
-
-    return isinstance(module, (S2Conv, SO3Conv, SO3ToS2Conv, SO3Shortcut))
 
 
 def check_sphere_equivariance(
@@ -146,8 +137,6 @@ def check_sphere_equivariance(
     seed: int = 0,
 ):
     """Per-element relative errors ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ for rotations g of S² / SO(3)."""
-    from .equivariance import TOLERANCES, ElementResult, EquivarianceReport, _relative
-
     kin, kout = (_ALIASES.get(k, k) for k in (input_kind, output_kind))
     for kind, role, allowed in (
         (kin, "input_kind", ("s2", "so3")),
@@ -166,20 +155,22 @@ def check_sphere_equivariance(
         if isinstance(module, nn.Module)
         else getattr(module, "__name__", "function")
     )
-    report = EquivarianceReport(name, "so3", kin, kout, x.dtype, tol)
+    report = EquivarianceReport(name, "SO(3)", kin, kout, x.dtype, tol)
     try:
+        if isinstance(module, nn.Module):
+            y, calls = record_inputs(module, x)
+        else:
+            with torch.no_grad():
+                y, calls = module(x), None
         with torch.no_grad():
-            y = module(x)
             step = math.pi / reduce(math.gcd, _bandwidths(module, x, y, (kin, kout)))
-            exact_random = _linear_layer(module) and _band_limited(x, kin, tol)
-            why = (
-                "a random rotation is exact only for a single spherical linear layer and a "
-                "band-limited input; otherwise its error is measured, not a bug"
-            )
             for g in elements(step, rotations, seed):
-                err = _relative(module(act(x, g, kin)), act(y, g, kout), y)
-                exact = g.grid_exact or exact_random
-                report.rows.append(ElementResult(g.name, err, exact, "" if exact else why))
+                err = relative_error(module(act(x, g, kin)), act(y, g, kout), y)
+                if calls is None:
+                    status, why = "unknown", ["a plain function declares no exactness"]
+                else:
+                    status, why = declared_exactness(module, SO3, g, calls)
+                report.rows.append(ElementResult(g.name, err, status, "; ".join(why)))
     finally:
         if isinstance(module, nn.Module):
             module.train(was_training)

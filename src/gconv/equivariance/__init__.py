@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""Measure how equivariant a module is, element by element, and never overclaim.
+
+For each group element g: the relative error ``‖f(g·x) − g·f(x)‖ / ‖f(x)‖`` and a status
+(``_report``): *exact* only where every module that ran declares itself exact for g on its grid
+(``_declare``: the layers' ``equivariance_exactness``, torch's pointwise modules in one table),
+*inexact* where one says why not, *unknown* where one declares nothing. The verdict is
+"equivariant", "not equivariant" (an exact element failed: a bug) or "nothing checkable
+exactly". Geometries: the pixel grid (``_planar``; C1, C2, C4, D1, D2, D4) and the sphere
+(``_sphere``; SO(3) on SOFT grids).
+
+- ``check_equivariance(module, group, x, input_kind, output_kind, ...)`` → report.
+- ``assert_equivariant(module, group, x, ...)``: for users' tests; raises with the table.
+
+>>> from gconv.nn import LiftConv2d
+>>> layer = LiftConv2d(1, 4, 3, group="p4").double()
+>>> report = check_equivariance(layer, "p4", torch.randn(2, 1, 9, 9, dtype=torch.float64))
+>>> report.verdict, len(report.rows)
+('equivariant', 4)
+>>> strided = LiftConv2d(1, 2, 3, stride=2).double()   # (8 − 3) mod 2 = 1: no rotation exact
+>>> check_equivariance(strided, "p4", torch.randn(1, 1, 8, 8, dtype=torch.float64)).verdict
+'nothing checkable exactly'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from ..groups import FiniteGroup, get
+from ._declare import POINTWISE, RULES, declared_exactness, permutes_grid
+from ._planar import KINDS, check_planar
+from ._report import TOLERANCES, VERDICTS, ElementResult, EquivarianceReport, relative_error
+from ._sphere import SPHERE_KINDS, SphereElement, check_sphere_equivariance
+from ._sphere import act as sphere_act
+
+__all__ = [
+    "KINDS",
+    "POINTWISE",
+    "RULES",
+    "SPHERE_KINDS",
+    "TOLERANCES",
+    "VERDICTS",
+    "ElementResult",
+    "EquivarianceReport",
+    "SphereElement",
+    "assert_equivariant",
+    "check_equivariance",
+    "declared_exactness",
+    "permutes_grid",
+    "relative_error",
+    "sphere_act",
+]
+
+
+def check_equivariance(
+    module: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    group: str | object,
+    x: torch.Tensor,
+    input_kind: str = "image",
+    output_kind: str = "features",
+    elements: Iterable[int] | None = None,
+    angles: Sequence[float] = (),
+    tolerance: float | None = None,
+    rotations: int | Sequence[torch.Tensor] = 2,
+) -> EquivarianceReport:
+    """Relative error ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ and status for every element g (or those given).
+
+    Pixel-grid groups (``"p4"``, ``"p4m"``, ``"c2"``, ``"d1"``, … or their objects): kinds
+    ``"image"`` ``(B, C, H, W)``, ``"features"`` ``(B, C, |G|, H, W)``, ``"cosets:rotations"`` /
+    ``"cosets:mirrors"`` (a group axis pooled over that subgroup) or ``"invariant"``.
+    ``angles``: extra continuous rotations (radians; image in, image/invariant out), always
+    inexact. Group ``"so3"``: kinds ``"s2"``, ``"so3"``, ``"invariant"``; the grid symmetries
+    (α-rolls, Ry(π)) plus ``rotations`` random rotations (or the given 3×3 matrices).
+    The module runs in eval mode; its training flag is restored.
+    """
+    if not torch.is_tensor(x):
+        raise TypeError(f"check_equivariance: x must be a torch.Tensor, got {type(x).__name__}")
+    grp = get(group)
+    if not isinstance(grp, FiniteGroup):
+        return check_sphere_equivariance(module, x, input_kind, output_kind, rotations, tolerance)
+    was_training = getattr(module, "training", False)
+    if isinstance(module, nn.Module):
+        module.eval()
+    try:
+        return check_planar(module, grp, x, input_kind, output_kind, elements, angles, tolerance)
+    finally:
+        if isinstance(module, nn.Module):
+            module.train(was_training)
+
+
+def assert_equivariant(
+    module: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    group: str | object,
+    x: torch.Tensor,
+    input_kind: str = "image",
+    output_kind: str = "features",
+    *,
+    require_exact: bool = True,
+    **kwargs: object,
+) -> EquivarianceReport:
+    """Raise ``AssertionError`` (with the per-element table) unless the verdict is
+    "equivariant" — or, with ``require_exact=False``, unless no exact element fails.
+    Keyword arguments go to ``check_equivariance``; returns the report.
+
+    >>> from gconv.nn import GroupConv2d
+    >>> layer = GroupConv2d(2, 2, 3, group="p4m").double()
+    >>> _ = assert_equivariant(layer, "p4m", torch.randn(1, 2, 8, 7, 7, dtype=torch.float64),
+    ...                        "features", "features")
+    """
+    __tracebackhide__ = True
+    report = check_equivariance(module, group, x, input_kind, output_kind, **kwargs)
+    bad = report.verdict == "not equivariant" or (require_exact and report.verdict != "equivariant")
+    if bad:
+        raise AssertionError(f"expected an equivariant module, got {report.verdict!r}:\n{report}")
+    return report

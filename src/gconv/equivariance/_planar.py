@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""The pixel-grid part of the checker: C1, C2, C4, D1, D2, D4 acting on images and group
+features. Each element's status comes from the modules' declarations (``_declare``): a strided
+layer is exact for g only on the axes g reverses where DESIGN's rule
+``(H + 2p − d(k − 1) − 1) % s == 0`` holds. Continuous rotations (``angles``) resample the grid
+bilinearly and are always inexact."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..groups import FiniteGroup, PixelGrid, rotate_image
+from ._declare import declared_exactness, record_inputs
+from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
+
+__all__ = ["KINDS", "check_planar"]
+
+#: how an element acts on each kind of tensor: ``KINDS[kind](grid, x, g)``; "cosets:<H>" is a
+#: group axis pooled over the subgroup H ("rotations", "mirrors")
+KINDS: dict[str, Callable[[PixelGrid, torch.Tensor, int], torch.Tensor]] = {
+    "image": lambda grid, x, g: grid.act_image(x, g),
+    "features": lambda grid, x, g: grid.act_features(x, g),
+    "cosets:rotations": lambda grid, x, g: grid.act_features(x, g, "rotations"),
+    "cosets:mirrors": lambda grid, x, g: grid.act_features(x, g, "mirrors"),
+    "invariant": lambda grid, x, g: x,
+}
+
+
+def _status(module: Any, group: FiniteGroup, g: int, calls: dict | None) -> tuple[str, str]:
+    if g == 0:
+        return "exact", ""
+    if calls is None:
+        return "unknown", "a plain function declares no exactness"
+    status, why = declared_exactness(module, group, g, calls)
+    return status, "; ".join(why)
+
+
+def check_planar(
+    module: nn.Module | Callable[[torch.Tensor], torch.Tensor],
+    group: FiniteGroup,
+    x: torch.Tensor,
+    input_kind: str,
+    output_kind: str,
+    elements: Iterable[int] | None,
+    angles: Sequence[float],
+    tolerance: float | None,
+) -> EquivarianceReport:
+    """Per-element errors and statuses on the pixel grid (see ``check_equivariance``)."""
+    grid = PixelGrid(group)
+    for kind, role in ((input_kind, "input_kind"), (output_kind, "output_kind")):
+        if kind not in KINDS:
+            raise ValueError(f"check_equivariance: unknown {role} {kind!r}; known: {sorted(KINDS)}")
+    act_in, act_out = KINDS[input_kind], KINDS[output_kind]
+    if isinstance(module, nn.Module):
+        y, calls = record_inputs(module, x)
+    else:
+        with torch.no_grad():
+            y, calls = module(x), None
+    tol = tolerance if tolerance is not None else TOLERANCES.get(x.dtype, 1e-4)
+    name = (
+        type(module).__name__
+        if isinstance(module, nn.Module)
+        else getattr(module, "__name__", "function")
+    )
+    report = EquivarianceReport(name, group.name, input_kind, output_kind, x.dtype, tol)
+    with torch.no_grad():
+        for g in group.elements() if elements is None else elements:
+            status, why = _status(module, group, g, calls)
+            err = relative_error(module(act_in(grid, x, g)), act_out(grid, y, g), y)
+            report.rows.append(ElementResult(group.element_name(g), err, status, why, g == 0))
+        for angle in angles:
+            report.rows.append(_continuous(module, x, y, angle, input_kind, output_kind))
+    return report
+
+
+def _continuous(
+    module: Callable,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    angle: float,
+    input_kind: str,
+    output_kind: str,
+) -> ElementResult:
+    if input_kind != "image" or output_kind not in ("image", "invariant"):
+        raise ValueError(
+            "check_equivariance: continuous angles need image input and image or "
+            f"invariant output, got {input_kind} → {output_kind}"
+        )
+    expected = rotate_image(y, angle) if output_kind == "image" else y
+    err = relative_error(module(rotate_image(x, angle)), expected, y)
+    return ElementResult(
+        f"rot {math.degrees(angle):g}° (bilinear)",
+        err,
+        "inexact",
+        "rotations other than multiples of 90° resample the pixel grid "
+        "(bilinear interpolation), so they are never exact",
+    )
