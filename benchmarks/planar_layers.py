@@ -3,9 +3,10 @@
 
 Prints forward+backward times (median of interleaved repeats, 2 threads), their ratio, the
 filter-expansion time, and the exported layer's ratio. Where escnn is importable (it lives in
-a separate ``.venv-bench``), its R2Conv with regular fields is timed in the same run.
+a separate ``.venv-bench``), its R2Conv with regular fields is timed in the same run. The output
+is also written, under the environment record, to results/bench/planar_layers-<date>-<commit>.txt.
 
-    python benchmarks/planar_layers.py [--repeats 30] [--batch 64]
+    python benchmarks/planar_layers.py [--repeats 30] [--batch 64] [--out DIR | --no-record]
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.groups import get
 from gconv.nn import GroupConv2d
 
@@ -95,11 +96,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--size", type=int, default=28)
     p.add_argument("--threads", type=int, default=2)
+    add_record_args(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for group in ("p4", "p4m"):
-        bench_group(group, 10, args.batch, args.size, args.repeats)
+    with recorded("planar_layers", args):
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        print("the machine may be shared (see the load average): compare ratios, not times")
+        for group in ("p4", "p4m"):
+            bench_group(group, 10, args.batch, args.size, args.repeats)
 
 
 if __name__ == "__main__":

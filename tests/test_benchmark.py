@@ -241,3 +241,38 @@ def test_cli_bench_unknown_model(capsys):
     assert args.func(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("gconv bench: error: unknown model") and err.count("\n") == 1
+
+
+@pytest.fixture
+def scripts(monkeypatch):
+    """The benchmarks/ folder on sys.path, as when a script runs from it."""
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if not folder.is_dir():
+        pytest.skip("no benchmarks/ folder beside tests/")
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "script, argv",
+    [
+        ("planar_layers", ["--repeats", "1", "--batch", "1", "--size", "8", "--threads", "1"]),
+        ("mnist_rot_models", ["--repeats", "20", "--batch", "1", "--threads", "1", "--no-memory"]),
+    ],
+)
+def test_scripts_record_themselves(script, argv, scripts, tmp_path, capsys):
+    import importlib
+
+    module = importlib.import_module(script)
+    threads = torch.get_num_threads()
+    try:
+        module.main([*argv, "--out", str(tmp_path)])
+    finally:
+        torch.set_num_threads(threads)
+    printed = capsys.readouterr().out
+    (path,) = tmp_path.iterdir()
+    assert re.fullmatch(rf"{script}-\d{{4}}-\d\d-\d\d-(\w{{7}}|unknown)\.txt", path.name)
+    text = path.read_text()
+    assert text.startswith("# date (UTC): ") and "# load average 1/5/15 min, after: " in text
+    body = text.split("\n", 14)[-1]
+    assert body and body in printed and f"raw output: {path}" in printed
