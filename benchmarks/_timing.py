@@ -1,24 +1,58 @@
 # SPDX-License-Identifier: MIT
-"""Shared timing helper of the benchmark scripts (not a benchmark itself)."""
+"""Shared helpers of the benchmark scripts (not a benchmark itself): interleaved timing and
+the raw-output record, both from :mod:`gconv.benchmark`."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import argparse
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from gconv.benchmark import Environment, environment, record, time_interleaved
+
+#: where the scripts write their raw output: results/bench of this checkout
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "bench"
 
 
 def interleaved(
     arms: dict[str, Callable[[], None]], repeats: int, warmup: int = 3
 ) -> dict[str, list[float]]:
     """Seconds per call of each arm (sorted), the arms run in turn within every repeat, so
-    that load changes on a shared machine hit every arm alike."""
-    for fn in arms.values():  # warm-up (allocator, caches, optimiser state)
-        for _ in range(warmup):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in arms}
-    for _ in range(repeats):
-        for name, fn in arms.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {k: sorted(v) for k, v in times.items()}
+    that load changes on a shared machine hit every arm alike (:func:`time_interleaved`)."""
+    return time_interleaved(arms, repeats, warmup)
+
+
+def add_record_args(parser: argparse.ArgumentParser) -> None:
+    """``--out DIR`` (default results/bench) and ``--no-record``."""
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the raw output")
+    parser.add_argument("--no-record", action="store_true", help="print only, write no file")
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: io.TextIOBase) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def recorded(name: str, args: argparse.Namespace) -> Iterator[Environment]:
+    """Print as usual and, unless ``--no-record``, write what was printed under the
+    environment record to ``<--out>/<name>-<date>-<commit>.txt`` when the block succeeds.
+    Enter it after setting torch's threads: the record notes them."""
+    env = environment()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
+        yield env
+    if not args.no_record:
+        print(f"raw output: {record(name, buf.getvalue(), env, args.out)}")

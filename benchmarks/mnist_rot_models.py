@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""Rotated-MNIST models side by side: training step and inference throughput at batch 128.
+"""Rotated-MNIST models side by side: training step, inference throughput at batch 128, latency
+at batch 1, and peak memory of a training step.
 
 One process, the arms interleaved within every repeat, medians of ≥ 20 repeats, 2 threads.
 A training step is forward + cross-entropy + backward + Adam step on a (128, 1, 28, 28) batch.
-Ratios are printed against gconv's P4CNN. Where escnn is importable (the separate
+Ratios are printed against gconv's P4CNN. Peak memory comes from
+``gconv.benchmark.peak_memory`` (a fresh process per model; ``--no-memory`` skips it). The
+output is also written, under the environment record, to
+results/bench/mnist_rot_models-<date>-<commit>.txt (``--out DIR``, ``--no-record``). Where escnn is importable (the separate
 ``.venv-bench``: ``make bench-venv``), the same P4CNN built with escnn (R2Conv on regular
 fields of C4, InnerBatchNorm, pointwise max pool, group pooling; same conv shapes) is timed in
 the same run; its steerable basis has fewer free parameters. ``--profile`` adds a
 torch.profiler table of one P4CNN training step (self CPU time per operator).
 
-    python benchmarks/mnist_rot_models.py [--repeats 25] [--batch 128] [--profile]
+    python benchmarks/mnist_rot_models.py [--repeats 25] [--batch 128] [--profile] [--no-memory]
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
+from gconv.benchmark import peak_memory
 from gconv.models import SpatialMax, get_model
 from gconv.nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 
@@ -121,20 +126,23 @@ def report(models: dict[str, nn.Module], batch: int, repeats: int) -> None:
     runs = interleaved({k: train_step(m, batch) for k, m in models.items()}, repeats)
     train = {k: statistics.median(v) for k, v in runs.items()}
     best = {k: v[0] for k, v in runs.items()}
-    runs = interleaved({k: inference(m, batch) for k, m in models.items()}, repeats)
-    infer = {k: statistics.median(v) for k, v in runs.items()}
+    arms = {(k, b): inference(m, b) for k, m in models.items() for b in (batch, 1)}
+    runs = interleaved(arms, repeats)  # type: ignore[arg-type]
+    infer = {k: statistics.median(runs[k, batch]) for k in models}
+    latency = {k: statistics.median(runs[k, 1]) for k in models}
     print(
         f"batch {batch}, 28×28, {torch.get_num_threads()} threads, median (and fastest) of "
-        f"{repeats} interleaved repeats"
+        f"{repeats} interleaved repeats; latency: batch 1, eval mode"
     )
     head = f"  {'model':<12} {'params':>7}  {'train ms/step':>13} {'(fastest)':>9} {'× p4cnn':>8}"
-    print(head + f"   {'infer ms':>9} {'images/s':>9} {'× p4cnn':>8}")
+    print(head + f"   {'infer ms':>9} {'images/s':>9} {'× p4cnn':>8}   {'latency ms':>10}")
     base_t, base_i = train["p4cnn"], infer["p4cnn"]
     for name, model in models.items():
         t, i = train[name], infer[name]
         print(
             f"  {name:<12} {_parameters(model):>7}  {t * 1e3:13.1f} {best[name] * 1e3:9.1f} "
-            f"{t / base_t:8.2f}   {i * 1e3:9.1f} {batch / i:9.0f} {i / base_i:8.2f}"
+            f"{t / base_t:8.2f}   {i * 1e3:9.1f} {batch / i:9.0f} {i / base_i:8.2f}   "
+            f"{latency[name] * 1e3:10.2f}"
         )
     if "escnn p4cnn" in train:
         ratio = train["p4cnn"] / train["escnn p4cnn"]
@@ -148,6 +156,17 @@ def report(models: dict[str, nn.Module], batch: int, repeats: int) -> None:
         print("  escnn not importable (make bench-venv)")
     built = ", ".join(f"{k} {build_time(k) * 1e3:.1f}" for k in models if k in ARMS)
     print(f"  construction, ms (median of 5): {built}")
+
+
+def memory(batch: int) -> None:
+    """Peak memory of one training step of each registered model, each in a fresh process."""
+    print(f"\npeak memory of a training step at batch {batch} (gconv.benchmark.peak_memory)")
+    print(f"  {'model':<12} {'above baseline':>14} {'peak RSS':>10}")
+    for name in ARMS:
+        m = peak_memory(name, batch, mode="train", threads=torch.get_num_threads())
+        above, peak = m.above_baseline_bytes / 2**20, m.peak_bytes / 2**20
+        print(f"  {name:<12} {above:10.1f} MiB {peak:6.0f} MiB")
+    print(f"  ({m.method})")
 
 
 _PARTS: dict[type, str] = {
@@ -256,19 +275,24 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--profile", action="store_true", help="profile P4CNN (and escnn's) steps")
     p.add_argument("--breakdown", action="store_true", help="time P4CNN's layer kinds alone")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
+    add_record_args(p)
     args = p.parse_args(argv)
     if args.repeats < 20:
         p.error(f"--repeats must be ≥ 20 for a stable median, got {args.repeats}")
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}; the machine may be shared: compare ratios, not times")
-    models = build_models()
-    report(models, args.batch, args.repeats)
-    if args.breakdown:
-        breakdown(models["p4cnn"], args.batch, args.repeats)
-    if args.profile:
-        for name in ("p4cnn", "escnn p4cnn"):
-            if name in models:
-                profile(models[name], args.batch)
+    with recorded("mnist_rot_models", args):
+        print(f"torch {torch.__version__}; the machine may be shared: compare ratios, not times")
+        models = build_models()
+        report(models, args.batch, args.repeats)
+        if not args.no_memory:
+            memory(args.batch)
+        if args.breakdown:
+            breakdown(models["p4cnn"], args.batch, args.repeats)
+        if args.profile:
+            for name in ("p4cnn", "escnn p4cnn"):
+                if name in models:
+                    profile(models[name], args.batch)
 
 
 if __name__ == "__main__":

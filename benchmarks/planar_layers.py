@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """p4/p4m GroupConv2d against F.conv2d with the same expanded channel count, side by side.
 
-Prints forward+backward times (median of interleaved repeats, 2 threads), their ratio, the
-filter-expansion time, and the exported layer's ratio. Where escnn is importable (it lives in
-a separate ``.venv-bench``), its R2Conv with regular fields is timed in the same run.
+Prints forward+backward times (median and fastest of interleaved repeats, 2 threads), their
+ratios to F.conv2d (the exported layer's too) and the filter-expansion time. Where escnn is
+importable (it lives in a separate ``.venv-bench``), its R2Conv with regular fields is timed in
+the same run. The output is also written, under the environment record, to
+results/bench/planar_layers-<date>-<commit>.txt.
 
-    python benchmarks/planar_layers.py [--repeats 30] [--batch 64]
+    python benchmarks/planar_layers.py [--repeats 30] [--batch 64] [--out DIR | --no-record]
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.groups import get
 from gconv.nn import GroupConv2d
 
@@ -70,19 +72,24 @@ def bench_group(group: str, channels: int, batch: int, size: int, repeats: int) 
     escnn = _escnn_arm(group, channels, x)
     if escnn is not None:
         arms["escnn R2Conv"] = escnn
-    t = {k: statistics.median(v) for k, v in interleaved(arms, repeats, warmup=2).items()}
+    runs = interleaved(arms, repeats, warmup=2)
     exp = expansion_time(layer)
     cin = channels * order
     print(
         f"\n{group}: GroupConv2d {channels}→{channels} (×{order}), 3×3, batch {batch}, "
-        f"{size}×{size}; baseline F.conv2d {cin}→{cin}; fwd+bwd, median of {repeats}"
+        f"{size}×{size}; baseline F.conv2d {cin}→{cin}; fwd+bwd, median and fastest of {repeats}"
     )
-    base = t["F.conv2d"]
-    for name, sec in t.items():
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    base, base_best = med["F.conv2d"], runs["F.conv2d"][0]
+    for name, sec in med.items():
         note = ""
         if name.startswith("escnn"):
             note = "  (escnn's steerable basis has fewer free parameters; same conv shapes)"
-        print(f"  {name:<14} {sec * 1e3:8.2f} ms   {sec / base:5.3f}× F.conv2d{note}")
+        best = runs[name][0]
+        print(
+            f"  {name:<14} {sec * 1e3:8.2f} ms {sec / base:6.3f}×   fastest {best * 1e3:8.2f} ms "
+            f"{best / base_best:6.3f}× F.conv2d{note}"
+        )
     if escnn is None:
         print("  escnn          not importable here (it lives in .venv-bench: make bench-venv)")
     limit = 0.1 if order == 4 else 0.15
@@ -95,11 +102,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--size", type=int, default=28)
     p.add_argument("--threads", type=int, default=2)
+    add_record_args(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for group in ("p4", "p4m"):
-        bench_group(group, 10, args.batch, args.size, args.repeats)
+    with recorded("planar_layers", args):
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        print("the machine may be shared (see the load average): compare ratios, not times")
+        for group in ("p4", "p4m"):
+            bench_group(group, 10, args.batch, args.size, args.repeats)
 
 
 if __name__ == "__main__":
