@@ -35,3 +35,18 @@ def test_check_equivariance_spherical(model, capsys):
     assert main(["check-equivariance", model, "--size", "4"]) == 0
     out = capsys.readouterr().out
     assert "Ry(π)" in out and "verdict: equivariant" in out
+
+
+@pytest.mark.parametrize(
+    "model,group,code,verdict",
+    [
+        ("p4cnn", "p4", 0, "verdict: equivariant"),
+        ("p4cnn", "d2", 0, "verdict: equivariant"),  # 180° exact; mirrors measured
+        ("z2cnn", "p4", 3, "verdict: nothing checkable exactly"),
+        ("lift", "c2", 0, "verdict: equivariant"),
+    ],
+)
+def test_check_equivariance_exit_status(model, group, code, verdict, capsys):
+    """Exit 0 / 3 by verdict (exit 1, a failed exact row, is tested on the report)."""
+    assert main(["check-equivariance", model, "--group", group, "--size", "28"]) == code
+    assert verdict in capsys.readouterr().out
