@@ -230,6 +230,10 @@ def test_registered_specs() -> None:
     assert MODELS == list(classes)
     for name, cls in classes.items():
         spec = model_spec(name)
-        assert (spec.input_kind, spec.output_kind, spec.task) == ("image", "logits", "classification")
+        assert (spec.input_kind, spec.output_kind, spec.task) == (
+            "image",
+            "logits",
+            "classification",
+        )
         assert spec.input_shape == (1, 28, 28) and type(spec.build()) is cls
     assert [model_spec(n).group for n in classes] == [None, "p4", "p4", "p4m", "p4"]

@@ -38,6 +38,7 @@ from .mnist_rot import (
     SpatialMax,
 )
 from .spherical import S2CNN
+
 from .demo import demo_stack  # isort: skip - after the model families: "layer" entries last
 
 __all__ = [

@@ -4,13 +4,13 @@ show (task ``"layer"`` in the registry): ``stack`` (a P4CNN-like stack, invarian
 ``lift`` and ``group-conv`` (planar layers, equivariant features; ``group`` = p4 or p4m),
 ``s2conv``, ``so3conv``, ``so3tos2`` (spherical layers; ``bandwidth`` = input bandwidth b).
 
+>>> import torch
 >>> demo_stack("p4")(torch.randn(2, 1, 28, 28)).shape
 torch.Size([2, 10])
 """
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from .. import nn as gnn
