@@ -96,7 +96,8 @@ def plan(
     models: Sequence[str] | None = None,
 ) -> list[RunSpec]:
     """The study's runs, seed-major (then training-set size, augmentation, arm), indexed 0, 1,
-    …; epochs are ``max(1, round(full epochs × epochs_scale))``. ``seeds`` default to the
+    …, each run once (an arm with its own augmentation or size is not repeated per value of
+    that axis); epochs are ``max(1, round(full epochs × epochs_scale))``. ``seeds`` default to the
     study's; ``limit_train`` (when given) replaces its training-set-size axis; ``models``
     keeps only those arms."""
     spec = get_study(study) if isinstance(study, str) else study
@@ -107,16 +108,20 @@ def plan(
         raise ValueError(f"unknown model in {list(models)}; study {spec.name!r} has {spec.models}")
     sizes = spec.train_sizes if limit_train is None else (limit_train,)
     runs: list[RunSpec] = []
+    seen: set[tuple[str, ...]] = set()  # an arm that fixes an axis runs once, not per value
     for seed in spec.seeds if seeds is None else seeds:
         for size in sizes:
             for aug in spec.augments:
                 for arm in arms:
-                    runs.append(RunSpec(
+                    run = RunSpec(
                         len(runs), arm.model, seed, max(1, round(arm.epochs * epochs_scale)),
                         augment=arm.augment or aug,
                         limit_train=arm.limit_train if arm.limit_train is not None else size,
                         limit_test=limit_test,
-                    ))  # fmt: skip
+                    )  # fmt: skip
+                    if run.key not in seen:
+                        seen.add(run.key)
+                        runs.append(run)
     return runs
 
 
