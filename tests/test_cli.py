@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gconv.cli import main
+from gconv.models import list_models
 
 
 def test_help_lists_commands(capsys):
@@ -35,3 +38,40 @@ def test_check_equivariance_spherical(model, capsys):
     assert main(["check-equivariance", model, "--size", "4"]) == 0
     out = capsys.readouterr().out
     assert "Ry(π)" in out and "verdict: equivariant" in out
+
+
+def test_check_equivariance_reads_the_registry(capsys):
+    with pytest.raises(SystemExit):
+        main(["check-equivariance", "--help"])
+    out = re.sub(r"-\s+", "-", capsys.readouterr().out)  # argparse wraps after hyphens
+    for name in list_models():
+        assert name in out
+    assert main(["check-equivariance", "resnet"]) == 2
+    err = capsys.readouterr().err
+    assert ", ".join(list_models()) in err
+
+
+def test_check_equivariance_defaults_to_the_models_group(capsys):
+    # p4mcnn is registered as exact for p4m: its mirrors are tested without --group
+    assert main(["check-equivariance", "p4mcnn", "--angles"]) == 0
+    out = capsys.readouterr().out
+    assert "mirror, rot 270°" in out and "verdict: equivariant" in out
+    # z2cnn claims no group: p4 is tested, and it is not invariant (exit 1)
+    assert main(["check-equivariance", "z2cnn", "--angles"]) == 1
+    assert "mirror" not in capsys.readouterr().out
+
+
+def test_check_equivariance_s2cnn_at_a_small_bandwidth(capsys):
+    assert main(["check-equivariance", "s2cnn", "--size", "6", "--batch", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "input bandwidth 6" in out and "S2CNN" in out and "verdict: equivariant" in out
+
+
+def test_command_packages_are_optional(monkeypatch):
+    """A package listed for commands that does not exist (e.g. gconv.benchmark before it is
+    written) adds nothing; every existing one adds its commands."""
+    from gconv import cli
+
+    monkeypatch.setattr(cli, "_COMMAND_PACKAGES", ("gconv.data", "gconv.no_such_package"))
+    names = set(cli.build_parser()._subparsers._group_actions[0].choices)
+    assert {"data", "demo", "check-equivariance"} <= names and "train" not in names
