@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +79,19 @@ def test_command_packages_are_optional(monkeypatch):
     monkeypatch.setattr(cli, "_COMMAND_PACKAGES", ("gconv.data", "gconv.no_such_package"))
     names = set(cli.build_parser()._subparsers._group_actions[0].choices)
     assert {"data", "demo", "check-equivariance"} <= names and "train" not in names
+
+
+def test_core_commands_work_without_the_extras():
+    """`gconv --help`, check-equivariance and a study's dry run import no extra."""
+    code = (
+        "import sys\n"
+        "for m in ('lightning', 'torchmetrics', 'matplotlib', 'rich'): sys.modules[m] = None\n"
+        "from gconv.cli import main\n"
+        "assert main(['check-equivariance', 'lift', '--size', '9']) == 0\n"
+        "assert main(['study', 'rotmnist', '--dry-run', '--budget', 'smoke']) == 0\n"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "verdict: equivariant" in done.stdout and "p4mcnn-coset-seed0-e1" in done.stdout
