@@ -45,6 +45,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``evaluate`` and ``study`` to the ``gconv`` parser, and the training
     options to ``demo`` (which runs the training demo when the experiments extras import).
     Choices come from the registries (models, data sets, augmentations, studies)."""
+    _add_train(subparsers)
+    _add_evaluate(subparsers)
+    _add_study(subparsers)
+    demo = subparsers.choices.get("demo")
+    if demo is not None:
+        demo.add_argument("--out", default="demo-out", help="where the PNG and runs go")
+        demo.add_argument("--epochs", type=int, help="override the demo's epochs per model")
+        demo.add_argument("--limit-train", type=int, help="override the demo's training subset")
+        demo.add_argument("--limit-test", type=int, help="override the demo's test subset")
+        demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t = subparsers.add_parser(
         "train",
         help="train one model (checkpoints, logs, resume, DDP)",
@@ -69,6 +82,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     _run_args(t)
     t.set_defaults(func=_cmd_train)
 
+
+def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser(
         "evaluate",
         help="test error (overall and per input-angle bin) of a checkpoint",
@@ -81,6 +96,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
+
+def _add_study(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "study",
         help="run a registered study → CSV, markdown table, plot",
@@ -102,14 +119,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     _run_args(s)
     s.set_defaults(func=_cmd_study)
-
-    demo = subparsers.choices.get("demo")
-    if demo is not None:
-        demo.add_argument("--out", default="demo-out", help="where the PNG and runs go")
-        demo.add_argument("--epochs", type=int, help="override the demo's epochs per model")
-        demo.add_argument("--limit-train", type=int, help="override the demo's training subset")
-        demo.add_argument("--limit-test", type=int, help="override the demo's test subset")
-        demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
