@@ -146,11 +146,12 @@ def _cmd_where(args: argparse.Namespace) -> int:
         target = "(none: GCONV_CACHE is empty)" if cache is None else cache / ds
         print(f"  {n}. download   {mirrors} -> {target}")
         print(f"  to get it: {spec.how_to_get}")
+    derived = ", ".join(s.name for s in specs if s.cache_files)
     cache = cache_dir()
-    where = "nowhere: GCONV_CACHE is empty, so they are built in memory" if cache is None else cache
-    print(
-        f"derived sets ({', '.join(s.name for s in specs if s.cache_files)}) are cached in {where}"
-    )
+    if cache is None:
+        print(f"derived sets ({derived}) are not cached: GCONV_CACHE is empty; built in memory")
+    else:
+        print(f"derived sets ({derived}) are cached in {cache}")
     print("GCONV_DATA (read-only input) and GCONV_CACHE (default ~/.cache/gconv; empty: no cache)")
     print("set the folders.")
     return 0
