@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
-from gconv.experiments import RotMNISTDataModule, load_classifier
+from gconv.experiments import get_datamodule, load_classifier
 
 PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
 
@@ -44,7 +44,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=10000, help="first N test digits")
     p.add_argument("--root", type=Path, default=Path("results/runs/rotmnist"))
     args = p.parse_args()
-    x, y, _ = RotMNISTDataModule(limit_test=args.n).split("test").tensors
+    x, y, _ = get_datamodule("rotmnist", limit_test=args.n).split("test").tensors
     n = len(y)
     print(f"first {n} test digits; pair counts are errors both ways")
     print("run".ljust(20), "error".rjust(7), *(f"{i}<->{j}".rjust(6) for i, j in PAIRS))

@@ -1,147 +1,96 @@
 # SPDX-License-Identifier: MIT
-"""The ``gconv`` command. Sub-commands import heavy extras lazily, so ``gconv --help`` and
-``gconv check-equivariance`` work with the core (torch, numpy, scipy) alone."""
+"""The ``gconv`` command. Model choices come from the registry (``gconv.models``); sub-packages
+contribute their own commands through a public ``add_commands(subparsers)``. Sub-commands
+import heavy extras lazily, so ``gconv --help`` and ``gconv check-equivariance`` work with the
+core (torch, numpy, scipy) alone."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
 
 import torch
-from torch import nn
 
 from .equivariance import check_equivariance
 from .groups import PIXEL_GRID_GROUPS, get
-from .models import SpatialMax
-from .nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
+from .models import ModelSpec, list_models, model_spec
 
-__all__ = ["main", "demo_stack", "CHECKABLE"]
+__all__ = ["build_parser", "main"]
 
-
-def demo_stack(group: str = "p4", channels: int = 8, classes: int = 10) -> nn.Sequential:
-    """A small P4CNN-like stack, 28×28 image → class scores invariant to the point group."""
-    c = channels
-    return nn.Sequential(
-        LiftConv2d(1, c, 3, group=group),
-        GroupBatchNorm(c),
-        nn.ReLU(),
-        GroupConv2d(c, c, 3, group=group),
-        GroupBatchNorm(c),
-        nn.ReLU(),
-        GroupMaxPool2d(2),
-        GroupConv2d(c, c, 3, group=group),
-        GroupBatchNorm(c),
-        nn.ReLU(),
-        GroupConv2d(c, classes, 4, group=group),
-        GroupPool("max"),
-        SpatialMax(),
-    )
-
-
-#: name -> (builder(group), input kind, output kind, input channels)
-CHECKABLE: dict[str, tuple[Callable[[str], nn.Module], str, str, int]] = {
-    "lift": (lambda g: LiftConv2d(1, 8, 3, group=g, padding=1), "image", "features", 1),
-    "group-conv": (lambda g: GroupConv2d(4, 8, 3, group=g, padding=1), "features", "features", 4),
-    "stack": (demo_stack, "image", "invariant", 1),
+#: the claim the checker tests for each registered output kind
+_CLAIM = {
+    "logits": "invariant",
+    "pixel-logits": None,  # per-point scores on the input's grid: the input's kind
+    "image": None,
+    "features": "features",
+    "s2": "s2",
+    "so3": "so3",
 }
+_PLANAR_GROUPS = PIXEL_GRID_GROUPS
+_SPHERE_KINDS = ("s2", "so3")
+#: sub-packages that add commands (``add_commands(subparsers)``); gconv.benchmark adds
+#: ``gconv bench`` once it exists
+_COMMAND_PACKAGES = ("gconv.data", "gconv.experiments", "gconv.benchmark")
 
 
-def _checkable() -> dict[str, tuple[Callable[[str], nn.Module], str, str, int]]:
-    table = dict(CHECKABLE)
-    try:  # the model zoo registers its models when present
-        from .models import CHECKABLE_MODELS  # type: ignore[attr-defined]
-    except ImportError:
-        return table
-    table.update(CHECKABLE_MODELS)
-    return table
+def _claim(spec: ModelSpec) -> str:
+    return _CLAIM[spec.output_kind] or spec.input_kind
 
 
-def _s2cnn(b: int) -> nn.Module:
-    """The S2CNN of Cohen et al. (2018) for MNIST, without its linear head: S² → (B, 40)."""
-    from .nn import S2Conv, SO3Conv, so3_integrate
-
-    class S2CNN(nn.Module):
-        equivariance_composite = True  # forward chains its layers and the Haar integral
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.s2 = S2Conv(1, 20, b, 10)
-            self.so3 = SO3Conv(20, 40, 10, 6)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return so3_integrate(torch.relu(self.so3(torch.relu(self.s2(x)))))
-
-    return S2CNN()
-
-
-def _spherical(name: str) -> Callable[[int], nn.Module]:
-    from . import nn as gnn
-
-    return {
-        "s2conv": lambda b: gnn.S2Conv(2, 3, b, max(2, b // 2)),
-        "so3conv": lambda b: gnn.SO3Conv(2, 3, b, b),
-        "so3tos2": lambda b: gnn.SO3ToS2Conv(2, 3, b, b),
-        "s2cnn": _s2cnn,
-    }[name]
-
-
-#: spherical name -> (input kind, output kind, input channels); --size is the input bandwidth
-SPHERICAL: dict[str, tuple[str, str, int]] = {
-    "s2conv": ("s2", "so3", 2),
-    "so3conv": ("so3", "so3", 2),
-    "so3tos2": ("so3", "s2", 2),
-    "s2cnn": ("s2", "invariant", 1),
-}
-
-
-def _cmd_check_sphere(args: argparse.Namespace) -> int:
-    kin, kout, cin = SPHERICAL[args.model]
-    torch.manual_seed(args.seed)
-    dtype = getattr(torch, args.dtype)
-    b = args.size if args.size != 28 else (30 if args.model == "s2cnn" else 8)
-    module = _spherical(args.model)(b).to(dtype)
-    n = 2 * b
-    x = torch.randn((args.batch, cin) + (n,) * (2 if kin == "s2" else 3), dtype=dtype)
-    report = check_equivariance(module, "so3", x, kin, kout)
+def _cmd_check_sphere(spec: ModelSpec, args: argparse.Namespace, dtype: torch.dtype) -> int:
+    b = args.size or spec.input_shape[-1] // 2
+    module = spec.build(**({"bandwidth": b} if "bandwidth" in spec.defaults else {})).to(dtype)
+    ndim = 2 if spec.input_kind == "s2" else 3
+    x = torch.randn((args.batch, spec.input_shape[0]) + (2 * b,) * ndim, dtype=dtype)
+    report = check_equivariance(module, "so3", x, spec.input_kind, _claim(spec))
     print(f"input bandwidth {b}; random (not band-limited) input")
     print(report)
     return report.exit_code
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    if args.model in SPHERICAL:
-        return _cmd_check_sphere(args)
-    table = _checkable()
-    if args.model not in table:
-        known = sorted(table) + sorted(SPHERICAL)
-        print(f"unknown model {args.model!r}; known: {', '.join(known)}", file=sys.stderr)
+    try:
+        spec = model_spec(args.model)
+    except ValueError:
+        print(f"unknown model {args.model!r}; known: {', '.join(list_models())}", file=sys.stderr)
         return 2
-    build, kin, kout, cin = table[args.model]
     torch.manual_seed(args.seed)
     dtype = getattr(torch, args.dtype)
-    module = build(args.group).to(dtype)
-    grp = get(args.group)
-    shape = (args.batch, cin, args.size, args.size)
-    if kin == "features":
-        shape = (args.batch, cin, grp.order, args.size, args.size)
-    x = torch.randn(shape, dtype=dtype)
-    angles = [math.radians(a) for a in args.angles] if kin == "image" and kout != "features" else []
-    report = check_equivariance(module, grp, x, kin, kout, angles=angles)
+    if spec.input_kind in _SPHERE_KINDS:
+        return _cmd_check_sphere(spec, args, dtype)
+    if spec.input_kind not in ("image", "features"):
+        print(f"check-equivariance: {spec.input_kind!r} inputs not supported yet", file=sys.stderr)
+        return 2
+    group = args.group or (spec.group if spec.group in _PLANAR_GROUPS else "p4")
+    module = spec.build(**({"group": group} if "group" in spec.defaults else {})).to(dtype)
+    grp = get(group)
+    shape = list(spec.input_shape)
+    if args.size:
+        shape[-2:] = [args.size, args.size]
+    if spec.input_kind == "features":
+        shape[1] = grp.order
+    x = torch.randn((args.batch, *shape), dtype=dtype)
+    kout = _claim(spec)
+    angles = []
+    if spec.input_kind == "image" and kout != "features":
+        angles = [math.radians(a) for a in args.angles]
+    report = check_equivariance(module, grp, x, spec.input_kind, kout, angles=angles)
     print(report)
     return report.exit_code
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     try:  # the training demo needs the experiments extras (lightning, matplotlib, ...)
-        from .experiments._demo import training_demo
+        from .experiments import training_demo
     except ImportError as e:
         print(f"(training demo skipped: {e}; pip install 'gconv[experiments]')\n")
     else:
         return training_demo(args)
     torch.manual_seed(args.seed)
-    model = demo_stack(args.group).double()
+    model = model_spec("stack").build(group=args.group).double()
     print(
         f"gconv demo: an untrained P4CNN-like stack on {args.group} "
         f"({sum(p.numel() for p in model.parameters())} parameters), one 28×28 image, float64."
@@ -167,6 +116,18 @@ def _demo_image() -> torch.Tensor:
     return img
 
 
+def _check_help() -> str:
+    by_kind: dict[str, list[str]] = {"planar": [], "spherical": []}
+    for name in list_models():
+        kind = "spherical" if model_spec(name).input_kind in _SPHERE_KINDS else "planar"
+        by_kind[kind].append(name)
+    return (
+        f"a registered model or layer. planar (--group, --size = image size): "
+        f"{', '.join(by_kind['planar'])} (default: stack); spherical (group SO(3), --size = "
+        f"input bandwidth): {', '.join(by_kind['spherical'])}"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gconv",
@@ -174,24 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="show equivariance (and, with extras, train) in one go")
-    d.add_argument("--group", default="p4", choices=["p4", "p4m"])
+    d.add_argument("--group", default="p4", choices=_PLANAR_GROUPS)
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_cmd_demo)
     c = sub.add_parser("check-equivariance", help="per-element equivariance table of a layer/model")
+    c.add_argument("model", nargs="?", default="stack", help=_check_help())
     c.add_argument(
-        "model",
-        nargs="?",
-        default="stack",
-        help=f"planar: {', '.join(sorted(_checkable()))} (default: stack); spherical (group "
-        f"SO(3), --size = input bandwidth): {', '.join(SPHERICAL)}",
+        "--group",
+        choices=_PLANAR_GROUPS,
+        help="planar group whose elements are tested (default: the model's, else p4)",
     )
-    c.add_argument("--group", default="p4", choices=list(PIXEL_GRID_GROUPS))
     c.add_argument(
         "--size",
         type=int,
-        default=28,
-        help="image height = width (default 28); for spherical models the input bandwidth "
-        "(default 8, 30 for s2cnn)",
+        help="image height = width, or for spherical models the input bandwidth (default: the "
+        "model's registered input shape)",
     )
     c.add_argument("--batch", type=int, default=2)
     c.add_argument("--dtype", default="float64", choices=["float32", "float64"])
@@ -204,17 +162,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--seed", type=int, default=0)
     c.set_defaults(func=_cmd_check)
-    for register in _extra_commands():
-        register(sub)
+    for add in _extra_commands():
+        add(sub)
     return p
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Sub-commands contributed by other sub-packages (each module imports its extras lazily)."""
-    from .data._cli import register as data_commands
-    from .experiments._cli import register as experiment_commands
-
-    return [data_commands, experiment_commands]
+    """``add_commands`` of each package in ``_COMMAND_PACKAGES`` that exists."""
+    found = []
+    for name in _COMMAND_PACKAGES:
+        try:
+            package = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:  # a missing dependency of an existing package is an error
+                raise
+            continue
+        found.append(package.add_commands)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:

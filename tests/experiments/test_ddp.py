@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from lightning.pytorch.callbacks import Callback
 
 from gconv.experiments import TrainConfig, train
+
+pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
 
 
 class SaveWeights(Callback):

@@ -13,6 +13,8 @@ from gconv.experiments import RotMNISTDataModule
 from gconv.experiments._demo import _period_gap, rotation_curve
 from gconv.models import get_model
 
+pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
+
 
 @pytest.fixture(scope="module")
 def digit() -> tuple[torch.Tensor, int]:

@@ -20,6 +20,8 @@ from gconv.experiments import (
     train,
 )
 
+pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
+
 TINY = {"limit_train": 192, "limit_val": 96, "batch_size": 64, "progress": False}
 
 

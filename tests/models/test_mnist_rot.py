@@ -10,15 +10,18 @@ from torch import nn
 
 from gconv.equivariance import check_equivariance
 from gconv.models import (
-    CHECKABLE_MODELS,
-    MODELS,
     P4CNN,
     P4MCNN,
     Z2CNN,
     P4CNNRotationPooling,
     P4MCNNCosetPooling,
     get_model,
+    list_models,
+    model_spec,
 )
+
+#: the family registered by gconv/models/mnist_rot.py
+MODELS = [n for n in list_models() if model_spec(n).builder.__module__ == "gconv.models.mnist_rot"]
 
 # Exactness claim in float64: rot90/flip permute the pixels, so f(g·x) and f(x) sum the same
 # products in another order; rounding differences are ~1e-15 relative, far below 1e-12.
@@ -221,8 +224,16 @@ def test_bad_top_pool_and_input() -> None:
         P4CNN()(torch.randn(2, 3, 28, 28))
 
 
-def test_checkable_models() -> None:
-    assert set(CHECKABLE_MODELS) == set(MODELS)
-    for name, (build, kin, kout, cin) in CHECKABLE_MODELS.items():
-        assert (kin, kout, cin) == ("image", "invariant", 1)
-        assert isinstance(build("p4"), MODELS[name])
+def test_registered_specs() -> None:
+    classes = {"z2cnn": Z2CNN, "p4cnn": P4CNN, "p4cnn-rp": P4CNNRotationPooling,
+               "p4mcnn": P4MCNN, "p4mcnn-coset": P4MCNNCosetPooling}  # fmt: skip
+    assert MODELS == list(classes)
+    for name, cls in classes.items():
+        spec = model_spec(name)
+        assert (spec.input_kind, spec.output_kind, spec.task) == (
+            "image",
+            "logits",
+            "classification",
+        )
+        assert spec.input_shape == (1, 28, 28) and type(spec.build()) is cls
+    assert [model_spec(n).group for n in classes] == [None, "p4", "p4", "p4m", "p4"]

@@ -32,11 +32,14 @@ from ._memory import PeakMemory, peak_memory
 from ._record import Environment, environment, record
 from ._timing import time_interleaved
 
+add_commands = add_cli  # the CLI's hook: ``gconv bench``
+
 __all__ = [
     "BenchResult",
     "Environment",
     "PeakMemory",
     "add_cli",
+    "add_commands",
     "bench_model",
     "environment",
     "peak_memory",

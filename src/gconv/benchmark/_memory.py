@@ -31,15 +31,7 @@ def _model_info(name: str) -> tuple[tuple[int, ...], bool]:
 
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be a registered model name, got {name!r}")
-    if not hasattr(models, "model_spec"):
-        # FALLBACK until the registry issue adds gconv.models.model_spec: delete at merge.
-        if name.lower() not in models.MODELS:
-            raise ValueError(f"unknown model {name!r}; known: {', '.join(models.MODELS)}")
-        return (1, 28, 28), True
-    try:
-        spec = models.model_spec(name)
-    except KeyError as err:
-        raise ValueError(f"unknown model {name!r}") from err
+    spec = models.model_spec(name)  # ValueError naming the known models
     return tuple(spec.input_shape), str(spec.output_kind).endswith("logits")
 
 

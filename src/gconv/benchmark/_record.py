@@ -151,7 +151,7 @@ def record(
     written to a temporary name beside it and renamed, so a reader never sees half of it; an
     existing file of the same name is replaced. ``load_after`` is taken now if still empty.
     """
-    from ..data import atomic_write  # the package's one atomic writer
+    from .._util import atomic_write  # the package's one atomic writer
 
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"name must be letters, digits, '.', '_' or '-' (no path), got {name!r}")

@@ -11,9 +11,16 @@ Public names:
   ``$GCONV_DATA`` → system folders → ``$GCONV_CACHE/data`` → download into the cache.
 - ``read_idx``, ``encode_idx``: the idx(.gz) format. ``DATASETS``: known files and checksums.
 - ``CorruptFileError`` (a ValueError), ``MissingFileError`` (a FileNotFoundError).
+- Registry of data sets by name (``mnist``, ``fashion-mnist``, ``rotmnist``, ``rotfashion``, …):
+  ``DataSpec``, ``register_dataset``, ``dataset_spec``, ``list_datasets``, ``get_dataset``.
+  A new data set is a new file that calls ``register_dataset`` and is imported below.
+- ``add_commands(subparsers)``: ``gconv data list|verify|where`` (used by ``gconv.cli``).
 """
 
+from .._util import ShapeError
+from . import _catalog  # noqa: F401 - registers the data sets of mnist.py and rotated.py
 from ._checksums import DATASETS, DatasetSpec, FileSpec, spec_of
+from ._cli import add_commands
 from ._files import (
     MissingFileError,
     atomic_write,
@@ -26,30 +33,38 @@ from ._files import (
     verify_file,
 )
 from ._idx import CorruptFileError, encode_idx, parse_idx, read_idx
+from ._registry import DataSpec, dataset_spec, get_dataset, list_datasets, register_dataset
 from .mnist import MNIST, FashionMNIST, load_arrays
 from .rotated import RotatedMNIST, generate_rotated, rotate_uint8, rotated_splits
 
 __all__ = [
     "DATASETS",
     "CorruptFileError",
+    "DataSpec",
     "DatasetSpec",
     "FashionMNIST",
     "FileSpec",
     "MNIST",
     "MissingFileError",
     "RotatedMNIST",
+    "ShapeError",
+    "add_commands",
     "atomic_write",
     "cache_dir",
     "data_dir",
+    "dataset_spec",
     "encode_idx",
     "find_file",
     "generate_rotated",
+    "get_dataset",
+    "list_datasets",
     "load_arrays",
     "load_file",
     "locate",
     "lookup_dirs",
     "parse_idx",
     "read_idx",
+    "register_dataset",
     "rotate_uint8",
     "rotated_splits",
     "spec_of",

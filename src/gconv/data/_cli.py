@@ -1,83 +1,86 @@
 # SPDX-License-Identifier: MIT
-"""``gconv data list|verify|where``: what is found where, whether it verifies, how to get it."""
+"""``gconv data list|verify|where``: every registered data set, its original files and derived
+cache files — what is found where, whether it verifies, how to get it."""
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from .._util import print_table
 from ._checksums import DATASETS, spec_of
 from ._files import cache_dir, locate, lookup_dirs, verify_file
 from ._idx import CorruptFileError
+from ._registry import DataSpec, dataset_spec, list_datasets
 
-__all__ = ["register"]
-
-_ROT = re.compile(r"rotmnist-(?P<base>[a-z-]+)-seed(?P<seed>\d+)-v(?P<v>\d+)\.npz")
+__all__ = ["add_commands"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add ``data`` with its sub-commands to the ``gconv`` parser."""
-    p = subparsers.add_parser("data", help="find, verify and locate datasets")
+    p = subparsers.add_parser("data", help="list, verify and locate datasets")
     sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     for name, func, text in (
-        ("list", _cmd_list, "each known file: where it was found (or missing) and its size"),
+        ("list", _cmd_list, "registered data sets; each file: where it was found, its size"),
         ("verify", _cmd_verify, "check the sha256 of every file found (exit 1 on failure)"),
         ("where", _cmd_where, "the lookup order, with paths"),
     ):
         s = sub.add_parser(name, help=text, description=text)
         s.add_argument(
-            "--dataset", choices=sorted(DATASETS), action="append", help="only these (repeatable)"
+            "--dataset",
+            choices=sorted(set(DATASETS) | set(list_datasets())),
+            action="append",
+            help="only these (repeatable): original file sets and registered data sets",
         )
         s.set_defaults(func=func)
 
 
-def _names(args: argparse.Namespace) -> list[str]:
-    return args.dataset or sorted(DATASETS)
+def _selected(args: argparse.Namespace) -> tuple[list[str], list[DataSpec]]:
+    """(original file sets, registered data sets) that ``--dataset`` selects: a registered
+    set brings its sources; an original set brings the registered sets built from it."""
+    names = args.dataset or sorted(set(DATASETS) | set(list_datasets()))
+    specs = [dataset_spec(n) for n in list_datasets()]
+    chosen = [s for s in specs if s.name in names]
+    sources = {n for n in names if n in DATASETS} | {src for s in chosen for src in s.sources}
+    chosen += [s for s in specs if s not in chosen and set(s.sources) & sources]
+    return sorted(sources), chosen
 
 
-def _print_table(headers: Sequence[str], rows: list[Sequence[str]]) -> None:
-    """A rich table on a terminal when rich is installed, aligned plain text otherwise."""
-    if sys.stdout.isatty():
-        try:
-            from rich.console import Console
-            from rich.table import Table
-        except ImportError:
-            pass
-        else:
-            table = Table(*headers)
-            for row in rows:
-                table.add_row(*row)
-            Console().print(table)
-            return
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    for r in [headers, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+def _derived(specs: Sequence[DataSpec]) -> list[tuple[str, Path]]:
+    """(data set, path) of the derived cache files of ``specs``."""
+    return [(s.name, p) for s in specs if s.cache_files for p in s.cache_files()]
 
 
-def _derived(names: Sequence[str]) -> list:
-    """Derived cache files whose base dataset is in ``names``."""
-    found = []
-    for p in sorted(cache_dir().glob("rotmnist-*.npz")):
-        m = _ROT.fullmatch(p.name)
-        if m is not None and m["base"] in names:
-            found.append(p)
-    return found
+def _registered_table(specs: Sequence[DataSpec]) -> None:
+    rows = [
+        (s.name, s.input_kind, s.task, "/".join(s.splits), "×".join(map(str, s.sample_shape)),
+         s.num_classes or "-", ", ".join(s.sources) or "-", s.description)
+        for s in specs
+    ]  # fmt: skip
+    print_table(
+        ("dataset", "input", "task", "splits", "sample", "classes", "from", "description"),
+        rows,
+        title="registered data sets",
+    )
+    print()
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    sources, specs = _selected(args)
+    _registered_table(specs)
     rows = []
-    for ds in _names(args):
+    for ds in sources:
         for spec in spec_of(ds).files.values():
             hit = locate(spec)
             if hit is None:
                 rows.append((ds, spec.name, "MISSING", "-", "-"))
             else:
                 rows.append((ds, spec.name, hit[0], str(hit[1]), f"{hit[1].stat().st_size:,}"))
-    for p in _derived(_names(args)):
-        rows.append(("derived", p.name, "cache", str(p), f"{p.stat().st_size:,}"))
-    _print_table(("dataset", "file", "found in", "path", "bytes"), rows)
+    for name, p in _derived(specs):
+        rows.append((name, p.name, "cache", str(p), f"{p.stat().st_size:,}"))
+    print_table(("dataset", "file", "found in", "path", "bytes"), rows)
     if any(r[2] == "MISSING" for r in rows):
         print("\nmissing files: `gconv data where` shows where they are looked for; to get them:")
         for ds in sorted({r[0] for r in rows if r[2] == "MISSING"}):
@@ -87,7 +90,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     rows, failures = [], []
-    for ds in _names(args):
+    sources, specs = _selected(args)
+    for ds in sources:
         missing = []
         for spec in spec_of(ds).files.values():
             hit = locate(spec)
@@ -104,32 +108,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if missing:
             how = spec_of(ds).how_to_get
             failures.append(f"{ds}: missing {', '.join(missing)}; to get it: {how}")
-    rows += _verify_derived(_names(args), failures)
-    _print_table(("dataset", "file", "status", "path"), rows)
+    rows += _verify_derived(specs, failures)
+    print_table(("dataset", "file", "status", "path"), rows)
     for f in failures:
         print(f"\n{f}", file=sys.stderr)
     return 1 if failures else 0
 
 
-def _verify_derived(names: Sequence[str], failures: list[str]) -> list[tuple[str, str, str, str]]:
-    from .rotated import VERSION, _load  # checks parameters and the arrays' sha256
-
+def _verify_derived(
+    specs: Sequence[DataSpec], failures: list[str]
+) -> list[tuple[str, str, str, str]]:
     rows = []
-    for p in _derived(names):
-        m = _ROT.fullmatch(p.name)
-        if m is None or int(m["v"]) != VERSION:
+    for s in specs:
+        if s.cache_files is None or s.verify_cache is None:
             continue
-        try:
-            _load(p, m["base"], int(m["seed"]))
-            rows.append(("derived", p.name, "ok", str(p)))
-        except CorruptFileError as e:
-            rows.append(("derived", p.name, "CORRUPT", str(p)))
-            failures.append(str(e))
+        for p in s.cache_files():
+            try:
+                s.verify_cache(p)
+                rows.append((s.name, p.name, "ok", str(p)))
+            except CorruptFileError as e:
+                rows.append((s.name, p.name, "CORRUPT", str(p)))
+                failures.append(str(e))
     return rows
 
 
 def _cmd_where(args: argparse.Namespace) -> int:
-    for ds in _names(args):
+    sources, specs = _selected(args)
+    for ds in sources:
         spec = spec_of(ds)
         print(f"{ds}: files {', '.join(f.gz_name for f in spec.files.values())}")
         for i, (label, folder) in enumerate(lookup_dirs(ds), 1):
@@ -137,8 +142,16 @@ def _cmd_where(args: argparse.Namespace) -> int:
             print(f"  {i}. {label:<10} {folder}  ({state})")
         n = len(lookup_dirs(ds)) + 1
         mirrors = ", ".join(spec.mirrors)
-        print(f"  {n}. download   {mirrors} -> {cache_dir() / ds}")
+        cache = cache_dir()
+        target = "(none: GCONV_CACHE is empty)" if cache is None else cache / ds
+        print(f"  {n}. download   {mirrors} -> {target}")
         print(f"  to get it: {spec.how_to_get}")
-    print(f"derived sets (rotated MNIST, …) are cached in {cache_dir()}")
-    print("GCONV_DATA (read-only input) and GCONV_CACHE (default ~/.cache/gconv) set the folders.")
+    derived = ", ".join(s.name for s in specs if s.cache_files)
+    cache = cache_dir()
+    if cache is None:
+        print(f"derived sets ({derived}) are not cached: GCONV_CACHE is empty; built in memory")
+    else:
+        print(f"derived sets ({derived}) are cached in {cache}")
+    print("GCONV_DATA (read-only input) and GCONV_CACHE (default ~/.cache/gconv; empty: no cache)")
+    print("set the folders.")
     return 0

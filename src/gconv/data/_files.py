@@ -9,6 +9,9 @@ Lookup for ``<dataset>/<file>`` (DESIGN.md, "Data"), first hit wins:
 3. ``$GCONV_CACHE/data/<dataset>/`` (default ``~/.cache/gconv/data``),
 4. a download from the dataset's mirrors into the cache.
 
+``GCONV_CACHE=""`` disables the cache (``gconv._util``: one meaning everywhere): step 3 is
+skipped and step 4 fails with a message saying so; derived sets are then built in memory.
+
 In each folder ``<file>.gz`` is tried, then ``<file>`` uncompressed. A missing file falls through
 to the next place; a present but corrupt one raises :class:`CorruptFileError`. Only the cache is
 ever written, atomically (temporary name in the same folder, then ``os.replace``).
@@ -16,18 +19,17 @@ ever written, atomically (temporary name in the same folder, then ``os.replace``
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
 import urllib.request
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
+from .._util import atomic_write
+from .._util import cache_dir as _cache_root
 from ._checksums import FileSpec, spec_of
 from ._idx import CorruptFileError, decompress, parse_idx, read_bytes
 
@@ -63,10 +65,10 @@ def data_dir() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def cache_dir() -> Path:
-    """``$GCONV_CACHE/data`` (default ``~/.cache/gconv/data``): downloads and derived sets."""
-    base = os.environ.get("GCONV_CACHE") or os.path.join("~", ".cache", "gconv")
-    return Path(base).expanduser() / "data"
+def cache_dir() -> Path | None:
+    """``$GCONV_CACHE/data`` (default ``~/.cache/gconv/data``): downloads and derived sets;
+    None when ``GCONV_CACHE=""`` disables the cache."""
+    return _cache_root("data")
 
 
 def lookup_dirs(dataset: str, root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
@@ -76,7 +78,9 @@ def lookup_dirs(dataset: str, root: str | os.PathLike | None = None) -> list[tup
     if top is not None:
         dirs.append(("root" if root is not None else "GCONV_DATA", top / dataset))
     dirs += [("system", r / dataset) for r in SYSTEM_ROOTS]
-    dirs.append(("cache", cache_dir() / dataset))
+    cache = cache_dir()
+    if cache is not None:
+        dirs.append(("cache", cache / dataset))
     return dirs
 
 
@@ -159,8 +163,11 @@ def find_file(spec: FileSpec, root: str | os.PathLike | None = None, download: b
         return hit[1]
     looked = [str(p) for _, d in lookup_dirs(spec.dataset, root) for p in _candidates(d, spec)]
     errors: list[str] = []
-    if download:
-        target = cache_dir() / spec.dataset / spec.gz_name
+    cache = cache_dir()
+    if download and cache is None:
+        errors.append('GCONV_CACHE="" disables the cache, which downloads go to')
+    elif download:
+        target = cache / spec.dataset / spec.gz_name
         for mirror in spec_of(spec.dataset).mirrors:
             try:
                 _download(mirror + spec.gz_name, target, spec)
@@ -172,33 +179,6 @@ def find_file(spec: FileSpec, root: str | os.PathLike | None = None, download: b
         f"{spec.dataset}/{spec.gz_name} not found. Looked in: {', '.join(looked)}{tried}. "
         f"To get it: {spec_of(spec.dataset).how_to_get}."
     )
-
-
-@contextlib.contextmanager
-def atomic_write(path: str | os.PathLike) -> Iterator[IO[bytes]]:
-    """Open a temporary file beside ``path`` for binary writing; on success it is flushed,
-    fsynced and renamed onto ``path`` (``os.replace``); on any error it is removed, so a
-    half-written file never appears under ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _download(url: str, target: Path, spec: FileSpec) -> None:

@@ -92,9 +92,11 @@ def arrays_sha256(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def cache_path(base: str = "mnist", seed: int = 0) -> Path:
-    """Cache file of the rotated set: ``$GCONV_CACHE/data/rotmnist-<base>-seed<seed>-v1.npz``."""
-    return cache_dir() / f"rotmnist-{base}-seed{seed}-v{VERSION}.npz"
+def cache_path(base: str = "mnist", seed: int = 0) -> Path | None:
+    """Cache file of the rotated set: ``$GCONV_CACHE/data/rotmnist-<base>-seed<seed>-v1.npz``
+    (None when ``GCONV_CACHE=""`` disables the cache)."""
+    cache = cache_dir()
+    return None if cache is None else cache / f"rotmnist-{base}-seed{seed}-v{VERSION}.npz"
 
 
 def _generate(base: str, seed: int, root: str | os.PathLike | None) -> dict[str, np.ndarray]:
@@ -150,6 +152,8 @@ def _arrays(base: str, seed: int, root: str | os.PathLike | None) -> dict[str, n
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     path = cache_path(base, seed)
+    if path is None:  # cache disabled: built in memory on every use
+        return _generate(base, seed, root)
     if not path.is_file():
         arrays = _generate(base, seed, root)
         with atomic_write(path) as f:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 import torch
 from torch import nn
 
+from .._util import ShapeError
 from ..groups import FiniteGroup, get
 from ._declare import POINTWISE, RULES, declared_exactness, permutes_grid
 from ._planar import KINDS, check_planar
@@ -41,6 +42,7 @@ __all__ = [
     "POINTWISE",
     "RULES",
     "SPHERE_KINDS",
+    "ShapeError",
     "TOLERANCES",
     "VERDICTS",
     "ElementResult",

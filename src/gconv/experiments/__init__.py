@@ -1,20 +1,29 @@
 # SPDX-License-Identifier: MIT
-"""Training harness (Lightning): module, data, augmentation, runs, studies, plots, demo.
+"""Training harness (Lightning): tasks, data modules, augmentations, runs, studies, plots, demo.
 
-Needs the ``experiments`` extras (``pip install 'gconv[experiments]'``); names are imported
-lazily, so ``import gconv.experiments`` (and the CLI) work without them until used.
+Needs the ``experiments`` extras (``pip install 'gconv[experiments]'``) to train; names are
+imported lazily, so ``import gconv.experiments``, the registries and the CLI work without them.
 
-- ``Classifier``: LightningModule around any ``(B, C, H, W) → (B, classes)`` model; Adam,
-  cross-entropy, torchmetrics accuracy; ``AngleBinnedError`` (test error per input angle).
-- ``augment(x, mode, generator)``, ``AUGMENTATIONS`` (none, batch-angle, sample-angle, rot90),
-  ``derive_seed``, ``seeded_generator``: every draw keyed by (seed, epoch, batch, …).
-- ``SeededSampler``, ``RotMNISTDataModule``: shuffling as a function of (seed, epoch), sharded
-  by rank like ``DistributedSampler``.
-- ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
-  (``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_classifier``.
-- ``STUDIES``, ``RunSpec``, ``plan``, ``select_shard``, ``run_study``, ``merge``,
-  ``write_report``: sweeps → tidy CSV, markdown, plots.
-- ``plot_angle_error``, ``plot_rotation_curve``, ``save_figure``; ``training_demo``.
+Registries (adding one = a new file that registers it):
+
+- tasks: ``TaskSpec``, ``register_task``, ``get_task``, ``list_tasks`` (``classification``:
+  ``Classifier``, cross-entropy, torchmetrics accuracy, ``AngleBinnedError``).
+- augmentations per input kind: ``register_augmentation(name, fn, input_kind)``,
+  ``get_augmentation``, ``list_augmentations``; ``augment(x, mode, generator)`` and
+  ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90); ``derive_seed``,
+  ``seeded_generator``: every draw keyed by (seed, epoch, batch, …).
+- data modules by data set name: ``get_datamodule(data, **kw)`` (``DataModule`` over
+  ``gconv.data.get_dataset`` unless ``register_datamodule`` gave one); ``SeededSampler``,
+  ``ShardSampler``: shuffling as a function of (seed, epoch), sharded by rank.
+- studies: ``StudySpec``, ``Arm``, ``Budget``, ``register_study``, ``get_study``,
+  ``list_studies`` (files in ``studies/``: ``rotmnist``).
+
+Runs: ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
+(``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_module``,
+``load_classifier``. Studies: ``RunSpec``, ``plan``, ``select_shard``, ``run_study``,
+``merge``, ``render_report``, ``write_report`` → tidy CSV, markdown, plots. Plots:
+``plot_angle_error``, ``plot_rotation_curve``, ``save_figure``; ``training_demo``.
+``add_commands(subparsers)``: ``gconv train|evaluate|study`` (used by ``gconv.cli``).
 """
 
 from __future__ import annotations
@@ -22,9 +31,31 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .._util import ShapeError as ShapeError  # re-exported
+
 _WHERE = {
-    "_augment": ("AUGMENTATIONS", "STREAMS", "augment", "derive_seed", "seeded_generator"),
-    "_datamodule": ("DATASETS", "RotMNISTDataModule", "SeededSampler", "ShardSampler"),
+    "_augment": (
+        "AUGMENTATIONS",
+        "STREAMS",
+        "augment",
+        "derive_seed",
+        "get_augmentation",
+        "list_augmentations",
+        "register_augmentation",
+        "seeded_generator",
+    ),
+    "_datamodule": (
+        "DataModule",
+        "RotMNISTDataModule",
+        "SeededSampler",
+        "ShardSampler",
+        "get_datamodule",
+        "register_datamodule",
+    ),
+    "_tasks": ("TaskSpec", "get_task", "list_tasks", "register_task"),
+    "_spec": ("Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"),
+    "_report": ("render_report", "write_report"),
+    "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
     "_train": (
         "CheckpointError",
@@ -34,24 +65,15 @@ _WHERE = {
         "evaluate",
         "load_checkpoint",
         "load_classifier",
+        "load_module",
         "train",
     ),
-    "_study": (
-        "PAPER",
-        "STUDIES",
-        "RunSpec",
-        "merge",
-        "parse_shard",
-        "plan",
-        "run_study",
-        "select_shard",
-        "write_report",
-    ),
+    "_study": ("RunSpec", "merge", "parse_shard", "plan", "run_study", "select_shard"),
     "_plots": ("plot_angle_error", "plot_rotation_curve", "save_figure"),
     "_demo": ("training_demo",),
 }
 _NAME_TO_MODULE = {name: mod for mod, names in _WHERE.items() for name in names}
-__all__ = sorted(_NAME_TO_MODULE)
+__all__ = sorted([*_NAME_TO_MODULE, "ShapeError"])
 
 
 def __getattr__(name: str) -> Any:

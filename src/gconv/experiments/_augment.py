@@ -5,7 +5,9 @@ Every random draw of a run comes from a generator seeded by :func:`derive_seed` 
 such as (seed, epoch, batch index, stream), never from a global stream: a run resumed at an
 epoch boundary makes exactly the draws an uninterrupted run makes.
 
-Augmentations act on images ``(B, C, H, W)`` by the rotation group SO(2) (or its subgroup C4):
+Augmentations are registered per input kind (``register_augmentation(name, fn, input_kind)``,
+``get_augmentation``, ``list_augmentations``); ``fn(x, generator)`` draws from ``generator``
+only. Those for images ``(B, C, H, W)`` act by the rotation group SO(2) (or its subgroup C4):
 
 - ``"none"``: identity.
 - ``"batch-angle"``: one angle θ ~ U[0, 2π) for the whole batch, ``rotate_image(x, θ)``
@@ -17,15 +19,28 @@ Augmentations act on images ``(B, C, H, W)`` by the rotation group SO(2) (or its
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from .._util import check_choice
 from ..groups import rotate_image
 
-__all__ = ["AUGMENTATIONS", "STREAMS", "augment", "derive_seed", "seeded_generator"]
+__all__ = [
+    "AUGMENTATIONS",
+    "STREAMS",
+    "augment",
+    "derive_seed",
+    "get_augmentation",
+    "list_augmentations",
+    "register_augmentation",
+    "seeded_generator",
+]
 
-AUGMENTATIONS: tuple[str, ...] = ("none", "batch-angle", "sample-angle", "rot90")
+Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+#: input kind → name → augmentation
+_REGISTRY: dict[str, dict[str, Augmentation]] = {}
 #: independent random streams of one run (the last integer handed to :func:`derive_seed`)
 STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3, "loader": 4}
 
@@ -49,32 +64,75 @@ def seeded_generator(*keys: int) -> torch.Generator:
     return torch.Generator().manual_seed(derive_seed(*keys))
 
 
+def register_augmentation(name: str, fn: Augmentation, input_kind: str = "image") -> Augmentation:
+    """Register ``fn(x, generator) → x'`` as augmentation ``name`` for inputs of ``input_kind``
+    ("image", "s2", "so3", "ico"); ValueError if taken. Returns ``fn``."""
+    table = _REGISTRY.setdefault(input_kind, {})
+    if name in table:
+        raise ValueError(f"augmentation {name!r} is already registered for {input_kind!r} inputs")
+    table[name] = fn
+    return fn
+
+
+def list_augmentations(input_kind: str | None = "image") -> list[str]:
+    """Names registered for ``input_kind`` (all kinds, without repeats, for None)."""
+    if input_kind is None:
+        return list(dict.fromkeys(n for t in _REGISTRY.values() for n in t))
+    return list(_REGISTRY.get(input_kind, {}))
+
+
+def get_augmentation(name: str, input_kind: str = "image") -> Augmentation:
+    """The augmentation ``name`` for ``input_kind``; ValueError listing the known ones."""
+    check_choice("augment", "mode", name, tuple(list_augmentations(input_kind)))
+    return _REGISTRY[input_kind][name]
+
+
 def augment(x: torch.Tensor, mode: str, generator: torch.Generator) -> torch.Tensor:
-    """Apply augmentation ``mode`` (one of :data:`AUGMENTATIONS`) to images ``(B, C, H, W)``,
-    drawing from ``generator`` (CPU) only.
+    """Apply the image augmentation ``mode`` (one of :data:`AUGMENTATIONS`) to images
+    ``(B, C, H, W)``, drawing from ``generator`` (CPU) only.
 
     >>> x = torch.rand(4, 1, 5, 5)
     >>> y = augment(x, "rot90", seeded_generator(0, 0, 0))
     >>> all(any(torch.equal(y[i], torch.rot90(x[i], k, (-2, -1))) for k in range(4)) for i in range(4))
     True
     """
-    if mode not in AUGMENTATIONS:
-        raise ValueError(f"augment: mode must be one of {AUGMENTATIONS}, got {mode!r}")
+    fn = get_augmentation(mode, "image")
     if x.dim() != 4:
         raise ValueError(f"augment expects images (B, C, H, W), got shape {tuple(x.shape)}")
-    if mode == "none":
-        return x
-    b = x.shape[0]
-    if mode == "batch-angle":
-        angle = float(torch.rand((), generator=generator, dtype=torch.float64)) * 2.0 * math.pi
-        return rotate_image(x, angle)
-    if mode == "sample-angle":
-        angles = torch.rand(b, generator=generator, dtype=torch.float64) * 2.0 * math.pi
-        return rotate_image(x, angles.to(x.device))
-    k = torch.randint(0, 4, (b,), generator=generator).to(x.device)
+    return fn(x, generator)
+
+
+def _none(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    return x
+
+
+def _batch_angle(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    angle = float(torch.rand((), generator=generator, dtype=torch.float64)) * 2.0 * math.pi
+    return rotate_image(x, angle)
+
+
+def _sample_angle(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    angles = torch.rand(x.shape[0], generator=generator, dtype=torch.float64) * 2.0 * math.pi
+    return rotate_image(x, angles.to(x.device))
+
+
+def _rot90(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    k = torch.randint(0, 4, (x.shape[0],), generator=generator).to(x.device)
     out = x.clone()
     for r in (1, 2, 3):
         sel = k == r
         if bool(sel.any()):
             out[sel] = torch.rot90(x[sel], r, dims=(-2, -1))
     return out
+
+
+for _name, _fn in (
+    ("none", _none),
+    ("batch-angle", _batch_angle),
+    ("sample-angle", _sample_angle),
+    ("rot90", _rot90),
+):
+    register_augmentation(_name, _fn, "image")
+
+#: the image augmentations registered above
+AUGMENTATIONS: tuple[str, ...] = tuple(list_augmentations("image"))

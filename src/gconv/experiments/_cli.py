@@ -7,39 +7,31 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
 
-__all__ = ["print_table", "register"]
+from .._util import print_table
+from ..data import dataset_spec, list_datasets
+from ..models import list_models, model_spec
+from ._augment import list_augmentations
+from ._spec import get_study, list_studies
+from ._tasks import get_task
 
-_MODELS = ("z2cnn", "p4cnn", "p4cnn-rp", "p4mcnn", "p4mcnn-coset")
-_DATA = ("rotmnist", "rotfashion")
-_AUG = ("none", "batch-angle", "sample-angle", "rot90")
+__all__ = ["add_commands"]
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], title: str = "") -> None:
-    """A rich table on a terminal when rich is installed, aligned plain text otherwise."""
-    cells = [[str(c) for c in r] for r in rows]
-    if sys.stdout.isatty():
-        try:
-            from rich.console import Console
-            from rich.table import Table
-        except ImportError:
-            pass
-        else:
-            table = Table(*headers, title=title or None)
-            for r in cells:
-                table.add_row(*r)
-            Console().print(table)
-            return
-    if title:
-        print(title)
-    widths = [max(len(r[i]) for r in [list(headers), *cells]) for i in range(len(headers))]
-    for r in [list(headers), *cells]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+def _trainable() -> list[str]:
+    """Registered models with a task (not the single layers the checker demonstrates)."""
+    return [n for n in list_models() if model_spec(n).task != "layer"]
 
 
 def _pct(v: float) -> str:
     return "—" if v is None or math.isnan(v) else f"{100 * v:.2f} %"
+
+
+def _float(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
@@ -49,22 +41,37 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``evaluate`` and ``study`` to the ``gconv`` parser, and the training
-    options to ``demo`` (which runs the training demo when the experiments extras import)."""
+    options to ``demo`` (which runs the training demo when the experiments extras import).
+    Choices come from the registries (models, data sets, augmentations, studies)."""
+    _add_train(subparsers)
+    _add_evaluate(subparsers)
+    _add_study(subparsers)
+    demo = subparsers.choices.get("demo")
+    if demo is not None:
+        demo.add_argument("--out", default="demo-out", help="where the PNG and runs go")
+        demo.add_argument("--epochs", type=int, help="override the demo's epochs per model")
+        demo.add_argument("--limit-train", type=int, help="override the demo's training subset")
+        demo.add_argument("--limit-test", type=int, help="override the demo's test subset")
+        demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t = subparsers.add_parser(
         "train",
         help="train one model (checkpoints, logs, resume, DDP)",
-        description="Train a model on rotated MNIST; select the epoch by validation error, "
-        "report its test error. Checkpoints in OUT/checkpoints (last.ckpt every epoch).",
+        description="Train a registered model on a registered data set; select the epoch by "
+        "the task's validation metric, report its test metrics. Checkpoints in "
+        "OUT/checkpoints (last.ckpt every epoch).",
     )
-    t.add_argument("--model", default="p4cnn", choices=_MODELS)
-    t.add_argument("--data", default="rotmnist", choices=_DATA)
+    t.add_argument("--model", default="p4cnn", choices=_trainable())
+    t.add_argument("--data", default="rotmnist", choices=list_datasets())
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--augment", default="batch-angle", choices=_AUG)
+    t.add_argument("--augment", default="batch-angle", choices=list_augmentations(None))
     t.add_argument("--limit-train", type=int, help="use the first N training digits")
     t.add_argument("--limit-val", type=int, help="use the first N validation digits")
     t.add_argument("--limit-test", type=int, help="use the first N test digits")
@@ -75,45 +82,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _run_args(t)
     t.set_defaults(func=_cmd_train)
 
+
+def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser(
         "evaluate",
         help="test error (overall and per input-angle bin) of a checkpoint",
         description="Load CHECKPOINT (weights_only) and report its test error.",
     )
     e.add_argument("checkpoint")
-    e.add_argument("--data", default="rotmnist", choices=_DATA)
+    e.add_argument("--data", default="rotmnist", choices=list_datasets())
     e.add_argument("--limit-test", type=int, help="use the first N test digits")
     e.add_argument("--batch-size", type=int, default=500)
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
+
+def _add_study(subparsers: argparse._SubParsersAction) -> None:
     s = subparsers.add_parser(
         "study",
-        help="run a study (models × seeds) → CSV, markdown table, plot",
-        description="Run the study's models × seeds at the paper's budget (or scaled), skipping "
-        "runs already in its CSV and resuming interrupted ones. --shard K/N runs runs with "
-        "index i mod N = K (e.g. one SLURM array task per shard); --merge combines shards.",
+        help="run a registered study → CSV, markdown table, plot",
+        description="Run the study's runs (models × augmentations × data sizes × seeds) at a "
+        "budget (default: the full one), skipping runs already in its CSV and resuming "
+        "interrupted ones. --shard K/N runs runs with index i mod N = K (e.g. one SLURM array "
+        "task per shard); --merge combines shards.",
     )
-    s.add_argument("study", choices=("rotmnist",))
-    s.add_argument("--seeds", type=int, nargs="+", default=[0])
-    s.add_argument("--models", nargs="+", choices=_MODELS, help="only these models")
+    s.add_argument("study", choices=list_studies())
+    s.add_argument("--seeds", type=int, nargs="+", help="seeds (default: the study's)")
+    s.add_argument("--models", nargs="+", choices=_trainable(), help="only these models")
     s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
     s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
-    s.add_argument("--epochs-scale", type=float, default=1.0, help="scale epochs (quick runs)")
-    s.add_argument("--limit-train", type=int, help="use the first N training digits")
-    s.add_argument("--limit-test", type=int, help="use the first N test digits")
+    s.add_argument("--budget", help="a budget of the study (e.g. paper, smoke; default the first)")
+    s.add_argument("--epochs-scale", type=float, help="scale epochs (default: the budget's)")
+    s.add_argument("--limit-train", type=int, help="use the first N training samples")
+    s.add_argument("--limit-test", type=int, help="use the first N test samples")
     s.add_argument("--out", default="results", help="output directory (default results/)")
     s.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     _run_args(s)
     s.set_defaults(func=_cmd_study)
-
-    demo = subparsers.choices.get("demo")
-    if demo is not None:
-        demo.add_argument("--out", default="demo-out", help="where the PNG and runs go")
-        demo.add_argument("--epochs", type=int, help="override the demo's epochs per model")
-        demo.add_argument("--limit-train", type=int, help="override the demo's training subset")
-        demo.add_argument("--limit-test", type=int, help="override the demo's test subset")
-        demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -171,35 +176,51 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_study(args: argparse.Namespace) -> int:
-    from ._study import csv_path, merge, parse_shard, plan, run_study, select_shard
+def _plan(args: argparse.Namespace) -> list:
+    from ._study import parse_shard, plan, select_shard
 
+    shard = parse_shard(args.shard) if args.shard else None
+    spec = get_study(args.study)
+    budget = spec.budget(args.budget)
+    runs = plan(
+        spec,
+        args.seeds,
+        budget.epochs_scale if args.epochs_scale is None else args.epochs_scale,
+        budget.limit_train if args.limit_train is None else args.limit_train,
+        budget.limit_test if args.limit_test is None else args.limit_test,
+        args.models,
+    )
+    return select_shard(runs, *shard) if shard else runs
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
     if args.merge:
+        from ._study import merge
+
         path = merge(args.study, args.out)
         print(f"wrote {path}, {path.with_suffix('.md')}, {args.out}/{args.study}-angle.png")
         return 0
-    shard = parse_shard(args.shard) if args.shard else None
-    runs = plan(args.study, args.seeds, args.epochs_scale, args.limit_train, args.limit_test,
-                args.models)  # fmt: skip
-    if shard:
-        runs = select_shard(runs, *shard)
+    runs = _plan(args)
     if args.dry_run:
         print_table(["index", "run"], [[r.index, r.name] for r in runs], title="planned runs")
         return 0
-    from ._study import default_runner
+    from ._study import _rank_zero, csv_path, default_runner, parse_shard, run_study
 
-    runner = default_runner("rotmnist", not args.no_progress, args.devices, args.num_nodes)
+    shard = parse_shard(args.shard) if args.shard else None
+    spec = get_study(args.study)
+    dataset_spec(spec.data)  # a clear error before any run starts
+    runner = default_runner(spec.data, not args.no_progress, args.devices, args.num_nodes,
+                            spec.task)  # fmt: skip
     rows = run_study(args.study, runs, args.out, runner, shard)
-    from ._study import _rank_zero
-
     if not _rank_zero():
         return 0
     path = csv_path(args.out, args.study, shard)
+    metrics = get_task(spec.task).report
     print_table(
-        ["model", "seed", "epochs", "params", "val error", "test error", "wall", "img/s"],
-        [[r["model"], r["seed"], r["epochs"], r.get("params", ""), _pct(float(r["val_error"])),
-          _pct(float(r["test_error"])), f"{float(r['wall_s']):.0f} s",
-          f"{float(r['images_per_s']):.0f}"] for r in rows],
+        ["model", "seed", "epochs", "params", *(h for _, h in metrics), "wall", "img/s"],
+        [[r["model"], r["seed"], r["epochs"], r.get("params", ""),
+          *(_pct(_float(r.get(c))) for c, _ in metrics), f"{_float(r.get('wall_s')):.0f} s",
+          f"{_float(r.get('images_per_s')):.0f}"] for r in rows],
         title=f"study {args.study}: {path}",
     )  # fmt: skip
     if not shard:

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Data for training: a resumable shuffling sampler and a Lightning DataModule for RotatedMNIST.
+"""Data for training: a resumable shuffling sampler and a Lightning DataModule for any data set
+registered in :mod:`gconv.data`, looked up by name (``get_datamodule``; a data set that needs
+its own DataModule registers it with ``register_datamodule``).
 
 Shuffling is a function of (seed, epoch) alone; with ``num_replicas`` processes the epoch's
 permutation is padded and dealt out as in ``torch.utils.data.DistributedSampler`` (rank r takes
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import lightning as L
 import torch
@@ -18,10 +21,18 @@ from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
 from ._augment import STREAMS, seeded_generator
 
-__all__ = ["DATASETS", "RotMNISTDataModule", "SeededSampler", "ShardSampler", "as_tensors"]
+__all__ = [
+    "DataModule",
+    "RotMNISTDataModule",
+    "SeededSampler",
+    "ShardSampler",
+    "as_tensors",
+    "get_datamodule",
+    "register_datamodule",
+]
 
-#: ``--data`` choices: name -> base set of :class:`gconv.data.RotatedMNIST`
-DATASETS: dict[str, str] = {"rotmnist": "mnist", "rotfashion": "fashion-mnist"}
+#: data set name → DataModule factory, for data sets that need their own (default: DataModule)
+_DATAMODULES: dict[str, Callable[..., L.LightningDataModule]] = {}
 
 
 class SeededSampler(Sampler[int]):
@@ -86,13 +97,17 @@ class ShardSampler(Sampler[int]):
 
 
 def as_tensors(dataset: Dataset, limit: int | None = None) -> TensorDataset:
-    """``(images float32 (N, 1, H, W) in [0, 1], labels int64, angles float64)`` in memory,
-    the first ``limit`` samples (the rotated sets are already a random draw)."""
+    """``(inputs float32 (N, C, …), labels int64, angles float64)`` in memory, the first
+    ``limit`` samples (the rotated sets are already a random draw). ``.images`` without a
+    channel axis (``(N, H, W)``) get one; uint8 values are scaled to [0, 1]."""
     n = len(dataset) if limit is None else min(int(limit), len(dataset))  # type: ignore[arg-type]
     if n <= 0:
         raise ValueError(f"limit must be positive, got {limit}")
     if hasattr(dataset, "images") and hasattr(dataset, "labels"):
-        images = dataset.images[:n].unsqueeze(1).float().div_(255.0)
+        images = dataset.images[:n]
+        scale = images.dtype == torch.uint8
+        images = images.unsqueeze(1) if images.dim() == 3 else images
+        images = images.float().div_(255.0) if scale else images.float()
         labels = dataset.labels[:n].long()
     else:
         items = [dataset[i] for i in range(n)]
@@ -103,8 +118,9 @@ def as_tensors(dataset: Dataset, limit: int | None = None) -> TensorDataset:
     return TensorDataset(images, labels, angles)
 
 
-class RotMNISTDataModule(L.LightningDataModule):
-    """RotatedMNIST train / valid / test as in-memory tensors ``(image, label, angle)``.
+class DataModule(L.LightningDataModule):
+    """A registered data set's train / valid / test splits as in-memory tensors
+    ``(input, label, angle)`` (``gconv.data.get_dataset(data, split, root)``).
 
     ``limit_*`` keep the first N samples of a split (quick runs); the validation set is used for
     model selection, the test set only for the final report.
@@ -122,8 +138,10 @@ class RotMNISTDataModule(L.LightningDataModule):
         eval_batch_size: int = 500,
     ) -> None:
         super().__init__()
-        if data not in DATASETS:
-            raise ValueError(f"data must be one of {sorted(DATASETS)}, got {data!r}")
+        from ..data import list_datasets
+
+        if data not in list_datasets():
+            raise ValueError(f"data must be one of {list_datasets()}, got {data!r}")
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.limits = {"train": limit_train, "valid": limit_val, "test": limit_test}
         self.root = root or os.environ.get("GCONV_DATA")
@@ -133,9 +151,9 @@ class RotMNISTDataModule(L.LightningDataModule):
     def split(self, name: str) -> TensorDataset:
         """One split as tensors (loaded once)."""
         if name not in self.sets:
-            from ..data import RotatedMNIST
+            from ..data import get_dataset
 
-            ds = RotatedMNIST(name, root=self.root, base=DATASETS[self.data])
+            ds = get_dataset(self.data, name, root=self.root)
             self.sets[name] = as_tensors(ds, self.limits[name])
         return self.sets[name]
 
@@ -168,3 +186,21 @@ class RotMNISTDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._eval_loader("test")
+
+
+#: the name of the rotated-MNIST harness before it served every data set
+RotMNISTDataModule = DataModule
+
+
+def register_datamodule(data: str, factory: Callable[..., L.LightningDataModule]) -> None:
+    """Use ``factory(data, batch_size, seed, limit_train, limit_val, limit_test, root,
+    eval_batch_size)`` (DataModule's arguments) for the data set ``data``."""
+    if data in _DATAMODULES:
+        raise ValueError(f"a DataModule is already registered for {data!r}")
+    _DATAMODULES[data] = factory
+
+
+def get_datamodule(data: str, **kwargs: Any) -> L.LightningDataModule:
+    """The DataModule of the registered data set ``data`` (``DataModule`` unless one was
+    registered for it) with ``kwargs`` (DataModule's arguments)."""
+    return _DATAMODULES.get(data, DataModule)(data, **kwargs)

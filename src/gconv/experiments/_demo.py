@@ -21,10 +21,10 @@ import lightning  # noqa: F401 - the demo needs the experiments extras; ImportEr
 import matplotlib  # noqa: F401
 import torch
 
+from .._util import print_table
 from ..equivariance import check_equivariance
 from ..groups import rotate_image
-from ._cli import print_table
-from ._datamodule import RotMNISTDataModule
+from ._datamodule import get_datamodule
 from ._plots import plot_rotation_curve
 from ._train import TrainConfig, load_classifier, train
 
@@ -112,7 +112,7 @@ def training_demo(args: argparse.Namespace) -> int:
         )  # fmt: skip
         records[name] = train(cfg)
         nets[name] = load_classifier(records[name]["best_checkpoint"]).net.eval()
-    test = RotMNISTDataModule(limit_test=budget["limit_test"]).split("test")
+    test = get_datamodule("rotmnist", limit_test=budget["limit_test"]).split("test")
     images, labels = test.tensors[0], test.tensors[1]
     steps = budget["angles"]
     idx, curves = pick_digit(nets, images, labels, steps)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The LightningModule that trains any classifier ``(B, C, H, W) → (B, classes)``.
+"""The LightningModule of the ``classification`` task: trains any registered model
+``input → (B, classes)``.
 
 Adam on the cross-entropy; augmentation drawn from ``(seed, epoch, batch, rank)``; dropout (the
 global torch stream) reseeded from the same keys at every step, so a run resumed
@@ -19,7 +20,7 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.classification import MulticlassAccuracy
 
-from ._augment import AUGMENTATIONS, STREAMS, augment, derive_seed, seeded_generator
+from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
 
 __all__ = ["AngleBinnedError", "Classifier"]
 
@@ -67,15 +68,17 @@ class Classifier(L.LightningModule):
         net: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        if augment not in AUGMENTATIONS:
-            raise ValueError(f"augment must be one of {AUGMENTATIONS}, got {augment!r}")
+        kind = "image"
+        if net is None:
+            from ..models import model_spec
+
+            spec = model_spec(model)
+            kind = spec.input_kind
+            net = spec.build(**dict(model_kwargs or {}))
+        self._augment = get_augmentation(augment, kind)  # ValueError listing the known ones
         if not lr > 0:
             raise ValueError(f"lr must be positive, got {lr}")
         self.save_hyperparameters(ignore=["net"])
-        if net is None:
-            from ..models import get_model
-
-            net = get_model(model, **dict(model_kwargs or {}))
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
@@ -96,7 +99,7 @@ class Classifier(L.LightningModule):
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
         keys = (self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)
-        x = augment(x, self.hparams.augment, seeded_generator(*keys, STREAMS["augment"]))
+        x = self._augment(x, seeded_generator(*keys, STREAMS["augment"]))
         # dropout draws from the global stream: reseed it per step, so no other consumer of
         # that stream (loaders, callbacks, a resume) can shift the draws
         torch.manual_seed(derive_seed(*keys, STREAMS["torch"]))

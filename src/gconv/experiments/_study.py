@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Studies: sweeps of independent runs → one tidy CSV, a markdown table and plots.
 
-A study is a list of :class:`RunSpec` (model × seed, at a budget); run ``i`` belongs to shard
+A registered study (:class:`StudySpec`, ``_spec.py``) is planned into a list of :class:`RunSpec`
+(arm × augmentation × training-set size × seed, at a budget); run ``i`` belongs to shard
 ``K/N`` when ``i mod N = K``. Each run writes its checkpoints under ``out/runs/<name>/`` and
 resumes from its last epoch checkpoint; a run whose key is already in the CSV is skipped. The
 CSV is rewritten atomically after every run, so a killed study loses at most the run in flight.
@@ -11,16 +12,16 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .._util import atomic_write_text
+from ._report import write_report
+from ._spec import StudySpec, get_study
+
 __all__ = [
-    "PAPER",
-    "STUDIES",
     "RunSpec",
     "csv_path",
     "merge",
@@ -33,18 +34,6 @@ __all__ = [
     "write_rows",
 ]
 
-#: study name -> ((model, epochs at the paper's budget), ...): Cohen & Welling (2016), §8.1
-STUDIES: dict[str, tuple[tuple[str, int], ...]] = {
-    "rotmnist": (
-        ("z2cnn", 300),
-        ("p4cnn", 100),
-        ("p4cnn-rp", 100),
-        ("p4mcnn", 100),
-        ("p4mcnn-coset", 100),
-    ),
-}
-#: the paper's test error (%) on MNIST-rot, Table 1 (REFERENCES.md 2a)
-PAPER: dict[str, float] = {"z2cnn": 5.03, "p4cnn-rp": 3.21, "p4cnn": 2.28}
 #: leading CSV columns (others follow in sorted order)
 COLUMNS = (
     "model",
@@ -99,29 +88,40 @@ def _cell(v: object) -> str:
 
 
 def plan(
-    study: str,
-    seeds: Sequence[int] = (0,),
+    study: str | StudySpec,
+    seeds: Sequence[int] | None = None,
     epochs_scale: float = 1.0,
     limit_train: int | None = None,
     limit_test: int | None = None,
     models: Sequence[str] | None = None,
 ) -> list[RunSpec]:
-    """The study's runs, seed-major (all models of seed 0 first), indexed 0, 1, …; epochs are
-    ``max(1, round(paper epochs × epochs_scale))``."""
-    if study not in STUDIES:
-        raise ValueError(f"unknown study {study!r}; known: {sorted(STUDIES)}")
+    """The study's runs, seed-major (then training-set size, augmentation, arm), indexed 0, 1,
+    …, each run once (an arm with its own augmentation or size is not repeated per value of
+    that axis); epochs are ``max(1, round(full epochs × epochs_scale))``. ``seeds`` default to the
+    study's; ``limit_train`` (when given) replaces its training-set-size axis; ``models``
+    keeps only those arms."""
+    spec = get_study(study) if isinstance(study, str) else study
     if not epochs_scale > 0:
         raise ValueError(f"epochs_scale must be positive, got {epochs_scale}")
-    budget = [(m, e) for m, e in STUDIES[study] if models is None or m in models]
-    if models is not None and len(budget) != len(set(models)):
-        known = [m for m, _ in STUDIES[study]]
-        raise ValueError(f"unknown model in {list(models)}; study {study!r} has {known}")
-    runs = []
-    for seed in seeds:
-        for model, epochs in budget:
-            n = max(1, round(epochs * epochs_scale))
-            runs.append(RunSpec(len(runs), model, seed, n, limit_train=limit_train,
-                                limit_test=limit_test))  # fmt: skip
+    arms = [a for a in spec.arms if models is None or a.model in models]
+    if models is not None and set(models) - set(spec.models):
+        raise ValueError(f"unknown model in {list(models)}; study {spec.name!r} has {spec.models}")
+    sizes = spec.train_sizes if limit_train is None else (limit_train,)
+    runs: list[RunSpec] = []
+    seen: set[tuple[str, ...]] = set()  # an arm that fixes an axis runs once, not per value
+    for seed in spec.seeds if seeds is None else seeds:
+        for size in sizes:
+            for aug in spec.augments:
+                for arm in arms:
+                    run = RunSpec(
+                        len(runs), arm.model, seed, max(1, round(arm.epochs * epochs_scale)),
+                        augment=arm.augment or aug,
+                        limit_train=arm.limit_train if arm.limit_train is not None else size,
+                        limit_test=limit_test,
+                    )  # fmt: skip
+                    if run.key not in seen:
+                        seen.add(run.key)
+                        runs.append(run)
     return runs
 
 
@@ -170,18 +170,7 @@ def write_rows(path: str | os.PathLike, rows: Sequence[dict]) -> Path:
     w.writeheader()
     for r in rows:
         w.writerow({k: _cell(r.get(k)) for k in fields})
-    _atomic_text(path, buf.getvalue())
-    return path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return atomic_write_text(path, buf.getvalue())
 
 
 def _row_key(row: dict) -> tuple[str, ...]:
@@ -247,110 +236,27 @@ def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print
     return path
 
 
-def _num(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _mean_std(values: Sequence[float]) -> tuple[float, float]:
-    vals = [v for v in values if not math.isnan(v)]
-    if not vals:
-        return math.nan, math.nan
-    return statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else math.nan
-
-
-def _pm(values: Sequence[float], scale: float = 100.0, digits: int = 2) -> str:
-    m, s = _mean_std(values)
-    if math.isnan(m):
-        return "—"
-    return f"{m * scale:.{digits}f}" + ("" if math.isnan(s) else f" ± {s * scale:.{digits}f}")
-
-
-def _hms(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "—"
-    h, rem = divmod(int(round(seconds)), 3600)
-    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
-
-
-def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:
-    """``out/<study>.md`` (mean ± std over seeds per model and budget) and
-    ``out/<study>-angle.png`` (test error against input angle, mean over seeds)."""
-    from ._plots import bin_centres, plot_angle_error
-
-    groups: dict[tuple[str, ...], list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["model"], r["epochs"], r.get("limit_train", "")), []).append(r)
-    lines = [
-        f"# Study `{study}`",
-        "",
-        "Test error of the epoch with the lowest validation error (never selected on test); "
-        "mean ± std over seeds. Adam, batch-angle augmentation (lr, batch size per row's CSV).",
-        "",
-        "| model | epochs | train | params | seeds | val error (%) | test error (%) | paper (%) "
-        "| wall-clock / run | total | train img/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    curves = {}
-    for (model, epochs, limit), rs in groups.items():
-        walls = [_num(r.get("wall_s")) for r in rs]
-        paper = PAPER.get(model)
-        lines.append(
-            f"| {model} | {epochs} | {limit or 'all'} | {rs[0].get('params', '')} "
-            f"| {len(rs)} ({', '.join(r['seed'] for r in rs)}) "
-            f"| {_pm([_num(r.get('val_error')) for r in rs])} "
-            f"| {_pm([_num(r.get('test_error')) for r in rs])} "
-            f"| {'' if paper is None else f'{paper:.2f}'} "
-            f"| {_hms(_mean_std(walls)[0])} | {_hms(sum(w for w in walls if not math.isnan(w)))} "
-            f"| {_pm([_num(r.get('images_per_s')) for r in rs], 1.0, 0)} |"
-        )
-        cols = sorted(k for k in rs[0] if k.startswith("err_deg_"))
-        if cols:
-            per_bin = [_mean_std([_num(r.get(c)) for r in rs]) for c in cols]
-            label = model if len(groups) == len({g[0] for g in groups}) else f"{model} e{epochs}"
-            std = [s * 100 for _, s in per_bin] if len(rs) > 1 else None
-            curves[label] = (bin_centres(len(cols)), [m * 100 for m, _ in per_bin], std)
-    test_n = sorted({r.get("test_n", "") for r in rows})
-    lines += [
-        "",
-        f"Test digits per run: {', '.join(test_n)}. Paper: Cohen & Welling (2016), Table 1, "
-        "on the original MNIST-rot files (ours is the same recipe on a fresh draw); "
-        "empty where the paper has no such model. Std is the sample std over seeds.",
-        "",
-        f"![test error against input angle]({study}-angle.png)",
-        "",
-    ]
-    md = Path(out) / f"{study}.md"
-    _atomic_text(md, "\n".join(lines))
-    png = Path(out) / f"{study}-angle.png"
-    if curves:
-        title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
-        plot_angle_error(curves, png, title=title)
-    return md, png
-
-
 def default_runner(
-    data: str = "rotmnist", progress: bool = True, devices: int = 1, num_nodes: int = 1
+    data: str = "rotmnist",
+    progress: bool = True,
+    devices: int = 1,
+    num_nodes: int = 1,
+    task: str | None = None,
 ) -> Runner:
-    """Train with :func:`gconv.experiments.train` (resuming), flatten the per-angle errors into
-    ``err_deg_<lo>`` columns."""
+    """Train with :func:`gconv.experiments.train` (resuming); the row is the task's
+    (``TaskSpec.row``: for classification the metrics and ``err_deg_<lo>`` columns)."""
 
     def run(spec: RunSpec, run_dir: Path) -> dict:
+        from ._tasks import get_task
         from ._train import TrainConfig, train
 
         cfg = TrainConfig(
-            model=spec.model, data=data, epochs=spec.epochs, batch_size=spec.batch_size,
-            lr=spec.lr, augment=spec.augment, seed=spec.seed, limit_train=spec.limit_train,
-            limit_test=spec.limit_test, out=str(run_dir), devices=devices, num_nodes=num_nodes,
-            resume=True, progress=progress,
+            model=spec.model, data=data, task=task, epochs=spec.epochs,
+            batch_size=spec.batch_size, lr=spec.lr, augment=spec.augment, seed=spec.seed,
+            limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
+            devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
         )  # fmt: skip
         rec = train(cfg)
-        bins = rec.pop("angle_error", [])
-        row = {k: rec[k] for k in ("params", "best_epoch", "val_error", "test_error", "test_n",
-                                   "wall_s", "images_per_s") if k in rec}  # fmt: skip
-        row.update({f"err_deg_{round(k * 360 / len(bins)):03d}": v for k, v in enumerate(bins)})
-        return row
+        return get_task(rec["task"]).row(rec)
 
     return run

@@ -23,8 +23,8 @@ import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from ._augment import derive_seed
-from ._datamodule import RotMNISTDataModule
-from ._module import Classifier
+from ._datamodule import get_datamodule
+from ._tasks import TaskSpec, get_task
 
 __all__ = [
     "CheckpointError",
@@ -34,6 +34,7 @@ __all__ = [
     "evaluate",
     "load_checkpoint",
     "load_classifier",
+    "load_module",
     "train",
 ]
 
@@ -51,6 +52,7 @@ class TrainConfig:
 
     model: str = "p4cnn"
     data: str = "rotmnist"
+    task: str | None = None  # None: the data set's task
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
@@ -149,15 +151,18 @@ def _loggers(out: Path) -> list:
 
 
 def build_trainer(
-    cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = ()
+    cfg: TrainConfig,
+    callbacks: list[Callback] | tuple[Callback, ...] = (),
+    monitor: str = "val_error",
 ) -> L.Trainer:
-    """A Trainer writing checkpoints/logs under ``cfg.out``; ``strategy="auto"`` becomes
-    Lightning's ``"ddp"`` when ``devices × num_nodes > 1``."""
+    """A Trainer writing checkpoints/logs under ``cfg.out``, keeping the checkpoint with the
+    lowest ``monitor``; ``strategy="auto"`` becomes Lightning's ``"ddp"`` when
+    ``devices × num_nodes > 1``."""
     out = Path(cfg.out)
     best = ModelCheckpoint(
         dirpath=out / "checkpoints",
         filename="best-{epoch:03d}",
-        monitor="val_error",
+        monitor=monitor,
         mode="min",
         save_top_k=1,
         auto_insert_metric_name=False,
@@ -228,10 +233,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return ckpt
 
 
-def load_classifier(path: str | os.PathLike) -> Classifier:
-    """The :class:`Classifier` stored in a checkpoint (weights in eval-ready state)."""
+def load_module(path: str | os.PathLike, task: str = "classification") -> L.LightningModule:
+    """The ``task``'s LightningModule stored in a checkpoint (weights loaded)."""
     ckpt = load_checkpoint(path)
-    module = Classifier(**ckpt["hyper_parameters"])
+    module = get_task(task).module_class()(**ckpt["hyper_parameters"])
     try:
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
@@ -239,6 +244,11 @@ def load_classifier(path: str | os.PathLike) -> Classifier:
             f"{path}: weights do not fit model {module.hparams.model!r}: {e}"
         ) from None
     return module
+
+
+def load_classifier(path: str | os.PathLike) -> L.LightningModule:
+    """The ``Classifier`` stored in a checkpoint (``load_module(path, "classification")``)."""
+    return load_module(path, "classification")
 
 
 def _checkpoint_dir(out: str | os.PathLike) -> Path:
@@ -255,12 +265,17 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     if cfg.resume and last.is_file():
         load_checkpoint(last)  # clear error before Lightning sees a bad file
         ckpt_path = str(last)
+    task = _task_of(cfg)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
-    module = Classifier(cfg.model, cfg.model_kwargs, cfg.lr, cfg.augment, cfg.seed)
-    dm = RotMNISTDataModule(
-        cfg.data, cfg.batch_size, cfg.seed, cfg.limit_train, cfg.limit_val, cfg.limit_test
-    )
-    trainer = build_trainer(cfg, callbacks)
+    module = task.build(
+        model=cfg.model, model_kwargs=cfg.model_kwargs, lr=cfg.lr, augment=cfg.augment,
+        seed=cfg.seed,
+    )  # fmt: skip
+    dm = get_datamodule(
+        cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit_train=cfg.limit_train,
+        limit_val=cfg.limit_val, limit_test=cfg.limit_test,
+    )  # fmt: skip
+    trainer = build_trainer(cfg, callbacks, monitor=task.monitor)
     t0 = time.perf_counter()
     trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
     session_s = time.perf_counter() - t0
@@ -270,6 +285,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     score = ckpt_cb.best_model_score if ckpt_cb else None
     record = {
         **{k: v for k, v in asdict(cfg).items() if k not in ("progress", "resume", "test")},
+        "task": task.name,
         "params": module.num_params,
         "epochs_done": int(trainer.current_epoch),
         "best_epoch": _epoch_of(best),
@@ -283,6 +299,22 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
         trainer.test(module, dm, ckpt_path=best or None, weights_only=True, verbose=False)
         record.update(module.test_results)
     return record
+
+
+def _task_of(cfg: TrainConfig) -> TaskSpec:
+    """The run's task (``cfg.task`` or the data set's), after checking that the model and the
+    data set agree on input kind and task."""
+    from ..data import dataset_spec
+    from ..models import model_spec
+
+    data, model = dataset_spec(cfg.data), model_spec(cfg.model)
+    task = cfg.task or data.task
+    if (model.input_kind, model.task) != (data.input_kind, task):
+        raise ValueError(
+            f"model {model.name!r} ({model.input_kind} input, {model.task}) does not fit data "
+            f"set {data.name!r} ({data.input_kind} input) for task {task!r}"
+        )
+    return get_task(task)
 
 
 def _epoch_of(path: str) -> int:
@@ -300,7 +332,7 @@ def evaluate(
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split."""
     quiet_lightning()
     module = load_classifier(checkpoint)
-    dm = RotMNISTDataModule(data, limit_test=limit_test, eval_batch_size=batch_size)
+    dm = get_datamodule(data, limit_test=limit_test, eval_batch_size=batch_size)
     bar = _progress_bar(progress)
     trainer = L.Trainer(
         accelerator="cpu",

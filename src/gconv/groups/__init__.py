@@ -27,6 +27,7 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
   ``spherical_harmonics`` (packed, SciPy's Y_lm), ``s2_wigner_table``, ``so3_wigner_table``.
 """
 
+from .._util import ShapeError
 from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
 from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
 from ._rotate import rotate_image
@@ -50,7 +51,7 @@ from ._wigner import (
     wigner_D_packed,
 )
 
-__all__ = ["C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
+__all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["SO3", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 __all__ += [

@@ -17,15 +17,14 @@ from pathlib import Path
 
 import torch
 
+from .._util import cache_dir as _cache_dir
+
 __all__ = ["cache_dir", "disk_cached"]
 
 
 def cache_dir() -> Path | None:
-    """The cache folder, or None when disabled by ``GCONV_CACHE=""``."""
-    root = os.environ.get("GCONV_CACHE")
-    if root is None:
-        return Path.home() / ".cache" / "gconv"
-    return Path(root) if root else None
+    """The cache folder, or None when disabled by ``GCONV_CACHE=""`` (``gconv._util``)."""
+    return _cache_dir()
 
 
 def _path(name: str, version: int, key: tuple) -> Path | None:

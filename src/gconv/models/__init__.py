@@ -1,16 +1,33 @@
 # SPDX-License-Identifier: MIT
-"""The model zoo of the papers, one file per family.
+"""The model zoo: one file per family, each registering its models by name.
 
-Rotated MNIST (Cohen & Welling, 2016), in ``mnist_rot``: ``Z2CNN``, ``P4CNN``,
-``P4CNNRotationPooling``, ``P4MCNN`` and ``P4MCNNCosetPooling``; image ``(B, 1, 28, 28)`` →
-logits ``(B, 10)``; each has ``num_parameters()``.
+Registry (``_registry.py``): ``ModelSpec`` (name, builder, input/output kind, task, input
+shape, exact group, defaults, description), ``register_model``, ``model_spec``,
+``list_models(task=None)``, ``get_model(name, **kwargs)``. The CLI, the training harness and the
+checker read it. Adding a model family = a new file here that calls ``register_model``, and one
+import line below.
 
-- ``MODELS``: name → class (``"z2cnn"``, ``"p4cnn"``, ``"p4cnn-rp"``, ``"p4mcnn"``,
-  ``"p4mcnn-coset"``); ``get_model(name, **kwargs)`` builds one.
-- ``CHECKABLE_MODELS``: the entries ``gconv check-equivariance`` offers.
+- ``mnist_rot``: rotated MNIST (Cohen & Welling, 2016) — ``z2cnn`` (``Z2CNN``), ``p4cnn``
+  (``P4CNN``), ``p4cnn-rp`` (``P4CNNRotationPooling``), ``p4mcnn`` (``P4MCNN``),
+  ``p4mcnn-coset`` (``P4MCNNCosetPooling``): image ``(B, 1, 28, 28)`` → logits ``(B, 10)``.
+- ``spherical``: spherical MNIST (Cohen et al., 2018) — ``s2cnn``, ``s2cnn-72`` (``S2CNN``):
+  S² ``(B, 1, 60, 60)`` → logits ``(B, 10)``.
+- ``demo``: what ``gconv demo`` and ``gconv check-equivariance`` show (task ``"layer"``):
+  ``stack`` (``demo_stack``), ``lift``, ``group-conv``, ``s2conv``, ``so3conv``, ``so3tos2``.
+- ``ShapeError``: the ``ValueError`` for tensors of the wrong shape.
 """
 
-from ._registry import CHECKABLE_MODELS, MODELS, get_model
+from .._util import ShapeError
+from ._registry import (
+    INPUT_KINDS,
+    OUTPUT_KINDS,
+    TASKS,
+    ModelSpec,
+    get_model,
+    list_models,
+    model_spec,
+    register_model,
+)
 from .mnist_rot import (
     P4CNN,
     P4MCNN,
@@ -20,16 +37,27 @@ from .mnist_rot import (
     P4MCNNCosetPooling,
     SpatialMax,
 )
+from .spherical import S2CNN
+
+from .demo import demo_stack  # isort: skip - after the model families: "layer" entries last
 
 __all__ = [
-    "CHECKABLE_MODELS",
-    "MODELS",
-    "get_model",
+    "INPUT_KINDS",
+    "OUTPUT_KINDS",
+    "TASKS",
     "MNISTRotCNN",
+    "ModelSpec",
     "P4CNN",
     "P4CNNRotationPooling",
     "P4MCNN",
     "P4MCNNCosetPooling",
+    "S2CNN",
+    "ShapeError",
     "SpatialMax",
     "Z2CNN",
+    "demo_stack",
+    "get_model",
+    "list_models",
+    "model_spec",
+    "register_model",
 ]

@@ -1,25 +1,112 @@
 # SPDX-License-Identifier: MIT
-"""Model registry: names → classes, and the models the equivariance checker can run."""
+"""The model registry: one :class:`ModelSpec` per name, registered by the file that defines the
+model family. ``gconv train``/``study``/``check-equivariance``/``bench``, the harness and the
+checker read it; nothing else lists model names.
+
+Kinds (the checker's vocabulary, ``gconv.equivariance``):
+
+- input: ``"image"`` ``(B, C, H, W)``; ``"features"`` on a planar group ``(B, C, |G|, H, W)``;
+  ``"s2"`` ``(B, C, 2b, 2b)``; ``"so3"`` ``(B, C, 2b, 2b, 2b)``; ``"ico"`` icosahedral charts.
+- output: ``"logits"`` ``(B, K)`` (claimed invariant); ``"pixel-logits"`` (per-point class
+  scores on the input's grid, claimed equivariant); ``"image"`` (an output on the input's grid,
+  e.g. a generator); and, for the single layers the checker demonstrates (task ``"layer"``),
+  ``"features"``, ``"s2"``, ``"so3"``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
-from .mnist_rot import P4CNN, P4MCNN, Z2CNN, P4CNNRotationPooling, P4MCNNCosetPooling
+__all__ = [
+    "INPUT_KINDS",
+    "OUTPUT_KINDS",
+    "TASKS",
+    "ModelSpec",
+    "get_model",
+    "list_models",
+    "model_spec",
+    "register_model",
+]
 
-__all__ = ["MODELS", "CHECKABLE_MODELS", "get_model"]
+INPUT_KINDS = ("image", "features", "s2", "so3", "ico")
+OUTPUT_KINDS = ("logits", "pixel-logits", "image", "features", "s2", "so3")
+#: "layer": a single layer or small stack that ``gconv check-equivariance`` demonstrates
+TASKS = ("classification", "segmentation", "generative", "layer")
 
-#: name → model class (constructor defaults are the paper's)
-MODELS: dict[str, Callable[..., nn.Module]] = {
-    "z2cnn": Z2CNN,
-    "p4cnn": P4CNN,
-    "p4cnn-rp": P4CNNRotationPooling,
-    "p4mcnn": P4MCNN,
-    "p4mcnn-coset": P4MCNNCosetPooling,
-}
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model: ``builder(**{**defaults, **kwargs})`` → ``nn.Module``.
+
+    ``input_shape`` is one sample (no batch axis), e.g. ``(1, 28, 28)`` or ``(1, 60, 60)`` (S²
+    at bandwidth 30); ``group`` is the group the model is claimed exact for (``"p4"``,
+    ``"p4m"``, ``"so3"``, or None for none). ``defaults`` are the builder arguments that make
+    the registered model (the paper's), and name what callers may override: the checker sets
+    ``group`` and ``bandwidth`` when they are among them.
+    """
+
+    name: str
+    builder: Callable[..., nn.Module]
+    input_kind: str
+    output_kind: str
+    task: str
+    input_shape: tuple[int, ...]
+    group: str | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"ModelSpec {self.name!r}"
+        if not self.name or self.name != self.name.lower():
+            raise ValueError(f"ModelSpec: name must be non-empty lower case, got {self.name!r}")
+        for arg, value, allowed in (
+            ("input_kind", self.input_kind, INPUT_KINDS),
+            ("output_kind", self.output_kind, OUTPUT_KINDS),
+            ("task", self.task, TASKS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{where}: {arg} must be one of {allowed}, got {value!r}")
+        if not callable(self.builder):
+            raise TypeError(f"{where}: builder must be callable, got {self.builder!r}")
+        if not all(isinstance(n, int) and n > 0 for n in self.input_shape):
+            raise ValueError(f"{where}: input_shape must be positive ints, got {self.input_shape}")
+
+    def build(self, **kwargs: Any) -> nn.Module:
+        """The model with ``defaults`` updated by ``kwargs``."""
+        return self.builder(**{**self.defaults, **kwargs})
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Add ``spec`` to the registry; ValueError if its name is taken. Returns ``spec``."""
+    if not isinstance(spec, ModelSpec):
+        raise TypeError(f"register_model expects a ModelSpec, got {type(spec).__name__}")
+    if spec.name in _REGISTRY:
+        raise ValueError(f"model {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The spec registered as ``name`` (case-insensitive); ValueError listing known names."""
+    spec = _REGISTRY.get(str(name).lower())
+    if spec is None:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
+    return spec
+
+
+def list_models(task: str | None = None) -> list[str]:
+    """Registered names in registration order, optionally only those of one ``task``.
+
+    >>> list_models("classification")[:3]
+    ['z2cnn', 'p4cnn', 'p4cnn-rp']
+    """
+    return [n for n, s in _REGISTRY.items() if task is None or s.task == task]
 
 
 def get_model(name: str, **kwargs: Any) -> nn.Module:
@@ -28,23 +115,4 @@ def get_model(name: str, **kwargs: Any) -> nn.Module:
     >>> get_model("p4cnn", channels=4).num_parameters()
     5558
     """
-    key = str(name).lower()
-    if key not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
-    return MODELS[key](**kwargs)
-
-
-def _fixed(cls: Callable[[], nn.Module]) -> Callable[[str], nn.Module]:
-    """A checker builder for a model whose group is fixed: the group argument is ignored."""
-    return lambda group: cls()
-
-
-#: name → (builder(group), input kind, output kind, input channels) for
-#: ``gconv check-equivariance``. The builders ignore the group: each model fixes its own, and
-#: the checker tests the elements of the group given on the command line. The output kind is
-#: the claim tested: logits "invariant". It holds for p4cnn, p4cnn-rp and p4mcnn-coset on p4,
-#: for p4mcnn on p4 and p4m; p4mcnn-coset fails on p4m's mirrors and z2cnn fails everywhere,
-#: by design — the checker then shows by how much.
-CHECKABLE_MODELS: dict[str, tuple[Callable[[str], nn.Module], str, str, int]] = {
-    name: (_fixed(cls), "image", "invariant", 1) for name, cls in MODELS.items()
-}
+    return model_spec(name).build(**kwargs)

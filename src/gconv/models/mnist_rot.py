@@ -32,10 +32,12 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from .._util import check_positive_int, check_probability
 from ..equivariance import permutes_grid
 from ..groups import FiniteGroup
 from ..groups import get as get_group
 from ..nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
+from ._registry import ModelSpec, register_model
 
 __all__ = [
     "Z2CNN",
@@ -129,14 +131,12 @@ class MNISTRotCNN(nn.Module):
 
 
 def _check_dropout(name: str, p: float) -> None:
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"{name}: dropout must be in [0, 1), got {p!r}")
+    check_probability(name, "dropout", p)
 
 
 def _check_sizes(name: str, **sizes: int) -> None:
     for arg, v in sizes.items():
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+        check_positive_int(name, arg, v)
 
 
 def _block(conv: nn.Module, bn: nn.Module, rotation_pool: bool = False) -> nn.Sequential:
@@ -334,3 +334,24 @@ class P4MCNNCosetPooling(P4MCNN):
         dropout: float = 0.0,
     ) -> None:
         super().__init__(in_channels, num_classes, channels, dropout, top_pool="rotations")
+
+
+for _name, _cls, _group, _text in (
+    ("z2cnn", Z2CNN, None, "Z2CNN: six 3×3 convs (20 ch), BN, ReLU, dropout 0.3; 21,750 params"),
+    ("p4cnn", P4CNN, "p4", "P4CNN: p4 lift + group convs (10 ch ×4); 24,680 params"),
+    ("p4cnn-rp", P4CNNRotationPooling, "p4", "P4CNN with rotation pooling per layer; 21,750"),
+    ("p4mcnn", P4MCNN, "p4m", "P4MCNN: p4m layers (7 ch ×8), invariant to D4; 26,799 params"),
+    ("p4mcnn-coset", P4MCNNCosetPooling, "p4", "P4MCNN, pooling over rotations only; 27,009"),
+):
+    register_model(
+        ModelSpec(
+            _name,
+            _cls,
+            "image",
+            "logits",
+            "classification",
+            (1, 28, 28),
+            group=_group,
+            description=f"rotated MNIST (Cohen & Welling 2016): {_text}",
+        )
+    )

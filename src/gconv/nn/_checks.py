@@ -7,13 +7,10 @@ from collections.abc import Sequence
 
 import torch
 
+from .._util import ShapeError  # one class for every package
 from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
 
 __all__ = ["ShapeError", "square", "check_features", "check_image", "grid_rule"]
-
-
-class ShapeError(ValueError):
-    """A tensor of the wrong shape; a ValueError so ordinary handlers catch it."""
 
 
 def square(name: str, value: int | Sequence[int], layer: str) -> int:

@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: MIT
+"""One of each: the cache folder, the atomic writer, the table printer, the argument validators
+and ``ShapeError``. Standard library only (rich is used when installed, never required), so
+every package — the core included — may import it.
+
+Cache folder (``$GCONV_CACHE``), one meaning everywhere:
+
+- unset: ``~/.cache/gconv``;
+- a path: that folder (``~`` expanded);
+- the empty string: **no on-disk cache at all** — tables are recomputed, derived data sets are
+  generated in memory, nothing is written, and what can only come from the cache (a download)
+  fails with a message that says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "ShapeError",
+    "atomic_write",
+    "atomic_write_text",
+    "cache_dir",
+    "check_choice",
+    "check_positive_int",
+    "check_probability",
+    "format_table",
+    "print_table",
+]
+
+
+class ShapeError(ValueError):
+    """A tensor of the wrong shape; a ValueError so ordinary handlers catch it."""
+
+
+def cache_dir(*parts: str) -> Path | None:
+    """``$GCONV_CACHE/<parts…>`` (default ``~/.cache/gconv``), or None when the variable is set
+    to the empty string (cache disabled; see the module docstring). Nothing is created.
+
+    >>> import os; old = os.environ.pop("GCONV_CACHE", None)
+    >>> cache_dir("data") == Path.home() / ".cache" / "gconv" / "data"
+    True
+    >>> os.environ["GCONV_CACHE"] = ""; cache_dir("data") is None
+    True
+    >>> _ = os.environ.pop("GCONV_CACHE") if old is None else os.environ.update(GCONV_CACHE=old)
+    """
+    value = os.environ.get("GCONV_CACHE")
+    if value == "":
+        return None
+    root = Path(value).expanduser() if value is not None else Path.home() / ".cache" / "gconv"
+    return root.joinpath(*parts)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """Open a temporary file beside ``path`` for binary writing; on success it is flushed,
+    fsynced and renamed onto ``path`` (``os.replace``); on any error it is removed, so a
+    half-written file never appears under ``path``. Parent folders are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_write`; returns the path."""
+    with atomic_write(path) as f:
+        f.write(text.encode("utf-8"))
+    return Path(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def format_table(headers: Sequence[object], rows: Sequence[Sequence[object]]) -> str:
+    """Aligned plain-text table, columns two spaces apart, trailing blanks stripped.
+
+    >>> print(format_table(["a", "bb"], [[1, 2], [333, 4]]))
+    a    bb
+    1    2
+    333  4
+    """
+    cells = [[str(c) for c in r] for r in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    )
+
+
+def print_table(
+    headers: Sequence[object], rows: Sequence[Sequence[object]], title: str = ""
+) -> None:
+    """A rich table on a terminal when rich is installed, :func:`format_table` otherwise
+    (pipes and log files get plain text)."""
+    if sys.stdout.isatty():
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            pass
+        else:
+            table = Table(*(str(h) for h in headers), title=title or None)
+            for r in rows:
+                table.add_row(*(str(c) for c in r))
+            Console().print(table)
+            return
+    if title:
+        print(title)
+    print(format_table(headers, rows))
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    """``value`` if it is an int ≥ 1 (not a bool), else ValueError naming owner and argument.
+
+    >>> check_positive_int("P4CNN", "channels", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: P4CNN: channels must be a positive int, got 0
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
+def check_probability(owner: str, name: str, value: Any) -> float:
+    """``value`` if it is a number in [0, 1), else ValueError (dropout rates and the like)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{owner}: {name} must be in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_choice(owner: str, name: str, value: Any, choices: Collection[Any]) -> Any:
+    """``value`` if it is one of ``choices``, else ValueError listing them.
+
+    >>> check_choice("augment", "mode", "flip", ("none", "rot90"))
+    Traceback (most recent call last):
+    ...
+    ValueError: augment: mode must be one of ('none', 'rot90'), got 'flip'
+    """
+    if value not in choices:
+        shown = tuple(choices) if not isinstance(choices, tuple) else choices
+        raise ValueError(f"{owner}: {name} must be one of {shown}, got {value!r}")
+    return value

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""A study's report: ``<study>.md`` (mean ± std over seeds per model and budget, the reference
+figures beside ours) and ``<study>-angle.png`` (test error against input angle). The markdown
+is a function of the study spec and the CSV rows alone (:func:`render_report`)."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from .._util import atomic_write_text
+from ._spec import StudySpec, get_study
+from ._tasks import get_task
+
+__all__ = ["render_report", "write_report"]
+
+Curves = dict[str, tuple[list[float], list[float], list[float] | None]]
+
+
+def _num(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals:
+        return math.nan, math.nan
+    return statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else math.nan
+
+
+def _pm(values: Sequence[float], scale: float = 100.0, digits: int = 2) -> str:
+    m, s = _mean_std(values)
+    if math.isnan(m):
+        return "—"
+    return f"{m * scale:.{digits}f}" + ("" if math.isnan(s) else f" ± {s * scale:.{digits}f}")
+
+
+def _hms(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "—"
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
+
+
+def _groups(rows: Sequence[dict]) -> dict[tuple[str, ...], list[dict]]:
+    """Rows by (model, epochs, training-set size, augmentation), in order of first appearance."""
+    groups: dict[tuple[str, ...], list[dict]] = {}
+    for r in rows:
+        key = (r["model"], r["epochs"], r.get("limit_train", ""), r.get("augment", ""))
+        groups.setdefault(key, []).append(r)
+    return groups
+
+
+def _curves(groups: dict[tuple[str, ...], list[dict]]) -> Curves:
+    """Per group: (bin centres in degrees, mean test error per bin in %, std or None)."""
+    from ._plots import bin_centres
+
+    curves: Curves = {}
+    plain = len(groups) == len({g[0] for g in groups})
+    for (model, epochs, _, _), rs in groups.items():
+        cols = sorted(k for k in rs[0] if k.startswith("err_deg_"))
+        if not cols:
+            continue
+        per_bin = [_mean_std([_num(r.get(c)) for r in rs]) for c in cols]
+        std = [s * 100 for _, s in per_bin] if len(rs) > 1 else None
+        label = model if plain else f"{model} e{epochs}"
+        curves[label] = (bin_centres(len(cols)), [m * 100 for m, _ in per_bin], std)
+    return curves
+
+
+def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
+    """The markdown report of ``rows`` (a study CSV's rows, as strings)."""
+    metrics = get_task(spec.task).report
+    groups = _groups(rows)
+    show_aug = len({k[3] for k in groups}) > 1
+    heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
+    heads += [h for _, h in metrics]
+    heads += [spec.reference_label, "wall-clock / run", "total", "train img/s"]
+    lines = [f"# Study `{spec.name}`", ""]
+    if spec.intro:
+        lines += [spec.intro, ""]
+    lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for (model, epochs, limit, aug), rs in groups.items():
+        walls = [_num(r.get("wall_s")) for r in rs]
+        ref = spec.reference.get(model)
+        cells = [model, epochs, limit or "all", *([aug] if show_aug else [])]
+        cells += [rs[0].get("params", ""), f"{len(rs)} ({', '.join(r['seed'] for r in rs)})"]
+        cells += [_pm([_num(r.get(col)) for r in rs]) for col, _ in metrics]
+        cells += ["" if ref is None else f"{ref:.2f}", _hms(_mean_std(walls)[0])]
+        cells += [_hms(sum(w for w in walls if not math.isnan(w)))]
+        cells += [_pm([_num(r.get("images_per_s")) for r in rs], 1.0, 0)]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
+    lines += ["", spec.notes.format(samples=samples), ""]
+    if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
+        lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+    return "\n".join(lines)
+
+
+def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:
+    """Write ``out/<study>.md`` (:func:`render_report`) and, when the rows hold per-angle
+    errors, ``out/<study>-angle.png`` (test error against input angle, mean over seeds)."""
+    from ._plots import plot_angle_error
+
+    spec = get_study(study)
+    md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
+    png = Path(out) / f"{study}-angle.png"
+    curves = _curves(_groups(rows))
+    if curves:
+        title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
+        plot_angle_error(curves, png, title=title)
+    return md, png

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: MIT
+"""Study specs and their registry. Standard library only: the CLI lists and plans studies
+without the experiments extras.
+
+A study is a :class:`StudySpec`: its task and data set, its arms (explicit ``(model, epochs at
+the full budget)`` pairs, optionally with their own augmentation or training-set size),
+multiplied by the axes augmentation × training-set size × seed; named budgets (at least the
+full one and ``smoke``); the reference figures printed beside ours and the report's text.
+Studies register themselves from files in ``gconv/experiments/studies/``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"]
+
+_REGISTRY: dict[str, StudySpec] = {}
+_BUILTIN = "gconv.experiments.studies"
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One model of a study at its full-budget epochs; ``augment``/``limit_train`` replace the
+    study's axes for this arm (an explicit run) when set."""
+
+    model: str
+    epochs: int
+    augment: str | None = None
+    limit_train: int | None = None
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How far a study's runs go: epochs are ``max(1, round(full epochs × epochs_scale))``;
+    ``limit_train``/``limit_test`` keep the first N samples (None: all)."""
+
+    epochs_scale: float = 1.0
+    limit_train: int | None = None
+    limit_test: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.epochs_scale > 0:
+            raise ValueError(f"Budget: epochs_scale must be positive, got {self.epochs_scale}")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A registered study (see the module docstring).
+
+    Runs are ordered seed-major, then training-set size, augmentation and arm, and numbered
+    0, 1, …: run i belongs to shard K/N when i mod N = K. ``budgets`` maps names to
+    :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
+    the unit of the task's first report metric, percent), shown in the ``reference_label``
+    column; ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
+    replaced by the list of test-set sizes).
+    """
+
+    name: str
+    task: str
+    data: str
+    arms: tuple[Arm, ...]
+    seeds: tuple[int, ...] = (0,)
+    augments: tuple[str, ...] = ("batch-angle",)
+    train_sizes: tuple[int | None, ...] = (None,)
+    budgets: Mapping[str, Budget] = field(default_factory=lambda: {"full": Budget()})
+    reference: Mapping[str, float] = field(default_factory=dict)
+    reference_label: str = "reference (%)"
+    intro: str = ""
+    notes: str = "Test samples per run: {samples}."
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        where = f"StudySpec {self.name!r}"
+        if not self.arms:
+            raise ValueError(f"{where}: needs at least one arm")
+        if "smoke" not in self.budgets or len(self.budgets) < 2:
+            raise ValueError(
+                f"{where}: budgets need the full one and 'smoke', got {list(self.budgets)}"
+            )
+        for axis in ("seeds", "augments", "train_sizes"):
+            if not getattr(self, axis):
+                raise ValueError(f"{where}: {axis} must not be empty")
+
+    @property
+    def models(self) -> list[str]:
+        """The arms' models, in order, without repeats."""
+        return list(dict.fromkeys(a.model for a in self.arms))
+
+    def budget(self, name: str | None = None) -> Budget:
+        """The budget ``name`` (default: the first, the full one)."""
+        if name is None:
+            return next(iter(self.budgets.values()))
+        if name not in self.budgets:
+            raise ValueError(
+                f"study {self.name!r}: budget must be one of {list(self.budgets)}, got {name!r}"
+            )
+        return self.budgets[name]
+
+
+def register_study(spec: StudySpec) -> StudySpec:
+    """Add ``spec`` (ValueError if its name is taken); returns it."""
+    if not isinstance(spec, StudySpec):
+        raise TypeError(f"register_study expects a StudySpec, got {type(spec).__name__}")
+    if spec.name in _REGISTRY:
+        raise ValueError(f"study {spec.name!r} is already registered")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def _builtin() -> None:
+    importlib.import_module(_BUILTIN)  # registers the studies in studies/ (once)
+
+
+def get_study(name: str) -> StudySpec:
+    """The study registered as ``name``; ValueError listing known studies."""
+    _builtin()
+    spec = _REGISTRY.get(name)
+    if spec is None:
+        raise ValueError(f"unknown study {name!r}; known: {sorted(_REGISTRY)}")
+    return spec
+
+
+def list_studies() -> list[str]:
+    """Registered study names.
+
+    >>> "rotmnist" in list_studies()
+    True
+    """
+    _builtin()
+    return list(_REGISTRY)

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: MIT
+"""The registered studies, one file each (``register_study`` at import). Adding a study = a new
+file here and one import line below.
+
+- ``rotmnist``: the five models of Cohen & Welling (2016, Table 1) on rotated MNIST.
+"""
+
+from . import rotmnist  # noqa: F401
+
+__all__: list[str] = []

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: MIT
+"""The model registry: every registered spec builds a model that takes its declared input and
+gives its declared output; registration and look-up errors name what was expected."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gconv.models import (
+    INPUT_KINDS,
+    OUTPUT_KINDS,
+    TASKS,
+    ModelSpec,
+    _registry,
+    get_model,
+    list_models,
+    model_spec,
+    register_model,
+)
+
+
+def _output_ok(spec: ModelSpec, x: torch.Tensor, y: torch.Tensor) -> bool:
+    """The output's shape fits the declared output kind."""
+    b = x.shape[0]
+    if spec.output_kind == "logits":
+        return y.dim() == 2 and y.shape[0] == b
+    if spec.output_kind in ("pixel-logits", "image"):
+        return y.shape[0] == b and y.shape[2:] == x.shape[2:]
+    if spec.output_kind == "features":
+        return y.dim() == 5 and y.shape[2] in (4, 8)
+    return y.dim() == 2 + (2 if spec.output_kind == "s2" else 3)
+
+
+# the spherical MNIST nets run at their registered bandwidth 30 in tests/models/test_frozen.py;
+# here every spec is built at its defaults, and those with a bandwidth at a small one
+@pytest.mark.parametrize("name", list_models())
+def test_every_spec_builds_and_runs_its_declared_kinds(name):
+    spec = model_spec(name)
+    assert spec.input_kind in INPUT_KINDS and spec.output_kind in OUTPUT_KINDS
+    assert spec.task in TASKS and spec.description
+    kwargs, shape = {}, spec.input_shape
+    if "bandwidth" in spec.defaults:
+        kwargs = {"bandwidth": 6}
+        shape = shape[:1] + (12,) * (len(shape) - 1)
+    model = spec.build(**kwargs).eval()
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        y = model(x)
+    assert _output_ok(spec, x, y), (name, tuple(y.shape))
+
+
+def test_list_models_by_task():
+    everything = list_models()
+    assert len(everything) == len(set(everything))
+    by_task = [n for t in TASKS for n in list_models(t)]
+    assert sorted(by_task) == sorted(everything)
+    assert {"z2cnn", "p4cnn", "s2cnn"} <= set(list_models("classification"))
+    assert "stack" in list_models("layer") and "stack" not in list_models("classification")
+
+
+def test_defaults_and_overrides():
+    assert get_model("p4cnn").num_parameters() == 24680
+    assert get_model("p4cnn", channels=4).num_parameters() == 5558
+    stack = model_spec("stack")
+    assert stack.defaults == {"group": "p4"}
+    assert stack.build(group="p4m")[0].group.order == 8
+
+
+def test_unknown_and_duplicate_names():
+    with pytest.raises(ValueError, match="unknown model 'resnet'; known models: z2cnn, p4cnn"):
+        model_spec("resnet")
+    assert model_spec("P4CNN") is model_spec("p4cnn")
+    with pytest.raises(ValueError, match="'p4cnn' is already registered"):
+        register_model(model_spec("p4cnn"))
+    with pytest.raises(TypeError, match="expects a ModelSpec"):
+        register_model("p4cnn")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("input_kind", "graph", "input_kind must be one of"),
+        ("output_kind", "boxes", "output_kind must be one of"),
+        ("task", "detection", "task must be one of"),
+        ("input_shape", (1, 0, 28), "input_shape must be positive ints"),
+        ("name", "P4", "lower case"),
+    ],
+)
+def test_bad_specs(field, value, message):
+    args = {"name": "tmp", "builder": torch.nn.Identity, "input_kind": "image",
+            "output_kind": "image", "task": "generative", "input_shape": (1, 8, 8)}  # fmt: skip
+    args[field] = value
+    with pytest.raises(ValueError, match=message):
+        ModelSpec(**args)
+
+
+def test_register_then_get(monkeypatch):
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    spec = register_model(
+        ModelSpec("tmp-identity", torch.nn.Identity, "image", "image", "generative", (1, 8, 8))
+    )
+    assert model_spec("tmp-identity") is spec and "tmp-identity" in list_models("generative")
+    assert isinstance(get_model("tmp-identity"), torch.nn.Identity)

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+"""The repository explains itself: every relative link in README.md and docs/*.md points to a
+file of the repository (so it resolves in a fresh clone)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)  # code is not markdown: `[ψ⋆f](R)`
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_relative_links_resolve(page: Path) -> None:
+    text = _CODE.sub("", page.read_text(encoding="utf-8"))
+    links = [m for m in _LINK.findall(text) if "://" not in m]
+    assert page.name != "README.md" or len(links) >= 3  # the image and the two docs pages
+    missing = [
+        link for link in links
+        if not (page.parent / link.split("#")[0]).resolve().is_file()
+    ]  # fmt: skip
+    assert not missing, f"{page.name}: links to missing files {missing}"
+
+
+def test_readme_points_to_the_design_and_the_map():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "docs/design.md" in text and "docs/extending.md" in text

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+"""gconv._util: one cache folder (and what an empty GCONV_CACHE means), the atomic writer,
+the table printer, the validators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gconv import _util
+
+
+def test_cache_dir_unset_path_and_empty(monkeypatch, tmp_path):
+    monkeypatch.delenv("GCONV_CACHE", raising=False)
+    assert _util.cache_dir("data") == Path.home() / ".cache" / "gconv" / "data"
+    monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+    assert _util.cache_dir() == tmp_path and _util.cache_dir("a", "b") == tmp_path / "a" / "b"
+    assert not (tmp_path / "a").exists()  # nothing is created
+    monkeypatch.setenv("GCONV_CACHE", "")
+    assert _util.cache_dir() is None and _util.cache_dir("data") is None
+
+
+def test_data_cache_follows_the_one_meaning(monkeypatch, tmp_path):
+    from gconv import data
+    from gconv.data import DATASETS, MissingFileError, find_file, lookup_dirs
+
+    monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+    assert data.cache_dir() == tmp_path / "data"
+    assert lookup_dirs("mnist")[-1] == ("cache", tmp_path / "data" / "mnist")
+    monkeypatch.setenv("GCONV_CACHE", "")
+    monkeypatch.setenv("GCONV_DATA", str(tmp_path / "nothing"))
+    monkeypatch.setattr("gconv.data._files.SYSTEM_ROOTS", ())
+    assert data.cache_dir() is None
+    assert [label for label, _ in lookup_dirs("mnist")] == ["GCONV_DATA"]
+    with pytest.raises(MissingFileError, match='GCONV_CACHE="" disables the cache'):
+        find_file(DATASETS["mnist"].files["test-labels"])
+
+
+def test_atomic_write_text_replaces_whole_files(tmp_path):
+    target = tmp_path / "sub" / "report.md"
+    assert _util.atomic_write_text(target, "first\n") == target
+    _util.atomic_write_text(target, "second — ü\n")
+    assert target.read_text(encoding="utf-8") == "second — ü\n"
+    with pytest.raises(RuntimeError), _util.atomic_write(target) as f:
+        f.write(b"half")
+        raise RuntimeError("killed")
+    assert target.read_text(encoding="utf-8") == "second — ü\n"
+    assert [p.name for p in target.parent.iterdir()] == ["report.md"]  # no temporary left
+
+
+def test_print_table_plain_when_not_a_terminal(capsys):
+    _util.print_table(["name", "n"], [["a", 1], ["longer", 22]], title="t")
+    assert capsys.readouterr().out == "t\nname    n\na       1\nlonger  22\n"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_check_positive_int(bad):
+    with pytest.raises(ValueError, match="M: width must be a positive int"):
+        _util.check_positive_int("M", "width", bad)
+    assert _util.check_positive_int("M", "width", 3) == 3
+
+
+def test_check_probability_and_choice():
+    assert _util.check_probability("M", "dropout", 0.0) == 0.0
+    for bad in (1.0, -0.1, True, "0.3"):
+        with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+            _util.check_probability("M", "dropout", bad)
+    assert _util.check_choice("M", "mode", "b", ["a", "b"]) == "b"
+    with pytest.raises(ValueError, match=r"mode must be one of \('a', 'b'\), got 'c'"):
+        _util.check_choice("M", "mode", "c", ["a", "b"])
+
+
+def test_shape_error_is_a_value_error_everywhere():
+    import gconv.data
+    import gconv.experiments
+    import gconv.models
+
+    for package in (gconv.data, gconv.experiments, gconv.models):
+        assert package.ShapeError is _util.ShapeError
+    assert issubclass(_util.ShapeError, ValueError)
