@@ -96,7 +96,7 @@ def test_bad_specs(field, value, message):
 
 
 def test_register_then_get(monkeypatch):
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    monkeypatch.setattr(_registry, "_REGISTRY", _registry._REGISTRY.copy())
     spec = register_model(
         ModelSpec("tmp-identity", torch.nn.Identity, "image", "image", "generative", (1, 8, 8))
     )

@@ -21,6 +21,8 @@ from typing import Any
 
 from torch import nn
 
+from .._util import Registry
+
 __all__ = [
     "INPUT_KINDS",
     "OUTPUT_KINDS",
@@ -36,8 +38,6 @@ INPUT_KINDS = ("image", "features", "s2", "so3", "ico")
 OUTPUT_KINDS = ("logits", "pixel-logits", "image", "features", "s2", "so3")
 #: "layer": a single layer or small stack that ``gconv check-equivariance`` demonstrates
 TASKS = ("classification", "segmentation", "generative", "layer")
-
-_REGISTRY: dict[str, ModelSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -82,22 +82,17 @@ class ModelSpec:
         return self.builder(**{**self.defaults, **kwargs})
 
 
+_REGISTRY: Registry[ModelSpec] = Registry("model", ModelSpec)
+
+
 def register_model(spec: ModelSpec) -> ModelSpec:
     """Add ``spec`` to the registry; ValueError if its name is taken. Returns ``spec``."""
-    if not isinstance(spec, ModelSpec):
-        raise TypeError(f"register_model expects a ModelSpec, got {type(spec).__name__}")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"model {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec)
 
 
 def model_spec(name: str) -> ModelSpec:
     """The spec registered as ``name`` (case-insensitive); ValueError listing known names."""
-    spec = _REGISTRY.get(str(name).lower())
-    if spec is None:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
-    return spec
+    return _REGISTRY.get(name)
 
 
 def list_models(task: str | None = None) -> list[str]:
