@@ -214,6 +214,76 @@ def cases(args: argparse.Namespace) -> list[tuple[str, int, int]]:
     return [c for c in out if c[0] in wanted]
 
 
+# --------------------------------------------------------------------------- projection
+
+AUGS = ("0 %", "25 %", "50 %", "100 %", "4×")
+CNNS = ("cnn", "cnn-200k", "cnn-1m", "cnn-5m")
+SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
+#: study → [(model, training data)]; "NR" = no rotations, "4×" = four rotated copies per digit
+RUNS: dict[str, list[tuple[str, str]]] = {
+    "spherical-cls": [(m, "NR") for m in ("s2cnn", "s2cnn-72", "s2cnn-deep")]
+    + [("s2cnn-deep", "100 %")] + [(m, a) for m in CNNS for a in AUGS],
+    "spherical-seg": [("s2cnn-seg", "NR")] + [(m, a) for m in SEG_CNNS for a in ("0 %", "100 %", "4×")],
+    "spherical-fashion": [(m, a) for m in ("s2cnn", "cnn-1m") for a in ("0 %", "100 %")],
+}  # fmt: skip
+#: budget → study → settings (``per_model`` overrides); batch 32 throughout
+BUDGETS: dict[str, dict[str, dict]] = {
+    "paper": {
+        "spherical-cls": {"b": 30, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 20},
+        "spherical-seg": {"b": 50, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 100},
+        "spherical-fashion": {"b": 30, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 20},
+    },
+    "cpu": {
+        "spherical-cls": {"b": 30, "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10,
+                          "per_model": {"cnn-5m": {"train": 5_000, "epochs": 5},
+                                        "s2cnn-deep": {"train": 1_000, "epochs": 5, "val": 500,
+                                                       "test": 2_000}}},
+        "spherical-seg": {"b": 20, "train": 2_000, "val": 500, "test": 1_000, "epochs": 10},
+        "spherical-fashion": {"b": 30, "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10},
+    },
+}  # fmt: skip
+SEEDS = 3
+
+
+def run_seconds(times: dict, model: str, data: str, cfg: dict) -> tuple[float, int]:
+    """CPU seconds of one run (one seed) and its training steps: steps × t_train +
+    epochs × validation batches × t_eval + 2 test sets (NR, R) × test batches × t_eval."""
+    cfg = cfg | cfg.get("per_model", {}).get(model, {})
+    t_train, t_eval = times[(model, cfg["b"])]
+    batches = lambda n: math.ceil(n / 32)  # noqa: E731
+    steps = cfg["epochs"] * batches(cfg["train"] * (4 if data == "4×" else 1))
+    evals = cfg["epochs"] * batches(cfg["val"]) + 2 * batches(cfg["test"])
+    return steps * t_train + evals * t_eval, steps
+
+
+def plan(raw: str, cores: int) -> str:
+    """Markdown tables of projected hours per run, study and budget from a raw record."""
+    line = next(x for x in open(raw, encoding="utf-8") if x.startswith("json: "))
+    times = {(r["model"], r["b"]): (r["train_cpu"] * 32 / r["batch"], r["eval_cpu"] * 32 / r["batch"])
+             for r in json.loads(line[6:])}  # fmt: skip
+    out = []
+    for budget, studies in BUDGETS.items():
+        total = 0.0
+        out += [f"### Budget `{budget}`", "",
+                "| study | model | training data | b | train samples × epochs | steps | "
+                f"core-hours / seed | × {SEEDS} seeds |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for study, runs in RUNS.items():
+            cfg0 = studies[study]
+            sub = 0.0
+            for model, data in runs:
+                cfg = cfg0 | cfg0.get("per_model", {}).get(model, {})
+                sec, steps = run_seconds(times, model, data, cfg0)
+                sub += SEEDS * sec
+                n = cfg["train"] * (4 if data == "4×" else 1)
+                out.append(f"| {study} | {model} | {data} | {cfg['b']} | {n:,} × {cfg['epochs']} "
+                           f"| {steps:,} | {sec / 3600:,.2f} | {SEEDS * sec / 3600:,.1f} |")  # fmt: skip
+            total += sub
+            out.append(f"| **{study}** | | | | | | | **{sub / 3600:,.1f}** |")
+        out += ["", f"Total `{budget}`: {total / 3600:,.1f} core-hours = {total / 3600 / cores:,.1f} "
+                f"hours on {cores} free cores (one run per core).", ""]  # fmt: skip
+    return "\n".join(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=1)
@@ -223,8 +293,13 @@ def main() -> None:
     p.add_argument("--cpu-deep-b", type=int, nargs="*", default=[], help="cpu-budget deep b")
     p.add_argument("--seconds", type=float, default=20.0, help="target time per case")
     p.add_argument("--models", nargs="*", help="only these models")
+    p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
+    p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
     add_record_args(p)
     args = p.parse_args()
+    if args.plan:
+        print(plan(args.plan, args.cores))
+        return
     torch.set_num_threads(args.threads)
     with recorded("spherical_study_steps", args):
         print(f"batch {args.batch} (s2cnn-seg at b = 50: {args.seg_batch}); Adam lr 1e-3; "
