@@ -20,7 +20,14 @@ CNN layouts are unchanged (their counts do not depend on the input size).
 The s2cnn-seg step at b = 50 is measured at a small batch (memory; ``--seg-batch``) and the
 table also gives ``× 32 / B``: an extrapolation, marked as such.
 
+Reported: wall time (median, fastest) and the CPU time of the process (median); with one
+thread the latter is what a free core would take, which is what a shared machine can still
+measure. ``--plan RAW`` reads the ``json:`` line of a raw record and prints, for the budgets
+``paper`` and ``cpu`` of :data:`BUDGETS`, the projected core-hours of every run of
+:data:`RUNS` (3 seeds) — the tables of results/spherical-study-plan.md.
+
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/spherical_study_steps.py --threads 1
+    PYTHONPATH=src python benchmarks/spherical_study_steps.py --plan results/bench/<record>.txt
 """
 
 from __future__ import annotations
