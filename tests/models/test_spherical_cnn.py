@@ -155,7 +155,8 @@ def test_a_few_steps_fit_a_fixed_batch() -> None:
     [
         ({"width": 0}, "width"),
         ({"width": True}, "width"),
-        ({"bandwidth": 6}, "no pixels"),
+        ({"bandwidth": 8}, r"no pixels.*b ≥ 9"),  # 16 → 4 → 0 pixels
+        ({"width": 1 / 64}, "no channels"),  # round(0.5) = 0 channels
         ({"num_classes": 0}, "num_classes"),
     ],
 )
@@ -176,6 +177,10 @@ def test_cnn_bad_arguments(kwargs: dict, match: str) -> None:
 def test_seg_bad_arguments(args: tuple, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         EncoderDecoderCNN(*args, bandwidth=8)
+
+
+def test_smallest_bandwidth_works() -> None:
+    assert SphereImageCNN(bandwidth=9)(torch.randn(1, 1, 18, 18)).shape == (1, 10)  # 18 → 5 → 1
 
 
 def test_wrong_input_size_is_rejected() -> None:

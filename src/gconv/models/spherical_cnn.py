@@ -110,7 +110,7 @@ class SphereImageCNN(_CountMixin, nn.Module):
         if c1 < 1 or n < 1:
             raise ValueError(
                 f"width {width!r} and bandwidth {bandwidth!r} leave no channels or no pixels "
-                f"(channels {c1}, {c2}; final size {n}×{n}); need width ≥ 1/64 and b ≥ 7"
+                f"(channels {c1}, {c2}; final size {n}×{n}); need width > 1/64 and b ≥ 9"
             )
         self.bandwidth, self.channels = b, (c1, c2)
         self.features = nn.Sequential(
