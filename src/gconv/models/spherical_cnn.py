@@ -17,7 +17,8 @@ step after the first adds a skip ``MaxPool2d(k_i, s_i) → Conv2d(1×1)``; each 
 ``Conv2d(1×1) → nearest upsampling`` to the step's output size. Output: per-pixel logits
 ``(B, 11, 2b, 2b)`` (class 0 background, 1..10 digit + 1).
 
-Models offered to the registry by ``specs()`` (parameter counts asserted in ``tests/models/test_spherical_cnn.py``):
+Models offered to the registry by ``specs()`` (counts asserted in
+``tests/models/test_spherical_cnn.py``):
 
 - ``cnn`` (w = 1, channels 32, 64; 1×60×60): 68,106 parameters.
 - ``cnn-200k`` (w = 1.8125, channels 58, 116): 198,834.
