@@ -15,7 +15,7 @@ from torchmetrics.functional.classification import (  # noqa: E402
     multiclass_jaccard_index,
 )
 
-from gconv.experiments._seg_metrics import (  # noqa: E402
+from gconv.experiments import (  # noqa: E402
     METRICS,
     confusion_matrix,
     iou_per_class,

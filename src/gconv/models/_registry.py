@@ -15,7 +15,7 @@ Kinds (the checker's vocabulary, ``gconv.equivariance``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "list_models",
     "model_spec",
     "register_model",
+    "register_models",
 ]
 
 INPUT_KINDS = ("image", "features", "s2", "so3", "ico")
@@ -88,6 +89,11 @@ _REGISTRY: Registry[ModelSpec] = Registry("model", ModelSpec)
 def register_model(spec: ModelSpec) -> ModelSpec:
     """Add ``spec`` to the registry; ValueError if its name is taken. Returns ``spec``."""
     return _REGISTRY.register(spec)
+
+
+def register_models(entries: Iterable[ModelSpec | Mapping[str, Any]]) -> list[ModelSpec]:
+    """Register a family: each entry a ``ModelSpec`` or a dict of its fields."""
+    return [register_model(e if isinstance(e, ModelSpec) else ModelSpec(**e)) for e in entries]
 
 
 def model_spec(name: str) -> ModelSpec:

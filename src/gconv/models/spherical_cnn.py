@@ -47,6 +47,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ._registry import register_models
+
 __all__ = [
     "CNN_WIDTHS",
     "SEG_LAYOUTS",
@@ -286,3 +288,6 @@ def specs() -> list[dict[str, Any]]:
             f"channels {', '.join(map(str, chans))}; b = 50, 11 classes",
         })  # fmt: skip
     return out
+
+
+register_models(specs())
