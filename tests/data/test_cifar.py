@@ -296,6 +296,13 @@ def test_checksum_table_from_archive_and_folder(tiny, tmp_path):
     assert checksum_table(folder) == want == checksum_table(folder.parent)
 
 
+def test_cli_where_names_the_archive(tiny, capsys):
+    assert main(["data", "where", "--dataset", "cifar10"]) == 0
+    out = capsys.readouterr().out
+    assert "cifar10: files cifar-10-binary.tar.gz (members data_batch_1.bin," in out
+    assert str(tiny["places"]["data"] / "cifar10") in out
+
+
 def test_cli_verify_and_list(tiny, capsys):
     assert main(["data", "list", "--dataset", "cifar10"]) == 0
     assert capsys.readouterr().out.count("MISSING") == 6

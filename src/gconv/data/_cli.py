@@ -131,7 +131,12 @@ def _verify_derived(names: Sequence[str], failures: list[str]) -> list[tuple[str
 def _cmd_where(args: argparse.Namespace) -> int:
     for ds in _names(args):
         spec = spec_of(ds)
-        print(f"{ds}: files {', '.join(f.gz_name for f in spec.files.values())}")
+        names = [f.gz_name for f in spec.files.values()]
+        if spec.archive is not None:
+            names = [
+                f"{spec.archive.name} (members {', '.join(f.name for f in spec.files.values())})"
+            ]
+        print(f"{ds}: files {', '.join(names)}")
         for i, (label, folder) in enumerate(lookup_dirs(ds), 1):
             state = "exists" if folder.is_dir() else "absent"
             print(f"  {i}. {label:<10} {folder}  ({state})")

@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ._checksums import spec_of
-from ._files import CorruptFileError, find_file, load_file, read_member
+from ._files import CorruptFileError, find_file, load_file, locate, read_member
 from ._idx import read_bytes
 from .mnist import _IdxDataset
 
@@ -116,7 +116,9 @@ def load_cifar10(
     parts = []
     for role in _SPLITS[split]:
         spec = files[role]
-        parts.append(load_file(find_file(spec, root, download), spec, parse_records))
+        hit = locate(spec, root)  # load_file verifies it: one read of the archive, not two
+        path = hit[1] if hit is not None else find_file(spec, root, download)
+        parts.append(load_file(path, spec, parse_records))
     records = np.concatenate(parts)
     images = torch.from_numpy(records[:, 1:].reshape(-1, 3, 32, 32).copy())
     return images, torch.from_numpy(records[:, 0].astype(np.int64))
