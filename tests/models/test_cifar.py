@@ -15,10 +15,10 @@ from gconv.models.cifar import AllCNNC, AvgPool2x2, PreActBlock, ResNet, specs
 from gconv.nn._checks import grid_rule
 
 # float64 exactness: rot90/flip permute pixels, so f(g·x) sums the same products as f(x) in
-# another order; measured ≤ 6e-16 relative here, the bound asked for is 1e-10.
+# another order; measured ≤ 1.3e-15 relative for the models below, the bound asked is 1e-10.
 EXACT = 1e-10
-# A symmetry the model does not have (mirrors for p4, any element through a stride-2 layer)
-# shows errors of 1e-3 … 1e-1 for random weights (measured 7.7e-3 … 1.6e-1); 1e-6 is ten
+# A symmetry the model does not have (mirrors for p4, rotations through a stride-2 layer)
+# shows relative errors of 6.6e-3 … 3.5e-1 for these random weights (measured); 1e-6 is nine
 # orders of magnitude above rounding and far below those.
 CLEARLY_NONZERO = 1e-6
 ORDER = {None: 1, "p4": 4, "p4m": 8}
@@ -221,6 +221,13 @@ def test_paper_layouts_are_reported_not_exact(name, kwargs) -> None:
     assert "is not divisible by stride 2" in str(report)
     for r in report.rows[1:4]:  # rotations by 90°, 180°, 270°: measurably not invariant
         assert r.error > CLEARLY_NONZERO, str(report)
+    if name == "allcnnc-p4m":
+        # The transpose (mirror, then rotate 90°) swaps H and W, which a stride-2 layer samples
+        # alike on a square input, so it is in fact exact; the checker's rule (both axes must
+        # satisfy the grid rule) is conservative and calls it inexact.
+        transpose = report.rows[5]
+        assert transpose.name == "mirror, rot 90°" and not transpose.exact
+        assert transpose.error <= EXACT
 
 
 def test_block_shortcuts() -> None:
