@@ -3,10 +3,12 @@
 
 A training step is forward + cross-entropy + backward + Adam step (lr 1e-3) on a fixed random
 (128, 3, 32, 32) batch, in train mode (dropout and batch norm active). All models run in one
-process, interleaved within every repeat (``_timing.interleaved``), after ``--warmup`` steps
-each. The epoch estimate is 50,000 / batch × the median step: training steps only (no data
-loading, augmentation or evaluation). The output is printed and written to
-``results/bench/cifar_models-<date>-<commit>.txt`` (or ``--out``).
+process, interleaved within every repeat, after ``--warmup`` steps each. Each step is timed
+twice: wall clock, and the CPU time of this process (``time.process_time``), which on a
+machine shared with other jobs is much less inflated by their load than the wall clock (the
+load average is printed). The epoch estimate is 50,000 / batch × the median step: training
+steps only (no data loading, augmentation or evaluation). The output is printed and written
+to ``results/bench/cifar_models-<date>-<commit>.txt`` (or ``--out``).
 
     PYTHONPATH=src python benchmarks/cifar_models.py [--repeats 3] [--threads 1]
 """
@@ -18,6 +20,7 @@ import datetime
 import os
 import statistics
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +28,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _timing import interleaved
 from gconv.models.cifar import specs
 
 TRAIN_IMAGES = 50_000
@@ -47,6 +49,22 @@ def train_step(model: nn.Module, batch: int, seed: int = 0) -> Callable[[], None
     return step
 
 
+def measure(
+    arms: dict[str, Callable[[], None]], repeats: int, warmup: int
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds of every call, arms in turn within each repeat, after warm-up."""
+    for fn in arms.values():
+        for _ in range(warmup):
+            fn()
+    out: dict[str, list[tuple[float, float]]] = {k: [] for k in arms}
+    for _ in range(repeats):
+        for name, fn in arms.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            out[name].append((time.perf_counter() - w0, time.process_time() - c0))
+    return out
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -63,33 +81,38 @@ def run(names: list[str], batch: int, repeats: int, warmup: int) -> list[str]:
     torch.manual_seed(0)
     models = {n: entries[n]["builder"]() for n in names}
     load0 = os.getloadavg()
-    times = interleaved({n: train_step(m, batch) for n, m in models.items()}, repeats, warmup)
+    times = measure({n: train_step(m, batch) for n, m in models.items()}, repeats, warmup)
     load1 = os.getloadavg()
     lines = [
-        f"batch {batch}, 3×32×32, {torch.get_num_threads()} thread(s), median and fastest of "
-        f"{repeats} interleaved steps after {warmup} warm-up step(s) per model",
-        f"load average before {load0[0]:.1f}, after {load1[0]:.1f} (1 min; the machine is "
-        "shared with other sessions: slow steps are inflated by their load)",
-        f"  {'model':<20} {'params':>10} {'s/step':>8} {'fastest':>8} {'img/s':>7} "
-        f"{'epoch (min)':>11} {'× allcnnc-z2':>12}",
+        f"batch {batch}, 3×32×32, {torch.get_num_threads()} thread(s), median (and fastest) "
+        f"of {repeats} interleaved steps after {warmup} warm-up step(s) per model",
+        f"load average (1 min) before {load0[0]:.1f}, after {load1[0]:.1f} on "
+        f"{os.cpu_count()} cores: the machine is shared with other sessions, so wall times are "
+        "inflated by their load; CPU time much less so",
+        f"  {'model':<20} {'params':>10} {'CPU s/step':>10} {'(fastest)':>9} {'wall s/step':>11} "
+        f"{'(fastest)':>9} {'epoch CPU min':>13} {'× allcnnc-z2':>12}",
     ]
-    base = statistics.median(times[names[0]])
+    base = statistics.median(c for _, c in times[names[0]])
     for n in names:
-        med, fast = statistics.median(times[n]), times[n][0]
+        wall, cpu = sorted(w for w, _ in times[n]), sorted(c for _, c in times[n])
+        med_w, med_c = statistics.median(wall), statistics.median(cpu)
         params = sum(p.numel() for p in models[n].parameters())
-        epoch = TRAIN_IMAGES / batch * med / 60
+        epoch = TRAIN_IMAGES / batch * med_c / 60
         lines.append(
-            f"  {n:<20} {params:>10,} {med:8.2f} {fast:8.2f} {batch / med:7.1f} "
-            f"{epoch:11.1f} {med / base:12.2f}"
+            f"  {n:<20} {params:>10,} {med_c:10.2f} {cpu[0]:9.2f} {med_w:11.2f} {wall[0]:9.2f} "
+            f"{epoch:13.1f} {med_c / base:12.2f}"
         )
-    lines.append(f"  epoch = {TRAIN_IMAGES:,} / {batch} × median step (training steps only)")
+    lines.append(
+        f"  epoch = {TRAIN_IMAGES:,} / {batch} × median CPU s/step (training steps only, "
+        f"{torch.get_num_threads()} thread(s))"
+    )
     return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     names = [s["name"] for s in specs()]
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=1)
