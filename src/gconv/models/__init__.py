@@ -15,6 +15,9 @@ import line below.
 - ``spherical_cnn``: planar baselines on the ``[β, α]`` image — ``cnn`` (68,106), ``cnn-200k``,
   ``cnn-1m``, ``cnn-5m`` (``SphereImageCNN``); Gerken et al.'s segmentation CNNs
   ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m`` (``EncoderDecoderCNN``).
+- ``cifar``: CIFAR-10 (Cohen & Welling 2016, Table 2) — ``allcnnc-z2``, ``allcnnc-p4``,
+  ``allcnnc-p4m`` (``AllCNNC``), ``resnet44-z2``, ``resnet44-p4m`` (``ResNet``), and ``-exact``
+  variants of the group models (stride 1 + 2×2 average pooling: exact on 32×32).
 - ``demo``: what ``gconv demo`` and ``gconv check-equivariance`` show (task ``"layer"``):
   ``stack`` (``demo_stack``), ``lift``, ``group-conv``, ``s2conv``, ``so3conv``, ``so3tos2``.
 - ``ShapeError``: the ``ValueError`` for tensors of the wrong shape.
@@ -32,6 +35,7 @@ from ._registry import (
     register_model,
     register_models,
 )
+from .cifar import AllCNNC, AvgPool2x2, PreActBlock, ResNet
 from .mnist_rot import (
     P4CNN,
     P4MCNN,
@@ -57,6 +61,10 @@ __all__ = [
     "P4MCNN",
     "P4MCNNCosetPooling",
     "S2CNN",
+    "AllCNNC",
+    "AvgPool2x2",
+    "PreActBlock",
+    "ResNet",
     "EncoderDecoderCNN",
     "SphereImageCNN",
     "ShapeError",
