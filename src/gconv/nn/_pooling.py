@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, get
+from ..groups import FiniteGroup, get, is_grid_element
 from ._checks import ShapeError, square
 from .planar import planar_exactness
 
@@ -66,13 +66,16 @@ class GroupPool(nn.Module):
         return x.amax(dim=dim) if self.reduction == "max" else x.mean(dim=dim)
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
-        """Exact for every element of its group (values are permuted, then reduced); the
-        group axis must hold the checker's group."""
+        """Exact for every element of its group that permutes pixels (values are permuted, then
+        reduced); for resampled rotations only the mean (linear, like the bilinear resampling)
+        commutes exactly, not the max. The group axis must hold the checker's group."""
         own = self.group or (group if isinstance(group, FiniteGroup) else None)
         if own is None or not isinstance(group, FiniteGroup):
             return f"GroupPool pools a planar group axis, not under {getattr(group, 'name', group)}"
         if own.find(group.split(g)[0], group.angle(g)) is None or x.shape[2] != own.order:
             return f"GroupPool's axis holds {own.name}, which lacks {group.element_name(g)}"
+        if self.reduction == "max" and not is_grid_element(group, g):
+            return f"a max does not commute with resampling the grid ({group.element_name(g)})"
         return None
 
     def extra_repr(self) -> str:
@@ -128,10 +131,9 @@ class GroupMaxPool2d(nn.Module):
         return y.view(b, c, n, y.shape[-2], y.shape[-1])
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
-        """Exact for elements whose reversed axes keep the pooling grid symmetric."""
+        """Exact for grid elements whose reversed axes keep the pooling grid symmetric."""
         if not isinstance(group, FiniteGroup):
             return f"GroupMaxPool2d acts on the plane, not under {getattr(group, 'name', group)}"
-        PixelGrid(group)
         geometry = (self.kernel_size, self.stride, self.padding, self.dilation)
         return planar_exactness("GroupMaxPool2d", group, geometry, group, g, x)
 
