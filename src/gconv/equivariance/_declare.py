@@ -80,7 +80,7 @@ def _planar_window(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str |
     if getattr(mod, "ceil_mode", False):
         return "ceil_mode pads one side only"
     if not is_grid_element(group, g):
-        return f"{group.element_name(g)} resamples the pixel grid (not a pixel permutation)"
+        return "rotations other than quarter turns resample the pixel grid"
     axes = element_reversed_axes(group, g)
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}
     why = [f"({ax}) {r}" for ax in axes if (r := grid_rule(sizes[ax], k, s, p, d))]
@@ -96,6 +96,8 @@ def _linear(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
 
 
 def _adaptive(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
+    if isinstance(group, FiniteGroup) and not is_grid_element(group, g):
+        return "adaptive pooling of a resampled grid is not the pooling of the original"
     out = mod.output_size
     out = (out, out) if isinstance(out, int) or out is None else tuple(out)
     for n, o in zip(x.shape[-2:], out, strict=True):

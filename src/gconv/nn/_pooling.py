@@ -75,7 +75,7 @@ class GroupPool(nn.Module):
         if own.find(group.split(g)[0], group.angle(g)) is None or x.shape[2] != own.order:
             return f"GroupPool's axis holds {own.name}, which lacks {group.element_name(g)}"
         if self.reduction == "max" and not is_grid_element(group, g):
-            return f"a max does not commute with resampling the grid ({group.element_name(g)})"
+            return "GroupPool: a max does not commute with resampling the pixel grid"
         return None
 
     def extra_repr(self) -> str:

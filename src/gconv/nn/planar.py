@@ -72,8 +72,8 @@ def planar_exactness(
         return f"{layer} is built for {own.name}, which lacks {group.element_name(g)}"
     if not is_grid_element(group, g):
         return (
-            f"{layer}: {group.element_name(g)} resamples the pixel grid, so it is approximate on "
-            "pixels (a steerable filter rotates exactly only in the continuum)"
+            f"{layer}: rotations other than quarter turns resample the pixel grid, so it is "
+            "approximate for them (a steerable filter rotates exactly only in the continuum)"
         )
     k, s, p, d = geometry
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}

@@ -201,8 +201,8 @@ class GroupBlurPool2d(nn.Module):
         act = PlaneAction(group)
         if not act.is_grid_element(g):
             return (
-                f"{group.element_name(g)} resamples the pixel grid; the blur pool is "
-                "approximately (not exactly) equivariant to it"
+                "GroupBlurPool2d: rotations other than quarter turns resample the pixel grid "
+                "(the low-pass makes the subsampled map approximately, not exactly, equivariant)"
             )
         k, s, p = self.kernel_size, self.stride, self.padding
         sizes = {"H": x.shape[-2], "W": x.shape[-1]}
