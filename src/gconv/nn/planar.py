@@ -35,6 +35,7 @@ from ..groups import (
     get,
     grid_rule,
     is_grid_element,
+    steerable_basis,
 )
 from ._checks import check_features, check_image, square
 from .steerable import cached_basis, regular_index, resolve_basis, steerable_bank, steerable_fan_in
@@ -136,6 +137,7 @@ class _PlanarGroupConv(nn.Module):
             tail = (k, k)
         else:
             self.n_basis = basis_dimension(k, self.band_limit, max_frequency)
+            steerable_basis(self.group, k, self.band_limit, max_frequency, sigma)  # check, cache
             index = None if self._lifting else regular_index(self.group)
             tail = (self.n_basis,)
         group_axis = () if self._lifting else (self.in_order,)

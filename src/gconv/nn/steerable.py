@@ -73,11 +73,10 @@ def steerable_bank(
         bank = torch.matmul(weight.reshape(cout * cin, nb), flat)  # (|G|, O·C, k²)
         return bank.view(n, cout, cin, k, k).transpose(0, 1).reshape(cout * n, cin, k, k)
     cout, cin, gin, _ = weight.shape
-    moved = weight.index_select(2, index).view(cout, cin, n, gin, nb)
-    moved = moved.permute(2, 0, 1, 3, 4).reshape(n, cout * cin * gin, nb)
-    bank = torch.bmm(moved, flat)  # (|G|, O·C·|G|, k²)
-    bank = bank.view(n, cout, cin, gin, k, k).transpose(0, 1)
-    return bank.reshape(cout * n, cin * gin, k, k)
+    # one gather straight into the matmul layout (g, h, o, c, i): weight[o, c, g⁻¹h, i]
+    moved = weight.permute(2, 0, 1, 3)[index].view(n, gin * cout * cin, nb)
+    bank = torch.bmm(moved, flat).view(n, gin, cout, cin, k, k)  # (|G|, |G|·O·C, k²)
+    return bank.permute(2, 0, 3, 1, 4, 5).reshape(cout * n, cin * gin, k, k)
 
 
 def cached_basis(layer: nn.Module, like: torch.Tensor) -> torch.Tensor:
