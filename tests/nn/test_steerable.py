@@ -226,3 +226,24 @@ def test_pixel_stays_default_for_grid_groups_and_steerable_is_exact_there():
         LiftConv2d(1, 2, 3, group="c8", basis="fourier")
     with pytest.raises(ValueError, match="odd kernel size"):
         LiftConv2d(1, 2, 4, group="c8")
+
+
+@pytest.mark.parametrize(
+    ("group", "sub", "n"), [("c16", "c4", 4), ("d8", "c8", 2), ("d16", "d4", 4), ("d8", "d4", 2)]
+)
+def test_pooling_over_any_subgroup_is_equivariant_on_the_cosets(group, sub, n):
+    torch.manual_seed(7)
+    grp = CyclicGroup(int(group[1:])) if group[0] == "c" else DihedralGroup(int(group[1:]))
+    pool = GroupPool("mean", over=sub, group=grp)
+    x = torch.randn(2, 3, grp.order, 9, 9, dtype=torch.float64)
+    y = pool(x)
+    assert y.shape == (2, 3, n, 9, 9)
+    rep = check_equivariance(pool, grp, x, "features", f"cosets:{sub}")
+    assert all(r.exact for r in rep.rows) and rep.max_error < TOL
+    # the identity's coset is H itself, embedded by angle (and mirror): H = C4 in C16 is
+    # {0, 4, 8, 12}; D4 in D16 adds the mirrors 16 + {0, 4, 8, 12}
+    small = CyclicGroup(int(sub[1:])) if sub[0] == "c" else DihedralGroup(int(sub[1:]))
+    h_in_g = sorted(grp.find(*small.split(h)[:1], small.angle(h)) for h in small.elements())
+    assert torch.allclose(y[:, :, 0], x[:, :, h_in_g].mean(dim=2), atol=1e-14)
+    with pytest.raises(ValueError, match="or a subgroup"):
+        GroupPool("mean", over="c5x", group=grp)

@@ -23,7 +23,7 @@ from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_err
 __all__ = ["KINDS", "check_planar"]
 
 #: how an element acts on each kind of tensor: ``KINDS[kind](grid, x, g)``; "cosets:<H>" is a
-#: group axis pooled over the subgroup H ("rotations", "mirrors")
+#: group axis pooled over the subgroup H ("rotations", "mirrors", or a group such as "c4")
 KINDS: dict[str, Callable[[PlaneAction, torch.Tensor, int], torch.Tensor]] = {
     "image": lambda grid, x, g: grid.act_image(x, g),
     "features": lambda grid, x, g: grid.act_features(x, g),
@@ -31,6 +31,17 @@ KINDS: dict[str, Callable[[PlaneAction, torch.Tensor, int], torch.Tensor]] = {
     "cosets:mirrors": lambda grid, x, g: grid.act_features(x, g, "mirrors"),
     "invariant": lambda grid, x, g: x,
 }
+
+
+def _kind(kind: str, role: str) -> Callable[[PlaneAction, torch.Tensor, int], torch.Tensor]:
+    """``KINDS[kind]``, or for ``"cosets:<subgroup>"`` (e.g. ``"cosets:c4"``) the action on
+    the cosets of that subgroup."""
+    if kind in KINDS:
+        return KINDS[kind]
+    if kind.startswith("cosets:") and len(kind) > 7:
+        sub = kind[7:]
+        return lambda grid, x, g: grid.act_features(x, g, sub)
+    raise ValueError(f"check_equivariance: unknown {role} {kind!r}; known: {sorted(KINDS)}")
 
 
 def _status(module: Any, group: FiniteGroup, g: int, calls: dict | None) -> tuple[str, str]:
@@ -54,10 +65,7 @@ def check_planar(
 ) -> EquivarianceReport:
     """Per-element errors and statuses on the pixel grid (see ``check_equivariance``)."""
     grid = PlaneAction(group)
-    for kind, role in ((input_kind, "input_kind"), (output_kind, "output_kind")):
-        if kind not in KINDS:
-            raise ValueError(f"check_equivariance: unknown {role} {kind!r}; known: {sorted(KINDS)}")
-    act_in, act_out = KINDS[input_kind], KINDS[output_kind]
+    act_in, act_out = _kind(input_kind, "input_kind"), _kind(output_kind, "output_kind")
     if isinstance(module, nn.Module):
         y, calls = record_inputs(module, x)
     else:

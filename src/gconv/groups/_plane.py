@@ -21,12 +21,51 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ._finite import FiniteGroup, get
 from ._rotate import rotate_image
 
-__all__ = ["PlaneAction", "is_grid_element", "element_reversed_axes"]
+__all__ = [
+    "PlaneAction",
+    "is_grid_element",
+    "element_reversed_axes",
+    "subgroup_cosets",
+    "subgroup_coset_permutation",
+]
+
+
+def _embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
+    """The elements of ``sub`` as elements of ``group`` (same mirror, same angle)."""
+    embed = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
+    if any(e is None for e in embed):
+        raise ValueError(f"{sub.name} is not a subgroup of {group.name}")
+    return embed
+
+
+def subgroup_cosets(group: FiniteGroup, sub: str | FiniteGroup) -> np.ndarray:
+    """Left cosets g·H of a subgroup given as a group (e.g. C4 in C16, C8 in D8) or a name
+    known to ``FiniteGroup.subgroup``: index array ``(|G|/|H|, |H|)``, rows ordered by their
+    smallest element, each row sorted (as ``FiniteGroup.cosets``)."""
+    if isinstance(sub, str) and sub in ("trivial", "rotations", "mirrors", "group"):
+        return group.cosets(sub)
+    embed = _embedding(group, get(sub))
+    rows, seen = [], set()
+    for g in group.elements():
+        if g not in seen:
+            row = sorted(group.compose(g, e) for e in embed)
+            seen.update(row)
+            rows.append(row)
+    return np.array(rows, dtype=np.int64)
+
+
+def subgroup_coset_permutation(group: FiniteGroup, sub: str | FiniteGroup, g: int) -> np.ndarray:
+    """Permutation P of a pooled axis with ``[L_g f](i) = f(P[i])``: the coset of g⁻¹·(coset i)."""
+    rows = subgroup_cosets(group, sub)
+    where = {int(h): i for i, row in enumerate(rows) for h in row}
+    ginv = group.inverse(g)
+    return np.array([where[group.compose(ginv, int(row[0]))] for row in rows], dtype=np.int64)
 
 
 def is_grid_element(group: FiniteGroup, g: int) -> bool:
@@ -83,7 +122,8 @@ class PlaneAction:
 
     def act_features(self, x: torch.Tensor, g: int, subgroup: str | None = None) -> torch.Tensor:
         """Act on ``(B, C, n, H, W)``: permute the group axis (regular representation, or the
-        cosets of ``subgroup``) and transform the plane."""
+        cosets of ``subgroup``: a name such as ``"rotations"`` or a subgroup such as ``"c4"``)
+        and transform the plane."""
         if not torch.is_tensor(x) or x.dim() != 5:
             got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
             raise ValueError(
@@ -91,7 +131,7 @@ class PlaneAction:
                 f"got {got}"
             )
         which = subgroup or self.group.quotient_for_size(x.shape[2])
-        perm = self.group.coset_permutation(g, which)
+        perm = subgroup_coset_permutation(self.group, which, g)
         if len(perm) != x.shape[2]:
             raise ValueError(
                 f"{self.group.name}: the cosets of {which!r} number {len(perm)}, but the group "
