@@ -111,18 +111,18 @@ class SteerableMNIST(nn.Module):
 
 def C8CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802 (a model name)
     """C8-regular model (8 rotations)."""
-    return SteerableMNIST("c8", **{"widths": (10, 14, 20, 20, 28, 40), **kwargs})
+    return SteerableMNIST("c8", **{"widths": (8, 11, 16, 16, 22, 32), **kwargs})
 
 
 def C16CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802
     """C16-regular model (16 rotations)."""
-    return SteerableMNIST("c16", **{"widths": (7, 10, 14, 14, 20, 28), **kwargs})
+    return SteerableMNIST("c16", **{"widths": (3, 5, 7, 7, 10, 13), **kwargs})
 
 
 def D16C16CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802
     """D16-regular layers 1–5, restricted to C16 for layer 6 (Weiler & Cesa's "D16|5 C16")."""
     return SteerableMNIST(
-        "d16", **{"widths": (5, 7, 10, 10, 14, 20), "restrict_after": 5, **kwargs}
+        "d16", **{"widths": (2, 3, 4, 4, 5, 8), "restrict_after": 5, **kwargs}
     )
 
 
