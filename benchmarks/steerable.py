@@ -10,7 +10,10 @@ validation batches) + 50,000/batch test batches, from the medians measured here 
 loaded machine: an upper bound), and also scaled from P4CNN's measured study wall-clock
 (``results/rotmnist.csv``) by the step-time ratio to P4CNN measured here.
 
-    python benchmarks/steerable.py [--repeats 5] [--batch 64] [--epochs 40] [--threads 2]
+    python benchmarks/steerable.py [--repeats 5] [--batch 64] [--epochs 30] [--threads 1]
+
+One thread by default: on the loaded 2-core machine every multi-threaded small op waits for a
+descheduled thread, which inflated the expansion's time about 20× in a 2-thread run.
 """
 
 from __future__ import annotations
@@ -107,12 +110,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+
     first, later = construction()
     LiftConv2d(1, 1, 7, group="c8")  # build the models' bases before timing
     models = {name: build() for name, build in ARMS.items()}
@@ -125,9 +132,6 @@ def main() -> None:
     load_before = os.getloadavg()
     times = interleaved(arms, args.repeats, warmup=1)
     med = {k: statistics.median(v) for k, v in times.items()}
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
     lines = [
         f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
         f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "

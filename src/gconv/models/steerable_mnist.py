@@ -111,7 +111,7 @@ class SteerableMNIST(nn.Module):
 
 def C8CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802 (a model name)
     """C8-regular model (8 rotations)."""
-    return SteerableMNIST("c8", **{"widths": (8, 11, 16, 16, 22, 32), **kwargs})
+    return SteerableMNIST("c8", **{"widths": (7, 10, 14, 14, 20, 28), **kwargs})
 
 
 def C16CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802
@@ -121,9 +121,7 @@ def C16CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802
 
 def D16C16CNN(**kwargs: Any) -> SteerableMNIST:  # noqa: N802
     """D16-regular layers 1–5, restricted to C16 for layer 6 (Weiler & Cesa's "D16|5 C16")."""
-    return SteerableMNIST(
-        "d16", **{"widths": (2, 3, 4, 4, 5, 8), "restrict_after": 5, **kwargs}
-    )
+    return SteerableMNIST("d16", **{"widths": (2, 3, 4, 4, 5, 8), "restrict_after": 5, **kwargs})
 
 
 #: training recipe after Weiler & Cesa's MNIST runs (REFERENCES §2b), epochs cut to the budget
