@@ -106,43 +106,11 @@ def p4cnn_epoch_seconds() -> float | None:
     return statistics.mean(float(r["wall_s"]) / int(r["epochs"]) for r in rows) if rows else None
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
-
-    first, later = construction()
-    LiftConv2d(1, 1, 7, group="c8")  # build the models' bases before timing
-    models = {name: build() for name, build in ARMS.items()}
-    arms: dict[str, Callable[[], None]] = {}
-    for name, model in models.items():
-        arms[f"{name} train"] = train_step(model, args.batch)
-        arms[f"{name} infer"] = inference(model, args.batch)
-        if name != "p4cnn":
-            arms[f"{name} expand"] = expansion(model)
-    load_before = os.getloadavg()
-    times = interleaved(arms, args.repeats, warmup=1)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    lines = [
-        f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
-        f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
-        f"torch {torch.__version__}, threads {args.threads}, batch {args.batch}, "
-        f"repeats {args.repeats}",
-        f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} CPUs (shared machine: absolute times are upper bounds)",
-        f"D16 GroupConv2d(16, 16, 5) construction: first {first:.4f} s, then median {later:.4f} s",
-        "",
-        "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
-    ]
+def table(
+    models: dict[str, nn.Module], med: dict[str, float], args: argparse.Namespace
+) -> list[str]:
+    """Per-model medians and the projected hours of a study (see the module docstring)."""
+    lines = []
     base = med["p4cnn train"]
     per_epoch = p4cnn_epoch_seconds()
     projection = []
@@ -180,6 +148,47 @@ def main() -> None:
         lines.append(
             f"(p4cnn study: {per_epoch:.1f} s per epoch at batch 128, results/rotmnist.csv)"
         )
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+
+    first, later = construction()
+    LiftConv2d(1, 1, 7, group="c8")  # build the models' bases before timing
+    models = {name: build() for name, build in ARMS.items()}
+    arms: dict[str, Callable[[], None]] = {}
+    for name, model in models.items():
+        arms[f"{name} train"] = train_step(model, args.batch)
+        arms[f"{name} infer"] = inference(model, args.batch)
+        if name != "p4cnn":
+            arms[f"{name} expand"] = expansion(model)
+    load_before = os.getloadavg()
+    times = interleaved(arms, args.repeats, warmup=1)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    lines = [
+        f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
+        f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
+        f"torch {torch.__version__}, threads {args.threads}, batch {args.batch}, "
+        f"repeats {args.repeats}",
+        f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (shared machine: absolute times are upper bounds)",
+        f"D16 GroupConv2d(16, 16, 5) construction: first {first:.4f} s, then median {later:.4f} s",
+        "",
+        "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
+    ]
+    lines += table(models, med, args)
     text = "\n".join(lines)
     print(text)
     out = ROOT / "results" / "bench" / f"steerable-{datetime.date.today()}-{commit}.txt"
