@@ -8,7 +8,9 @@ The basis expansion is every steerable layer's ``expanded_weight()`` plus its ba
 one training step. Projection per run: epochs × (10,000/batch training steps + 2,000/batch
 validation batches) + 50,000/batch test batches, from the medians measured here (on a shared,
 loaded machine: an upper bound), and also scaled from P4CNN's measured study wall-clock
-(``results/rotmnist.csv``) by the step-time ratio to P4CNN measured here.
+(``results/rotmnist.csv``) by the step-time ratio to P4CNN measured here. Where escnn is
+importable (``make bench-venv``), one C8 and one D16 layer (regular fields) run forward +
+backward against escnn's ``R2Conv`` in the same interleaved loop, with construction times.
 
     python benchmarks/steerable.py [--repeats 5] [--batch 64] [--epochs 30] [--threads 1]
 
@@ -97,6 +99,47 @@ def construction() -> tuple[float, float]:
     return first, statistics.median(later)
 
 
+#: layer arms against escnn: (group, gspace, fields in = out, kernel, batch, size)
+LAYERS = (("c8", 8, False, 8), ("d16", 16, True, 4))
+
+
+def layer_arms(batch: int = 16, size: int = 28, k: int = 5) -> tuple[dict, list[str]]:
+    """Forward + backward of one C8 and one D16 regular → regular layer, gconv against escnn's
+    ``R2Conv`` (same fields, kernel, padding) when escnn is importable; construction times."""
+    try:
+        from escnn import gspaces
+        from escnn import nn as enn
+    except ImportError:
+        return {}, ["escnn not importable here: layer comparison skipped (make bench-venv)"]
+    arms, notes = {}, []
+    for name, n, flip, fields in LAYERS:
+        order = 2 * n if flip else n
+        x = torch.randn(batch, fields * order, size, size, requires_grad=True)
+        t0 = time.perf_counter()
+        ours = GroupConv2d(fields, fields, k, group=name, padding=k // 2)
+        t_ours = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        gs = gspaces.flipRot2dOnR2(N=n) if flip else gspaces.rot2dOnR2(N=n)
+        ft = enn.FieldType(gs, fields * [gs.regular_repr])
+        theirs = enn.R2Conv(ft, ft, kernel_size=k, padding=k // 2)
+        t_theirs = time.perf_counter() - t0
+        notes.append(
+            f"{name}: {fields} regular fields, {k}×{k}: construction gconv {t_ours:.4f} s, "
+            f"escnn {t_theirs:.3f} s; free parameters gconv {ours.weight.numel()}, "
+            f"escnn {theirs.weights.numel()}"
+        )
+        xs = x.view(batch, fields, order, size, size)
+
+        def run_ours(layer=ours, xs=xs) -> None:
+            layer(xs).sum().backward()
+
+        def run_theirs(layer=theirs, x=x, ft=ft) -> None:
+            layer(enn.GeometricTensor(x, ft)).tensor.sum().backward()
+
+        arms[f"layer {name} gconv"], arms[f"layer {name} escnn"] = run_ours, run_theirs
+    return arms, notes
+
+
 def p4cnn_epoch_seconds() -> float | None:
     """Mean study wall-clock per epoch of P4CNN in ``results/rotmnist.csv`` (if present)."""
     path = ROOT / "results" / "rotmnist.csv"
@@ -174,6 +217,8 @@ def main() -> None:
         arms[f"{name} infer"] = inference(model, args.batch)
         if name != "p4cnn":
             arms[f"{name} expand"] = expansion(model)
+    extra, notes = layer_arms()
+    arms.update(extra)
     load_before = os.getloadavg()
     times = interleaved(arms, args.repeats, warmup=1)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -189,6 +234,14 @@ def main() -> None:
         "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
     ]
     lines += table(models, med, args)
+    lines += ["", *notes]
+    for name, *_ in LAYERS:
+        if f"layer {name} gconv" in med:
+            ours, theirs = med[f"layer {name} gconv"], med[f"layer {name} escnn"]
+            lines.append(
+                f"layer {name} forward+backward (batch 16, 28×28): gconv {ours:.4f} s, escnn "
+                f"{theirs:.4f} s, ratio gconv/escnn {ours / theirs:.2f}"
+            )
     text = "\n".join(lines)
     print(text)
     out = ROOT / "results" / "bench" / f"steerable-{datetime.date.today()}-{commit}.txt"
