@@ -12,8 +12,8 @@ permuted (regular representation, or cosets of a pooled axis): ``[L_g f](h, x) =
 >>> act = PlaneAction(CyclicGroup(8))
 >>> [act.is_grid_element(g) for g in range(4)]
 [True, False, True, False]
->>> act.reversed_axes(2)   # 90°
-('H', 'W')
+>>> act.reversed_axes(2), act.reversed_axes(6)   # 90° reverses W only; 270° H only
+(('W',), ('H',))
 """
 
 from __future__ import annotations
@@ -75,16 +75,22 @@ def is_grid_element(group: FiniteGroup, g: int) -> bool:
 
 
 def element_reversed_axes(group: FiniteGroup, g: int) -> tuple[str, ...]:
-    """For a grid element: the axes ("H", "W") whose sample order it reverses (read off the
-    2×2 matrix as ``PixelGrid.reversed_axes``). Raises for other elements."""
+    """For a grid element: the input axes ("H", "W") whose sample order it reverses — where a
+    strided layer's grid must be symmetric (``grid_rule``) for g to be exact. Read off the
+    2×2 matrix A on (x, y-up), with W ↔ x and H ↔ −y (rows grow downwards): W is reversed iff
+    A e_x is −e_x or +e_y, H iff A e_y is −e_y or +e_x. So 90° reverses W only, 270° H only,
+    and the transpose (mirror, then 90°) neither. Raises for other elements."""
     if not is_grid_element(group, g):
         raise ValueError(
             f"{group.name}: {group.element_name(g)} does not map the pixel grid onto itself"
         )
-    mat = group.matrix(g)
-    if mat[0, 1] != 0:
-        return ("H", "W")
-    return tuple(ax for ax, v in (("H", mat[1, 1]), ("W", mat[0, 0])) if v < 0)
+    a = np.rint(group.matrix(g)).astype(int)
+    col_x, col_y = (int(a[0, 0]), int(a[1, 0])), (int(a[0, 1]), int(a[1, 1]))
+    return tuple(
+        ax
+        for ax, rev in (("H", col_y in ((0, -1), (1, 0))), ("W", col_x in ((-1, 0), (0, 1))))
+        if rev
+    )
 
 
 @dataclass(frozen=True)

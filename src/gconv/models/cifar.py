@@ -54,7 +54,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn import GroupBatchNorm, GroupConv2d, LiftConv2d
+from ..groups import FiniteGroup
+from ..nn import GroupBatchNorm, GroupConv2d, LiftConv2d, planar_exactness
 from ._registry import register_models
 
 __all__ = ["AllCNNC", "AvgPool2x2", "ResNet", "PreActBlock", "specs"]
@@ -97,6 +98,13 @@ class AvgPool2x2(nn.Module):
     equivariance checker's grid rule."""
 
     kernel_size, stride, padding, dilation = 2, 2, 0, 1
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """Exact for grid elements whose reversed axes have even size (the stride rule)."""
+        own = group if isinstance(group, FiniteGroup) else None
+        if own is None:
+            return f"AvgPool2x2 pools the plane, not under {getattr(group, 'name', group)}"
+        return planar_exactness("AvgPool2x2", own, (2, 2, 0, 1), group, g, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 4:
@@ -172,6 +180,9 @@ class AllCNNC(_Counted):
                 layers[f"drop{i}"] = nn.Dropout(p_down)
         self.features = nn.Sequential(layers)
 
+    #: forward chains ``features`` and a mean over (|G|,) H, W: the checker composes them
+    equivariance_composite = True
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)
         return h.flatten(2).mean(dim=2)  # mean over (|G|,) H, W: invariant read-out
@@ -202,6 +213,9 @@ class PreActBlock(nn.Module):
             self.shortcut = nn.Sequential(AvgPool2x2(), _conv(group, cin, cout, 1, 1))
         elif halve or cin != cout:
             self.shortcut = _conv(group, cin, cout, 1, 2 if halve else 1)
+
+    #: forward: pointwise ReLUs, its layers and a sum of two equivariant paths
+    equivariance_composite = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv1(F.relu(self.bn1(x)))
@@ -249,6 +263,15 @@ class ResNet(_Counted):
         self.bn = _norm(group, cin)
         order = {None: 1, "p4": 4, "p4m": 8}[group]
         self.fc = nn.Linear(cin * (order if head == "flatten" else 1), num_classes)
+
+    #: forward chains its layers, a spatial mean and the read-out (declared below)
+    equivariance_composite = True
+
+    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+        """The "flatten" head maps all C·|G| channels linearly: not invariant to rotations."""
+        if self.head == "flatten" and self.group is not None and g != 0:
+            return "the flatten head's linear map mixes the group axis"
+        return None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.relu(self.bn(self.stages(self.stem(x))))

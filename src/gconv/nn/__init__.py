@@ -31,12 +31,13 @@ from ._spherical_grids import (
     so3_equatorial_grid,
     so3_near_identity_grid,
 )
-from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d
+from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d, planar_exactness
 from .spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv, s2_integrate, so3_integrate
 from .steerable import GroupBlurPool2d, RestrictGroup
 
 __all__ = [
     "ExportedGroupConv",
+    "planar_exactness",
     "GroupBatchNorm",
     "GroupBlurPool2d",
     "GroupConv2d",
