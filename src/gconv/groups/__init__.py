@@ -7,7 +7,8 @@ Groups (objects, apart from any action; hashable, equal when equal):
   ``C4``, ``D4``: order, composition and inverse tables, regular representation, subgroups
   and cosets; numbering ``g = N·m + r`` ("mirror m, then rotate r").
 - ``SO3``: the rotation group of the sphere (continuous; elements are 3×3 matrices).
-- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"`` → the group object.
+- ``ICO`` (``IcoGroup``): the 60 rotations of the icosahedron as 3×3 matrices.
+- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"``, ``"ico"`` → the group object.
 
 Actions:
 
@@ -15,6 +16,9 @@ Actions:
   features ``(B, C, n, H, W)``; ``grid_rule`` (when a strided layer stays exact) and
   ``reversed_axes`` (which axes an element needs it on). Other N raise a clear error.
   ``C4.act_image`` / ``act_features`` are shorthands for it.
+- ``IcoGrid(r)``: the r-times subdivided icosahedron (10·4^r + 2 vertices), its atlas of 5
+  charts n × 2n (n = 2^r) with C6 frames, padding with gauge changes, neighbours, and the
+  60 rotations as vertex permutations with the gauge shift each induces (``_ico`` docstring).
 - ``rotate_image(x, angle)``: bilinear counter-clockwise rotation about the grid centre.
 - The sphere: ``gconv.spherical.rotate_s2`` / ``rotate_so3`` (exact for band-limited signals).
 
@@ -28,6 +32,7 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
 """
 
 from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
+from ._ico import ICO, OFFSETS, IcoGrid, IcoGroup
 from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
 from ._rotate import rotate_image
 from ._so3 import SO3, euler_to_matrix, matrix_to_euler, rand_rotation
@@ -51,6 +56,7 @@ from ._wigner import (
 )
 
 __all__ = ["C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
+__all__ += ["ICO", "OFFSETS", "IcoGrid", "IcoGroup"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["SO3", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 __all__ += [
