@@ -33,7 +33,7 @@ from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_err
 __all__ = ["ICO_KINDS", "IcoElement", "ico_act", "check_ico_equivariance"]
 
 ICO_KINDS = ("vertices", "features", "scalars", "invariant")
-_ALIASES = {"image": "vertices", "s2": "vertices"}
+_ALIASES = {"image": "vertices"}
 
 
 @dataclass(frozen=True)
