@@ -19,12 +19,11 @@ from gconv.nn import (
     IcoGlobalPool,
     IcoLift,
     IcoOrientationPool,
+    IcoPad,
     IcoPool,
     IcoToVertices,
     IcoUnpool,
 )
-from gconv.nn._ico_index import feature_pad_index
-from gconv.nn.icosahedral import gather_features
 
 F64 = torch.float64
 
@@ -112,7 +111,7 @@ def test_padding_reads_the_neighbour_with_the_gauge_change(grid2, gauge: bool) -
     change); the 12 corners and unused points read zero; without the gauge change s = 0."""
     n, nc = grid2.n, grid2.num_chart_vertices
     f = torch.randn(1, 1, 6, 5, n, 2 * n, dtype=F64)
-    p = gather_features(f, feature_pad_index(2, 0, gauge)).view(6, 5, n + 2, 2 * n + 2)
+    p = IcoPad(2, gauge=gauge)(f).view(6, 5, n + 2, 2 * n + 2)
     flat = f.view(6, nc)
     corners = set(grid2.corners.tolist())
     changed = 0
@@ -186,7 +185,7 @@ def test_contrast_without_the_gauge_change() -> None:
 def test_a_padding_bug_is_caught_as_not_equivariant(monkeypatch) -> None:
     """A layer that claims exactness but pads without the gauge change: "not equivariant"."""
     layer = IcoConv(2, 2, r=2).double()
-    layer._pad = feature_pad_index(2, 2, False)  # the bug; the declaration still says exact
+    layer.pad = IcoPad(2, gauge=False)  # the bug; the layer still declares itself exact
     f = torch.randn(1, 2, 6, 5, 4, 8, dtype=F64)
     report = check_equivariance(layer, "ico", f, "features", "features")
     assert report.verdict == "not equivariant" and report.exit_code == 1

@@ -17,7 +17,8 @@ Icosahedral (``gconv.groups.IcoGrid(r)``; vertex signals ``(B, C, V)``, regular 
 
 - ``IcoLift`` (scalars → C6-regular), ``IcoConv`` (regular → regular; ``stride=2`` coarsens
   r → r − 1), ``IcoPool`` / ``IcoUnpool`` (r → r ∓ 1), ``IcoOrientationPool``,
-  ``IcoBatchNorm``, ``IcoGlobalPool`` (invariant read-out), ``IcoToVertices``;
+  ``IcoBatchNorm``, ``IcoGlobalPool`` (invariant read-out), ``IcoToVertices``, ``IcoPad``
+  (padding from neighbouring charts with the gauge change);
   ``export()`` → ``ExportedIcoConv`` (index gather + ``nn.Conv2d``).
 - ``ShapeError``: the ``ValueError`` raised for tensors of the wrong shape.
 """
@@ -40,7 +41,7 @@ from ._spherical_grids import (
     so3_equatorial_grid,
     so3_near_identity_grid,
 )
-from .icosahedral import ExportedIcoConv, IcoConv, IcoLift
+from .icosahedral import ExportedIcoConv, IcoConv, IcoLift, IcoPad
 from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d
 from .spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv, s2_integrate, so3_integrate
 
@@ -52,6 +53,7 @@ __all__ = [
     "IcoGlobalPool",
     "IcoLift",
     "IcoOrientationPool",
+    "IcoPad",
     "IcoPool",
     "IcoToVertices",
     "IcoUnpool",

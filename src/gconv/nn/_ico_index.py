@@ -16,6 +16,7 @@ __all__ = [
     "ico_grid",
     "feature_pad_index",
     "scalar_pad_index",
+    "pad_plan",
     "hex_expansion_index",
     "check_chart",
     "HEX_TAPS",
@@ -60,6 +61,36 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
     idx = np.where(grid.pad_vertex < 0, v, grid.pad_vertex).reshape(5 * (n + 2), 2 * n + 2)
     tail = np.full((extra_rows, 2 * n + 2), v)
     return torch.from_numpy(np.concatenate([idx, tail], axis=0).copy())
+
+
+@lru_cache(maxsize=64)
+def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ...]:
+    """The padding as a copy plus a small gather: after zero-padding every chart by one
+    point, ``target`` (flat over ``(6, 5, n+2, 2n+2)``, or ``(5, n+2, 2n+2)`` for scalars)
+    receives ``source`` (flat over ``(6, 5·n·2n)``, or over the V vertices) and ``zero``
+    (the 10 chart-held corners of regular features) is cleared. Same values as the full
+    index of ``feature_pad_index`` / ``scalar_pad_index``."""
+    grid = ico_grid(r)
+    n, nc = grid.n, grid.num_chart_vertices
+    if scalar:
+        full = scalar_pad_index(r, 0).numpy().reshape(1, -1)
+        zero_slot = grid.num_vertices
+    else:
+        full = feature_pad_index(r, 0, gauge).numpy().reshape(6, -1)
+        zero_slot = 6 * nc
+    inner = np.zeros((5, n + 2, 2 * n + 2), dtype=bool)
+    inner[:, 1 : n + 1, 1 : 2 * n + 1] = True
+    inner = np.broadcast_to(inner.reshape(1, -1), full.shape)
+    own = np.full((5, n + 2, 2 * n + 2), -1, dtype=np.int64)
+    own[:, 1 : n + 1, 1 : 2 * n + 1] = np.arange(nc).reshape(5, n, 2 * n)
+    own = np.arange(full.shape[0])[:, None] * nc + own.reshape(1, -1)
+    copied = inner & (full == own)  # the interior, moved by the zero-padding copy
+    zero = inner & (full == zero_slot)
+    fill = ~inner & (full != zero_slot)
+    if not (copied | zero | fill | (~inner & (full == zero_slot))).all():
+        raise RuntimeError("IcoPad: interior points must read themselves or zero")
+    flat = np.arange(full.size).reshape(full.shape)
+    return tuple(torch.from_numpy(a.copy()) for a in (flat[fill], full[fill], flat[zero]))
 
 
 @lru_cache(maxsize=4)

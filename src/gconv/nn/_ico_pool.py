@@ -7,14 +7,16 @@ commute exactly with the 60 icosahedral rotations."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..groups import OFFSETS
 from ._checks import ShapeError
-from ._ico_index import check_chart, feature_pad_index, ico_grid
-from .icosahedral import corner_mask, gather_features, ico_exactness
+from ._ico_index import check_chart, ico_grid
+from .icosahedral import IcoPad, corner_mask, ico_exactness
 
 __all__ = [
     "IcoPool",
@@ -46,6 +48,11 @@ def _r_of(layer: str, x: torch.Tensor, scalar: bool) -> int:
     return n.bit_length() - 1
 
 
+@lru_cache(maxsize=32)
+def _pad(r: int, device: torch.device) -> IcoPad:
+    return IcoPad(r).to(device)
+
+
 class _IcoLayer(nn.Module):
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico"."""
@@ -70,9 +77,8 @@ class IcoPool(_IcoLayer):
         if r < 1:
             raise ShapeError("IcoPool: resolution r = 0 has no coarser grid")
         n = 2**r
-        idx = feature_pad_index(r, 0).to(x.device)
         b, c = x.shape[:2]
-        p = gather_features(x, idx).view(b, c, 6, 5, n + 2, 2 * n + 2)
+        p = _pad(r, x.device)(x).view(b, c, 6, 5, n + 2, 2 * n + 2)
         taps = [
             p[..., 1 + di : 1 + di + n : 2, 1 + dj : 1 + dj + 2 * n : 2]
             for di, dj in ((0, 0),) + OFFSETS
@@ -95,8 +101,7 @@ class IcoUnpool(_IcoLayer):
         r = _r_of("IcoUnpool", x, scalar=False)
         n = 2**r
         b, c = x.shape[:2]
-        p = gather_features(x, feature_pad_index(r, 0).to(x.device))
-        p = p.view(b, c, 6, 5, n + 2, 2 * n + 2)
+        p = _pad(r, x.device)(x).view(b, c, 6, 5, n + 2, 2 * n + 2)
         centre = p[..., 1 : n + 1, 1 : 2 * n + 1]
         down, right = p[..., 2 : n + 2, 1 : 2 * n + 1], p[..., 1 : n + 1, 2 : 2 * n + 2]
         diag = p[..., 2 : n + 2, 2 : 2 * n + 2]

@@ -29,9 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import ShapeError
-from ._ico_index import check_chart, feature_pad_index, hex_expansion_index, scalar_pad_index
+from ._ico_index import check_chart, hex_expansion_index, pad_plan
 
-__all__ = ["IcoLift", "IcoConv", "ExportedIcoConv", "ico_exactness", "corner_mask"]
+__all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
 
 
 def ico_exactness(layer: str, group: object, gauge: bool = True) -> str | None:
@@ -50,23 +50,60 @@ def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
     return m
 
 
-def gather_features(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``(B, C, 6, 5, n, 2n)`` → padded ``(B, 6C, rows, 2n+2)`` (channel 6c + θ)."""
-    flat = F.pad(x.reshape(x.shape[0], x.shape[1], -1), (0, 1))
-    out = flat.index_select(2, index.reshape(-1))
-    return out.view(x.shape[0], x.shape[1] * 6, index.shape[-2], index.shape[-1])
+class IcoPad(nn.Module):
+    """Pad every chart by one point from its neighbours, with the gauge change, charts
+    stacked along the height: regular features ``(B, C, 6, 5, n, 2n)`` →
+    ``(B, 6C, 5·(n+2), 2n+2)`` (channel 6c + θ; the 12 corners and unused points zero), or
+    scalar signals ``(B, C, V)`` → ``(B, C, 5·(n+2), 2n+2)``. One zero-padding copy of the
+    charts, then one index gather for the border (``gauge=False``: without the gauge change).
+
+    >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
+    torch.Size([2, 18, 20, 6])
+    """
+
+    def __init__(self, r: int, scalar: bool = False, gauge: bool = True) -> None:
+        super().__init__()
+        self.r, self.scalar, self.gauge = r, scalar, gauge
+        target, source, zero = pad_plan(r, scalar, gauge)
+        self.register_buffer("target", target, persistent=False)
+        self.register_buffer("source", source, persistent=False)
+        self.register_buffer("zero", zero, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = 2**self.r
+        b, c = x.shape[:2]
+        inner = x[..., : 5 * n * 2 * n] if self.scalar else x
+        groups = 1 if self.scalar else 6
+        p = F.pad(inner.reshape(b, c * groups, 5, n, 2 * n), (1, 1, 1, 1))
+        flat = p.view(b, c, -1)
+        src = x.reshape(b, c, -1).gather(2, self.source.expand(b, c, -1))
+        flat.index_copy_(2, self.target, src)  # in place: F.pad's backward needs no output
+        if self.zero.numel():
+            flat.index_fill_(2, self.zero, 0.0)
+        return flat.view(b, c * groups, 5 * (n + 2), 2 * n + 2)
+
+    def extra_repr(self) -> str:
+        return (
+            f"r={self.r}"
+            + (", scalar" if self.scalar else "")
+            + ("" if self.gauge else ", gauge=False")
+        )
 
 
-def gather_scalars(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``(B, C, V)`` → padded ``(B, C, rows, 2n+2)``."""
-    out = F.pad(x, (0, 1)).index_select(2, index.reshape(-1))
-    return out.view(x.shape[0], x.shape[1], index.shape[-2], index.shape[-1])
-
-
-def _unstack(y: torch.Tensor, out_channels: int, n_out: int, mask: torch.Tensor) -> torch.Tensor:
-    """conv2d output ``(B, 6C', 5·(n'+1+…), 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
-    y = y.view(y.shape[0], out_channels, 6, 5, -1, y.shape[-1])[..., :n_out, :]
-    return y.masked_fill(mask, 0.0)
+def _unstack(
+    y: torch.Tensor, out_channels: int, n_in: int, stride: int, mask: torch.Tensor
+) -> torch.Tensor:
+    """conv2d output over stacked padded charts → ``(B, C', 6, 5, n', 2n')``, corners zero:
+    chart k's rows start at k·(n+2)/stride (a strided view, no copy before the mask)."""
+    b, _, _, w = y.shape
+    y = y.contiguous()
+    n_out = n_in // stride
+    st = y.stride()
+    view = y.as_strided(
+        (b, out_channels, 6, 5, n_out, w),
+        (st[0], 6 * st[1], st[1], (n_in + 2) // stride * st[2], st[2], st[3]),
+    )
+    return view.masked_fill(mask, 0.0)
 
 
 class _IcoConvBase(nn.Module):
@@ -107,8 +144,7 @@ class _IcoConvBase(nn.Module):
         self.bias = (
             nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
         )
-        pad = scalar_pad_index(r, 2) if self._lifting else feature_pad_index(r, 2, self.gauge)
-        self.register_buffer("_pad", pad.to(device=device), persistent=False)
+        self.pad = IcoPad(r, scalar=self._lifting, gauge=self.gauge).to(device)
         self.register_buffer(
             "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
         )
@@ -154,14 +190,14 @@ class _IcoConvBase(nn.Module):
                     f"{name}: expected a scalar signal (B, {self.in_channels}, {v}) on the "
                     f"vertices of IcoGrid({self.r}), got {tuple(x.shape)}"
                 )
-            return gather_scalars(x, self._pad)
-        check_chart(name, x, self.in_channels, 6, self.r)
-        return gather_features(x, self._pad)
+        else:
+            check_chart(name, x, self.in_channels, 6, self.r)
+        return self.pad(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bank, bias = self._bank()
         y = F.conv2d(self.padded(x), bank, bias, self.stride)
-        return _unstack(y, self.out_channels, self.n_out, self._mask)
+        return _unstack(y, self.out_channels, 2**self.r, self.stride, self._mask)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico" (unless built with ``gauge=False``)."""
@@ -178,7 +214,9 @@ class _IcoConvBase(nn.Module):
             conv.weight.copy_(bank)
             if bias is not None:
                 conv.bias.copy_(bias)
-        return ExportedIcoConv(conv, self._pad.clone(), self._lifting, self.n_out, self.gauge)
+        return ExportedIcoConv(
+            IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device), conv
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, r={self.r}, stride={self.stride}"
@@ -208,20 +246,23 @@ class IcoConv(_IcoConvBase):
 
 
 class ExportedIcoConv(nn.Module):
-    """Index gather (``_pad``) → one ``nn.Conv2d`` (``.conv``, channel 6c + θ) → unstack."""
+    """``IcoPad`` (``.pad``: the index gather) → one ``nn.Conv2d`` (``.conv``, channel
+    6c + θ) → unstack the charts and zero the corners."""
 
-    def __init__(
-        self, conv: nn.Conv2d, pad: torch.Tensor, lifting: bool, n_out: int, gauge: bool = True
-    ) -> None:
+    def __init__(self, pad: IcoPad, conv: nn.Conv2d) -> None:
         super().__init__()
-        self.conv, self.lifting, self.n_out, self.gauge = conv, lifting, n_out, gauge
-        self.register_buffer("_pad", pad)
-        self.register_buffer("_mask", corner_mask(n_out, pad.device), persistent=False)
+        self.pad, self.conv = pad, conv
+        n_in, stride = 2**pad.r, conv.stride[0]
+        self.register_buffer(
+            "_mask", corner_mask(n_in // stride, pad.target.device), persistent=False
+        )
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """As the layer it was exported from."""
-        return ico_exactness("ExportedIcoConv", group, self.gauge)
+        return ico_exactness("ExportedIcoConv", group, self.pad.gauge)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        padded = gather_scalars(x, self._pad) if self.lifting else gather_features(x, self._pad)
-        return _unstack(self.conv(padded), self.conv.out_channels // 6, self.n_out, self._mask)
+        y = self.conv(self.pad(x))
+        return _unstack(
+            y, self.conv.out_channels // 6, 2**self.pad.r, self.conv.stride[0], self._mask
+        )
