@@ -13,7 +13,7 @@ Arms (interleaved, median of repeats; forward and forward+backward):
 
 Writes the printed table to ``results/bench/gauge-<date>-<commit>.txt``.
 
-    PYTHONPATH=src python benchmarks/gauge.py [--repeats 30] [--batch 32] [--threads 2]
+    PYTHONPATH=src python benchmarks/gauge.py [--repeats 30] [--batch 32] [--threads 2] [--tag x]
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default="results/bench")
+    p.add_argument("--tag", default="", help="appended to the output file name")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
         f"# {day}, code at {commit}, torch {torch.__version__}, {torch.get_num_threads()} "
         f"threads, {platform.processor() or platform.machine()}, float32, CPU",
         "# machine shared with other sessions: numbers as measured, medians of interleaved runs",
+        "# malloc: MALLOC_TRIM_THRESHOLD_={} MALLOC_MMAP_THRESHOLD_={}".format(
+            os.environ.get("MALLOC_TRIM_THRESHOLD_", "default"),
+            os.environ.get("MALLOC_MMAP_THRESHOLD_", "default"),
+        ),
     ]
     lines = list(head)
     for cin, cout, r in CONFIGS:
@@ -111,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     print(text, end="")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"gauge-{day}-{commit}.txt"
+    tag = f"-{args.tag}" if args.tag else ""
+    path = out / f"gauge-{day}-{commit}{tag}.txt"
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(text)
     tmp.replace(path)

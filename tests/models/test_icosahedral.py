@@ -66,7 +66,7 @@ def test_ico_cnn_seg_is_equivariant() -> None:
 
 def test_specs() -> None:
     entries = {s["name"]: s for s in specs()}
-    assert set(entries) == {"ico-cnn", "ico-cnn-seg"}
+    assert set(entries) == {"ico-cnn", "ico-cnn-nogauge", "ico-cnn-seg"}
     keys = {"name", "builder", "input_kind", "output_kind", "task", "input_shape", "group"}
     for s in entries.values():
         assert keys | {"defaults", "description"} <= set(s)
@@ -76,3 +76,21 @@ def test_specs() -> None:
         assert out.shape[0] == 2
     assert entries["ico-cnn"]["output_kind"] == "logits"
     assert entries["ico-cnn-seg"]["output_kind"] == "pixel-logits"
+
+
+def test_nogauge_ablation_is_measured_not_equivariant() -> None:
+    kw = {"channels": (2, 3, 3, 3, 3, 4, 4), "head": (4,)}
+    torch.manual_seed(0)
+    good = IcoCNN(**kw).double()
+    torch.manual_seed(0)
+    bad = IcoCNN(**kw, gauge=False).double()
+    bad.load_state_dict(good.state_dict())  # the same network, padding aside
+    for m in (good, bad):
+        torch.manual_seed(1)
+        _randomise_norms(m)
+    x = torch.randn(2, 1, 2562, dtype=F64)
+    rep_good = check_equivariance(good, "ico", x, "vertices", "invariant")
+    rep_bad = check_equivariance(bad, "ico", x, "vertices", "invariant")
+    assert rep_good.verdict == "equivariant"
+    assert rep_bad.verdict == "nothing checkable exactly"
+    assert max(r.error for r in rep_bad.rows) > 1e3 * max(rep_good.max_error, 1e-15)

@@ -46,8 +46,12 @@ _CHANNELS = (8, 16, 16, 24, 24, 32, 64)
 _STRIDE_AT = (2, 4, 6)  # 1-based layers with stride 2
 
 
-def _block(cin: int, cout: int, r: int, stride: int, lift: bool) -> nn.Sequential:
-    conv = (IcoLift if lift else IcoConv)(cin, cout, r, stride=stride)
+def _block(
+    cin: int, cout: int, r: int, stride: int, lift: bool, gauge: bool = True
+) -> nn.Sequential:
+    conv = (
+        IcoLift(cin, cout, r, stride=stride) if lift else IcoConv(cin, cout, r, stride, gauge=gauge)
+    )
     return nn.Sequential(conv, IcoBatchNorm(cout), nn.ReLU())
 
 
@@ -60,7 +64,8 @@ class _IcoModel(nn.Module):
 
 
 class IcoCNN(_IcoModel):
-    """Classifier ``(B, in_channels, 10·4^r + 2) → (B, num_classes)``; see the module docstring."""
+    """Classifier ``(B, in_channels, 10·4^r + 2) → (B, num_classes)``; see the module docstring.
+    ``gauge=False`` drops the gauge change from every padding: the ablation, not equivariant."""
 
     def __init__(
         self,
@@ -69,6 +74,7 @@ class IcoCNN(_IcoModel):
         r: int = 4,
         channels: Sequence[int] = _CHANNELS,
         head: Sequence[int] = (64, 32),
+        gauge: bool = True,
     ) -> None:
         super().__init__()
         strides = [2 if i + 1 in _STRIDE_AT else 1 for i in range(len(channels))]
@@ -80,7 +86,7 @@ class IcoCNN(_IcoModel):
         self.r, self.in_channels = r, in_channels
         blocks, cin, res = [], in_channels, r
         for i, (cout, s) in enumerate(zip(channels, strides, strict=True)):
-            blocks.append(_block(cin, cout, res, s, lift=i == 0))
+            blocks.append(_block(cin, cout, res, s, lift=i == 0, gauge=gauge))
             cin, res = cout, res - (s == 2)
         self.features = nn.Sequential(*blocks)
         self.pool = IcoGlobalPool("max")
@@ -143,6 +149,18 @@ def specs() -> list[dict[str, Any]]:
             "defaults": {"num_classes": 10, "in_channels": 1, "r": 4},
             "description": "icosahedral CNN (Cohen et al. 2019), 7 gauge-equivariant convs, "
             "r=4 (2,562 vertices), invariant to the 60 icosahedral rotations; 182,218 parameters",
+        },
+        {
+            "name": "ico-cnn-nogauge",
+            "builder": IcoCNN,
+            "input_kind": "ico",
+            "output_kind": "logits",
+            "task": "classification",
+            "input_shape": (1, v),
+            "group": "ico",
+            "defaults": {"num_classes": 10, "in_channels": 1, "r": 4, "gauge": False},
+            "description": "ablation: ico-cnn with the gauge change removed from its padding "
+            "(not equivariant; for check-equivariance side by side with ico-cnn)",
         },
         {
             "name": "ico-cnn-seg",

@@ -65,10 +65,11 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
 
 @lru_cache(maxsize=64)
 def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ...]:
-    """The padding as a copy plus a small gather: after zero-padding every chart by one
-    point, ``target`` (flat over ``(6, 5, n+2, 2n+2)``, or ``(5, n+2, 2n+2)`` for scalars)
-    receives ``source`` (flat over ``(6, 5·n·2n)``, or over the V vertices) and ``zero``
-    (the 10 chart-held corners of regular features) is cleared. Same values as the full
+    """The padding as a copy plus a small gather: after copying every chart into the
+    interior of its padded copy, ``target`` (flat over ``(6, 5, n+2, 2n+2)``, or
+    ``(5, n+2, 2n+2)`` for scalars) receives ``source`` (flat over ``(6, 5·n·2n)``, or over
+    the V vertices) and ``zero`` (unused border points; for regular features also the 12
+    corners) is cleared. Same values as the full
     index of ``feature_pad_index`` / ``scalar_pad_index``."""
     grid = ico_grid(r)
     n, nc = grid.n, grid.num_chart_vertices
@@ -85,9 +86,9 @@ def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ..
     own[:, 1 : n + 1, 1 : 2 * n + 1] = np.arange(nc).reshape(5, n, 2 * n)
     own = np.arange(full.shape[0])[:, None] * nc + own.reshape(1, -1)
     copied = inner & (full == own)  # the interior, moved by the zero-padding copy
-    zero = inner & (full == zero_slot)
-    fill = ~inner & (full != zero_slot)
-    if not (copied | zero | fill | (~inner & (full == zero_slot))).all():
+    zero = full == zero_slot
+    fill = ~inner & ~zero
+    if not (copied | zero | fill).all():
         raise RuntimeError("IcoPad: interior points must read themselves or zero")
     flat = np.arange(full.size).reshape(full.shape)
     return tuple(torch.from_numpy(a.copy()) for a in (flat[fill], full[fill], flat[zero]))

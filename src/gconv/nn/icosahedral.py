@@ -74,12 +74,12 @@ class IcoPad(nn.Module):
         b, c = x.shape[:2]
         inner = x[..., : 5 * n * 2 * n] if self.scalar else x
         groups = 1 if self.scalar else 6
-        p = F.pad(inner.reshape(b, c * groups, 5, n, 2 * n), (1, 1, 1, 1))
+        p = x.new_empty(b, c * groups, 5, n + 2, 2 * n + 2)  # every entry is written below
+        p[..., 1 : n + 1, 1 : 2 * n + 1] = inner.reshape(b, c * groups, 5, n, 2 * n)
         flat = p.view(b, c, -1)
         src = x.reshape(b, c, -1).gather(2, self.source.expand(b, c, -1))
-        flat.index_copy_(2, self.target, src)  # in place: F.pad's backward needs no output
-        if self.zero.numel():
-            flat.index_fill_(2, self.zero, 0.0)
+        flat.index_copy_(2, self.target, src)
+        flat.index_fill_(2, self.zero, 0.0)
         return flat.view(b, c * groups, 5 * (n + 2), 2 * n + 2)
 
     def extra_repr(self) -> str:
