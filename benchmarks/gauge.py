@@ -9,7 +9,7 @@ Arms (interleaved, median of repeats; forward and forward+backward):
   no padding between charts, no gauge, no filter expansion.
 - ``IcoConv``: the layer (expansion of the 7-tap hexagon + padding gather + conv2d + corner
   mask); ``exported``: its ``export()`` (gather + fixed ``nn.Conv2d``); ``padding only``: ``IcoPad``
-  alone (zero-padding copy + border gather).
+  alone (interior copy + border gather).
 
 Writes the printed table to ``results/bench/gauge-<date>-<commit>.txt``.
 

@@ -121,9 +121,12 @@ def test_padding_reads_the_neighbour_with_the_gauge_change(grid2, gauge: bool) -
         if v < 0 or v in corners:
             assert (got == 0).all()
             continue
-        want = torch.roll(flat[:, v], s if gauge else 0)  # [θ] ↦ f[θ − s]
+        s = s if gauge else 0
+        # the regular representation of the gauge group C6: [L_s f](θ) = f(s⁻¹θ) = f[θ − s]
+        want = flat[:, v][torch.from_numpy(grid2.gauge_group.regular_permutation(s % 6))]
+        torch.testing.assert_close(want, torch.roll(flat[:, v], s), rtol=0, atol=0)
         torch.testing.assert_close(got, want, rtol=0, atol=0)
-        changed += s != 0
+        changed += int(grid2.pad_shift[k, i, j]) != 0
     assert changed == 5 * (4 * n - 2)  # four turned seams per chart, less N and S
 
 

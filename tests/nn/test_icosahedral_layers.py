@@ -18,6 +18,7 @@ from gconv.nn import (
     IcoGlobalPool,
     IcoLift,
     IcoOrientationPool,
+    IcoPad,
     IcoPool,
     IcoToVertices,
     IcoUnpool,
@@ -157,6 +158,8 @@ def test_bad_input_is_a_clear_error() -> None:
         IcoPool("sum")
     with pytest.raises(ShapeError, match="n = 2\\^r"):
         IcoPool()(torch.randn(1, 1, 6, 5, 3, 6))
+    with pytest.raises(ShapeError, match=r"IcoPad\(r=1\): expected regular features"):
+        IcoPad(1)(torch.randn(1, 2, 6, 5, 4, 8))
     with pytest.raises(ValueError, match="not a kind of group ico"):
         assert_equivariant(IcoPool(), "ico", _feat(), "features", "s2")
 

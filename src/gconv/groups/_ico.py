@@ -44,6 +44,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ._finite import CyclicGroup
+
 __all__ = ["IcoGrid", "IcoGroup", "ICO", "OFFSETS"]
 
 #: neighbour slots m = 0..5, counter-clockwise from the frame direction: (Δrow, Δcolumn)
@@ -88,6 +90,8 @@ class IcoGrid:
         self.num_chart_vertices = 5 * self.n * 2 * self.n
         self.num_vertices = self.num_chart_vertices + 2
         self.north, self.south = self.num_chart_vertices, self.num_chart_vertices + 1
+        #: the gauge group on the orientation axis (regular representation)
+        self.gauge_group = CyclicGroup(6)
 
     def __repr__(self) -> str:
         return f"IcoGrid({self.r})"

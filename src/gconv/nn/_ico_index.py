@@ -85,7 +85,7 @@ def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ..
     own = np.full((5, n + 2, 2 * n + 2), -1, dtype=np.int64)
     own[:, 1 : n + 1, 1 : 2 * n + 1] = np.arange(nc).reshape(5, n, 2 * n)
     own = np.arange(full.shape[0])[:, None] * nc + own.reshape(1, -1)
-    copied = inner & (full == own)  # the interior, moved by the zero-padding copy
+    copied = inner & (full == own)  # the interior, moved by the copy
     zero = full == zero_slot
     fill = ~inner & ~zero
     if not (copied | zero | fill).all():

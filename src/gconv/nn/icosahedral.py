@@ -50,11 +50,47 @@ def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
     return m
 
 
+class _PadFn(torch.autograd.Function):
+    """The padding with a hand-written backward: forward fills an empty tensor (interior
+    copy, border gather, zeros); backward is the adjoint (interior slice, plus an index_add
+    of the border gradients onto their sources; zero where the forward wrote zeros)."""
+
+    @staticmethod
+    def forward(ctx, x, target, source, zero, n: int, scalar: bool):  # type: ignore[override]
+        b, c = x.shape[:2]
+        groups = 1 if scalar else 6
+        inner = x[..., : 5 * n * 2 * n] if scalar else x
+        p = x.new_empty(b, c * groups, 5, n + 2, 2 * n + 2)  # every entry is written below
+        p[..., 1 : n + 1, 1 : 2 * n + 1] = inner.reshape(b, c * groups, 5, n, 2 * n)
+        flat = p.view(b, c, -1)
+        flat.index_copy_(2, target, x.reshape(b, c, -1).gather(2, source.expand(b, c, -1)))
+        flat.index_fill_(2, zero, 0.0)
+        ctx.save_for_backward(target, source)
+        ctx.shape, ctx.n, ctx.scalar = x.shape, n, scalar
+        return p.view(b, c * groups, 5 * (n + 2), 2 * n + 2)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        target, source = ctx.saved_tensors
+        n, shape = ctx.n, ctx.shape
+        b, c = shape[:2]
+        g = grad.reshape(b, -1, 5, n + 2, 2 * n + 2)[..., 1 : n + 1, 1 : 2 * n + 1]
+        if ctx.scalar:
+            gx = grad.new_zeros(shape)
+            gx[..., : 5 * n * 2 * n] = g.reshape(b, c, -1)
+        else:
+            gx = g.reshape(shape).masked_fill(corner_mask(n, grad.device), 0.0)
+        border = grad.reshape(b, c, -1).index_select(2, target)
+        gx.view(b, c, -1).index_add_(2, source, border)
+        return gx, None, None, None, None, None
+
+
 class IcoPad(nn.Module):
     """Pad every chart by one point from its neighbours, with the gauge change, charts
     stacked along the height: regular features ``(B, C, 6, 5, n, 2n)`` →
     ``(B, 6C, 5·(n+2), 2n+2)`` (channel 6c + θ; the 12 corners and unused points zero), or
-    scalar signals ``(B, C, V)`` → ``(B, C, 5·(n+2), 2n+2)``. One zero-padding copy of the
+    scalar signals ``(B, C, V)`` → ``(B, C, 5·(n+2), 2n+2)``. One copy of the
     charts, then one index gather for the border (``gauge=False``: without the gauge change).
 
     >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
@@ -71,16 +107,14 @@ class IcoPad(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = 2**self.r
-        b, c = x.shape[:2]
-        inner = x[..., : 5 * n * 2 * n] if self.scalar else x
-        groups = 1 if self.scalar else 6
-        p = x.new_empty(b, c * groups, 5, n + 2, 2 * n + 2)  # every entry is written below
-        p[..., 1 : n + 1, 1 : 2 * n + 1] = inner.reshape(b, c * groups, 5, n, 2 * n)
-        flat = p.view(b, c, -1)
-        src = x.reshape(b, c, -1).gather(2, self.source.expand(b, c, -1))
-        flat.index_copy_(2, self.target, src)
-        flat.index_fill_(2, self.zero, 0.0)
-        return flat.view(b, c * groups, 5 * (n + 2), 2 * n + 2)
+        want = (10 * n * n + 2,) if self.scalar else (6, 5, n, 2 * n)
+        if x.dim() != len(want) + 2 or tuple(x.shape[2:]) != want:
+            what = "a scalar signal (B, C, V)" if self.scalar else "regular features"
+            raise ShapeError(
+                f"IcoPad(r={self.r}): expected {what} with trailing shape {want}, "
+                f"got {tuple(x.shape)}"
+            )
+        return _PadFn.apply(x, self.target, self.source, self.zero, n, self.scalar)
 
     def extra_repr(self) -> str:
         return (
