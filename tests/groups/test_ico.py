@@ -132,6 +132,8 @@ def test_sixty_rotations(r: int) -> None:
 
 def test_get_and_bad_input() -> None:
     assert get("ico") is ICO and get("ICO").order == 60
+    with pytest.raises(ValueError, match="ico has elements 0..59"):
+        ICO.compose(60, 0)
     with pytest.raises(ValueError, match="r must be an int"):
         IcoGrid(-1)
     with pytest.raises(ValueError, match="r must be an int"):

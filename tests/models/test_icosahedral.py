@@ -94,3 +94,18 @@ def test_nogauge_ablation_is_measured_not_equivariant() -> None:
     assert rep_good.verdict == "equivariant"
     assert rep_bad.verdict == "nothing checkable exactly"
     assert max(r.error for r in rep_bad.rows) > 1e3 * max(rep_good.max_error, 1e-15)
+
+
+def test_training_steps_lower_the_loss_on_a_fixed_batch() -> None:
+    torch.manual_seed(0)
+    model = IcoCNN(r=3, channels=(4, 4, 4, 4, 4), head=(8,))
+    opt = torch.optim.Adam(model.parameters(), 5e-3)
+    x, y = torch.randn(8, 1, 642), torch.randint(0, 10, (8,))
+    losses = []
+    for _ in range(5):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]

@@ -111,7 +111,7 @@ def test_padding_reads_the_neighbour_with_the_gauge_change(grid2, gauge: bool) -
     change); the 12 corners and unused points read zero; without the gauge change s = 0."""
     n, nc = grid2.n, grid2.num_chart_vertices
     f = torch.randn(1, 1, 6, 5, n, 2 * n, dtype=F64)
-    p = IcoPad(2, gauge=gauge)(f).view(6, 5, n + 2, 2 * n + 2)
+    p = IcoPad(2, gauge=gauge)(f).view(5, 6, n + 2, 2 * n + 2).transpose(0, 1)
     flat = f.view(6, nc)
     corners = set(grid2.corners.tolist())
     changed = 0

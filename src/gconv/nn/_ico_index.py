@@ -66,10 +66,10 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
 @lru_cache(maxsize=64)
 def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ...]:
     """The padding as a copy plus a small gather: after copying every chart into the
-    interior of its padded copy, ``target`` (flat over ``(6, 5, n+2, 2n+2)``, or
-    ``(5, n+2, 2n+2)`` for scalars) receives ``source`` (flat over ``(6, 5·n·2n)``, or over
-    the V vertices) and ``zero`` (unused border points; for regular features also the 12
-    corners) is cleared. Same values as the full
+    interior of its padded copy, the points (chart ``k``, ``q`` = θ·(n+2)(2n+2) + padded
+    position) receive ``source`` (flat over ``(6, 5·n·2n)``, or over the V vertices for
+    scalars), and the points (``k_z``, ``q_z``) (unused border points; for regular features
+    also the 12 corners) are cleared. Returns ``(k, q, source, k_z, q_z)``. Same values as the full
     index of ``feature_pad_index`` / ``scalar_pad_index``."""
     grid = ico_grid(r)
     n, nc = grid.n, grid.num_chart_vertices
@@ -90,8 +90,11 @@ def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ..
     fill = ~inner & ~zero
     if not (copied | zero | fill).all():
         raise RuntimeError("IcoPad: interior points must read themselves or zero")
-    flat = np.arange(full.size).reshape(full.shape)
-    return tuple(torch.from_numpy(a.copy()) for a in (flat[fill], full[fill], flat[zero]))
+    size = (n + 2) * (2 * n + 2)
+    theta, k, pos = np.nonzero(fill.reshape(-1, 5, size))
+    theta_z, k_z, pos_z = np.nonzero(zero.reshape(-1, 5, size))
+    plan = (k, theta * size + pos, full[fill], k_z, theta_z * size + pos_z)
+    return tuple(torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)) for a in plan)
 
 
 @lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ from torch import nn
 from ..groups import OFFSETS
 from ._checks import ShapeError
 from ._ico_index import check_chart, ico_grid
-from .icosahedral import IcoPad, corner_mask, ico_exactness
+from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
 
 __all__ = [
     "IcoPool",
@@ -78,14 +78,14 @@ class IcoPool(_IcoLayer):
             raise ShapeError("IcoPool: resolution r = 0 has no coarser grid")
         n = 2**r
         b, c = x.shape[:2]
-        p = _pad(r, x.device)(x).view(b, c, 6, 5, n + 2, 2 * n + 2)
+        p = _pad(r, x.device)(x).view(b, 5, c, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
         taps = [
             p[..., 1 + di : 1 + di + n : 2, 1 + dj : 1 + dj + 2 * n : 2]
             for di, dj in ((0, 0),) + OFFSETS
         ]
         stack = torch.stack(taps)
         y = stack.amax(0) if self.mode == "max" else stack.mean(0)
-        return y.masked_fill(corner_mask(n // 2, x.device), 0.0)
+        return y.masked_fill(corner_mask(n // 2, x.device), 0.0)  # amax keeps its output
 
 
 class IcoUnpool(_IcoLayer):
@@ -101,7 +101,7 @@ class IcoUnpool(_IcoLayer):
         r = _r_of("IcoUnpool", x, scalar=False)
         n = 2**r
         b, c = x.shape[:2]
-        p = _pad(r, x.device)(x).view(b, c, 6, 5, n + 2, 2 * n + 2)
+        p = _pad(r, x.device)(x).view(b, 5, c, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
         centre = p[..., 1 : n + 1, 1 : 2 * n + 1]
         down, right = p[..., 2 : n + 2, 1 : 2 * n + 1], p[..., 1 : n + 1, 2 : 2 * n + 2]
         diag = p[..., 2 : n + 2, 2 : 2 * n + 2]
@@ -121,7 +121,7 @@ class IcoOrientationPool(_IcoLayer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r = _r_of("IcoOrientationPool", x, scalar=False)
         y = x.amax(2) if self.mode == "max" else x.mean(2)
-        return y.masked_fill(corner_mask(2**r, x.device), 0.0)
+        return y.masked_fill(corner_mask(2**r, x.device), 0.0)  # amax keeps its output
 
 
 class IcoBatchNorm(_IcoLayer):
@@ -174,7 +174,7 @@ class IcoBatchNorm(_IcoLayer):
         if self.weight is not None:
             scale, shift = scale * self.weight, shift * self.weight + self.bias
         y = x * scale.view(1, -1, 1, 1, 1, 1) + shift.view(1, -1, 1, 1, 1, 1)
-        return y.masked_fill(corner_mask(2**r, x.device), 0.0)
+        return zero_corners_(y)
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"

@@ -50,60 +50,68 @@ def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
     return m
 
 
+def _charts(x: torch.Tensor, n: int, scalar: bool) -> torch.Tensor:
+    """The chart part of x as ``(B, C, G, 5, n, 2n)`` (G = 1 for scalars, a view)."""
+    if scalar:
+        return x[..., : 10 * n * n].unflatten(-1, (1, 5, n, 2 * n))
+    return x
+
+
 class _PadFn(torch.autograd.Function):
-    """The padding with a hand-written backward: forward fills an empty tensor (interior
-    copy, border gather, zeros); backward is the adjoint (interior slice, plus an index_add
-    of the border gradients onto their sources; zero where the forward wrote zeros)."""
+    """The padding with a hand-written backward. Forward fills an empty
+    ``(B, 5, C, G, n+2, 2n+2)``: interior copy, border gather, zeros. Backward is the adjoint:
+    the interior slice, zero where the forward wrote zeros, plus an index_add of the border
+    gradients onto their sources."""
 
     @staticmethod
-    def forward(ctx, x, target, source, zero, n: int, scalar: bool):  # type: ignore[override]
+    def forward(ctx, x, k_t, q_t, source, k_z, q_z, n: int, scalar: bool):  # type: ignore[override]
         b, c = x.shape[:2]
-        groups = 1 if scalar else 6
-        inner = x[..., : 5 * n * 2 * n] if scalar else x
-        p = x.new_empty(b, c * groups, 5, n + 2, 2 * n + 2)  # every entry is written below
-        p[..., 1 : n + 1, 1 : 2 * n + 1] = inner.reshape(b, c * groups, 5, n, 2 * n)
-        flat = p.view(b, c, -1)
-        flat.index_copy_(2, target, x.reshape(b, c, -1).gather(2, source.expand(b, c, -1)))
-        flat.index_fill_(2, zero, 0.0)
-        ctx.save_for_backward(target, source)
+        g = 1 if scalar else 6
+        p = x.new_empty(b, 5, c, g, n + 2, 2 * n + 2)  # every entry is written below
+        p[..., 1 : n + 1, 1 : 2 * n + 1] = _charts(x, n, scalar).permute(0, 3, 1, 2, 4, 5)
+        pv = p.view(b, 5, c, -1).permute(0, 2, 1, 3)  # (B, C, 5, G·S), a view of p
+        pv[:, :, k_t, q_t] = x.reshape(b, c, -1).gather(2, source.expand(b, c, -1))
+        pv[:, :, k_z, q_z] = 0.0
+        ctx.save_for_backward(k_t, q_t, source)
         ctx.shape, ctx.n, ctx.scalar = x.shape, n, scalar
-        return p.view(b, c * groups, 5 * (n + 2), 2 * n + 2)
+        return p.view(b * 5, c * g, n + 2, 2 * n + 2)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
-        target, source = ctx.saved_tensors
-        n, shape = ctx.n, ctx.shape
+        k_t, q_t, source = ctx.saved_tensors
+        n, shape, scalar = ctx.n, ctx.shape, ctx.scalar
         b, c = shape[:2]
-        g = grad.reshape(b, -1, 5, n + 2, 2 * n + 2)[..., 1 : n + 1, 1 : 2 * n + 1]
-        if ctx.scalar:
+        g6 = grad.reshape(b, 5, c, -1, n + 2, 2 * n + 2)
+        inner = g6[..., 1 : n + 1, 1 : 2 * n + 1].permute(0, 2, 3, 1, 4, 5)
+        if scalar:
             gx = grad.new_zeros(shape)
-            gx[..., : 5 * n * 2 * n] = g.reshape(b, c, -1)
+            _charts(gx, n, True).copy_(inner)
         else:
-            gx = g.reshape(shape).masked_fill(corner_mask(n, grad.device), 0.0)
-        border = grad.reshape(b, c, -1).index_select(2, target)
+            gx = zero_corners_(inner.contiguous())
+        border = grad.reshape(b, 5, c, -1).permute(0, 2, 1, 3)[:, :, k_t, q_t]
         gx.view(b, c, -1).index_add_(2, source, border)
-        return gx, None, None, None, None, None
+        return gx, None, None, None, None, None, None, None
 
 
 class IcoPad(nn.Module):
-    """Pad every chart by one point from its neighbours, with the gauge change, charts
-    stacked along the height: regular features ``(B, C, 6, 5, n, 2n)`` →
-    ``(B, 6C, 5·(n+2), 2n+2)`` (channel 6c + θ; the 12 corners and unused points zero), or
-    scalar signals ``(B, C, V)`` → ``(B, C, 5·(n+2), 2n+2)``. One copy of the
-    charts, then one index gather for the border (``gauge=False``: without the gauge change).
+    """Pad every chart by one point from its neighbours, with the gauge change, the five
+    charts folded into the batch: regular features ``(B, C, 6, 5, n, 2n)`` →
+    ``(5B, 6C, n+2, 2n+2)`` (row 5b + k, channel 6c + θ; the 12 corners and unused points
+    zero), or scalar signals ``(B, C, V)`` → ``(5B, C, n+2, 2n+2)``. One copy of the charts,
+    then one index gather for the border (``gauge=False``: without the gauge change).
 
     >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
-    torch.Size([2, 18, 20, 6])
+    torch.Size([10, 18, 4, 6])
     """
 
     def __init__(self, r: int, scalar: bool = False, gauge: bool = True) -> None:
         super().__init__()
         self.r, self.scalar, self.gauge = r, scalar, gauge
-        target, source, zero = pad_plan(r, scalar, gauge)
-        self.register_buffer("target", target, persistent=False)
-        self.register_buffer("source", source, persistent=False)
-        self.register_buffer("zero", zero, persistent=False)
+        for name, t in zip(
+            ("k_t", "q_t", "source", "k_z", "q_z"), pad_plan(r, scalar, gauge), strict=True
+        ):
+            self.register_buffer(name, t, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = 2**self.r
@@ -114,7 +122,8 @@ class IcoPad(nn.Module):
                 f"IcoPad(r={self.r}): expected {what} with trailing shape {want}, "
                 f"got {tuple(x.shape)}"
             )
-        return _PadFn.apply(x, self.target, self.source, self.zero, n, self.scalar)
+        args = (self.k_t, self.q_t, self.source, self.k_z, self.q_z)
+        return _PadFn.apply(x, *args, n, self.scalar)
 
     def extra_repr(self) -> str:
         return (
@@ -124,20 +133,17 @@ class IcoPad(nn.Module):
         )
 
 
-def _unstack(
-    y: torch.Tensor, out_channels: int, n_in: int, stride: int, mask: torch.Tensor
-) -> torch.Tensor:
-    """conv2d output over stacked padded charts → ``(B, C', 6, 5, n', 2n')``, corners zero:
-    chart k's rows start at k·(n+2)/stride (a strided view, no copy before the mask)."""
-    b, _, _, w = y.shape
-    y = y.contiguous()
-    n_out = n_in // stride
-    st = y.stride()
-    view = y.as_strided(
-        (b, out_channels, 6, 5, n_out, w),
-        (st[0], 6 * st[1], st[1], (n_in + 2) // stride * st[2], st[2], st[3]),
-    )
-    return view.masked_fill(mask, 0.0)
+def zero_corners_(x: torch.Tensor) -> torch.Tensor:
+    """Zero the chart-held five-neighbour vertices (0, 0) and (0, n) of ``(..., 5, n, 2n)``
+    in place (two strided entries per chart, not a pass over the tensor)."""
+    x[..., 0, :: x.shape[-2]] = 0.0
+    return x
+
+
+def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
+    """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
+    y = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
+    return zero_corners_(y.contiguous())
 
 
 class _IcoConvBase(nn.Module):
@@ -182,7 +188,6 @@ class _IcoConvBase(nn.Module):
         self.register_buffer(
             "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
         )
-        self.register_buffer("_mask", corner_mask(self.n_out, device), persistent=False)
         self._cache: tuple | None = None
         self.reset_parameters()
 
@@ -231,7 +236,7 @@ class _IcoConvBase(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bank, bias = self._bank()
         y = F.conv2d(self.padded(x), bank, bias, self.stride)
-        return _unstack(y, self.out_channels, 2**self.r, self.stride, self._mask)
+        return _unstack(y, self.out_channels)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico" (unless built with ``gauge=False``)."""
@@ -286,10 +291,6 @@ class ExportedIcoConv(nn.Module):
     def __init__(self, pad: IcoPad, conv: nn.Conv2d) -> None:
         super().__init__()
         self.pad, self.conv = pad, conv
-        n_in, stride = 2**pad.r, conv.stride[0]
-        self.register_buffer(
-            "_mask", corner_mask(n_in // stride, pad.target.device), persistent=False
-        )
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """As the layer it was exported from."""
@@ -297,6 +298,4 @@ class ExportedIcoConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.conv(self.pad(x))
-        return _unstack(
-            y, self.conv.out_channels // 6, 2**self.pad.r, self.conv.stride[0], self._mask
-        )
+        return _unstack(y, self.conv.out_channels // 6)
