@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Index tables of the icosahedral layers (built once per resolution, cached): the padding
 gather with its gauge change, and the hexagonal filter expansion. Layout and conventions are
-those of ``gconv.groups.IcoGrid`` (charts stacked along the height)."""
+those of ``gconv.groups.IcoGrid``."""
 
 from __future__ import annotations
 

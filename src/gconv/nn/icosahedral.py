@@ -15,7 +15,7 @@ Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame)
 (t − θ turns a ring tap by −θ slots, the centre stays). The filter bank is expanded by turning
 the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
 from their neighbours with the gauge change in one index gather, and one ``F.conv2d`` runs
-over all charts stacked along the height. Exact for the 60 icosahedral rotations (they
+over all five charts folded into the batch. Exact for the 60 icosahedral rotations (they
 permute vertices and turn frames by multiples of 60°) and gauge-equivariant by construction.
 Stride 2 samples the output at the vertices of resolution r − 1.
 """
@@ -220,7 +220,7 @@ class _IcoConvBase(nn.Module):
         return self._cache[1]
 
     def padded(self, x: torch.Tensor) -> torch.Tensor:
-        """The input padded from neighbouring charts (with the gauge change), charts stacked."""
+        """The input padded from neighbouring charts (with the gauge change), ``(5B, ·, ·, ·)``."""
         name = type(self).__name__
         if self._lifting:
             v = 10 * 4**self.r + 2
