@@ -263,7 +263,7 @@ def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
         from ._so3 import SO3
 
         return SO3
-    if key in ("ico", "i", "icosahedral"):
+    if key in ("ico", "icosahedral"):
         from ._ico import ICO
 
         return ICO
