@@ -51,6 +51,16 @@ def _cmd_check_sphere(spec: ModelSpec, args: argparse.Namespace, dtype: torch.dt
     return report.exit_code
 
 
+def _cmd_check_ico(spec: ModelSpec, args: argparse.Namespace, dtype: torch.dtype) -> int:
+    """The 60 icosahedral rotations on vertex signals ``(B, C, V)``."""
+    module = spec.build().to(dtype)
+    x = torch.randn((args.batch, *spec.input_shape), dtype=dtype)
+    kout = "invariant" if spec.output_kind == "logits" else "vertices"
+    report = check_equivariance(module, "ico", x, "vertices", kout)
+    print(report)
+    return report.exit_code
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
         spec = model_spec(args.model)
@@ -61,9 +71,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     dtype = getattr(torch, args.dtype)
     if spec.input_kind in _SPHERE_KINDS:
         return _cmd_check_sphere(spec, args, dtype)
-    if spec.input_kind not in ("image", "features"):
-        print(f"check-equivariance: {spec.input_kind!r} inputs not supported yet", file=sys.stderr)
-        return 2
+    if spec.input_kind == "ico":
+        return _cmd_check_ico(spec, args, dtype)
     group = args.group or (spec.group if spec.group in _PLANAR_GROUPS else "p4")
     module = spec.build(**({"group": group} if "group" in spec.defaults else {})).to(dtype)
     grp = get(group)

@@ -7,8 +7,9 @@ For each group element g: the relative error ``‖f(g·x) − g·f(x)‖ / ‖f(
 *inexact* where one says why not, *unknown* where one declares nothing. The verdict is
 "equivariant", "not equivariant" (an exact element failed: a bug) or "nothing checkable
 exactly". Geometries: the plane (``_planar``; C_N and D_N for any N: quarter turns and mirrors
-permute pixels, other rotations resample with ``rotate_image`` and are measured, never exact)
-and the sphere (``_sphere``; SO(3) on SOFT grids).
+permute pixels, other rotations resample with ``rotate_image`` and are measured, never exact),
+the sphere (``_sphere``; SO(3) on SOFT grids) and the icosahedral grid (``_ico``; the 60
+rotations).
 
 - ``check_equivariance(module, group, x, input_kind, output_kind, ...)`` → report.
 - ``assert_equivariant(module, group, x, ...)``: for users' tests; raises with the table.
@@ -33,12 +34,15 @@ from torch import nn
 from .._util import ShapeError
 from ..groups import FiniteGroup, get
 from ._declare import POINTWISE, RULES, declared_exactness, permutes_grid
+from ._ico import ICO_KINDS, IcoElement, check_ico_equivariance, ico_act
 from ._planar import KINDS, check_planar
 from ._report import TOLERANCES, VERDICTS, ElementResult, EquivarianceReport, relative_error
 from ._sphere import SPHERE_KINDS, SphereElement, check_sphere_equivariance
 from ._sphere import act as sphere_act
 
 __all__ = [
+    "ICO_KINDS",
+    "IcoElement",
     "KINDS",
     "POINTWISE",
     "RULES",
@@ -52,6 +56,7 @@ __all__ = [
     "assert_equivariant",
     "check_equivariance",
     "declared_exactness",
+    "ico_act",
     "permutes_grid",
     "relative_error",
     "sphere_act",
@@ -84,6 +89,8 @@ def check_equivariance(
     if not torch.is_tensor(x):
         raise TypeError(f"check_equivariance: x must be a torch.Tensor, got {type(x).__name__}")
     grp = get(group)
+    if getattr(grp, "name", None) == "ico":
+        return check_ico_equivariance(module, x, input_kind, output_kind, elements, tolerance)
     if not isinstance(grp, FiniteGroup):
         return check_sphere_equivariance(module, x, input_kind, output_kind, rotations, tolerance)
     was_training = getattr(module, "training", False)

@@ -65,6 +65,9 @@ def permutes_grid(group: Any, g: Any) -> bool:
 
 
 def _pointwise(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
+    rule = getattr(g, "pointwise_exactness", None)  # an element may know better (ico)
+    if rule is not None:
+        return rule(mod, x)
     if permutes_grid(group, g):
         return None
     return "a pointwise map commutes with resampling only for grid permutations"

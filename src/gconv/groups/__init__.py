@@ -7,7 +7,8 @@ Groups (objects, apart from any action; hashable, equal when equal):
   ``C4``, ``D4``: order, composition and inverse tables, regular representation, subgroups
   and cosets; numbering ``g = N·m + r`` ("mirror m, then rotate r").
 - ``SO3``: the rotation group of the sphere (continuous; elements are 3×3 matrices).
-- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"`` → the group object.
+- ``ICO`` (``IcoGroup``): the 60 rotations of the icosahedron as 3×3 matrices.
+- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"``, ``"ico"`` → the group object.
 
 Actions:
 
@@ -19,6 +20,9 @@ Actions:
   for quarter turns and mirrors (exact; ``is_grid_element``, ``element_reversed_axes``),
   ``rotate_image`` for other rotations (resampled, never exact). The checker uses it.
   ``subgroup_cosets`` / ``subgroup_coset_permutation``: cosets of any subgroup (C4 in C16, …).
+- ``IcoGrid(r)``: the r-times subdivided icosahedron (10·4^r + 2 vertices), its atlas of 5
+  charts n × 2n (n = 2^r) with C6 frames, padding with gauge changes, neighbours, and the
+  60 rotations as vertex permutations with the gauge shift each induces (``_ico`` docstring).
 - ``rotate_image(x, angle)``: bilinear counter-clockwise rotation about the grid centre.
 - ``steerable_basis(group, size, band_limit, max_frequency, sigma)``: circular harmonics ×
   radial rings on a k×k grid, rotated by every element in the basis (exact in the continuum),
@@ -37,6 +41,7 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
 
 from .._util import ShapeError
 from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
+from ._ico import ICO, OFFSETS, IcoGrid, IcoGroup
 from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
 from ._plane import (
     PlaneAction,
@@ -68,6 +73,7 @@ from ._wigner import (
 )
 
 __all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
+__all__ += ["ICO", "OFFSETS", "IcoGrid", "IcoGroup"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["PlaneAction", "element_reversed_axes", "is_grid_element"]
 __all__ += ["subgroup_coset_permutation", "subgroup_cosets"]

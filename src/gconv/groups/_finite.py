@@ -246,7 +246,8 @@ GROUPS: dict[str, FiniteGroup] = {"p4": C4, "p4m": D4}
 def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
     """A group object from its name: ``"p4"`` → C4, ``"p4m"`` → D4, ``"c8"`` / ``"C8"`` →
     ``CyclicGroup(8)``, ``"d16"`` → ``DihedralGroup(16)``, ``"so3"`` / ``"SO(3)"`` → the
-    rotation group of the sphere. Group objects pass through.
+    rotation group of the sphere, ``"ico"`` → its 60 icosahedral rotations. Group objects
+    pass through.
 
     >>> get("p4m").order, get("c3").name, get("so3").name
     (8, 'C3', 'SO(3)')
@@ -262,9 +263,13 @@ def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
         from ._so3 import SO3
 
         return SO3
+    if key in ("ico", "icosahedral"):
+        from ._ico import ICO
+
+        return ICO
     if len(key) > 1 and key[0] in "cd" and key[1:].isdigit() and int(key[1:]) >= 1:
         return FiniteGroup(int(key[1:]), mirrors=key[0] == "d")
     raise ValueError(
         f"unknown group {name!r}; known: p4 (C4), p4m (D4), cN / dN for any N >= 1 "
-        "(e.g. c8, d16), so3"
+        "(e.g. c8, d16), so3, ico"
     )

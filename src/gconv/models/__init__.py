@@ -10,6 +10,8 @@ import line below.
 - ``mnist_rot``: rotated MNIST (Cohen & Welling, 2016) — ``z2cnn`` (``Z2CNN``), ``p4cnn``
   (``P4CNN``), ``p4cnn-rp`` (``P4CNNRotationPooling``), ``p4mcnn`` (``P4MCNN``),
   ``p4mcnn-coset`` (``P4MCNNCosetPooling``): image ``(B, 1, 28, 28)`` → logits ``(B, 10)``.
+- ``steerable_mnist``: rotated MNIST with steerable layers (Weiler & Cesa 2019 style, widths
+  scaled) — ``c8cnn``, ``c16cnn``, ``d16c16cnn``.
 - ``spherical``: spherical MNIST (Cohen et al., 2018) — ``s2cnn``, ``s2cnn-72`` (``S2CNN``):
   S² ``(B, 1, 60, 60)`` → logits ``(B, 10)``.
 - ``spherical_cnn``: planar baselines on the ``[β, α]`` image — ``cnn`` (68,106), ``cnn-200k``,
@@ -18,6 +20,9 @@ import line below.
 - ``cifar``: CIFAR-10 (Cohen & Welling 2016, Table 2) — ``allcnnc-z2``, ``allcnnc-p4``,
   ``allcnnc-p4m`` (``AllCNNC``), ``resnet44-z2``, ``resnet44-p4m`` (``ResNet``), and ``-exact``
   variants of the group models (stride 1 + 2×2 average pooling: exact on 32×32).
+- ``icosahedral``: gauge-equivariant CNNs on the r = 4 icosahedral grid (Cohen et al. 2019) —
+  ``ico-cnn`` (182,218), ``ico-cnn-seg``, and ``ico-cnn-nogauge`` (the ablation without gauge
+  changes in the padding, for the checker's contrast): vertices ``(B, 1, 2562)``.
 - ``demo``: what ``gconv demo`` and ``gconv check-equivariance`` show (task ``"layer"``):
   ``stack`` (``demo_stack``), ``lift``, ``group-conv``, ``s2conv``, ``so3conv``, ``so3tos2``.
 - ``ShapeError``: the ``ValueError`` for tensors of the wrong shape.
@@ -36,6 +41,7 @@ from ._registry import (
     register_models,
 )
 from .cifar import AllCNNC, AvgPool2x2, PreActBlock, ResNet
+from .icosahedral import IcoCNN, IcoCNNSeg
 from .mnist_rot import (
     P4CNN,
     P4MCNN,
@@ -47,6 +53,7 @@ from .mnist_rot import (
 )
 from .spherical import S2CNN
 from .spherical_cnn import EncoderDecoderCNN, SphereImageCNN
+from .steerable_mnist import C8CNN, C16CNN, D16C16CNN, SteerableMNIST
 
 from .demo import demo_stack  # isort: skip - after the model families: "layer" entries last
 
@@ -61,6 +68,12 @@ __all__ = [
     "P4MCNN",
     "P4MCNNCosetPooling",
     "S2CNN",
+    "IcoCNN",
+    "IcoCNNSeg",
+    "C8CNN",
+    "C16CNN",
+    "D16C16CNN",
+    "SteerableMNIST",
     "AllCNNC",
     "AvgPool2x2",
     "PreActBlock",

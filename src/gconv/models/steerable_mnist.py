@@ -39,6 +39,7 @@ from ..nn import (
     LiftConv2d,
     RestrictGroup,
 )
+from ._registry import register_models
 from .mnist_rot import SpatialMax
 
 __all__ = ["SteerableMNIST", "C8CNN", "C16CNN", "D16C16CNN", "specs"]
@@ -149,3 +150,6 @@ def specs() -> list[dict[str, Any]]:
         }
         for name, builder, group, text in rows
     ]
+
+
+register_models(specs())

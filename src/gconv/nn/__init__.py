@@ -18,10 +18,26 @@ Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
   ``SO3Shortcut`` (1×1 mixing, bandwidth change), ``so3_integrate`` / ``s2_integrate``
   (normalised invariant read-outs; ``SO3Integrate`` / ``S2Integrate`` as modules); filter grids ``s2_near_identity_grid``,
   ``so3_near_identity_grid``, ``s2_equatorial_grid``, ``so3_equatorial_grid``.
+Icosahedral (``gconv.groups.IcoGrid(r)``; vertex signals ``(B, C, V)``, regular features
+``(B, C, 6, 5, n, 2n)``, scalar charts ``(B, C, 5, n, 2n)``; exact for the 60 rotations):
+
+- ``IcoLift`` (scalars → C6-regular), ``IcoConv`` (regular → regular; ``stride=2`` coarsens
+  r → r − 1), ``IcoPool`` / ``IcoUnpool`` (r → r ∓ 1), ``IcoOrientationPool``,
+  ``IcoBatchNorm``, ``IcoGlobalPool`` (invariant read-out), ``IcoToVertices``, ``IcoPad``
+  (padding from neighbouring charts with the gauge change);
+  ``export()`` → ``ExportedIcoConv`` (index gather + ``nn.Conv2d``).
 - ``ShapeError``: the ``ValueError`` raised for tensors of the wrong shape.
 """
 
 from ._checks import ShapeError
+from ._ico_pool import (
+    IcoBatchNorm,
+    IcoGlobalPool,
+    IcoOrientationPool,
+    IcoPool,
+    IcoToVertices,
+    IcoUnpool,
+)
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
 from ._readout import S2Integrate, SO3Integrate
@@ -31,6 +47,7 @@ from ._spherical_grids import (
     so3_equatorial_grid,
     so3_near_identity_grid,
 )
+from .icosahedral import ExportedIcoConv, IcoConv, IcoLift, IcoPad
 from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d, planar_exactness
 from .spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv, s2_integrate, so3_integrate
 from .steerable import GroupBlurPool2d, RestrictGroup
@@ -38,6 +55,16 @@ from .steerable import GroupBlurPool2d, RestrictGroup
 __all__ = [
     "ExportedGroupConv",
     "planar_exactness",
+    "ExportedIcoConv",
+    "IcoBatchNorm",
+    "IcoConv",
+    "IcoGlobalPool",
+    "IcoLift",
+    "IcoOrientationPool",
+    "IcoPad",
+    "IcoPool",
+    "IcoToVertices",
+    "IcoUnpool",
     "GroupBatchNorm",
     "GroupBlurPool2d",
     "GroupConv2d",

@@ -1,0 +1,222 @@
+# SPDX-License-Identifier: MIT
+"""Pooling, unpooling, batch norm and read-outs on the icosahedral grid (``IcoGrid(r)``
+layout: regular features ``(B, C, 6, 5, n, 2n)``, scalar charts ``(B, C, 5, n, 2n)``, vertex
+signals ``(B, C, V)``). Every layer ignores the stored values at the 10 chart-held
+five-neighbour vertices and writes zero there (scalar vertex signals excepted), so all of them
+commute exactly with the 60 icosahedral rotations."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..groups import OFFSETS
+from ._checks import ShapeError
+from ._ico_index import check_chart, ico_grid
+from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
+
+__all__ = [
+    "IcoPool",
+    "IcoUnpool",
+    "IcoOrientationPool",
+    "IcoBatchNorm",
+    "IcoGlobalPool",
+    "IcoToVertices",
+]
+
+_MODES = ("max", "mean")
+
+
+def _mode(layer: str, mode: str) -> str:
+    if mode not in _MODES:
+        raise ValueError(f"{layer}: mode must be one of {_MODES}, got {mode!r}")
+    return mode
+
+
+def _r_of(layer: str, x: torch.Tensor, scalar: bool) -> int:
+    """Resolution r of a regular feature (or scalar chart) tensor, checked."""
+    dims = 5 if scalar else 6
+    n = x.shape[-2] if x.dim() == dims else 0
+    if x.dim() != dims or n < 1 or n & (n - 1) or x.shape[-3:] != (5, n, 2 * n):
+        want = "(B, C, 5, n, 2n)" if scalar else "(B, C, 6, 5, n, 2n)"
+        raise ShapeError(f"{layer}: expected {want} with n = 2^r, got {tuple(x.shape)}")
+    if not scalar and x.shape[2] != 6:
+        raise ShapeError(f"{layer}: expected 6 orientations on axis 2, got {tuple(x.shape)}")
+    return n.bit_length() - 1
+
+
+@lru_cache(maxsize=32)
+def _pad(r: int, device: torch.device) -> IcoPad:
+    return IcoPad(r).to(device)
+
+
+class _IcoLayer(nn.Module):
+    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+        """Exact for the 60 rotations of "ico"."""
+        return ico_exactness(type(self).__name__, group)
+
+
+class IcoPool(_IcoLayer):
+    """Resolution r → r − 1: max (or mean) over each coarse vertex's hexagon (itself and its
+    six neighbours at resolution r, read in its frame), ``(B, C, 6, 5, n, 2n) →
+    (B, C, 6, 5, n/2, n)``.
+
+    >>> IcoPool()(torch.randn(2, 3, 6, 5, 4, 8)).shape
+    torch.Size([2, 3, 6, 5, 2, 4])
+    """
+
+    def __init__(self, mode: str = "max") -> None:
+        super().__init__()
+        self.mode = _mode("IcoPool", mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = _r_of("IcoPool", x, scalar=False)
+        if r < 1:
+            raise ShapeError("IcoPool: resolution r = 0 has no coarser grid")
+        n = 2**r
+        b, c = x.shape[:2]
+        p = _pad(r, x.device)(x).view(b, 5, c, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
+        taps = [
+            p[..., 1 + di : 1 + di + n : 2, 1 + dj : 1 + dj + 2 * n : 2]
+            for di, dj in ((0, 0),) + OFFSETS
+        ]
+        stack = torch.stack(taps)
+        y = stack.amax(0) if self.mode == "max" else stack.mean(0)
+        return y.masked_fill(corner_mask(n // 2, x.device), 0.0)  # amax keeps its output
+
+
+class IcoUnpool(_IcoLayer):
+    """Resolution r → r + 1 by linear interpolation along edges: the new vertex between two
+    old ones gets their mean (both read in its frame), old vertices keep their values.
+    ``(B, C, 6, 5, n, 2n) → (B, C, 6, 5, 2n, 4n)``.
+
+    >>> IcoUnpool()(torch.randn(2, 3, 6, 5, 2, 4)).shape
+    torch.Size([2, 3, 6, 5, 4, 8])
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = _r_of("IcoUnpool", x, scalar=False)
+        n = 2**r
+        b, c = x.shape[:2]
+        p = _pad(r, x.device)(x).view(b, 5, c, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
+        centre = p[..., 1 : n + 1, 1 : 2 * n + 1]
+        down, right = p[..., 2 : n + 2, 1 : 2 * n + 1], p[..., 1 : n + 1, 2 : 2 * n + 2]
+        diag = p[..., 2 : n + 2, 2 : 2 * n + 2]
+        top = torch.stack([centre, (centre + right) / 2], dim=-1).flatten(-2)
+        bottom = torch.stack([(centre + down) / 2, (centre + diag) / 2], dim=-1).flatten(-2)
+        return torch.stack([top, bottom], dim=-2).reshape(b, c, 6, 5, 2 * n, 4 * n)
+
+
+class IcoOrientationPool(_IcoLayer):
+    """Pool over the 6 orientations: ``(B, C, 6, 5, n, 2n) → (B, C, 5, n, 2n)`` (a scalar,
+    gauge-invariant field; zero at the corners)."""
+
+    def __init__(self, mode: str = "max") -> None:
+        super().__init__()
+        self.mode = _mode("IcoOrientationPool", mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = _r_of("IcoOrientationPool", x, scalar=False)
+        y = x.amax(2) if self.mode == "max" else x.mean(2)
+        return y.masked_fill(corner_mask(2**r, x.device), 0.0)  # amax keeps its output
+
+
+class IcoBatchNorm(_IcoLayer):
+    """Batch norm of regular features with statistics and affine parameters per channel,
+    shared over the orientations and the vertices with six neighbours (the corners are
+    excluded from the statistics and stay zero). Same state_dict keys as ``nn.BatchNorm3d``.
+
+    >>> IcoBatchNorm(3)(torch.randn(4, 3, 6, 5, 2, 4)).shape
+    torch.Size([4, 3, 6, 5, 2, 4])
+    """
+
+    def __init__(
+        self,
+        num_channels: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = True,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_channels, eps, momentum
+        kw = {"dtype": dtype, "device": device}
+        self.weight = nn.Parameter(torch.ones(num_channels, **kw)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(num_channels, **kw)) if affine else None
+        self.register_buffer("running_mean", torch.zeros(num_channels, **kw))
+        self.register_buffer("running_var", torch.ones(num_channels, **kw))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = _r_of("IcoBatchNorm", x, scalar=False)
+        if x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
+            )
+        keep = ~corner_mask(2**r, x.device).flatten()
+        flat = x.flatten(3)[..., keep].transpose(0, 1).reshape(self.num_features, -1)
+        if self.training:
+            var, mean = torch.var_mean(flat, dim=1, correction=0)
+            with torch.no_grad():
+                m, count = self.momentum, flat.shape[1]
+                unbiased = var * count / max(count - 1, 1)
+                self.running_mean.mul_(1 - m).add_(m * mean.detach())
+                self.running_var.mul_(1 - m).add_(m * unbiased.detach())
+                self.num_batches_tracked.add_(1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        scale = torch.rsqrt(var + self.eps)
+        shift = -mean * scale
+        if self.weight is not None:
+            scale, shift = scale * self.weight, shift * self.weight + self.bias
+        y = x * scale.view(1, -1, 1, 1, 1, 1) + shift.view(1, -1, 1, 1, 1, 1)
+        return zero_corners_(y)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class IcoGlobalPool(_IcoLayer):
+    """Invariant read-out: max (or mean) over orientations and all vertices with six
+    neighbours, ``(B, C, 6, 5, n, 2n)`` or ``(B, C, 5, n, 2n)`` → ``(B, C)``.
+
+    >>> IcoGlobalPool()(torch.randn(2, 3, 6, 5, 2, 4)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, mode: str = "max") -> None:
+        super().__init__()
+        self.mode = _mode("IcoGlobalPool", mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = _r_of("IcoGlobalPool", x, scalar=x.dim() == 5)
+        keep = ~corner_mask(2**r, x.device).flatten()
+        flat = x.flatten(-3)[..., keep].flatten(2)
+        return flat.amax(-1) if self.mode == "max" else flat.mean(-1)
+
+
+class IcoToVertices(_IcoLayer):
+    """Scalar charts ``(B, C, 5, n, 2n)`` → a scalar signal on all vertices ``(B, C, V)``; each
+    of the 12 five-neighbour vertices (poles included) gets the mean of its five neighbours,
+    which every rotation maps onto the five neighbours of its image (r ≥ 1)."""
+
+    def __init__(self, r: int) -> None:
+        super().__init__()
+        if not isinstance(r, int) or isinstance(r, bool) or not 1 <= r <= 10:
+            raise ValueError(f"IcoToVertices: r must be an int in 1..10, got {r!r}")
+        self.r = r
+        grid = ico_grid(r)
+        corners = torch.from_numpy(grid.corners.copy())
+        self.register_buffer("_corners", corners, persistent=False)
+        self.register_buffer(
+            "_ring", torch.from_numpy(grid.neighbours[grid.corners, :5].copy()), persistent=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_chart("IcoToVertices", x, x.shape[1] if x.dim() == 5 else -1, None, self.r)
+        flat = F.pad(x.flatten(2), (0, 2))
+        return flat.index_copy(2, self._corners, flat[..., self._ring].mean(-1))

@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: MIT
+"""Gauge-equivariant convolutions on the icosahedral grid (Cohen, Weiler, Kicanaoglu, Welling
+2019), on the atlas of ``gconv.groups.IcoGrid(r)`` with gauge group C6.
+
+Shapes (n = 2^r): a scalar signal on all V = 10·4^r + 2 vertices ``(B, C, V)`` (chart vertices
+in id order, then the poles N, S); a regular feature ``(B, C, 6, 5, n, 2n)`` (orientation θ =
+θ·60° counter-clockwise from the chart frame). Regular features vanish at the 12
+five-neighbour vertices: every layer reads them as zero there and writes zero there.
+
+Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame), w_{−1} = v::
+
+    lift:  out(v)[θ] = Σ_c Σ_t K[c, t − θ] x_c(w_t)
+    group: out(v)[θ] = Σ_c Σ_t Σ_ψ K[c, ψ − θ, t − θ] f_c(w_t)[ψ]   (f(w) read in v's frame)
+
+(t − θ turns a ring tap by −θ slots, the centre stays). The filter bank is expanded by turning
+the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
+from their neighbours with the gauge change in one index gather, and one ``F.conv2d`` runs
+over all five charts folded into the batch. Exact for the 60 icosahedral rotations (they
+permute vertices and turn frames by multiples of 60°) and gauge-equivariant by construction.
+Stride 2 samples the output at the vertices of resolution r − 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import ShapeError
+from ._ico_index import check_chart, hex_expansion_index, pad_plan
+
+__all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
+
+
+def ico_exactness(layer: str, group: object, gauge: bool = True) -> str | None:
+    """Declaration shared by the icosahedral layers: exact for the 60 rotations of "ico"."""
+    if getattr(group, "name", None) != "ico":
+        return f"{layer} acts on the icosahedral grid, not under {getattr(group, 'name', group)}"
+    if not gauge:
+        return f"{layer} pads without the gauge change between charts (ablation)"
+    return None
+
+
+def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
+    """Bool ``(5, n, 2n)``: the 10 chart-stored five-neighbour vertices (0, 0) and (0, n)."""
+    m = torch.zeros(5, n, 2 * n, dtype=torch.bool, device=device)
+    m[:, 0, 0] = m[:, 0, n] = True
+    return m
+
+
+def _charts(x: torch.Tensor, n: int, scalar: bool) -> torch.Tensor:
+    """The chart part of x as ``(B, C, G, 5, n, 2n)`` (G = 1 for scalars, a view)."""
+    if scalar:
+        return x[..., : 10 * n * n].unflatten(-1, (1, 5, n, 2 * n))
+    return x
+
+
+class _PadFn(torch.autograd.Function):
+    """The padding with a hand-written backward. Forward fills an empty
+    ``(B, 5, C, G, n+2, 2n+2)``: interior copy, border gather, zeros. Backward is the adjoint:
+    the interior slice, zero where the forward wrote zeros, plus an index_add of the border
+    gradients onto their sources."""
+
+    @staticmethod
+    def forward(ctx, x, k_t, q_t, source, k_z, q_z, n: int, scalar: bool):  # type: ignore[override]
+        b, c = x.shape[:2]
+        g = 1 if scalar else 6
+        p = x.new_empty(b, 5, c, g, n + 2, 2 * n + 2)  # every entry is written below
+        p[..., 1 : n + 1, 1 : 2 * n + 1] = _charts(x, n, scalar).permute(0, 3, 1, 2, 4, 5)
+        pv = p.view(b, 5, c, -1).permute(0, 2, 1, 3)  # (B, C, 5, G·S), a view of p
+        pv[:, :, k_t, q_t] = x.reshape(b, c, -1).gather(2, source.expand(b, c, -1))
+        pv[:, :, k_z, q_z] = 0.0
+        ctx.save_for_backward(k_t, q_t, source)
+        ctx.shape, ctx.n, ctx.scalar = x.shape, n, scalar
+        return p.view(b * 5, c * g, n + 2, 2 * n + 2)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        k_t, q_t, source = ctx.saved_tensors
+        n, shape, scalar = ctx.n, ctx.shape, ctx.scalar
+        b, c = shape[:2]
+        g6 = grad.reshape(b, 5, c, -1, n + 2, 2 * n + 2)
+        inner = g6[..., 1 : n + 1, 1 : 2 * n + 1].permute(0, 2, 3, 1, 4, 5)
+        if scalar:
+            gx = grad.new_zeros(shape)
+            _charts(gx, n, True).copy_(inner)
+        else:
+            gx = zero_corners_(inner.contiguous())
+        border = grad.reshape(b, 5, c, -1).permute(0, 2, 1, 3)[:, :, k_t, q_t]
+        gx.view(b, c, -1).index_add_(2, source, border)
+        return gx, None, None, None, None, None, None, None
+
+
+class IcoPad(nn.Module):
+    """Pad every chart by one point from its neighbours, with the gauge change, the five
+    charts folded into the batch: regular features ``(B, C, 6, 5, n, 2n)`` →
+    ``(5B, 6C, n+2, 2n+2)`` (row 5b + k, channel 6c + θ; the 12 corners and unused points
+    zero), or scalar signals ``(B, C, V)`` → ``(5B, C, n+2, 2n+2)``. One copy of the charts,
+    then one index gather for the border (``gauge=False``: without the gauge change).
+
+    >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
+    torch.Size([10, 18, 4, 6])
+    """
+
+    def __init__(self, r: int, scalar: bool = False, gauge: bool = True) -> None:
+        super().__init__()
+        self.r, self.scalar, self.gauge = r, scalar, gauge
+        for name, t in zip(
+            ("k_t", "q_t", "source", "k_z", "q_z"), pad_plan(r, scalar, gauge), strict=True
+        ):
+            self.register_buffer(name, t, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = 2**self.r
+        want = (10 * n * n + 2,) if self.scalar else (6, 5, n, 2 * n)
+        if x.dim() != len(want) + 2 or tuple(x.shape[2:]) != want:
+            what = "a scalar signal (B, C, V)" if self.scalar else "regular features"
+            raise ShapeError(
+                f"IcoPad(r={self.r}): expected {what} with trailing shape {want}, "
+                f"got {tuple(x.shape)}"
+            )
+        args = (self.k_t, self.q_t, self.source, self.k_z, self.q_z)
+        return _PadFn.apply(x, *args, n, self.scalar)
+
+    def extra_repr(self) -> str:
+        return (
+            f"r={self.r}"
+            + (", scalar" if self.scalar else "")
+            + ("" if self.gauge else ", gauge=False")
+        )
+
+
+def zero_corners_(x: torch.Tensor) -> torch.Tensor:
+    """Zero the chart-held five-neighbour vertices (0, 0) and (0, n) of ``(..., 5, n, 2n)``
+    in place (two strided entries per chart, not a pass over the tensor)."""
+    x[..., 0, :: x.shape[-2]] = 0.0
+    return x
+
+
+def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
+    """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
+    y = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
+    return zero_corners_(y.contiguous())
+
+
+class _IcoConvBase(nn.Module):
+    _lifting = False
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        r: int,
+        stride: int = 1,
+        bias: bool = True,
+        gauge: bool = True,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+        if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r <= 10:
+            raise ValueError(f"{name}: r must be an int in 0..10 (subdivisions), got {r!r}")
+        if stride not in (1, 2) or (stride == 2 and r < 1):
+            raise ValueError(f"{name}: stride must be 1, or 2 with r >= 1; got {stride!r}, r={r}")
+        self.in_channels, self.out_channels, self.r, self.stride = (
+            in_channels,
+            out_channels,
+            r,
+            stride,
+        )
+        self.gauge = bool(gauge)
+        self.in_order = 1 if self._lifting else 6
+        self.n_out = 2**r // stride
+        self.weight = nn.Parameter(
+            torch.empty(out_channels, in_channels, self.in_order, 7, dtype=dtype, device=device)
+        )
+        self.bias = (
+            nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
+        )
+        self.pad = IcoPad(r, scalar=self._lifting, gauge=self.gauge).to(device)
+        self.register_buffer(
+            "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
+        )
+        self._cache: tuple | None = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """He initialisation over the fan-in C_in·|G_in|·7."""
+        fan_in = self.in_channels * self.in_order * 7
+        with torch.no_grad():
+            self.weight.normal_(0.0, math.sqrt(2.0 / fan_in))
+            if self.bias is not None:
+                self.bias.zero_()
+        self._cache = None
+
+    def expanded_weight(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Plain conv weight ``(6·C_out, |G_in|·C_in, 3, 3)`` (channel 6c + θ) and bias."""
+        o, c, g = self.out_channels, self.in_channels, self.in_order
+        flat = F.pad(self.weight.reshape(o * c, g * 7), (0, 1))
+        bank = flat.index_select(1, self._expand).view(o, c, 6, g, 3, 3).transpose(1, 2)
+        bias = None if self.bias is None else self.bias.repeat_interleave(6)
+        return bank.reshape(o * 6, c * g, 3, 3), bias
+
+    def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        w, b = self.weight, self.bias
+        if self.training or (torch.is_grad_enabled() and w.requires_grad):
+            self._cache = None
+            return self.expanded_weight()
+        key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
+        if self._cache is None or self._cache[0] != key:
+            with torch.no_grad():
+                self._cache = (key, self.expanded_weight())
+        return self._cache[1]
+
+    def padded(self, x: torch.Tensor) -> torch.Tensor:
+        """The input padded from neighbouring charts (with the gauge change), ``(5B, ·, ·, ·)``."""
+        name = type(self).__name__
+        if self._lifting:
+            v = 10 * 4**self.r + 2
+            if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != v:
+                raise ShapeError(
+                    f"{name}: expected a scalar signal (B, {self.in_channels}, {v}) on the "
+                    f"vertices of IcoGrid({self.r}), got {tuple(x.shape)}"
+                )
+        else:
+            check_chart(name, x, self.in_channels, 6, self.r)
+        return self.pad(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bank, bias = self._bank()
+        y = F.conv2d(self.padded(x), bank, bias, self.stride)
+        return _unstack(y, self.out_channels)
+
+    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+        """Exact for the 60 rotations of "ico" (unless built with ``gauge=False``)."""
+        return ico_exactness(type(self).__name__, group, self.gauge)
+
+    def export(self) -> ExportedIcoConv:
+        """Plain PyTorch: the same index gather, one ``nn.Conv2d``, unstack; same tensors."""
+        bank, bias = self.expanded_weight()
+        conv = nn.Conv2d(
+            bank.shape[1], bank.shape[0], 3, self.stride, 0, bias=bias is not None,
+            dtype=bank.dtype, device=bank.device,
+        )  # fmt: skip
+        with torch.no_grad():
+            conv.weight.copy_(bank)
+            if bias is not None:
+                conv.bias.copy_(bias)
+        return ExportedIcoConv(
+            IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device), conv
+        )
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, r={self.r}, stride={self.stride}"
+        s += "" if self.bias is not None else ", bias=False"
+        return s + ("" if self.gauge else ", gauge=False")
+
+
+class IcoLift(_IcoConvBase):
+    """Lifting correlation: scalar signal ``(B, C_in, V)`` → regular features
+    ``(B, C_out, 6, 5, n', 2n')`` (n' = 2^r / stride). Weight ``(C_out, C_in, 1, 7)``.
+
+    >>> IcoLift(1, 4, r=2)(torch.randn(3, 1, 162)).shape
+    torch.Size([3, 4, 6, 5, 4, 8])
+    """
+
+    _lifting = True
+
+
+class IcoConv(_IcoConvBase):
+    """Group correlation, regular → regular: ``(B, C_in, 6, 5, n, 2n)`` →
+    ``(B, C_out, 6, 5, n', 2n')``. Weight ``(C_out, C_in, 6, 7)``; one bias per channel.
+    ``gauge=False`` drops the gauge change from the padding (an ablation; not equivariant).
+
+    >>> IcoConv(4, 2, r=2, stride=2)(torch.randn(3, 4, 6, 5, 4, 8)).shape
+    torch.Size([3, 2, 6, 5, 2, 4])
+    """
+
+
+class ExportedIcoConv(nn.Module):
+    """``IcoPad`` (``.pad``: the index gather) → one ``nn.Conv2d`` (``.conv``, channel
+    6c + θ) → unstack the charts and zero the corners."""
+
+    def __init__(self, pad: IcoPad, conv: nn.Conv2d) -> None:
+        super().__init__()
+        self.pad, self.conv = pad, conv
+
+    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+        """As the layer it was exported from."""
+        return ico_exactness("ExportedIcoConv", group, self.pad.gauge)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(self.pad(x))
+        return _unstack(y, self.conv.out_channels // 6)
