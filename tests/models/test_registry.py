@@ -70,7 +70,7 @@ def test_defaults_and_overrides():
 
 
 def test_unknown_and_duplicate_names():
-    with pytest.raises(ValueError, match="unknown model 'resnet'; known models: z2cnn, p4cnn"):
+    with pytest.raises(ValueError, match="unknown model 'resnet'; known models: .*z2cnn, p4cnn"):
         model_spec("resnet")
     assert model_spec("P4CNN") is model_spec("p4cnn")
     with pytest.raises(ValueError, match="'p4cnn' is already registered"):

@@ -218,12 +218,14 @@ def test_negative_stride_rule():
 
 
 def test_mirror_elements_need_only_their_axis():
-    """A pure mirror flips the width only, so a rule broken along H leaves it exact."""
+    """A pure mirror and 90° reverse the width only, so a rule broken along H leaves them exact;
+    180°, 270° and mirror-then-180° reverse H and are not."""
     layer = GroupConv2d(1, 1, 3, group="p4m", stride=2, dtype=torch.float64)
     x = torch.randn(1, 1, 8, 10, 11, dtype=torch.float64)  # H: 7 odd (broken), W: 8 even
     rep = check_equivariance(layer, D4, x, "features")
     exact = {r.name: r.exact for r in rep.rows}
-    assert exact["mirror, rot 0°"] and not exact["mirror, rot 180°"] and not exact["rot 90°"]
+    assert exact["mirror, rot 0°"] and exact["rot 90°"] and exact["mirror, rot 90°"]
+    assert not any(exact[k] for k in ("rot 180°", "rot 270°", "mirror, rot 180°"))
     assert rep.passed
 
 
