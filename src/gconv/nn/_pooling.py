@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..groups import FiniteGroup, PixelGrid, get
+from .._util import check_tensor
 from ._checks import ShapeError, square
 from .planar import planar_exactness
 
@@ -121,6 +122,7 @@ class GroupMaxPool2d(nn.Module):
         self.dilation = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("GroupMaxPool2d: input", x)
         if x.dim() != 5:
             raise ShapeError(f"GroupMaxPool2d: expected (B, C, |G|, H, W), got {tuple(x.shape)}")
         b, c, n, h, w = x.shape

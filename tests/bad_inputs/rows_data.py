@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+PACKAGE = "gconv.data"
+ROWS = []
