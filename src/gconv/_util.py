@@ -33,6 +33,7 @@ __all__ = [
     "check_positive_int",
     "check_probability",
     "check_rotation",
+    "check_subparsers",
     "check_tensor",
     "DTypeError",
     "format_table",
@@ -196,6 +197,17 @@ def check_tensor(name: str, x: Any, floating: bool = True, complex_ok: bool = Fa
     return x
 
 
+def check_subparsers(owner: str, subparsers: Any) -> Any:
+    """``subparsers`` if it is what ``argparse.ArgumentParser.add_subparsers()`` returns (has
+    ``add_parser``), else TypeError."""
+    if not callable(getattr(subparsers, "add_parser", None)):
+        raise TypeError(
+            f"{owner}: expected the result of ArgumentParser.add_subparsers(), "
+            f"got {type(subparsers).__name__}"
+        )
+    return subparsers
+
+
 #: tolerance of :func:`check_rotation`: max |RᵀR − I| and |det R − 1| (float32 products of
 #: three rotations are off by ~1e-6; anything not a rotation is off by far more)
 ROTATION_ATOL = 1e-5
@@ -218,7 +230,9 @@ def check_rotation(name: str, R: Any) -> Any:
     if R.shape != (3, 3):
         raise ShapeError(f"{name}: expected a (3, 3) rotation matrix, got shape {tuple(R.shape)}")
     if not bool(torch.isfinite(R).all()):
-        raise ValueError(f"{name}: expected a rotation matrix with finite entries, got {R.tolist()}")
+        raise ValueError(
+            f"{name}: expected a rotation matrix with finite entries, got {R.tolist()}"
+        )
     R64 = R.detach().to(dtype=torch.float64)
     err = float((R64.T @ R64 - torch.eye(3, dtype=torch.float64, device=R.device)).abs().max())
     if err > ROTATION_ATOL:

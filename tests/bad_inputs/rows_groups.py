@@ -17,8 +17,18 @@ ROWS = [
     Row("FiniteGroup", lambda: g.FiniteGroup(0, False), ValueError, r"N >= 1 \(an int\), got 0"),
     Row("get", lambda: g.get("p5"), ValueError, r"p4.*p5|p5.*p4"),
     Row("PixelGrid", lambda: g.PixelGrid("c3"), ValueError, r"(?i)grid.*c3|c3.*grid"),
-    Row("grid_rule", lambda: g.grid_rule(0, 3, 1, 0, 1), ValueError, r"size must be a positive int, got 0"),
-    Row("grid_rule", lambda: g.grid_rule(9, 3, 0, 0, 1), ValueError, r"stride must be a positive int, got 0"),
+    Row(
+        "grid_rule",
+        lambda: g.grid_rule(0, 3, 1, 0, 1),
+        ValueError,
+        r"size must be a positive int, got 0",
+    ),
+    Row(
+        "grid_rule",
+        lambda: g.grid_rule(9, 3, 0, 0, 1),
+        ValueError,
+        r"stride must be a positive int, got 0",
+    ),
     Row(
         "rotate_image",
         lambda: g.rotate_image(np.zeros((1, 1, 5, 5)), 0.3),
@@ -31,7 +41,12 @@ ROWS = [
         TypeError,
         r"floating-point tensor, got torch.int64",
     ),
-    Row("euler_to_matrix", lambda: g.euler_to_matrix("a", 0.0, 0.0), TypeError, r"float or a tensor, got str"),
+    Row(
+        "euler_to_matrix",
+        lambda: g.euler_to_matrix("a", 0.0, 0.0),
+        TypeError,
+        r"float or a tensor, got str",
+    ),
     Row(
         "matrix_to_euler",
         lambda: g.matrix_to_euler(np.eye(3)),
@@ -54,13 +69,25 @@ ROWS = [
         ValueError,
         r"positive int.*got 0",
     ),
-    Row("wigner_D", lambda: g.wigner_D(-1, 0.0, 0.1, 0.2), ValueError, r"l must be a non-negative int, got -1"),
+    Row(
+        "wigner_D",
+        lambda: g.wigner_D(-1, 0.0, 0.1, 0.2),
+        ValueError,
+        r"l must be a non-negative int, got -1",
+    ),
     Row(
         "wigner_D_packed",
         lambda: g.wigner_D_packed(0, 0.0, 0.1, 0.2),
         ValueError,
         r"positive int.*got 0",
     ),
-    Row("wigner_d", lambda: g.wigner_d(-1, 0.3), ValueError, r"l must be a non-negative int, got -1"),
-    Row("wigner_d_iter", lambda: list(g.wigner_d_iter(0.3, -1)), ValueError, r"lmax must be an int >= 0, got -1"),
+    Row(
+        "wigner_d", lambda: g.wigner_d(-1, 0.3), ValueError, r"l must be a non-negative int, got -1"
+    ),
+    Row(
+        "wigner_d_iter",
+        lambda: list(g.wigner_d_iter(0.3, -1)),
+        ValueError,
+        r"lmax must be an int >= 0, got -1",
+    ),
 ]

@@ -25,9 +25,24 @@ ROWS = [
         TypeError,
         r"expected a floating torch.Tensor, got numpy.ndarray",
     ),
-    Row("LiftConv2d", lambda: gnn.LiftConv2d(1, 2, -3), ValueError, r"kernel_size must be an int >= 1, got -3"),
-    Row("LiftConv2d", lambda: gnn.LiftConv2d(1, 2, 3, stride=0), ValueError, r"stride must be an int >= 1, got 0"),
-    Row("LiftConv2d", lambda: gnn.LiftConv2d(1, 2, 3, padding=-1), ValueError, r"padding must be an int >= 0, got -1"),
+    Row(
+        "LiftConv2d",
+        lambda: gnn.LiftConv2d(1, 2, -3),
+        ValueError,
+        r"kernel_size must be an int >= 1, got -3",
+    ),
+    Row(
+        "LiftConv2d",
+        lambda: gnn.LiftConv2d(1, 2, 3, stride=0),
+        ValueError,
+        r"stride must be an int >= 1, got 0",
+    ),
+    Row(
+        "LiftConv2d",
+        lambda: gnn.LiftConv2d(1, 2, 3, padding=-1),
+        ValueError,
+        r"padding must be an int >= 0, got -1",
+    ),
     Row(
         "LiftConv2d",
         lambda: gnn.LiftConv2d(1, 2, 3)(np.zeros((1, 1, 9, 9), dtype=np.float32)),
@@ -46,8 +61,18 @@ ROWS = [
         ValueError,
         r"must be at least 5×5, got \d+×\d+ \(4×4 padded\)",
     ),
-    Row("GroupConv2d", lambda: gnn.GroupConv2d(2, 2, 0), ValueError, r"kernel_size must be an int >= 1, got 0"),
-    Row("GroupConv2d", lambda: gnn.GroupConv2d(2, 2, 3, stride=0), ValueError, r"stride must be an int >= 1, got 0"),
+    Row(
+        "GroupConv2d",
+        lambda: gnn.GroupConv2d(2, 2, 0),
+        ValueError,
+        r"kernel_size must be an int >= 1, got 0",
+    ),
+    Row(
+        "GroupConv2d",
+        lambda: gnn.GroupConv2d(2, 2, 3, stride=0),
+        ValueError,
+        r"stride must be an int >= 1, got 0",
+    ),
     Row(
         "GroupConv2d",
         lambda: gnn.GroupConv2d(2, 2, 3, dilation=-1),

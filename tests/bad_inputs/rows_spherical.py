@@ -14,7 +14,9 @@ from gconv import spherical as sp
 PACKAGE = "gconv.spherical"
 
 _REFLECT = torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))
-_NAN = torch.eye(3, dtype=torch.float64).index_put_((torch.tensor(0), torch.tensor(0)), torch.tensor(float("nan"), dtype=torch.float64))
+_NAN = torch.eye(3, dtype=torch.float64).index_put_(
+    (torch.tensor(0), torch.tensor(0)), torch.tensor(float("nan"), dtype=torch.float64)
+)
 _EYE = torch.eye(3, dtype=torch.float64)
 
 ROWS = [

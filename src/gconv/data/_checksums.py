@@ -24,6 +24,19 @@ class FileSpec:
     size: int
     shape: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(
+                f"FileSpec {self.name!r}: size must be a positive int, got {self.size!r}"
+            )
+        sha = self.sha256
+        if not (
+            isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)
+        ):
+            raise ValueError(
+                f"FileSpec {self.name!r}: sha256 must be 64 lower-case hex digits, got {sha!r}"
+            )
+
     @property
     def gz_name(self) -> str:
         return self.name + ".gz"
@@ -37,6 +50,14 @@ class DatasetSpec:
     files: dict[str, FileSpec]  # role ("train-images", …) -> file
     mirrors: tuple[str, ...]  # base URLs; file URL = mirror + gz_name
     how_to_get: str
+
+    def __post_init__(self) -> None:
+        files = self.files
+        if not isinstance(files, dict) or not all(isinstance(f, FileSpec) for f in files.values()):
+            raise TypeError(
+                f"DatasetSpec {self.name!r}: files must be a dict of role -> FileSpec, "
+                f"got {type(files).__name__}"
+            )
 
 
 def _files(dataset: str, table: dict[str, tuple[str, str, int, tuple[int, ...]]]):

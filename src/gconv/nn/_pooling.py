@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, get
 from .._util import check_tensor
+from ..groups import FiniteGroup, PixelGrid, get
 from ._checks import ShapeError, square
 from .planar import planar_exactness
 
