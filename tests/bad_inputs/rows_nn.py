@@ -109,6 +109,12 @@ ROWS = [
         TypeError,
         r"expected a floating torch.Tensor, got numpy.ndarray",
     ),
+    Row(
+        "GroupMaxPool2d",
+        lambda: gnn.GroupMaxPool2d(3)(floats(1, 1, 4, 2, 2)),
+        ValueError,
+        r"must be at least 3×3, got 2×2 \(2×2 padded\)",
+    ),
     Row("GroupPool", lambda: gnn.GroupPool("median"), ValueError, r"one of.*got 'median'"),
     Row("S2Conv", lambda: gnn.S2Conv(1, 2, 0, 4), ValueError, r"positive int.*got 0"),
     Row(
