@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """One of each: the cache folder, the atomic writer, the table printer, the argument validators
-and ``ShapeError``. Standard library only (rich is used when installed, never required), so
-every package — the core included — may import it.
+and ``ShapeError``. Standard library only at import time (rich is used when installed, never
+required; the tensor validators import torch when called), so every package — the core
+included — may import it.
 
 Cache folder (``$GCONV_CACHE``), one meaning everywhere:
 
@@ -31,6 +32,10 @@ __all__ = [
     "check_choice",
     "check_positive_int",
     "check_probability",
+    "check_rotation",
+    "check_subparsers",
+    "check_tensor",
+    "DTypeError",
     "format_table",
     "print_table",
 ]
@@ -38,6 +43,11 @@ __all__ = [
 
 class ShapeError(ValueError):
     """A tensor of the wrong shape; a ValueError so ordinary handlers catch it."""
+
+
+class DTypeError(TypeError, ValueError):
+    """Not a tensor, or a tensor of the wrong dtype: a TypeError, and a ValueError too so that
+    handlers written for the older ValueError keep catching it."""
 
 
 def cache_dir(*parts: str) -> Path | None:
@@ -161,6 +171,84 @@ def check_choice(owner: str, name: str, value: Any, choices: Collection[Any]) ->
         shown = tuple(choices) if not isinstance(choices, tuple) else choices
         raise ValueError(f"{owner}: {name} must be one of {shown}, got {value!r}")
     return value
+
+
+def check_tensor(name: str, x: Any, floating: bool = True, complex_ok: bool = False) -> Any:
+    """``x`` if it is a ``torch.Tensor`` (floating point when ``floating``; complex allowed only
+    with ``complex_ok``), else :class:`DTypeError` saying what was expected and what came.
+    Shape is not looked at; this costs two attribute reads (cheap in forward passes).
+
+    >>> import numpy as np
+    >>> check_tensor("LiftConv2d: x", np.zeros(3))
+    Traceback (most recent call last):
+    ...
+    gconv._util.DTypeError: LiftConv2d: x: expected a floating torch.Tensor, got numpy.ndarray
+    """
+    import torch  # the one import of torch here: the rest of this module is standard library
+
+    kind = ("floating or complex" if complex_ok else "floating") if floating else ""
+    want = f"a {kind} torch.Tensor" if kind else "a torch.Tensor"
+    if not isinstance(x, torch.Tensor):
+        got = type(x)
+        shown = got.__name__ if got.__module__ == "builtins" else f"{got.__module__}.{got.__name__}"
+        raise DTypeError(f"{name}: expected {want}, got {shown}")
+    if floating and not (x.is_floating_point() or (complex_ok and x.is_complex())):
+        raise DTypeError(f"{name}: expected {want}, got a tensor of dtype {x.dtype}")
+    return x
+
+
+def check_subparsers(owner: str, subparsers: Any) -> Any:
+    """``subparsers`` if it is what ``argparse.ArgumentParser.add_subparsers()`` returns (has
+    ``add_parser``), else TypeError."""
+    if not callable(getattr(subparsers, "add_parser", None)):
+        raise TypeError(
+            f"{owner}: expected the result of ArgumentParser.add_subparsers(), "
+            f"got {type(subparsers).__name__}"
+        )
+    return subparsers
+
+
+#: tolerance of :func:`check_rotation`: max |RᵀR − I| and |det R − 1| (float32 products of
+#: three rotations are off by ~1e-6; anything not a rotation is off by far more)
+ROTATION_ATOL = 1e-5
+
+
+def check_rotation(name: str, R: Any) -> Any:
+    """``R`` if it is a floating ``(3, 3)`` tensor with finite entries, ``RᵀR = I`` and
+    ``det R = +1`` within :data:`ROTATION_ATOL` (1e-5), else DTypeError/ValueError saying
+    which condition failed and by how much.
+
+    >>> import torch
+    >>> check_rotation("rotate_s2: R", 2 * torch.eye(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: rotate_s2: R: expected a rotation matrix (RᵀR = I within 1e-05), got max |RᵀR − I| = 3
+    """
+    import torch
+
+    check_tensor(name, R)
+    if R.shape != (3, 3):
+        raise ShapeError(f"{name}: expected a (3, 3) rotation matrix, got shape {tuple(R.shape)}")
+    if not bool(torch.isfinite(R).all()):
+        raise ValueError(
+            f"{name}: expected a rotation matrix with finite entries, got {R.tolist()}"
+        )
+    R64 = R.detach().to(dtype=torch.float64)
+    err = float((R64.T @ R64 - torch.eye(3, dtype=torch.float64, device=R.device)).abs().max())
+    if err > ROTATION_ATOL:
+        raise ValueError(
+            f"{name}: expected a rotation matrix (RᵀR = I within {ROTATION_ATOL:g}), "
+            f"got max |RᵀR − I| = {err:.3g}"
+        )
+    det = float(torch.linalg.det(R64))
+    if abs(det - 1.0) > ROTATION_ATOL:
+        raise ValueError(
+            f"{name}: expected a rotation matrix (det R = +1 within {ROTATION_ATOL:g}), "
+            f"got det R = {det:.6g} (a reflection)"
+            if det < 0
+            else f"{name}: expected det R = +1 within {ROTATION_ATOL:g}, got det R = {det:.6g}"
+        )
+    return R
 
 
 _Spec = TypeVar("_Spec")

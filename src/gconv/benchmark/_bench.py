@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._util import check_subparsers
 from ._memory import (
     PeakMemory,
     _build,
@@ -134,6 +135,7 @@ def _cli_int(minimum: int) -> Callable[[str], int]:
 
 def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``gconv bench MODEL [--batch N --threads N --reps N --out DIR]``."""
+    check_subparsers("add_cli", subparsers)
     p = subparsers.add_parser(
         "bench", help="latency, throughput, training step and peak memory of a registered model"
     )

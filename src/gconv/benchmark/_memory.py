@@ -120,6 +120,10 @@ class PeakMemory:
     above_baseline_bytes: int  # peak minus what was held just before the first call
     method: str
 
+    def __post_init__(self) -> None:
+        if self.mode not in ("train", "infer"):
+            raise ValueError(f"PeakMemory: mode must be 'train' or 'infer', got {self.mode!r}")
+
 
 def _status_bytes(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -30,6 +30,19 @@ class FileSpec:
     shape: tuple[int, ...]
     member: str | None = None
 
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(
+                f"FileSpec {self.name!r}: size must be a positive int, got {self.size!r}"
+            )
+        sha = self.sha256
+        if not (
+            isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)
+        ):
+            raise ValueError(
+                f"FileSpec {self.name!r}: sha256 must be 64 lower-case hex digits, got {sha!r}"
+            )
+
     @property
     def gz_name(self) -> str:
         return self.name + ".gz"
@@ -57,6 +70,14 @@ class DatasetSpec:
     mirrors: tuple[str, ...]  # base URLs; file URL = mirror + gz_name (or the archive's name)
     how_to_get: str
     archive: ArchiveSpec | None = None
+
+    def __post_init__(self) -> None:
+        files = self.files
+        if not isinstance(files, dict) or not all(isinstance(f, FileSpec) for f in files.values()):
+            raise TypeError(
+                f"DatasetSpec {self.name!r}: files must be a dict of role -> FileSpec, "
+                f"got {type(files).__name__}"
+            )
 
 
 def _files(dataset: str, table: dict[str, tuple[str, str, int, tuple[int, ...]]]):

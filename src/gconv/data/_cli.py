@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._util import print_table
+from .._util import check_subparsers, print_table
 from ._checksums import DATASETS, spec_of
 from ._files import cache_dir, locate, lookup_dirs, verify_file
 from ._idx import CorruptFileError
@@ -20,6 +20,7 @@ __all__ = ["add_commands"]
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add ``data`` with its sub-commands to the ``gconv`` parser."""
+    check_subparsers("add_commands", subparsers)
     p = subparsers.add_parser("data", help="list, verify and locate datasets")
     sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     for name, func, text in (

@@ -82,6 +82,11 @@ def cache_dir() -> Path | None:
 
 def lookup_dirs(dataset: str, root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
     """The folders searched for ``dataset``'s files, in order, as ``(label, folder)``."""
+    if not isinstance(dataset, str) or not dataset or "/" in dataset or "\\" in dataset:
+        raise ValueError(
+            f"lookup_dirs: dataset must be a folder name (non-empty, no path separator), "
+            f"got {dataset!r}"
+        )
     dirs: list[tuple[str, Path]] = []
     top = Path(root).expanduser() if root is not None else data_dir()
     if top is not None:
@@ -91,6 +96,14 @@ def lookup_dirs(dataset: str, root: str | os.PathLike | None = None) -> list[tup
     if cache is not None:
         dirs.append(("cache", cache / dataset))
     return dirs
+
+
+def _check_spec(owner: str, spec: object) -> None:
+    if not isinstance(spec, FileSpec):
+        raise TypeError(
+            f"{owner}: spec must be a FileSpec (e.g. spec_of('mnist').files['train-images']), "
+            f"got {type(spec).__name__}"
+        )
 
 
 def _key(path: Path, spec: FileSpec) -> _Key:
@@ -157,6 +170,7 @@ def verify_file(path: str | os.PathLike, spec: FileSpec) -> None:
     """Check the uncompressed sha256 of ``path``; CorruptFileError (naming the file, the
     expected checksum and how to get it) on mismatch. Results are remembered per
     (path, size, mtime), so verifying again is free."""
+    _check_spec("verify_file", spec)
     path = Path(path)
     key = _key(path, spec)
     if _VERIFIED.get(key) == spec.sha256:
@@ -173,6 +187,7 @@ def load_file(
     """The verified array of ``path`` (a fresh writable copy; parsed arrays are cached).
     ``parse(raw, name)`` turns the verified bytes into the array (idx by default) and raises
     CorruptFileError on bad structure; its result must have ``spec.shape``."""
+    _check_spec("load_file", spec)
     path = Path(path)
     key = _key(path, spec)
     arr = _ARRAYS.get(key)
@@ -201,6 +216,7 @@ def _candidates(folder: Path, spec: FileSpec) -> Iterator[Path]:
 
 def locate(spec: FileSpec, root: str | os.PathLike | None = None) -> tuple[str, Path] | None:
     """``(label, path)`` of the first existing copy of ``spec`` in the lookup order, unverified."""
+    _check_spec("locate", spec)
     for label, folder in lookup_dirs(spec.dataset, root):
         for path in _candidates(folder, spec):
             if path.is_file():
@@ -210,6 +226,7 @@ def locate(spec: FileSpec, root: str | os.PathLike | None = None) -> tuple[str, 
 
 def find_file(spec: FileSpec, root: str | os.PathLike | None = None, download: bool = True) -> Path:
     """Path of a verified copy of ``spec``, downloading it into the cache if found nowhere."""
+    _check_spec("find_file", spec)
     hit = locate(spec, root)
     if hit is not None:
         verify_file(hit[1], spec)

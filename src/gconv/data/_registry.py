@@ -16,7 +16,7 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
-from .._util import Registry
+from .._util import Registry, check_choice
 
 __all__ = [
     "DataSpec",
@@ -85,6 +85,10 @@ def dataset_spec(name: str) -> DataSpec:
 
 def list_datasets(task: str | None = None, input_kind: str | None = None) -> list[str]:
     """Registered names in registration order, optionally only one task / input kind."""
+    if task is not None:
+        check_choice("list_datasets", "task", task, TASKS)
+    if input_kind is not None:
+        check_choice("list_datasets", "input_kind", input_kind, INPUT_KINDS)
     return [
         n
         for n, s in _REGISTRY.items()

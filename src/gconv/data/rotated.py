@@ -52,6 +52,9 @@ def rotate_uint8(images: np.ndarray, angles: np.ndarray, batch: int = 4096) -> n
     >>> bool((rotate_uint8(x, np.array([np.pi / 2])) == np.rot90(x, 1, axes=(1, 2))).all())
     True
     """
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        got = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
+        raise TypeError(f"rotate_uint8 expects a uint8 numpy array of images, got {got}")
     if images.ndim != 3 or angles.shape != (images.shape[0],):
         raise ValueError(
             f"rotate_uint8 expects images (N, H, W) and angles (N,), got {images.shape} "
@@ -71,6 +74,16 @@ def generate_rotated(
     """The recipe above on a base set ``images`` uint8 ``(M, H, W)``, ``labels`` ``(M,)``:
     returns ``images`` uint8 ``(n, H, W)``, ``labels`` int64, ``angles`` float64 in [0, 2π),
     ``source`` int64 (row of the base set)."""
+    if images.ndim != 3 or np.shape(labels) != (images.shape[0],):
+        raise ValueError(
+            f"generate_rotated expects images (M, H, W) and labels (M,), got {images.shape} "
+            f"and {np.shape(labels)}"
+        )
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= images.shape[0]:
+        raise ValueError(
+            f"generate_rotated: n must be an int in [1, {images.shape[0]}] (the base set's size), "
+            f"got {n!r}"
+        )
     rng = np.random.default_rng(seed)
     source = rng.choice(images.shape[0], size=n, replace=False).astype(np.int64)
     angles = rng.uniform(0.0, 2.0 * math.pi, size=n)

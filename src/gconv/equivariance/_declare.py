@@ -59,6 +59,10 @@ POINTWISE: tuple[type[nn.Module], ...] = (
 
 def permutes_grid(group: Any, g: Any) -> bool:
     """True if ``g`` acts by permuting grid samples (then pointwise maps commute with it)."""
+    if isinstance(group, str):
+        raise TypeError(
+            f"permutes_grid: group must be a group object (gconv.groups.get({group!r})), got str"
+        )
     if isinstance(group, FiniteGroup):
         return is_grid_element(group, g)
     return bool(getattr(g, "grid_exact", False))
@@ -162,6 +166,13 @@ def declared_exactness(
 ) -> tuple[str, list[str]]:
     """Compose the declarations of every module that ran: ``("exact" | "inexact" |
     "unknown", reasons)``. Inexact wins over unknown (one known break suffices)."""
+    if not isinstance(root, nn.Module):
+        raise TypeError(f"declared_exactness: root must be an nn.Module, got {type(root).__name__}")
+    if isinstance(group, str):
+        raise TypeError(
+            f"declared_exactness: group must be a group object (gconv.groups.get({group!r})), "
+            "got str"
+        )
     inexact: list[str] = []
     unknown: list[str] = []
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .._util import check_tensor
+
 __all__ = ["ElementResult", "EquivarianceReport", "TOLERANCES", "VERDICTS", "relative_error"]
 
 #: relative error below which an exact element passes, per dtype: float rounding accumulated
@@ -65,6 +67,13 @@ class EquivarianceReport:
     dtype: torch.dtype
     tolerance: float
     rows: list[ElementResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.dtype, torch.dtype):
+            raise TypeError(f"dtype must be a torch.dtype, got {type(self.dtype).__name__}")
+        t = self.tolerance
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t >= 0:
+            raise ValueError(f"tolerance must be a number >= 0, got {t!r}")
 
     @property
     def max_error(self) -> float:
@@ -120,6 +129,8 @@ class EquivarianceReport:
 
 def relative_error(a: torch.Tensor, b: torch.Tensor, ref: torch.Tensor) -> float:
     """‖a − b‖ / ‖ref‖ in float64 (the absolute error where ‖ref‖ = 0)."""
+    for name, t in (("a", a), ("b", b), ("ref", ref)):
+        check_tensor(f"relative_error: {name}", t, floating=False)
     denom = ref.detach().double().norm().item()
     diff = (a.detach().double() - b.detach().double()).norm().item()
     return diff / denom if denom > 0 else diff

@@ -24,6 +24,7 @@ from functools import reduce
 import torch
 from torch import nn
 
+from .._util import check_choice, check_rotation
 from ..groups import SO3
 from ._declare import declared_exactness, record_inputs
 from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
@@ -50,6 +51,9 @@ class SphereElement:
     z_angle: float = 0.0
     flip: bool = False
 
+    def __post_init__(self) -> None:
+        check_rotation(f"SphereElement {self.name!r}: matrix", self.matrix)
+
 
 def _roll_alpha(x: torch.Tensor, angle: float, dim: int) -> torch.Tensor:
     b = x.shape[-1] // 2
@@ -72,6 +76,9 @@ def _flip(x: torch.Tensor, kind: str) -> torch.Tensor:
 
 def act(x: torch.Tensor, g: SphereElement, kind: str) -> torch.Tensor:
     """``[g·x](p) = x(g⁻¹p)`` on an S² / SO(3) signal, or x itself for "invariant"."""
+    check_choice("sphere_act", "kind", kind, SPHERE_KINDS)
+    if not isinstance(g, SphereElement):
+        raise TypeError(f"sphere_act: g must be a SphereElement, got {type(g).__name__}")
     if kind == "invariant":
         return x
     if g.grid_exact:

@@ -67,6 +67,11 @@ def seeded_generator(*keys: int) -> torch.Generator:
 def register_augmentation(name: str, fn: Augmentation, input_kind: str = "image") -> Augmentation:
     """Register ``fn(x, generator) → x'`` as augmentation ``name`` for inputs of ``input_kind``
     ("image", "s2", "so3", "ico"); ValueError if taken. Returns ``fn``."""
+    from ..data._registry import INPUT_KINDS
+
+    check_choice("register_augmentation", "input_kind", input_kind, INPUT_KINDS)
+    if not callable(fn):
+        raise TypeError(f"register_augmentation: fn must be callable, got {type(fn).__name__}")
     table = _REGISTRY.setdefault(input_kind, {})
     if name in table:
         raise ValueError(f"augmentation {name!r} is already registered for {input_kind!r} inputs")
@@ -76,6 +81,10 @@ def register_augmentation(name: str, fn: Augmentation, input_kind: str = "image"
 
 def list_augmentations(input_kind: str | None = "image") -> list[str]:
     """Names registered for ``input_kind`` (all kinds, without repeats, for None)."""
+    from ..data._registry import INPUT_KINDS
+
+    if input_kind is not None:
+        check_choice("list_augmentations", "input_kind", input_kind, INPUT_KINDS)
     if input_kind is None:
         return list(dict.fromkeys(n for t in _REGISTRY.values() for n in t))
     return list(_REGISTRY.get(input_kind, {}))

@@ -8,7 +8,7 @@ import argparse
 import math
 import sys
 
-from .._util import print_table
+from .._util import check_subparsers, print_table
 from ..data import dataset_spec, list_datasets
 from ..models import list_models, model_spec
 from ._augment import list_augmentations
@@ -45,6 +45,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add ``train``, ``evaluate`` and ``study`` to the ``gconv`` parser, and the training
     options to ``demo`` (which runs the training demo when the experiments extras import).
     Choices come from the registries (models, data sets, augmentations, studies)."""
+    check_subparsers("add_commands", subparsers)
     _add_train(subparsers)
     _add_evaluate(subparsers)
     _add_study(subparsers)

@@ -19,6 +19,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
+from .._util import check_choice, check_positive_int
 from ._augment import STREAMS, seeded_generator
 
 __all__ = [
@@ -87,6 +88,15 @@ class ShardSampler(Sampler[int]):
     metrics are summed over ranks and every sample must count once."""
 
     def __init__(self, n: int, num_replicas: int = 1, rank: int = 0) -> None:
+        if not (
+            isinstance(n, int) and n >= 0 and isinstance(num_replicas, int) and num_replicas >= 1
+        ):
+            raise ValueError(
+                f"ShardSampler: need n >= 0 and num_replicas >= 1, got n={n!r}, "
+                f"num_replicas={num_replicas!r}"
+            )
+        if not (isinstance(rank, int) and 0 <= rank < num_replicas):
+            raise ValueError(f"ShardSampler: need 0 <= rank < {num_replicas}, got rank={rank!r}")
         self.n, self.num_replicas, self.rank = n, num_replicas, rank
 
     def __len__(self) -> int:
@@ -142,6 +152,8 @@ class DataModule(L.LightningDataModule):
 
         if data not in list_datasets():
             raise ValueError(f"data must be one of {list_datasets()}, got {data!r}")
+        check_positive_int(type(self).__name__, "batch_size", batch_size)
+        check_positive_int(type(self).__name__, "eval_batch_size", eval_batch_size)
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.limits = {"train": limit_train, "valid": limit_val, "test": limit_test}
         self.root = root or os.environ.get("GCONV_DATA")
@@ -195,6 +207,13 @@ RotMNISTDataModule = DataModule
 def register_datamodule(data: str, factory: Callable[..., L.LightningDataModule]) -> None:
     """Use ``factory(data, batch_size, seed, limit_train, limit_val, limit_test, root,
     eval_batch_size)`` (DataModule's arguments) for the data set ``data``."""
+    from ..data import list_datasets
+
+    check_choice("register_datamodule", "data", data, tuple(list_datasets()))
+    if not callable(factory):
+        raise TypeError(
+            f"register_datamodule: factory must be callable, got {type(factory).__name__}"
+        )
     if data in _DATAMODULES:
         raise ValueError(f"a DataModule is already registered for {data!r}")
     _DATAMODULES[data] = factory

@@ -83,6 +83,8 @@ def _period_gap(probs: list[float]) -> float:
 def training_demo(args: argparse.Namespace) -> int:
     """Run the demo (``gconv demo``); options from ``args``: seed, out, epochs, limit_train,
     limit_test, no_progress."""
+    if not isinstance(args, argparse.Namespace):
+        raise TypeError(f"training_demo: expected an argparse.Namespace, got {type(args).__name__}")
     budget = dict(DEMO_BUDGET)
     if getattr(args, "epochs", None):
         budget["epochs"] = args.epochs

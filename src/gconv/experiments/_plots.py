@@ -31,6 +31,8 @@ def _pyplot():
 
 def save_figure(fig, path: str | os.PathLike) -> Path:  # noqa: ANN001
     """Save ``fig`` to ``path`` via a temporary file and ``os.replace`` (atomic), close it."""
+    if not callable(getattr(fig, "savefig", None)):
+        raise TypeError(f"save_figure: expected a matplotlib Figure, got {type(fig).__name__}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -58,6 +60,10 @@ def plot_angle_error(
 ) -> Path:
     """One line per model: ``curves[model] = (bin centres in degrees, error in %, std or None)``;
     the std (over seeds) is drawn as a band."""
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError(
+            f"plot_angle_error: expected a non-empty mapping model -> curve, got {curves!r}"
+        )
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for name, (deg, err, std) in curves.items():

@@ -76,6 +76,10 @@ def _curves(groups: dict[tuple[str, ...], list[dict]]) -> Curves:
 
 def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     """The markdown report of ``rows`` (a study CSV's rows, as strings)."""
+    if not isinstance(spec, StudySpec):
+        raise TypeError(
+            f"render_report: expected a StudySpec (get_study(name)), got {type(spec).__name__}"
+        )
     metrics = get_task(spec.task).report
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1

@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .._util import Registry
+from .._util import Registry, check_positive_int
 
 __all__ = ["Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"]
 
@@ -31,6 +31,11 @@ class Arm:
     epochs: int
     augment: str | None = None
     limit_train: int | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int(f"Arm {self.model!r}", "epochs", self.epochs)
+        if self.limit_train is not None:
+            check_positive_int(f"Arm {self.model!r}", "limit_train", self.limit_train)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .._util import atomic_write_text
+from .._util import atomic_write_text, check_positive_int
 from ._report import write_report
 from ._spec import StudySpec, get_study
 
@@ -68,6 +68,13 @@ class RunSpec:
     batch_size: int = 128
     limit_train: int | None = None
     limit_test: int | None = None
+
+    def __post_init__(self) -> None:
+        where = f"RunSpec {self.index}"
+        for name in ("epochs", "batch_size"):
+            check_positive_int(where, name, getattr(self, name))
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"{where}: lr must be a positive number, got {self.lr!r}")
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -125,6 +132,12 @@ def plan(
     return runs
 
 
+def _check_shard(owner: str, k: object, n: object) -> None:
+    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (k, n))
+    if not ok or not 0 <= k < n:  # type: ignore[operator]
+        raise ValueError(f"{owner}: shard K/N needs ints 0 <= K < N, got K={k!r}, N={n!r}")
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """``"K/N"`` → ``(K, N)`` with ``0 <= K < N``.
 
@@ -142,6 +155,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def select_shard(runs: Iterable[RunSpec], k: int, n: int) -> list[RunSpec]:
     """The runs with ``index mod n == k``."""
+    _check_shard("select_shard", k, n)
     return [r for r in runs if r.index % n == k]
 
 
@@ -190,6 +204,10 @@ def run_study(
 ) -> list[dict[str, str]]:
     """Run ``runs`` (already sharded by the caller) not yet in the study CSV, appending one row
     per run; unsharded studies then write the report. Returns the CSV's rows."""
+    if shard is not None:
+        _check_shard("run_study", *shard)
+    if not callable(runner):
+        raise TypeError(f"run_study: runner must be callable, got {type(runner).__name__}")
     path = csv_path(out, study, shard)
     rows: list[dict] = read_rows(path)
     done = {_row_key(r) for r in rows}
@@ -222,6 +240,8 @@ def _rank_zero() -> bool:
 def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print) -> Path:
     """Combine ``<study>.csv`` and every ``<study>.shard-*-of-*.csv`` in ``out`` into
     ``<study>.csv`` (one row per run key, first seen wins) and write the report."""
+    if not isinstance(study, str) or not study:
+        raise TypeError(f"merge: study must be a study name (str), got {type(study).__name__}")
     out = Path(out)
     shards = sorted(out.glob(f"{study}.shard-*-of-*.csv"))
     if not shards:

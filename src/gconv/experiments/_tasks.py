@@ -42,6 +42,18 @@ class TaskSpec:
     module_kwargs: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
+    def __post_init__(self) -> None:
+        parts = self.module.partition(":") if isinstance(self.module, str) else ("", "", "")
+        mod, colon, cls = parts
+        if not (mod and colon and cls):
+            raise ValueError(
+                f"TaskSpec {self.name!r}: module must be 'package.module:Class', got {self.module!r}"
+            )
+        if not callable(self.row):
+            raise TypeError(
+                f"TaskSpec {self.name!r}: row must be callable, got {type(self.row).__name__}"
+            )
+
     def module_class(self) -> type:
         """The LightningModule class (imports the extras)."""
         mod, _, cls = self.module.partition(":")

@@ -22,6 +22,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
+from .._util import check_positive_int
 from ._augment import derive_seed
 from ._datamodule import get_datamodule
 from ._tasks import TaskSpec, get_task
@@ -70,6 +71,17 @@ class TrainConfig:
     progress: bool = True
     test: bool = True
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "devices", "num_nodes"):
+            check_positive_int("TrainConfig", name, getattr(self, name))
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
+            raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
+
+
+def _check_config(owner: str, cfg: object) -> None:
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"{owner}: expected a TrainConfig, got {type(cfg).__name__}")
 
 
 class Throughput(Callback):
@@ -158,6 +170,7 @@ def build_trainer(
     """A Trainer writing checkpoints/logs under ``cfg.out``, keeping the checkpoint with the
     lowest ``monitor``; ``strategy="auto"`` becomes Lightning's ``"ddp"`` when
     ``devices × num_nodes > 1``."""
+    _check_config("build_trainer", cfg)
     out = Path(cfg.out)
     best = ModelCheckpoint(
         dirpath=out / "checkpoints",
@@ -258,6 +271,7 @@ def _checkpoint_dir(out: str | os.PathLike) -> Path:
 def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = ()) -> dict:
     """Fit (resuming from ``out/checkpoints/last.ckpt`` when ``cfg.resume``), select the epoch
     with the lowest validation error, test it. Returns the run's record (plain values)."""
+    _check_config("train", cfg)
     if cfg.epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
     last = _checkpoint_dir(cfg.out) / "last.ckpt"

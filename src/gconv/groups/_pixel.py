@@ -24,6 +24,7 @@ False
 
 from __future__ import annotations
 
+from .._util import check_positive_int
 from ._finite import FiniteGroup, get
 from ._plane import PlaneAction
 
@@ -39,6 +40,10 @@ def grid_rule(size: int, kernel: int, stride: int, padding: int, dilation: int) 
     """None if reversing an axis of ``size`` samples maps the layer's output grid onto itself,
     else the reason why not: exact iff ``(size + 2·padding − dilation·(kernel − 1) − 1)`` is
     divisible by ``stride``."""
+    for arg, v in (("size", size), ("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        check_positive_int("grid_rule", arg, v)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"grid_rule: padding must be an int >= 0, got {padding!r}")
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     if stride == 1 or span % stride == 0:
         return None

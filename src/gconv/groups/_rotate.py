@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._util import check_tensor
+
 __all__ = ["rotate_image"]
 
 
@@ -33,6 +35,7 @@ def rotate_image(x: torch.Tensor, angle: float | torch.Tensor) -> torch.Tensor:
     >>> torch.equal(rotate_image(x, math.pi / 2), torch.rot90(x, 1, dims=(-2, -1)))
     True
     """
+    check_tensor("rotate_image: x", x, floating=False)
     if x.dim() < 2:
         raise ValueError(f"rotate_image expects (..., H, W), got shape {tuple(x.shape)}")
     if not x.is_floating_point():

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import torch
 
+from .._util import check_positive_int, check_tensor
+
 __all__ = ["SO3", "RotationGroup3D", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 
 
@@ -46,6 +48,11 @@ def euler_to_matrix(
     alpha: torch.Tensor | float, beta: torch.Tensor | float, gamma: torch.Tensor | float
 ) -> torch.Tensor:
     """Rotation matrices ``Rz(α) Ry(β) Rz(γ)``, shape ``(..., 3, 3)`` (angles broadcast)."""
+    for name, t in (("alpha", alpha), ("beta", beta), ("gamma", gamma)):
+        if isinstance(t, bool) or not isinstance(t, (int, float, torch.Tensor)):
+            raise TypeError(
+                f"euler_to_matrix: {name} must be a float or a tensor, got {type(t).__name__}"
+            )
     tensors = [t for t in (alpha, beta, gamma) if isinstance(t, torch.Tensor)]
     floats = [t.dtype for t in tensors if t.is_floating_point()]
     dtype = floats[0] if floats else torch.get_default_dtype()  # Python floats follow tensors
@@ -70,6 +77,7 @@ def matrix_to_euler(R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
 
     β ∈ [0, π], α, γ ∈ (−π, π]. At the poles (sin β = 0) only α ± γ is defined; γ = 0 there.
     """
+    check_tensor("matrix_to_euler: R", R)
     if R.shape[-2:] != (3, 3):
         raise ValueError(f"matrix_to_euler expects (..., 3, 3) matrices, got {tuple(R.shape)}")
     sb = torch.sqrt(R[..., 0, 2] ** 2 + R[..., 1, 2] ** 2)
@@ -95,6 +103,8 @@ def rand_rotation(
 
     Drawn as a normalised Gaussian quaternion (uniform on S³, hence Haar on SO(3)).
     """
+    if n is not None:
+        check_positive_int("rand_rotation", "n", n)
     q = torch.randn(1 if n is None else n, 4, generator=generator, dtype=torch.float64)
     q = q / q.norm(dim=-1, keepdim=True)
     w, x, y, z = q.unbind(-1)

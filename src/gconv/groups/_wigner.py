@@ -89,6 +89,8 @@ def wigner_d_iter(
     ``reuse=True`` recycles three preallocated buffers (faster for large l): each yielded
     tensor is then valid only until the iterator advances twice.
     """
+    if isinstance(lmax, bool) or not isinstance(lmax, int) or lmax < 0:
+        raise ValueError(f"wigner_d_iter: lmax must be an int >= 0, got {lmax!r}")
     beta = _f64(beta)
     shape, bt = beta.shape, beta.reshape(-1)
     n = bt.shape[0]

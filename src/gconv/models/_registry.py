@@ -21,7 +21,7 @@ from typing import Any
 
 from torch import nn
 
-from .._util import Registry
+from .._util import Registry, check_choice
 
 __all__ = [
     "INPUT_KINDS",
@@ -107,6 +107,8 @@ def list_models(task: str | None = None) -> list[str]:
     >>> {"z2cnn", "p4cnn", "s2cnn"} <= set(list_models("classification"))
     True
     """
+    if task is not None:
+        check_choice("list_models", "task", task, TASKS)
     return [n for n, s in _REGISTRY.items() if task is None or s.task == task]
 
 

@@ -32,7 +32,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._util import check_positive_int, check_probability
+from .._util import check_positive_int, check_probability, check_tensor
 from ..equivariance import permutes_grid
 from ..groups import FiniteGroup
 from ..groups import get as get_group
@@ -61,6 +61,7 @@ class SpatialMax(nn.Module):
     """Max over the two spatial axes: ``(..., H, W) → (...)`` (invariant to translations)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("SpatialMax: input", x, floating=False)
         return x.amax(dim=(-2, -1))
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:

@@ -7,26 +7,41 @@ from collections.abc import Sequence
 
 import torch
 
-from .._util import ShapeError  # one class for every package
+from .._util import ShapeError, check_tensor  # one class for every package
 from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
 
-__all__ = ["ShapeError", "square", "check_features", "check_image", "grid_rule"]
+__all__ = [
+    "ShapeError",
+    "square",
+    "check_features",
+    "check_image",
+    "check_kernel_fits",
+    "grid_rule",
+]
 
 
 def square(name: str, value: int | Sequence[int], layer: str) -> int:
-    """An int, or a pair of equal ints: unequal pairs would break the 90° symmetry."""
+    """An int, or a pair of equal ints: unequal pairs would break the 90° symmetry. At least 0
+    for ``padding``, at least 1 for everything else (kernel_size, stride, dilation)."""
+    minimum = 0 if name == "padding" else 1
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    vals = tuple(value)
-    if len(vals) == 2 and vals[0] == vals[1] and all(isinstance(v, int) for v in vals):
-        return int(vals[0])
-    raise ValueError(
-        f"{layer}: {name} must be one int (or two equal ints) so that rotating by 90° maps "
-        f"the sampling grid onto itself; got {value!r}"
-    )
+        out = value
+    else:
+        vals = tuple(value) if isinstance(value, (tuple, list)) else ()
+        ok = len(vals) == 2 and vals[0] == vals[1]
+        if not (ok and all(isinstance(v, int) and not isinstance(v, bool) for v in vals)):
+            raise ValueError(
+                f"{layer}: {name} must be one int (or two equal ints) so that rotating by 90° "
+                f"maps the sampling grid onto itself; got {value!r}"
+            )
+        out = int(vals[0])
+    if out < minimum:
+        raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {value!r}")
+    return out
 
 
 def check_image(layer: str, x: torch.Tensor, channels: int) -> None:
+    check_tensor(f"{layer}: input", x)
     if x.dim() != 4 or x.shape[1] != channels:
         hint = ""
         if x.dim() == 5:
@@ -37,6 +52,7 @@ def check_image(layer: str, x: torch.Tensor, channels: int) -> None:
 
 
 def check_features(layer: str, x: torch.Tensor, channels: int, order: int, group: str) -> None:
+    check_tensor(f"{layer}: input", x)
     if x.dim() != 5 or x.shape[1] != channels or x.shape[2] != order:
         hint = ""
         if x.dim() == 4:
@@ -44,4 +60,16 @@ def check_features(layer: str, x: torch.Tensor, channels: int, order: int, group
         raise ShapeError(
             f"{layer}: expected (B, {channels}, {order}, H, W) for {channels} channels on "
             f"{group}, got {tuple(x.shape)}{hint}"
+        )
+
+
+def check_kernel_fits(layer: str, h: int, w: int, kernel: int, padding: int, dilation: int) -> None:
+    """ShapeError unless an ``h × w`` input padded by ``padding`` holds one dilated kernel
+    (``dilation·(kernel − 1) + 1`` pixels across): the check torch makes, said in our terms."""
+    span = dilation * (kernel - 1) + 1
+    if min(h, w) + 2 * padding < span:
+        raise ShapeError(
+            f"{layer}: kernel_size {kernel} with dilation {dilation} spans {span}×{span} pixels, "
+            f"so the input padded by {padding} must be at least {span}×{span}, got {h}×{w} "
+            f"({h + 2 * padding}×{w + 2 * padding} padded)"
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._util import check_positive_int, check_tensor
 from ._checks import ShapeError
 
 __all__ = ["GroupBatchNorm"]
@@ -30,11 +31,13 @@ class GroupBatchNorm(nn.BatchNorm3d):
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
+        check_positive_int("GroupBatchNorm", "num_channels", num_channels)
         super().__init__(
             num_channels, eps, momentum, affine, track_running_stats, device=device, dtype=dtype
         )
 
     def _check_input_dim(self, x: torch.Tensor) -> None:
+        check_tensor("GroupBatchNorm: input", x)
         if x.dim() != 5 or x.shape[1] != self.num_features:
             raise ShapeError(
                 f"GroupBatchNorm: expected (B, {self.num_features}, |G|, H, W), got {tuple(x.shape)}"

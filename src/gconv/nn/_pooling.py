@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._util import check_tensor
 from ..groups import FiniteGroup, get, is_grid_element, subgroup_cosets
-from ._checks import ShapeError, square
+from ._checks import ShapeError, check_kernel_fits, square
 from .planar import planar_exactness
 
 __all__ = ["GroupPool", "GroupMaxPool2d"]
@@ -138,9 +139,11 @@ class GroupMaxPool2d(nn.Module):
         self.dilation = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("GroupMaxPool2d: input", x)
         if x.dim() != 5:
             raise ShapeError(f"GroupMaxPool2d: expected (B, C, |G|, H, W), got {tuple(x.shape)}")
         b, c, n, h, w = x.shape
+        check_kernel_fits("GroupMaxPool2d", h, w, self.kernel_size, self.padding, 1)
         y = F.max_pool2d(x.reshape(b, c * n, h, w), self.kernel_size, self.stride, self.padding)
         return y.view(b, c, n, y.shape[-2], y.shape[-1])
 

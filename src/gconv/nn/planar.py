@@ -37,7 +37,7 @@ from ..groups import (
     is_grid_element,
     steerable_basis,
 )
-from ._checks import check_features, check_image, square
+from ._checks import check_features, check_image, check_kernel_fits, square
 from .steerable import cached_basis, regular_index, resolve_basis, steerable_bank, steerable_fan_in
 
 __all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
@@ -211,8 +211,11 @@ class _PlanarGroupConv(nn.Module):
         return self._cache[1]
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
-        bank, bias = self._bank()
         p = self.padding
+        check_kernel_fits(
+            type(self).__name__, x.shape[-2], x.shape[-1], self.kernel_size, p, self.dilation
+        )
+        bank, bias = self._bank()
         if self.padding_mode != "zeros" and p > 0:
             x = F.pad(x, (p, p, p, p), mode=self.padding_mode)
             p = 0
@@ -293,6 +296,10 @@ class ExportedGroupConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d, group: str | FiniteGroup, flatten_input: bool) -> None:
         super().__init__()
+        if not isinstance(conv, nn.Conv2d):
+            raise TypeError(
+                f"ExportedGroupConv: expected a torch.nn.Conv2d, got {type(conv).__name__}"
+            )
         self.conv = conv
         self.group = get(group)
         self.order = self.group.order

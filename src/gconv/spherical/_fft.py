@@ -32,6 +32,7 @@ import math
 import numpy as np
 import torch
 
+from gconv._util import DTypeError, check_positive_int, check_tensor
 from gconv.groups._wigner import wigner_d_iter
 
 from ._dft import DFT_MAX_2B, s2_forward, s2_inverse, so3_forward, so3_inverse
@@ -42,11 +43,13 @@ __all__ = ["s2_fft", "s2_ifft", "so3_fft", "so3_ifft", "so3_size", "s2_size"]
 
 def s2_size(b: int) -> int:
     """Number of S² coefficients for degrees l < b: b²."""
+    check_positive_int("s2_size", "b", b)
     return b * b
 
 
 def so3_size(b: int) -> int:
     """Number of SO(3) coefficients for degrees l < b: b(4b²−1)/3."""
+    check_positive_int("so3_size", "b", b)
     return b * (4 * b * b - 1) // 3
 
 
@@ -68,12 +71,13 @@ def _check_bout(b_out: int | None, default: int) -> int:
 
 
 def _grid_b(x: torch.Tensor, ndim: int, name: str) -> int:
+    check_tensor(f"{name}: x", x, floating=False)
     shape = tuple(x.shape[-ndim:])
     if x.dim() < ndim or shape[0] % 2 or len(set(shape)) != 1 or shape[0] == 0:
         want = ", ".join(["2b"] * ndim)
         raise ValueError(f"{name} expects a signal (..., {want}), got shape {tuple(x.shape)}")
     if not (x.is_floating_point() or x.is_complex()):
-        raise ValueError(f"{name} expects a float or complex tensor, got {x.dtype}")
+        raise DTypeError(f"{name} expects a float or complex tensor, got {x.dtype}")
     return shape[0] // 2
 
 

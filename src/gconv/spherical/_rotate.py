@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 
+from gconv._util import check_positive_int, check_rotation
 from gconv.groups._so3 import matrix_to_euler
 from gconv.groups._wigner import wigner_d_iter
 
@@ -28,15 +29,16 @@ from ._fft import _grid_b, s2_fft, s2_ifft, so3_fft, so3_ifft
 __all__ = ["rotate_s2", "rotate_so3", "wigner_D_blocks"]
 
 
-def _check_R(R: torch.Tensor) -> torch.Tensor:
-    if not isinstance(R, torch.Tensor) or R.shape != (3, 3):
-        got = tuple(R.shape) if isinstance(R, torch.Tensor) else type(R).__name__
-        raise ValueError(f"expected a (3, 3) rotation matrix tensor, got {got}")
+def _check_R(R: torch.Tensor, name: str = "wigner_D_blocks") -> torch.Tensor:
+    """R as a float64 CPU tensor, after :func:`gconv._util.check_rotation` (finite, RᵀR = I and
+    det R = +1 within ROTATION_ATOL = 1e-5)."""
+    check_rotation(f"{name}: R", R)
     return R.detach().to(device="cpu", dtype=torch.float64)
 
 
 def wigner_D_blocks(R: torch.Tensor, b: int) -> list[torch.Tensor]:
     """``[D^l(R) for l < b]``, complex128 ``(2l+1, 2l+1)`` each, R a ``(3, 3)`` rotation."""
+    check_positive_int("wigner_D_blocks", "b", b)
     alpha, beta, gamma = matrix_to_euler(_check_R(R))
     out = []
     for l, d in enumerate(wigner_d_iter(beta, b - 1)):
@@ -50,6 +52,7 @@ def wigner_D_blocks(R: torch.Tensor, b: int) -> list[torch.Tensor]:
 def rotate_s2(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """``[R·x](p) = x(R⁻¹p)`` for ``x (..., 2b, 2b)`` band-limited to b; same shape/dtype."""
     b = _grid_b(x, 2, "rotate_s2")
+    _check_R(R, "rotate_s2")
     c = s2_fft(x)
     D = torch.block_diag(*wigner_D_blocks(R, b)).to(device=c.device, dtype=c.dtype)
     y = s2_ifft(c @ D.T)
@@ -59,6 +62,7 @@ def rotate_s2(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
 def rotate_so3(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """``[R·x](Q) = x(R⁻¹Q)`` for ``x (..., 2b, 2b, 2b)`` band-limited to b."""
     b = _grid_b(x, 3, "rotate_so3")
+    _check_R(R, "rotate_so3")
     c = so3_fft(x)
     parts, off = [], 0
     for l, D in enumerate(wigner_D_blocks(R, b)):

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""Bad inputs for ``gconv.data`` (run with ``GCONV_CACHE=""`` in a temporary folder: nothing
+is downloaded or written). ``cache_dir`` and ``data_dir`` take no argument; their row passes
+one."""
+
+from __future__ import annotations
+
+import numpy as np
+from _bad_row import Row
+
+from gconv import data as d
+
+PACKAGE = "gconv.data"
+
+_SHA = "0" * 64
+
+
+def _spec(**kw):
+    args = dict(
+        name="a",
+        factory=lambda split, root=None: None,
+        input_kind="image",
+        task="classification",
+        sample_shape=(1, 28, 28),
+    )
+    return d.DataSpec(**{**args, **kw})
+
+
+ROWS = [
+    Row(
+        "DataSpec",
+        lambda: _spec(input_kind="audio"),
+        ValueError,
+        r"input_kind must be one of \('image', 's2', 'so3', 'ico'\), got 'audio'",
+    ),
+    Row(
+        "DatasetSpec",
+        lambda: d.DatasetSpec("a", {"train": "file"}, (), ""),
+        TypeError,
+        r"files must be a dict of role -> FileSpec",
+    ),
+    Row(
+        "FileSpec",
+        lambda: d.FileSpec("mnist", "f", _SHA, -1, (1,)),
+        ValueError,
+        r"size must be a positive int, got -1",
+    ),
+    Row(
+        "FileSpec",
+        lambda: d.FileSpec("mnist", "f", "abc", 1, (1,)),
+        ValueError,
+        r"sha256 must be 64 lower-case hex digits, got 'abc'",
+    ),
+    Row(
+        "MNIST",
+        lambda: d.MNIST(split="valid"),
+        ValueError,
+        r"split must be one of \('train', 'test'\), got 'valid'",
+    ),
+    Row(
+        "FashionMNIST",
+        lambda: d.FashionMNIST(split="dev"),
+        ValueError,
+        r"split must be one of \('train', 'test'\), got 'dev'",
+    ),
+    Row(
+        "RotatedMNIST",
+        lambda: d.RotatedMNIST(split="dev"),
+        ValueError,
+        r"split must be one of \('train', 'valid', 'test'\), got 'dev'",
+    ),
+    Row(
+        "RotatedMNIST",
+        lambda: d.RotatedMNIST(base="kmnist"),
+        ValueError,
+        r"unknown dataset 'kmnist'; known: .*fashion-mnist, mnist",
+    ),
+    Row(
+        "add_commands",
+        lambda: d.add_commands(None),
+        TypeError,
+        r"expected the result of ArgumentParser.add_subparsers\(\), got NoneType",
+    ),
+    Row(
+        "atomic_write",
+        lambda: d.atomic_write(None).__enter__(),
+        TypeError,
+        r"expected str, bytes or os.PathLike object, not NoneType",
+    ),
+    Row("cache_dir", lambda: d.cache_dir("x"), TypeError, r"takes 0 positional arguments"),
+    Row("data_dir", lambda: d.data_dir("x"), TypeError, r"takes 0 positional arguments"),
+    Row(
+        "dataset_spec",
+        lambda: d.dataset_spec("cifar"),
+        ValueError,
+        r"unknown dataset 'cifar'; known datasets: mnist",
+    ),
+    Row(
+        "encode_idx",
+        lambda: d.encode_idx(np.zeros(3, dtype=np.complex64)),
+        ValueError,
+        r"dtype complex64 has no idx code; use one of float32",
+    ),
+    Row(
+        "find_file",
+        lambda: d.find_file("mnist"),
+        TypeError,
+        r"spec must be a FileSpec .*got str",
+    ),
+    Row(
+        "generate_rotated",
+        lambda: d.generate_rotated(np.zeros((3, 28), dtype=np.uint8), np.zeros(3)),
+        ValueError,
+        r"expects images \(M, H, W\) and labels \(M,\), got \(3, 28\) and \(3,\)",
+    ),
+    Row(
+        "generate_rotated",
+        lambda: d.generate_rotated(np.zeros((3, 4, 4), dtype=np.uint8), np.zeros(3), n=5),
+        ValueError,
+        r"n must be an int in \[1, 3\] \(the base set's size\), got 5",
+    ),
+    Row(
+        "get_dataset",
+        lambda: d.get_dataset("cifar", "train"),
+        ValueError,
+        r"unknown dataset 'cifar'; known datasets: mnist",
+    ),
+    Row(
+        "list_datasets",
+        lambda: d.list_datasets(input_kind="audio"),
+        ValueError,
+        r"input_kind must be one of \('image', .*\), got 'audio'",
+    ),
+    Row(
+        "load_arrays",
+        lambda: d.load_arrays("kmnist", "train"),
+        ValueError,
+        r"unknown dataset 'kmnist'; known: .*fashion-mnist, mnist",
+    ),
+    Row("load_file", lambda: d.load_file("x", "mnist"), TypeError, r"spec must be a FileSpec"),
+    Row("locate", lambda: d.locate(None), TypeError, r"spec must be a FileSpec .*got NoneType"),
+    Row(
+        "lookup_dirs",
+        lambda: d.lookup_dirs("../mnist"),
+        ValueError,
+        r"dataset must be a folder name \(non-empty, no path separator\), got '../mnist'",
+    ),
+    Row(
+        "parse_idx",
+        lambda: d.parse_idx(b"abc"),
+        ValueError,
+        r"3 bytes, too short for an idx header",
+    ),
+    Row(
+        "read_idx",
+        lambda: d.read_idx(None),
+        TypeError,
+        r"expected str, bytes or os.PathLike object, not NoneType",
+    ),
+    Row(
+        "rotate_uint8",
+        lambda: d.rotate_uint8(np.zeros((2, 5, 5), dtype=np.float32), np.zeros(2)),
+        TypeError,
+        r"expects a uint8 numpy array of images, got float32",
+    ),
+    Row(
+        "rotate_uint8",
+        lambda: d.rotate_uint8(np.zeros((2, 5, 5), dtype=np.uint8), np.zeros(3)),
+        ValueError,
+        r"expects images \(N, H, W\) and angles \(N,\), got \(2, 5, 5\) and \(3,\)",
+    ),
+    Row(
+        "rotated_splits",
+        lambda: d.rotated_splits(base="kmnist"),
+        ValueError,
+        r"unknown dataset 'kmnist'; known: .*fashion-mnist, mnist",
+    ),
+    Row(
+        "register_dataset",
+        lambda: d.register_dataset("mnist"),
+        TypeError,
+        r"expects a DataSpec, got str",
+    ),
+    Row(
+        "register_dataset",
+        lambda: d.register_dataset(_spec(name="mnist")),
+        ValueError,
+        r"dataset 'mnist' is already registered",
+    ),
+    Row("spec_of", lambda: d.spec_of("cifar"), ValueError, r"unknown dataset 'cifar'; known"),
+    Row(
+        "verify_file",
+        lambda: d.verify_file("x", {"sha256": _SHA}),
+        TypeError,
+        r"spec must be a FileSpec .*got dict",
+    ),
+]

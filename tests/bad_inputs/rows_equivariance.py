@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+"""Bad inputs for ``gconv.equivariance``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from _bad_row import Row, floats
+
+from gconv import equivariance as eq
+from gconv.groups import get
+
+PACKAGE = "gconv.equivariance"
+
+_NET = torch.nn.Identity()
+_EYE = torch.eye(3, dtype=torch.float64)
+
+ROWS = [
+    Row(
+        "ElementResult",
+        lambda: eq.ElementResult("g", 0.1, "maybe"),
+        ValueError,
+        r"status must be one of \('exact', 'inexact', 'unknown'\), got 'maybe'",
+    ),
+    Row(
+        "EquivarianceReport",
+        lambda: eq.EquivarianceReport("m", "p4", "image", "features", "float64", 1e-9),
+        TypeError,
+        r"dtype must be a torch.dtype, got str",
+    ),
+    Row(
+        "EquivarianceReport",
+        lambda: eq.EquivarianceReport("m", "p4", "image", "features", torch.float64, -1.0),
+        ValueError,
+        r"tolerance must be a number >= 0, got -1.0",
+    ),
+    Row(
+        "SphereElement",
+        lambda: eq.SphereElement("scaled", 2 * _EYE),
+        ValueError,
+        r"expected a rotation matrix.*got max \|RᵀR − I\| = 3",
+    ),
+    Row(
+        "SphereElement",
+        lambda: eq.SphereElement("mirror", torch.diag(torch.tensor([1.0, -1.0, 1.0]))),
+        ValueError,
+        r"det R = \+1.*got det R = -1",
+    ),
+    Row(
+        "assert_equivariant",
+        lambda: eq.assert_equivariant(_NET, "p5", floats(1, 1, 5, 5)),
+        ValueError,
+        r"unknown group 'p5'; known: p4",
+    ),
+    Row(
+        "check_equivariance",
+        lambda: eq.check_equivariance(_NET, "p4", np.zeros((1, 1, 5, 5))),
+        TypeError,
+        r"x must be a torch.Tensor, got ndarray",
+    ),
+    Row(
+        "declared_exactness",
+        lambda: eq.declared_exactness("net", get("p4"), 1, {}),
+        TypeError,
+        r"root must be an nn.Module, got str",
+    ),
+    Row(
+        "permutes_grid",
+        lambda: eq.permutes_grid("p4", 1),
+        TypeError,
+        r"group must be a group object \(gconv.groups.get\('p4'\)\), got str",
+    ),
+    Row(
+        "relative_error",
+        lambda: eq.relative_error(np.zeros(3), floats(3), floats(3)),
+        TypeError,
+        r"expected a torch.Tensor, got numpy.ndarray",
+    ),
+    Row(
+        "sphere_act",
+        lambda: eq.sphere_act(floats(6, 6), eq.SphereElement("e", _EYE), "image"),
+        ValueError,
+        r"kind must be one of \('s2', 'so3', 'invariant'\), got 'image'",
+    ),
+]

@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: MIT
+"""Bad inputs for ``gconv.experiments`` (run in a temporary folder; nothing trains)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from _bad_row import Row, floats
+
+from gconv import experiments as x
+
+PACKAGE = "gconv.experiments"
+
+
+def _junk(name: str = "bad.ckpt") -> str:
+    Path(name).write_bytes(b"not a checkpoint")
+    return name
+
+
+def _study(**kw):
+    spec = x.get_study("rotmnist")
+    return x.StudySpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, **kw})
+
+
+def _long(*values: int) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.long)
+
+
+ROWS = [
+    Row(
+        "AngleBinnedError",
+        lambda: x.AngleBinnedError(0),
+        ValueError,
+        r"bins must be positive, got 0",
+    ),
+    Row("Arm", lambda: x.Arm("p4cnn", 0), ValueError, r"epochs must be a positive int, got 0"),
+    Row(
+        "Budget",
+        lambda: x.Budget(epochs_scale=-1.0),
+        ValueError,
+        r"epochs_scale must be positive, got -1.0",
+    ),
+    Row("Classifier", lambda: x.Classifier(lr=-1.0), ValueError, r"lr must be positive, got -1.0"),
+    Row(
+        "Classifier",
+        lambda: x.Classifier(model="nope"),
+        ValueError,
+        r"unknown model 'nope'; known models",
+    ),
+    Row(
+        "DataModule",
+        lambda: x.DataModule(batch_size=0),
+        ValueError,
+        r"batch_size must be a positive int, got 0",
+    ),
+    Row(
+        "DataModule",
+        lambda: x.DataModule(data="cifar"),
+        ValueError,
+        r"data must be one of \[.*'rotmnist'.*\], got 'cifar'",
+    ),
+    Row(
+        "RotMNISTDataModule",
+        lambda: x.RotMNISTDataModule(eval_batch_size=-5),
+        ValueError,
+        r"eval_batch_size must be a positive int, got -5",
+    ),
+    Row(
+        "RunSpec",
+        lambda: x.RunSpec(0, "p4cnn", 0, epochs=0),
+        ValueError,
+        r"epochs must be a positive int, got 0",
+    ),
+    Row(
+        "SeededSampler",
+        lambda: x.SeededSampler(10, num_replicas=2, rank=2),
+        ValueError,
+        r"0 <= rank < num_replicas, got n=10, rank=2, num_replicas=2",
+    ),
+    Row(
+        "ShardSampler",
+        lambda: x.ShardSampler(10, num_replicas=0),
+        ValueError,
+        r"num_replicas >= 1, got n=10, num_replicas=0",
+    ),
+    Row(
+        "ShardSampler",
+        lambda: x.ShardSampler(10, num_replicas=2, rank=3),
+        ValueError,
+        r"need 0 <= rank < 2, got rank=3",
+    ),
+    Row("StudySpec", lambda: _study(arms=()), ValueError, r"needs at least one arm"),
+    Row(
+        "StudySpec",
+        lambda: _study(budgets={"full": x.Budget()}),
+        ValueError,
+        r"budgets need the full one and 'smoke', got \['full'\]",
+    ),
+    Row(
+        "TaskSpec",
+        lambda: x.TaskSpec("t", "gconv.experiments._module.Classifier", "val", dict, ()),
+        ValueError,
+        r"module must be 'package.module:Class', got 'gconv.experiments._module.Classifier'",
+    ),
+    Row("Throughput", lambda: x.Throughput(1), TypeError, r"takes 1 positional argument"),
+    Row(
+        "TrainConfig",
+        lambda: x.TrainConfig(epochs=0),
+        ValueError,
+        r"epochs must be a positive int, got 0",
+    ),
+    Row(
+        "TrainConfig",
+        lambda: x.TrainConfig(lr=0.0),
+        ValueError,
+        r"lr must be a positive number, got 0.0",
+    ),
+    Row(
+        "add_commands",
+        lambda: x.add_commands(None),
+        TypeError,
+        r"expected the result of ArgumentParser.add_subparsers\(\), got NoneType",
+    ),
+    Row(
+        "augment",
+        lambda: x.augment(floats(2, 1, 5, 5), "flip", torch.Generator()),
+        ValueError,
+        r"mode must be one of \('none', .*\), got 'flip'",
+    ),
+    Row(
+        "build_trainer",
+        lambda: x.build_trainer({"epochs": 1}),
+        TypeError,
+        r"expected a TrainConfig, got dict",
+    ),
+    Row(
+        "confusion_matrix",
+        lambda: x.confusion_matrix(_long(0, 1, 2), _long(0, 1)),
+        ValueError,
+        r"preds \(3,\) and target \(2,\) differ in shape",
+    ),
+    Row(
+        "derive_seed",
+        lambda: x.derive_seed(0, -1),
+        ValueError,
+        r"expects non-negative integers, got \(0, -1\)",
+    ),
+    Row("evaluate", lambda: x.evaluate(_junk()), ValueError, r"bad.ckpt: unreadable checkpoint"),
+    Row(
+        "get_augmentation",
+        lambda: x.get_augmentation("flip"),
+        ValueError,
+        r"mode must be one of \('none', .*\), got 'flip'",
+    ),
+    Row(
+        "get_datamodule",
+        lambda: x.get_datamodule("cifar"),
+        ValueError,
+        r"data must be one of \[.*\], got 'cifar'",
+    ),
+    Row("get_study", lambda: x.get_study("nope"), ValueError, r"unknown study 'nope'; known"),
+    Row("get_task", lambda: x.get_task("nope"), ValueError, r"unknown task 'nope'; known"),
+    Row(
+        "iou_per_class",
+        lambda: x.iou_per_class(torch.zeros(3, 4)),
+        ValueError,
+        r"expected a square \(C, C\) confusion matrix, got torch.Size\(\[3, 4\]\)",
+    ),
+    Row(
+        "list_augmentations",
+        lambda: x.list_augmentations("audio"),
+        ValueError,
+        r"input_kind must be one of \('image', .*\), got 'audio'",
+    ),
+    Row("list_studies", lambda: x.list_studies("all"), TypeError, r"takes 0 positional arguments"),
+    Row("list_tasks", lambda: x.list_tasks("all"), TypeError, r"takes 0 positional arguments"),
+    Row(
+        "load_checkpoint",
+        lambda: x.load_checkpoint(_junk()),
+        ValueError,
+        r"bad.ckpt: unreadable checkpoint",
+    ),
+    Row(
+        "load_classifier",
+        lambda: x.load_classifier(_junk()),
+        ValueError,
+        r"bad.ckpt: unreadable checkpoint",
+    ),
+    Row("load_module", lambda: x.load_module(_junk()), ValueError, r"unreadable checkpoint"),
+    Row(
+        "merge",
+        lambda: x.merge(None, "."),
+        TypeError,
+        r"study must be a study name \(str\), got NoneType",
+    ),
+    Row(
+        "metrics_from_confusion",
+        lambda: x.metrics_from_confusion(torch.zeros(2, 3)),
+        ValueError,
+        r"expected a square \(C, C\) confusion matrix, got torch.Size\(\[2, 3\]\)",
+    ),
+    Row("parse_shard", lambda: x.parse_shard("3/2"), ValueError, r"0 <= K < N, got '3/2'"),
+    Row(
+        "pixel_solid_angles",
+        lambda: x.pixel_solid_angles(0),
+        ValueError,
+        r"b must be a positive int, got 0",
+    ),
+    Row("plan", lambda: x.plan("nope"), ValueError, r"unknown study 'nope'; known"),
+    Row(
+        "plan",
+        lambda: x.plan("rotmnist", epochs_scale=0),
+        ValueError,
+        r"epochs_scale must be positive, got 0",
+    ),
+    Row(
+        "plot_angle_error",
+        lambda: x.plot_angle_error({}, "angle.png"),
+        ValueError,
+        r"expected a non-empty mapping model -> curve, got \{\}",
+    ),
+    Row(
+        "plot_rotation_curve",
+        lambda: x.plot_rotation_curve([0, 90], {"p4cnn": [0.5]}, "curve.png", "t"),
+        ValueError,
+        r"same first dimension, but have shapes \(2,\) and \(1,\)",
+    ),
+    Row(
+        "register_augmentation",
+        lambda: x.register_augmentation("twist", "not a function"),
+        TypeError,
+        r"fn must be callable, got str",
+    ),
+    Row(
+        "register_augmentation",
+        lambda: x.register_augmentation("twist", lambda t, g: t, "audio"),
+        ValueError,
+        r"input_kind must be one of \('image', .*\), got 'audio'",
+    ),
+    Row(
+        "register_datamodule",
+        lambda: x.register_datamodule("cifar", x.DataModule),
+        ValueError,
+        r"data must be one of \('mnist', .*\), got 'cifar'",
+    ),
+    Row(
+        "register_study",
+        lambda: x.register_study("rotmnist"),
+        TypeError,
+        r"expects a StudySpec, got str",
+    ),
+    Row("register_task", lambda: x.register_task({}), TypeError, r"expects a TaskSpec, got dict"),
+    Row(
+        "render_report",
+        lambda: x.render_report("rotmnist", []),
+        TypeError,
+        r"expected a StudySpec \(get_study\(name\)\), got str",
+    ),
+    Row(
+        "run_study",
+        lambda: x.run_study("rotmnist", [], ".", lambda run: {}, shard=(2, 2)),
+        ValueError,
+        r"shard K/N needs ints 0 <= K < N, got K=2, N=2",
+    ),
+    Row(
+        "save_figure",
+        lambda: x.save_figure(None, "fig.png"),
+        TypeError,
+        r"expected a matplotlib Figure, got NoneType",
+    ),
+    Row(
+        "seeded_generator",
+        lambda: x.seeded_generator(-3),
+        ValueError,
+        r"expects non-negative integers, got \(-3,\)",
+    ),
+    Row(
+        "segmentation_metrics",
+        lambda: x.segmentation_metrics(_long(0, 1, 2), _long(0, 1, 2, 3)),
+        ValueError,
+        r"target must be a \(B, 2b, 2b\) tensor, got torch.Size\(\[4\]\)",
+    ),
+    Row(
+        "select_shard",
+        lambda: x.select_shard([], 2, 2),
+        ValueError,
+        r"shard K/N needs ints 0 <= K < N, got K=2, N=2",
+    ),
+    Row("train", lambda: x.train("p4cnn"), TypeError, r"expected a TrainConfig, got str"),
+    Row(
+        "training_demo",
+        lambda: x.training_demo(None),
+        TypeError,
+        r"expected an argparse.Namespace, got NoneType",
+    ),
+    Row(
+        "write_report", lambda: x.write_report("nope", [], "."), ValueError, r"unknown study 'nope'"
+    ),
+]

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""Bad inputs for ``gconv.models``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from _bad_row import Row
+
+from gconv import models as m
+
+PACKAGE = "gconv.models"
+
+_NET = torch.nn.Identity()
+
+ROWS = [
+    Row(
+        "MNISTRotCNN",
+        lambda: m.MNISTRotCNN("blocks", _NET, 0.0, _NET),
+        TypeError,
+        r"str is not a Module subclass",
+    ),
+    Row(
+        "ModelSpec",
+        lambda: m.ModelSpec("a", lambda: _NET, "sound", "logits", "classification", (1, 28, 28)),
+        ValueError,
+        r"input_kind must be one of \('image', .*\), got 'sound'",
+    ),
+    Row(
+        "P4CNN", lambda: m.P4CNN(channels=0), ValueError, r"channels must be a positive int, got 0"
+    ),
+    Row("P4CNN", lambda: m.P4CNN(dropout=1.5), ValueError, r"dropout must be in \[0, 1\), got 1.5"),
+    Row(
+        "P4CNNRotationPooling",
+        lambda: m.P4CNNRotationPooling(num_classes=-1),
+        ValueError,
+        r"num_classes must be a positive int, got -1",
+    ),
+    Row(
+        "P4MCNN",
+        lambda: m.P4MCNN(top_pool="mean"),
+        ValueError,
+        r"top_pool must be one of \('group', 'rotations'\), got 'mean'",
+    ),
+    Row(
+        "P4MCNNCosetPooling",
+        lambda: m.P4MCNNCosetPooling(in_channels=0),
+        ValueError,
+        r"in_channels must be a positive int, got 0",
+    ),
+    Row(
+        "Z2CNN", lambda: m.Z2CNN(dropout=-0.1), ValueError, r"dropout must be in \[0, 1\), got -0.1"
+    ),
+    Row("S2CNN", lambda: m.S2CNN(bandwidth=0), ValueError, r"positive int bandwidth, got 0"),
+    Row(
+        "EncoderDecoderCNN",
+        lambda: m.EncoderDecoderCNN([4, 8], [3], [1, 2]),
+        ValueError,
+        r"non-empty and of equal length, got 2, 1, 2",
+    ),
+    Row(
+        "SphereImageCNN",
+        lambda: m.SphereImageCNN(width=0),
+        ValueError,
+        r"width must be a positive number, got 0",
+    ),
+    Row(
+        "SpatialMax",
+        lambda: m.SpatialMax()(np.zeros((2, 3, 3))),
+        TypeError,
+        r"expected a torch.Tensor, got numpy.ndarray",
+    ),
+    Row("demo_stack", lambda: m.demo_stack("p5"), ValueError, r"unknown group 'p5'; known: p4"),
+    Row(
+        "get_model", lambda: m.get_model("nope"), ValueError, r"unknown model 'nope'; known .*p4cnn"
+    ),
+    Row(
+        "list_models",
+        lambda: m.list_models("regression"),
+        ValueError,
+        r"task must be one of \('classification', .*\), got 'regression'",
+    ),
+    Row("model_spec", lambda: m.model_spec("nope"), ValueError, r"unknown model 'nope'; known"),
+    Row(
+        "register_model",
+        lambda: m.register_model("p4cnn"),
+        TypeError,
+        r"expects a ModelSpec, got str",
+    ),
+    Row(
+        "register_model",
+        lambda: m.register_model(m.model_spec("p4cnn")),
+        ValueError,
+        r"model 'p4cnn' is already registered",
+    ),
+    Row(
+        "register_models",
+        lambda: m.register_models([1]),
+        TypeError,
+        r"must be a mapping, not int",
+    ),
+]
