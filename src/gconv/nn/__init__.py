@@ -16,6 +16,7 @@ Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 """
 
 from ._checks import ShapeError
+from ._export import export_model
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
 from ._readout import S2Integrate, SO3Integrate
@@ -42,6 +43,7 @@ __all__ = [
     "SO3Shortcut",
     "SO3ToS2Conv",
     "ShapeError",
+    "export_model",
     "s2_equatorial_grid",
     "s2_integrate",
     "s2_near_identity_grid",
