@@ -217,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments' validation, a missing input file) print one line ``gconv: error: ...`` and
     return 2, no traceback; other errors propagate."""
     args = build_parser().parse_args(argv)
+    args.command_line = ["gconv", *(sys.argv[1:] if argv is None else argv)]  # for the records
     try:
         return int(args.func(args) or 0)
     except (ValueError, TypeError, FileNotFoundError) as err:

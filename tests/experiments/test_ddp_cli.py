@@ -13,6 +13,7 @@ rank 1, so both ranks carry the probes.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -143,6 +144,10 @@ def test_gconv_study_devices_2(tmp_path: Path) -> None:
     assert len(rows) == 3 and rows[1].startswith("z2cnn,0,") and rows[2].startswith("p4cnn,0,")
     head = rows[0].split(",")
     assert {r.split(",")[head.index("test_n")] for r in rows[1:]} == {"51"}
+    with (out / "rotmnist.csv").open() as f:
+        recorded = list(csv.DictReader(f))
+    assert all(r["command"].startswith("gconv study rotmnist --devices 2") for r in recorded)
+    assert all(r["torch_threads"] == "1" and int(r["load_samples"]) >= 2 for r in recorded)
     assert _writes(dump, 1) == []  # rank 1 writes nothing
     written = _writes(dump, 0)
     assert written.count(str(out / "rotmnist.csv")) == 2  # after each run
