@@ -13,7 +13,6 @@ import os
 import shlex
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
