@@ -98,9 +98,6 @@ def test_so3conv_compiles_fullgraph(training: bool, tolerance) -> None:
                     reason="inductor on CPU needs a C++ compiler")  # fmt: skip
 def test_planar_stack_compiles_with_inductor(tolerance) -> None:
     torch.manual_seed(0)
-    stack = nn.Sequential(
-        LiftConv2d(1, 4, 3, group="p4"), GroupBatchNorm(4), nn.ReLU(),
-        GroupConv2d(4, 4, 3, group="p4"), GroupMaxPool2d(2), GroupPool("max"),
-    )  # fmt: skip
+    stack = nn.Sequential(GroupConv2d(2, 3, 3, group="p4"), nn.ReLU(), GroupPool("max"))
     # close: inductor fuses and reorders the arithmetic (float64 rounding, not the same sums)
-    _compare(stack, (2, 1, 12, 12), True, tolerance(torch.float64, "close"), backend="inductor")
+    _compare(stack, (2, 2, 4, 8, 8), True, tolerance(torch.float64, "close"), backend="inductor")
