@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test bench bench-venv lint venv clean
+.PHONY: demo test test-lowest bench bench-venv lint venv clean
 BENCH_PY = $(if $(wildcard .venv-bench/bin/python),.venv-bench/bin/python,$(BIN)/python)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -22,6 +22,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	-@bash scripts/install-system-data.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite once more against the lowest NumPy, SciPy, Lightning and torchmetrics that
+# pyproject.toml allows (constraints-lowest.txt), in a venv of its own.
+LOWEST := .venv-lowest
+$(LOWEST)/.installed: pyproject.toml constraints-lowest.txt
+	test -x $(LOWEST)/bin/python || $(PY) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install -q --upgrade pip
+	$(LOWEST)/bin/python -m pip install -q -c constraints-lowest.txt -e '.[experiments,dev]'
+	touch $@
+
+test-lowest: $(LOWEST)/.installed
+	-@bash scripts/install-system-data.sh
+	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -43,4 +56,4 @@ bench-venv:
 	.venv-bench/bin/python -m pip install -q -c constraints.txt --no-deps -e .
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info
+	rm -rf $(VENV) $(LOWEST) build dist src/*.egg-info

@@ -128,3 +128,18 @@ def test_restores_training_mode():
     layer = LiftConv2d(1, 1, 3).train()
     check_equivariance(layer, C4, torch.randn(1, 1, 5, 5))
     assert layer.training
+
+
+@pytest.mark.parametrize("size", [(8, 8), (9, 9), (8, 9), (9, 8)])
+def test_strided_exactness_claims_are_exact_and_tight(size):
+    """Stride 2, kernel 3: the rule holds on an axis of 9 samples, fails on 8. Every element
+    the checker calls exact must show rounding only, and every one it calls inexact must really
+    break (the rule is not merely conservative): 90° needs W, 270° H, the transpose nothing."""
+    layer = LiftConv2d(1, 3, 3, group="p4m", stride=2).double()
+    rep = check_equivariance(layer, D4, torch.randn(2, 1, *size, dtype=torch.float64))
+    for row in rep.rows:
+        if row.exact:
+            assert row.error < 1e-12, str(rep)
+        else:
+            assert row.status == "inexact" and row.error > 1e-3, str(rep)
+    assert rep.rows[5].exact  # the transpose keeps any strided grid on square inputs

@@ -20,9 +20,10 @@ import sys
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 __all__ = [
+    "Registry",
     "ShapeError",
     "atomic_write",
     "atomic_write_text",
@@ -160,3 +161,59 @@ def check_choice(owner: str, name: str, value: Any, choices: Collection[Any]) ->
         shown = tuple(choices) if not isinstance(choices, tuple) else choices
         raise ValueError(f"{owner}: {name} must be one of {shown}, got {value!r}")
     return value
+
+
+_Spec = TypeVar("_Spec")
+
+
+class Registry(Generic[_Spec]):
+    """Name → spec in registration order, for the model, data, task and study registries.
+    Names are looked up case-insensitively; registering a taken name is an error.
+
+    >>> from collections import namedtuple
+    >>> Widget = namedtuple("Widget", "name size")
+    >>> r = Registry("widget", Widget)
+    >>> r.register(Widget("a", 3)); r.get("A").size
+    Widget(name='a', size=3)
+    3
+    >>> r.get("b")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown widget 'b'; known widgets: a
+    """
+
+    def __init__(self, kind: str, spec_type: type, plural: str | None = None) -> None:
+        self.kind, self.spec_type, self.plural = kind, spec_type, plural or f"{kind}s"
+        self._specs: dict[str, _Spec] = {}
+
+    def register(self, spec: _Spec) -> _Spec:
+        """Add ``spec`` under ``spec.name``; returns it."""
+        if not isinstance(spec, self.spec_type):
+            raise TypeError(
+                f"register_{self.kind} expects a {self.spec_type.__name__}, got {type(spec).__name__}"
+            )
+        name = spec.name
+        if name.lower() in self._specs:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._specs[name.lower()] = spec
+        return spec
+
+    def get(self, name: str) -> _Spec:
+        spec = self._specs.get(str(name).lower())
+        if spec is None:
+            raise ValueError(
+                f"unknown {self.kind} {name!r}; known {self.plural}: {', '.join(self._specs)}"
+            )
+        return spec
+
+    def items(self) -> list[tuple[str, _Spec]]:
+        return list(self._specs.items())
+
+    def names(self) -> list[str]:
+        return list(self._specs)
+
+    def copy(self) -> Registry[_Spec]:
+        """An independent registry with the same entries (tests register into copies)."""
+        twin: Registry[_Spec] = Registry(self.kind, self.spec_type, self.plural)
+        twin._specs = dict(self._specs)
+        return twin

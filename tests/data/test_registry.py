@@ -60,7 +60,7 @@ def test_errors_name_the_choices(monkeypatch):
 
 
 def test_register_and_get(monkeypatch):
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    monkeypatch.setattr(_registry, "_REGISTRY", _registry._REGISTRY.copy())
     register_dataset(DataSpec("tiny", _Tiny, "s2", "segmentation", (1, 8, 8), defaults={"n": 5}))
     assert "tiny" in list_datasets("segmentation") and "tiny" in list_datasets(input_kind="s2")
     assert len(get_dataset("tiny", "train")) == 5

@@ -120,7 +120,7 @@ def test_study_registry_and_spec_checks(monkeypatch):
     assert list(rot.budgets) == ["paper", "smoke"] and rot.budget() == Budget()
     with pytest.raises(ValueError, match="unknown study 'cifar'"):
         get_study("cifar")
-    monkeypatch.setattr(_spec, "_REGISTRY", dict(_spec._REGISTRY))
+    monkeypatch.setattr(_spec, "_REGISTRY", _spec._REGISTRY.copy())
     register_study(_spec_with_axes())
     assert get_study("axes").arms[2].augment == "rot90"
     with pytest.raises(ValueError, match="already registered"):

@@ -14,6 +14,10 @@ Public names:
 - Registry of data sets by name (``mnist``, ``fashion-mnist``, ``rotmnist``, ``rotfashion``, …):
   ``DataSpec``, ``register_dataset``, ``dataset_spec``, ``list_datasets``, ``get_dataset``.
   A new data set is a new file that calls ``register_dataset`` and is imported below.
+- CIFAR-10 from the binary distribution (``cifar.py``): ``CIFAR10(split, root=None)`` uint8
+  ``(N, 3, 32, 32)``, ``load_cifar10``, ``parse_records``/``encode_records`` (3,073-byte
+  records, never unpickled), ``checksum_table``; augmentation "+" ``flip_translate`` /
+  ``FlipTranslate`` (flip, integer shifts ≤ 4 px, zeros, drawn from (seed, epoch, index)).
 - ``add_commands(subparsers)``: ``gconv data list|verify|where`` (used by ``gconv.cli``).
 """
 
@@ -34,10 +38,30 @@ from ._files import (
 )
 from ._idx import CorruptFileError, encode_idx, parse_idx, read_idx
 from ._registry import DataSpec, dataset_spec, get_dataset, list_datasets, register_dataset
+from .cifar import (
+    CIFAR10,
+    CIFAR10_CLASSES,
+    RECORD_BYTES,
+    FlipTranslate,
+    checksum_table,
+    encode_records,
+    flip_translate,
+    load_cifar10,
+    parse_records,
+)
 from .mnist import MNIST, FashionMNIST, load_arrays
 from .rotated import RotatedMNIST, generate_rotated, rotate_uint8, rotated_splits
 
 __all__ = [
+    "CIFAR10",
+    "CIFAR10_CLASSES",
+    "RECORD_BYTES",
+    "FlipTranslate",
+    "checksum_table",
+    "encode_records",
+    "flip_translate",
+    "load_cifar10",
+    "parse_records",
     "DATASETS",
     "CorruptFileError",
     "DataSpec",

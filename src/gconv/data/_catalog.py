@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Registers the data sets of ``mnist.py`` and ``rotated.py``: MNIST and Fashion-MNIST as
-read from their files, and rotated MNIST / rotated Fashion-MNIST (derived, cached)."""
+"""Registers the data sets of ``mnist.py``, ``rotated.py`` and ``cifar.py``: MNIST,
+Fashion-MNIST and CIFAR-10 as read from their files, and rotated MNIST / rotated
+Fashion-MNIST (derived, cached)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from ._files import cache_dir
 from ._idx import CorruptFileError
 from ._registry import DataSpec, register_dataset
+from .cifar import CIFAR10
 from .mnist import MNIST, FashionMNIST
 from .rotated import VERSION, RotatedMNIST, _load
 
@@ -73,3 +75,17 @@ for _name, _base in (("rotmnist", "mnist"), ("rotfashion", "fashion-mnist")):
             description=f"{_base} rotated by uniform angles, MNIST-rot recipe (10k/2k/50k)",
         )
     )
+
+register_dataset(
+    DataSpec(
+        "cifar10",
+        lambda split, root=None: CIFAR10(split, root),
+        "image",
+        "classification",
+        (3, 32, 32),
+        num_classes=10,
+        splits=("train", "test"),
+        sources=("cifar10",),
+        description="CIFAR-10 (Krizhevsky 2009), 50,000 train / 10,000 test, binary distribution",
+    )
+)

@@ -136,7 +136,12 @@ def _cmd_where(args: argparse.Namespace) -> int:
     sources, specs = _selected(args)
     for ds in sources:
         spec = spec_of(ds)
-        print(f"{ds}: files {', '.join(f.gz_name for f in spec.files.values())}")
+        names = [f.gz_name for f in spec.files.values()]
+        if spec.archive is not None:
+            names = [
+                f"{spec.archive.name} (members {', '.join(f.name for f in spec.files.values())})"
+            ]
+        print(f"{ds}: files {', '.join(names)}")
         for i, (label, folder) in enumerate(lookup_dirs(ds), 1):
             state = "exists" if folder.is_dir() else "absent"
             print(f"  {i}. {label:<10} {folder}  ({state})")

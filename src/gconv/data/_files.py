@@ -12,18 +12,25 @@ Lookup for ``<dataset>/<file>`` (DESIGN.md, "Data"), first hit wins:
 ``GCONV_CACHE=""`` disables the cache (``gconv._util``: one meaning everywhere): step 3 is
 skipped and step 4 fails with a message saying so; derived sets are then built in memory.
 
-In each folder ``<file>.gz`` is tried, then ``<file>`` uncompressed. A missing file falls through
-to the next place; a present but corrupt one raises :class:`CorruptFileError`. Only the cache is
-ever written, atomically (temporary name in the same folder, then ``os.replace``).
+In each folder ``<file>.gz`` is tried, then ``<file>`` uncompressed; for a file distributed in
+an archive (CIFAR-10), then ``<member>`` (the archive extracted in place, e.g.
+``cifar-10-batches-bin/data_batch_1.bin``) and the archive itself, whose member is read without
+extracting anything to disk. A missing file falls through to the next place; a present but
+corrupt one raises :class:`CorruptFileError`. Only the cache is ever written, atomically
+(temporary name in the same folder, then ``os.replace``); a download of an archive is checked
+against the archive's sha256 and the member's before it is renamed into place.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import tarfile
 import urllib.request
+import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,14 +50,16 @@ __all__ = [
     "load_file",
     "locate",
     "lookup_dirs",
+    "read_member",
     "verify_file",
 ]
 
 #: system folders that hold ``<dataset>/<file>`` (Debian's dataset packages)
 SYSTEM_ROOTS: tuple[Path, ...] = (Path("/usr/share/datasets"),)
 
-_VERIFIED: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256 verified
-_ARRAYS: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+_Key = tuple[str, int, int, str]  # (path, size, mtime_ns, file name): a member of an archive
+_VERIFIED: dict[_Key, str] = {}  # key -> sha256 verified
+_ARRAYS: OrderedDict[_Key, np.ndarray] = OrderedDict()
 _MAX_ARRAYS = 8
 
 
@@ -84,12 +93,21 @@ def lookup_dirs(dataset: str, root: str | os.PathLike | None = None) -> list[tup
     return dirs
 
 
-def _key(path: Path) -> tuple[str, int, int]:
+def _key(path: Path, spec: FileSpec) -> _Key:
     st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, spec.name)
 
 
-def _check(path: Path, spec: FileSpec, raw: bytes) -> None:
+def _archive_name(spec: FileSpec) -> str | None:
+    archive = spec_of(spec.dataset).archive if spec.member else None
+    return None if archive is None else archive.name
+
+
+def _in_archive(path: Path, spec: FileSpec) -> bool:
+    return _archive_name(spec) == path.name
+
+
+def _check(path: Path | str, spec: FileSpec, raw: bytes) -> None:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != spec.sha256:
         raise CorruptFileError(
@@ -99,15 +117,39 @@ def _check(path: Path, spec: FileSpec, raw: bytes) -> None:
         )
 
 
+def read_member(archive: str | os.PathLike | bytes, member: str, name: str = "") -> bytes:
+    """The bytes of regular file ``member`` of a (gzipped) tar ``archive`` — a path or the
+    archive's bytes — read in one pass up to that member; nothing is extracted to disk.
+    CorruptFileError if the archive is truncated or corrupt or has no such regular file."""
+    name = name or (str(archive) if not isinstance(archive, bytes) else "<archive>")
+    src = {"fileobj": io.BytesIO(archive)} if isinstance(archive, bytes) else {"name": archive}
+    try:
+        with tarfile.open(mode="r:*", **src) as tar:
+            while (info := tar.next()) is not None:
+                if info.name == member and info.isfile():
+                    data = tar.extractfile(info)
+                    if data is not None:
+                        return data.read()
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise CorruptFileError(f"{name}: truncated or corrupt archive ({e})") from None
+    raise CorruptFileError(f"{name}: the archive has no regular file {member!r}")
+
+
+def _read_raw(path: Path, spec: FileSpec) -> bytes:
+    if _in_archive(path, spec):
+        return read_member(path, str(spec.member))
+    return read_bytes(path)
+
+
 def _read_checked(path: Path, spec: FileSpec) -> bytes:
     try:
-        raw = read_bytes(path)
+        raw = _read_raw(path, spec)
     except CorruptFileError as e:
         raise CorruptFileError(
             f"{e} (expected {spec.dataset}/{spec.name}, uncompressed sha256 {spec.sha256}). "
             f"Replace or delete it; to get a good copy: {spec_of(spec.dataset).how_to_get}."
         ) from None
-    _check(path, spec, raw)
+    _check(f"{path} (member {spec.member})" if _in_archive(path, spec) else path, spec, raw)
     return raw
 
 
@@ -116,22 +158,29 @@ def verify_file(path: str | os.PathLike, spec: FileSpec) -> None:
     expected checksum and how to get it) on mismatch. Results are remembered per
     (path, size, mtime), so verifying again is free."""
     path = Path(path)
-    key = _key(path)
+    key = _key(path, spec)
     if _VERIFIED.get(key) == spec.sha256:
         return
     _read_checked(path, spec)
     _VERIFIED[key] = spec.sha256
 
 
-def load_file(path: str | os.PathLike, spec: FileSpec) -> np.ndarray:
-    """The verified array of ``path`` (a fresh writable copy; parsed arrays are cached)."""
+def load_file(
+    path: str | os.PathLike,
+    spec: FileSpec,
+    parse: Callable[[bytes, str], np.ndarray] = parse_idx,
+) -> np.ndarray:
+    """The verified array of ``path`` (a fresh writable copy; parsed arrays are cached).
+    ``parse(raw, name)`` turns the verified bytes into the array (idx by default) and raises
+    CorruptFileError on bad structure; its result must have ``spec.shape``."""
     path = Path(path)
-    key = _key(path)
+    key = _key(path, spec)
     arr = _ARRAYS.get(key)
     if arr is None:
-        raw = read_bytes(path) if _VERIFIED.get(key) == spec.sha256 else _read_checked(path, spec)
+        verified = _VERIFIED.get(key) == spec.sha256
+        raw = _read_raw(path, spec) if verified else _read_checked(path, spec)
         _VERIFIED[key] = spec.sha256
-        arr = parse_idx(raw, str(path))
+        arr = parse(raw, str(path))
         if arr.shape != spec.shape:
             raise CorruptFileError(f"{path}: shape {arr.shape}, expected {spec.shape}")
         _ARRAYS[key] = arr
@@ -144,6 +193,10 @@ def load_file(path: str | os.PathLike, spec: FileSpec) -> np.ndarray:
 def _candidates(folder: Path, spec: FileSpec) -> Iterator[Path]:
     yield folder / spec.gz_name
     yield folder / spec.name
+    archive = _archive_name(spec)
+    if archive is not None:
+        yield folder / str(spec.member)
+        yield folder / archive
 
 
 def locate(spec: FileSpec, root: str | os.PathLike | None = None) -> tuple[str, Path] | None:
@@ -163,28 +216,42 @@ def find_file(spec: FileSpec, root: str | os.PathLike | None = None, download: b
         return hit[1]
     looked = [str(p) for _, d in lookup_dirs(spec.dataset, root) for p in _candidates(d, spec)]
     errors: list[str] = []
+    remote = _archive_name(spec) or spec.gz_name
     cache = cache_dir()
     if download and cache is None:
         errors.append('GCONV_CACHE="" disables the cache, which downloads go to')
     elif download:
-        target = cache / spec.dataset / spec.gz_name
+        target = cache / spec.dataset / remote
         for mirror in spec_of(spec.dataset).mirrors:
             try:
-                _download(mirror + spec.gz_name, target, spec)
+                _download(mirror + remote, target, spec)
                 return target
             except (OSError, CorruptFileError) as e:  # URLError is an OSError
-                errors.append(f"{mirror + spec.gz_name}: {e}")
+                errors.append(f"{mirror + remote}: {e}")
     tried = "; download " + ("failed: " + " | ".join(errors) if errors else "disabled")
+    what = spec.gz_name if remote == spec.gz_name else f"{spec.name} (or {remote})"
     raise MissingFileError(
-        f"{spec.dataset}/{spec.gz_name} not found. Looked in: {', '.join(looked)}{tried}. "
+        f"{spec.dataset}/{what} not found. Looked in: {', '.join(looked)}{tried}. "
         f"To get it: {spec_of(spec.dataset).how_to_get}."
     )
 
 
 def _download(url: str, target: Path, spec: FileSpec) -> None:
-    """Fetch ``url`` into ``target`` atomically, verifying the content before the rename."""
+    """Fetch ``url`` into ``target`` atomically, verifying the content before the rename (for
+    an archive: its own sha256, then the wanted member's)."""
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (fixed mirrors)
         data = response.read()
-    _check(Path(url), spec, decompress(data, url))
+    archive = spec_of(spec.dataset).archive if spec.member else None
+    if archive is not None:
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != archive.sha256:
+            raise CorruptFileError(
+                f"{url}: sha256 of the archive is {digest} ({len(data)} bytes), expected "
+                f"{archive.sha256} ({archive.size} bytes)"
+            )
+        raw = read_member(data, str(spec.member), url)
+    else:
+        raw = decompress(data, url)
+    _check(url, spec, raw)
     with atomic_write(target) as f:
         f.write(data)

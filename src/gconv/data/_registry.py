@@ -16,6 +16,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
+from .._util import Registry
+
 __all__ = [
     "DataSpec",
     "dataset_spec",
@@ -26,8 +28,6 @@ __all__ = [
 
 INPUT_KINDS = ("image", "s2", "so3", "ico")
 TASKS = ("classification", "segmentation", "generative")
-
-_REGISTRY: dict[str, DataSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -70,22 +70,17 @@ class DataSpec:
             )
 
 
+_REGISTRY: Registry[DataSpec] = Registry("dataset", DataSpec)
+
+
 def register_dataset(spec: DataSpec) -> DataSpec:
     """Add ``spec`` to the registry (ValueError if its name is taken); returns it."""
-    if not isinstance(spec, DataSpec):
-        raise TypeError(f"register_dataset expects a DataSpec, got {type(spec).__name__}")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"dataset {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec)
 
 
 def dataset_spec(name: str) -> DataSpec:
     """The spec registered as ``name`` (case-insensitive); ValueError listing known names."""
-    spec = _REGISTRY.get(str(name).lower())
-    if spec is None:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(_REGISTRY)}")
-    return spec
+    return _REGISTRY.get(name)
 
 
 def list_datasets(task: str | None = None, input_kind: str | None = None) -> list[str]:

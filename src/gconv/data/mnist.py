@@ -35,6 +35,8 @@ def load_arrays(
 
 
 class _IdxDataset(Dataset):
+    """Images and labels held in memory (``.images``, ``.labels``); items through ``transform``."""
+
     dataset = ""
     classes: tuple[str, ...] = ()
 
@@ -46,8 +48,14 @@ class _IdxDataset(Dataset):
         download: bool = True,
     ) -> None:
         self.split = split
-        self.images, self.labels = load_arrays(self.dataset, split, root, download)
+        self.images, self.labels = self._load(split, root, download)
         self.transform = transform
+
+    def _load(
+        self, split: str, root: str | os.PathLike | None, download: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(images, labels)`` of ``split``; subclasses with another file format override it."""
+        return load_arrays(self.dataset, split, root, download)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])

@@ -6,8 +6,9 @@ For each group element g: the relative error ``‖f(g·x) − g·f(x)‖ / ‖f(
 (``_declare``: the layers' ``equivariance_exactness``, torch's pointwise modules in one table),
 *inexact* where one says why not, *unknown* where one declares nothing. The verdict is
 "equivariant", "not equivariant" (an exact element failed: a bug) or "nothing checkable
-exactly". Geometries: the pixel grid (``_planar``; C1, C2, C4, D1, D2, D4) and the sphere
-(``_sphere``; SO(3) on SOFT grids).
+exactly". Geometries: the plane (``_planar``; C_N and D_N for any N: quarter turns and mirrors
+permute pixels, other rotations resample with ``rotate_image`` and are measured, never exact)
+and the sphere (``_sphere``; SO(3) on SOFT grids).
 
 - ``check_equivariance(module, group, x, input_kind, output_kind, ...)`` → report.
 - ``assert_equivariant(module, group, x, ...)``: for users' tests; raises with the table.
@@ -70,7 +71,9 @@ def check_equivariance(
 ) -> EquivarianceReport:
     """Relative error ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ and status for every element g (or those given).
 
-    Pixel-grid groups (``"p4"``, ``"p4m"``, ``"c2"``, ``"d1"``, … or their objects): kinds
+    Planar groups (``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, … or their objects; element
+    g = N·m + r acts by ``gconv.groups.PlaneAction``: exact pixel permutations for quarter
+    turns and mirrors, bilinear ``rotate_image`` by 2πr/N otherwise): kinds
     ``"image"`` ``(B, C, H, W)``, ``"features"`` ``(B, C, |G|, H, W)``, ``"cosets:rotations"`` /
     ``"cosets:mirrors"`` (a group axis pooled over that subgroup) or ``"invariant"``.
     ``angles``: extra continuous rotations (radians; image in, image/invariant out), always

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, grid_rule
+from ..groups import FiniteGroup, element_reversed_axes, grid_rule, is_grid_element
 
 __all__ = ["RULES", "POINTWISE", "declared_exactness", "record_inputs", "permutes_grid"]
 
@@ -60,11 +60,7 @@ POINTWISE: tuple[type[nn.Module], ...] = (
 def permutes_grid(group: Any, g: Any) -> bool:
     """True if ``g`` acts by permuting grid samples (then pointwise maps commute with it)."""
     if isinstance(group, FiniteGroup):
-        try:
-            PixelGrid(group)
-        except ValueError:
-            return False
-        return True
+        return is_grid_element(group, g)
     return bool(getattr(g, "grid_exact", False))
 
 
@@ -83,7 +79,9 @@ def _planar_window(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str |
         return f"an unconstrained {k}×{k} filter of nn.Conv2d is not symmetric"
     if getattr(mod, "ceil_mode", False):
         return "ceil_mode pads one side only"
-    axes = PixelGrid(group).reversed_axes(g)
+    if not is_grid_element(group, g):
+        return "rotations other than quarter turns resample the pixel grid"
+    axes = element_reversed_axes(group, g)
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}
     why = [f"({ax}) {r}" for ax in axes if (r := grid_rule(sizes[ax], k, s, p, d))]
     return "; ".join(why) or None
@@ -98,6 +96,8 @@ def _linear(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
 
 
 def _adaptive(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
+    if isinstance(group, FiniteGroup) and not is_grid_element(group, g):
+        return "adaptive pooling of a resampled grid is not the pooling of the original"
     out = mod.output_size
     out = (out, out) if isinstance(out, int) or out is None else tuple(out)
     for n, o in zip(x.shape[-2:], out, strict=True):

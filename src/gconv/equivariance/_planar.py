@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""The pixel-grid part of the checker: C1, C2, C4, D1, D2, D4 acting on images and group
-features. Each element's status comes from the modules' declarations (``_declare``): a strided
-layer is exact for g only on the axes g reverses where DESIGN's rule
-``(H + 2p − d(k − 1) − 1) % s == 0`` holds. Continuous rotations (``angles``) resample the grid
-bilinearly and are always inexact."""
+"""The planar part of the checker: C_N and D_N (any N) acting on images and group features
+(``PlaneAction``): quarter turns and mirrors permute pixels (``torch.rot90`` / flips, exact),
+other rotations by 2πr/N resample the grid with ``rotate_image`` (bilinear). Each element's
+status comes from the modules' declarations (``_declare``): a strided layer is exact for a grid
+element g only on the axes g reverses where DESIGN's rule ``(H + 2p − d(k − 1) − 1) % s == 0``
+holds; resampled elements are declared inexact, and their rows report the measured error.
+Extra continuous rotations (``angles``) are always inexact."""
 
 from __future__ import annotations
 
@@ -14,21 +16,32 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, rotate_image
+from ..groups import FiniteGroup, PlaneAction, rotate_image
 from ._declare import declared_exactness, record_inputs
 from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
 
 __all__ = ["KINDS", "check_planar"]
 
 #: how an element acts on each kind of tensor: ``KINDS[kind](grid, x, g)``; "cosets:<H>" is a
-#: group axis pooled over the subgroup H ("rotations", "mirrors")
-KINDS: dict[str, Callable[[PixelGrid, torch.Tensor, int], torch.Tensor]] = {
+#: group axis pooled over the subgroup H ("rotations", "mirrors", or a group such as "c4")
+KINDS: dict[str, Callable[[PlaneAction, torch.Tensor, int], torch.Tensor]] = {
     "image": lambda grid, x, g: grid.act_image(x, g),
     "features": lambda grid, x, g: grid.act_features(x, g),
     "cosets:rotations": lambda grid, x, g: grid.act_features(x, g, "rotations"),
     "cosets:mirrors": lambda grid, x, g: grid.act_features(x, g, "mirrors"),
     "invariant": lambda grid, x, g: x,
 }
+
+
+def _kind(kind: str, role: str) -> Callable[[PlaneAction, torch.Tensor, int], torch.Tensor]:
+    """``KINDS[kind]``, or for ``"cosets:<subgroup>"`` (e.g. ``"cosets:c4"``) the action on
+    the cosets of that subgroup."""
+    if kind in KINDS:
+        return KINDS[kind]
+    if kind.startswith("cosets:") and len(kind) > 7:
+        sub = kind[7:]
+        return lambda grid, x, g: grid.act_features(x, g, sub)
+    raise ValueError(f"check_equivariance: unknown {role} {kind!r}; known: {sorted(KINDS)}")
 
 
 def _status(module: Any, group: FiniteGroup, g: int, calls: dict | None) -> tuple[str, str]:
@@ -51,11 +64,8 @@ def check_planar(
     tolerance: float | None,
 ) -> EquivarianceReport:
     """Per-element errors and statuses on the pixel grid (see ``check_equivariance``)."""
-    grid = PixelGrid(group)
-    for kind, role in ((input_kind, "input_kind"), (output_kind, "output_kind")):
-        if kind not in KINDS:
-            raise ValueError(f"check_equivariance: unknown {role} {kind!r}; known: {sorted(KINDS)}")
-    act_in, act_out = KINDS[input_kind], KINDS[output_kind]
+    grid = PlaneAction(group)
+    act_in, act_out = _kind(input_kind, "input_kind"), _kind(output_kind, "output_kind")
     if isinstance(module, nn.Module):
         y, calls = record_inputs(module, x)
     else:

@@ -71,6 +71,14 @@ _WHERE = {
     "_study": ("RunSpec", "merge", "parse_shard", "plan", "run_study", "select_shard"),
     "_plots": ("plot_angle_error", "plot_rotation_curve", "save_figure"),
     "_demo": ("training_demo",),
+    "_seg_metrics": (
+        "METRICS",
+        "confusion_matrix",
+        "iou_per_class",
+        "metrics_from_confusion",
+        "pixel_solid_angles",
+        "segmentation_metrics",
+    ),
 }
 _NAME_TO_MODULE = {name: mod for mod, names in _WHERE.items() for name in names}
 __all__ = sorted([*_NAME_TO_MODULE, "ShapeError"])

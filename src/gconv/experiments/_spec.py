@@ -15,9 +15,10 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._util import Registry
+
 __all__ = ["Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"]
 
-_REGISTRY: dict[str, StudySpec] = {}
 _BUILTIN = "gconv.experiments.studies"
 
 
@@ -100,14 +101,12 @@ class StudySpec:
         return self.budgets[name]
 
 
+_REGISTRY: Registry[StudySpec] = Registry("study", StudySpec, "studies")
+
+
 def register_study(spec: StudySpec) -> StudySpec:
     """Add ``spec`` (ValueError if its name is taken); returns it."""
-    if not isinstance(spec, StudySpec):
-        raise TypeError(f"register_study expects a StudySpec, got {type(spec).__name__}")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"study {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec)
 
 
 def _builtin() -> None:
@@ -117,10 +116,7 @@ def _builtin() -> None:
 def get_study(name: str) -> StudySpec:
     """The study registered as ``name``; ValueError listing known studies."""
     _builtin()
-    spec = _REGISTRY.get(name)
-    if spec is None:
-        raise ValueError(f"unknown study {name!r}; known: {sorted(_REGISTRY)}")
-    return spec
+    return _REGISTRY.get(name)
 
 
 def list_studies() -> list[str]:
@@ -130,4 +126,4 @@ def list_studies() -> list[str]:
     True
     """
     _builtin()
-    return list(_REGISTRY)
+    return _REGISTRY.names()

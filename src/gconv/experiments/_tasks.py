@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TaskSpec", "get_task", "list_tasks", "register_task"]
+from .._util import Registry
 
-_REGISTRY: dict[str, TaskSpec] = {}
+__all__ = ["TaskSpec", "get_task", "list_tasks", "register_task"]
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,17 @@ class TaskSpec:
         return self.module_class()(**{**self.module_kwargs, **hparams})
 
 
+_REGISTRY: Registry[TaskSpec] = Registry("task", TaskSpec)
+
+
 def register_task(spec: TaskSpec) -> TaskSpec:
     """Add ``spec`` (ValueError if its name is taken); returns it."""
-    if not isinstance(spec, TaskSpec):
-        raise TypeError(f"register_task expects a TaskSpec, got {type(spec).__name__}")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"task {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec)
 
 
 def get_task(name: str) -> TaskSpec:
     """The task registered as ``name``; ValueError listing known tasks."""
-    spec = _REGISTRY.get(name)
-    if spec is None:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(_REGISTRY)}")
-    return spec
+    return _REGISTRY.get(name)
 
 
 def list_tasks() -> list[str]:
@@ -76,7 +71,7 @@ def list_tasks() -> list[str]:
     >>> "classification" in list_tasks()
     True
     """
-    return list(_REGISTRY)
+    return _REGISTRY.names()
 
 
 #: record keys a classification run writes to the study CSV (besides the run's own fields)

@@ -15,7 +15,15 @@ Actions:
   features ``(B, C, n, H, W)``; ``grid_rule`` (when a strided layer stays exact) and
   ``reversed_axes`` (which axes an element needs it on). Other N raise a clear error.
   ``C4.act_image`` / ``act_features`` are shorthands for it.
+- ``PlaneAction(group)``: any C_N / D_N on images and group features: ``torch.rot90`` / flips
+  for quarter turns and mirrors (exact; ``is_grid_element``, ``element_reversed_axes``),
+  ``rotate_image`` for other rotations (resampled, never exact). The checker uses it.
+  ``subgroup_cosets`` / ``subgroup_coset_permutation``: cosets of any subgroup (C4 in C16, …).
 - ``rotate_image(x, angle)``: bilinear counter-clockwise rotation about the grid centre.
+- ``steerable_basis(group, size, band_limit, max_frequency, sigma)``: circular harmonics ×
+  radial rings on a k×k grid, rotated by every element in the basis (exact in the continuum),
+  ``(|G|, nb, k, k)``, cached; ``basis_dimension``, ``basis_frequencies``,
+  ``coefficient_matrix``.
 - The sphere: ``gconv.spherical.rotate_s2`` / ``rotate_so3`` (exact for band-limited signals).
 
 SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstrings):
@@ -30,6 +38,13 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
 from .._util import ShapeError
 from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
 from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
+from ._plane import (
+    PlaneAction,
+    element_reversed_axes,
+    is_grid_element,
+    subgroup_coset_permutation,
+    subgroup_cosets,
+)
 from ._rotate import rotate_image
 from ._so3 import SO3, euler_to_matrix, matrix_to_euler, rand_rotation
 from ._soft import (
@@ -40,6 +55,7 @@ from ._soft import (
     so3_grid,
     so3_grid_matrices,
 )
+from ._steerable import basis_dimension, basis_frequencies, coefficient_matrix, steerable_basis
 from ._wigner import (
     STORE_MAX_B,
     s2_wigner_table,
@@ -53,6 +69,9 @@ from ._wigner import (
 
 __all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
+__all__ += ["PlaneAction", "element_reversed_axes", "is_grid_element"]
+__all__ += ["subgroup_coset_permutation", "subgroup_cosets"]
+__all__ += ["basis_dimension", "basis_frequencies", "coefficient_matrix", "steerable_basis"]
 __all__ += ["SO3", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 __all__ += [
     "SOFTGrid",

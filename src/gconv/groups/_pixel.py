@@ -10,10 +10,11 @@ cosets (a pooled axis): ``[L_g f](h, x) = f(g⁻¹h, g⁻¹x)``.
 
 Exactness rule (one implementation, ``grid_rule``): a layer with kernel k, stride s, padding p
 and dilation d samples the output grid symmetrically along an axis of size n iff
-``(n + 2p − d(k − 1) − 1)`` is divisible by s. An element needs the rule on the axes it
-reverses (``reversed_axes``): a pure mirror flips W only, a mirror followed by 180° flips H
-only, every other non-identity element both.
+``(n + 2p − d(k − 1) − 1)`` is divisible by s. An element needs the rule on the input axes it
+reverses (``reversed_axes``, from ``_plane``): a mirror flips W, 90° reverses W, 180° both,
+270° H, and the transpose (mirror then 90°) neither.
 
+>>> import torch
 >>> grid = PixelGrid("p4")
 >>> grid.act_image(torch.arange(4.0).view(2, 2), 1).tolist()
 [[1.0, 3.0], [0.0, 2.0]]
@@ -23,11 +24,8 @@ False
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import torch
-
 from ._finite import FiniteGroup, get
+from ._plane import PlaneAction
 
 __all__ = ["PixelGrid", "grid_rule", "GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS"]
 
@@ -51,12 +49,9 @@ def grid_rule(size: int, kernel: int, stride: int, padding: int, dilation: int) 
     )
 
 
-@dataclass(frozen=True)
-class PixelGrid:
-    """The action of a grid-exact point group (C1, C2, C4, D1, D2, D4) on pixel images and on
-    group feature maps. Raises a ValueError naming the supported groups for any other."""
-
-    group: FiniteGroup
+class PixelGrid(PlaneAction):
+    """``PlaneAction`` restricted to the grid-exact point groups C1, C2, C4, D1, D2, D4, whose
+    every element permutes pixels. Raises a ValueError naming them for any other group."""
 
     def __init__(self, group: str | FiniteGroup) -> None:
         grp = get(group)
@@ -66,49 +61,4 @@ class PixelGrid:
                 f"p4m = D4); {getattr(grp, 'name', grp)} has rotations that are not multiples of "
                 "90°: use the steerable layers for it"
             )
-        object.__setattr__(self, "group", grp)
-
-    def quarter_turns(self, g: int) -> int:
-        """How many 90° turns the rotation part of g is."""
-        m, r = self.group.split(g)
-        return r * (4 // self.group.N)
-
-    def reversed_axes(self, g: int) -> tuple[str, ...]:
-        """The axes ("H", "W") whose sample order g reverses (where a strided grid must be
-        symmetric for g to be exact). Read off the 2×2 matrix: diagonal −1 entries flip that
-        axis (x ↔ W, y ↔ H); an off-diagonal matrix (±90°) reverses one axis and swaps them."""
-        mat = self.group.matrix(g)
-        if mat[0, 1] != 0:
-            return ("H", "W")
-        return tuple(ax for ax, v in (("H", mat[1, 1]), ("W", mat[0, 0])) if v < 0)
-
-    def act_image(self, x: torch.Tensor, g: int) -> torch.Tensor:
-        """Act on the last two axes ``(..., H, W)``: flip the width if mirrored, then rot90."""
-        m, _ = self.group.split(g)
-        if not torch.is_tensor(x) or x.dim() < 2:
-            got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-            raise ValueError(f"{self.group.name}.act_image expects (..., H, W), got {got}")
-        if m:
-            x = torch.flip(x, dims=(-1,))
-        q = self.quarter_turns(g)
-        return torch.rot90(x, q, dims=(-2, -1)) if q else x
-
-    def act_features(self, x: torch.Tensor, g: int, subgroup: str | None = None) -> torch.Tensor:
-        """Act on ``(B, C, n, H, W)``: transform the plane and permute the group axis, by the
-        regular representation (n = |G|) or on the cosets of ``subgroup`` (a pooled axis;
-        inferred from n where that is unambiguous)."""
-        if not torch.is_tensor(x) or x.dim() != 5:
-            got = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
-            raise ValueError(
-                f"{self.group.name}.act_features expects (B, C, {self.group.order}, H, W), "
-                f"got {got}"
-            )
-        which = subgroup or self.group.quotient_for_size(x.shape[2])
-        perm = self.group.coset_permutation(g, which)
-        if len(perm) != x.shape[2]:
-            raise ValueError(
-                f"{self.group.name}: the cosets of {which!r} number {len(perm)}, but the group "
-                f"axis has {x.shape[2]} entries"
-            )
-        idx = torch.as_tensor(perm, device=x.device)
-        return self.act_image(x.index_select(2, idx), g)
+        super().__init__(grp)

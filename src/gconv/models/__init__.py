@@ -12,6 +12,12 @@ import line below.
   ``p4mcnn-coset`` (``P4MCNNCosetPooling``): image ``(B, 1, 28, 28)`` → logits ``(B, 10)``.
 - ``spherical``: spherical MNIST (Cohen et al., 2018) — ``s2cnn``, ``s2cnn-72`` (``S2CNN``):
   S² ``(B, 1, 60, 60)`` → logits ``(B, 10)``.
+- ``spherical_cnn``: planar baselines on the ``[β, α]`` image — ``cnn`` (68,106), ``cnn-200k``,
+  ``cnn-1m``, ``cnn-5m`` (``SphereImageCNN``); Gerken et al.'s segmentation CNNs
+  ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m`` (``EncoderDecoderCNN``).
+- ``cifar``: CIFAR-10 (Cohen & Welling 2016, Table 2) — ``allcnnc-z2``, ``allcnnc-p4``,
+  ``allcnnc-p4m`` (``AllCNNC``), ``resnet44-z2``, ``resnet44-p4m`` (``ResNet``), and ``-exact``
+  variants of the group models (stride 1 + 2×2 average pooling: exact on 32×32).
 - ``demo``: what ``gconv demo`` and ``gconv check-equivariance`` show (task ``"layer"``):
   ``stack`` (``demo_stack``), ``lift``, ``group-conv``, ``s2conv``, ``so3conv``, ``so3tos2``.
 - ``ShapeError``: the ``ValueError`` for tensors of the wrong shape.
@@ -27,7 +33,9 @@ from ._registry import (
     list_models,
     model_spec,
     register_model,
+    register_models,
 )
+from .cifar import AllCNNC, AvgPool2x2, PreActBlock, ResNet
 from .mnist_rot import (
     P4CNN,
     P4MCNN,
@@ -38,6 +46,7 @@ from .mnist_rot import (
     SpatialMax,
 )
 from .spherical import S2CNN
+from .spherical_cnn import EncoderDecoderCNN, SphereImageCNN
 
 from .demo import demo_stack  # isort: skip - after the model families: "layer" entries last
 
@@ -52,6 +61,12 @@ __all__ = [
     "P4MCNN",
     "P4MCNNCosetPooling",
     "S2CNN",
+    "AllCNNC",
+    "AvgPool2x2",
+    "PreActBlock",
+    "ResNet",
+    "EncoderDecoderCNN",
+    "SphereImageCNN",
     "ShapeError",
     "SpatialMax",
     "Z2CNN",
@@ -60,4 +75,5 @@ __all__ = [
     "list_models",
     "model_spec",
     "register_model",
+    "register_models",
 ]

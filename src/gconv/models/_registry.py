@@ -15,11 +15,13 @@ Kinds (the checker's vocabulary, ``gconv.equivariance``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
+
+from .._util import Registry
 
 __all__ = [
     "INPUT_KINDS",
@@ -30,14 +32,13 @@ __all__ = [
     "list_models",
     "model_spec",
     "register_model",
+    "register_models",
 ]
 
 INPUT_KINDS = ("image", "features", "s2", "so3", "ico")
 OUTPUT_KINDS = ("logits", "pixel-logits", "image", "features", "s2", "so3")
 #: "layer": a single layer or small stack that ``gconv check-equivariance`` demonstrates
 TASKS = ("classification", "segmentation", "generative", "layer")
-
-_REGISTRY: dict[str, ModelSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -82,22 +83,22 @@ class ModelSpec:
         return self.builder(**{**self.defaults, **kwargs})
 
 
+_REGISTRY: Registry[ModelSpec] = Registry("model", ModelSpec)
+
+
 def register_model(spec: ModelSpec) -> ModelSpec:
     """Add ``spec`` to the registry; ValueError if its name is taken. Returns ``spec``."""
-    if not isinstance(spec, ModelSpec):
-        raise TypeError(f"register_model expects a ModelSpec, got {type(spec).__name__}")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"model {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+    return _REGISTRY.register(spec)
+
+
+def register_models(entries: Iterable[ModelSpec | Mapping[str, Any]]) -> list[ModelSpec]:
+    """Register a family: each entry a ``ModelSpec`` or a dict of its fields."""
+    return [register_model(e if isinstance(e, ModelSpec) else ModelSpec(**e)) for e in entries]
 
 
 def model_spec(name: str) -> ModelSpec:
     """The spec registered as ``name`` (case-insensitive); ValueError listing known names."""
-    spec = _REGISTRY.get(str(name).lower())
-    if spec is None:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(_REGISTRY)}")
-    return spec
+    return _REGISTRY.get(name)
 
 
 def list_models(task: str | None = None) -> list[str]:

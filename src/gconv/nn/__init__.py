@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Equivariant layers.
 
-Planar (p4 / p4m), on images ``(B, C, H, W)`` and group feature maps ``(B, C, |G|, H, W)``:
+Planar (C_N / D_N, any N; p4 = C4, p4m = D4), on images ``(B, C, H, W)`` and group feature
+maps ``(B, C, |G|, H, W)``:
 
-- ``LiftConv2d``: image → group features; ``GroupConv2d``: group features → group features.
+- ``LiftConv2d``: image → group features; ``GroupConv2d``: group features → group features;
+  ``basis="pixel"`` (rot90/flip of k×k pixels; C1, C2, C4, D1, D2, D4, the default there) or
+  ``"steerable"`` (circular harmonics × rings rotated in the basis; any N, the default off the
+  pixel grid; ``band_limit``, ``max_frequency``, ``sigma``).
+- ``RestrictGroup``: regular features of G as regular features of a subgroup (D_N → C_N,
+  C_N → C_M); ``GroupBlurPool2d``: antialiased (Gaussian) spatial pooling for N ≠ 4.
 - ``GroupPool``: pool the group axis (invariants, coset pooling); ``GroupMaxPool2d``: spatial
   max pooling; ``GroupBatchNorm``: batch norm with statistics shared over the group axis.
 Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
@@ -26,16 +32,20 @@ from ._spherical_grids import (
     so3_equatorial_grid,
     so3_near_identity_grid,
 )
-from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d
+from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d, planar_exactness
 from .spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv, s2_integrate, so3_integrate
+from .steerable import GroupBlurPool2d, RestrictGroup
 
 __all__ = [
     "ExportedGroupConv",
+    "planar_exactness",
     "GroupBatchNorm",
+    "GroupBlurPool2d",
     "GroupConv2d",
     "GroupMaxPool2d",
     "GroupPool",
     "LiftConv2d",
+    "RestrictGroup",
     "S2Conv",
     "S2Integrate",
     "SO3Conv",

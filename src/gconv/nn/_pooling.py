@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, get
+from ..groups import FiniteGroup, get, is_grid_element, subgroup_cosets
 from ._checks import ShapeError, square
 from .planar import planar_exactness
 
@@ -24,7 +24,9 @@ class GroupPool(nn.Module):
     ``over="group"`` → ``(B, C, H, W)``, invariant to the point group (rotation pooling on
     p4). ``over="rotations"`` (H = C_N) or ``"mirrors"`` (H = {e, M}, D_N only) keep one entry
     per left coset gH → ``(B, C, |G|/|H|, H, W)``, transformed by left multiplication of the
-    cosets (``PixelGrid.act_features(..., subgroup=over)``). These need the group. On D4
+    cosets (``PlaneAction.act_features(..., subgroup=over)``). ``over`` may also be any
+    subgroup given as a group or its name (``"c4"`` in C16, ``"c8"`` in D8, …): one entry per
+    left coset gH, checker kind ``"cosets:c4"``. These need the group. On D4
     (g = 4m + r): "rotations" keeps the mirror index m, "mirrors" the rotation index r.
 
     >>> GroupPool("max", over="rotations", group="p4m")(torch.randn(2, 3, 8, 5, 5)).shape
@@ -32,7 +34,10 @@ class GroupPool(nn.Module):
     """
 
     def __init__(
-        self, reduction: str = "max", over: str = "group", group: str | FiniteGroup | None = None
+        self,
+        reduction: str = "max",
+        over: str | FiniteGroup = "group",
+        group: str | FiniteGroup | None = None,
     ) -> None:
         super().__init__()
         if reduction not in _REDUCTIONS:
@@ -40,7 +45,16 @@ class GroupPool(nn.Module):
                 f"GroupPool: reduction must be one of {_REDUCTIONS}, got {reduction!r}"
             )
         if over not in _OVER:
-            raise ValueError(f"GroupPool: over must be one of {_OVER}, got {over!r}")
+            try:
+                sub = get(over)
+            except (TypeError, ValueError):
+                sub = None
+            if not isinstance(sub, FiniteGroup):
+                raise ValueError(
+                    f"GroupPool: over must be one of {_OVER} or a subgroup (e.g. 'c4', "
+                    f"CyclicGroup(4)), got {over!r}"
+                )
+            over = sub.name.lower()
         if group is None and over != "group":
             raise ValueError(
                 f"GroupPool: over={over!r} needs the group (e.g. group='p4m') to know its cosets"
@@ -49,7 +63,7 @@ class GroupPool(nn.Module):
         self.group = None if group is None else get(group)
         self._layout: tuple[str, int, int, list[int]] | None = None
         if self.group is not None:
-            self._layout = _coset_layout(torch.as_tensor(self.group.cosets(over)))
+            self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(self.group, over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = self.group.order if self.group is not None else None
@@ -66,13 +80,16 @@ class GroupPool(nn.Module):
         return x.amax(dim=dim) if self.reduction == "max" else x.mean(dim=dim)
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
-        """Exact for every element of its group (values are permuted, then reduced); the
-        group axis must hold the checker's group."""
+        """Exact for every element of its group that permutes pixels (values are permuted, then
+        reduced); for resampled rotations only the mean (linear, like the bilinear resampling)
+        commutes exactly, not the max. The group axis must hold the checker's group."""
         own = self.group or (group if isinstance(group, FiniteGroup) else None)
         if own is None or not isinstance(group, FiniteGroup):
             return f"GroupPool pools a planar group axis, not under {getattr(group, 'name', group)}"
         if own.find(group.split(g)[0], group.angle(g)) is None or x.shape[2] != own.order:
             return f"GroupPool's axis holds {own.name}, which lacks {group.element_name(g)}"
+        if self.reduction == "max" and not is_grid_element(group, g):
+            return "GroupPool: a max does not commute with resampling the pixel grid"
         return None
 
     def extra_repr(self) -> str:
@@ -128,10 +145,9 @@ class GroupMaxPool2d(nn.Module):
         return y.view(b, c, n, y.shape[-2], y.shape[-1])
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
-        """Exact for elements whose reversed axes keep the pooling grid symmetric."""
+        """Exact for grid elements whose reversed axes keep the pooling grid symmetric."""
         if not isinstance(group, FiniteGroup):
             return f"GroupMaxPool2d acts on the plane, not under {getattr(group, 'name', group)}"
-        PixelGrid(group)
         geometry = (self.kernel_size, self.stride, self.padding, self.dilation)
         return planar_exactness("GroupMaxPool2d", group, geometry, group, g, x)
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Planar group convolutions for p4 = C4 ⋉ Z² and p4m = D4 ⋉ Z² (Cohen & Welling, 2016).
+"""Planar group convolutions for C_N ⋉ Z² and D_N ⋉ Z²: p4 = C4 ⋉ Z² and p4m = D4 ⋉ Z²
+(Cohen & Welling, 2016) on the pixel grid, any N with steerable filters (``steerable``).
 
 Lifting correlation  ``[f ⋆ ψ](g, t) = Σ_y f(y) ψ(g⁻¹(y − t))``: ``(B, C, H, W) → (B, C', |G|, H', W')``.
 Group correlation    ``[f ⋆ ψ](g, t) = Σ_{h, y} f(h, y) ψ(g⁻¹h, g⁻¹(y − t))``:
@@ -9,6 +10,12 @@ Both expand the filter bank by filter transformation (the output orientation g g
 L_g ψ: plane rotated/flipped, input group axis permuted), gathered with one precomputed index,
 and run a single ``F.conv2d``. Exact for every element whenever the sampling grid maps onto
 itself (always at stride 1; at stride s when (H + 2p − d(k − 1) − 1) is divisible by s).
+
+``basis="pixel"`` (default for C1, C2, C4, D1, D2, D4) learns the k×k pixels of ψ and moves them
+with rot90/flips. ``basis="steerable"`` (default, and the only choice, for other N) learns ψ in a
+band-limited basis of circular harmonics × rings (``gconv.groups.steerable_basis``) and rotates
+it in the basis: exact in the continuum for every element, on the grid for quarter turns and
+mirrors (``equivariance_exactness`` says so per element).
 """
 
 from __future__ import annotations
@@ -20,8 +27,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, PixelGrid, get, grid_rule
+from ..groups import (
+    FiniteGroup,
+    PixelGrid,
+    basis_dimension,
+    element_reversed_axes,
+    get,
+    grid_rule,
+    is_grid_element,
+    steerable_basis,
+)
 from ._checks import check_features, check_image, square
+from .steerable import cached_basis, regular_index, resolve_basis, steerable_bank, steerable_fan_in
 
 __all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
 
@@ -47,17 +64,23 @@ def planar_exactness(
     x: torch.Tensor,
 ) -> str | None:
     """Exactness of a planar layer built for ``own`` under element g of ``group`` (see
-    ``gconv.equivariance``): g must be in ``own`` and its reversed axes must keep the layer's
-    stride/padding grid symmetric (``grid_rule``) on the input ``x``."""
+    ``gconv.equivariance``): g must be in ``own``, map the pixel grid onto itself (a quarter
+    turn or mirror) and its reversed axes must keep the layer's stride/padding grid symmetric
+    (``grid_rule``) on the input ``x``."""
     if not isinstance(group, FiniteGroup):
         return f"{layer} acts on the plane, not under {getattr(group, 'name', group)}"
     if own.find(group.split(g)[0], group.angle(g)) is None:
         return f"{layer} is built for {own.name}, which lacks {group.element_name(g)}"
+    if not is_grid_element(group, g):
+        return (
+            f"{layer}: rotations other than quarter turns resample the pixel grid, so it is "
+            "approximate for them (a steerable filter rotates exactly only in the continuum)"
+        )
     k, s, p, d = geometry
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}
     why = [
         f"({ax}) {reason}"
-        for ax in PixelGrid(group).reversed_axes(g)
+        for ax in element_reversed_axes(group, g)
         if (reason := grid_rule(sizes[ax], k, s, p, d))
     ]
     return "; ".join(why) or None
@@ -81,6 +104,10 @@ class _PlanarGroupConv(nn.Module):
         bias: bool = True,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
+        basis: str | None = None,
+        band_limit: float = 2.0,
+        max_frequency: int | None = None,
+        sigma: float = 0.6,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -92,7 +119,9 @@ class _PlanarGroupConv(nn.Module):
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
         self.group = get(group)
-        grid = PixelGrid(self.group)  # raises a clear error for groups off the pixel grid
+        if not isinstance(self.group, FiniteGroup):
+            raise ValueError(f"{name}: group must be C_N or D_N (e.g. 'p4', 'c8'), got {group!r}")
+        self.basis = resolve_basis(self.group, basis, name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = square("kernel_size", kernel_size, name)
         self.stride = square("stride", stride, name)
@@ -101,20 +130,26 @@ class _PlanarGroupConv(nn.Module):
         self.padding_mode = padding_mode
         self.in_order = 1 if self._lifting else self.group.order
         k = self.kernel_size
-        shape = (
-            (out_channels, in_channels, k, k)
-            if self._lifting
-            else (out_channels, in_channels, self.in_order, k, k)
-        )
+        self.band_limit, self.max_frequency, self.sigma = float(band_limit), max_frequency, sigma
+        if self.basis == "pixel":
+            grid = PixelGrid(self.group)  # raises a clear error for groups off the pixel grid
+            index = _expansion_index(grid, self.in_order, k).reshape(-1)
+            tail = (k, k)
+        else:
+            self.n_basis = basis_dimension(k, self.band_limit, max_frequency)
+            steerable_basis(self.group, k, self.band_limit, max_frequency, sigma)  # check, cache
+            index = None if self._lifting else regular_index(self.group)
+            tail = (self.n_basis,)
+        group_axis = () if self._lifting else (self.in_order,)
+        shape = (out_channels, in_channels, *group_axis, *tail)
         self.weight = nn.Parameter(torch.empty(shape, dtype=dtype, device=device))
         self.bias = (
             nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
         )
-        self.register_buffer(
-            "_index",
-            _expansion_index(grid, self.in_order, k).reshape(-1).to(device=device),
-            persistent=False,
-        )
+        if index is not None:
+            self.register_buffer("_index", index.to(device=device), persistent=False)
+        else:
+            self._index = None
         self._cache: tuple | None = None
         self.reset_parameters()
 
@@ -140,8 +175,11 @@ class _PlanarGroupConv(nn.Module):
     def reset_parameters(self) -> None:
         """He initialisation over the true fan-in C_in·|G_in|·k², so ReLU stacks keep scale."""
         fan_in = self.in_channels * self.in_order * self.kernel_size**2
+        std = math.sqrt(2.0 / fan_in)
+        if self.basis == "steerable":
+            std = steerable_fan_in(self.in_channels, self.in_order, self.n_basis)
         with torch.no_grad():
-            self.weight.normal_(0.0, math.sqrt(2.0 / fan_in))
+            self.weight.normal_(0.0, std)
             if self.bias is not None:
                 self.bias.zero_()
         self._cache = None
@@ -151,6 +189,9 @@ class _PlanarGroupConv(nn.Module):
         """The plain conv weight ``(C_out·|G|, C_in·|G_in|, k, k)`` (channel c·|G| + g) and bias."""
         w, n, k = self.weight, self.group.order, self.kernel_size
         cout, cin = self.out_channels, self.in_channels
+        if self.basis == "steerable":
+            bank = steerable_bank(w, cached_basis(self, w), self._index)
+            return bank, None if self.bias is None else self.bias.repeat_interleave(n)
         flat = w.reshape(cout * cin, self.in_order * k * k).index_select(1, self._index)
         bank = flat.view(cout, cin, n, self.in_order, k, k).transpose(1, 2)
         bank = bank.reshape(cout * n, cin * self.in_order, k, k)
@@ -209,6 +250,8 @@ class _PlanarGroupConv(nn.Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"group={self.group.name}, stride={self.stride}, padding={self.padding}"
         )
+        if self.basis == "steerable":
+            s += f", basis='steerable' ({self.n_basis} functions, band_limit={self.band_limit:g})"
         if self.dilation != 1:
             s += f", dilation={self.dilation}"
         if self.padding_mode != "zeros":
@@ -217,7 +260,7 @@ class _PlanarGroupConv(nn.Module):
 
 
 class LiftConv2d(_PlanarGroupConv):
-    """Lifting correlation Z² → p4/p4m: ``(B, C_in, H, W) → (B, C_out, |G|, H', W')``.
+    """Lifting correlation Z² → C_N/D_N ⋉ Z²: ``(B, C_in, H, W) → (B, C_out, |G|, H', W')``.
 
     >>> layer = LiftConv2d(1, 8, 3, group="p4m", padding=1)
     >>> layer(torch.randn(2, 1, 9, 9)).shape
@@ -232,7 +275,7 @@ class LiftConv2d(_PlanarGroupConv):
 
 
 class GroupConv2d(_PlanarGroupConv):
-    """Group correlation on p4/p4m: ``(B, C_in, |G|, H, W) → (B, C_out, |G|, H', W')``.
+    """Group correlation on C_N/D_N ⋉ Z²: ``(B, C_in, |G|, H, W) → (B, C_out, |G|, H', W')``.
 
     >>> layer = GroupConv2d(8, 4, 3, group="p4")
     >>> layer(torch.randn(2, 8, 4, 9, 9)).shape
