@@ -11,6 +11,7 @@ import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import torch
 
@@ -138,7 +139,7 @@ def _check_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gconv",
         description="Group-equivariant CNNs: p4/p4m, spherical and gauge convolutions.",
     )
@@ -190,9 +191,50 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``gconv: error: ...`` on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"gconv: error: {message} (see `{self.prog} --help`)\n")
+
+
+#: modules whose frames in a traceback mean the error came from running the work (a forward
+#: pass, autograd, Lightning's loops), not from checking the arguments
+_WORK_MODULES = ("torch.nn.modules.module", "torch.autograd", "torch._dynamo",
+                 "lightning.pytorch.loops")  # fmt: skip
+
+
+def _argument_error(err: BaseException) -> bool:
+    """A ValueError/TypeError raised while the command checks its arguments and builds its
+    objects (constructors, validators, registries), or a missing file: not a crash deep inside
+    the work, whose traceback passes through a module in ``_WORK_MODULES``."""
+    if isinstance(err, FileNotFoundError):
+        return True
+    if not isinstance(err, (ValueError, TypeError)):
+        return False
+    tb = err.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name.startswith(_WORK_MODULES):
+            return False
+        tb = tb.tb_next
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``gconv``. Bad arguments (argparse's checks, a ValueError/TypeError from the
+    arguments' validation, a missing input file) print one line ``gconv: error: ...`` and
+    return 2, no traceback; other errors propagate."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    args.command_line = ["gconv", *(sys.argv[1:] if argv is None else argv)]  # for the records
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        if not _argument_error(err):
+            raise
+        text = " ".join(str(err).split()) or type(err).__name__
+        print(f"gconv: error: {text}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -211,7 +211,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     spec = get_study(args.study)
     dataset_spec(spec.data)  # a clear error before any run starts
     runner = default_runner(spec.data, not args.no_progress, args.devices, args.num_nodes,
-                            spec.task)  # fmt: skip
+                            spec.task, getattr(args, "command_line", None))  # fmt: skip
     rows = run_study(args.study, runs, args.out, runner, shard)
     if not _rank_zero():
         return 0

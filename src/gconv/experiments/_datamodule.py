@@ -160,6 +160,16 @@ class DataModule(L.LightningDataModule):
         self.eval_batch_size = eval_batch_size
         self.sets: dict[str, TensorDataset] = {}
 
+    def prepare_data(self) -> None:
+        """Lightning calls this in one process per node before the others start: with more
+        than one process, a derived set (rotated MNIST) is built and cached here once, not by
+        every rank at the same time (the ranks then read the cache)."""
+        if self._world()[0] > 1:
+            from ..data import get_dataset
+
+            for name in self.limits:
+                get_dataset(self.data, name, root=self.root)
+
     def split(self, name: str) -> TensorDataset:
         """One split as tensors (loaded once)."""
         if name not in self.sets:

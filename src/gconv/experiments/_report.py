@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .._util import atomic_write_text
+from ._conditions import NOT_RECORDED, is_recorded
 from ._spec import StudySpec, get_study
 from ._tasks import get_task
 
@@ -86,6 +87,10 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
     heads += [h for _, h in metrics]
     heads += [spec.reference_label, "wall-clock / run", "total", "train img/s"]
+    recorded = any(is_recorded(r.get("load_mean")) or is_recorded(r.get("torch_threads"))
+                   for r in rows)  # fmt: skip
+    if recorded:  # only studies with recorded runs get these columns (older CSVs render as before)
+        heads += ["threads", "load mean / max"]
     lines = [f"# Study `{spec.name}`", ""]
     if spec.intro:
         lines += [spec.intro, ""]
@@ -99,12 +104,38 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         cells += ["" if ref is None else f"{ref:.2f}", _hms(_mean_std(walls)[0])]
         cells += [_hms(sum(w for w in walls if not math.isnan(w)))]
         cells += [_pm([_num(r.get("images_per_s")) for r in rs], 1.0, 0)]
+        cells += _condition_cells(rs) if recorded else []
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
     lines += ["", spec.notes.format(samples=samples), ""]
+    if recorded:
+        lines += [_conditions_note(rows), ""]
     if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
     return "\n".join(lines)
+
+
+def _condition_cells(rs: Sequence[dict]) -> list[str]:
+    """Threads (distinct values) and the 1-minute load average (mean of the runs' means / max
+    of their maxima) over a group's recorded runs; "not recorded" where none is."""
+    threads = sorted({str(r["torch_threads"]) for r in rs if is_recorded(r.get("torch_threads"))})
+    means = [_num(r["load_mean"]) for r in rs if is_recorded(r.get("load_mean"))]
+    maxima = [_num(r["load_max"]) for r in rs if is_recorded(r.get("load_max"))]
+    load = f"{statistics.fmean(means):.1f} / {max(maxima):.1f}" if means and maxima else None
+    part = f" ({len(means)} of {len(rs)} runs)" if load and len(means) < len(rs) else ""
+    return [", ".join(threads) or NOT_RECORDED, (load or NOT_RECORDED) + part]
+
+
+def _conditions_note(rows: Sequence[dict]) -> str:
+    """The footnote of the condition columns: what was sampled, and the commands."""
+    commands = sorted({r["command"] for r in rows if is_recorded(r.get("command"))})
+    cpus = sorted({str(r["cpu_count"]) for r in rows if is_recorded(r.get("cpu_count"))})
+    shown = "; ".join(f"`{c}`" for c in commands) or NOT_RECORDED
+    return (
+        "Threads: torch threads per process. Load: the machine's 1-minute load average sampled "
+        f"at the start, every 30 s and at the end of each run (CPUs: {', '.join(cpus) or '?'}); "
+        f"each run's command, start time and samples are in the CSV. Commands: {shown}."
+    )
 
 
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .._util import atomic_write_text, check_positive_int
+from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
 from ._spec import StudySpec, get_study
 
@@ -175,10 +176,12 @@ def read_rows(path: str | os.PathLike) -> list[dict[str, str]]:
 
 
 def write_rows(path: str | os.PathLike, rows: Sequence[dict]) -> Path:
-    """Write rows (leading :data:`COLUMNS`, then the rest sorted) atomically."""
+    """Write rows (leading :data:`COLUMNS`, then the rest sorted, then the run's recorded
+    conditions in the order of ``CONDITION_COLUMNS``) atomically."""
     path = Path(path)
     names = {k for r in rows for k in r}
-    fields = [c for c in COLUMNS if c in names] + sorted(names - set(COLUMNS))
+    tail = [c for c in CONDITION_COLUMNS if c in names]
+    fields = [c for c in COLUMNS if c in names] + sorted(names - set(COLUMNS) - set(tail)) + tail
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
@@ -262,11 +265,15 @@ def default_runner(
     devices: int = 1,
     num_nodes: int = 1,
     task: str | None = None,
+    command: Sequence[str] | str | None = None,
 ) -> Runner:
     """Train with :func:`gconv.experiments.train` (resuming); the row is the task's
-    (``TaskSpec.row``: for classification the metrics and ``err_deg_<lo>`` columns)."""
+    (``TaskSpec.row``: for classification the metrics and ``err_deg_<lo>`` columns) and the
+    conditions of the run (``_conditions.RunConditions``: ``command`` — default this process's
+    command line —, torch threads, CPU count, load average sampled during the run)."""
 
     def run(spec: RunSpec, run_dir: Path) -> dict:
+        from ._conditions import RunConditions
         from ._tasks import get_task
         from ._train import TrainConfig, train
 
@@ -276,7 +283,8 @@ def default_runner(
             limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
             devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
         )  # fmt: skip
-        rec = train(cfg)
-        return get_task(rec["task"]).row(rec)
+        with RunConditions(command) as conditions:
+            rec = train(cfg)
+        return {**get_task(rec["task"]).row(rec), **conditions.record()}
 
     return run

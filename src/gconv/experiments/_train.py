@@ -3,14 +3,16 @@
 
 Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
-tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard).
+tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard),
+``record.json`` (the run's record: what :func:`train` returns; rank 0 writes it). Checkpoint
+files, atomic writes and the resume's choice of file: ``_checkpoint.py``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import pickle
 import sys
 import time
 import warnings
@@ -22,8 +24,16 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
-from .._util import check_positive_int
+from .._util import atomic_write_text
 from ._augment import derive_seed
+from ._checkpoint import (
+    AtomicCheckpointIO,
+    CheckpointError,
+    KillSwitch,
+    kill_point,
+    load_checkpoint,
+    resume_path,
+)
 from ._datamodule import get_datamodule
 from ._tasks import TaskSpec, get_task
 
@@ -41,10 +51,6 @@ __all__ = [
 
 #: stream of :func:`derive_seed` for the model's initial weights
 _INIT_STREAM = 0
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is truncated, unreadable with ``weights_only=True`` or not ours."""
 
 
 @dataclass
@@ -73,10 +79,24 @@ class TrainConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """ValueError/TypeError naming the first field out of range (before any work)."""
         for name in ("epochs", "batch_size", "devices", "num_nodes"):
-            check_positive_int("TrainConfig", name, getattr(self, name))
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"TrainConfig: {name} must be an int >= 1, got {v!r}")
+        for name in ("limit_train", "limit_val", "limit_test"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"TrainConfig: {name} must be None or an int >= 1, got {v!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
+        if not isinstance(self.model_kwargs, dict):
+            raise TypeError(
+                f"TrainConfig: model_kwargs must be a dict, got {type(self.model_kwargs).__name__}"
+            )
 
 
 def _check_config(owner: str, cfg: object) -> None:
@@ -179,6 +199,7 @@ def build_trainer(
         mode="min",
         save_top_k=1,
         auto_insert_metric_name=False,
+        enable_version_counter=False,  # a resumed run replays an epoch: same name, same file
     )
     # every epoch, unconditionally (save_last only follows epochs that improved the monitor)
     last = ModelCheckpoint(
@@ -189,6 +210,10 @@ def build_trainer(
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
         strategy = "ddp"
     bar = _progress_bar(cfg.progress)
+    kill = kill_point()  # tests only: GCONV_TEST_KILL_AT
+    if kill is not None and kill[0] == "batch":
+        callbacks = [*callbacks, KillSwitch(int(kill[1]), int(kill[2]))]
+    io = AtomicCheckpointIO((kill[1], int(kill[2])) if kill and kill[0] != "batch" else None)
     return L.Trainer(
         max_epochs=cfg.epochs,
         accelerator=cfg.accelerator,
@@ -203,47 +228,8 @@ def build_trainer(
         enable_progress_bar=bar is not None,
         enable_model_summary=False,
         log_every_n_steps=10,
+        plugins=[io],
     )
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint written by :func:`train` with ``torch.load(weights_only=True)``.
-
-    Raises ``FileNotFoundError`` if absent and :class:`CheckpointError` (a ``ValueError``) if it
-    is truncated/unreadable, holds objects other than tensors and plain types, or is not a
-    ``gconv.experiments`` checkpoint.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        msg = str(e)
-        if "Unsupported global" in msg:
-            what = msg[msg.index("Unsupported global") :].split(" was not")[0]
-            raise CheckpointError(
-                f"{path}: refused by torch.load(weights_only=True): it holds objects other than "
-                f"tensors and plain types ({what}); gconv checkpoints never do — not a gconv "
-                "checkpoint, or not from a trusted source"
-            ) from None
-        detail = " ".join(msg.split("WeightsUnpickler error:")[-1].split())[:120]
-        raise CheckpointError(
-            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): {detail}"
-        ) from None
-    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError/EOFError/... for bad files
-        raise CheckpointError(
-            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): "
-            f"{type(e).__name__}: {str(e).strip()[:200]}"
-        ) from None
-    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
-    if not isinstance(hp, dict) or "model" not in hp or "state_dict" not in ckpt:
-        keys = sorted(ckpt)[:8] if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise CheckpointError(
-            f"{path}: not a gconv.experiments checkpoint (expected 'state_dict' and "
-            f"'hyper_parameters' with a 'model' name, as `gconv train` writes; found {keys})"
-        )
-    return ckpt
 
 
 def load_module(path: str | os.PathLike, task: str = "classification") -> L.LightningModule:
@@ -272,14 +258,10 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     """Fit (resuming from ``out/checkpoints/last.ckpt`` when ``cfg.resume``), select the epoch
     with the lowest validation error, test it. Returns the run's record (plain values)."""
     _check_config("train", cfg)
-    if cfg.epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {cfg.epochs}")
-    last = _checkpoint_dir(cfg.out) / "last.ckpt"
-    ckpt_path = None
-    if cfg.resume and last.is_file():
-        load_checkpoint(last)  # clear error before Lightning sees a bad file
-        ckpt_path = str(last)
+    cfg.validate()
     task = _task_of(cfg)
+    start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
+    ckpt_path = None if start is None else str(start)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=cfg.model_kwargs, lr=cfg.lr, augment=cfg.augment,
@@ -312,6 +294,8 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     if cfg.test:
         trainer.test(module, dm, ckpt_path=best or None, weights_only=True, verbose=False)
         record.update(module.test_results)
+    if trainer.is_global_zero:
+        atomic_write_text(Path(cfg.out) / "record.json", json.dumps(record, indent=1) + "\n")
     return record
 
 

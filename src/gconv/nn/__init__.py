@@ -30,6 +30,7 @@ Icosahedral (``gconv.groups.IcoGrid(r)``; vertex signals ``(B, C, V)``, regular 
 """
 
 from ._checks import ShapeError
+from ._export import export_model
 from ._ico_pool import (
     IcoBatchNorm,
     IcoGlobalPool,
@@ -79,6 +80,7 @@ __all__ = [
     "SO3Shortcut",
     "SO3ToS2Conv",
     "ShapeError",
+    "export_model",
     "s2_equatorial_grid",
     "s2_integrate",
     "s2_near_identity_grid",

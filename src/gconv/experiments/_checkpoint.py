@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: MIT
+"""Checkpoint files of a run: loading with ``weights_only=True``, atomic writes that keep the
+previous good copy, the choice of the file a resume starts from, and a test-only kill switch.
+
+Every checkpoint is written to a temporary file beside its name, flushed and fsynced, then
+renamed onto it (``os.replace``), so a crash never leaves a half-written ``last.ckpt``. Before
+``last.ckpt`` is replaced, the copy it holds is kept as ``last.prev.ckpt`` (a hard link renamed
+into place, also atomic). A resume takes ``last.ckpt``; when that file is missing or does not
+load (truncated by something outside gconv, e.g. a full disk or a partial copy), it warns and
+takes ``last.prev.ckpt``.
+
+``GCONV_TEST_KILL_AT`` (tests only) kills the process with SIGKILL at a fixed point:
+``batch:E:K`` at the start of training batch K of epoch E (0-based); ``ckpt-rename:NAME:E``
+after the checkpoint ``NAME*.ckpt`` of epoch E is written to its temporary file, before the
+rename (NAME e.g. ``last`` or ``best``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from .._util import _umask
+
+__all__ = [
+    "AtomicCheckpointIO",
+    "CheckpointError",
+    "KillSwitch",
+    "kill_point",
+    "load_checkpoint",
+    "resume_path",
+]
+
+#: the environment variable of the test-only kill switch
+KILL_ENV = "GCONV_TEST_KILL_AT"
+#: the file a resume falls back to when ``last.ckpt`` is unreadable
+PREVIOUS = "last.prev.ckpt"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is truncated, unreadable with ``weights_only=True`` or not ours."""
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint written by :func:`train` with ``torch.load(weights_only=True)``.
+
+    Raises ``FileNotFoundError`` if absent and :class:`CheckpointError` (a ``ValueError``) if it
+    is truncated/unreadable, holds objects other than tensors and plain types, or is not a
+    ``gconv.experiments`` checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        msg = str(e)
+        if "Unsupported global" in msg:
+            what = msg[msg.index("Unsupported global") :].split(" was not")[0]
+            raise CheckpointError(
+                f"{path}: refused by torch.load(weights_only=True): it holds objects other than "
+                f"tensors and plain types ({what}); gconv checkpoints never do — not a gconv "
+                "checkpoint, or not from a trusted source"
+            ) from None
+        detail = " ".join(msg.split("WeightsUnpickler error:")[-1].split())[:120]
+        raise CheckpointError(
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): {detail}"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - torch raises RuntimeError/EOFError/... for bad files
+        raise CheckpointError(
+            f"{path}: unreadable checkpoint (truncated, corrupt or not a torch file): "
+            f"{type(e).__name__}: {str(e).strip()[:200]}"
+        ) from None
+    hp = ckpt.get("hyper_parameters") if isinstance(ckpt, dict) else None
+    if not isinstance(hp, dict) or "model" not in hp or "state_dict" not in ckpt:
+        keys = sorted(ckpt)[:8] if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise CheckpointError(
+            f"{path}: not a gconv.experiments checkpoint (expected 'state_dict' and "
+            f"'hyper_parameters' with a 'model' name, as `gconv train` writes; found {keys})"
+        )
+    return ckpt
+
+
+def resume_path(folder: str | os.PathLike) -> Path | None:
+    """The checkpoint a resume starts from: ``folder/last.ckpt`` when it loads, else (with a
+    warning) ``folder/last.prev.ckpt`` when that loads; None when neither exists (a fresh
+    start). Leftover temporary files of a killed write are removed. Raises
+    :class:`CheckpointError` when files exist but none loads."""
+    folder = Path(folder)
+    for tmp in folder.glob(".*.ckpt.*.part"):  # a write killed before its rename
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    last, prev = folder / "last.ckpt", folder / PREVIOUS
+    errors: list[str] = []
+    for path in (last, prev):
+        if not path.is_file():
+            continue
+        try:
+            load_checkpoint(path)
+        except CheckpointError as e:
+            errors.append(str(e))
+            continue
+        if path == prev:
+            why = errors[0] if errors else f"{last} is missing"
+            warnings.warn(f"{why}; resuming from the previous good copy {prev}", stacklevel=2)
+        return path
+    if errors:
+        raise CheckpointError("; ".join(errors) + " — no checkpoint to resume from")
+    return None
+
+
+def kill_point() -> tuple[str, ...] | None:
+    """The parsed ``GCONV_TEST_KILL_AT`` (None when unset); ValueError for a malformed one."""
+    text = os.environ.get(KILL_ENV, "")
+    if not text:
+        return None
+    parts = tuple(text.split(":"))
+    ok = (parts[0] == "batch" and len(parts) == 3 and all(p.isdigit() for p in parts[1:])) or (
+        parts[0] == "ckpt-rename" and len(parts) == 3 and parts[2].isdigit()
+    )
+    if not ok:
+        raise ValueError(
+            f"{KILL_ENV} must be 'batch:EPOCH:BATCH' or 'ckpt-rename:NAME:EPOCH', got {text!r}"
+        )
+    return parts
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillSwitch(Callback):
+    """``batch:E:K`` of ``GCONV_TEST_KILL_AT``: SIGKILL at the start of batch K of epoch E."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.epoch, self.batch = epoch, batch
+
+    def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:  # noqa: ANN001
+        if (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
+            _die()
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """``torch.save`` to a temporary file, fsync, rename; ``last.ckpt``'s previous content is
+    kept as ``last.prev.ckpt``. ``kill_at = (NAME, EPOCH)`` is the test-only kill point."""
+
+    def __init__(self, kill_at: tuple[str, int] | None = None) -> None:
+        super().__init__()
+        self.kill_at = kill_at
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
+    ) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(checkpoint, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+            if self.kill_at is not None and path.name.startswith(self.kill_at[0]):
+                if checkpoint.get("epoch") == self.kill_at[1]:
+                    _die()
+            if path.name == "last.ckpt" and path.is_file():
+                _keep_previous(path, path.with_name(PREVIOUS))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(path.parent)
+
+
+def _keep_previous(path: Path, prev: Path) -> None:
+    """``prev`` becomes the file now at ``path`` (a hard link renamed into place: ``prev`` is
+    at every moment either its old or its new complete content)."""
+    tmp = prev.with_name(f".{prev.name}.{os.getpid()}.part")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        os.link(path, tmp)
+    except OSError:  # no hard links on this file system: copy (also to a temporary name)
+        import shutil
+
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, prev)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
