@@ -60,23 +60,12 @@ def _compare(module: nn.Module, shape: tuple[int, ...], training: bool, tol: flo
         assert (a.double() - b.double()).norm() <= tol * max(a.double().norm(), 1.0), name
 
 
-#: why LiftConv2d/GroupConv2d in eval mode without grad fail on the second compiled call
-BANK_REASON = (
-    "_PlanarGroupConv._bank (nn/planar.py) caches the expanded filter bank in eval mode keyed "
-    "by (id(w), w._version, ...); once the cache is set, TorchDynamo must compare w._version, "
-    "an unbacked symbol ('Could not guard on data-dependent expression'). Measured fix: also "
-    "take the uncached branch when torch.compiler.is_compiling() (then these cases pass)"
-)
-
-
 def _planar_cases() -> list:
     cases = []
     for name in PLANAR:
         for training in (True, False):
-            bank = name in ("LiftConv2d", "GroupConv2d") and not training
-            marks = [pytest.mark.xfail(strict=True, reason=BANK_REASON)] if bank else []
             tag = f"{name}-{'train' if training else 'eval'}"
-            cases.append(pytest.param(name, training, marks=marks, id=tag))
+            cases.append(pytest.param(name, training, id=tag))
     return cases
 
 

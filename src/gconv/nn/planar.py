@@ -200,7 +200,8 @@ class _PlanarGroupConv(nn.Module):
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = self.weight
-        if self.training or (torch.is_grad_enabled() and w.requires_grad):
+        training = self.training or (torch.is_grad_enabled() and w.requires_grad)
+        if training or torch.compiler.is_compiling():  # a compiled graph cannot guard _version
             self._cache = None
             return self.expanded_weight()
         b = self.bias
