@@ -5,7 +5,10 @@ one."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import torch
 from _bad_row import Row
 
 from gconv import data as d
@@ -13,6 +16,14 @@ from gconv import data as d
 PACKAGE = "gconv.data"
 
 _SHA = "0" * 64
+
+
+def _corrupt_cifar_folder():
+    """checksum_table on a folder (under the test's temporary cwd) whose first batch is 3 bytes."""
+    folder = Path("cifar")
+    folder.mkdir()
+    (folder / "data_batch_1.bin").write_bytes(b"abc")
+    return d.checksum_table(folder)
 
 
 def _spec(**kw):
@@ -193,5 +204,52 @@ ROWS = [
         lambda: d.verify_file("x", {"sha256": _SHA}),
         TypeError,
         r"spec must be a FileSpec .*got dict",
+    ),
+    Row(
+        "CIFAR10",
+        lambda: d.CIFAR10(split="val"),
+        ValueError,
+        r"split must be one of \('train', 'test'\), got 'val'",
+    ),
+    Row(
+        "FlipTranslate",
+        lambda: d.FlipTranslate([], max_shift=-1),
+        ValueError,
+        r"max_shift must be an int ≥ 0, got -1",
+    ),
+    Row("checksum_table", _corrupt_cifar_folder, ValueError, r"3 bytes is not a positive whole"),
+    Row(
+        "encode_records",
+        lambda: d.encode_records(np.zeros((2, 3, 32, 32)), np.zeros(2)),
+        ValueError,
+        r"images must be uint8 \(N, 3, 32, 32\), got float64 \(2, 3, 32, 32\)",
+    ),
+    Row(
+        "encode_records",
+        lambda: d.encode_records(np.zeros((2, 3, 32, 32), np.uint8), np.array([1, 10])),
+        ValueError,
+        r"labels must be \(N,\) = \(2,\) in 0\.\.9",
+    ),
+    Row(
+        "flip_translate",
+        lambda: d.flip_translate(np.zeros((3, 8, 8))),
+        TypeError,
+        r"expected a torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "flip_translate",
+        lambda: d.flip_translate(torch.zeros(8, 8)),
+        ValueError,
+        r"expected \(C, H, W\) or \(B, C, H, W\), got \(8, 8\)",
+    ),
+    Row(
+        "load_cifar10",
+        lambda: d.load_cifar10("valid"),
+        ValueError,
+        r"split must be one of \('train', 'test'\), got 'valid'",
+    ),
+    Row("parse_records", lambda: d.parse_records(b"abc"), ValueError, r"3 bytes is not a"),
+    Row(
+        "parse_records", lambda: d.parse_records("a" * 3073), TypeError, r"expected bytes, got str"
     ),
 ]

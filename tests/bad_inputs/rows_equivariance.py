@@ -82,4 +82,20 @@ ROWS = [
         ValueError,
         r"kind must be one of \('s2', 'so3', 'invariant'\), got 'image'",
     ),
+    Row("IcoElement", lambda: eq.IcoElement(60, "x"), ValueError, r"0\.\.59, got 60"),
+    Row(
+        "ico_act",
+        lambda: eq.ico_act(np.zeros((1, 42)), 1, "vertices"),
+        TypeError,
+        r"ico_act: x: expected a torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "ico_act",
+        lambda: eq.ico_act(floats(1, 42), 1, "image"),
+        ValueError,
+        r"kind must be one of \('vertices', 'features', 'scalars', 'invariant'\), got 'image'",
+    ),
+    Row(
+        "ico_act", lambda: eq.ico_act(floats(1, 42), 60, "vertices"), ValueError, r"0\.\.59, got 60"
+    ),
 ]

@@ -11,6 +11,8 @@ from gconv import groups as g
 
 PACKAGE = "gconv.groups"
 
+_C8 = g.CyclicGroup(8)
+
 ROWS = [
     Row("CyclicGroup", lambda: g.CyclicGroup(0), ValueError, r"N >= 1 \(an int\), got 0"),
     Row("DihedralGroup", lambda: g.DihedralGroup(-2), ValueError, r"N >= 1 \(an int\), got -2"),
@@ -89,5 +91,71 @@ ROWS = [
         lambda: list(g.wigner_d_iter(0.3, -1)),
         ValueError,
         r"lmax must be an int >= 0, got -1",
+    ),
+    Row("IcoGrid", lambda: g.IcoGrid(11), ValueError, r"r must be an int in 0\.\.10.*got 11"),
+    Row("IcoGroup", lambda: g.IcoGroup().compose(60, 0), ValueError, r"0\.\.59, got 60"),
+    Row(
+        "PlaneAction",
+        lambda: g.PlaneAction("so3"),
+        ValueError,
+        r"needs a CyclicGroup/DihedralGroup, got SO3",
+    ),
+    Row("PlaneAction", lambda: g.PlaneAction(5), TypeError, r"group name or group object, got int"),
+    Row("basis_dimension", lambda: g.basis_dimension(4), ValueError, r"odd kernel size.*got 4"),
+    Row(
+        "basis_frequencies",
+        lambda: g.basis_frequencies(5, -1.0),
+        ValueError,
+        r"band_limit must be >= 0.*got -1\.0",
+    ),
+    Row(
+        "coefficient_matrix",
+        lambda: g.coefficient_matrix("c8", 1, g.basis_frequencies(5)),
+        TypeError,
+        r"needs a CyclicGroup/DihedralGroup, got 'c8'",
+    ),
+    Row(
+        "coefficient_matrix",
+        lambda: g.coefficient_matrix(_C8, 8, g.basis_frequencies(5)),
+        ValueError,
+        r"C8 has elements 0\.\.7, got 8",
+    ),
+    Row(
+        "element_reversed_axes",
+        lambda: g.element_reversed_axes(_C8, 1),
+        ValueError,
+        r"C8: rot 45° does not map the pixel grid onto itself",
+    ),
+    Row(
+        "is_grid_element",
+        lambda: g.is_grid_element("c8", 2),
+        TypeError,
+        r"expected a CyclicGroup/DihedralGroup object, got 'c8'",
+    ),
+    Row("is_grid_element", lambda: g.is_grid_element(_C8, -1), ValueError, r"0\.\.7, got -1"),
+    Row("steerable_basis", lambda: g.steerable_basis(_C8, 4), ValueError, r"odd kernel.*got 4"),
+    Row(
+        "steerable_basis",
+        lambda: g.steerable_basis(_C8, 5, sigma=0.0),
+        ValueError,
+        r"sigma .* must be > 0, got 0\.0",
+    ),
+    Row(
+        "subgroup_coset_permutation",
+        lambda: g.subgroup_coset_permutation(_C8, "c4", 9),
+        ValueError,
+        r"C8 has elements 0\.\.7, got 9",
+    ),
+    Row(
+        "subgroup_cosets",
+        lambda: g.subgroup_cosets(_C8, "c3"),
+        ValueError,
+        r"C3 is not a subgroup of C8",
+    ),
+    Row(
+        "subgroup_cosets",
+        lambda: g.subgroup_cosets("c8", "c4"),
+        TypeError,
+        r"expected a CyclicGroup/DihedralGroup object, got 'c8'",
     ),
 ]

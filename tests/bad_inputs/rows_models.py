@@ -99,4 +99,68 @@ ROWS = [
         TypeError,
         r"must be a mapping, not int",
     ),
+    Row(
+        "AllCNNC",
+        lambda: m.AllCNNC(channels=(0, 4)),
+        ValueError,
+        r"channels must be 2 positive ints, got \(0, 4\)",
+    ),
+    Row(
+        "AllCNNC", lambda: m.AllCNNC(group="p8"), ValueError, r"one of \(None, 'p4', 'p4m'\).*'p8'"
+    ),
+    Row(
+        "AvgPool2x2",
+        lambda: m.AvgPool2x2()(torch.zeros(3, 8, 8)),
+        ValueError,
+        r"expected \(B, C, H, W\) or \(B, C, \|G\|, H, W\), got \(3, 8, 8\)",
+    ),
+    Row(
+        "AvgPool2x2",
+        lambda: m.AvgPool2x2()(np.zeros((1, 3, 8, 8))),
+        TypeError,
+        r"expected a floating torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row("C16CNN", lambda: m.C16CNN(widths=(1, 2)), ValueError, r"6 positive ints, got \(1, 2\)"),
+    Row(
+        "C8CNN",
+        lambda: m.C8CNN(restrict_after=3),
+        ValueError,
+        r"needs a dihedral group, got restrict_after=3 on C8",
+    ),
+    Row("D16C16CNN", lambda: m.D16C16CNN(restrict_after=7), ValueError, r"got restrict_after=7"),
+    Row(
+        "IcoCNN",
+        lambda: m.IcoCNN(r=2),
+        ValueError,
+        r"r=2 is too coarse for 3 strides \(need r >= 4\)",
+    ),
+    Row("IcoCNN", lambda: m.IcoCNN(num_classes=0), ValueError, r"num_classes.*positive int, got 0"),
+    Row("IcoCNNSeg", lambda: m.IcoCNNSeg(r=2), ValueError, r"needs r >= 3.*got r=2"),
+    Row(
+        "IcoCNNSeg",
+        lambda: m.IcoCNNSeg(r=3, channels=(2, 2)),
+        ValueError,
+        r"channels must be 3 positive ints, got \(2, 2\)",
+    ),
+    Row(
+        "PreActBlock",
+        lambda: m.PreActBlock("p4", 4, 4, True, "avg"),
+        ValueError,
+        r"downsample must be one of \('stride', 'pool'\), got 'avg'",
+    ),
+    Row("PreActBlock", lambda: m.PreActBlock(None, 0, 4, False), ValueError, r"cin.*got 0"),
+    Row("ResNet", lambda: m.ResNet(blocks=0), ValueError, r"blocks must be a positive int, got 0"),
+    Row("ResNet", lambda: m.ResNet(head="max"), ValueError, r"\('flatten', 'pool'\), got 'max'"),
+    Row(
+        "SteerableMNIST",
+        lambda: m.SteerableMNIST("so3"),
+        ValueError,
+        r"needs C_N or D_N, got 'so3'",
+    ),
+    Row(
+        "SteerableMNIST",
+        lambda: m.SteerableMNIST("c4", hidden=0),
+        ValueError,
+        r"hidden must be a positive int, got 0",
+    ),
 ]

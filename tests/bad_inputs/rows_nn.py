@@ -8,8 +8,11 @@ import torch
 from _bad_row import Row, floats
 
 from gconv import nn as gnn
+from gconv.groups import CyclicGroup
 
 PACKAGE = "gconv.nn"
+
+_C8 = CyclicGroup(8)
 
 ROWS = [
     Row(
@@ -197,5 +200,111 @@ ROWS = [
         lambda: gnn.so3_near_identity_grid(n_alpha=0),
         ValueError,
         r"n_alpha.*positive int.*got 0",
+    ),
+    Row(
+        "ExportedIcoConv",
+        lambda: gnn.ExportedIcoConv(gnn.IcoPad(1), torch.nn.Linear(2, 2)),
+        TypeError,
+        r"expected an IcoPad and an nn\.Conv2d.*got IcoPad and Linear",
+    ),
+    Row(
+        "GroupBlurPool2d",
+        lambda: gnn.GroupBlurPool2d(sigma=-1.0),
+        ValueError,
+        r"sigma must be > 0, got -1\.0",
+    ),
+    Row(
+        "GroupBlurPool2d",
+        lambda: gnn.GroupBlurPool2d()(np.zeros((1, 2, 4, 8, 8))),
+        TypeError,
+        r"expected a floating torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "IcoBatchNorm",
+        lambda: gnn.IcoBatchNorm(0),
+        ValueError,
+        r"num_channels must be a positive int, got 0",
+    ),
+    Row(
+        "IcoBatchNorm",
+        lambda: gnn.IcoBatchNorm(3)(floats(2, 3, 6, 5, 2, 3)),
+        ValueError,
+        r"expected \(B, C, 6, 5, n, 2n\) with n = 2\^r, got \(2, 3, 6, 5, 2, 3\)",
+    ),
+    Row("IcoConv", lambda: gnn.IcoConv(0, 4, 2), ValueError, r"in_channels.*positive int, got 0"),
+    Row(
+        "IcoConv",
+        lambda: gnn.IcoConv(3, 4, 1)(np.zeros((1, 3, 6, 5, 2, 4))),
+        TypeError,
+        r"expected a floating torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "IcoConv",
+        lambda: gnn.IcoConv(3, 4, 1)(floats(1, 2, 6, 5, 2, 4)),
+        ValueError,
+        r"expected regular features \(B, 3, 6, 5, 2, 4\).*got \(1, 2, 6, 5, 2, 4\)",
+    ),
+    Row(
+        "IcoGlobalPool",
+        lambda: gnn.IcoGlobalPool("median"),
+        ValueError,
+        r"mode must be one of \('max', 'mean'\), got 'median'",
+    ),
+    Row(
+        "IcoLift",
+        lambda: gnn.IcoLift(1, 2, 1)(floats(1, 1, 40)),
+        ValueError,
+        r"expected a scalar signal \(B, 1, 42\).*got \(1, 1, 40\)",
+    ),
+    Row(
+        "IcoOrientationPool",
+        lambda: gnn.IcoOrientationPool("sum"),
+        ValueError,
+        r"mode must be one of \('max', 'mean'\), got 'sum'",
+    ),
+    Row("IcoPad", lambda: gnn.IcoPad(11), ValueError, r"r must be an int in 0\.\.10.*got 11"),
+    Row(
+        "IcoPad",
+        lambda: gnn.IcoPad(1)(floats(1, 3, 5, 2, 4)),
+        ValueError,
+        r"expected regular features with trailing shape \(6, 5, 2, 4\), got \(1, 3, 5, 2, 4\)",
+    ),
+    Row("IcoPool", lambda: gnn.IcoPool("x"), ValueError, r"one of \('max', 'mean'\), got 'x'"),
+    Row("IcoToVertices", lambda: gnn.IcoToVertices(0), ValueError, r"int in 1\.\.10, got 0"),
+    Row(
+        "IcoToVertices",
+        lambda: gnn.IcoToVertices(1)(np.zeros((1, 3, 5, 2, 4))),
+        TypeError,
+        r"expected a torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "IcoUnpool",
+        lambda: gnn.IcoUnpool()(np.zeros((1, 3, 6, 5, 2, 4))),
+        TypeError,
+        r"expected a torch\.Tensor, got numpy\.ndarray",
+    ),
+    Row(
+        "IcoUnpool",
+        lambda: gnn.IcoUnpool()(floats(1, 3, 5, 5, 2, 4)),
+        ValueError,
+        r"expected 6 orientations on axis 2, got \(1, 3, 5, 5, 2, 4\)",
+    ),
+    Row(
+        "RestrictGroup",
+        lambda: gnn.RestrictGroup("c8", "c3"),
+        ValueError,
+        r"C3 is not a subgroup of C8",
+    ),
+    Row(
+        "RestrictGroup",
+        lambda: gnn.RestrictGroup("so3", "c4"),
+        TypeError,
+        r"group must be C_N or D_N, got SO3",
+    ),
+    Row(
+        "planar_exactness",
+        lambda: gnn.planar_exactness("conv", _C8, (3, 1, 1, 1), _C8, 8, floats(1, 1, 8, 5, 5)),
+        ValueError,
+        r"C8 has elements 0\.\.7, got 8",
     ),
 ]

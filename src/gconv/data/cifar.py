@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._util import check_tensor
 from ._checksums import spec_of
 from ._files import CorruptFileError, find_file, load_file, locate, read_member
 from ._idx import read_bytes
@@ -71,6 +72,8 @@ def parse_records(data: bytes, name: str = "<bytes>") -> np.ndarray:
     >>> parse_records(encode_records(images, np.array([3, 9])))[:, 0].tolist()
     [3, 9]
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"parse_records: expected bytes, got {type(data).__name__}")
     if len(data) == 0 or len(data) % RECORD_BYTES:
         raise CorruptFileError(
             f"{name}: {len(data):,} bytes is not a positive whole number of {RECORD_BYTES:,}-byte "
@@ -160,6 +163,7 @@ def flip_translate(
     """
     if not isinstance(max_shift, int) or max_shift < 0:
         raise ValueError(f"flip_translate: max_shift must be an int ≥ 0, got {max_shift!r}")
+    check_tensor("flip_translate: x", x, floating=False)
     if x.dim() not in (3, 4):
         raise ValueError(
             f"flip_translate: expected (C, H, W) or (B, C, H, W), got {tuple(x.shape)}"
@@ -188,6 +192,8 @@ class FlipTranslate(Dataset):
     """
 
     def __init__(self, dataset: Dataset, seed: int = 0, max_shift: int = 4) -> None:
+        if not isinstance(max_shift, int) or isinstance(max_shift, bool) or max_shift < 0:
+            raise ValueError(f"FlipTranslate: max_shift must be an int ≥ 0, got {max_shift!r}")
         self.dataset, self.seed, self.max_shift, self.epoch = dataset, int(seed), max_shift, 0
 
     def set_epoch(self, epoch: int) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._util import check_choice, check_tensor
 from ..groups import ICO, IcoGrid
 from ._declare import declared_exactness, record_inputs
 from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
@@ -43,6 +44,9 @@ class IcoElement:
     index: int
     name: str
     grid_exact: bool = True
+
+    def __post_init__(self) -> None:
+        ICO._check(self.index)  # ValueError unless an int in 0..59
 
     def pointwise_exactness(self, mod: nn.Module, x: torch.Tensor) -> str | None:
         """Chart features (5-D/6-D) are zero at the corners after the action: exact iff
@@ -93,6 +97,9 @@ def _index(r: int, g: int, kind: str) -> torch.Tensor:
 
 def ico_act(x: torch.Tensor, g: int, kind: str) -> torch.Tensor:
     """``g·x`` for rotation g (0..59) of ``ICO`` on a signal of the given kind."""
+    check_tensor("ico_act: x", x, floating=False)
+    check_choice("ico_act", "kind", kind, ICO_KINDS)
+    ICO._check(g)
     if kind == "invariant":
         return x
     if kind == "vertices":

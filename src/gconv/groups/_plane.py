@@ -36,6 +36,14 @@ __all__ = [
 ]
 
 
+def _check_group(owner: str, group: object) -> FiniteGroup:
+    """``group`` if it is a CyclicGroup/DihedralGroup object, else TypeError (names such as
+    ``"c8"`` go through ``gconv.groups.get`` first)."""
+    if not isinstance(group, FiniteGroup):
+        raise TypeError(f"{owner}: expected a CyclicGroup/DihedralGroup object, got {group!r}")
+    return group
+
+
 def _embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
     """The elements of ``sub`` as elements of ``group`` (same mirror, same angle)."""
     embed = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
@@ -48,6 +56,7 @@ def subgroup_cosets(group: FiniteGroup, sub: str | FiniteGroup) -> np.ndarray:
     """Left cosets g·H of a subgroup given as a group (e.g. C4 in C16, C8 in D8) or a name
     known to ``FiniteGroup.subgroup``: index array ``(|G|/|H|, |H|)``, rows ordered by their
     smallest element, each row sorted (as ``FiniteGroup.cosets``)."""
+    _check_group("subgroup_cosets", group)
     if isinstance(sub, str) and sub in ("trivial", "rotations", "mirrors", "group"):
         return group.cosets(sub)
     embed = _embedding(group, get(sub))
@@ -70,6 +79,7 @@ def subgroup_coset_permutation(group: FiniteGroup, sub: str | FiniteGroup, g: in
 
 def is_grid_element(group: FiniteGroup, g: int) -> bool:
     """True if g maps the square pixel grid onto itself (a quarter turn, possibly mirrored)."""
+    _check_group("is_grid_element", group)
     _, r = group.split(g)
     return (4 * r) % group.N == 0
 

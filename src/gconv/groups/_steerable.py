@@ -133,6 +133,8 @@ def coefficient_matrix(
     group: FiniteGroup, g: int, freqs: list[tuple[int, int, int]]
 ) -> torch.Tensor:
     """T_g (nb × nb, float64) with ``L_g b_i = Σ_j T_g[i, j] b_j`` for g = R^r M^m."""
+    if not isinstance(group, FiniteGroup):
+        raise TypeError(f"coefficient_matrix needs a CyclicGroup/DihedralGroup, got {group!r}")
     m, r = group.split(g)
     theta = 2 * math.pi * r / group.N
     where = {f: i for i, f in enumerate(freqs)}

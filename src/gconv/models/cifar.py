@@ -46,6 +46,7 @@ torch.Size([2, 10])
 from __future__ import annotations
 
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -54,6 +55,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._util import ShapeError, check_positive_int, check_tensor
 from ..groups import FiniteGroup
 from ..nn import GroupBatchNorm, GroupConv2d, LiftConv2d, planar_exactness
 from ._registry import register_models
@@ -70,6 +72,16 @@ def _check(name: str, group: str | None, downsample: str) -> None:
         raise ValueError(f"{name}: group must be one of {_GROUPS}, got {group!r}")
     if downsample not in _DOWNSAMPLE:
         raise ValueError(f"{name}: downsample must be one of {_DOWNSAMPLE}, got {downsample!r}")
+
+
+def _widths(name: str, channels: Sequence[int], count: int) -> list[int]:
+    """``channels`` as ``count`` positive ints, else ValueError."""
+    widths = list(channels)
+    if len(widths) != count or not all(
+        isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 1 for c in widths
+    ):
+        raise ValueError(f"{name}: channels must be {count} positive ints, got {channels!r}")
+    return [int(c) for c in widths]
 
 
 def _conv(
@@ -107,6 +119,11 @@ class AvgPool2x2(nn.Module):
         return planar_exactness("AvgPool2x2", own, (2, 2, 0, 1), group, g, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("AvgPool2x2: input", x)
+        if x.dim() not in (4, 5):
+            raise ShapeError(
+                f"AvgPool2x2: expected (B, C, H, W) or (B, C, |G|, H, W), got {tuple(x.shape)}"
+            )
         if x.dim() == 4:
             return F.avg_pool2d(x, 2)
         b, c, n, h, w = x.shape
@@ -149,7 +166,9 @@ class AllCNNC(_Counted):
     ) -> None:
         super().__init__()
         _check("AllCNNC", group, downsample)
-        c1, c2 = (int(c) for c in channels)
+        c1, c2 = _widths("AllCNNC", channels, 2)
+        check_positive_int("AllCNNC", "num_classes", num_classes)
+        check_positive_int("AllCNNC", "in_channels", in_channels)
         p_in, p_down = (float(p) for p in dropout)
         for p in (p_in, p_down):
             if not 0.0 <= p < 1.0:
@@ -200,6 +219,9 @@ class PreActBlock(nn.Module):
         self, group: str | None, cin: int, cout: int, halve: bool, downsample: str = "stride"
     ) -> None:
         super().__init__()
+        _check("PreActBlock", group, downsample)
+        check_positive_int("PreActBlock", "cin", cin)
+        check_positive_int("PreActBlock", "cout", cout)
         self.bn1, self.bn2 = _norm(group, cin), _norm(group, cout)
         first = (
             _downsampling_conv(group, cin, cout, 3, downsample)

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._util import check_positive_int
 from ..nn import (
     IcoBatchNorm,
     IcoConv,
@@ -78,6 +79,8 @@ class IcoCNN(_IcoModel):
         gauge: bool = True,
     ) -> None:
         super().__init__()
+        check_positive_int("IcoCNN", "num_classes", num_classes)
+        check_positive_int("IcoCNN", "in_channels", in_channels)
         strides = [2 if i + 1 in _STRIDE_AT else 1 for i in range(len(channels))]
         coarsen = sum(s == 2 for s in strides)
         if r - coarsen < 1:  # at r = 0 every vertex has five neighbours: features vanish
@@ -116,6 +119,11 @@ class IcoCNNSeg(_IcoModel):
         super().__init__()
         if r < 3:
             raise ValueError(f"IcoCNNSeg: needs r >= 3 (two coarsenings to r >= 1), got r={r}")
+        check_positive_int("IcoCNNSeg", "num_classes", num_classes)
+        check_positive_int("IcoCNNSeg", "in_channels", in_channels)
+        channels = tuple(channels)
+        if len(channels) != 3 or not all(isinstance(c, int) and c >= 1 for c in channels):
+            raise ValueError(f"IcoCNNSeg: channels must be 3 positive ints, got {channels!r}")
         c1, c2, c3 = channels
         self.r, self.in_channels = r, in_channels
         self.enc1 = _block(in_channels, c1, r, 1, lift=True)

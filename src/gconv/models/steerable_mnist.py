@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .._util import check_positive_int
 from ..groups import CyclicGroup, FiniteGroup
 from ..groups import get as get_group
 from ..nn import (
@@ -79,6 +80,12 @@ class SteerableMNIST(nn.Module):
                 "SteerableMNIST: restrict_after (1..5) restricts D_N to C_N and needs a "
                 f"dihedral group, got restrict_after={restrict_after!r} on {grp.name}"
             )
+        for arg, v in (
+            ("hidden", hidden),
+            ("num_classes", num_classes),
+            ("in_channels", in_channels),
+        ):
+            check_positive_int("SteerableMNIST", arg, v)
         self.group, self.restrict_after = grp, restrict_after
         layers: OrderedDict[str, nn.Module] = OrderedDict()
         cin, current = in_channels, grp

@@ -116,8 +116,9 @@ def hex_expansion_index(in_order: int) -> torch.Tensor:
 def check_chart(layer: str, x: torch.Tensor, channels: int, order: int | None, r: int) -> None:
     """Raise a ShapeError unless x is ``(B, C, 6, 5, n, 2n)`` (order 6) or ``(B, C, 5, n, 2n)``
     (order None) with n = 2^r."""
-    from ._checks import ShapeError
+    from ._checks import ShapeError, check_tensor
 
+    check_tensor(f"{layer}: input", x, floating=False)
     n = 2**r
     want = (channels,) + ((order,) if order else ()) + (5, n, 2 * n)
     if x.dim() != len(want) + 1 or tuple(x.shape[1:]) != want:

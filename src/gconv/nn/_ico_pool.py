@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._util import check_positive_int, check_tensor
 from ..groups import OFFSETS
 from ._checks import ShapeError
 from ._ico_index import check_chart, ico_grid
@@ -38,6 +39,7 @@ def _mode(layer: str, mode: str) -> str:
 
 def _r_of(layer: str, x: torch.Tensor, scalar: bool) -> int:
     """Resolution r of a regular feature (or scalar chart) tensor, checked."""
+    check_tensor(f"{layer}: input", x, floating=False)
     dims = 5 if scalar else 6
     n = x.shape[-2] if x.dim() == dims else 0
     if x.dim() != dims or n < 1 or n & (n - 1) or x.shape[-3:] != (5, n, 2 * n):
@@ -143,6 +145,7 @@ class IcoBatchNorm(_IcoLayer):
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
+        check_positive_int("IcoBatchNorm", "num_channels", num_channels)
         self.num_features, self.eps, self.momentum = num_channels, eps, momentum
         kw = {"dtype": dtype, "device": device}
         self.weight = nn.Parameter(torch.ones(num_channels, **kw)) if affine else None
@@ -193,6 +196,7 @@ class IcoGlobalPool(_IcoLayer):
         self.mode = _mode("IcoGlobalPool", mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("IcoGlobalPool: input", x, floating=False)
         r = _r_of("IcoGlobalPool", x, scalar=x.dim() == 5)
         keep = ~corner_mask(2**r, x.device).flatten()
         flat = x.flatten(-3)[..., keep].flatten(2)
@@ -217,6 +221,7 @@ class IcoToVertices(_IcoLayer):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("IcoToVertices: input", x, floating=False)
         check_chart("IcoToVertices", x, x.shape[1] if x.dim() == 5 else -1, None, self.r)
         flat = F.pad(x.flatten(2), (0, 2))
         return flat.index_copy(2, self._corners, flat[..., self._ring].mean(-1))

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import ShapeError
+from ._checks import ShapeError, check_tensor
 from ._ico_index import check_chart, hex_expansion_index, pad_plan
 
 __all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
@@ -114,6 +114,7 @@ class IcoPad(nn.Module):
             self.register_buffer(name, t, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(f"IcoPad(r={self.r}): input", x, floating=False)
         n = 2**self.r
         want = (10 * n * n + 2,) if self.scalar else (6, 5, n, 2 * n)
         if x.dim() != len(want) + 2 or tuple(x.shape[2:]) != want:
@@ -222,6 +223,7 @@ class _IcoConvBase(nn.Module):
     def padded(self, x: torch.Tensor) -> torch.Tensor:
         """The input padded from neighbouring charts (with the gauge change), ``(5B, ·, ·, ·)``."""
         name = type(self).__name__
+        check_tensor(f"{name}: input", x)
         if self._lifting:
             v = 10 * 4**self.r + 2
             if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != v:
@@ -290,6 +292,11 @@ class ExportedIcoConv(nn.Module):
 
     def __init__(self, pad: IcoPad, conv: nn.Conv2d) -> None:
         super().__init__()
+        if not isinstance(pad, IcoPad) or not isinstance(conv, nn.Conv2d):
+            raise TypeError(
+                "ExportedIcoConv: expected an IcoPad and an nn.Conv2d (as IcoConv.export() "
+                f"builds them), got {type(pad).__name__} and {type(conv).__name__}"
+            )
         self.pad, self.conv = pad, conv
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:

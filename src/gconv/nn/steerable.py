@@ -33,7 +33,7 @@ from torch import nn
 
 from ..groups import FiniteGroup, PlaneAction, get, grid_rule, steerable_basis
 from ..groups._pixel import GRID_EXACT_ORDERS
-from ._checks import ShapeError, square
+from ._checks import ShapeError, check_tensor, square
 
 __all__ = ["BASES", "resolve_basis", "steerable_bank", "RestrictGroup", "GroupBlurPool2d"]
 
@@ -108,6 +108,9 @@ class RestrictGroup(nn.Module):
     def __init__(self, group: str | FiniteGroup, subgroup: str | FiniteGroup) -> None:
         super().__init__()
         self.group, self.subgroup = get(group), get(subgroup)
+        for what, grp in (("group", self.group), ("subgroup", self.subgroup)):
+            if not isinstance(grp, FiniteGroup):
+                raise TypeError(f"RestrictGroup: {what} must be C_N or D_N, got {grp!r}")
         big, small = self.group, self.subgroup
         embed = [big.find(small.split(h)[0], small.angle(h)) for h in small.elements()]
         if any(e is None for e in embed):
@@ -184,6 +187,7 @@ class GroupBlurPool2d(nn.Module):
         self.register_buffer("kernel", kernel.float(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("GroupBlurPool2d: input", x)
         if x.dim() not in (4, 5):
             raise ShapeError(
                 f"GroupBlurPool2d: expected (B, C, |G|, H, W) or (B, C, H, W), got {tuple(x.shape)}"
