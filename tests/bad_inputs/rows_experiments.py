@@ -70,7 +70,7 @@ ROWS = [
         "RunSpec",
         lambda: x.RunSpec(0, "p4cnn", 0, epochs=0),
         ValueError,
-        r"epochs must be an int >= 1, got 0",
+        r"epochs must be a positive int, got 0",
     ),
     Row(
         "SeededSampler",

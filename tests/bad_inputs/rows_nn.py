@@ -307,4 +307,10 @@ ROWS = [
         ValueError,
         r"C8 has elements 0\.\.7, got 8",
     ),
+    Row(
+        "export_model",
+        lambda: gnn.export_model("p4cnn"),
+        TypeError,
+        r"export_model expects a torch.nn.Module, got str",
+    ),
 ]
