@@ -55,3 +55,12 @@ __all__ = [
     "spec_of",
     "verify_file",
 ]
+
+# --- spherical MNIST / Fashion-MNIST (issue 14; CLI hooks in ._spherical_cli) ---
+from ._project import keyed_rotations, project  # noqa: E402
+from ._render import render, render_samples  # noqa: E402
+from ._spherical_augment import RotatedCopies, SphericalAugment  # noqa: E402
+from .spherical import SphericalFashionMNIST, SphericalMNIST  # noqa: E402
+
+__all__ += ["RotatedCopies", "SphericalAugment", "SphericalFashionMNIST", "SphericalMNIST"]
+__all__ += ["keyed_rotations", "project", "render", "render_samples"]
