@@ -85,6 +85,7 @@ class SphericalMNIST(Dataset):
         self.spec, self.task, self.root = spec, task, root
         self._points = None if points is None else points.detach().to("cpu", torch.float64)
         self.arrays = load_or_make(spec, self._points, root, progress)
+        self._path = spec.path()
         shape = (2 * bandwidth, 2 * bandwidth) if points is None else (points.shape[0],)
         if points is not None and points.ndim != 2:
             shape = tuple(points.shape[:-1])
@@ -102,8 +103,8 @@ class SphericalMNIST(Dataset):
 
     @property
     def path(self):
-        """The cache file of this split."""
-        return self.spec.path()
+        """The cache file this split was read from."""
+        return self._path
 
     @property
     def masks(self) -> torch.Tensor:
