@@ -136,7 +136,9 @@ def test_rotation_agrees_with_rotate_s2_when_band_limited(data_root, _seed):
     ref0 = _lowpass(project(img, pts), b)
     fine = s2_fft(project(img, s2_grid_vectors(2 * b)))
     deg = torch.arange(2 * b).repeat_interleave(2 * torch.arange(2 * b) + 1)
-    high = (fine[:, deg >= 3 * b // 2].abs() ** 2).sum(-1) / (fine[:, deg < b // 2].abs() ** 2).sum(-1)
+    high = (fine[:, deg >= 3 * b // 2].abs() ** 2).sum(-1) / (fine[:, deg < b // 2].abs() ** 2).sum(
+        -1
+    )
     bound = float(high.sqrt().max())
     g = torch.Generator().manual_seed(_seed)
     for R in _moderate_rotations(3, g):

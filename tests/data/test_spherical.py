@@ -40,7 +40,9 @@ def test_items_shapes_and_sizes(made):
     ds = made["NR"]
     assert len(ds) == 5_000 and ds.signals.shape == (5_000, 2 * B, 2 * B)
     x, m = ds[3]
-    assert x.shape == (1, 2 * B, 2 * B) and x.dtype == torch.float32 and 0 <= x.min() <= x.max() <= 1
+    assert (
+        x.shape == (1, 2 * B, 2 * B) and x.dtype == torch.float32 and 0 <= x.min() <= x.max() <= 1
+    )
     assert m.shape == (2 * B, 2 * B) and m.dtype == torch.int64
     cls = SphericalMNIST("valid", bandwidth=B)  # same cache file: items (signal, label)
     assert cls.path == ds.path
@@ -172,7 +174,9 @@ def test_canvas_digits_do_not_overlap(made):
 def test_custom_points(data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
     g = torch.Generator().manual_seed(0)
-    pts = torch.nn.functional.normalize(torch.randn(300, 3, generator=g, dtype=torch.float64), dim=-1)
+    pts = torch.nn.functional.normalize(
+        torch.randn(300, 3, generator=g, dtype=torch.float64), dim=-1
+    )
     ds = SphericalMNIST("valid", rotate="R", task="segmentation", points=pts)
     x, m = ds[0]
     assert x.shape == (1, 300) and m.shape == (300,)

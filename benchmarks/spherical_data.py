@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: MIT
+"""Spherical MNIST generation benchmark: 70,000 samples (train 55,000 + valid 5,000 + test
+10,000) at bandwidth 30, from the planar idx files to the cached uint8 arrays.
+
+Run: ``PYTHONPATH=src GCONV_DATA=../shared/data python benchmarks/spherical_data.py``.
+Arms, each in a fresh temporary cache, one after another in this process:
+- NR single digits, R single digits (one Haar rotation per sample), R canvases of 1-4 digits
+  with masks — at 2 threads; R single digits again at 1 thread;
+- loading the cached R split again (reading and checking the sha256);
+- on-the-fly augmentation: one batch of 32 rotated afresh (``SphericalAugment``, fraction 1)
+  and 32 rotated copies (``RotatedCopies``), median of 20.
+Prints a table and writes it with the environment to
+``results/bench/spherical_data-<date>-<commit>.txt``. The machine may be shared: the load
+average before and after each arm is recorded beside its time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gconv.data import RotatedCopies, SphericalAugment, SphericalMNIST, atomic_write
+
+SPLITS = ("train", "valid", "test")
+ARMS = [
+    ("NR, 1 digit, classification", dict(rotate="NR"), 2),
+    ("R, 1 digit, classification", dict(rotate="R"), 2),
+    ("R, canvas 1-4 digits, masks", dict(rotate="R", task="segmentation", digits=(1, 4)), 2),
+    ("R, 1 digit, classification", dict(rotate="R"), 1),
+]
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _generate(kwargs: dict, threads: int) -> tuple[float, int, list]:
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["GCONV_CACHE"] = tmp
+        t0 = time.perf_counter()
+        sets = [SphericalMNIST(s, bandwidth=30, progress=False, **kwargs) for s in SPLITS]
+        seconds = time.perf_counter() - t0
+        n = sum(len(d) for d in sets)
+        size = sum(d.path.stat().st_size for d in sets)
+        t0 = time.perf_counter()
+        SphericalMNIST("train", bandwidth=30, progress=False, **kwargs)
+        reload = time.perf_counter() - t0
+    return seconds, n, [size, reload]
+
+
+def _augment_ms(threads: int) -> tuple[float, float]:
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["GCONV_CACHE"] = tmp
+        ds = SphericalMNIST("valid", bandwidth=30, progress=False)
+        aug, copies = SphericalAugment(ds, fraction=1.0, seed=0), RotatedCopies(ds, 4, seed=0)
+        rng = np.random.default_rng(0)
+        out = []
+        for wrapper in (aug, copies):
+            times = []
+            for _ in range(20):
+                idx = rng.integers(0, len(wrapper), 32)
+                t0 = time.perf_counter()
+                wrapper.__getitems__(idx.tolist())
+                times.append(time.perf_counter() - t0)
+            out.append(statistics.median(times) * 1e3)
+    return out[0], out[1]
+
+
+def main() -> None:
+    lines = [
+        f"# PYTHONPATH=src python benchmarks/spherical_data.py, {datetime.date.today()}, "
+        f"code at {_commit()}",
+        f"# torch {torch.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
+        f"CPU {_cpu()} ({os.cpu_count()} logical), float64 projection, batches of 128",
+        "# machine shared with other sessions: times are as measured, load average (1/5/15 min)"
+        " before and after each arm",
+        "",
+        f"{'arm (70,000 samples, b = 30)':34s} {'threads':>7s} {'seconds':>8s} {'samples/s':>10s}"
+        f" {'MiB':>6s} {'reload train s':>14s}  load before -> after",
+    ]
+    print("\n".join(lines))
+    for name, kwargs, threads in ARMS:
+        before = _load()
+        seconds, n, (size, reload) = _generate(kwargs, threads)
+        row = (
+            f"{name:34s} {threads:7d} {seconds:8.1f} {n / seconds:10.0f} {size / 2**20:6.0f} "
+            f"{reload:14.2f}  {before} -> {_load()}"
+        )
+        print(row)
+        lines.append(row)
+    before = _load()
+    aug, copies = _augment_ms(2)
+    for text in (
+        "",
+        f"on the fly, batch of 32 at b = 30, 2 threads, median of 20 (load {before} -> {_load()}):",
+        f"  SphericalAugment (fraction 1, fresh rotation per sample) {aug:7.1f} ms per batch",
+        f"  RotatedCopies (k = 4)                                    {copies:7.1f} ms per batch",
+    ):
+        print(text)
+        lines.append(text)
+    out = Path("results/bench") / f"spherical_data-{datetime.date.today()}-{_commit()}.txt"
+    with atomic_write(out) as f:
+        f.write(("\n".join(lines) + "\n").encode())
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
