@@ -76,14 +76,12 @@ def plane_coords(
     x: torch.Tensor, y: torch.Tensor, z: torch.Tensor, extent: float, shape: tuple[int, int]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Continuous pixel coordinates ``(row, col)`` (pixel centres at integers) of the unit
-    vectors with coordinates ``x, y, z`` in the digit's frame; points of the northern hemisphere
-    ``z > 0`` get row ``-_PAD`` (the zero border)."""
+    vectors with coordinates ``x, y, z`` in the digit's frame (meaningful where ``z <= 0``)."""
     h, w = shape
     # q = 2 (x, y) / (1 - z); col = (q_x + s) W / (2s) - 1/2; 1 - min(z, 0) >= 1, no division by 0
     t = torch.clamp(z, max=0.0).neg_().add_(1.0).reciprocal_().mul_(w / extent)
     col = (x * t).add_(w / 2.0 - 0.5)
     row = t.mul_(y * (h / w)).add_(h / 2.0 - 0.5)
-    row = torch.where(z <= 0, row, torch.full_like(row, -float(_PAD)))
     return row, col
 
 
@@ -91,15 +89,16 @@ _PAD = 2  # zero border: floor(row) is clamped to [-2, H], so row and row + 1 st
 
 
 def _stencil(
-    row: torch.Tensor, col: torch.Tensor, shape: tuple[int, int]
+    row: torch.Tensor, col: torch.Tensor, south: torch.Tensor, shape: tuple[int, int]
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Flat index of the top-left stencil pixel in the padded image, and the fractions."""
+    """Flat index of the top-left stencil pixel in the padded image (index 0, a corner of the
+    zero border, for points of the northern hemisphere), and the fractions."""
     h, w = shape
     r0 = torch.floor(row)
     c0 = torch.floor(col)
     fr, fc = row - r0, col - c0
     base = r0.clamp_(-_PAD, h).add_(_PAD).mul_(w + 2 * _PAD)
-    base = base.add_(c0.clamp_(-_PAD, w).add_(_PAD)).long()
+    base = base.add_(c0.clamp_(-_PAD, w).add_(_PAD)).mul_(south).long()
     return base, fr, fc
 
 
@@ -121,25 +120,32 @@ def _project_batch(
     dtype: torch.dtype = torch.float64,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Checked inputs: images (N, H, W), points (P, 3) float64, rotations (N, 3, 3) or None;
-    ``owners`` (N, H, W) int: also return the owner of the nearest pixel (N, P) int64."""
+    ``owners`` (N, H, W) int: also return the owner of the nearest pixel (N, P) int64.
+
+    Sampling coordinates are always computed in float64; ``dtype`` is that of the gathered
+    values and the interpolation (float32 halves the memory traffic for uint8 images)."""
     n, h, w = images.shape
     stride = w + 2 * _PAD
     flat = _pad_flat(images, dtype)
     own = None if owners is None else _pad_flat(owners, torch.int64)
     if rotations is None:  # one stencil for all images: gather rows of the transposed stack
-        row, col = plane_coords(*points.T.to(dtype), extent, (h, w))
-        base, fr, fc = _stencil(row, col, (h, w))
+        x, y, z = points.T
+        row, col = plane_coords(x, y, z, extent, (h, w))
+        base, fr, fc = _stencil(row, col, z <= 0, (h, w))
+        fr, fc = fr.to(dtype)[:, None], fc.to(dtype)[:, None]
         flat_t = flat.T.contiguous()
         a = [flat_t.index_select(0, base + d) for d in (0, 1, stride, stride + 1)]
-        v = _lerp4(*a, fr[:, None], fc[:, None]).T.contiguous()
+        v = _lerp4(*a, fr, fc).T.contiguous()
         if own is None:
             return v, None
-        near = base + (fr > 0.5).long() * stride + (fc > 0.5).long()
+        near = base + (fr[:, 0] > 0.5).long() * stride + (fc[:, 0] > 0.5).long()
         return v, own.T.contiguous().index_select(0, near).T.contiguous()
     # per-image sampling points R⁻¹p: (N, 3, P) = Rᵀ Pᵀ, rows x, y, z contiguous
-    local = torch.matmul(rotations.mT.to(dtype), points.T.to(dtype))
-    row, col = plane_coords(local[:, 0], local[:, 1], local[:, 2], extent, (h, w))
-    base, fr, fc = _stencil(row, col, (h, w))
+    local = torch.matmul(rotations.mT.to(torch.float64), points.T)
+    x, y, z = local.unbind(1)
+    row, col = plane_coords(x, y, z, extent, (h, w))
+    base, fr, fc = _stencil(row, col, z <= 0, (h, w))
+    fr, fc = fr.to(dtype), fc.to(dtype)
     a = [torch.gather(flat, 1, base + d) for d in (0, 1, stride, stride + 1)]
     v = _lerp4(*a, fr, fc)
     if own is None:

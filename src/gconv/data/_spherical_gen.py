@@ -200,7 +200,7 @@ def generate(
     """Signals uint8 ``(n, P)`` and (canvases) masks uint8 ``(n, P)`` of samples ``idx`` with
     the given total rotations ``(n, 3, 3)``; the same computation as the cached data."""
     planar, owner, extent = planar_batch(spec, images, arrays, idx)
-    v, own = _project_batch(planar, points, rotations, extent, owner)
+    v, own = _project_batch(planar, points, rotations, extent, owner, dtype=torch.float32)
     signal = torch.round(v).clamp_(0, 255).to(torch.uint8)
     if own is None:
         return signal, None
