@@ -103,7 +103,7 @@ def main() -> None:
         f"# PYTHONPATH=src python benchmarks/spherical_data.py, {datetime.date.today()}, "
         f"code at {_commit()}",
         f"# torch {torch.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
-        f"CPU {_cpu()} ({os.cpu_count()} logical), float64 projection, batches of 128",
+        f"CPU {_cpu()} ({os.cpu_count()} logical), float64 sampling coordinates, float32 interpolation, batches of 128",
         "# machine shared with other sessions: times are as measured, load average (1/5/15 min)"
         " before and after each arm",
         "",

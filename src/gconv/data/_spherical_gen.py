@@ -15,6 +15,9 @@ Recipe (version 1), for a base set (``mnist`` or ``fashion-mnist``), a split and
   original used 500).
 - ``signal = round_half_even(project(...))`` as uint8; mask class (segmentation) = digit + 1
   where the stored signal exceeds 150, else 0 (single digits: derived on load, not stored).
+  The sampling coordinates are computed in float64, the interpolation of the uint8 pixels in
+  float32 (measured against float64 on 256 rotated digits at b = 30: largest difference
+  2.1e-5 grey levels, 1 of 124,901 non-zero values rounds differently).
 
 Cached as ``$GCONV_CACHE/data/<name>.npz`` (atomic write; name from :meth:`Spec.name`, e.g.
 ``spherical-mnist-b30-R-d1-seed0-train-v1.npz``) with the metadata and a sha256 of the arrays,
@@ -212,8 +215,9 @@ def _sha256(arrays: dict[str, np.ndarray]) -> str:
     for name in _FIELDS:
         if name in arrays:
             a = np.ascontiguousarray(arrays[name])
+            a = a.astype(a.dtype.newbyteorder("<"), copy=False)  # no copy on little-endian
             h.update(name.encode() + str(a.shape).encode() + a.dtype.str.encode())
-            h.update(a.astype(a.dtype.newbyteorder("<")).tobytes())
+            h.update(memoryview(a).cast("B"))
     return h.hexdigest()
 
 
