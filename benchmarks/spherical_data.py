@@ -5,18 +5,20 @@
 Run: ``PYTHONPATH=src GCONV_DATA=../shared/data python benchmarks/spherical_data.py``.
 Arms, each in a fresh temporary cache, one after another in this process:
 - NR single digits, R single digits (one Haar rotation per sample), R canvases of 1-4 digits
-  with masks, at 2 threads: wall time and CPU time of the process (all threads; on a shared
-  machine the CPU time is the steadier figure);
+  with masks, at ``--threads`` (2): wall time and CPU time of the process (all threads; at one
+  thread on a shared machine the CPU time is the steadier figure — with two threads on an
+  overloaded machine it also counts the threads' spin-waiting);
 - loading the cached R split again (reading and checking the sha256);
 - on-the-fly augmentation: one batch of 32 rotated afresh (``SphericalAugment``, fraction 1)
   and 32 rotated copies (``RotatedCopies``), median of 20.
 Prints a table and writes it with the environment to
-``results/bench/spherical_data-<date>-<commit>.txt``. The machine may be shared: the load
-average before and after each arm is recorded beside its time.
+``results/bench/spherical_data-<date>-<commit>[-t<threads>].txt``. The machine may be
+shared: the load average before and after each arm is recorded beside its time.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -34,9 +36,9 @@ from gconv.data import RotatedCopies, SphericalAugment, SphericalMNIST, atomic_w
 
 SPLITS = ("train", "valid", "test")
 ARMS = [
-    ("NR, 1 digit, classification", dict(rotate="NR"), 2),
-    ("R, 1 digit, classification", dict(rotate="R"), 2),
-    ("R, canvas 1-4 digits, masks", dict(rotate="R", task="segmentation", digits=(1, 4)), 2),
+    ("NR, 1 digit, classification", dict(rotate="NR")),
+    ("R, 1 digit, classification", dict(rotate="R")),
+    ("R, canvas 1-4 digits, masks", dict(rotate="R", task="segmentation", digits=(1, 4))),
 ]
 
 
@@ -99,11 +101,18 @@ def _augment_ms(threads: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    parser.add_argument("--arms", type=int, nargs="+", help="only these arms (0-based)")
+    parser.add_argument("--no-augment", action="store_true", help="skip the on-the-fly timing")
+    args = parser.parse_args()
+    arms = [ARMS[i] for i in args.arms] if args.arms else ARMS
     lines = [
         f"# PYTHONPATH=src python benchmarks/spherical_data.py, {datetime.date.today()}, "
         f"code at {_commit()}",
         f"# torch {torch.__version__}, numpy {np.__version__}, python {sys.version.split()[0]}, "
-        f"CPU {_cpu()} ({os.cpu_count()} logical), float64 sampling coordinates, float32 interpolation, batches of 128",
+        f"CPU {_cpu()} ({os.cpu_count()} logical), float64 sampling coordinates, float32 "
+        "interpolation, batches of 128",
         "# machine shared with other sessions: times are as measured, load average (1/5/15 min)"
         " before and after each arm",
         "",
@@ -111,7 +120,8 @@ def main() -> None:
         f" {'samples/s':>9s} {'MiB':>5s} {'reload train s':>14s}  load before -> after",
     ]
     print("\n".join(lines))
-    for name, kwargs, threads in ARMS:
+    for name, kwargs in arms:
+        threads = args.threads
         before = _load()
         seconds, cpu, n, (size, reload) = _generate(kwargs, threads)
         row = (
@@ -120,17 +130,26 @@ def main() -> None:
         )
         print(row, flush=True)
         lines.append(row)
+    if args.no_augment:
+        _write(lines, f"-t{args.threads}")
+        return
     before = _load()
-    aug, copies = _augment_ms(2)
+    aug, copies = _augment_ms(args.threads)
     for text in (
         "",
-        f"on the fly, batch of 32 at b = 30, 2 threads, median of 20 (load {before} -> {_load()}):",
+        f"on the fly, batch of 32 at b = 30, {args.threads} threads, median of 20 "
+        f"(load {before} -> {_load()}):",
         f"  SphericalAugment (fraction 1, fresh rotation per sample) {aug:7.1f} ms per batch",
         f"  RotatedCopies (k = 4)                                    {copies:7.1f} ms per batch",
     ):
         print(text)
         lines.append(text)
-    out = Path("results/bench") / f"spherical_data-{datetime.date.today()}-{_commit()}.txt"
+    _write(lines, f"-t{args.threads}")
+
+
+def _write(lines: list[str], suffix: str = "") -> None:
+    name = f"spherical_data-{datetime.date.today()}-{_commit()}{suffix}.txt"
+    out = Path("results/bench") / name
     with atomic_write(out) as f:
         f.write(("\n".join(lines) + "\n").encode())
     print(f"wrote {out}")

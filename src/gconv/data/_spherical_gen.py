@@ -185,7 +185,9 @@ def planar_batch(spec: Spec, images: torch.Tensor, arrays: dict, idx: np.ndarray
     count = torch.from_numpy(np.asarray(arrays["count"][idx]))
     safe = source.clamp(min=0)
     patches = images[safe]
-    boxes = torch.from_numpy(_canvas.ink_boxes(images.numpy()))[safe]
+    boxes = torch.from_numpy(_canvas.ink_boxes(patches.flatten(0, 1).numpy())).unflatten(
+        0, safe.shape
+    )
     offsets = torch.from_numpy(np.asarray(arrays["offsets"][idx]))
     labels = torch.from_numpy(np.asarray(arrays["labels"][idx])).clamp(min=0)
     canvas, owner = _canvas.paint(patches, labels, boxes, offsets, count)
