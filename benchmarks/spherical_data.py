@@ -5,9 +5,10 @@
 Run: ``PYTHONPATH=src GCONV_DATA=../shared/data python benchmarks/spherical_data.py``.
 Arms, each in a fresh temporary cache, one after another in this process:
 - NR single digits, R single digits (one Haar rotation per sample), R canvases of 1-4 digits
-  with masks, at ``--threads`` (2): wall time and CPU time of the process (all threads; at one
-  thread on a shared machine the CPU time is the steadier figure — with two threads on an
-  overloaded machine it also counts the threads' spin-waiting);
+  with masks: wall time and CPU time of the process (on a shared machine the CPU time is the
+  steadier figure). Since 91f4bf9 generation always runs single-threaded (``_one_thread`` in
+  ``_spherical_gen``: at 2 threads on the loaded machine it was 3-11× slower); ``--threads``
+  sets torch's threads for everything else (the on-the-fly timing);
 - loading the cached R split again (reading and checking the sha256);
 - on-the-fly augmentation: one batch of 32 rotated afresh (``SphericalAugment``, fraction 1)
   and 32 rotated copies (``RotatedCopies``), median of 20.

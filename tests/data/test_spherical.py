@@ -208,3 +208,14 @@ def test_fashion(fashion_installed, tmp_path, monkeypatch):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SphericalMNIST(**{"split": "valid", **kwargs})
+
+
+def test_generation_runs_single_threaded_and_restores(data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        SphericalMNIST("valid", bandwidth=4)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
