@@ -117,12 +117,12 @@ def main() -> None:
         "# machine shared with other sessions: times are as measured, load average (1/5/15 min)"
         " before and after each arm",
         "",
-        f"{'arm (70,000 samples, b = 30)':30s} {'threads':>7s} {'wall s':>7s} {'CPU s':>7s}"
+        f"{'arm (70,000 samples, b = 30)':30s} {'gen thr':>7s} {'wall s':>7s} {'CPU s':>7s}"
         f" {'samples/s':>9s} {'MiB':>5s} {'reload train s':>14s}  load before -> after",
     ]
     print("\n".join(lines))
     for name, kwargs in arms:
-        threads = args.threads
+        threads = 1  # generation runs single-threaded (_one_thread in _spherical_gen)
         before = _load()
         seconds, cpu, n, (size, reload) = _generate(kwargs, threads)
         row = (

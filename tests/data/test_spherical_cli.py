@@ -56,3 +56,11 @@ def test_bad_values_exit_2(data_root, capsys):
     with pytest.raises(SystemExit) as e:
         _parser().parse_args(["render", "--rotate", "X"])
     assert e.value.code == 2
+
+
+def test_hooks_are_public_in_gconv_data():
+    import gconv.data as data
+
+    assert data.register_render_cli is register_cli
+    assert data.register_spherical_data_actions is register_data_actions
+    assert data.spherical_cached_rows is cached_rows
