@@ -13,6 +13,7 @@ from gconv.data._spherical_cli import (
     parse_digits,
     register_cli,
     register_data_actions,
+    verify_rows,
 )
 
 
@@ -64,3 +65,20 @@ def test_hooks_are_public_in_gconv_data():
     assert data.register_render_cli is register_cli
     assert data.register_spherical_data_actions is register_data_actions
     assert data.spherical_cached_rows is cached_rows
+
+
+def test_verify_rows_detects_corruption(data_root):
+    args = _parser().parse_args(["data", "make", "-b", "3", "--split", "valid"])
+    assert args.func(args) == 0
+    failures: list[str] = []
+    rows = {r[1]: r for r in verify_rows(failures)}
+    name = "spherical-mnist-b3-NR-d1-seed0-valid-v1.npz"
+    assert rows[name][2] == "ok" and failures == []
+    path = rows[name][3]
+    with open(path, "r+b") as f:
+        f.seek(-2000, 2)
+        byte = f.read(1)
+        f.seek(-2000, 2)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    rows = {r[1]: r for r in verify_rows(failures)}
+    assert rows[name][2] == "CORRUPT" and len(failures) == 1
