@@ -252,4 +252,58 @@ ROWS = [
     Row(
         "parse_records", lambda: d.parse_records("a" * 3073), TypeError, r"expected bytes, got str"
     ),
+    Row(
+        "RotatedCopies",
+        lambda: d.RotatedCopies([1, 2], copies=2),
+        TypeError,
+        r"dataset must be a SphericalMNIST, got list",
+    ),
+    Row(
+        "SphericalAugment",
+        lambda: d.SphericalAugment([1], fraction=0.5),
+        TypeError,
+        r"dataset must be a SphericalMNIST, got list",
+    ),
+    Row(
+        "SphericalMNIST",
+        lambda: d.SphericalMNIST("dev"),
+        ValueError,
+        r"split must be one of \('train', 'valid', 'test'\), got 'dev'",
+    ),
+    Row(
+        "SphericalFashionMNIST",
+        lambda: d.SphericalFashionMNIST("test", bandwidth=0),
+        ValueError,
+        r"bandwidth must be an int >= 1, got 0",
+    ),
+    Row(
+        "keyed_rotations",
+        lambda: d.keyed_rotations(np.array(["a"])),
+        ValueError,
+        r"keys must be non-negative integers, got array",
+    ),
+    Row(
+        "project",
+        lambda: d.project(np.zeros((2, 4, 4)), torch.zeros(5, 3)),
+        ValueError,
+        r"images must be a tensor \(N, H, W\), got ndarray",
+    ),
+    Row(
+        "project",
+        lambda: d.project(torch.zeros(2, 4, 4), torch.zeros(5, 2)),
+        ValueError,
+        r"points must be a tensor of unit vectors \(\.\.\., 3\), got \(5, 2\)",
+    ),
+    Row(
+        "render",
+        lambda: d.render(np.zeros((2, 8, 8)), "never.png"),
+        ValueError,
+        r"signals must be a tensor \(N, 2b, 2b\) or \(N, P\)",
+    ),
+    Row(
+        "render_samples",
+        lambda: d.render_samples([1, 2], "never.png"),
+        TypeError,
+        r"expects a SphericalMNIST-like dataset .*got list",
+    ),
 ]

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""CLI hooks of spherical data: ``render`` and ``data make`` on a parser of their own (the
-lead wires them into ``gconv``), and the rows ``data list`` prints."""
+"""CLI of spherical data through ``gconv``: ``render``, ``data make``, and the cached splits
+that ``data list`` / ``data verify`` report through the dataset registry."""
 
 from __future__ import annotations
 
@@ -8,22 +8,13 @@ import argparse
 
 import pytest
 
-from gconv.data._spherical_cli import (
-    cached_rows,
-    parse_digits,
-    register_cli,
-    register_data_actions,
-    verify_rows,
-)
+from gconv.cli import build_parser, main
+from gconv.data import dataset_spec
+from gconv.data._spherical_cli import parse_digits
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gconv")
-    sub = p.add_subparsers(dest="command", required=True)
-    register_cli(sub)
-    data = sub.add_parser("data").add_subparsers(dest="data_command", required=True)
-    register_data_actions(data)
-    return p
+    return build_parser()
 
 
 def test_parse_digits():
@@ -37,8 +28,10 @@ def test_make_then_list(data_root, capsys):
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "valid" in out and "5,000" in out and "spherical-mnist-b4-R-d1-seed0-valid-v1.npz" in out
-    names = [r[1] for r in cached_rows()]
+    names = [p.name for p in dataset_spec("spherical-mnist").cache_files()]
     assert "spherical-mnist-b4-R-d1-seed0-valid-v1.npz" in names
+    assert main(["data", "list", "--dataset", "spherical-mnist"]) == 0
+    assert "spherical-mnist-b4-R-d1-seed0-valid-v1.npz" in capsys.readouterr().out
 
 
 def test_render_command(data_root, tmp_path, capsys):
@@ -59,26 +52,19 @@ def test_bad_values_exit_2(data_root, capsys):
     assert e.value.code == 2
 
 
-def test_hooks_are_public_in_gconv_data():
-    import gconv.data as data
-
-    assert data.register_render_cli is register_cli
-    assert data.register_spherical_data_actions is register_data_actions
-    assert data.spherical_cached_rows is cached_rows
-
-
-def test_verify_rows_detects_corruption(data_root):
+def test_verify_detects_corruption(data_root, capsys):
     args = _parser().parse_args(["data", "make", "-b", "3", "--split", "valid"])
     assert args.func(args) == 0
-    failures: list[str] = []
-    rows = {r[1]: r for r in verify_rows(failures)}
     name = "spherical-mnist-b3-NR-d1-seed0-valid-v1.npz"
-    assert rows[name][2] == "ok" and failures == []
-    path = rows[name][3]
+    spec = dataset_spec("spherical-mnist")
+    path = next(p for p in spec.cache_files() if p.name == name)
+    spec.verify_cache(path)  # intact: no error
     with open(path, "r+b") as f:
         f.seek(-2000, 2)
         byte = f.read(1)
         f.seek(-2000, 2)
         f.write(bytes([byte[0] ^ 0xFF]))
-    rows = {r[1]: r for r in verify_rows(failures)}
-    assert rows[name][2] == "CORRUPT" and len(failures) == 1
+    capsys.readouterr()
+    assert main(["data", "verify", "--dataset", "spherical-mnist"]) == 1
+    out = capsys.readouterr().out
+    assert any(name in line and "CORRUPT" in line for line in out.splitlines())

@@ -99,13 +99,7 @@ __all__ = [
 from ._project import keyed_rotations, project  # noqa: E402
 from ._render import render, render_samples  # noqa: E402
 from ._spherical_augment import RotatedCopies, SphericalAugment  # noqa: E402
-from ._spherical_cli import cached_rows as spherical_cached_rows  # noqa: E402
-from ._spherical_cli import register_cli as register_render_cli  # noqa: E402
-from ._spherical_cli import register_data_actions as register_spherical_data_actions  # noqa: E402
-from ._spherical_cli import verify_rows as spherical_verify_rows  # noqa: E402
 from .spherical import SphericalFashionMNIST, SphericalMNIST  # noqa: E402
 
 __all__ += ["RotatedCopies", "SphericalAugment", "SphericalFashionMNIST", "SphericalMNIST"]
 __all__ += ["keyed_rotations", "project", "render", "render_samples"]
-__all__ += ["register_render_cli", "register_spherical_data_actions", "spherical_cached_rows"]
-__all__ += ["spherical_verify_rows"]

@@ -11,9 +11,12 @@ from pathlib import Path
 from ._files import cache_dir
 from ._idx import CorruptFileError
 from ._registry import DataSpec, register_dataset
+from ._spherical_cli import cache_files as spherical_cache_files
+from ._spherical_cli import verify_cache as verify_spherical_cache
 from .cifar import CIFAR10
 from .mnist import MNIST, FashionMNIST
 from .rotated import VERSION, RotatedMNIST, _load
+from .spherical import SphericalFashionMNIST, SphericalMNIST
 
 __all__: list[str] = []
 
@@ -89,3 +92,24 @@ register_dataset(
         description="CIFAR-10 (Krizhevsky 2009), 50,000 train / 10,000 test, binary distribution",
     )
 )
+
+for _name, _cls, _base in (
+    ("spherical-mnist", SphericalMNIST, "mnist"),
+    ("spherical-fashion-mnist", SphericalFashionMNIST, "fashion-mnist"),
+):
+    register_dataset(
+        DataSpec(
+            _name,
+            lambda split, root=None, _c=_cls, **kw: _c(split, root=root, **kw),
+            "s2",
+            "classification",
+            (1, 60, 60),
+            num_classes=10,
+            sources=(_base,),
+            cache_files=spherical_cache_files(_base),
+            verify_cache=verify_spherical_cache,
+            defaults={"bandwidth": 30, "rotate": "NR", "seed": 0},
+            description=f"{_base} projected onto the sphere (SOFT grid b = 30; NR/R, "
+            "55k/5k/10k; task='segmentation' gives masks)",
+        )
+    )

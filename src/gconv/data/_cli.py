@@ -14,12 +14,14 @@ from ._checksums import DATASETS, spec_of
 from ._files import cache_dir, locate, lookup_dirs, verify_file
 from ._idx import CorruptFileError
 from ._registry import DataSpec, dataset_spec, list_datasets
+from ._spherical_cli import register_cli as register_render_cli
+from ._spherical_cli import register_data_actions
 
 __all__ = ["add_commands"]
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``data`` with its sub-commands to the ``gconv`` parser."""
+    """Add ``data`` (list, verify, where, make) and ``render`` to the ``gconv`` parser."""
     check_subparsers("add_commands", subparsers)
     p = subparsers.add_parser("data", help="list, verify and locate datasets")
     sub = p.add_subparsers(dest="data_command", required=True, metavar="ACTION")
@@ -36,6 +38,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
             help="only these (repeatable): original file sets and registered data sets",
         )
         s.set_defaults(func=func)
+    register_data_actions(sub)  # gconv data make (spherical splits)
+    register_render_cli(subparsers)  # gconv render
 
 
 def _selected(args: argparse.Namespace) -> tuple[list[str], list[DataSpec]]:

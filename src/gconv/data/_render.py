@@ -155,6 +155,11 @@ def render_samples(
 ) -> Path:
     """:func:`render` for samples of a :class:`~gconv.data.SphericalMNIST` (the first ``n`` or
     ``indices``), with their labels as titles and, for segmentation, their masks."""
+    if not hasattr(dataset, "signals") or not hasattr(dataset, "digit_labels"):
+        raise TypeError(
+            f"render_samples expects a SphericalMNIST-like dataset (.signals, .digit_labels), "
+            f"got {type(dataset).__name__}"
+        )
     idx = list(range(min(n, len(dataset)))) if indices is None else list(indices)
     if not idx or min(idx) < 0 or max(idx) >= len(dataset):
         raise ValueError(f"indices must lie in 0..{len(dataset) - 1}, got {idx}")

@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ._files import cache_dir
@@ -21,13 +22,13 @@ __all__ = [
     "SPHERICAL_DATASETS",
     "add_dataset_arguments",
     "build",
-    "cached_rows",
+    "cache_files",
     "cmd_make",
     "cmd_render",
     "parse_digits",
     "register_cli",
     "register_data_actions",
-    "verify_rows",
+    "verify_cache",
 ]
 
 #: registry names of the spherical datasets -> class name in gconv.data
@@ -127,47 +128,34 @@ def cmd_make(args: argparse.Namespace) -> int:
     return 0
 
 
-def cached_rows() -> list[tuple[str, str, str, str, str]]:
-    """``(kind, file, where, path, bytes)`` of each cached spherical split, for ``data list``."""
-    rows = []
-    for p in sorted(cache_dir().glob("spherical-*.npz")):
-        if _CACHED.fullmatch(p.name):
-            rows.append(("derived", p.name, "cache", str(p), f"{p.stat().st_size:,}"))
-    return rows
+def cache_files(base: str) -> Callable[[], list[Path]]:
+    """The cached splits of spherical ``base`` ("mnist" | "fashion-mnist"), for the registry."""
+
+    def files() -> list[Path]:
+        cache = cache_dir()
+        if cache is None:
+            return []
+        pattern = f"spherical-{base}-*.npz"
+        return [p for p in sorted(cache.glob(pattern)) if _CACHED.fullmatch(p.name)]
+
+    return files
 
 
-def verify_rows(failures: list[str]) -> list[tuple[str, str, str, str]]:
-    """``(kind, file, status, path)`` per cached spherical split for ``data verify``: each file
-    is read and checked against the parameters in its metadata and its arrays' sha256; the
-    messages of corrupt files are appended to ``failures``."""
+def verify_cache(path: Path) -> None:
+    """Read a cached split and check it against the parameters in its metadata and its arrays'
+    sha256; CorruptFileError naming the file otherwise."""
     import json
     import zipfile
 
     import numpy as np
 
     from ._idx import CorruptFileError
-    from ._spherical_gen import VERSION, Spec, load
+    from ._spherical_gen import Spec, load
 
-    rows = []
-    for _, name, _, path, _ in cached_rows():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-            if meta.get("version") != VERSION:
-                rows.append(("derived", name, f"version {meta.get('version')} (skipped)", path))
-                continue
-            fields = {k: meta[k] for k in Spec.__dataclass_fields__}
-            load(Path(path), Spec(**fields))
-            rows.append(("derived", name, "ok", path))
-        except (
-            CorruptFileError,
-            OSError,
-            ValueError,
-            KeyError,
-            TypeError,
-            EOFError,
-            zipfile.BadZipFile,
-        ) as e:
-            rows.append(("derived", name, "CORRUPT", path))
-            failures.append(f"{path}: {e}")
-    return rows
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+        fields = {k: meta[k] for k in Spec.__dataclass_fields__}
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
+        raise CorruptFileError(f"{path}: unreadable spherical-data cache ({e})") from None
+    load(Path(path), Spec(**fields))
