@@ -9,6 +9,7 @@ Planar (p4 / p4m), on images ``(B, C, H, W)`` and group feature maps ``(B, C, |G
 Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 
 - ``S2Conv`` (S² → SO(3)), ``SO3Conv`` (SO(3) → SO(3)), ``SO3ToS2Conv`` (SO(3) → S²),
+  ``SO3SumToS2Conv`` (SO(3) kernel summed over n, Gerken et al.),
   ``SO3Shortcut`` (1×1 mixing, bandwidth change), ``so3_integrate`` / ``s2_integrate``
   (normalised invariant read-outs); filter grids ``s2_near_identity_grid``,
   ``so3_near_identity_grid``, ``s2_equatorial_grid``, ``so3_equatorial_grid``.
@@ -18,6 +19,7 @@ Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 from ._checks import ShapeError
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
+from ._so3_sum_to_s2 import SO3SumToS2Conv
 from ._spherical_grids import (
     s2_equatorial_grid,
     s2_near_identity_grid,
@@ -37,6 +39,7 @@ __all__ = [
     "S2Conv",
     "SO3Conv",
     "SO3Shortcut",
+    "SO3SumToS2Conv",
     "SO3ToS2Conv",
     "ShapeError",
     "s2_equatorial_grid",

@@ -32,6 +32,7 @@ __all__ = [
     "s2_filter_table",
     "so3_filter_table",
     "so3_to_s2_filter_table",
+    "so3_sum_to_s2_filter_table",
     "filter_spectrum",
     "s2_so3_product",
     "so3_so3_product",
@@ -80,6 +81,22 @@ def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, (2L−1)L, 2)``."""
     t = _dense_column(grid, L, lambda l, D: D.conj() * math.sqrt(4 * math.pi * (2 * l + 1)))
     return _as_real(t.reshape(len(grid), -1))
+
+
+def so3_sum_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
+    """Gerken's SO(3) kernel summed over its output index, as an S² filter of the same product.
+
+    ``φ_ln = ½ √(4π(2l+1)) [χ_ln + (−1)^n conj(χ_{l,−n})]`` with ``χ_ln = Σ_k D^l_{kn}(Q_i)``
+    (the real part of the S² synthesis of ``Σ_k Ĝ^l_{mk}``, see ``SO3SumToS2Conv``): real
+    ``(G, (2L−1)L, 2)`` ``[i, (n + L − 1, l), re/im]``.
+    """
+    out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
+    for l in range(L):
+        chi = _D_points(l, grid, True).sum(dim=1)  # (G, 2l+1) [n + l]
+        sign = (-1.0) ** torch.arange(-l, l + 1, dtype=torch.float64)
+        phi = 0.5 * math.sqrt(4 * math.pi * (2 * l + 1)) * (chi + sign * chi.flip(1).conj())
+        out[:, L - 1 - l : L + l, l] = phi
+    return _as_real(out.reshape(len(grid), -1))
 
 
 def filter_spectrum(weight: torch.Tensor, table: torch.Tensor) -> torch.Tensor:

@@ -260,7 +260,7 @@ class SO3ToS2Conv(_SphericalLinear):
         _register_tables(self, "syn", hm.s2_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
+        check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
