@@ -54,7 +54,7 @@ class SO3SumToS2Conv(SO3ToS2Conv):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_so3_grid("SO3SumToS2Conv", so3_near_identity_grid() if grid is None else grid)
-        _SphericalLinear.__init__(self, in_channels, out_channels, b_in, b_out, len(pts), gain)
+        _SphericalLinear.__init__(self, in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         table = sp.so3_sum_to_s2_filter_table(pts, L)
         self.register_buffer("filter_table", table, persistent=False)

@@ -97,7 +97,7 @@ class _SphericalLinear(nn.Module):
     """Shared parts: weight ``(C_in, C_out, |grid|)``, bias ``(C_out,)``, a constant table."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, b_in: int, b_out: int, n_points: int, gain: float
+        self, in_channels: int, out_channels: int, b_in: int, b_out: int, grid, gain: float
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -106,7 +106,9 @@ class _SphericalLinear(nn.Module):
         self.b_in = _bandwidth(name, "b_in", b_in)
         self.b_out = _bandwidth(name, "b_out", b_out)
         self.degrees = min(b_in, b_out)  # L: output degrees l < L are nonzero
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, n_points))
+        #: largest β of the filter grid (the kernel's reach from the north pole / identity)
+        self.grid_max_beta = float(grid[:, 0].max())
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, len(grid)))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.gain = gain
         self.reset_parameters()
@@ -125,8 +127,36 @@ class _SphericalLinear(nn.Module):
             self.bias.zero_()
 
     def _filter_spectrum(self) -> torch.Tensor:
-        """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``, cached table cast."""
-        return sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
+        """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``.
+
+        Where no autograd graph needs them (grad off, or a frozen weight) they are cached on
+        the module and reused while the weight holds the same values, dtype and device: the
+        cache keeps a copy of the weight (``C_in·C_out·|grid|`` numbers, cheap to compare next
+        to the product that makes the spectrum), so any change to the weight (in-place edits,
+        ``.data`` included, ``optimizer.step()``, ``load_state_dict``, ``.to()``) recomputes
+        them. :meth:`clear_filter_cache` frees the cached spectrum.
+        """
+        w = self.weight
+        table = _tables(self, "filter", w.dtype)["table"]
+        if (torch.is_grad_enabled() and w.requires_grad) or w.device.type == "meta":
+            return sp.filter_spectrum(w, table)
+        hit = self.__dict__.get("_filter_cache")
+        if (
+            hit is not None
+            and hit[0] is table
+            and hit[1].dtype == w.dtype
+            and hit[1].device == w.device
+            and torch.equal(hit[1], w)
+        ):
+            return hit[2]
+        with torch.no_grad():
+            psi = sp.filter_spectrum(w, table)
+            self.__dict__["_filter_cache"] = (table, w.detach().clone(), psi)
+        return psi
+
+    def clear_filter_cache(self) -> None:
+        """Drop the cached filter spectrum (it is rebuilt on the next call without grad)."""
+        self.__dict__.pop("_filter_cache", None)
 
     def extra_repr(self) -> str:
         return (
@@ -186,7 +216,7 @@ class S2Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.s2_tables(b_in, L))
@@ -219,7 +249,7 @@ class SO3Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
@@ -253,7 +283,7 @@ class SO3ToS2Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_s2_grid("SO3ToS2Conv", s2_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
