@@ -123,7 +123,7 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
         f_syn = lambda: hm.so3_synthesis(g3, syn)  # noqa: E731
     return {
         "analysis": f_ana,
-        "filter": layer._filter_spectrum,
+        "filter": lambda: (layer.clear_filter_cache(), layer._filter_spectrum()),
         "product": f_prod,
         "synthesis": f_syn,
     }

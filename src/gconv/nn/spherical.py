@@ -139,7 +139,7 @@ class _SphericalLinear(nn.Module):
         w = self.weight
         table = _tables(self, "filter", w.dtype)["table"]
         if (torch.is_grad_enabled() and w.requires_grad) or w.device.type == "meta":
-            return sp.filter_spectrum(w, table)
+            return self._operand(sp.filter_spectrum(w, table))
         hit = self.__dict__.get("_filter_cache")
         if (
             hit is not None
@@ -150,8 +150,12 @@ class _SphericalLinear(nn.Module):
         ):
             return hit[2]
         with torch.no_grad():
-            psi = sp.filter_spectrum(w, table)
+            psi = self._operand(sp.filter_spectrum(w, table))
             self.__dict__["_filter_cache"] = (table, w.detach().clone(), psi)
+        return psi
+
+    def _operand(self, psi: torch.Tensor):  # noqa: ANN202
+        """The filter spectra in the form the layer's product takes (identity here)."""
         return psi
 
     def clear_filter_cache(self) -> None:
@@ -254,6 +258,10 @@ class SO3Conv(_SphericalLinear):
         self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
+
+    def _operand(self, psi: torch.Tensor) -> list[torch.Tensor]:
+        """Per run of degrees, the complex matrices of ``sp.so3_so3_product``."""
+        return sp.so3_product_operand(psi, self.degrees)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
