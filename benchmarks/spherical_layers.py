@@ -30,7 +30,7 @@ from torch import nn
 
 from _timing import interleaved
 from gconv.nn import S2Conv, SO3Conv, so3_integrate, so3_near_identity_grid
-from gconv.nn import _harmonic as hm
+from gconv.spherical import engine as hm
 from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 

@@ -31,7 +31,7 @@ from torch import nn
 from _timing import interleaved
 from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg
 from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv
-from gconv.nn import _harmonic as hm
+from gconv.spherical import engine as hm
 from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from . import _harmonic as hm
+from ..spherical import engine as hm
 from . import _spectral as sp
 from ._spherical_grids import check_so3_grid, so3_near_identity_grid
 from .spherical import SO3ToS2Conv, _register_tables, _SphericalLinear

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ..groups import quadrature_weights
-from . import _harmonic as hm
+from ..spherical import engine as hm
 from . import _spectral as sp
 from ._checks import ShapeError
 from ._spherical_grids import (
