@@ -10,7 +10,7 @@ import math
 import pytest
 import torch
 
-from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg, specs
+from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg, SphericalStack, specs
 from gconv.nn import S2Conv, SO3Conv, SO3SumToS2Conv
 
 # §2c: channels 1→8→16→16→24→24→32→64, bandwidths 30, 30, 15, 15, 7, 7, 3, 3; grids n_alpha 6,
@@ -86,3 +86,24 @@ def test_forward_shapes_and_z_roll_behaviour():
         out_rolled = seg(torch.roll(x, 50, dims=-1))
     assert out.shape == (1, 11, 100, 100) and out.dtype == torch.float32
     torch.testing.assert_close(out_rolled, torch.roll(out, 50, dims=-1), rtol=1e-4, atol=1e-4)
+
+
+def test_seg_checkpointing_gives_the_same_gradients():
+    """checkpoint=True recomputes each layer in backward: same loss and gradients (float64),
+    on a small stack (S2CNNSeg is a SphericalStack; the b = 50 net is too slow for this)."""
+    from gconv.nn import SO3SumToS2Conv as Out
+
+    def small(checkpoint):
+        torch.manual_seed(0)
+        layers = [S2Conv(1, 2, 5, 4), SO3Conv(2, 3, 4, 3), Out(3, 2, 3, 5)]
+        return SphericalStack(layers, checkpoint=checkpoint).double()
+
+    x = torch.randn(2, 1, 10, 10, dtype=torch.float64)
+    plain, ckpt = small(False), small(True)
+    loss_a = plain(x).square().sum()
+    loss_b = ckpt(x).square().sum()
+    loss_a.backward()
+    loss_b.backward()
+    torch.testing.assert_close(loss_b, loss_a, rtol=1e-12, atol=0)
+    for p, q in zip(plain.parameters(), ckpt.parameters(), strict=True):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-10, atol=1e-12)

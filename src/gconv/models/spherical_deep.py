@@ -38,7 +38,7 @@ from ..nn import (
     so3_near_identity_grid,
 )
 
-__all__ = ["S2CNNDeep", "S2CNNSeg", "specs", "DEEP_LAYOUT", "SEG_LAYOUT"]
+__all__ = ["S2CNNDeep", "S2CNNSeg", "SphericalStack", "specs", "DEEP_LAYOUT", "SEG_LAYOUT"]
 
 #: (layer, C_in, C_out, b_in, b_out, kernel max_beta / π) of S2CNNDeep (REFERENCES.md §2c)
 DEEP_LAYOUT = (
@@ -118,29 +118,17 @@ class S2CNNDeep(nn.Module):
         return _num_parameters(self, trainable_only)
 
 
-class S2CNNSeg(nn.Module):
-    """Gerken et al.'s S2CNN for spherical segmentation (the 204k model, no skips).
+class SphericalStack(nn.Module):
+    """Spherical layers in sequence with ReLU between them (none after the last).
 
-    ``(B, 1, 100, 100)`` S² image (b = 50) → per-pixel logits ``(B, num_classes, 100, 100)`` on
-    the same grid: S2Conv, six SO3Conv (``SEG_LAYOUT``), each followed by ReLU, then
-    ``SO3SumToS2Conv`` (kernel on SO(3), summed over n). ``checkpoint=True`` recomputes each
-    layer's forward in backward (``torch.utils.checkpoint``), so a training step keeps only the
-    layer outputs.
+    ``checkpoint=True`` recomputes each layer's forward during backward
+    (``torch.utils.checkpoint``), so that a training step keeps only the layer outputs, not the
+    spectra and products inside each layer.
     """
 
-    def __init__(self, num_classes: int = 11, checkpoint: bool = False) -> None:
+    def __init__(self, layers: list[nn.Module], checkpoint: bool = False) -> None:
         super().__init__()
         self.checkpoint = checkpoint
-        layers: list[nn.Module] = []
-        for i, (kind, cin, cout, b_in, b_out, beta) in enumerate(SEG_LAYOUT):
-            cout = num_classes if i == len(SEG_LAYOUT) - 1 else cout
-            if kind == "S2Conv":
-                grid = s2_near_identity_grid(max_beta=beta * math.pi)
-                layers.append(S2Conv(cin, cout, b_in, b_out, grid=grid))
-                continue
-            grid = so3_near_identity_grid(max_beta=beta * math.pi)
-            cls = SO3SumToS2Conv if kind == "SO3SumToS2Conv" else SO3Conv
-            layers.append(cls(cin, cout, b_in, b_out, grid=grid))
         self.layers = nn.ModuleList(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -157,6 +145,28 @@ class S2CNNSeg(nn.Module):
     def num_parameters(self, trainable_only: bool = True) -> int:
         """Number of (trainable) parameters."""
         return _num_parameters(self, trainable_only)
+
+
+class S2CNNSeg(SphericalStack):
+    """Gerken et al.'s S2CNN for spherical segmentation (the 204k model, no skips).
+
+    ``(B, 1, 100, 100)`` S² image (b = 50) → per-pixel logits ``(B, num_classes, 100, 100)`` on
+    the same grid: S2Conv, six SO3Conv (``SEG_LAYOUT``), each followed by ReLU, then
+    ``SO3SumToS2Conv`` (kernel on SO(3), summed over n). ``checkpoint``: see SphericalStack.
+    """
+
+    def __init__(self, num_classes: int = 11, checkpoint: bool = False) -> None:
+        layers: list[nn.Module] = []
+        for i, (kind, cin, cout, b_in, b_out, beta) in enumerate(SEG_LAYOUT):
+            cout = num_classes if i == len(SEG_LAYOUT) - 1 else cout
+            if kind == "S2Conv":
+                grid = s2_near_identity_grid(max_beta=beta * math.pi)
+                layers.append(S2Conv(cin, cout, b_in, b_out, grid=grid))
+                continue
+            grid = so3_near_identity_grid(max_beta=beta * math.pi)
+            cls = SO3SumToS2Conv if kind == "SO3SumToS2Conv" else SO3Conv
+            layers.append(cls(cin, cout, b_in, b_out, grid=grid))
+        super().__init__(layers, checkpoint)
 
 
 def specs() -> list[dict]:

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..groups import wigner_D
+from ..groups import wigner_D_packed
 
 __all__ = [
     "so3_size",
@@ -53,18 +53,24 @@ def _as_real(table: torch.Tensor) -> torch.Tensor:
     return torch.view_as_real(table.to(torch.complex128)).contiguous()
 
 
-def _D_points(l: int, grid: np.ndarray, gamma: bool) -> torch.Tensor:
+def _D_blocks(grid: np.ndarray, L: int, gamma: bool) -> list[torch.Tensor]:
+    """``D^l(α_i, β_i, γ_i)`` (γ = 0 unless ``gamma``) for l < L, one recursion over l:
+    blocks ``(G, 2l+1, 2l+1)`` ``[i, m+l, n+l]``."""
     g = torch.as_tensor(grid, dtype=torch.float64)
     beta, alpha = g[:, 0], g[:, 1]
     gam = g[:, 2] if gamma else torch.zeros_like(beta)
-    return wigner_D(l, alpha, beta, gam)  # (G, 2l+1, 2l+1)
+    packed = wigner_D_packed(L, alpha, beta, gam)
+    return [
+        packed[:, so3_size(l) : so3_size(l + 1)].view(len(grid), 2 * l + 1, 2 * l + 1)
+        for l in range(L)
+    ]
 
 
 def _dense_column(grid: np.ndarray, L: int, fn) -> torch.Tensor:
     """``fn(l, D^l_{k0}(points))`` placed in a dense ``(G, 2L−1, L)`` ``[k+L−1, l]`` table."""
     out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
-    for l in range(L):
-        out[:, L - 1 - l : L + l, l] = fn(l, _D_points(l, grid, False)[:, :, l])
+    for l, D in enumerate(_D_blocks(grid, L, False)):
+        out[:, L - 1 - l : L + l, l] = fn(l, D[:, :, l])
     return out
 
 
@@ -76,7 +82,7 @@ def s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
 
 def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
-    cols = [_D_points(l, grid, True).reshape(len(grid), -1) for l in range(L)]
+    cols = [D.reshape(len(grid), -1) for D in _D_blocks(grid, L, True)]
     return _as_real(torch.cat(cols, dim=1))
 
 
@@ -94,8 +100,8 @@ def so3_sum_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     ``(G, (2L−1)L, 2)`` ``[i, (n + L − 1, l), re/im]``.
     """
     out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
-    for l in range(L):
-        chi = _D_points(l, grid, True).sum(dim=1)  # (G, 2l+1) [n + l]
+    for l, D in enumerate(_D_blocks(grid, L, True)):
+        chi = D.sum(dim=1)  # (G, 2l+1) [n + l]
         sign = (-1.0) ** torch.arange(-l, l + 1, dtype=torch.float64)
         phi = 0.5 * math.sqrt(4 * math.pi * (2 * l + 1)) * (chi + sign * chi.flip(1).conj())
         out[:, L - 1 - l : L + l, l] = phi
