@@ -30,9 +30,9 @@ from torch import nn
 
 from _timing import interleaved
 from gconv.nn import S2Conv, SO3Conv, so3_integrate, so3_near_identity_grid
-from gconv.spherical import engine as hm
 from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
+from gconv.spherical import engine as hm
 
 S2CNN_MS = {"forward": 343.0, "forward+backward": 651.0}  # issue 4, measured on this machine
 TARGET_MS = {"forward": 34.0, "forward (grad on)": 34.0, "forward+backward": 65.0}

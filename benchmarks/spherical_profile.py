@@ -31,9 +31,9 @@ from torch import nn
 from _timing import interleaved
 from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg
 from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv
-from gconv.spherical import engine as hm
 from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
+from gconv.spherical import engine as hm
 
 
 def _ms(fn, reps: int) -> float:
@@ -64,7 +64,9 @@ def _stage_flops(layer: nn.Module, B: int) -> dict[str, float]:
         f["analysis"] = 2.0 * 2 * M * bi**3 * N + 2.0 * M * 2 * K * 2 * bi * N * bi
         f["analysis"] += 2.0 * M * K * 2 * N * bi * L
         if isinstance(layer, SO3Conv):
-            f["product"] = sum(2.0 * (l + 1) * (2 * l + 1) ** 2 * 2 * B * O * 2 * C for l in range(L))
+            f["product"] = sum(
+                2.0 * (l + 1) * (2 * l + 1) ** 2 * 2 * B * O * 2 * C for l in range(L)
+            )
         else:
             f["product"] = 2.0 * M * 2 * B * O * K * 2 * C * L
     No = B * O

@@ -43,14 +43,21 @@ def _spherical_layers(model):
     return [m for m in model.modules() if isinstance(m, (S2Conv, SO3Conv, SO3SumToS2Conv))]
 
 
-@pytest.mark.parametrize(("cls", "want", "total"), [(S2CNNDeep, DEEP, 156_882), (S2CNNSeg, SEG, 204_073)])
+@pytest.mark.parametrize(
+    ("cls", "want", "total"), [(S2CNNDeep, DEEP, 156_882), (S2CNNSeg, SEG, 204_073)]
+)
 def test_layers_match_the_references(cls, want, total):
     model = cls()
     layers = _spherical_layers(model)
     assert len(layers) == len(want)
     for layer, (kind, cin, cout, b_in, b_out, beta, points) in zip(layers, want, strict=True):
         assert type(layer) is kind
-        assert (layer.in_channels, layer.out_channels, layer.b_in, layer.b_out) == (cin, cout, b_in, b_out)
+        assert (layer.in_channels, layer.out_channels, layer.b_in, layer.b_out) == (
+            cin,
+            cout,
+            b_in,
+            b_out,
+        )
         assert layer.weight.shape == (cin, cout, points)
         assert math.isclose(layer.grid_max_beta, beta * math.pi, rel_tol=1e-12)
     assert model.num_parameters() == total

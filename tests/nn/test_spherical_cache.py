@@ -74,7 +74,9 @@ def _data_edit(layer):
 
 def _optimizer_step(layer):
     opt = torch.optim.SGD(layer.parameters(), lr=0.5)
-    layer(torch.randn(1, *layer._test_shape[1:], dtype=layer.weight.dtype)).square().sum().backward()
+    layer(
+        torch.randn(1, *layer._test_shape[1:], dtype=layer.weight.dtype)
+    ).square().sum().backward()
     opt.step()
 
 

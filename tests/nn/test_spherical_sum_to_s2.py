@@ -32,8 +32,9 @@ def _reference(F, b_in, b_out, w, bias, points):
                 [
                     so3_integral(
                         b_in,
-                        lambda Q, l=l, m=m, n=n: F(Q)
-                        * np.conj(wigner_D(l, *to_euler(Q))[m + l, n + l]),
+                        lambda Q, l=l, m=m, n=n: (
+                            F(Q) * np.conj(wigner_D(l, *to_euler(Q))[m + l, n + l])
+                        ),
                     )
                     for n in range(-l, l + 1)
                 ]
@@ -42,7 +43,10 @@ def _reference(F, b_in, b_out, w, bias, points):
         )
         for l in range(L)
     ]
-    psi = [sum(wi * wigner_D(l, a, b, g) for wi, (b, a, g) in zip(w, GRID, strict=True)) for l in range(L)]
+    psi = [
+        sum(wi * wigner_D(l, a, b, g) for wi, (b, a, g) in zip(w, GRID, strict=True))
+        for l in range(L)
+    ]
     h = [(Fh[l] @ psi[l].T).sum(axis=1) for l in range(L)]
     out = []
     for j, k in points:
@@ -86,7 +90,9 @@ def test_differs_from_s2_kernel_layer_and_counts_parameters():
     assert sum(p.numel() for p in SO3ToS2Conv(11, 11, 42, 50).parameters()) == 11 * 11 * 24 + 11
 
 
-@pytest.mark.parametrize(("b_in", "b_out", "shape"), [(4, 3, (2, 2, 8, 8, 8)), (3, 5, (1, 2, 6, 6, 6))])
+@pytest.mark.parametrize(
+    ("b_in", "b_out", "shape"), [(4, 3, (2, 2, 8, 8, 8)), (3, 5, (1, 2, 6, 6, 6))]
+)
 def test_equivariant_for_random_rotations(b_in, b_out, shape):
     layer = SO3SumToS2Conv(2, 3, b_in, b_out, grid=GRID).double()
     with torch.no_grad():

@@ -150,7 +150,9 @@ def test_engine_runs_on_the_meta_device() -> None:
     from gconv.nn import S2Conv, SO3Conv, SO3SumToS2Conv, SO3ToS2Conv
 
     T = {k: v.to("meta") for k, v in hm.so3_tables(4, 3).items()}
-    y = hm.so3_synthesis(hm.so3_analysis(torch.empty(2, 8, 8, 8, device="meta", dtype=torch.float64), T), T)
+    y = hm.so3_synthesis(
+        hm.so3_analysis(torch.empty(2, 8, 8, 8, device="meta", dtype=torch.float64), T), T
+    )
     assert y.device.type == "meta" and y.shape == (2, 8, 8, 8)
     net = torch.nn.Sequential(S2Conv(1, 2, 4, 3), SO3Conv(2, 2, 3, 3), SO3SumToS2Conv(2, 1, 3, 4))
     net = net.to("meta")
