@@ -185,8 +185,9 @@ def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor | list[torch.Tensor]) ->
     """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one complex bmm per run of degrees.
 
     ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex (or its
-    :func:`so3_product_operand`) → ``(L, 2L−1, 2, B, O, L)``. Rows m > l of F̂ are zero and the
-    operand is zero outside each block, so padding gives zeros where the layout wants them.
+    :func:`so3_product_operand`) → ``(L, 2L−1, 2, B, O, L)``. The operand is zero outside each
+    degree's block and padded rows m > l are masked, so entries of F̂ outside the layout's
+    valid set are ignored (as the per-degree product would) and get zero gradient.
     """
     L, K, B, C = Fh.shape[-1], Fh.shape[1], Fh.shape[3], Fh.shape[4]
     runs = so3_product_operand(psi, L) if torch.is_tensor(psi) else psi
@@ -197,6 +198,11 @@ def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor | list[torch.Tensor]) ->
         A = Fh[:l1, e : e + d, :, :, :, l0:l1]  # (m, n, s, b, c, l)
         A = torch.complex(A[:, :, 0], A[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
         G = torch.bmm(A.reshape(nl, l1 * B, d * C), P)  # (l, (m, b), (k, o))
+        if nl > 1:  # rows m > l of the padded run: zero whatever F̂ holds there
+            keep = (
+                torch.arange(l1, device=G.device) <= torch.arange(l0, l1, device=G.device)[:, None]
+            )
+            G = G * keep.view(nl, l1, 1, 1).expand(nl, l1, B, 1).reshape(nl, l1 * B, 1)
         G = torch.view_as_real(G).view(nl, l1, B, d, O, 2).permute(1, 3, 5, 2, 4, 0)
         out[:l1, e : e + d, :, :, :, l0:l1] = G
     return out
