@@ -39,15 +39,20 @@ SEG = [
 ]
 
 
+@pytest.fixture(scope="module")
+def seg():
+    """One S2CNNSeg for the module (building its b = 50 tables takes seconds)."""
+    torch.manual_seed(0)
+    return S2CNNSeg().eval()
+
+
 def _spherical_layers(model):
     return [m for m in model.modules() if isinstance(m, (S2Conv, SO3Conv, SO3SumToS2Conv))]
 
 
-@pytest.mark.parametrize(
-    ("cls", "want", "total"), [(S2CNNDeep, DEEP, 156_882), (S2CNNSeg, SEG, 204_073)]
-)
-def test_layers_match_the_references(cls, want, total):
-    model = cls()
+@pytest.mark.parametrize(("name", "want", "total"), [("deep", DEEP, 156_882), ("seg", SEG, 204_073)])
+def test_layers_match_the_references(name, want, total, seg):
+    model = S2CNNDeep() if name == "deep" else seg
     layers = _spherical_layers(model)
     assert len(layers) == len(want)
     for layer, (kind, cin, cout, b_in, b_out, beta, points) in zip(layers, want, strict=True):
@@ -75,7 +80,7 @@ def test_specs_fields():
     assert by_name["s2cnn-seg"]["output_kind"] == "pixel-logits"
 
 
-def test_forward_shapes_and_z_roll_behaviour():
+def test_forward_shapes_and_z_roll_behaviour(seg):
     """A z-rotation by a grid step (an α roll of the input) leaves the deep net's logits
     unchanged and rolls the seg net's output (exact grid symmetries, any input)."""
     torch.manual_seed(0)
@@ -86,7 +91,6 @@ def test_forward_shapes_and_z_roll_behaviour():
         y_rolled = deep(torch.roll(x, 30, dims=-1))  # α by π: a symmetry of every SOFT grid
     assert y.shape == (2, 10)
     torch.testing.assert_close(y_rolled, y, rtol=1e-9, atol=1e-9)
-    seg = S2CNNSeg().eval()
     x = torch.randn(1, 1, 100, 100)
     with torch.no_grad():
         out = seg(x)
