@@ -131,7 +131,9 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
     }
 
 
-def profile_model(name: str, model: nn.Module, x: torch.Tensor, reps: int, rates) -> list[str]:
+def profile_model(
+    name: str, model: nn.Module, x: torch.Tensor, reps: int, rates, backward: bool = True
+) -> list[str]:
     peak, bw = rates
     lines = [f"== {name}: input {tuple(x.shape)}, float32 =="]
     hdr = f"  {'layer':<34}{'stage':<11}{'ms':>9}{'GFLOP':>9}{'MB':>9}{'floor ms':>10}{'×floor':>8}"
@@ -162,9 +164,10 @@ def profile_model(name: str, model: nn.Module, x: torch.Tensor, reps: int, rates
             layer.zero_grad(set_to_none=True)
             layer(hin).sum().backward()
 
-        ms_fb = _ms(fb, reps)
-        fb_total += ms_fb
-        lines.append(f"  {tag:<34}{'fwd+bwd':<11}{ms_fb:9.2f}")
+        if backward:
+            ms_fb = _ms(fb, reps)
+            fb_total += ms_fb
+            lines.append(f"  {tag:<34}{'fwd+bwd':<11}{ms_fb:9.2f}")
         h = torch.relu(out)
     fwd = sum(totals.values())
     lines.append(f"  forward stage sum {fwd:.1f} ms; computed floor {floor_total:.1f} ms")
@@ -180,6 +183,11 @@ def profile_model(name: str, model: nn.Module, x: torch.Tensor, reps: int, rates
         model.zero_grad(set_to_none=True)
         model(x).sum().backward()
 
+    if not backward:
+        t = interleaved({"fwd": whole_fwd}, reps, warmup=1)
+        ms = 1e3 * statistics.median(t["fwd"])
+        lines.append(f"  whole model: forward (no grad) {ms:.1f} ms (median of {reps})")
+        return lines
     t = interleaved({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
     lines.append(
         f"  whole model: forward (no grad) {1e3 * statistics.median(t['fwd']):.1f} ms, "
@@ -197,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default="results/bench")
+    ap.add_argument("--models", default="mnist,deep,seg", help="comma-separated subset")
+    ap.add_argument("--no-backward", action="store_true", help="forward stages only")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -206,20 +216,24 @@ def main(argv: list[str] | None = None) -> None:
     ).stdout.strip()
     head = [
         f"# PYTHONPATH=src python benchmarks/spherical_profile.py --reps {args.reps} "
-        f"--threads {args.threads}; commit {commit} (+ working tree); {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"--threads {args.threads} --models {args.models}"
+        f"{' --no-backward' if args.no_backward else ''}; commit {commit} (+ working tree); {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         "# machine: 2-core CPU shared with other sessions (load average > 2 during the run)",
         f"measured: float32 GEMM {rates[0]:.1f} GFLOP/s, copy {rates[1]:.1f} GB/s ({args.threads} threads)",
     ]
     print("\n".join(head), flush=True)
     lines = list(head)
-    runs = [
-        ("MNIST S2CNN", mnist_s2cnn(), torch.randn(32, 1, 60, 60)),
-        ("S2CNNDeep", S2CNNDeep().convolutional, torch.randn(32, 1, 60, 60)),
-        ("S2CNNSeg", S2CNNSeg(), torch.randn(1, 1, 100, 100)),
-    ]
-    for name, model, x in runs:
+    builders = {
+        "mnist": ("MNIST S2CNN", mnist_s2cnn, (32, 1, 60, 60)),
+        "deep": ("S2CNNDeep", lambda: S2CNNDeep().convolutional, (32, 1, 60, 60)),
+        "seg": ("S2CNNSeg", S2CNNSeg, (1, 1, 100, 100)),
+    }
+    for key in args.models.split(","):
+        name, build, shape = builders[key]
         t0 = time.perf_counter()
-        part = profile_model(name, model, x, args.reps, rates)
+        part = profile_model(
+            name, build(), torch.randn(shape), args.reps, rates, not args.no_backward
+        )
         part.append(f"  (profiled in {time.perf_counter() - t0:.0f} s)")
         print("\n".join(part), flush=True)
         lines += part
