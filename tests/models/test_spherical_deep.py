@@ -50,7 +50,9 @@ def _spherical_layers(model):
     return [m for m in model.modules() if isinstance(m, (S2Conv, SO3Conv, SO3SumToS2Conv))]
 
 
-@pytest.mark.parametrize(("name", "want", "total"), [("deep", DEEP, 156_882), ("seg", SEG, 204_073)])
+@pytest.mark.parametrize(
+    ("name", "want", "total"), [("deep", DEEP, 156_882), ("seg", SEG, 204_073)]
+)
 def test_layers_match_the_references(name, want, total, seg):
     model = S2CNNDeep() if name == "deep" else seg
     layers = _spherical_layers(model)
