@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-lowest bench bench-venv lint venv clean
+.PHONY: demo test test-lowest bench bench-venv bench-venv-peers lint venv clean
 BENCH_PY = $(if $(wildcard .venv-bench/bin/python),.venv-bench/bin/python,$(BIN)/python)
 
 $(STAMP): pyproject.toml constraints.txt
@@ -54,6 +54,24 @@ bench-venv:
 	# torch-harmonics 0.8.0 is the newest that runs on torch 2.13 (0.9.x needs torch 2.14)
 	.venv-bench/bin/python -m pip install -q --no-build-isolation -c constraints.txt "torch-harmonics==0.8.0"
 	.venv-bench/bin/python -m pip install -q -c constraints.txt --no-deps -e .
+	$(MAKE) bench-venv-peers
+
+# s2cnn and sem_seg_s2cnn (not on PyPI; both install a package named `s2cnn`) from the source
+# snapshots in $(PEERS): s2cnn into .venv-bench, sem_seg_s2cnn into .venv-bench-seg. Both need
+# lie-learn (numpy < 2; builds py3nj with gfortran). The shims they need at import time are
+# applied by the benchmark scripts, not installed.
+PEERS ?= ../shared/peers
+bench-venv-peers:
+	@if ! ls $(PEERS)/s2cnn-*.tar.gz $(PEERS)/sem_seg_s2cnn-*.tar.gz >/dev/null 2>&1; then \
+		echo "bench-venv: no peer snapshots in $(PEERS) (s2cnn-*.tar.gz, sem_seg_s2cnn-*.tar.gz): peers skipped"; \
+		exit 0; fi; \
+	set -e; \
+	.venv-bench/bin/python -m pip install -q -c constraints.txt "numpy<2" lie-learn; \
+	.venv-bench/bin/python -m pip install -q --no-deps --no-build-isolation $(PEERS)/s2cnn-*.tar.gz; \
+	test -x .venv-bench-seg/bin/python || $(PY) -m venv .venv-bench-seg; \
+	.venv-bench-seg/bin/python -m pip install -q -c constraints.txt torch==2.13.0 "numpy<2" setuptools wheel lie-learn; \
+	.venv-bench-seg/bin/python -m pip install -q --no-deps --no-build-isolation $(PEERS)/sem_seg_s2cnn-*.tar.gz; \
+	.venv-bench-seg/bin/python -m pip install -q -c constraints.txt --no-deps -e .
 
 clean:
 	rm -rf $(VENV) $(LOWEST) build dist src/*.egg-info

@@ -42,7 +42,11 @@ def _claim(spec: ModelSpec) -> str:
 
 
 def _cmd_check_sphere(spec: ModelSpec, args: argparse.Namespace, dtype: torch.dtype) -> int:
-    b = args.size or spec.input_shape[-1] // 2
+    b = spec.input_shape[-1] // 2
+    if args.size and "bandwidth" in spec.defaults:
+        b = args.size
+    elif args.size and args.size != b:
+        print(f"note: {spec.name} has a fixed input bandwidth {b}; --size {args.size} ignored")
     module = spec.build(**({"bandwidth": b} if "bandwidth" in spec.defaults else {})).to(dtype)
     ndim = 2 if spec.input_kind == "s2" else 3
     x = torch.randn((args.batch, spec.input_shape[0]) + (2 * b,) * ndim, dtype=dtype)

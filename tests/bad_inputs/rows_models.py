@@ -163,4 +163,22 @@ ROWS = [
         ValueError,
         r"hidden must be a positive int, got 0",
     ),
+    Row(
+        "S2CNNDeep",
+        lambda: m.S2CNNDeep(num_classes=0),
+        ValueError,
+        r"S2CNNDeep: num_classes must be a positive int, got 0",
+    ),
+    Row(
+        "S2CNNSeg",
+        lambda: m.S2CNNSeg(num_classes=0),
+        ValueError,
+        r"out_channels must be a positive int, got 0",
+    ),
+    Row(
+        "SphericalStack",
+        lambda: m.SphericalStack([torch.nn.Identity()], checkpoint="yes"),
+        TypeError,
+        r"checkpoint must be a bool, got 'yes'",
+    ),
 ]

@@ -313,4 +313,10 @@ ROWS = [
         TypeError,
         r"export_model expects a torch.nn.Module, got str",
     ),
+    Row(
+        "SO3SumToS2Conv",
+        lambda: gnn.SO3SumToS2Conv(0, 2, 4, 4),
+        ValueError,
+        r"SO3SumToS2Conv: in_channels must be a positive int, got 0",
+    ),
 ]

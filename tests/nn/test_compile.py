@@ -22,17 +22,6 @@ PLANAR = {
     "GroupBatchNorm": lambda: (GroupBatchNorm(3), (2, 3, 4, 5, 5)),
 }
 
-#: why SO3Conv does not compile with fullgraph=True (measured on torch 2.13.0)
-SO3_REASON = (
-    "gconv.nn._harmonic._scratch keys its module-global, per-thread reusable CPU buffers by "
-    "threading.get_ident(), a C builtin (_thread.get_ident) that TorchDynamo cannot trace "
-    "('Attempted to call function marked as skipped'); it is reached from so3_analysis (eval) "
-    "and inside the custom autograd Function _SO3Synthesis.forward (training). With _scratch "
-    "returning None the whole layer, autograd Functions included, compiles with fullgraph=True "
-    "and matches eager; the fix belongs to the spherical engine (e.g. no scratch buffers while "
-    "torch.compiler.is_compiling())"
-)
-
 
 def _compare(module: nn.Module, shape: tuple[int, ...], training: bool, tol: float,
              backend: str = "aot_eager") -> None:  # fmt: skip
@@ -76,7 +65,6 @@ def test_planar_layers_compile_fullgraph(name: str, training: bool, tolerance) -
     _compare(module, shape, training, tolerance(torch.float64))
 
 
-@pytest.mark.xfail(strict=True, reason=SO3_REASON)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_so3conv_compiles_fullgraph(training: bool, tolerance) -> None:
     _compare(SO3Conv(2, 3, 4, 4), (2, 2, 8, 8, 8), training, tolerance(torch.float64))

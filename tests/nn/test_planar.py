@@ -235,4 +235,8 @@ def test_torch_compile_matches_eager():
         LiftConv2d(1, 3, 3, group="p4m", padding=1), torch.nn.ReLU(), GroupConv2d(3, 2, 3, "p4m")
     )
     x = torch.randn(2, 1, 9, 9)
-    torch.testing.assert_close(torch.compile(net)(x), net(x), rtol=1e-5, atol=1e-5)
+    # static shapes, fresh caches: other tests compile the same forwards at other sizes, which
+    # would make dynamo mark the sizes dynamic (inductor's conv lowering then fails in torch 2.13)
+    torch._dynamo.reset()
+    compiled = torch.compile(net, dynamic=False)
+    torch.testing.assert_close(compiled(x), net(x), rtol=1e-5, atol=1e-5)

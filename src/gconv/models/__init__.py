@@ -14,6 +14,9 @@ import line below.
   scaled) — ``c8cnn``, ``c16cnn``, ``d16c16cnn``.
 - ``spherical``: spherical MNIST (Cohen et al., 2018) — ``s2cnn``, ``s2cnn-72`` (``S2CNN``):
   S² ``(B, 1, 60, 60)`` → logits ``(B, 10)``.
+- ``spherical_deep``: ``s2cnn-deep`` (``S2CNNDeep``, 156,882; s2cnn's deep MNIST net) and
+  ``s2cnn-seg`` (``S2CNNSeg``, 204,073; Gerken et al.'s segmentation S2CNN, b = 50, with the
+  SO(3)-kernel output layer ``SO3SumToS2Conv``).
 - ``spherical_cnn``: planar baselines on the ``[β, α]`` image — ``cnn`` (68,106), ``cnn-200k``,
   ``cnn-1m``, ``cnn-5m`` (``SphereImageCNN``); Gerken et al.'s segmentation CNNs
   ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m`` (``EncoderDecoderCNN``).
@@ -53,6 +56,7 @@ from .mnist_rot import (
 )
 from .spherical import S2CNN
 from .spherical_cnn import EncoderDecoderCNN, SphereImageCNN
+from .spherical_deep import S2CNNDeep, S2CNNSeg, SphericalStack
 from .steerable_mnist import C8CNN, C16CNN, D16C16CNN, SteerableMNIST
 
 from .demo import demo_stack  # isort: skip - after the model families: "layer" entries last
@@ -68,6 +72,9 @@ __all__ = [
     "P4MCNN",
     "P4MCNNCosetPooling",
     "S2CNN",
+    "S2CNNDeep",
+    "S2CNNSeg",
+    "SphericalStack",
     "IcoCNN",
     "IcoCNNSeg",
     "C8CNN",

@@ -15,6 +15,7 @@ maps ``(B, C, |G|, H, W)``:
 Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 
 - ``S2Conv`` (S² → SO(3)), ``SO3Conv`` (SO(3) → SO(3)), ``SO3ToS2Conv`` (SO(3) → S²),
+  ``SO3SumToS2Conv`` (SO(3) kernel summed over n, Gerken et al.),
   ``SO3Shortcut`` (1×1 mixing, bandwidth change), ``so3_integrate`` / ``s2_integrate``
   (normalised invariant read-outs; ``SO3Integrate`` / ``S2Integrate`` as modules); filter grids ``s2_near_identity_grid``,
   ``so3_near_identity_grid``, ``s2_equatorial_grid``, ``so3_equatorial_grid``.
@@ -42,6 +43,7 @@ from ._ico_pool import (
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
 from ._readout import S2Integrate, SO3Integrate
+from ._so3_sum_to_s2 import SO3SumToS2Conv
 from ._spherical_grids import (
     s2_equatorial_grid,
     s2_near_identity_grid,
@@ -78,6 +80,7 @@ __all__ = [
     "SO3Conv",
     "SO3Integrate",
     "SO3Shortcut",
+    "SO3SumToS2Conv",
     "SO3ToS2Conv",
     "ShapeError",
     "export_model",

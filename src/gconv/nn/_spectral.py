@@ -21,20 +21,24 @@ Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import torch
 
-from ..groups import wigner_D
+from ..groups import wigner_D_packed
 
 __all__ = [
     "so3_size",
     "s2_filter_table",
     "so3_filter_table",
     "so3_to_s2_filter_table",
+    "so3_sum_to_s2_filter_table",
     "filter_spectrum",
     "s2_so3_product",
     "so3_so3_product",
+    "so3_product_operand",
+    "degree_buckets",
     "so3_s2_product",
 ]
 
@@ -49,18 +53,24 @@ def _as_real(table: torch.Tensor) -> torch.Tensor:
     return torch.view_as_real(table.to(torch.complex128)).contiguous()
 
 
-def _D_points(l: int, grid: np.ndarray, gamma: bool) -> torch.Tensor:
+def _D_blocks(grid: np.ndarray, L: int, gamma: bool) -> list[torch.Tensor]:
+    """``D^l(α_i, β_i, γ_i)`` (γ = 0 unless ``gamma``) for l < L, one recursion over l:
+    blocks ``(G, 2l+1, 2l+1)`` ``[i, m+l, n+l]``."""
     g = torch.as_tensor(grid, dtype=torch.float64)
     beta, alpha = g[:, 0], g[:, 1]
     gam = g[:, 2] if gamma else torch.zeros_like(beta)
-    return wigner_D(l, alpha, beta, gam)  # (G, 2l+1, 2l+1)
+    packed = wigner_D_packed(L, alpha, beta, gam)
+    return [
+        packed[:, so3_size(l) : so3_size(l + 1)].view(len(grid), 2 * l + 1, 2 * l + 1)
+        for l in range(L)
+    ]
 
 
 def _dense_column(grid: np.ndarray, L: int, fn) -> torch.Tensor:
     """``fn(l, D^l_{k0}(points))`` placed in a dense ``(G, 2L−1, L)`` ``[k+L−1, l]`` table."""
     out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
-    for l in range(L):
-        out[:, L - 1 - l : L + l, l] = fn(l, _D_points(l, grid, False)[:, :, l])
+    for l, D in enumerate(_D_blocks(grid, L, False)):
+        out[:, L - 1 - l : L + l, l] = fn(l, D[:, :, l])
     return out
 
 
@@ -72,7 +82,7 @@ def s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
 
 def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
-    cols = [_D_points(l, grid, True).reshape(len(grid), -1) for l in range(L)]
+    cols = [D.reshape(len(grid), -1) for D in _D_blocks(grid, L, True)]
     return _as_real(torch.cat(cols, dim=1))
 
 
@@ -80,6 +90,22 @@ def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, (2L−1)L, 2)``."""
     t = _dense_column(grid, L, lambda l, D: D.conj() * math.sqrt(4 * math.pi * (2 * l + 1)))
     return _as_real(t.reshape(len(grid), -1))
+
+
+def so3_sum_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
+    """Gerken's SO(3) kernel summed over its output index, as an S² filter of the same product.
+
+    ``φ_ln = ½ √(4π(2l+1)) [χ_ln + (−1)^n conj(χ_{l,−n})]`` with ``χ_ln = Σ_k D^l_{kn}(Q_i)``
+    (the real part of the S² synthesis of ``Σ_k Ĝ^l_{mk}``, see ``SO3SumToS2Conv``): real
+    ``(G, (2L−1)L, 2)`` ``[i, (n + L − 1, l), re/im]``.
+    """
+    out = torch.zeros(len(grid), 2 * L - 1, L, dtype=torch.complex128)
+    for l, D in enumerate(_D_blocks(grid, L, True)):
+        chi = D.sum(dim=1)  # (G, 2l+1) [n + l]
+        sign = (-1.0) ** torch.arange(-l, l + 1, dtype=torch.float64)
+        phi = 0.5 * math.sqrt(4 * math.pi * (2 * l + 1)) * (chi + sign * chi.flip(1).conj())
+        out[:, L - 1 - l : L + l, l] = phi
+    return _as_real(out.reshape(len(grid), -1))
 
 
 def filter_spectrum(weight: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
@@ -109,20 +135,77 @@ def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
     return torch.einsum("msbcl,srcokl->mkrbol", fh, P)
 
 
-def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one contraction per degree.
+def degree_buckets(L: int, growth: float = 1.3) -> list[tuple[int, int]]:
+    """Degrees 0..L−1 cut into runs ``[l0, l1)`` with ``l1 ≤ growth·(l0 + 1)`` (at least one
+    degree each): within a run every block is zero-padded to the largest, so the padded work
+    stays within about ``growth⁴`` of the exact per-degree work while each run is one bmm."""
+    out, l0 = [], 0
+    while l0 < L:
+        l1 = min(L, max(l0 + 1, int(growth * (l0 + 1))))
+        out.append((l0, l1))
+        l0 = l1
+    return out
 
-    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex →
-    ``(L, 2L−1, 2, B, O, L)``. Fψ: re = F_r ψ_r − F_i ψ_i, im = F_r ψ_i + F_i ψ_r.
+
+@lru_cache(maxsize=32)
+def _operand_index(L: int) -> torch.Tensor:
+    """For every run of :func:`degree_buckets`, flattened ``[l, n, k]`` (padded to the run's
+    block size), the position of ``ψ̃^l_{kn}`` in the packed spectrum, or its length (a zero)."""
+    S, parts = so3_size(L), []
+    for l0, l1 in degree_buckets(L):
+        d = 2 * l1 - 1
+        idx = torch.full((l1 - l0, d, d), S, dtype=torch.long)
+        for l in range(l0, l1):
+            e, w = l1 - 1 - l, 2 * l + 1
+            blk = so3_size(l) + torch.arange(w * w).view(w, w)  # [k + l, n + l]
+            idx[l - l0, e : d - e, e : d - e] = blk.T  # [n, k]
+        parts.append(idx.flatten())
+    return torch.cat(parts)
+
+
+def so3_product_operand(psi: torch.Tensor, L: int) -> list[torch.Tensor]:
+    """The filter spectra of ``so3_so3_product`` as complex matrices, one per run of
+    :func:`degree_buckets`: ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``ψ̃^l_{kn}``
+    (d = 2l1 − 1, the run's padded block size; zero outside each degree's block), so that the
+    product of a run is one ``bmm``. ``psi (C, O, L(4L²−1)/3)`` packed complex. One gather
+    and one transpose per run (differentiable)."""
+    C, O = psi.shape[0], psi.shape[1]
+    src = torch.cat([psi, psi.new_zeros(C, O, 1)], dim=-1)
+    flat = src[..., _operand_index(L).to(psi.device)]
+    runs, at = [], 0
+    for l0, l1 in degree_buckets(L):
+        d, nl = 2 * l1 - 1, l1 - l0
+        blk = flat[..., at : at + nl * d * d].view(C, O, nl, d, d)  # [c, o, l, n, k]
+        runs.append(blk.permute(2, 3, 0, 4, 1).reshape(nl, d * C, d * O))
+        at += nl * d * d
+    return runs
+
+
+def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
+    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one complex bmm per run of degrees.
+
+    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex (or its
+    :func:`so3_product_operand`) → ``(L, 2L−1, 2, B, O, L)``. The operand is zero outside each
+    degree's block and padded rows m > l are masked, so entries of F̂ outside the layout's
+    valid set are ignored (as the per-degree product would) and get zero gradient.
     """
-    L, C, O = Fh.shape[-1], psi.shape[0], psi.shape[1]
-    out = []
-    for l in range(L):
-        d, off, e = 2 * l + 1, so3_size(l), L - 1 - l
-        P = _real_pair(psi[..., off : off + d * d].reshape(C, O, d, d), (1, 1, -1, 1), "riir")
-        g = torch.einsum("mnsbc,srcokn->mkrbo", Fh[: l + 1, e : e + d, ..., l], P)
-        out.append(torch.nn.functional.pad(g, (0, 0, 0, 0, 0, 0, e, e, 0, L - 1 - l)))
-    return torch.stack(out, dim=-1)
+    L, K, B, C = Fh.shape[-1], Fh.shape[1], Fh.shape[3], Fh.shape[4]
+    runs = so3_product_operand(psi, L) if torch.is_tensor(psi) else psi
+    O = runs[0].shape[-1] // (2 * degree_buckets(L)[0][1] - 1)
+    out = Fh.new_zeros(L, K, 2, B, O, L)
+    for (l0, l1), P in zip(degree_buckets(L), runs, strict=True):
+        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
+        A = Fh[:l1, e : e + d, :, :, :, l0:l1]  # (m, n, s, b, c, l)
+        A = torch.complex(A[:, :, 0], A[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
+        G = torch.bmm(A.reshape(nl, l1 * B, d * C), P)  # (l, (m, b), (k, o))
+        if nl > 1:  # rows m > l of the padded run: zero whatever F̂ holds there
+            keep = (
+                torch.arange(l1, device=G.device) <= torch.arange(l0, l1, device=G.device)[:, None]
+            )
+            G = G * keep.view(nl, l1, 1, 1).expand(nl, l1, B, 1).reshape(nl, l1 * B, 1)
+        G = torch.view_as_real(G).view(nl, l1, B, d, O, 2).permute(1, 3, 5, 2, 4, 0)
+        out[:l1, e : e + d, :, :, :, l0:l1] = G
+    return out
 
 
 def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:

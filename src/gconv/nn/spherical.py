@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ..groups import quadrature_weights
-from . import _harmonic as hm
+from ..spherical import engine as hm
 from . import _spectral as sp
 from ._checks import ShapeError
 from ._sphere_exact import spherical_exactness
@@ -98,7 +98,7 @@ class _SphericalLinear(nn.Module):
     """Shared parts: weight ``(C_in, C_out, |grid|)``, bias ``(C_out,)``, a constant table."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, b_in: int, b_out: int, n_points: int, gain: float
+        self, in_channels: int, out_channels: int, b_in: int, b_out: int, grid, gain: float
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -107,7 +107,9 @@ class _SphericalLinear(nn.Module):
         self.b_in = _bandwidth(name, "b_in", b_in)
         self.b_out = _bandwidth(name, "b_out", b_out)
         self.degrees = min(b_in, b_out)  # L: output degrees l < L are nonzero
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, n_points))
+        #: largest β of the filter grid (the kernel's reach from the north pole / identity)
+        self.grid_max_beta = float(grid[:, 0].max())
+        self.weight = nn.Parameter(torch.empty(in_channels, out_channels, len(grid)))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.gain = gain
         self.reset_parameters()
@@ -126,8 +128,40 @@ class _SphericalLinear(nn.Module):
             self.bias.zero_()
 
     def _filter_spectrum(self) -> torch.Tensor:
-        """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``, cached table cast."""
-        return sp.filter_spectrum(self.weight, _tables(self, "filter", self.weight.dtype)["table"])
+        """Filter spectra ``Σ_i w[c, o, i] T[i, :]``: complex ``(C_in, C_out, N)``.
+
+        Where no autograd graph needs them (grad off, or a frozen weight) they are cached on
+        the module and reused while the weight holds the same values, dtype and device: the
+        cache keeps a copy of the weight (``C_in·C_out·|grid|`` numbers, cheap to compare next
+        to the product that makes the spectrum), so any change to the weight (in-place edits,
+        ``.data`` included, ``optimizer.step()``, ``load_state_dict``, ``.to()``) recomputes
+        them. :meth:`clear_filter_cache` frees the cached spectrum.
+        """
+        w = self.weight
+        table = _tables(self, "filter", w.dtype)["table"]
+        if (torch.is_grad_enabled() and w.requires_grad) or w.device.type == "meta":
+            return self._operand(sp.filter_spectrum(w, table))
+        hit = self.__dict__.get("_filter_cache")
+        if (
+            hit is not None
+            and hit[0] is table
+            and hit[1].dtype == w.dtype
+            and hit[1].device == w.device
+            and torch.equal(hit[1], w)
+        ):
+            return hit[2]
+        with torch.no_grad():
+            psi = self._operand(sp.filter_spectrum(w, table))
+            self.__dict__["_filter_cache"] = (table, w.detach().clone(), psi)
+        return psi
+
+    def _operand(self, psi: torch.Tensor):  # noqa: ANN202
+        """The filter spectra in the form the layer's product takes (identity here)."""
+        return psi
+
+    def clear_filter_cache(self) -> None:
+        """Drop the cached filter spectrum (it is rebuilt on the next call without grad)."""
+        self.__dict__.pop("_filter_cache", None)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """Exact for grid symmetries of both grids, and any rotation of a band-limited input."""
@@ -192,7 +226,7 @@ class S2Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.s2_tables(b_in, L))
@@ -225,11 +259,15 @@ class SO3Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
+
+    def _operand(self, psi: torch.Tensor) -> list[torch.Tensor]:
+        """Per run of degrees, the complex matrices of ``sp.so3_so3_product``."""
+        return sp.so3_product_operand(psi, self.degrees)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
@@ -259,14 +297,14 @@ class SO3ToS2Conv(_SphericalLinear):
         gain: float = math.sqrt(2.0),
     ) -> None:
         pts = check_s2_grid("SO3ToS2Conv", s2_near_identity_grid() if grid is None else grid)
-        super().__init__(in_channels, out_channels, b_in, b_out, len(pts), gain)
+        super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
         self.register_buffer("filter_table", sp.so3_to_s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.s2_tables(b_out, L))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_signal("SO3ToS2Conv", x, self.in_channels, self.b_in, 3)
+        check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)

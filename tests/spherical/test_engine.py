@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The layers' private real-signal transforms (``gconv.nn._harmonic``) against the public
+"""The real-signal engine (``gconv.spherical.engine``) against the public packed
 ``gconv.spherical`` FFTs, in both memory layouts they accept (float64, random signals)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gconv.nn import _harmonic as hm
+from gconv.spherical import engine as hm
 from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft
 
 TOL = 1e-11
@@ -131,3 +131,34 @@ def test_in_place_ops_on_layer_outputs_keep_gradients_right() -> None:
 
     for a, b in zip(run(False), run(True), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-13)
+
+
+def test_scratch_is_bounded_reported_and_freed() -> None:
+    hm.clear_scratch()
+    assert hm.scratch_bytes() == 0
+    T = hm.so3_tables(4, 3)
+    with torch.no_grad():
+        hm.so3_synthesis(torch.randn(3, 5, 2, 6, 3, dtype=torch.float64), T)
+    held = hm.scratch_bytes()
+    assert 0 < held <= 2 * hm.SCRATCH_MAX_BYTES
+    hm.clear_scratch()
+    assert hm.scratch_bytes() == 0
+
+
+def test_engine_runs_on_the_meta_device() -> None:
+    """Nothing in the engine or the layers assumes the CPU: tables and signals on ``meta``."""
+    from gconv.nn import S2Conv, SO3Conv, SO3SumToS2Conv, SO3ToS2Conv
+
+    T = {k: v.to("meta") for k, v in hm.so3_tables(4, 3).items()}
+    y = hm.so3_synthesis(
+        hm.so3_analysis(torch.empty(2, 8, 8, 8, device="meta", dtype=torch.float64), T), T
+    )
+    assert y.device.type == "meta" and y.shape == (2, 8, 8, 8)
+    net = torch.nn.Sequential(S2Conv(1, 2, 4, 3), SO3Conv(2, 2, 3, 3), SO3SumToS2Conv(2, 1, 3, 4))
+    net = net.to("meta")
+    out = net(torch.empty(2, 1, 8, 8, device="meta"))
+    assert out.device.type == "meta" and out.shape == (2, 1, 8, 8)
+    side = SO3ToS2Conv(2, 3, 3, 2).to("meta")(torch.empty(1, 2, 6, 6, 6, device="meta"))
+    assert side.device.type == "meta" and side.shape == (1, 3, 4, 4)
+    out.sum().backward()
+    assert all(p.grad is not None and p.grad.device.type == "meta" for p in net.parameters())

@@ -1,18 +1,42 @@
 # SPDX-License-Identifier: MIT
-"""Fast internal transforms for the spherical layers (private): real signals, m ≥ 0 only.
+"""The real-signal spherical transform engine: half spectra, grid-major, one matmul per stage.
 
-The layers' inputs and outputs are real, so spectra obey ``f̂_{l,−m} = (−1)^m conj(f̂_lm)`` and
-``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``; only rows m ≥ 0 are computed, and synthesis takes
-``Re Σ_{m≥0} c_m (…)`` with c_0 = 1, c_m = 2. Azimuthal transforms are truncated DFTs done as
-matmuls (only |m|, |n| < L are needed), β transforms are batched matmuls against d-tables.
-Spectra here are real, dense, zero-padded and batch-inner (not the public packed layout), so
-that every stage is one large matmul and grid-sized tensors are only ever transposed in 2-D:
+Public module for layer authors (``gconv.nn`` builds its spherical layers on it); the packed
+complex FFTs ``s2_fft``/``so3_fft`` of ``gconv.spherical`` keep DESIGN.md's layout. Conventions
+and normalisation are the package's: ``f̂_lm = ∫ f conj(Y_lm) dx``, ``f̂^l_mn = ∫ f conj(D^l_mn)
+dR`` (Haar, ∫1 = 1), SOFT grids of bandwidth b, degrees l < L ≤ b.
 
-- S² ``(L, 2, N, L)`` ``[m, re/im, batch, l]`` (m = 0..L−1, zero where m > l);
-- SO(3) ``(L, 2L−1, 2, N, L)`` ``[m, n + L − 1, re/im, batch, l]`` (zero where max(m, |n|) > l).
+Real signals only. Their spectra obey ``f̂_{l,−m} = (−1)^m conj(f̂_lm)`` and
+``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``, so only rows m ≥ 0 are kept (half spectra) and
+synthesis is ``Re Σ_{m≥0} c_m (…)`` with c_0 = 1, c_m = 2. Azimuthal transforms (α, γ) are
+truncated DFTs done as matmuls (only |m|, |n| < L are needed), β transforms are batched
+matmuls against Wigner-d tables.
 
-Same conventions and normalisation as ``gconv.spherical`` (``f̂_lm = ∫ f conj(Y_lm)``,
-``f̂^l_mn = ∫ f conj(D^l_mn) dR``); the tests check the layers against direct quadrature.
+Layouts (real tensors, dense, zero-padded, batch-inner, re/im as an axis):
+
+- S² spectrum ``(L, 2, N, L)`` ``[m, re/im, signal, l]`` (m = 0..L−1, zero where m > l);
+- SO(3) spectrum ``(L, 2L−1, 2, N, L)`` ``[m, n + L − 1, re/im, signal, l]`` (zero where
+  max(m, |n|) > l);
+- grid-major signals: S² ``(N, 2b, 2b)`` ``[β, α]`` stored as ``[α, N, β]`` and SO(3)
+  ``(*lead, 2b, 2b, 2b)`` ``[β, α, γ]`` stored as ``[α, γ, *lead, β]`` (like channels-last:
+  shape and values as usual, ``.is_contiguous()`` false). Synthesis returns them, analysis
+  takes them (and plain contiguous signals) without a copy, and elementwise ops keep them.
+
+Functions: ``s2_tables``/``so3_tables`` (float64 tables for (b, L), cached), ``s2_analysis``,
+``s2_synthesis``, ``so3_analysis``, ``so3_synthesis`` (differentiable; the SO(3) ones have
+hand-written backward passes that keep no grid-sized temporary).
+
+Scratch memory: on the CPU, grid-sized temporaries that no autograd graph keeps go to two
+reused buffers per (dtype, thread), each at most ``SCRATCH_MAX_BYTES`` (256 MiB; larger
+temporaries are allocated normally), because faulting in fresh pages on every call costs about
+as much as the arithmetic. ``scratch_bytes()`` reports what is held, ``clear_scratch()`` frees it.
+Other devices use their caching allocators (no scratch).
+
+>>> import torch
+>>> T = so3_tables(4, 3)
+>>> x = torch.randn(5, 8, 8, 8, dtype=torch.float64)
+>>> so3_analysis(x, T).shape  # (L, 2L−1, re/im, N, L)
+torch.Size([3, 5, 2, 5, 3])
 """
 
 from __future__ import annotations
@@ -32,6 +56,9 @@ __all__ = [
     "s2_synthesis",
     "so3_analysis",
     "so3_synthesis",
+    "clear_scratch",
+    "scratch_bytes",
+    "SCRATCH_MAX_BYTES",
 ]
 
 
@@ -114,12 +141,17 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 
 #: two flat buffers per (dtype, thread), slots "a" and "b", for grid-sized temporaries
 _SCRATCH: dict[tuple, torch.Tensor] = {}
-_SCRATCH_MAX_BYTES = 256 * 2**20
+SCRATCH_MAX_BYTES = 256 * 2**20
 
 
 def clear_scratch() -> None:
     """Free the scratch buffers (they are rebuilt on demand)."""
     _SCRATCH.clear()
+
+
+def scratch_bytes() -> int:
+    """Bytes held by the scratch buffers now (≤ 2 · SCRATCH_MAX_BYTES per dtype and thread)."""
+    return sum(t.numel() * t.element_size() for t in _SCRATCH.values())
 
 
 def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torch.Tensor | None:
@@ -135,7 +167,9 @@ def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torc
     x = operands[0]
     n = math.prod(shape)
     needs_graph = torch.is_grad_enabled() and any(t.requires_grad for t in operands)
-    if needs_graph or x.device.type != "cpu" or n * x.element_size() > _SCRATCH_MAX_BYTES:
+    if needs_graph or x.device.type != "cpu" or n * x.element_size() > SCRATCH_MAX_BYTES:
+        return None
+    if torch.compiler.is_compiling():  # a traced graph allocates its own (no thread ids there)
         return None
     key = (slot, x.dtype, threading.get_ident())
     buf = _SCRATCH.get(key)
