@@ -9,7 +9,7 @@ with glibc's default allocator settings, the same with ``ReLU(inplace=True)``, a
 told to keep freed memory (the difference is the cost of page faults on fresh grid-sized
 blocks); then the time per stage (harmonic transforms vs spectral products vs filter spectra),
 activation and table sizes per layer, and parameter counts.
-s2cnn's CPU figures on this machine (issue 4): 343 ms forward, 651 ms forward+backward.
+The comparison with s2cnn itself, in one process: ``benchmarks/spherical_peers.py``.
 
     PYTHONPATH=src python benchmarks/spherical_layers.py [--batch 32] [--reps 20] [--threads 2]
 """
@@ -34,9 +34,6 @@ from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 from gconv.spherical import engine as hm
 
-S2CNN_MS = {"forward": 343.0, "forward+backward": 651.0}  # issue 4, measured on this machine
-TARGET_MS = {"forward": 34.0, "forward (grad on)": 34.0, "forward+backward": 65.0}
-S2CNN_MS["forward (grad on)"] = S2CNN_MS["forward"]
 #: glibc told to keep freed memory instead of handing it back to the OS (both are documented
 #: glibc tunables; 32 MiB is the largest mmap threshold it accepts)
 KEEP_MEMORY_ENV = {"MALLOC_TRIM_THRESHOLD_": "2147483647", "MALLOC_MMAP_THRESHOLD_": "33554432"}
@@ -202,19 +199,14 @@ def main(argv: list[str] | None = None) -> None:
         "defaults, ReLU in place": child_times(args, {}, inplace=True),
         "glibc keeps freed memory": child_times(args, KEEP_MEMORY_ENV),
     }
-    print(f"  {'':<26}{'':<20}{'median ms':>10}{'min ms':>8}{'target':>8}{'s2cnn ms':>10}"
-          f"{'speed-up':>10}")  # fmt: skip
+    print(f"  {'':<26}{'':<20}{'median ms':>10}{'min ms':>8}")
     for alloc, times in runs.items():
         for key, ts in times.items():
-            ms = statistics.median(ts)
-            print(
-                f"  {alloc:<26}{key:<20}{ms:>10.1f}{min(ts):>8.1f}{TARGET_MS[key]:>8.0f}"
-                f"{S2CNN_MS[key]:>10.0f}{S2CNN_MS[key] / ms:>9.1f}×"
-            )
+            print(f"  {alloc:<26}{key:<20}{statistics.median(ts):>10.1f}{min(ts):>8.1f}")
     env = " ".join(f"{k}={v}" for k, v in KEEP_MEMORY_ENV.items())
     print("  (each allocator setting in a fresh process; 'keeps freed memory':")
     print(f"   {env}: freed blocks are reused, not faulted in again on every call)")
-    print("  (speed-up from the median; min = least disturbed run on a shared machine)")
+    print("  (min = least disturbed run on a shared machine)")
     stages = stage_times(model, x, args.reps)
     total = sum(ms for _, ms in stages)
     print("  forward stages (median ms, share of their sum; 'fft' = harmonic transforms):")
