@@ -133,6 +133,14 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     _shim()
+    try:
+        import s2cnn  # noqa: F401
+    except ImportError:
+        print(
+            "s2cnn is not importable here: build it with `make bench-venv` (from ../shared/peers)"
+        )
+        print("and run this script with .venv-bench/bin/python; nothing timed")
+        return
     with recorded("spherical_peers", args):
         print(f"torch {torch.__version__}, {args.threads} threads, medians of interleaved repeats")
         torch.manual_seed(0)
