@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from _timing import interleaved
+from gconv.models import get_model
 from gconv.models import spherical_deep as deep_mod
 
 
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32)
+    ap.add_argument("--mnist-reps", type=int, default=20, help="repeats for the MNIST S2CNN")
     ap.add_argument("--out", default="results/bench")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     ).stdout.strip()
     lines = [
         f"# PYTHONPATH=src python benchmarks/spherical_ab.py --baseline {args.baseline} "
-        f"--reps {args.reps} --deep-batch {args.deep_batch}; this tree at {commit} (+ working tree); "
+        f"--reps {args.reps} --deep-batch {args.deep_batch} --mnist-reps {args.mnist_reps}; this tree at {commit} (+ working tree); "
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         "# 2-core CPU shared with other sessions: absolute times are inflated and noisy, "
         "read the ratio (arms interleaved in every repetition)",
@@ -109,16 +111,17 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base_nn = load_baseline(args.baseline, Path(tmp))
         cases = [
-            ("deep", deep_mod.S2CNNDeep(), args.deep_batch, (1, 60, 60), "forward+backward"),
-            ("seg", deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference"),
+            ("mnist", get_model("s2cnn"), 32, (1, 60, 60), "forward+backward", args.mnist_reps),
+            ("deep", deep_mod.S2CNNDeep(), args.deep_batch, (1, 60, 60), "forward+backward", None),
+            ("seg", deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
         ]
-        for name, model, batch, shape, mode in cases:
+        for name, model, batch, shape, mode, reps in cases:
             twin = rebuild(model, base_nn)
             x = torch.randn(batch, *shape)
             with torch.no_grad():
                 torch.testing.assert_close(model(x), twin(x), rtol=1e-3, atol=1e-3)
             fns = {"base": arms(twin, x, mode), "this": arms(model, x, mode)}
-            t = interleaved(fns, args.reps, warmup=1)
+            t = interleaved(fns, reps or args.reps, warmup=1)
             b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
             row = f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}"
             print(row, flush=True)
