@@ -111,3 +111,5 @@ register_task(
         description="cross-entropy; accuracy (torchmetrics), test error per input-angle bin",
     )
 )
+
+from . import _segmentation as _segmentation  # noqa: E402  registers "segmentation"
