@@ -203,6 +203,7 @@ def _plan(args: argparse.Namespace) -> list:
         budget.limit_train if args.limit_train is None else args.limit_train,
         budget.limit_test if args.limit_test is None else args.limit_test,
         args.models,
+        budget,
     )
     return select_shard(runs, *shard) if shard else runs
 
