@@ -47,7 +47,8 @@ class _Confusion(nn.Module):
     def compute(self, module: L.LightningModule) -> tuple[dict[str, float], int]:
         plain, area = self.plain, self.area
         n = torch.tensor(float(self.n), dtype=torch.float64)
-        if module.trainer is not None and module.trainer.world_size > 1:
+        trainer = module._trainer  # None outside a Trainer (the property would raise)
+        if trainer is not None and trainer.world_size > 1:
             plain, area, n = (module.all_gather(t.to(module.device)).sum(0).cpu()
                               for t in (plain, area, n))  # fmt: skip
         out = metrics_from_confusion(plain)
