@@ -13,8 +13,7 @@ from ..data import dataset_spec, list_datasets
 from ..models import list_models, model_spec
 from ._augment import list_augmentations
 from ._spec import get_study, list_studies
-from ._tasks import list_tasks
-from ._tasks import get_task
+from ._tasks import get_task, list_tasks
 
 __all__ = ["add_commands"]
 

@@ -122,9 +122,7 @@ class SphericalDataModule(DataModule):
         """The split as a :class:`gconv.data.SphericalMNIST` (generated once, then cached)."""
         from ..data import get_dataset
 
-        return get_dataset(
-            self.data, split, root=self.root, rotate=rotate, **self.dataset_kwargs
-        )
+        return get_dataset(self.data, split, root=self.root, rotate=rotate, **self.dataset_kwargs)
 
     def prepare_data(self) -> None:
         if self._world()[0] > 1:  # build the caches once, before the ranks read them

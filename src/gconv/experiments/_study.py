@@ -15,8 +15,8 @@ import io
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS

@@ -54,13 +54,21 @@ SPHERICAL_CLS = register_study(
             # plan: 10,000 digits × 10 epochs, val 2,000, test 5,000 + 5,000; cnn-5m 5,000 × 5,
             # s2cnn-deep 1,000 × 5
             "cpu": Budget(
-                epochs_scale=0.5, limit_train=10_000, limit_test=5_000, batch_size=32,
+                epochs_scale=0.5,
+                limit_train=10_000,
+                limit_test=5_000,
+                batch_size=32,
                 data_kwargs={"bandwidth": 30, "test_rotate": _TESTS, "limit_val": 2_000},
-                per_model={"cnn-5m": {"limit_train": 5_000, "epochs": 5},
-                           "s2cnn-deep": {"limit_train": 1_000, "epochs": 5}},
+                per_model={
+                    "cnn-5m": {"limit_train": 5_000, "epochs": 5},
+                    "s2cnn-deep": {"limit_train": 1_000, "epochs": 5},
+                },
             ),  # fmt: skip
             "smoke": Budget(
-                epochs_scale=1e-3, limit_train=32, limit_test=16, batch_size=16,
+                epochs_scale=1e-3,
+                limit_train=32,
+                limit_test=16,
+                batch_size=16,
                 data_kwargs={"bandwidth": 12, "test_rotate": _TESTS, "limit_val": 16},
                 models=("s2cnn", "s2cnn-72", *_CNNS),
             ),  # fmt: skip
@@ -86,12 +94,18 @@ SPHERICAL_SEG = register_study(
             "paper": Budget(batch_size=32, data_kwargs={"bandwidth": 50, "test_rotate": _TESTS}),
             # plan: b = 20, 2,000 images × 10 epochs, val 500, test 1,000 + 1,000
             "cpu": Budget(
-                epochs_scale=0.1, limit_train=2_000, limit_test=1_000, batch_size=32,
+                epochs_scale=0.1,
+                limit_train=2_000,
+                limit_test=1_000,
+                batch_size=32,
                 data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
                 models=_SEG_CNNS,
             ),  # fmt: skip
             "smoke": Budget(
-                epochs_scale=1e-3, limit_train=32, limit_test=16, batch_size=16,
+                epochs_scale=1e-3,
+                limit_train=32,
+                limit_test=16,
+                batch_size=16,
                 data_kwargs={"bandwidth": 16, "test_rotate": _TESTS, "limit_val": 16},
                 models=_SEG_CNNS,
             ),  # fmt: skip
