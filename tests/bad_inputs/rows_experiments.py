@@ -28,6 +28,25 @@ def _long(*values: int) -> torch.Tensor:
 
 
 ROWS = [
+    Row("Segmenter", lambda: x.Segmenter(lr=0.0), ValueError, r"lr must be positive, got 0.0"),
+    Row(
+        "Segmenter",
+        lambda: x.Segmenter(augment="batch-angle"),
+        ValueError,
+        r"must be one of .*got 'batch-angle'",
+    ),
+    Row(
+        "SphericalDataModule",
+        lambda: x.SphericalDataModule(augment="rotate-33"),
+        ValueError,
+        r"spherical augmentation must be one of .*got 'rotate-33'",
+    ),
+    Row(
+        "SphericalDataModule",
+        lambda: x.SphericalDataModule(rotate="X"),
+        ValueError,
+        r"rotate and test_rotate must be 'NR' or 'R', got 'X'",
+    ),
     Row(
         "AngleBinnedError",
         lambda: x.AngleBinnedError(0),

@@ -64,7 +64,8 @@ def test_augmentations_per_input_kind(monkeypatch):
         return x.flip(-1)
 
     register_augmentation("flip-alpha", flip_alpha, "s2")
-    assert list_augmentations("s2") == ["flip-alpha"]
+    assert "flip-alpha" not in list_augmentations("image")
+    assert list_augmentations("s2")[-1] == "flip-alpha"  # after the built-in "s2" ones
     assert list_augmentations(None)[-1] == "flip-alpha"
     x = torch.randn(2, 1, 8, 8)
     assert torch.equal(get_augmentation("flip-alpha", "s2")(x, seeded_generator(0)), x.flip(-1))

@@ -7,16 +7,18 @@ imported lazily, so ``import gconv.experiments``, the registries and the CLI wor
 Registries (adding one = a new file that registers it):
 
 - tasks: ``TaskSpec``, ``register_task``, ``get_task``, ``list_tasks`` (``classification``:
-  ``Classifier``, cross-entropy, torchmetrics accuracy, ``AngleBinnedError``).
+  ``Classifier``, cross-entropy, torchmetrics accuracy, ``AngleBinnedError``; ``segmentation``:
+  ``Segmenter``, per-pixel cross-entropy, plain and area-weighted pixel accuracy and mIoU).
 - augmentations per input kind: ``register_augmentation(name, fn, input_kind)``,
   ``get_augmentation``, ``list_augmentations``; ``augment(x, mode, generator)`` and
   ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90); ``derive_seed``,
   ``seeded_generator``: every draw keyed by (seed, epoch, batch, …).
 - data modules by data set name: ``get_datamodule(data, **kw)`` (``DataModule`` over
-  ``gconv.data.get_dataset`` unless ``register_datamodule`` gave one); ``SeededSampler``,
+  ``gconv.data.get_dataset`` unless ``register_datamodule`` gave one: ``SphericalDataModule``
+  for the spherical sets, with the ``"s2"`` augmentations); ``SeededSampler``,
   ``ShardSampler``: shuffling as a function of (seed, epoch), sharded by rank.
 - studies: ``StudySpec``, ``Arm``, ``Budget``, ``register_study``, ``get_study``,
-  ``list_studies`` (files in ``studies/``: ``rotmnist``).
+  ``list_studies`` (files in ``studies/``: ``rotmnist``, ``spherical-cls``, ``spherical-seg``).
 
 Runs: ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
 (``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_module``,
@@ -57,6 +59,8 @@ _WHERE = {
     "_report": ("render_report", "write_report"),
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
+    "_seg_module": ("Segmenter",),
+    "_spherical_dm": ("SphericalDataModule",),
     "_train": (
         "CheckpointError",
         "Throughput",

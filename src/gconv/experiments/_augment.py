@@ -145,3 +145,5 @@ for _name, _fn in (
 
 #: the image augmentations registered above
 AUGMENTATIONS: tuple[str, ...] = tuple(list_augmentations("image"))
+
+from . import _s2_augment as _s2_augment  # noqa: E402  registers the "s2" augmentations

@@ -13,7 +13,7 @@ from ..data import dataset_spec, list_datasets
 from ..models import list_models, model_spec
 from ._augment import list_augmentations
 from ._spec import get_study, list_studies
-from ._tasks import get_task
+from ._tasks import get_task, list_tasks
 
 __all__ = ["add_commands"]
 
@@ -72,7 +72,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--augment", default="batch-angle", choices=list_augmentations(None))
+    t.add_argument("--augment", choices=list_augmentations(None),
+                   help="default: batch-angle for images, none for other inputs")  # fmt: skip
     t.add_argument("--limit-train", type=int, help="use the first N training digits")
     t.add_argument("--limit-val", type=int, help="use the first N validation digits")
     t.add_argument("--limit-test", type=int, help="use the first N test digits")
@@ -80,6 +81,10 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--strategy", default="auto", help="Lightning strategy (auto → ddp if >1)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.ckpt")
     t.add_argument("--no-test", action="store_true", help="skip the final test")
+    t.add_argument("--task", choices=list_tasks(), help="default: the data set's task")
+    t.add_argument("--bandwidth", type=int, help="spherical data: grid bandwidth b (model too)")
+    t.add_argument("--rotate", choices=("NR", "R"), help="spherical data: train/valid rotations")
+    t.add_argument("--test-rotate", nargs="+", choices=("NR", "R"), help="spherical test sets")
     _run_args(t)
     t.set_defaults(func=_cmd_train)
 
@@ -128,12 +133,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from ._train import TrainConfig, train
 
     cfg = TrainConfig(
-        model=args.model, data=args.data, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, augment=args.augment, seed=args.seed, limit_train=args.limit_train,
+        model=args.model, data=args.data, task=args.task, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, augment=args.augment or _default_augment(args.model), seed=args.seed,
+        limit_train=args.limit_train,
         limit_val=args.limit_val, limit_test=args.limit_test,
         out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
         num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
         resume=args.resume, progress=not args.no_progress, test=not args.no_test,
+        data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate")
+                     if (v := getattr(args, k)) is not None},
     )  # fmt: skip
     rec = train(cfg)
     if rank_zero_only.rank != 0:
@@ -147,6 +155,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )  # fmt: skip
     print(f"best checkpoint: {rec['best_checkpoint']}  (last: {cfg.out}/checkpoints/last.ckpt)")
     return 0
+
+
+def _default_augment(model: str) -> str:
+    return "batch-angle" if model_spec(model).input_kind == "image" else "none"
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -190,6 +202,7 @@ def _plan(args: argparse.Namespace) -> list:
         budget.limit_train if args.limit_train is None else args.limit_train,
         budget.limit_test if args.limit_test is None else args.limit_test,
         args.models,
+        budget,
     )
     return select_shard(runs, *shard) if shard else runs
 

@@ -233,3 +233,6 @@ def get_datamodule(data: str, **kwargs: Any) -> L.LightningDataModule:
     """The DataModule of the registered data set ``data`` (``DataModule`` unless one was
     registered for it) with ``kwargs`` (DataModule's arguments)."""
     return _DATAMODULES.get(data, DataModule)(data, **kwargs)
+
+
+from . import _spherical_dm as _spherical_dm  # noqa: E402  registers the spherical data modules

@@ -83,6 +83,7 @@ class Classifier(L.LightningModule):
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_bins = AngleBinnedError(angle_bins)
+        self.test_extra = nn.ModuleList()  # accuracy of further test sets (data module's)
         self.test_results: dict[str, Any] = {}
 
     @property
@@ -116,9 +117,17 @@ class Classifier(L.LightningModule):
         self.log("val_acc", acc, sync_dist=True)
         self.log("val_error", 1.0 - acc, prog_bar=True, sync_dist=True)
 
-    def test_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
+    def test_step(
+        self, batch: tuple[torch.Tensor, ...], batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         x, y = batch[0], batch[1]
         logits = self(x)
+        if dataloader_idx > 0:  # a further test set (e.g. the rotated one): accuracy only
+            while len(self.test_extra) < dataloader_idx:
+                acc = MulticlassAccuracy(self.hparams.num_classes, average="micro")
+                self.test_extra.append(acc.to(self.device))
+            self.test_extra[dataloader_idx - 1].update(logits, y)
+            return
         self.test_acc.update(logits, y)
         if len(batch) > 2:
             self.test_bins.update(logits.argmax(dim=1) != y, batch[2])
@@ -135,3 +144,8 @@ class Classifier(L.LightningModule):
             "test_n": n,
             "angle_error": [float(v) for v in bins],
         }
+        names = getattr(getattr(self.trainer, "datamodule", None), "test_names", ())
+        for i, metric in enumerate(self.test_extra, start=1):
+            name = names[i] if i < len(names) else str(i)
+            self.test_results[f"test_{name}_error"] = float(1.0 - metric.compute())
+            metric.reset()

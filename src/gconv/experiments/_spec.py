@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._util import Registry, check_positive_int
 
@@ -41,15 +42,34 @@ class Arm:
 @dataclass(frozen=True)
 class Budget:
     """How far a study's runs go: epochs are ``max(1, round(full epochs × epochs_scale))``;
-    ``limit_train``/``limit_test`` keep the first N samples (None: all)."""
+    ``limit_train``/``limit_test`` keep the first N samples (None: all).
+
+    For data sets with their own data module: ``data_kwargs`` go to it (e.g. ``bandwidth``,
+    ``test_rotate``, ``limit_val``); ``model_kwargs[model]`` to that model's builder;
+    ``per_model[model]`` replaces ``epochs`` and/or ``limit_train`` of that model's runs;
+    ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
 
     epochs_scale: float = 1.0
     limit_train: int | None = None
     limit_test: int | None = None
+    data_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    per_model: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    batch_size: int | None = None
+    models: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.batch_size is not None:
+            check_positive_int("Budget", "batch_size", self.batch_size)
         if not self.epochs_scale > 0:
             raise ValueError(f"Budget: epochs_scale must be positive, got {self.epochs_scale}")
+        for model, over in self.per_model.items():
+            if set(over) - {"epochs", "limit_train"}:
+                raise ValueError(
+                    f"Budget: per_model[{model!r}] may set epochs and limit_train, got {list(over)}"
+                )
+            for k, v in over.items():
+                check_positive_int(f"Budget per_model[{model!r}]", k, v)
 
 
 @dataclass(frozen=True)

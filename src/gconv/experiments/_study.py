@@ -16,11 +16,12 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
-from ._spec import StudySpec, get_study
+from ._spec import Budget, StudySpec, get_study
 
 __all__ = [
     "RunSpec",
@@ -69,6 +70,9 @@ class RunSpec:
     batch_size: int = 128
     limit_train: int | None = None
     limit_test: int | None = None
+    #: the budget's data-module and model arguments, as sorted (key, value) pairs
+    data_kwargs: tuple[tuple[str, Any], ...] = ()
+    model_kwargs: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         where = f"RunSpec {self.index}"
@@ -102,16 +106,20 @@ def plan(
     limit_train: int | None = None,
     limit_test: int | None = None,
     models: Sequence[str] | None = None,
+    budget: Budget | None = None,
 ) -> list[RunSpec]:
     """The study's runs, seed-major (then training-set size, augmentation, arm), indexed 0, 1,
     …, each run once (an arm with its own augmentation or size is not repeated per value of
     that axis); epochs are ``max(1, round(full epochs × epochs_scale))``. ``seeds`` default to the
     study's; ``limit_train`` (when given) replaces its training-set-size axis; ``models``
-    keeps only those arms."""
+    keeps only those arms. ``budget`` adds its ``data_kwargs``/``model_kwargs`` to the runs and
+    applies its ``per_model`` epochs and training-set sizes."""
     spec = get_study(study) if isinstance(study, str) else study
     if not epochs_scale > 0:
         raise ValueError(f"epochs_scale must be positive, got {epochs_scale}")
     arms = [a for a in spec.arms if models is None or a.model in models]
+    if budget is not None and budget.models is not None:
+        arms = [a for a in arms if a.model in budget.models]
     if models is not None and set(models) - set(spec.models):
         raise ValueError(f"unknown model in {list(models)}; study {spec.name!r} has {spec.models}")
     sizes = spec.train_sizes if limit_train is None else (limit_train,)
@@ -121,16 +129,29 @@ def plan(
         for size in sizes:
             for aug in spec.augments:
                 for arm in arms:
+                    over = budget.per_model.get(arm.model, {}) if budget else {}
                     run = RunSpec(
-                        len(runs), arm.model, seed, max(1, round(arm.epochs * epochs_scale)),
+                        len(runs), arm.model, seed,
+                        over.get("epochs", max(1, round(arm.epochs * epochs_scale))),
                         augment=arm.augment or aug,
-                        limit_train=arm.limit_train if arm.limit_train is not None else size,
-                        limit_test=limit_test,
+                        limit_train=over.get("limit_train",
+                            arm.limit_train if arm.limit_train is not None else size),
+                        limit_test=limit_test, **_budget_kwargs(budget, arm.model),
                     )  # fmt: skip
                     if run.key not in seen:
                         seen.add(run.key)
                         runs.append(run)
     return runs
+
+
+def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
+    if budget is None:
+        return {}
+    return {
+        **({"batch_size": budget.batch_size} if budget.batch_size else {}),
+        "data_kwargs": tuple(sorted(budget.data_kwargs.items())),
+        "model_kwargs": tuple(sorted(budget.model_kwargs.get(model, {}).items())),
+    }
 
 
 def _check_shard(owner: str, k: object, n: object) -> None:
@@ -220,7 +241,7 @@ def run_study(
             continue
         log(f"[{spec.index}] {spec.name}: running")
         result = runner(spec, Path(out) / "runs" / study / spec.name)
-        row = {k: v for k, v in asdict(spec).items() if k != "index"}
+        row = {k: v for k, v in asdict(spec).items() if k != "index" and v != ()}
         row.update(result)
         rows.append(row)
         done.add(spec.key)
@@ -282,6 +303,7 @@ def default_runner(
             batch_size=spec.batch_size, lr=spec.lr, augment=spec.augment, seed=spec.seed,
             limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
             devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
+            data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)

@@ -98,6 +98,7 @@ def classification_row(record: Mapping[str, Any]) -> dict[str, Any]:
     row = {k: record[k] for k in _CLASSIFICATION_COLUMNS if k in record}
     bins = list(record.get("angle_error", []))
     row.update({f"err_deg_{round(k * 360 / len(bins)):03d}": v for k, v in enumerate(bins)})
+    row.update({k: v for k, v in record.items() if k.startswith("test_") and k.endswith("_error")})
     return row
 
 
@@ -111,3 +112,5 @@ register_task(
         description="cross-entropy; accuracy (torchmetrics), test error per input-angle bin",
     )
 )
+
+from . import _segmentation as _segmentation  # noqa: E402  registers "segmentation"

@@ -77,6 +77,8 @@ class TrainConfig:
     progress: bool = True
     test: bool = True
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: for data sets with their own data module (spherical: bandwidth, rotate, test_rotate, …)
+    data_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -93,10 +95,11 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: {name} must be None or an int >= 1, got {v!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
-        if not isinstance(self.model_kwargs, dict):
-            raise TypeError(
-                f"TrainConfig: model_kwargs must be a dict, got {type(self.model_kwargs).__name__}"
-            )
+        for name in ("model_kwargs", "data_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(
+                    f"TrainConfig: {name} must be a dict, got {type(getattr(self, name)).__name__}"
+                )
 
 
 def _check_config(owner: str, cfg: object) -> None:
@@ -264,13 +267,13 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     ckpt_path = None if start is None else str(start)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
-        model=cfg.model, model_kwargs=cfg.model_kwargs, lr=cfg.lr, augment=cfg.augment,
+        model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
         seed=cfg.seed,
     )  # fmt: skip
-    dm = get_datamodule(
-        cfg.data, batch_size=cfg.batch_size, seed=cfg.seed, limit_train=cfg.limit_train,
-        limit_val=cfg.limit_val, limit_test=cfg.limit_test,
-    )  # fmt: skip
+    dm = get_datamodule(cfg.data, **{
+        "batch_size": cfg.batch_size, "seed": cfg.seed, "limit_train": cfg.limit_train,
+        "limit_val": cfg.limit_val, "limit_test": cfg.limit_test, **_datamodule_extras(cfg, task),
+    })  # fmt: skip
     trainer = build_trainer(cfg, callbacks, monitor=task.monitor)
     t0 = time.perf_counter()
     trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
@@ -313,6 +316,35 @@ def _task_of(cfg: TrainConfig) -> TaskSpec:
             f"set {data.name!r} ({data.input_kind} input) for task {task!r}"
         )
     return get_task(task)
+
+
+def _datamodule_extras(cfg: TrainConfig, task: TaskSpec) -> dict[str, Any]:
+    """What a data set's own data module gets besides DataModule's arguments: the task (when
+    not the data set's), the augmentation and ``cfg.data_kwargs`` (which may replace
+    ``limit_val``). The plain DataModule gets none."""
+    from ..data import dataset_spec
+    from ._datamodule import _DATAMODULES
+
+    if cfg.data not in _DATAMODULES:
+        if cfg.data_kwargs:
+            raise ValueError(f"data set {cfg.data!r} takes no data_kwargs, got {cfg.data_kwargs}")
+        return {}
+    extra: dict[str, Any] = {"augment": cfg.augment, **cfg.data_kwargs}
+    if task.name != dataset_spec(cfg.data).task:
+        extra["task"] = task.name
+    return extra
+
+
+def _model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
+    """``cfg.model_kwargs``, with the data's ``bandwidth`` when the model takes one and the
+    run did not set it (a spherical model must match its input grid)."""
+    from ..models import model_spec
+
+    kw = dict(cfg.model_kwargs)
+    b = cfg.data_kwargs.get("bandwidth")
+    if b is not None and "bandwidth" in model_spec(cfg.model).defaults:
+        kw.setdefault("bandwidth", b)
+    return kw
 
 
 def _epoch_of(path: str) -> int:

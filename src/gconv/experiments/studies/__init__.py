@@ -3,8 +3,9 @@
 file here and one import line below.
 
 - ``rotmnist``: the five models of Cohen & Welling (2016, Table 1) on rotated MNIST.
+- ``spherical-cls``, ``spherical-seg``: equivariance against augmentation on spherical MNIST.
 """
 
-from . import rotmnist  # noqa: F401
+from . import rotmnist, spherical  # noqa: F401
 
 __all__: list[str] = []

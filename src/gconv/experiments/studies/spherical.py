@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: MIT
+"""Studies ``spherical-cls`` and ``spherical-seg`` (issue 15): equivariance against rotation
+augmentation on spherical MNIST (Cohen et al. 2018; Gerken et al. 2022; REFERENCES.md §2c/§2d).
+
+Every run is tested on the non-rotated (NR) and the rotated (R) test set: columns ``test_*``
+and ``test_r_*``. Augmentation names (input kind ``"s2"``, ``_s2_augment.py``): ``none``,
+``rotate-<p>`` (p % of the training samples re-generated each epoch with a fresh Haar rotation
+keyed by (seed, epoch, index)), ``copies-4`` (4× the data: four rotated copies of each sample).
+
+- ``spherical-cls``: ``s2cnn``, ``s2cnn-72``, ``s2cnn-deep`` trained NR; ``s2cnn-deep`` also with
+  100 % augmentation (fresh rotations every epoch; the issue's "trained R"); the CNN family
+  ``cnn``, ``cnn-200k``, ``cnn-1m``, ``cnn-5m`` at augmentation 0/25/50/100 % and 4×. 3 seeds.
+- ``spherical-seg``: ``s2cnn-seg`` trained NR; ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m``
+  at 0 %, 100 % and 4×. 3 seeds.
+
+Budgets (first = default): ``paper`` (the papers' settings: classification b = 30, 55,000
+training digits, 20 epochs, batch 32; segmentation b = 50, 100 epochs), ``cpu`` (as proposed in
+results/spherical-study-plan.md; its reductions are stated per budget below), ``smoke`` (a few
+samples at a small bandwidth, one epoch: checks the plumbing in seconds).
+
+Not yet covered: ``s2cnn-deep`` and ``s2cnn-seg`` have a fixed input bandwidth (30, 50), so they
+are left out of ``smoke``, and ``s2cnn-seg`` out of ``cpu`` (b = 20) until the model takes a
+bandwidth; per-model validation/test sizes of the plan (500 / 2,000 for ``s2cnn-deep``) are not
+expressible (the budget's sizes apply to every model).
+"""
+
+from __future__ import annotations
+
+from .._spec import Arm, Budget, StudySpec, register_study
+
+__all__ = ["SPHERICAL_CLS", "SPHERICAL_SEG"]
+
+_TESTS = ("NR", "R")
+_CNNS = ("cnn", "cnn-200k", "cnn-1m", "cnn-5m")
+_SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
+
+SPHERICAL_CLS = register_study(
+    StudySpec(
+        name="spherical-cls",
+        task="classification",
+        data="spherical-mnist",
+        arms=(
+            Arm("s2cnn", 20, augment="none"),
+            Arm("s2cnn-72", 20, augment="none"),
+            Arm("s2cnn-deep", 20, augment="none"),
+            Arm("s2cnn-deep", 20, augment="rotate-100"),
+            *(Arm(m, 20) for m in _CNNS),
+        ),
+        seeds=(0, 1, 2),
+        augments=("none", "rotate-25", "rotate-50", "rotate-100", "copies-4"),
+        budgets={
+            # Cohen et al. 2018: Adam, batch 32, 20 epochs, b = 30; 5,000 digits held out
+            "paper": Budget(batch_size=32, data_kwargs={"bandwidth": 30, "test_rotate": _TESTS}),
+            # plan: 10,000 digits × 10 epochs, val 2,000, test 5,000 + 5,000; cnn-5m 5,000 × 5,
+            # s2cnn-deep 1,000 × 5
+            "cpu": Budget(
+                epochs_scale=0.5,
+                limit_train=10_000,
+                limit_test=5_000,
+                batch_size=32,
+                data_kwargs={"bandwidth": 30, "test_rotate": _TESTS, "limit_val": 2_000},
+                per_model={
+                    "cnn-5m": {"limit_train": 5_000, "epochs": 5},
+                    "s2cnn-deep": {"limit_train": 1_000, "epochs": 5},
+                },
+            ),  # fmt: skip
+            "smoke": Budget(
+                epochs_scale=1e-3,
+                limit_train=32,
+                limit_test=16,
+                batch_size=16,
+                data_kwargs={"bandwidth": 12, "test_rotate": _TESTS, "limit_val": 16},
+                models=("s2cnn", "s2cnn-72", *_CNNS),
+            ),  # fmt: skip
+        },
+        intro="Test error (NR and R test sets) of the epoch with the lowest validation error; "
+        "mean ± std over seeds. Adam; augmentation per row (none, rotate-p: p % of the "
+        "training samples freshly rotated each epoch, copies-4: 4× the data).",
+        notes="Test samples per run and test set: {samples}. Std is the sample std over seeds.",
+        description="S2CNNs (NR) against CNNs with rotation augmentation, spherical MNIST",
+    )
+)
+
+SPHERICAL_SEG = register_study(
+    StudySpec(
+        name="spherical-seg",
+        task="segmentation",
+        data="spherical-mnist",
+        arms=(Arm("s2cnn-seg", 100, augment="none"), *(Arm(m, 100) for m in _SEG_CNNS)),
+        seeds=(0, 1, 2),
+        augments=("none", "rotate-100", "copies-4"),
+        budgets={
+            # Gerken et al. 2022 (README commands): b = 50, 100 epochs, batch 32
+            "paper": Budget(batch_size=32, data_kwargs={"bandwidth": 50, "test_rotate": _TESTS}),
+            # plan: b = 20, 2,000 images × 10 epochs, val 500, test 1,000 + 1,000
+            "cpu": Budget(
+                epochs_scale=0.1,
+                limit_train=2_000,
+                limit_test=1_000,
+                batch_size=32,
+                data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
+                models=_SEG_CNNS,
+            ),  # fmt: skip
+            "smoke": Budget(
+                epochs_scale=1e-3,
+                limit_train=32,
+                limit_test=16,
+                batch_size=16,
+                data_kwargs={"bandwidth": 16, "test_rotate": _TESTS, "limit_val": 16},
+                models=_SEG_CNNS,
+            ),  # fmt: skip
+        },
+        intro="Segmentation metrics (NR and R test sets) of the epoch with the highest "
+        "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
+        "area-weighted (each pixel by its solid angle).",
+        notes="Test images per run and test set: {samples}. Std is the sample std over seeds.",
+        description="S2CNN-seg (NR) against encoder-decoder CNNs with rotation augmentation",
+    )
+)
