@@ -50,7 +50,47 @@ class AngleBinnedError(Metric):
         return torch.stack([self.wrong / self.total.where(self.total > 0, torch.nan), self.total])
 
 
-class Classifier(L.LightningModule):
+def resolve_net(
+    model: str,
+    model_kwargs: dict[str, Any] | None,
+    net: nn.Module | None,
+    kind: str,
+    augment: str,
+    lr: float,
+) -> tuple[nn.Module, Any]:
+    """``(network, augmentation)`` of a task module: ``net`` or the registered ``model`` built
+    with ``model_kwargs`` (its input kind then picks the augmentation); lr must be positive."""
+    if net is None:
+        from ..models import model_spec
+
+        spec = model_spec(model)
+        kind = spec.input_kind
+        net = spec.build(**dict(model_kwargs or {}))
+    aug = get_augmentation(augment, kind)  # ValueError listing the known ones
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    return net, aug
+
+
+class WrappedNet:
+    """What every task module shares: ``forward`` is the wrapped ``self.net``; Adam at
+    ``hparams.lr`` over all parameters; ``num_params`` counts the trainable ones."""
+
+    net: nn.Module
+
+    @property
+    def num_params(self) -> int:
+        """Trainable parameters of the wrapped network."""
+        return sum(p.numel() for p in self.net.parameters() if p.requires_grad)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+
+class Classifier(WrappedNet, L.LightningModule):
     """Wrap ``net`` (or ``gconv.models.get_model(model, **model_kwargs)``) for training.
 
     Hyper-parameters are plain Python values, so checkpoints load with ``weights_only=True``.
@@ -68,16 +108,7 @@ class Classifier(L.LightningModule):
         net: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        kind = "image"
-        if net is None:
-            from ..models import model_spec
-
-            spec = model_spec(model)
-            kind = spec.input_kind
-            net = spec.build(**dict(model_kwargs or {}))
-        self._augment = get_augmentation(augment, kind)  # ValueError listing the known ones
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
@@ -85,17 +116,6 @@ class Classifier(L.LightningModule):
         self.test_bins = AngleBinnedError(angle_bins)
         self.test_extra = nn.ModuleList()  # accuracy of further test sets (data module's)
         self.test_results: dict[str, Any] = {}
-
-    @property
-    def num_params(self) -> int:
-        """Trainable parameters of the wrapped network."""
-        return sum(p.numel() for p in self.net.parameters() if p.requires_grad)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]

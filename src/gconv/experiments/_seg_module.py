@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
+from ._augment import STREAMS, derive_seed, seeded_generator
+from ._module import WrappedNet, resolve_net
 from ._seg_metrics import confusion_matrix, metrics_from_confusion, pixel_solid_angles
 
 __all__ = ["Segmenter"]
@@ -56,7 +57,7 @@ class _Confusion(nn.Module):
         return out, int(n)
 
 
-class Segmenter(L.LightningModule):
+class Segmenter(WrappedNet, L.LightningModule):
     """Wrap ``net`` (or ``gconv.models.get_model(model, **model_kwargs)``), ``x (B, C, H, W)
     → logits (B, num_classes, H, W)``, for training on per-pixel cross-entropy.
 
@@ -76,16 +77,7 @@ class Segmenter(L.LightningModule):
         net: nn.Module | None = None,
     ) -> None:
         super().__init__()
-        kind = "s2"
-        if net is None:
-            from ..models import model_spec
-
-            spec = model_spec(model)
-            kind = spec.input_kind
-            net = spec.build(**dict(model_kwargs or {}))
-        self._augment = get_augmentation(augment, kind)  # ValueError listing the known ones
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
+        net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.save_hyperparameters(ignore=["net"])
@@ -93,17 +85,6 @@ class Segmenter(L.LightningModule):
         self._val = _Confusion(num_classes)
         self._test: list[_Confusion] = []
         self.test_results: dict[str, Any] = {}
-
-    @property
-    def num_params(self) -> int:
-        """Trainable parameters of the wrapped network."""
-        return sum(p.numel() for p in self.net.parameters() if p.requires_grad)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
