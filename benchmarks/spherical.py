@@ -12,12 +12,13 @@ Run: ``python benchmarks/spherical.py`` (2 threads; medians of repeats). Prints
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 
 import torch
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.groups import _wigner, s2_grid, wigner_d_iter
 from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft, so3_size
 
@@ -81,28 +82,46 @@ def bench_transforms() -> None:
         print(f"{kind:3s} b={b:3d} batch={n:5d}: {text}")
 
 
-def bench_torch_harmonics(b: int = 64, n: int = 8) -> None:
-    print("== s2_fft vs torch_harmonics.RealSHT (same 2b × 2b grid) ==")
+#: (b, maps) compared with torch-harmonics: small and large batches at b = 16, 32, 64
+SHT_SIZES = ((16, 32), (32, 8), (32, 128), (64, 8), (64, 32))
+
+
+def bench_torch_harmonics(reps: int = 20) -> None:
+    """``s2_fft`` against torch-harmonics' ``RealSHT`` on the same 2b × 2b equiangular grid,
+    interleaved in one process, several (b, number of maps)."""
+    print("== s2_fft vs torch_harmonics.RealSHT (same 2b × 2b grid, interleaved) ==")
     try:
         import torch_harmonics as th
     except ImportError:
         print("torch_harmonics not importable: skipped (optional; never in the main venv)")
         return
-    x = torch.randn(n, 2 * b, 2 * b)
-    sht = th.RealSHT(2 * b, 2 * b, lmax=b, mmax=b, grid="equiangular")
-    ours = median_time(lambda: s2_fft(x)) * 1e3
-    theirs = median_time(lambda: sht(x)) * 1e3
-    print(f"b={b} batch={n}: gconv {ours:.2f} ms, RealSHT {theirs:.2f} ms")
+    print(f"torch_harmonics {th.__version__}; medians of {reps} interleaved repeats")
+    for b, n in SHT_SIZES:
+        x = torch.randn(n, 2 * b, 2 * b)
+        sht = th.RealSHT(2 * b, 2 * b, lmax=b, mmax=b, grid="equiangular")
+        t = interleaved({"gconv": lambda x=x: s2_fft(x), "th": lambda x=x, f=sht: f(x)}, reps)
+        ours, theirs = (1e3 * statistics.median(t[k]) for k in ("gconv", "th"))
+        print(
+            f"b={b:3d} maps={n:4d}: gconv {ours:8.3f} ms, RealSHT {theirs:8.3f} ms, "
+            f"gconv/RealSHT {ours / theirs:.2f}"
+        )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only-sht", action="store_true", help="only the torch-harmonics part")
+    add_record_args(parser)
+    args = parser.parse_args(argv)
     os.environ["GCONV_CACHE"] = ""  # cold tables: no disk cache while timing
-    torch.set_num_threads(2)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
-    bench_tables()
-    bench_streaming()
-    bench_transforms()
-    bench_torch_harmonics()
+    torch.set_num_threads(args.threads)
+    with recorded("spherical", args):
+        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+        if not args.only_sht:
+            bench_tables()
+            bench_streaming()
+            bench_transforms()
+        bench_torch_harmonics()
 
 
 if __name__ == "__main__":
