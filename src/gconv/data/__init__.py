@@ -37,7 +37,14 @@ from ._files import (
     verify_file,
 )
 from ._idx import CorruptFileError, encode_idx, parse_idx, read_idx
-from ._registry import DataSpec, dataset_spec, get_dataset, list_datasets, register_dataset
+from ._registry import (
+    INPUT_KINDS,
+    DataSpec,
+    dataset_spec,
+    get_dataset,
+    list_datasets,
+    register_dataset,
+)
 from .cifar import (
     CIFAR10,
     CIFAR10_CLASSES,
@@ -53,6 +60,7 @@ from .mnist import MNIST, FashionMNIST, load_arrays
 from .rotated import RotatedMNIST, generate_rotated, rotate_uint8, rotated_splits
 
 __all__ = [
+    "INPUT_KINDS",
     "CIFAR10",
     "CIFAR10_CLASSES",
     "RECORD_BYTES",

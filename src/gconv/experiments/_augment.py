@@ -67,7 +67,7 @@ def seeded_generator(*keys: int) -> torch.Generator:
 def register_augmentation(name: str, fn: Augmentation, input_kind: str = "image") -> Augmentation:
     """Register ``fn(x, generator) → x'`` as augmentation ``name`` for inputs of ``input_kind``
     ("image", "s2", "so3", "ico"); ValueError if taken. Returns ``fn``."""
-    from ..data._registry import INPUT_KINDS
+    from ..data import INPUT_KINDS
 
     check_choice("register_augmentation", "input_kind", input_kind, INPUT_KINDS)
     if not callable(fn):
@@ -81,7 +81,7 @@ def register_augmentation(name: str, fn: Augmentation, input_kind: str = "image"
 
 def list_augmentations(input_kind: str | None = "image") -> list[str]:
     """Names registered for ``input_kind`` (all kinds, without repeats, for None)."""
-    from ..data._registry import INPUT_KINDS
+    from ..data import INPUT_KINDS
 
     if input_kind is not None:
         check_choice("list_augmentations", "input_kind", input_kind, INPUT_KINDS)

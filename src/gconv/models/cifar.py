@@ -57,6 +57,7 @@ from torch import nn
 
 from .._util import ShapeError, check_positive_int, check_tensor
 from ..groups import FiniteGroup
+from ..groups import get as get_group
 from ..nn import GroupBatchNorm, GroupConv2d, LiftConv2d, planar_exactness
 from ._registry import register_models
 
@@ -283,7 +284,7 @@ class ResNet(_Counted):
             cin = cout
         self.stages = nn.Sequential(*stages)
         self.bn = _norm(group, cin)
-        order = {None: 1, "p4": 4, "p4m": 8}[group]
+        order = 1 if group is None else get_group(group).order
         self.fc = nn.Linear(cin * (order if head == "flatten" else 1), num_classes)
 
     #: forward chains its layers, a spatial mean and the read-out (declared below)

@@ -31,8 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import FiniteGroup, PlaneAction, get, grid_rule, steerable_basis
-from ..groups._pixel import GRID_EXACT_ORDERS
+from ..groups import GRID_EXACT_ORDERS, FiniteGroup, PlaneAction, get, grid_rule, steerable_basis
 from ._checks import ShapeError, check_tensor, square
 
 __all__ = ["BASES", "resolve_basis", "steerable_bank", "RestrictGroup", "GroupBlurPool2d"]

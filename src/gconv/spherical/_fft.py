@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from gconv._util import DTypeError, check_positive_int, check_tensor
-from gconv.groups._wigner import wigner_d_iter
+from gconv.groups import wigner_d_iter
 
 from ._dft import DFT_MAX_2B, s2_forward, s2_inverse, so3_forward, so3_inverse
 from ._plan import Plan, _columns, plan

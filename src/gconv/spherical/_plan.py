@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from gconv.groups._wigner import STORE_MAX_B, _s2_table, _so3_table
+from gconv.groups import STORE_MAX_B, quadrature_weights, s2_wigner_table, so3_wigner_table
 
 __all__ = ["Plan", "plan", "pairs"]
 
@@ -114,7 +114,6 @@ def _degree_of(kind: str, degrees: int) -> np.ndarray:
 @lru_cache(maxsize=32)
 def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Plan:
     """Build (and cache, bounded) the plan; tables are cast to ``dtype`` on ``device``."""
-    from gconv.groups._soft import quadrature_weights
 
     pr = pairs(kind, degrees)
     shell = _shell(kind, pr)
@@ -126,7 +125,11 @@ def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Pl
     bin_pair[bins] = np.arange(P)
     rbins, conj = _real_bins(kind, pr, b)
     stored = kind == "s2" or b <= STORE_MAX_B
-    table = (_s2_table if kind == "s2" else _so3_table)(b, degrees).numpy() if stored else None
+    table = (
+        (s2_wigner_table if kind == "s2" else so3_wigner_table)(b, degrees).numpy()
+        if stored
+        else None
+    )
     blocks, d, in_idx, out_pos = [], [], [], np.empty(S, dtype=np.int64)
     starts = _block_starts(degrees)
     pos = 0

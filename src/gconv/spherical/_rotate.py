@@ -21,8 +21,7 @@ from __future__ import annotations
 import torch
 
 from gconv._util import check_positive_int, check_rotation
-from gconv.groups._so3 import matrix_to_euler
-from gconv.groups._wigner import wigner_d_iter
+from gconv.groups import matrix_to_euler, wigner_d_iter
 
 from ._fft import _grid_b, s2_fft, s2_ifft, so3_fft, so3_ifft
 
