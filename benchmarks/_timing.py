@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import torch
+
 from gconv.benchmark import Environment, environment, record, time_interleaved
 
 #: where the scripts write their raw output: results/bench of this checkout
@@ -56,3 +58,22 @@ def recorded(name: str, args: argparse.Namespace) -> Iterator[Environment]:
         yield env
     if not args.no_record:
         print(f"raw output: {record(name, buf.getvalue(), env, args.out)}")
+
+
+def train_step(
+    model: torch.nn.Module, sample_shape: tuple[int, ...], batch: int, seed: int = 0
+) -> Callable[[], None]:
+    """One Adam step (lr 1e-3) with cross-entropy over 10 classes on a fixed random batch
+    ``(batch, *sample_shape)``: the training step the model benchmarks time."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, *sample_shape, generator=g)
+    y = torch.randint(0, 10, (batch,), generator=g)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    return step

@@ -25,28 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
+from _timing import train_step
 from gconv.models.cifar import specs
 
 TRAIN_IMAGES = 50_000
-
-
-def train_step(model: nn.Module, batch: int, seed: int = 0) -> Callable[[], None]:
-    """One Adam step (lr 1e-3) on a fixed random batch of CIFAR-sized images."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, 3, 32, 32, generator=g)
-    y = torch.randint(0, 10, (batch,), generator=g)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    model.train()
-
-    def step() -> None:
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    return step
 
 
 def measure(
@@ -81,7 +64,9 @@ def run(names: list[str], batch: int, repeats: int, warmup: int) -> list[str]:
     torch.manual_seed(0)
     models = {n: entries[n]["builder"]() for n in names}
     load0 = os.getloadavg()
-    times = measure({n: train_step(m, batch) for n, m in models.items()}, repeats, warmup)
+    times = measure(
+        {n: train_step(m, (3, 32, 32), batch) for n, m in models.items()}, repeats, warmup
+    )
     load1 = os.getloadavg()
     lines = [
         f"batch {batch}, 3×32×32, {torch.get_num_threads()} thread(s), median (and fastest) "

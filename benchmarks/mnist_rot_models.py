@@ -28,28 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, interleaved, recorded, train_step
 from gconv.benchmark import peak_memory
 from gconv.models import SpatialMax, get_model
 from gconv.nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 
 ARMS = ("p4cnn", "z2cnn", "p4cnn-rp", "p4mcnn")
-
-
-def train_step(model: nn.Module, batch: int, seed: int = 0) -> Callable[[], None]:
-    """One Adam step (lr 1e-3, as in the paper) on a fixed random batch."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (batch,), generator=g)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    model.train()
-
-    def step() -> None:
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    return step
 
 
 def inference(model: nn.Module, batch: int, seed: int = 0) -> Callable[[], None]:
@@ -123,7 +107,7 @@ def build_models() -> dict[str, nn.Module]:
 
 
 def report(models: dict[str, nn.Module], batch: int, repeats: int) -> None:
-    runs = interleaved({k: train_step(m, batch) for k, m in models.items()}, repeats)
+    runs = interleaved({k: train_step(m, (1, 28, 28), batch) for k, m in models.items()}, repeats)
     train = {k: statistics.median(v) for k, v in runs.items()}
     best = {k: v[0] for k, v in runs.items()}
     arms = {(k, b): inference(m, b) for k, m in models.items() for b in (batch, 1)}
@@ -236,7 +220,7 @@ def breakdown(model: nn.Module, batch: int, repeats: int) -> None:
         arms[_PARTS[type(module)]].append(fns[0])
         if len(fns) > 1:
             arms["filter expansion (index_select + its backward)"].append(fns[1])
-    step = train_step(model, batch)
+    step = train_step(model, (1, 28, 28), batch)
     calls = {k: _chain(fns) for k, fns in arms.items()}
     calls["whole training step"] = step
     runs = interleaved(calls, repeats)
@@ -258,7 +242,7 @@ def profile(model: nn.Module, batch: int, steps: int = 5, rows: int = 15) -> Non
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    step = train_step(model, batch)
+    step = train_step(model, (1, 28, 28), batch)
     for _ in range(3):
         step()
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
