@@ -133,13 +133,15 @@ def build(name: str, b: int) -> tuple[nn.Module, str]:
     spec = next((s for s in cnn_specs() if s["name"] == name), None)
     if spec is not None:
         return spec["builder"](**(spec["defaults"] | {"bandwidth": b})), "spherical_cnn"
-    if b == b_paper:
-        try:
-            from gconv.models import get_model
+    try:
+        from gconv.models import get_model, model_spec
 
+        if b == b_paper:
             return get_model(name), "registry"
-        except (ImportError, ValueError, KeyError):
-            pass
+        if "bandwidth" in model_spec(name).defaults:  # the registered model at a reduced b
+            return get_model(name, bandwidth=b), "registry"
+    except (ImportError, ValueError, KeyError):
+        pass
     if _spherical() is None:
         raise ImportError("this tree's gconv.nn has no spherical layers")
     return LOCAL[name](b), "this script"
@@ -218,7 +220,7 @@ def cases(args: argparse.Namespace) -> list[tuple[str, int, int]]:
     for b in args.cpu_deep_b:
         out.append(("s2cnn-deep", b, args.batch))
     wanted = set(args.models or [c[0] for c in out])
-    return [c for c in out if c[0] in wanted]
+    return [c for c in out if c[0] in wanted and c[1] not in args.skip_b]
 
 
 # --------------------------------------------------------------------------- projection
@@ -298,6 +300,7 @@ def main() -> None:
     p.add_argument("--seg-batch", type=int, default=4, help="batch of s2cnn-seg at b = 50")
     p.add_argument("--cpu-seg-b", type=int, nargs="*", default=[25], help="cpu-budget seg b")
     p.add_argument("--cpu-deep-b", type=int, nargs="*", default=[], help="cpu-budget deep b")
+    p.add_argument("--skip-b", type=int, nargs="*", default=[], help="skip cases at these b")
     p.add_argument("--seconds", type=float, default=20.0, help="target time per case")
     p.add_argument("--models", nargs="*", help="only these models")
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")

@@ -81,7 +81,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         raise TypeError(
             f"render_report: expected a StudySpec (get_study(name)), got {type(spec).__name__}"
         )
-    metrics = get_task(spec.task).report
+    metrics = spec.metrics or get_task(spec.task).report
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1
     heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]

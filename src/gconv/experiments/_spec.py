@@ -39,6 +39,12 @@ class Arm:
             check_positive_int(f"Arm {self.model!r}", "limit_train", self.limit_train)
 
 
+#: what ``Budget.per_model`` may replace for one model's runs
+_PER_MODEL = ("epochs", "limit_train", "limit_test", "limit_val", "bandwidth")
+#: the per_model entries that are data-module arguments
+PER_MODEL_DATA = ("limit_val", "bandwidth")
+
+
 @dataclass(frozen=True)
 class Budget:
     """How far a study's runs go: epochs are ``max(1, round(full epochs × epochs_scale))``;
@@ -46,7 +52,8 @@ class Budget:
 
     For data sets with their own data module: ``data_kwargs`` go to it (e.g. ``bandwidth``,
     ``test_rotate``, ``limit_val``); ``model_kwargs[model]`` to that model's builder;
-    ``per_model[model]`` replaces ``epochs`` and/or ``limit_train`` of that model's runs;
+    ``per_model[model]`` replaces ``epochs``, ``limit_train``, ``limit_test`` and/or the
+    data-module arguments ``limit_val`` and ``bandwidth`` of that model's runs;
     ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
 
     epochs_scale: float = 1.0
@@ -64,9 +71,10 @@ class Budget:
         if not self.epochs_scale > 0:
             raise ValueError(f"Budget: epochs_scale must be positive, got {self.epochs_scale}")
         for model, over in self.per_model.items():
-            if set(over) - {"epochs", "limit_train"}:
+            if set(over) - set(_PER_MODEL):
                 raise ValueError(
-                    f"Budget: per_model[{model!r}] may set epochs and limit_train, got {list(over)}"
+                    f"Budget: per_model[{model!r}] may set {', '.join(_PER_MODEL)}, "
+                    f"got {list(over)}"
                 )
             for k, v in over.items():
                 check_positive_int(f"Budget per_model[{model!r}]", k, v)
@@ -80,7 +88,8 @@ class StudySpec:
     0, 1, …: run i belongs to shard K/N when i mod N = K. ``budgets`` maps names to
     :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
     the unit of the task's first report metric, percent), shown in the ``reference_label``
-    column; ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
+    column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
+    (e.g. one column per test set); ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
     replaced by the list of test-set sizes).
     """
 
@@ -94,6 +103,7 @@ class StudySpec:
     budgets: Mapping[str, Budget] = field(default_factory=lambda: {"full": Budget()})
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_label: str = "reference (%)"
+    metrics: tuple[tuple[str, str], ...] = ()
     intro: str = ""
     notes: str = "Test samples per run: {samples}."
     description: str = ""
