@@ -89,7 +89,9 @@ class StudySpec:
     :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
     the unit of the task's first report metric, percent), shown in the ``reference_label``
     column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
-    (e.g. one column per test set); ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
+    (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
+    non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
+    ``notes`` frame the report's table (``{samples}`` in ``notes`` is
     replaced by the list of test-set sizes).
     """
 
@@ -104,6 +106,7 @@ class StudySpec:
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_label: str = "reference (%)"
     metrics: tuple[tuple[str, str], ...] = ()
+    nr_r: tuple[tuple[str, str], tuple[str, str]] | None = None
     intro: str = ""
     notes: str = "Test samples per run: {samples}."
     description: str = ""

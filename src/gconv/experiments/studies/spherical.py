@@ -37,6 +37,8 @@ _CNNS = ("cnn", "cnn-200k", "cnn-1m", "cnn-5m")
 _SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
 #: one column per test set: the first (NR) is ``test_error``, the others ``test_<name>_error``
 _CLS_METRICS = (("test_error", "NR test error (%)"), ("test_r_error", "R test error (%)"))
+_CLS_NR_R = (("test_error", "NR test error"), ("test_r_error", "R test error"))
+_SEG_NR_R = (("test_miou", "NR test mIoU"), ("test_r_miou", "R test mIoU"))
 #: classification at the cpu budget (results/spherical-study-plan.md): 10,000 training digits ×
 #: 10 epochs, validation 2,000, test 5,000 NR + 5,000 R; cnn-5m 5,000 × 5; s2cnn-deep at b = 15,
 #: 5,000 × 5, validation 1,000, test 2,000 + 2,000
@@ -90,6 +92,7 @@ SPHERICAL_CLS = register_study(
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
+        nr_r=_CLS_NR_R,
         intro="Test error (NR and R test sets) of the epoch with the lowest validation error; "
         "mean ± std over seeds. Adam; augmentation per row (none, rotate-p: p % of the "
         "training samples freshly rotated each epoch, copies-4: 4× the data).",
@@ -126,6 +129,7 @@ SPHERICAL_SEG = register_study(
                 per_model={"s2cnn-seg": {"bandwidth": 6}},
             ),  # fmt: skip
         },
+        nr_r=_SEG_NR_R,
         intro="Segmentation metrics (NR and R test sets) of the epoch with the highest "
         "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
         "area-weighted (each pixel by its solid angle).",
@@ -148,6 +152,7 @@ SPHERICAL_FASHION = register_study(
             "smoke": Budget(**_CLS_SMOKE),
         },
         metrics=_CLS_METRICS,
+        nr_r=_CLS_NR_R,
         intro="Test error (NR and R test sets) on spherical FashionMNIST of the epoch with the "
         "lowest validation error; mean ± std over seeds. Adam; augmentation per row.",
         notes="Test samples per run and test set: {samples}. Std is the sample std over seeds.",
