@@ -79,14 +79,16 @@ def steerable_bank(
 
 
 def cached_basis(layer: nn.Module, like: torch.Tensor) -> torch.Tensor:
-    """The layer's rotated basis in the dtype/device of ``like`` (cast once per pair)."""
+    """The layer's rotated basis in the dtype/device of ``like`` (cast once per pair). Made
+    outside inference mode (a copy), so that autograd may save it whichever mode first asked."""
     key = (like.device, like.dtype)
     store = layer.__dict__.setdefault("_basis_store", {})
     if key not in store:
         base = steerable_basis(
             layer.group, layer.kernel_size, layer.band_limit, layer.max_frequency, layer.sigma
         )
-        store[key] = base.to(device=like.device, dtype=like.dtype)
+        with torch.inference_mode(False):
+            store[key] = base.to(device=like.device, dtype=like.dtype).clone()
     return store[key]
 
 
