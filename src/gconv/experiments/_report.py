@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .._util import atomic_write_text
 from ._conditions import NOT_RECORDED, is_recorded
+from ._decision import render_decision
 from ._spec import StudySpec, get_study
 from ._tasks import get_task
 
@@ -112,6 +113,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         lines += [_conditions_note(rows), ""]
     if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+    for rule in spec.decisions:
+        lines += render_decision(rule, rows)
     if spec.nr_r and any(not math.isnan(_num(r.get(spec.nr_r[1][0]))) for r in rows):
         lines += [
             f"![R test metric against rotated training samples]({spec.name}-samples.png)",

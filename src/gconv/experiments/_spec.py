@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._util import Registry, check_positive_int
+from ._decision import DecisionRule
 
 __all__ = ["Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"]
 
@@ -91,7 +92,7 @@ class StudySpec:
     column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
     (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
     non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
-    ``notes`` frame the report's table (``{samples}`` in ``notes`` is
+    ``notes`` frame; ``decisions`` are the report's decision rules (``_decision.py``); the report's table (``{samples}`` in ``notes`` is
     replaced by the list of test-set sizes).
     """
 
@@ -107,6 +108,7 @@ class StudySpec:
     reference_label: str = "reference (%)"
     metrics: tuple[tuple[str, str], ...] = ()
     nr_r: tuple[tuple[str, str], tuple[str, str]] | None = None
+    decisions: tuple[DecisionRule, ...] = ()
     intro: str = ""
     notes: str = "Test samples per run: {samples}."
     description: str = ""

@@ -28,6 +28,7 @@ segmentation study at b = 20; ``smoke`` runs every model at a small b.
 
 from __future__ import annotations
 
+from .._decision import DecisionRule
 from .._spec import Arm, Budget, StudySpec, register_study
 
 __all__ = ["SPHERICAL_CLS", "SPHERICAL_FASHION", "SPHERICAL_SEG"]
@@ -39,6 +40,22 @@ _SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
 _CLS_METRICS = (("test_error", "NR test error (%)"), ("test_r_error", "R test error (%)"))
 _CLS_NR_R = (("test_error", "NR test error"), ("test_r_error", "R test error"))
 _SEG_NR_R = (("test_miou", "NR test mIoU"), ("test_r_miou", "R test mIoU"))
+_AUGS = ("none", "rotate-25", "rotate-50", "rotate-100", "copies-4")
+#: issue 15: the smallest CNN and augmentation within 2 pooled seed stds of the S2CNN (R test)
+_CLS_RULE = DecisionRule(
+    "first-within", "test_r_error", "R test error", False, ("s2cnn", "none"),
+    tuple((m, a) for m in _CNNS for a in _AUGS),
+)  # fmt: skip
+#: issue 15: s2cnn-seg (NR) beats each CNN of up to 1M parameters trained with full augmentation
+_SEG_RULE = DecisionRule(
+    "beats-all", "test_r_miou", "R test mIoU", True, ("s2cnn-seg", "none"),
+    (("cnn-seg-218k", "rotate-100"), ("cnn-seg-1m", "rotate-100")),
+    extra=(("cnn-seg-5.5m", "rotate-100"), *((m, "copies-4") for m in _SEG_CNNS)),
+)  # fmt: skip
+_FASHION_RULE = DecisionRule(
+    "first-within", "test_r_error", "R test error", False, ("s2cnn", "none"),
+    (("cnn-1m", "none"), ("cnn-1m", "rotate-100")),
+)  # fmt: skip
 #: classification at the cpu budget (results/spherical-study-plan.md): 10,000 training digits ×
 #: 10 epochs, validation 2,000, test 5,000 NR + 5,000 R; cnn-5m 5,000 × 5; s2cnn-deep at b = 15,
 #: 5,000 × 5, validation 1,000, test 2,000 + 2,000
@@ -93,6 +110,7 @@ SPHERICAL_CLS = register_study(
         },
         metrics=_CLS_METRICS,
         nr_r=_CLS_NR_R,
+        decisions=(_CLS_RULE,),
         intro="Test error (NR and R test sets) of the epoch with the lowest validation error; "
         "mean ± std over seeds. Adam; augmentation per row (none, rotate-p: p % of the "
         "training samples freshly rotated each epoch, copies-4: 4× the data).",
@@ -130,6 +148,7 @@ SPHERICAL_SEG = register_study(
             ),  # fmt: skip
         },
         nr_r=_SEG_NR_R,
+        decisions=(_SEG_RULE,),
         intro="Segmentation metrics (NR and R test sets) of the epoch with the highest "
         "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
         "area-weighted (each pixel by its solid angle).",
@@ -153,6 +172,7 @@ SPHERICAL_FASHION = register_study(
         },
         metrics=_CLS_METRICS,
         nr_r=_CLS_NR_R,
+        decisions=(_FASHION_RULE,),
         intro="Test error (NR and R test sets) on spherical FashionMNIST of the epoch with the "
         "lowest validation error; mean ± std over seeds. Adam; augmentation per row.",
         notes="Test samples per run and test set: {samples}. Std is the sample std over seeds.",
