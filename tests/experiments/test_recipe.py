@@ -158,3 +158,54 @@ def test_training_applies_the_schedule(tmp_path: Path) -> None:
     # three epochs done: lrs 0.01, 0.01, 0.005 were used; the next epoch would run at 0.0025
     assert sched["last_epoch"] == 3
     assert sched["_last_lr"][0] == pytest.approx(0.0025, rel=1e-12)
+
+
+def test_angle_spread_section() -> None:
+    from gconv.experiments import StudySpec, render_report
+    from gconv.experiments._report import _expected_range
+
+    assert _expected_range(2) == pytest.approx(2 / math.sqrt(math.pi), rel=1e-6)  # analytic
+    assert _expected_range(3) == pytest.approx(3 / math.sqrt(math.pi), rel=1e-6)
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for seed in range(3):
+        errs = (0.02 + 0.01 * torch.rand(24, generator=g, dtype=torch.float64)).tolist()
+        rows.append({"model": "m", "epochs": "5", "seed": str(seed), "augment": "batch-angle",
+                     "test_error": "0.025", "test_n": "48000",
+                     **{f"err_deg_{15 * k:03d}": repr(e) for k, e in enumerate(errs)}})  # fmt: skip
+    spreads = [max(_vals(r)) - min(_vals(r)) for r in rows]
+    mean, sd = sum(spreads) / 3, torch.tensor(spreads).std().item()
+    noise = math.sqrt(0.025 * 0.975 / 2000) * _expected_range(24)
+    spec = get_study("rotmnist")
+    text = render_report(spec, rows)
+    line = next(ln for ln in text.splitlines() if ln.startswith("| m | 5 | all | batch-angle |"))
+    assert line == (f"| m | 5 | all | batch-angle | 3 | 15° × 24 | {100 * mean:.2f} ± "
+                    f"{100 * sd:.2f} | {100 * noise:.2f} ± 0.00 |")  # fmt: skip
+    plain = StudySpec("x", "classification", "rotmnist", (Arm("m", 5),),
+                      budgets={"full": Budget(), "smoke": Budget()})  # fmt: skip
+    assert "Spread of test error" in text and "Spread" not in render_report(plain, rows)
+
+
+def _vals(row: dict) -> list[float]:
+    return [float(row[f"err_deg_{15 * k:03d}"]) for k in range(24)]
+
+
+@pytest.mark.usefixtures("mnist_root")
+def test_smoke_budget_runs_a_steerable_arm(tmp_path: Path) -> None:
+    """The smoke budget's C16 run (width 2, 256 digits, one epoch) through the real runner:
+    the CSV row carries the recipe and the report has the spread section."""
+    from gconv.experiments import run_study
+    from gconv.experiments._study import default_runner
+
+    spec = get_study("rotmnist")
+    smoke = spec.budget("smoke")
+    runs = plan(spec, [0], smoke.epochs_scale, smoke.limit_train, smoke.limit_test,
+                ["c16cnn"], smoke)  # fmt: skip
+    (row,) = run_study("rotmnist", runs, tmp_path, default_runner(progress=False), log=print)
+    assert (row["epochs"], row["lr"], row["batch_size"], row["augment"]) == (
+        "1", "0.015", "64", "sample-angle")  # fmt: skip
+    assert row["optim"] == "(('lr_decay', 0.8), ('lr_decay_from', 15))"
+    assert row["test_n"] == "256" and 0.0 <= float(row["test_error"]) <= 1.0
+    assert int(row["params"]) < 10_000  # width 2 (the registered C16 model has 73,653)
+    md = (tmp_path / "rotmnist.md").read_text()
+    assert "| c16cnn | 1 | 256 | sample-angle | 1 | 15° × 24 |" in md
