@@ -22,6 +22,7 @@ from torchmetrics import Metric
 from torchmetrics.classification import MulticlassAccuracy
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
+from ._spec import check_recipe
 
 __all__ = ["AngleBinnedError", "Classifier", "check_optim"]
 
@@ -75,8 +76,6 @@ def resolve_net(
 
 def check_optim(lr_decay: float, lr_decay_from: int, weight_decay: float) -> None:
     """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0."""
-    from ._spec import check_recipe
-
     check_recipe(
         "task module",
         {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay},
