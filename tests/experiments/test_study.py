@@ -96,3 +96,27 @@ def test_shard_then_merge(tmp_path: Path) -> None:
 def test_merge_without_shards_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="shard"):
         merge("rotmnist", tmp_path)
+
+
+def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
+    """per_model replaces epochs and the three split sizes of one model only; the data's
+    arguments (bandwidth) are part of a run's key and folder, so budgets never collide."""
+    from gconv.experiments import Budget
+
+    budget = Budget(
+        limit_train=100, limit_test=50, data_kwargs={"bandwidth": 12, "limit_val": 20},
+        per_model={"s2cnn": {"epochs": 2, "limit_train": 10, "limit_test": 5, "limit_val": 4}},
+    )  # fmt: skip
+    runs = plan("spherical-cls", [0], 0.5, 100, 50, ["s2cnn", "cnn"], budget)
+    s2 = next(r for r in runs if r.model == "s2cnn")
+    cnn = next(r for r in runs if r.model == "cnn")
+    assert (s2.epochs, s2.limit_train, s2.limit_test) == (2, 10, 5)
+    assert dict(s2.data_kwargs) == {"bandwidth": 12, "limit_val": 4}
+    assert (cnn.epochs, cnn.limit_train, cnn.limit_test) == (10, 100, 50)
+    assert dict(cnn.data_kwargs) == {"bandwidth": 12, "limit_val": 20}
+    assert s2.name.endswith("-b12") and "limit_val" in s2.key[-1]
+    other = plan("spherical-cls", [0], 0.5, 100, 50, ["cnn"], Budget(data_kwargs={"bandwidth": 8}))
+    assert other[0].key != cnn.key and other[0].name != cnn.name
+    assert plan("rotmnist", [0])[0].key[-1] == ""  # no data arguments: the old keys stay valid
+    with pytest.raises(ValueError, match="per_model"):
+        Budget(per_model={"cnn": {"lr": 1}})

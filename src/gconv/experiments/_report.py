@@ -82,7 +82,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         raise TypeError(
             f"render_report: expected a StudySpec (get_study(name)), got {type(spec).__name__}"
         )
-    metrics = get_task(spec.task).report
+    metrics = spec.metrics or get_task(spec.task).report
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1
     heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
@@ -115,6 +115,13 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         lines += _spread_section(groups)
     if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+    if spec.nr_r and any(not math.isnan(_num(r.get(spec.nr_r[1][0]))) for r in rows):
+        lines += [
+            f"![R test metric against rotated training samples]({spec.name}-samples.png)",
+            f"![R test metric against parameters]({spec.name}-params.png)",
+            f"![NR against R test metric]({spec.name}-nr-r.png)",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -196,13 +203,19 @@ def _conditions_note(rows: Sequence[dict]) -> str:
 
 
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:
-    """Write ``out/<study>.md`` (:func:`render_report`) and, when the rows hold per-angle
-    errors, ``out/<study>-angle.png`` (test error against input angle, mean over seeds)."""
+    """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors,
+    ``out/<study>-angle.png`` (test error against input angle, mean over seeds); for studies
+    with ``nr_r``, the figures of ``_study_plots.py``."""
     from ._plots import plot_angle_error
 
     spec = get_study(study)
     md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
     png = Path(out) / f"{study}-angle.png"
+    if spec.nr_r:
+        from ._study_plots import plot_nr_r_figures
+
+        (nr, nr_label), (r, r_label) = spec.nr_r
+        plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out)
     curves = _curves(_groups(rows))
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"

@@ -82,6 +82,12 @@ class Arm:
         check_recipe(f"Arm {self.model!r}", self.recipe)
 
 
+#: what ``Budget.per_model`` may replace for one model's runs
+_PER_MODEL = ("epochs", "limit_train", "limit_test", "limit_val", "bandwidth")
+#: the per_model entries that are data-module arguments
+PER_MODEL_DATA = ("limit_val", "bandwidth")
+
+
 @dataclass(frozen=True)
 class Budget:
     """How far a study's runs go: epochs are ``max(1, round(full epochs × epochs_scale))``;
@@ -89,7 +95,8 @@ class Budget:
 
     For data sets with their own data module: ``data_kwargs`` go to it (e.g. ``bandwidth``,
     ``test_rotate``, ``limit_val``); ``model_kwargs[model]`` to that model's builder;
-    ``per_model[model]`` replaces ``epochs``, ``limit_train`` and/or recipe entries
+    ``per_model[model]`` replaces ``epochs``, ``limit_train``, ``limit_test``, the
+    data-module arguments ``limit_val`` and ``bandwidth`` and/or recipe entries
     (:data:`RECIPE_KEYS`: e.g. the lr schedule of a shortened run) of that model's runs;
     ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
 
@@ -108,12 +115,12 @@ class Budget:
         if not self.epochs_scale > 0:
             raise ValueError(f"Budget: epochs_scale must be positive, got {self.epochs_scale}")
         for model, over in self.per_model.items():
-            if set(over) - {"epochs", "limit_train", *RECIPE_KEYS}:
+            if set(over) - set(_PER_MODEL) - set(RECIPE_KEYS):
                 raise ValueError(
-                    f"Budget: per_model[{model!r}] may set epochs, limit_train and "
+                    f"Budget: per_model[{model!r}] may set {', '.join(_PER_MODEL)} and "
                     f"{', '.join(RECIPE_KEYS)}, got {list(over)}"
                 )
-            for k in set(over) & {"epochs", "limit_train"}:
+            for k in set(over) & set(_PER_MODEL):
                 check_positive_int(f"Budget per_model[{model!r}]", k, over[k])
             check_recipe(
                 f"Budget per_model[{model!r}]", {k: v for k, v in over.items() if k in RECIPE_KEYS}
@@ -128,7 +135,10 @@ class StudySpec:
     0, 1, …: run i belongs to shard K/N when i mod N = K. ``budgets`` maps names to
     :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
     the unit of the task's first report metric, percent), shown in the ``reference_label``
-    column; ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
+    column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
+    (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
+    non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
+    ``notes`` frame the report's table (``{samples}`` in ``notes`` is
     replaced by the list of test-set sizes). ``angle_spread`` adds a section with the spread of
     each model's test error over the input-angle bins (max − min per run, mean ± std over seeds,
     beside the spread that binomial noise alone gives).
@@ -144,6 +154,8 @@ class StudySpec:
     budgets: Mapping[str, Budget] = field(default_factory=lambda: {"full": Budget()})
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_label: str = "reference (%)"
+    metrics: tuple[tuple[str, str], ...] = ()
+    nr_r: tuple[tuple[str, str], tuple[str, str]] | None = None
     intro: str = ""
     notes: str = "Test samples per run: {samples}."
     angle_spread: bool = False
