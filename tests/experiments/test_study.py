@@ -119,4 +119,4 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
     assert other[0].key != cnn.key and other[0].name != cnn.name
     assert plan("rotmnist", [0])[0].key[-1] == ""  # no data arguments: the old keys stay valid
     with pytest.raises(ValueError, match="per_model"):
-        Budget(per_model={"cnn": {"lr": 1}})
+        Budget(per_model={"cnn": {"momentum": 0.9}})  # lr is a recipe entry (test_recipe.py)
