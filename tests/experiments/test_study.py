@@ -32,14 +32,14 @@ class FakeRunner:
 
 def test_plan_budget_and_order() -> None:
     runs = plan("rotmnist", seeds=[0, 1])
-    assert [r.index for r in runs] == list(range(10))
-    assert [(r.model, r.seed, r.epochs) for r in runs[:5]] == [
+    assert [r.index for r in runs] == list(range(16))
+    assert [(r.model, r.seed, r.epochs) for r in runs[:8]] == [
         ("z2cnn", 0, 300), ("p4cnn", 0, 100), ("p4cnn-rp", 0, 100), ("p4mcnn", 0, 100),
-        ("p4mcnn-coset", 0, 100),
+        ("p4mcnn-coset", 0, 100), ("c8cnn", 0, 40), ("c16cnn", 0, 40), ("d16c16cnn", 0, 40),
     ]  # fmt: skip
-    assert all(r.seed == 1 for r in runs[5:])
+    assert all(r.seed == 1 for r in runs[8:])
     quick = plan("rotmnist", seeds=[0], epochs_scale=0.02)
-    assert [r.epochs for r in quick] == [6, 2, 2, 2, 2]
+    assert [r.epochs for r in quick] == [6, 2, 2, 2, 2, 1, 1, 1]
     assert all(r.epochs == 1 for r in plan("rotmnist", epochs_scale=1e-6))
     with pytest.raises(ValueError, match="unknown study"):
         plan("cifar")
@@ -62,7 +62,7 @@ def test_skip_resume_after_kill_and_report(tmp_path: Path) -> None:
     again = FakeRunner()
     rows = run_study("rotmnist", runs, tmp_path, again, log=lambda s: None)
     assert again.calls == [r.name for r in runs[3:]]
-    assert len(rows) == 10 and len({(r["model"], r["seed"]) for r in rows}) == 10
+    assert len(rows) == 16 and len({(r["model"], r["seed"]) for r in rows}) == 16
     md = (tmp_path / "rotmnist.md").read_text()
     assert "| p4cnn |" in md and "± " in md and "2.28" in md
     assert (tmp_path / "rotmnist-angle.png").stat().st_size > 10_000
@@ -119,4 +119,4 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
     assert other[0].key != cnn.key and other[0].name != cnn.name
     assert plan("rotmnist", [0])[0].key[-1] == ""  # no data arguments: the old keys stay valid
     with pytest.raises(ValueError, match="per_model"):
-        Budget(per_model={"cnn": {"lr": 1}})
+        Budget(per_model={"cnn": {"momentum": 0.9}})  # lr is a recipe entry (test_recipe.py)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
-from ._spec import PER_MODEL_DATA, Budget, StudySpec, get_study
+from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study
 
 __all__ = [
     "RunSpec",
@@ -73,6 +73,8 @@ class RunSpec:
     #: the budget's data-module and model arguments, as sorted (key, value) pairs
     data_kwargs: tuple[tuple[str, Any], ...] = ()
     model_kwargs: tuple[tuple[str, Any], ...] = ()
+    #: the recipe's task-module options (lr schedule, weight decay), as sorted pairs
+    optim: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         where = f"RunSpec {self.index}"
@@ -116,7 +118,8 @@ def plan(
     study's; ``limit_train`` (when given) replaces its training-set-size axis; ``models``
     keeps only those arms; ``augments`` only those values of the augmentation axis (arms with
     their own augmentation are kept when it is listed). ``budget`` adds its ``data_kwargs``/``model_kwargs`` to the runs and
-    applies its ``per_model`` epochs and training-set sizes."""
+    applies its ``per_model`` epochs, training-set sizes, data arguments and recipe entries
+    (over the arm's ``recipe``: lr and batch size become run fields, the rest ``optim``)."""
     spec = get_study(study) if isinstance(study, str) else study
     if not epochs_scale > 0:
         raise ValueError(f"epochs_scale must be positive, got {epochs_scale}")
@@ -145,7 +148,7 @@ def plan(
                         limit_train=over.get("limit_train",
                             arm.limit_train if arm.limit_train is not None else size),
                         limit_test=over.get("limit_test", limit_test),
-                        **_budget_kwargs(budget, arm.model),
+                        **{**_recipe_kwargs(arm, over), **_budget_kwargs(budget, arm.model)},
                     )  # fmt: skip
                     if augments is not None and run.augment not in augments:
                         continue
@@ -153,6 +156,14 @@ def plan(
                         seen.add(run.key)
                         runs.append(run)
     return runs
+
+
+def _recipe_kwargs(arm: Arm, over: Mapping[str, Any]) -> dict[str, Any]:
+    """The arm's recipe, updated by the budget's ``per_model`` entries: lr and batch size as
+    run fields, the rest as ``optim`` (a budget's own ``batch_size`` still wins)."""
+    recipe = {**arm.recipe, **{k: v for k, v in over.items() if k in RECIPE_KEYS}}
+    run = {k: recipe.pop(k) for k in ("lr", "batch_size") if k in recipe}
+    return {**run, "optim": tuple(sorted(recipe.items()))}
 
 
 def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
@@ -317,6 +328,7 @@ def default_runner(
             limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
             devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
+            optim=dict(spec.optim),
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)
