@@ -114,9 +114,13 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
     assert dict(s2.data_kwargs) == {"bandwidth": 12, "limit_val": 4}
     assert (cnn.epochs, cnn.limit_train, cnn.limit_test) == (10, 100, 50)
     assert dict(cnn.data_kwargs) == {"bandwidth": 12, "limit_val": 20}
-    assert s2.name.endswith("-b12") and "limit_val" in s2.key[-1]
+    assert s2.name.endswith("-b12-lr0.005") and "limit_val" in s2.key[6]
     other = plan("spherical-cls", [0], 0.5, 100, 50, ["cnn"], Budget(data_kwargs={"bandwidth": 8}))
     assert other[0].key != cnn.key and other[0].name != cnn.name
-    assert plan("rotmnist", [0])[0].key[-1] == ""  # no data arguments: the old keys stay valid
+    assert plan("rotmnist", [0])[0].key[6:] == (
+        "",
+        "0.001",
+        "",
+    )  # no data arguments: the old keys stay valid
     with pytest.raises(ValueError, match="per_model"):
         Budget(per_model={"cnn": {"momentum": 0.9}})  # lr is a recipe entry (test_recipe.py)

@@ -54,7 +54,9 @@ COLUMNS = (
     "wall_s",
     "images_per_s",
 )
-_KEY = ("model", "seed", "epochs", "augment", "limit_train", "limit_test", "data_kwargs")
+_KEY = (
+    "model", "seed", "epochs", "augment", "limit_train", "limit_test", "data_kwargs", "lr", "optim",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,11 @@ class RunSpec:
     def name(self) -> str:
         """Folder name of the run's checkpoints and logs."""
         bw = dict(self.data_kwargs).get("bandwidth")
+        lr = None if self.lr == 1e-3 else f"{self.lr:g}"  # the default keeps older names
         tail = "".join(
-            f"-{t}{v}" for t, v in (("n", self.limit_train), ("t", self.limit_test), ("b", bw)) if v
+            f"-{t}{v}"
+            for t, v in (("n", self.limit_train), ("t", self.limit_test), ("b", bw), ("lr", lr))
+            if v
         )
         return f"{self.model}-seed{self.seed}-e{self.epochs}-{self.augment}{tail}"
 

@@ -7,6 +7,9 @@ and ``test_r_*``. Augmentation names (input kind ``"s2"``, ``_s2_augment.py``): 
 ``rotate-<p>`` (p % of the training samples re-generated each epoch with a fresh Haar rotation
 keyed by (seed, epoch, index)), ``copies-4`` (4× the data: four rotated copies of each sample).
 
+Classification runs use Cohen et al.'s learning rates (Adam, 5e-3 for the S2CNNs, 5e-4 for the
+CNNs), segmentation runs Gerken et al.'s (Adam, 1e-3 for every model).
+
 - ``spherical-cls``: ``s2cnn``, ``s2cnn-72``, ``s2cnn-deep`` trained NR; ``s2cnn-deep`` also with
   100 % augmentation (fresh rotations every epoch; the issue's "trained R"); the CNN family
   ``cnn``, ``cnn-200k``, ``cnn-1m``, ``cnn-5m`` at augmentation 0/25/50/100 % and 4×. 3 seeds.
@@ -66,6 +69,9 @@ _CLS_CPU = {
     "batch_size": 32,
     "data_kwargs": {"bandwidth": 30, "test_rotate": _TESTS, "limit_val": 2_000},
 }
+#: Cohen et al. 2018 (REFERENCES.md §2c): Adam, lr 5e-3 for the S2CNNs, 5e-4 for the planar CNN
+_S2_LR = {"lr": 5e-3}
+_CNN_LR = {"lr": 5e-4}
 _CLS_SMOKE = {
     "epochs_scale": 1e-3,
     "limit_train": 32,
@@ -80,11 +86,11 @@ SPHERICAL_CLS = register_study(
         task="classification",
         data="spherical-mnist",
         arms=(
-            Arm("s2cnn", 20, augment="none"),
-            Arm("s2cnn-72", 20, augment="none"),
-            Arm("s2cnn-deep", 20, augment="none"),
-            Arm("s2cnn-deep", 20, augment="rotate-100"),
-            *(Arm(m, 20) for m in _CNNS),
+            Arm("s2cnn", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-72", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-deep", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-deep", 20, augment="rotate-100", recipe=_S2_LR),
+            *(Arm(m, 20, recipe=_CNN_LR) for m in _CNNS),
         ),
         seeds=(0, 1, 2),
         augments=("none", "rotate-25", "rotate-50", "rotate-100", "copies-4"),
@@ -162,7 +168,7 @@ SPHERICAL_FASHION = register_study(
         name="spherical-fashion",
         task="classification",
         data="spherical-fashion-mnist",
-        arms=(Arm("s2cnn", 20, augment="none"), Arm("cnn-1m", 20)),
+        arms=(Arm("s2cnn", 20, augment="none", recipe=_S2_LR), Arm("cnn-1m", 20, recipe=_CNN_LR)),
         seeds=(0, 1, 2),
         augments=("none", "rotate-100"),
         budgets={
