@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import ShapeError, check_tensor
-from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index
+from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
 __all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
 
@@ -88,6 +88,7 @@ class IcoPad(nn.Module):
 
     def __init__(self, r: int, scalar: bool = False, gauge: bool = True) -> None:
         super().__init__()
+        ico_grid(r)  # ValueError unless r is an int in 0..10; the grid is cached for the plans
         self.r, self.scalar, self.gauge = r, scalar, gauge
         self._plans: dict[tuple[int, torch.device], tuple[torch.Tensor, ...]] = {}
 
