@@ -13,7 +13,7 @@ import torch
 from gconv.data import SphericalMNIST
 from gconv.experiments import get_datamodule, list_augmentations
 from gconv.experiments._spherical_dm import model_points
-from gconv.experiments._train import TrainConfig, train
+from gconv.experiments._train import TrainConfig, evaluate, train
 from gconv.groups import IcoGrid
 
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
@@ -64,6 +64,8 @@ def test_train_one_epoch_ico(tmp_path: Path, model, task, kwargs, augment) -> No
     if task == "classification":
         assert rec["params"] == 182_218
         assert 0 <= rec["test_error"] <= 1 and 0 <= rec["test_r_error"] <= 1
+        again = evaluate(rec["best_checkpoint"], "spherical-mnist", limit_test=8, progress=False)
+        assert again["test_n"] == 8 and again["test_error"] == rec["test_error"]  # same NR set
     else:
         assert 0 <= rec["test_miou"] <= 1 and 0 <= rec["test_r_miou"] <= 1
         assert rec["test_n"] == rec["test_r_n"] == 8
