@@ -112,6 +112,9 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         lines += [_conditions_note(rows), ""]
     if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+    sections = getattr(spec, "report_sections", None)  # a study's own sections (e.g. gan)
+    if callable(sections):
+        lines += sections(rows)
     return "\n".join(lines)
 
 
@@ -150,4 +153,7 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tu
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
         plot_angle_error(curves, png, title=title)
+    figures = getattr(spec, "write_figures", None)  # a study's own plots (e.g. gan)
+    if callable(figures):
+        figures(rows, out)
     return md, png
