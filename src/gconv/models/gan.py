@@ -178,13 +178,12 @@ class GanDiscriminator(nn.Module):
         return self.spatial_sum(self.group_pool(self.relu(self.blocks(x))))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.features(x)
         if y is not None and (y.shape != (x.shape[0],) or y.dtype != torch.long):
             raise ShapeError(
                 f"{type(self).__name__}: labels y must be int64 (B,) = ({x.shape[0]},), got "
                 f"{y.dtype} {tuple(y.shape)}"
             )
-        return self.head(h, y)
+        return self.head(self.features(x), y)
 
     def num_parameters(self, trainable_only: bool = True) -> int:
         """Number of (trainable) parameters."""
