@@ -92,8 +92,8 @@ def plan(cpu: dict[str, float], batch: int) -> None:
     from gconv.experiments import get_study
 
     spec = get_study("gan")
-    print("\nprojection (CPU time of one core; evaluation: 2,000 val digits per epoch, the "
-          "test split's digits once):")  # fmt: skip
+    print("\nprojection (CPU time of one core; evaluation: the budget's validation digits "
+          "per epoch, its test digits once; the scorer's training not included):")  # fmt: skip
     print(f"{'budget':<7} {'arm':<22} {'epochs':>6} {'steps':>6} {'h / run':>8}")
     from gconv.experiments._study import plan as plan_runs
 
@@ -106,7 +106,8 @@ def plan(cpu: dict[str, float], batch: int) -> None:
             n = run.limit_train or 10_000
             steps = run.epochs * math.ceil(n / run.batch_size)
             test = run.limit_test or 50_000
-            evals = (run.epochs * 2_000 + test) / 1_000 * cpu["eval-1000"]
+            val = dict(run.model_kwargs).get("val_digits") or 2_000
+            evals = (run.epochs * val + test) / 1_000 * cpu["eval-1000"]
             hours = (steps * cpu[run.model] * run.batch_size / batch + evals) / 3600
             total += hours
             if run.seed == runs[0].seed:

@@ -16,7 +16,8 @@ our choice, not taken from Dey et al.).
 Settings besides the harness's arguments travel in ``model_kwargs`` (the only per-run dict a
 study budget reaches), and are taken out of it before D is built: ``lr_d`` (default: ``lr``),
 ``lr_g`` (default 1e-4), ``beta1``, ``beta2``, ``z_dim`` (64), ``g_width`` (16), ``scorer_epochs``
-(10) and ``scorer_limit`` (None: all 10,000 training digits) — the scorer's recipe.
+(10) and ``scorer_limit`` (None: all 10,000 training digits) — the scorer's recipe —, and
+``val_digits`` (None: the whole validation split) — how many validation digits ``val_fd`` uses.
 
 Every latent draw comes from a generator seeded by (seed, epoch, batch, rank, stream), the data
 order from (seed, epoch), and G's batch norm statistics, D's spectral-norm vectors and both
@@ -47,7 +48,7 @@ __all__ = ["GAN", "GAN_SETTINGS", "sample_grid"]
 #: GAN settings read from ``model_kwargs`` (name → default; lr_d None: the harness's lr)
 GAN_SETTINGS: dict[str, Any] = {
     "lr_d": None, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "z_dim": 64, "g_width": 16,
-    "scorer_epochs": 10, "scorer_limit": None,
+    "scorer_epochs": 10, "scorer_limit": None, "val_digits": None,
 }  # fmt: skip
 _Z_TRAIN, _Z_FAKE_G, _Z_EVAL, _Z_GRID = 21, 22, 23, 24  # latent streams
 _SPLITS = {"val": 0, "test": 1}
@@ -139,6 +140,13 @@ class GAN(WrappedNet, L.LightningModule):
 
     def _eval_step(self, split: str, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         x, y = batch[0], batch[1]
+        if split == "val" and self.settings["val_digits"] is not None:  # the first val_digits
+            room = self.settings["val_digits"] - sum(
+                p[4].shape[0] for p in self._eval.get(split, [])
+            )
+            x, y = x[: max(room, 0)], y[: max(room, 0)]
+            if not y.shape[0]:
+                return
         fake = self.generator(self._z(x.shape[0], self.hparams.seed, _Z_EVAL, _SPLITS[split],
                                       batch_idx), y)  # fmt: skip
         scorer = self.scorer()

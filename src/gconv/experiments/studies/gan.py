@@ -5,8 +5,9 @@ REFERENCES.md §2e), at 10 %, 33 % and 100 % of the 10,000 training digits, seed
 
 Every run makes about the same number of generator steps (batch 64): at the full budget 64
 epochs of 10,000 digits (10,048 steps), 194 of 3,300 (10,088) and 640 of 1,000 (10,240);
-``cpu`` scales the epochs by 6/64 (6, 18 and 60 epochs: 942, 936 and 960 steps, a run of
-about 10 CPU-minutes for p4 — results/gan-plan.md); ``smoke`` runs one epoch on 64 digits
+``cpu`` scales the epochs by 4/64 (4, 12 and 40 epochs: 628, 624 and 640 steps) and selects
+the epoch on 1,000 validation digits: a p4 run takes about 10 CPU-minutes
+(results/gan-plan.md); ``smoke`` runs one epoch on 64 digits
 with a scorer trained for one epoch on 256 (checks the plumbing; its fractions collapse into
 one). Adam lr_D = 4e-4, lr_G = 1e-4, β = (0, 0.9), hinge loss; no augmentation.
 
@@ -33,7 +34,8 @@ _EPOCHS = {1_000: 640, 3_300: 194, None: 64}
 _MODELS = ("gan-d-z2", "gan-d-p4")
 #: optimiser and scorer settings, carried to the GAN module in model_kwargs
 _SETTINGS = {"lr_d": 4e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9}
-_SMOKE = {**_SETTINGS, "scorer_epochs": 1, "scorer_limit": 256}
+_CPU = {**_SETTINGS, "val_digits": 1_000}
+_SMOKE = {**_SETTINGS, "scorer_epochs": 1, "scorer_limit": 256, "val_digits": 64}
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,10 @@ GAN_STUDY = register_study(
                 batch_size=64, limit_test=10_000, model_kwargs={m: _SETTINGS for m in _MODELS}
             ),
             "cpu": Budget(
-                epochs_scale=6 / 64,
+                epochs_scale=4 / 64,
                 batch_size=64,
                 limit_test=10_000,
-                model_kwargs={m: _SETTINGS for m in _MODELS},
+                model_kwargs={m: _CPU for m in _MODELS},
             ),
             "smoke": Budget(
                 epochs_scale=1e-3,
@@ -86,7 +88,7 @@ GAN_STUDY = register_study(
         intro="Class-conditional GAN on RotatedMNIST: plain (z2) against p4-equivariant "
         "discriminator (Dey et al. 2021), matched parameter counts, at three fractions of the "
         "training digits; test scores of the epoch with the lowest validation Fréchet distance "
-        "(2,000 validation digits). Accuracy columns: our Z2CNN scorer on generated digits "
+        "(2,000 validation digits; 1,000 at the cpu budget). Accuracy columns: our Z2CNN scorer on generated digits "
         "(conditioning class as target) and on the real test digits.",
         notes="Test digits per run (and as many generated): {samples}. Std is the sample std "
         "over seeds.",
