@@ -93,13 +93,31 @@ def test_spectral_norm_power_iteration_only_in_training():
     assert not torch.equal(u, u_now)
 
 
-def test_eval_bank_follows_loaded_weights():
-    """The planar convs' eval cache must not serve a stale bank after new weights are loaded
-    into a spectrally normalised discriminator that stays in eval mode."""
+class _MatchesAnyKey:
+    """A cache key equal to every key: a stand-in for a freed weight whose id is reused."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None
+
+
+def test_eval_bank_is_rebuilt_for_spectrally_normalised_weights():
+    """The planar convs cache their expanded bank in eval mode, keyed by the weight tensor's id;
+    a spectrally normalised weight is a new tensor at every access, so a freed one's id may come
+    back. The discriminator drops the cache before each call: a stale (here: zeroed) bank under
+    a matching key is never used, and weights loaded in eval mode take effect."""
     a, b = _disc("p4", 0), _disc("p4", 1)
     x = _x(2)
     with torch.no_grad():
-        a(x)
+        ref = a(x)
+        for conv in (m for m in a.modules() if hasattr(m, "_cache")):
+            bank, bias = conv.expanded_weight()
+            conv._cache = (_MatchesAnyKey(), (torch.zeros_like(bank), bias))
+        assert torch.equal(a(x), ref)
         a.load_state_dict(b.state_dict())
         assert torch.equal(a(x), b(x))
 
