@@ -111,6 +111,24 @@ ROWS = [
     ),
     Row("StudySpec", lambda: _study(arms=()), ValueError, r"needs at least one arm"),
     Row(
+        "DecisionRule",
+        lambda: x.DecisionRule("best", "c", "l", True, ("a", "none"), (("b", "none"),)),
+        ValueError,
+        r"mode must be 'beats-all' or 'first-within', got 'best'",
+    ),
+    Row(
+        "DecisionRule",
+        lambda: x.DecisionRule("beats-all", "c", "l", True, ("a", "none"), ()),
+        ValueError,
+        r"needs at least one candidate",
+    ),
+    Row(
+        "render_decision",
+        lambda: x.render_decision("rule", []),
+        TypeError,
+        r"render_decision: expected a DecisionRule, got str",
+    ),
+    Row(
         "StudySpec",
         lambda: _study(budgets={"full": x.Budget()}),
         ValueError,
@@ -316,7 +334,12 @@ ROWS = [
     Row(
         "write_report", lambda: x.write_report("nope", [], "."), ValueError, r"unknown study 'nope'"
     ),
-    Row("GAN", lambda: x.GAN(lr=0.0), ValueError, r"lr_d must be a positive number, got 0.0"),
+    Row(
+        "GAN",
+        lambda: x.GAN(lr=0.0),
+        ValueError,
+        r"lr \(the discriminator's\) must be a positive number, got 0.0",
+    ),
     Row(
         "GAN",
         lambda: x.GAN(model_kwargs={"beta1": -0.5}),

@@ -16,13 +16,13 @@ from gconv.experiments import GAN, TrainConfig, get_task, load_checkpoint, train
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
 
 #: the smoke scorer recipe (one epoch on 256 digits): cheap, enough to exercise the scores
-SMALL = {"scorer_epochs": 1, "scorer_limit": 256, "lr_d": 4e-4}
+SMALL = {"scorer_epochs": 1, "scorer_limit": 256}
 
 
 def _cfg(out: Path, epochs: int, model: str = "gan-d-p4", **kw) -> TrainConfig:
     return TrainConfig(model=model, task="generative", epochs=epochs, batch_size=32,
                        augment="none", limit_train=64, limit_val=64, limit_test=64,
-                       out=str(out), progress=False, seed=5, model_kwargs=dict(SMALL),
+                       out=str(out), progress=False, seed=5, model_kwargs=dict(SMALL), lr=4e-4,
                        **kw)  # fmt: skip
 
 

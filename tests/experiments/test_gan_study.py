@@ -28,7 +28,8 @@ def test_design_and_equal_steps(budget, steps):
     assert steps[0] <= min(per_run) and max(per_run) <= steps[1]
     assert all(r.batch_size == 64 and r.limit_test == 10_000 and r.augment == "none" for r in runs)
     kw = dict(runs[0].model_kwargs)
-    assert (kw["lr_d"], kw["lr_g"], kw["beta1"], kw["beta2"]) == (4e-4, 1e-4, 0.0, 0.9)
+    assert all(r.lr == 4e-4 and r.optim == () for r in runs)  # D's lr: the arms' recipe
+    assert (kw["lr_g"], kw["beta1"], kw["beta2"]) == (1e-4, 0.0, 0.9)
 
 
 def test_smoke_collapses_to_one_tiny_run_per_model_and_seed():

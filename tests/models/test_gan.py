@@ -108,8 +108,8 @@ class _MatchesAnyKey:
 def test_eval_bank_is_rebuilt_for_spectrally_normalised_weights():
     """The planar convs cache their expanded bank in eval mode, keyed by the weight tensor's id;
     a spectrally normalised weight is a new tensor at every access, so a freed one's id may come
-    back. The discriminator drops the cache before each call: a stale (here: zeroed) bank under
-    a matching key is never used, and weights loaded in eval mode take effect."""
+    back. The discriminator's convs never use that cache: a stale (here: zeroed) bank under a
+    matching key is never used, and weights loaded in eval mode take effect."""
     a, b = _disc("p4", 0), _disc("p4", 1)
     x = _x(2)
     with torch.no_grad():

@@ -13,9 +13,10 @@ per step. Adam for both, β = (β1, β2) = (0, 0.9) (the hinge-GAN family's defa
 rates lr_D = 4·10⁻⁴ and lr_G = 1·10⁻⁴ in the study (two time-scale rule, Heusel et al. 2017;
 our choice, not taken from Dey et al.).
 
-Settings besides the harness's arguments travel in ``model_kwargs`` (the only per-run dict a
-study budget reaches), and are taken out of it before D is built: ``lr_d`` (default: ``lr``),
-``lr_g`` (default 1e-4), ``beta1``, ``beta2``, ``z_dim`` (64), ``g_width`` (16), ``scorer_epochs``
+D's learning rate is the harness's ``lr`` (a study sets it in the arm's recipe). The other
+settings travel in ``model_kwargs`` (the per-run dict a study budget reaches) and are taken out
+of it before D is built: ``lr_g`` (default 1e-4), ``beta1``, ``beta2``, ``z_dim`` (64),
+``g_width`` (16), ``scorer_epochs``
 (10) and ``scorer_limit`` (None: all 10,000 training digits) — the scorer's recipe —, and
 ``val_digits`` (None: the whole validation split) — how many validation digits ``val_fd`` uses.
 
@@ -45,9 +46,9 @@ from ._module import WrappedNet, resolve_net
 
 __all__ = ["GAN", "GAN_SETTINGS", "sample_grid"]
 
-#: GAN settings read from ``model_kwargs`` (name → default; lr_d None: the harness's lr)
+#: GAN settings read from ``model_kwargs`` (name → default)
 GAN_SETTINGS: dict[str, Any] = {
-    "lr_d": None, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "z_dim": 64, "g_width": 16,
+    "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "z_dim": 64, "g_width": 16,
     "scorer_epochs": 10, "scorer_limit": None, "val_digits": None,
 }  # fmt: skip
 _Z_TRAIN, _Z_FAKE_G, _Z_EVAL, _Z_GRID = 21, 22, 23, 24  # latent streams
@@ -58,10 +59,10 @@ def _settings(model_kwargs: dict[str, Any] | None, lr: float) -> tuple[dict, dic
     """(GAN settings, D's own kwargs) from ``model_kwargs``."""
     kw = dict(model_kwargs or {})
     own = {k: kw.pop(k, v) for k, v in GAN_SETTINGS.items()}
-    own["lr_d"] = lr if own["lr_d"] is None else own["lr_d"]
-    for name in ("lr_d", "lr_g"):
-        if not (isinstance(own[name], (int, float)) and own[name] > 0):
-            raise ValueError(f"GAN: {name} must be a positive number, got {own[name]!r}")
+    own["lr_d"] = lr
+    for name, key in (("lr (the discriminator's)", "lr_d"), ("lr_g", "lr_g")):
+        if isinstance(own[key], bool) or not (isinstance(own[key], (int, float)) and own[key] > 0):
+            raise ValueError(f"GAN: {name} must be a positive number, got {own[key]!r}")
     for name in ("beta1", "beta2"):
         if not (isinstance(own[name], (int, float)) and 0 <= own[name] < 1):
             raise ValueError(f"GAN: {name} must be in [0, 1), got {own[name]!r}")

@@ -56,21 +56,33 @@ def _counted(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def _drop_bank_cache(module: nn.Module, args: tuple) -> None:
-    """The planar convs cache their expanded bank in eval mode, keyed by the weight tensor's id
-    and version; a spectrally normalised weight is a fresh tensor at every access, whose id may
-    repeat after the old one is freed: rebuild the bank at every call instead."""
-    module._cache = None
+class _Uncached:
+    """Rebuild the expanded filter bank at every call. The planar convs cache it in eval mode,
+    keyed by the weight tensor's id and version counter; a spectrally normalised weight is a
+    fresh tensor at every access (whose id may repeat once the old one is freed, and which under
+    ``torch.inference_mode`` has no version counter), so that key cannot be trusted here. (The
+    cache is planar.py's ``_bank``; a fix there — no cache for non-leaf weights — would make this
+    class unnecessary.)"""
+
+    def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self._cache = None
+        return self.expanded_weight()
+
+
+class _SNLiftConv2d(_Uncached, LiftConv2d):
+    """``LiftConv2d`` for a spectrally normalised weight (see :class:`_Uncached`)."""
+
+
+class _SNGroupConv2d(_Uncached, GroupConv2d):
+    """``GroupConv2d`` for a spectrally normalised weight (see :class:`_Uncached`)."""
 
 
 def _conv(group: str, cin: int, cout: int, k: int, lift: bool) -> nn.Module:
     """A spectrally normalised k×k convolution at stride 1, padding k // 2 (size kept)."""
     if group == "z2":
         return spectral_norm(nn.Conv2d(cin, cout, k, padding=k // 2))
-    cls = LiftConv2d if lift else GroupConv2d
-    conv = spectral_norm(cls(cin, cout, k, group=group, padding=k // 2))
-    conv.register_forward_pre_hook(_drop_bank_cache)
-    return conv
+    cls = _SNLiftConv2d if lift else _SNGroupConv2d
+    return spectral_norm(cls(cin, cout, k, group=group, padding=k // 2))
 
 
 class _SpatialSum(nn.Module):

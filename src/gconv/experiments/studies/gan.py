@@ -32,8 +32,10 @@ __all__ = ["GAN_STUDY", "GanStudySpec"]
 #: full-budget epochs per training-set size (None: all 10,000): ~10,000 generator steps each
 _EPOCHS = {1_000: 640, 3_300: 194, None: 64}
 _MODELS = ("gan-d-z2", "gan-d-p4")
-#: optimiser and scorer settings, carried to the GAN module in model_kwargs
-_SETTINGS = {"lr_d": 4e-4, "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9}
+#: D's learning rate and the batch size (the arms' recipe); G's optimiser and the scorer's recipe
+#: travel to the GAN module in model_kwargs
+_RECIPE = {"lr": 4e-4, "batch_size": 64}
+_SETTINGS = {"lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9}
 _CPU = {**_SETTINGS, "val_digits": 1_000}
 _SMOKE = {**_SETTINGS, "scorer_epochs": 1, "scorer_limit": 256, "val_digits": 64}
 
@@ -61,19 +63,16 @@ GAN_STUDY = register_study(
         task="generative",
         data="rotmnist",
         arms=tuple(
-            Arm(model, epochs, augment="none", limit_train=size)
+            Arm(model, epochs, augment="none", limit_train=size, recipe=_RECIPE)
             for size, epochs in _EPOCHS.items()
             for model in _MODELS
         ),
         seeds=(0, 1, 2),
         augments=("none",),
         budgets={
-            "full": Budget(
-                batch_size=64, limit_test=10_000, model_kwargs={m: _SETTINGS for m in _MODELS}
-            ),
+            "full": Budget(limit_test=10_000, model_kwargs={m: _SETTINGS for m in _MODELS}),
             "cpu": Budget(
                 epochs_scale=4 / 64,
-                batch_size=64,
                 limit_test=10_000,
                 model_kwargs={m: _CPU for m in _MODELS},
             ),
