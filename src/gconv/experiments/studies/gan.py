@@ -6,10 +6,9 @@ REFERENCES.md §2e), at 10 %, 33 % and 100 % of the 10,000 training digits, seed
 Every run makes about the same number of generator steps (batch 64): at the full budget 64
 epochs of 10,000 digits (10,048 steps), 194 of 3,300 (10,088) and 640 of 1,000 (10,240);
 ``cpu`` scales the epochs by 4/64 (4, 12 and 40 epochs: 628, 624 and 640 steps) and selects
-the epoch on 1,000 validation digits: a p4 run takes about 10 CPU-minutes
-(results/gan-plan.md); ``smoke`` runs one epoch on 64 digits
-with a scorer trained for one epoch on 256 (checks the plumbing; its fractions collapse into
-one). Adam lr_D = 4e-4, lr_G = 1e-4, β = (0, 0.9), hinge loss; no augmentation.
+the epoch on 1,000 validation digits: a p4 run takes about 8–9 CPU-minutes, a z2 run 4–5
+(measured step times, results/gan-plan.md); ``smoke`` runs one epoch on 64 digits with a scorer
+trained for one epoch on 256 (checks the plumbing; its fractions collapse into one). Adam lr_D = 4e-4, lr_G = 1e-4, β = (0, 0.9), hinge loss; no augmentation.
 
 Scores (``_gan_score.py``): the Fréchet distance between 10,000 test digits and 10,000 generated
 ones on the features of our own Z2CNN trained on RotatedMNIST — **not the Inception FID** — and
