@@ -15,7 +15,8 @@
   The statistics are ``.mean``/``.std`` after :meth:`setup`.
 - **Augmentation** is the run's ``augment`` applied per batch by the task module (for
   CIFAR10+ ``flip-translate``: zeros shifted in are the channel mean after normalisation);
-  the data module only accepts the name.
+  the data module only accepts the name (and the run's ``model``/``model_kwargs``, which
+  the harness hands every registered data module; planar images need neither).
 
 Items are ``(image float32 (3, 32, 32), label, angle 0.0)`` held in memory (about 740 MB for
 all 60,000 images); ``limit_*`` keep the first N of a split.
@@ -59,6 +60,8 @@ class CIFAR10DataModule(DataModule):
         augment: str = "none",
         val_size: int = 5_000,
         normalize: str = "channel",
+        model: str | None = None,
+        model_kwargs: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
             data, batch_size, seed, limit_train, limit_val, limit_test, root, eval_batch_size

@@ -6,8 +6,9 @@ file here and one import line below.
 - ``spherical-cls``, ``spherical-seg``: equivariance against augmentation on spherical MNIST.
 - ``cifar10``: All-CNN-C (Z², p4, p4m) and ResNet44 (Z², p4m) on CIFAR-10 (Table 2 of the same
   paper), without and with flip-translate augmentation.
+- ``gan``: a conditional GAN with a z2 or p4 discriminator × data fraction (Dey et al. 2021).
 """
 
-from . import cifar10, rotmnist, spherical  # noqa: F401
+from . import cifar10, gan, rotmnist, spherical  # noqa: F401
 
 __all__: list[str] = []
