@@ -13,9 +13,9 @@ Budgets (first = default):
   no learning-rate decay (its ``lr_decay_factor`` defaults to 0). Unlike that code we hold out
   5,000 training images for model selection instead of selecting on the test set, and we
   normalise per channel instead of contrast normalisation + ZCA whitening.
-- ``short``: the same recipe for 10 epochs (a tenth): a first comparison in GPU-minutes.
-- ``smoke``: one epoch on 12 training, 8 validation and 8 test images, batch 8: checks the
-  plumbing on small files in the binary format (the tests write them).
+- ``short``: the same recipe for 10 epochs: a first comparison at a tenth of the cost.
+- ``smoke``: one epoch on at most 16 training, 8 validation and 8 test images, batch 8:
+  checks the plumbing on small files in the binary format (the tests write them).
 """
 
 from __future__ import annotations
