@@ -1,14 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""CIFAR-10 models side by side: one training step at batch 128 and the epoch time it implies.
+"""CIFAR-10 models side by side: one training step at batch 128, one validation forward pass
+at batch 500, and the epoch time they imply.
 
 A training step is forward + cross-entropy + backward + Adam step (lr 1e-3) on a fixed random
-(128, 3, 32, 32) batch, in train mode (dropout and batch norm active). All models run in one
-process, interleaved within every repeat, after ``--warmup`` steps each. Each step is timed
-twice: wall clock, and the CPU time of this process (``time.process_time``), which on a
-machine shared with other jobs is much less inflated by their load than the wall clock (the
-load average is printed). The epoch estimate is 50,000 / batch × the median step: training
-steps only (no data loading, augmentation or evaluation). The output is printed and written
-to ``results/bench/cifar_models-<date>-<commit>.txt`` (or ``--out``).
+(128, 3, 32, 32) batch, in train mode (dropout and batch norm active); a validation pass is a
+forward pass at ``--eval-batch`` (500, the harness's) in eval mode under
+``torch.inference_mode``. All models run in one process, interleaved within every repeat, after
+``--warmup`` calls each. Each call is timed twice: wall clock, and the CPU time of this
+process (``time.process_time``), which on a machine shared with other jobs is much less
+inflated by their load than the wall clock (the load average is printed). One epoch of the
+``cifar10`` study is ``--train-images / batch`` median steps plus ``--val-images /
+eval-batch`` median validation passes (45,000 and 5,000: the 5,000 held-out images); data
+loading and augmentation are not included (flip-translate of a batch costs milliseconds). The
+output is printed and written to ``results/bench/cifar_models-<date>-<commit>.txt`` (or
+``--out``).
 
     PYTHONPATH=src python benchmarks/cifar_models.py [--repeats 3] [--threads 1]
 """
@@ -29,7 +34,20 @@ import torch
 from _timing import train_step
 from gconv.models.cifar import specs
 
-TRAIN_IMAGES = 50_000
+TRAIN_IMAGES, VAL_IMAGES = 45_000, 5_000
+
+
+def eval_pass(model: torch.nn.Module, batch: int, seed: int = 1) -> Callable[[], None]:
+    """One forward pass at ``batch`` in eval mode under ``torch.inference_mode``."""
+    x = torch.randn(batch, 3, 32, 32, generator=torch.Generator().manual_seed(seed))
+
+    def run() -> None:
+        model.eval()
+        with torch.inference_mode():
+            model(x)
+        model.train()
+
+    return run
 
 
 def measure(
@@ -58,38 +76,46 @@ def _commit() -> str:
         return "unknown"
 
 
-def run(names: list[str], batch: int, repeats: int, warmup: int) -> list[str]:
-    """The report lines (each model's params, median and fastest step, epoch estimate)."""
+def run(
+    names: list[str], batch: int, repeats: int, warmup: int, eval_batch: int = 500
+) -> list[str]:
+    """The report lines (each model's params, median and fastest step, validation pass and
+    epoch estimate)."""
     entries = {s["name"]: s for s in specs() if s["name"] in names}
     torch.manual_seed(0)
     models = {n: entries[n]["builder"]() for n in names}
     load0 = os.getloadavg()
-    times = measure(
-        {n: train_step(m, (3, 32, 32), batch) for n, m in models.items()}, repeats, warmup
-    )
+    arms = {}
+    for n, m in models.items():
+        arms[n] = train_step(m, (3, 32, 32), batch)
+        arms[f"{n} eval"] = eval_pass(m, eval_batch)
+    times = measure(arms, repeats, warmup)
     load1 = os.getloadavg()
     lines = [
-        f"batch {batch}, 3×32×32, {torch.get_num_threads()} thread(s), median (and fastest) "
-        f"of {repeats} interleaved steps after {warmup} warm-up step(s) per model",
+        f"train step: batch {batch}; validation pass: batch {eval_batch}, eval mode; 3×32×32, "
+        f"{torch.get_num_threads()} thread(s), median (and fastest) of {repeats} interleaved "
+        f"calls after {warmup} warm-up call(s) each",
         f"load average (1 min) before {load0[0]:.1f}, after {load1[0]:.1f} on "
         f"{os.cpu_count()} cores: the machine is shared with other sessions, so wall times are "
         "inflated by their load; CPU time much less so",
         f"  {'model':<20} {'params':>10} {'CPU s/step':>10} {'(fastest)':>9} {'wall s/step':>11} "
-        f"{'(fastest)':>9} {'epoch CPU min':>13} {'× allcnnc-z2':>12}",
+        f"{'(fastest)':>9} {'CPU s/val':>9} {'epoch CPU min':>13} {'× allcnnc-z2':>12}",
     ]
-    base = statistics.median(c for _, c in times[names[0]])
+    epochs = {}
     for n in names:
         wall, cpu = sorted(w for w, _ in times[n]), sorted(c for _, c in times[n])
         med_w, med_c = statistics.median(wall), statistics.median(cpu)
+        med_v = statistics.median(c for _, c in times[f"{n} eval"])
         params = sum(p.numel() for p in models[n].parameters())
-        epoch = TRAIN_IMAGES / batch * med_c / 60
+        epochs[n] = (TRAIN_IMAGES / batch * med_c + VAL_IMAGES / eval_batch * med_v) / 60
         lines.append(
             f"  {n:<20} {params:>10,} {med_c:10.2f} {cpu[0]:9.2f} {med_w:11.2f} {wall[0]:9.2f} "
-            f"{epoch:13.1f} {med_c / base:12.2f}"
+            f"{med_v:9.2f} {epochs[n]:13.1f} {epochs[n] / epochs[names[0]]:12.2f}"
         )
     lines.append(
-        f"  epoch = {TRAIN_IMAGES:,} / {batch} × median CPU s/step (training steps only, "
-        f"{torch.get_num_threads()} thread(s))"
+        f"  epoch = {TRAIN_IMAGES:,} / {batch} × median CPU s/step + {VAL_IMAGES:,} / "
+        f"{eval_batch} × median CPU s/val ({torch.get_num_threads()} thread(s); no data "
+        "loading)"
     )
     return lines
 
@@ -100,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--eval-batch", type=int, default=500)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--models", nargs="+", default=names, choices=names, metavar="NAME")
     p.add_argument("--out", type=Path, default=None, help="raw output file")
@@ -108,10 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     date, commit = datetime.date.today().isoformat(), _commit()
     head = [
         f"# PYTHONPATH=src python benchmarks/cifar_models.py --repeats {args.repeats} "
-        f"--warmup {args.warmup} --batch {args.batch} --threads {args.threads}, {date}, "
+        f"--warmup {args.warmup} --batch {args.batch} --eval-batch {args.eval_batch} "
+        f"--threads {args.threads} --models {' '.join(args.models)}, {date}, "
         f"code at {commit}, torch {torch.__version__}, {os.cpu_count()}-core CPU"
     ]
-    lines = head + run(args.models, args.batch, args.repeats, args.warmup)
+    lines = head + run(args.models, args.batch, args.repeats, args.warmup, args.eval_batch)
     print("\n".join(lines))
     out = args.out or Path("results/bench") / f"cifar_models-{date}-{commit}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)

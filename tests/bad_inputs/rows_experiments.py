@@ -335,6 +335,18 @@ ROWS = [
         "write_report", lambda: x.write_report("nope", [], "."), ValueError, r"unknown study 'nope'"
     ),
     Row(
+        "CIFAR10DataModule",
+        lambda: x.CIFAR10DataModule(val_size=-5),
+        ValueError,
+        r"val_size must be an int >= 1, got -5",
+    ),
+    Row(
+        "CIFAR10DataModule",
+        lambda: x.CIFAR10DataModule(normalize="zca"),
+        ValueError,
+        r"normalize must be one of \('channel', 'none'\), got 'zca'",
+    ),
+    Row(
         "GAN",
         lambda: x.GAN(lr=0.0),
         ValueError,

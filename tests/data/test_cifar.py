@@ -10,19 +10,17 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import io
-import tarfile
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-import gconv.data._files as files
 from gconv.cli import main
 from gconv.data import DATASETS, CorruptFileError, MissingFileError, find_file, locate
 from gconv.data.cifar import (
     CIFAR10,
-    RECORD_BYTES,
     FlipTranslate,
     checksum_table,
     encode_records,
@@ -31,55 +29,25 @@ from gconv.data.cifar import (
     parse_records,
 )
 
-ROLES = ("train-1", "train-2", "train-3", "train-4", "train-5", "test")
+_spec = importlib.util.spec_from_file_location(
+    "_cifar_files", Path(__file__).with_name("_cifar_files.py")
+)
+_files = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_files)
+ROLES = _files.ROLES
 N = 4  # records per tiny file
 
 
 def _tar(contents: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in {**(extra or {}), **contents}.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return _files.tar_gz(contents, extra)
 
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
     """Six tiny .bin files (N records each), their archive, a checksum table made for them
     (patched into DATASETS), and empty lookup places: GCONV_DATA, a system root, the cache and
-    a download mirror."""
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(6, N, 3, 32, 32), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=(6, N))
-    real = DATASETS["cifar10"]
-    raws, specs = {}, {}
-    for k, role in enumerate(ROLES):
-        raw = encode_records(images[k], labels[k])
-        spec = real.files[role]
-        specs[role] = dataclasses.replace(
-            spec, sha256=hashlib.sha256(raw).hexdigest(), size=len(raw), shape=(N, RECORD_BYTES)
-        )
-        raws[role] = raw
-    archive = _tar(
-        {specs[r].member: raws[r] for r in ROLES},
-        {"cifar-10-batches-bin/batches.meta.txt": b"airplane\nautomobile\n"},
-    )
-    aspec = dataclasses.replace(
-        real.archive, sha256=hashlib.sha256(archive).hexdigest(), size=len(archive)
-    )
-    places = {k: tmp_path / k for k in ("data", "system", "cache", "mirror")}
-    for p in places.values():
-        p.mkdir()
-    monkeypatch.setenv("GCONV_DATA", str(places["data"]))
-    monkeypatch.setenv("GCONV_CACHE", str(places["cache"]))
-    monkeypatch.setattr(files, "SYSTEM_ROOTS", (places["system"],))
-    mirror = places["mirror"].as_uri() + "/"
-    patched = dataclasses.replace(real, files=specs, archive=aspec, mirrors=(mirror,))
-    monkeypatch.setitem(DATASETS, "cifar10", patched)
-    return {"images": images, "labels": labels, "raws": raws, "specs": specs,
-            "archive": archive, "places": places}  # fmt: skip
+    a download mirror (``_cifar_files.tiny_cifar``)."""
+    return _files.tiny_cifar(tmp_path, monkeypatch, n=N)
 
 
 def _folder(place, *parts):

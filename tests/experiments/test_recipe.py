@@ -23,7 +23,9 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
 @pytest.mark.parametrize(
     ("recipe", "match"),
     [
-        ({"momentum": 0.9}, r"recipe keys must be in .*'momentum'"),
+        ({"nesterov": True}, r"recipe keys must be in .*'nesterov'"),
+        ({"momentum": 1.0}, r"recipe momentum must be in \[0, 1\), got 1.0"),
+        ({"optimizer": "adagrad"}, r"recipe optimizer must be one of \('adam', 'sgd'\)"),
         ({"lr": 0.0}, r"recipe lr must be > 0, got 0.0"),
         ({"lr": float("nan")}, r"recipe lr must be > 0"),
         ({"lr_decay": 1.5}, r"lr_decay must be in \(0, 1\], got 1.5"),
@@ -40,7 +42,7 @@ def test_bad_recipes_are_refused(recipe: dict, match: str) -> None:
         check_recipe("here", recipe)
     with pytest.raises(ValueError, match=match):
         Arm("z2cnn", 3, recipe=recipe)
-    with pytest.raises(ValueError, match="momentum" if "momentum" in recipe else match):
+    with pytest.raises(ValueError, match="nesterov" if "nesterov" in recipe else match):
         Budget(per_model={"z2cnn": recipe})
     with pytest.raises(TypeError, match="recipe must be a mapping"):
         check_recipe("here", [("lr", 0.1)])  # type: ignore[arg-type]

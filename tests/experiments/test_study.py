@@ -123,4 +123,4 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
         "",
     )  # no data arguments: the old keys stay valid
     with pytest.raises(ValueError, match="per_model"):
-        Budget(per_model={"cnn": {"momentum": 0.9}})  # lr is a recipe entry (test_recipe.py)
+        Budget(per_model={"cnn": {"nesterov": True}})  # lr is a recipe entry (test_recipe.py)

@@ -14,14 +14,17 @@ Registries (adding one = a new file that registers it):
   Inception FID), ``sample_grid`` PNGs).
 - augmentations per input kind: ``register_augmentation(name, fn, input_kind)``,
   ``get_augmentation``, ``list_augmentations``; ``augment(x, mode, generator)`` and
-  ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90); ``derive_seed``,
+  ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90, flip-translate);
+  ``derive_seed``,
   ``seeded_generator``: every draw keyed by (seed, epoch, batch, …).
 - data modules by data set name: ``get_datamodule(data, **kw)`` (``DataModule`` over
   ``gconv.data.get_dataset`` unless ``register_datamodule`` gave one: ``SphericalDataModule``
-  for the spherical sets, with the ``"s2"`` augmentations); ``SeededSampler``,
+  for the spherical sets, with the ``"s2"`` augmentations; ``CIFAR10DataModule``: 45k/5k/10k,
+  per-channel normalisation); ``SeededSampler``,
   ``ShardSampler``: shuffling as a function of (seed, epoch), sharded by rank.
 - studies: ``StudySpec``, ``Arm``, ``Budget``, ``register_study``, ``get_study``,
-  ``list_studies`` (files in ``studies/``: ``rotmnist``, ``spherical-cls``, ``spherical-seg``).
+  ``list_studies`` (files in ``studies/``: ``rotmnist``, ``spherical-cls``, ``spherical-seg``,
+  ``cifar10``).
 
 Runs: ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
 (``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_module``,
@@ -67,6 +70,7 @@ _WHERE = {
     "_gan_module": ("GAN", "GAN_SETTINGS", "sample_grid"),
     "_gan_score": ("frechet_distance", "load_scorer", "scorer_features"),
     "_spherical_dm": ("SphericalDataModule",),
+    "_cifar_dm": ("CIFAR10DataModule",),
     "_train": (
         "CheckpointError",
         "Throughput",

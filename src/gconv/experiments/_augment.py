@@ -14,6 +14,10 @@ only. Those for images ``(B, C, H, W)`` act by the rotation group SO(2) (or its 
   (the G-CNN paper's recipe).
 - ``"sample-angle"``: one angle per sample.
 - ``"rot90"``: one quarter turn k ~ U{0, 1, 2, 3} per sample, ``torch.rot90(x_i, k_i)``.
+
+and, not a rotation: ``"flip-translate"``, CIFAR10+'s "+" (:func:`gconv.data.flip_translate`:
+per sample a left-right flip with probability 1/2 and an integer shift of at most 4 pixels in
+each direction, zeros shifted in).
 """
 
 from __future__ import annotations
@@ -135,11 +139,18 @@ def _rot90(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out
 
 
+def _flip_translate(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    from ..data import flip_translate
+
+    return flip_translate(x, generator)
+
+
 for _name, _fn in (
     ("none", _none),
     ("batch-angle", _batch_angle),
     ("sample-angle", _sample_angle),
     ("rot90", _rot90),
+    ("flip-translate", _flip_translate),
 ):
     register_augmentation(_name, _fn, "image")
 

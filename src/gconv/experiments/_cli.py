@@ -70,10 +70,13 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--data", default="rotmnist", choices=list_datasets())
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    t.add_argument("--optim", nargs="+", metavar="KEY=VALUE", type=_optim_item,
+                   help="optimiser options (default: Adam), e.g. optimizer=sgd momentum=0.9 "
+                   "weight_decay=1e-3 lr_decay=0.8 lr_decay_from=15")  # fmt: skip
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--augment", choices=list_augmentations(None),
-                   help="default: batch-angle for images, none for other inputs")  # fmt: skip
+                   help="default: batch-angle for grey-scale images, none otherwise")  # fmt: skip
     t.add_argument("--limit-train", type=int, help="use the first N training digits")
     t.add_argument("--limit-val", type=int, help="use the first N validation digits")
     t.add_argument("--limit-test", type=int, help="use the first N test digits")
@@ -85,6 +88,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--bandwidth", type=int, help="spherical data: grid bandwidth b (model too)")
     t.add_argument("--rotate", choices=("NR", "R"), help="spherical data: train/valid rotations")
     t.add_argument("--test-rotate", nargs="+", choices=("NR", "R"), help="spherical test sets")
+    t.add_argument("--val-size", type=int, help="cifar10: training images held out (5000)")
     _run_args(t)
     t.set_defaults(func=_cmd_train)
 
@@ -135,13 +139,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(
         model=args.model, data=args.data, task=args.task, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, augment=args.augment or _default_augment(args.model), seed=args.seed,
+        lr=args.lr, augment=args.augment or _default_augment(args.model, args.data),
+        seed=args.seed, optim=_optim(args.optim),
         limit_train=args.limit_train,
         limit_val=args.limit_val, limit_test=args.limit_test,
         out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
         num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
         resume=args.resume, progress=not args.no_progress, test=not args.no_test,
-        data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate")
+        data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate", "val_size")
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip
     rec = train(cfg)
@@ -158,8 +163,39 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_augment(model: str) -> str:
-    return "batch-angle" if model_spec(model).input_kind == "image" else "none"
+def _default_augment(model: str, data: str) -> str:
+    """batch-angle for grey-scale images (the rotated-MNIST recipe), else none."""
+    grey = dataset_spec(data).sample_shape[:1] == (1,)
+    return "batch-angle" if model_spec(model).input_kind == "image" and grey else "none"
+
+
+def _optim_item(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--optim``: VALUE an int, a float, or a name."""
+    key, eq, value = text.partition("=")
+    if not (key and eq and value):
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
+    """The task module's optimiser options from ``--optim`` (recipe keys but lr and
+    batch_size, which have their own flags); ValueError naming a bad key or value."""
+    from ._spec import RECIPE_KEYS, check_recipe
+
+    optim = dict(items or ())
+    own = sorted(set(optim) & {"lr", "batch_size"})
+    if own:
+        raise ValueError(f"--optim: set {own} with their own flags (--lr, --batch-size)")
+    keys = [k for k in RECIPE_KEYS if k not in ("lr", "batch_size")]
+    if set(optim) - set(keys):
+        raise ValueError(f"--optim: keys must be in {keys}, got {sorted(optim)}")
+    check_recipe("--optim", optim)
+    return optim
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -226,7 +262,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
     spec = get_study(args.study)
     dataset_spec(spec.data)  # a clear error before any run starts
     runner = default_runner(spec.data, not args.no_progress, args.devices, args.num_nodes,
-                            spec.task, getattr(args, "command_line", None))  # fmt: skip
+                            spec.task, getattr(args, "command_line", None),
+                            args.accelerator)  # fmt: skip
     rows = run_study(args.study, runs, args.out, runner, shard)
     if not _rank_zero():
         return 0

@@ -235,4 +235,5 @@ def get_datamodule(data: str, **kwargs: Any) -> L.LightningDataModule:
     return _DATAMODULES.get(data, DataModule)(data, **kwargs)
 
 
+from . import _cifar_dm as _cifar_dm  # noqa: E402  registers the CIFAR-10 data module
 from . import _spherical_dm as _spherical_dm  # noqa: E402  registers the spherical data modules

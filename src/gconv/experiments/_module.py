@@ -44,8 +44,11 @@ class AngleBinnedError(Metric):
     def update(self, wrong: torch.Tensor, angles: torch.Tensor) -> None:
         frac = torch.remainder(angles.double(), 2.0 * math.pi) / (2.0 * math.pi)
         idx = (frac * self.bins).long().clamp_(0, self.bins - 1)
-        self.wrong += torch.bincount(idx, weights=wrong.double(), minlength=self.bins)
-        self.total += torch.bincount(idx, minlength=self.bins).double()
+        # a one-hot sum, not bincount: CUDA's weighted bincount has no deterministic kernel,
+        # and the Trainer runs with deterministic algorithms
+        hits = F.one_hot(idx, self.bins).double()  # (N, bins)
+        self.wrong += wrong.double() @ hits
+        self.total += hits.sum(dim=0)
 
     def compute(self) -> torch.Tensor:
         """``(2, bins)``: errors per bin (NaN for empty bins) and counts, summed over ranks."""
@@ -74,19 +77,29 @@ def resolve_net(
     return net, aug
 
 
-def check_optim(lr_decay: float, lr_decay_from: int, weight_decay: float) -> None:
-    """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0."""
+def check_optim(
+    lr_decay: float,
+    lr_decay_from: int,
+    weight_decay: float,
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+) -> None:
+    """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
+    optimizer is "adam" or "sgd" and 0 ≤ momentum < 1."""
     check_recipe(
         "task module",
-        {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay},
-    )
+        {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
+         "optimizer": optimizer, "momentum": momentum},
+    )  # fmt: skip
 
 
 class WrappedNet:
     """What every task module shares: ``forward`` is the wrapped ``self.net``; Adam at
     ``hparams.lr`` over all parameters; ``num_params`` counts the trainable ones.
 
-    Optional hyper-parameters (absent: the plain Adam above): ``weight_decay`` (Adam's L2 term)
+    Optional hyper-parameters (absent: the plain Adam above): ``optimizer`` "sgd" for
+    ``torch.optim.SGD`` with heavy-ball ``momentum`` (default 0.9: b ← μ·b + g, w ← w − lr·b),
+    ``weight_decay`` (the L2 term added to the gradient, g ← g + λ·w, for either optimiser)
     and an lr schedule stepped once per epoch, lr(e) = lr · lr_decay ^ max(0, e − lr_decay_from)
     for epoch e = 0, 1, … (Weiler & Cesa's "exponential" schedule: 0.8 from epoch 15). The
     scheduler's state is in the checkpoint, so a resumed run continues the schedule.
@@ -104,9 +117,14 @@ class WrappedNet:
 
     def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
         hp = self.hparams
-        opt = torch.optim.Adam(
-            self.parameters(), lr=hp.lr, weight_decay=hp.get("weight_decay", 0.0)
-        )
+        wd = hp.get("weight_decay", 0.0)
+        if hp.get("optimizer", "adam") == "sgd":
+            momentum = hp.get("momentum", 0.9)
+            opt: torch.optim.Optimizer = torch.optim.SGD(
+                self.parameters(), lr=hp.lr, momentum=momentum, weight_decay=wd
+            )
+        else:
+            opt = torch.optim.Adam(self.parameters(), lr=hp.lr, weight_decay=wd)
         decay, start = hp.get("lr_decay", 1.0), hp.get("lr_decay_from", 0)
         if decay == 1.0:
             return opt
@@ -133,10 +151,12 @@ class Classifier(WrappedNet, L.LightningModule):
         lr_decay: float = 1.0,
         lr_decay_from: int = 0,
         weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        momentum: float = 0.9,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
-        check_optim(lr_decay, lr_decay_from, weight_decay)
+        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")

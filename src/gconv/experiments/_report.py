@@ -99,7 +99,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     lines += ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for (model, epochs, limit, aug), rs in groups.items():
         walls = [_num(r.get("wall_s")) for r in rs]
-        ref = spec.reference.get(model)
+        ref = spec.reference.get(f"{model}|{aug}", spec.reference.get(model))
         cells = [model, epochs, limit or "all", *([aug] if show_aug else [])]
         cells += [rs[0].get("params", ""), f"{len(rs)} ({', '.join(r['seed'] for r in rs)})"]
         cells += [_pm([_num(r.get(col)) for r in rs]) for col, _ in metrics]

@@ -35,13 +35,18 @@ _BUILTIN = "gconv.experiments.studies"
 
 #: what a training recipe may set: the run's ``lr`` and ``batch_size``, and the task module's
 #: optimiser options — lr × ``lr_decay`` ^ max(0, epoch − ``lr_decay_from``) (epochs counted
-#: from 0) and Adam's (L2) ``weight_decay``
-RECIPE_KEYS = ("lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay")
+#: from 0), the (L2) ``weight_decay``, the ``optimizer`` (:data:`OPTIMIZERS`: "adam", or
+#: "sgd" with heavy-ball ``momentum``)
+RECIPE_KEYS = (
+    "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
+)  # fmt: skip
+OPTIMIZERS = ("adam", "sgd")
 
 
 def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
     """ValueError unless ``recipe`` holds only :data:`RECIPE_KEYS` with values in range:
-    lr > 0, batch_size ≥ 1, 0 < lr_decay ≤ 1, lr_decay_from ≥ 0, weight_decay ≥ 0."""
+    lr > 0, batch_size ≥ 1, 0 < lr_decay ≤ 1, lr_decay_from ≥ 0, weight_decay ≥ 0, optimizer
+    in :data:`OPTIMIZERS`, 0 ≤ momentum < 1."""
     if not isinstance(recipe, Mapping):
         raise TypeError(f"{owner}: recipe must be a mapping, got {type(recipe).__name__}")
     unknown = set(recipe) - set(RECIPE_KEYS)
@@ -49,18 +54,22 @@ def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
         raise ValueError(f"{owner}: recipe keys must be in {RECIPE_KEYS}, got {sorted(unknown)}")
     ints = {"batch_size": 1, "lr_decay_from": 0}  # smallest allowed value
     for key, v in recipe.items():
-        if key in ints:
+        if key == "optimizer":
+            ok, want = v in OPTIMIZERS, f"one of {OPTIMIZERS}"
+        elif key in ints:
             ok = isinstance(v, int) and not isinstance(v, bool) and v >= ints[key]
             want = f"an int >= {ints[key]}"
         else:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and _in_range(key, v)
-            want = {"lr": "> 0", "lr_decay": "in (0, 1]", "weight_decay": ">= 0"}[key]
+            want = {"lr": "> 0", "lr_decay": "in (0, 1]", "weight_decay": ">= 0",
+                    "momentum": "in [0, 1)"}[key]  # fmt: skip
         if not ok:
             raise ValueError(f"{owner}: recipe {key} must be {want}, got {v!r}")
 
 
 def _in_range(key: str, v: float) -> bool:
-    return {"lr": v > 0, "lr_decay": 0 < v <= 1, "weight_decay": v >= 0}[key]
+    return {"lr": v > 0, "lr_decay": 0 < v <= 1, "weight_decay": v >= 0,
+            "momentum": 0 <= v < 1}[key]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,8 @@ class StudySpec:
     0, 1, …: run i belongs to shard K/N when i mod N = K. ``budgets`` maps names to
     :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
     the unit of the task's first report metric, percent), shown in the ``reference_label``
-    column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
+    column (a key ``"<model>|<augment>"`` gives a model's figure for one augmentation);
+    ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
     (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
     non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
     ``notes`` frame the report's table (``{samples}`` in ``notes`` is replaced by the list of

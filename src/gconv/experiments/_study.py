@@ -316,11 +316,13 @@ def default_runner(
     num_nodes: int = 1,
     task: str | None = None,
     command: Sequence[str] | str | None = None,
+    accelerator: str = "cpu",
 ) -> Runner:
     """Train with :func:`gconv.experiments.train` (resuming); the row is the task's
     (``TaskSpec.row``: for classification the metrics and ``err_deg_<lo>`` columns) and the
     conditions of the run (``_conditions.RunConditions``: ``command`` — default this process's
-    command line —, torch threads, CPU count, load average sampled during the run)."""
+    command line —, torch threads, CPU count, load average sampled during the run); runs on
+    ``accelerator`` (Lightning's name: "cpu", "gpu", "auto")."""
 
     def run(spec: RunSpec, run_dir: Path) -> dict:
         from ._conditions import RunConditions
@@ -331,7 +333,8 @@ def default_runner(
             model=spec.model, data=data, task=task, epochs=spec.epochs,
             batch_size=spec.batch_size, lr=spec.lr, augment=spec.augment, seed=spec.seed,
             limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
-            devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
+            devices=devices, num_nodes=num_nodes, accelerator=accelerator, resume=True,
+            progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
             optim=dict(spec.optim),
         )  # fmt: skip

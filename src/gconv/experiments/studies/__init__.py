@@ -4,9 +4,11 @@ file here and one import line below.
 
 - ``rotmnist``: the five models of Cohen & Welling (2016, Table 1) on rotated MNIST.
 - ``spherical-cls``, ``spherical-seg``: equivariance against augmentation on spherical MNIST.
+- ``cifar10``: All-CNN-C (Z², p4, p4m) and ResNet44 (Z², p4m) on CIFAR-10 (Table 2 of the same
+  paper), without and with flip-translate augmentation.
 - ``gan``: a conditional GAN with a z2 or p4 discriminator × data fraction (Dey et al. 2021).
 """
 
-from . import gan, rotmnist, spherical  # noqa: F401
+from . import cifar10, gan, rotmnist, spherical  # noqa: F401
 
 __all__: list[str] = []
