@@ -31,6 +31,7 @@ from ..groups import wigner_D_packed
 __all__ = [
     "so3_size",
     "s2_filter_table",
+    "s2_ring_filter_table",
     "so3_filter_table",
     "so3_to_s2_filter_table",
     "so3_sum_to_s2_filter_table",
@@ -78,6 +79,17 @@ def s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``conj(Y_lk(x_i)) / (2l+1) = D^l_{k0}(α_i, β_i, 0) / √(4π(2l+1))``: real ``(G, (2L−1)L, 2)``."""
     t = _dense_column(grid, L, lambda l, D: D / math.sqrt(4 * math.pi * (2 * l + 1)))
     return _as_real(t.reshape(len(grid), -1))
+
+
+def s2_ring_filter_table(grid: np.ndarray, L: int, ring: torch.Tensor, R: int) -> torch.Tensor:
+    """``e^{−ikα_i}`` in the column of point i's ring, k = 0..L−1: real ``(G, R·L, 2)``, so that
+    ``filter_spectrum`` gives the filter's DFT along each ring ``ŵ[c, o, (r, k)]``
+    (``gconv.spherical.engine.s2_ring_synthesis``)."""
+    alpha = torch.as_tensor(grid[:, 1], dtype=torch.float64)
+    k = torch.arange(L, dtype=torch.float64)
+    t = torch.zeros(len(grid), R, L, dtype=torch.complex128)
+    t[torch.arange(len(grid)), ring] = torch.exp(-1j * alpha[:, None] * k)
+    return _as_real(t.reshape(len(grid), R * L))
 
 
 def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:

@@ -109,6 +109,7 @@ class _SphericalLinear(nn.Module):
         self.degrees = min(b_in, b_out)  # L: output degrees l < L are nonzero
         #: largest β of the filter grid (the kernel's reach from the north pole / identity)
         self.grid_max_beta = float(grid[:, 0].max())
+        self._grid = grid  # the filter grid as given (float64 array)
         self.weight = nn.Parameter(torch.empty(in_channels, out_channels, len(grid)))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.gain = gain
@@ -228,14 +229,24 @@ class S2Conv(_SphericalLinear):
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
-        self.register_buffer("filter_table", sp.s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.s2_tables(b_in, L))
-        _register_tables(self, "syn", hm.so3_tables(b_out, L))
+        rings, ring = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+        self.rings = len(rings)
+        if in_channels * self.rings < out_channels:  # synthesis over (c, ring), not outputs
+            table = sp.s2_ring_filter_table(pts, L, ring, self.rings)
+            _register_tables(self, "ring", hm.s2_ring_tables(b_out, L, rings))
+        else:
+            table = sp.s2_filter_table(pts, L)
+            _register_tables(self, "syn", hm.so3_tables(b_out, L))
+        self.register_buffer("filter_table", table, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        if hasattr(self, "ring_syn_b"):
+            w_hat = self._filter_spectrum().view(C, self.out_channels, self.rings, L)
+            return hm.s2_ring_synthesis(fh, w_hat, self.bias, _tables(self, "ring", x.dtype), B)
         psi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
@@ -271,10 +282,10 @@ class SO3Conv(_SphericalLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
-        B, C, L = x.shape[0], self.in_channels, self.degrees
-        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        B, L = x.shape[0], self.degrees
+        Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         psi = self._filter_spectrum()
-        gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
+        gh = _add_bias_so3(sp.so3_so3_product(Fh, psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
@@ -306,9 +317,9 @@ class SO3ToS2Conv(_SphericalLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
-        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
-        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
+        gh = sp.so3_s2_product(Fh, phi).contiguous()
         # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
         gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
         y = hm.s2_synthesis(gh.reshape(L, 2, -1, L), _tables(self, "syn", x.dtype))
