@@ -90,7 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32)
     ap.add_argument("--mnist-reps", type=int, default=20, help="repeats for the MNIST S2CNN")
-    ap.add_argument("--models", default="mnist,deep,seg", help="comma-separated subset")
+    ap.add_argument(
+        "--models",
+        default="mnist,deep,seg",
+        help="comma-separated subset of mnist,deep,seg,seg-train",
+    )
     add_record_args(ap)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -107,12 +111,20 @@ def main(argv: list[str] | None = None) -> None:
         )
         base_nn = load_baseline(args.baseline, Path(tmp))
         cases = {
-            "mnist": (get_model("s2cnn"), 32, (1, 60, 60), "forward+backward", args.mnist_reps),
-            "deep": (deep_mod.S2CNNDeep(), args.deep_batch, (1, 60, 60), "forward+backward", None),
-            "seg": (deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
+            "mnist": (
+                lambda: get_model("s2cnn"),
+                32,
+                (1, 60, 60),
+                "forward+backward",
+                args.mnist_reps,
+            ),
+            "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
+            "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
+            "seg-train": (deep_mod.S2CNNSeg, 1, (1, 100, 100), "forward+backward", None),
         }
         for name in args.models.split(","):
-            model, batch, shape, mode, reps = cases[name]
+            build, batch, shape, mode, reps = cases[name]
+            model = build()
             twin = rebuild(model, base_nn)
             x = torch.randn(batch, *shape)
             with torch.no_grad():

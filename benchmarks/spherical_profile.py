@@ -57,6 +57,16 @@ def _stage_flops(layer: nn.Module, B: int) -> dict[str, float]:
     if isinstance(layer, S2Conv):
         f["analysis"] = 2.0 * 2 * M * bi * N * bi + 2.0 * M * 2 * N * bi * L
         f["product"] = 2.0 * 2 * C * M * K * 2 * B * O * L
+        if hasattr(layer, "ring_syn_b"):  # engine.s2_ring_synthesis: product folded in
+            n = C * layer.rings
+            f["product"] = 0.0
+            syn = 2.0 * 2 * L * M * 2 * B * n * L * bo + 2.0 * L * 2 * bo * 4 * M * B * n * bo
+            if (n - 1) * layer.b_out <= 15:
+                syn += 2.0 * bo * O * 2 * L * n * B * bo * bo
+            else:
+                syn += 2.0 * bo * L * 2 * O * 2 * n * B * bo + 2.0 * bo * bo * 2 * L * O * B * bo
+            f["synthesis"] = syn
+            return f
     else:
         f["analysis"] = 2.0 * 2 * M * bi**3 * N + 2.0 * M * 2 * K * 2 * bi * N * bi
         f["analysis"] += 2.0 * M * K * 2 * N * bi * L
@@ -98,16 +108,25 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
     B, C, L = x.shape[0], layer.in_channels, layer.degrees
     ana, syn = _tables(layer, "ana", x.dtype), _tables(layer, "syn", x.dtype)
     xs = x.reshape(B * C, *x.shape[2:])
+    if isinstance(layer, S2Conv) and hasattr(layer, "ring_syn_b"):  # product inside synthesis
+        fh = hm.s2_analysis(xs, ana)
+        w_hat = layer._filter_spectrum().view(C, -1, layer.rings, L)
+        ring = _tables(layer, "ring", x.dtype)
+        return {
+            "analysis": lambda: hm.s2_analysis(xs, ana),
+            "filter": lambda: (layer.clear_filter_cache(), layer._filter_spectrum()),
+            "product": lambda: None,
+            "synthesis": lambda: hm.s2_ring_synthesis(fh, w_hat, layer.bias, ring, B),
+        }
     if isinstance(layer, S2Conv):
         fh = hm.s2_analysis(xs, ana)
         psi = layer._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         f_ana = lambda: hm.s2_analysis(xs, ana)  # noqa: E731
         f_prod = lambda: sp.s2_so3_product(fh.view(L, 2, B, C, L), psi)  # noqa: E731
     else:
-        fh = hm.so3_analysis(xs, ana)
-        Fh = fh.view(L, 2 * L - 1, 2, B, C, L)
+        Fh = hm.so3_analysis_channels(x, ana)
         psi = layer._filter_spectrum()
-        f_ana = lambda: hm.so3_analysis(xs, ana)  # noqa: E731
+        f_ana = lambda: hm.so3_analysis_channels(x, ana)  # noqa: E731
         if isinstance(layer, SO3Conv):
             f_prod = lambda: sp.so3_so3_product(Fh, psi)  # noqa: E731
         else:

@@ -110,3 +110,47 @@ def test_ring_path_on_the_meta_device():
 def test_ring_layout_groups_points_by_beta():
     rings, index = hm.ring_layout(torch.tensor([0.5, 0.2, 0.5, 0.9, 0.2], dtype=torch.float64))
     assert rings.tolist() == [0.2, 0.5, 0.9] and index.tolist() == [1, 0, 1, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("B", "C", "O", "b_in", "b_out", "grid"),
+    [
+        (2, 1, 4, 5, 6, s2_near_identity_grid(n_alpha=6, n_beta=1)),  # α = 2πj/6: 2j γ-steps
+        (2, 2, 7, 4, 3, s2_near_identity_grid(n_alpha=6, n_beta=2)),
+        (1, 1, 3, 4, 4, ((0.3, 0.0), (0.3, np.pi / 2), (0.8, 3 * np.pi / 4))),  # uneven
+    ],
+)
+def test_shift_path_equals_the_ring_spectrum_path(B, C, O, b_in, b_out, grid):
+    """Every α a whole number of γ steps: the weights are applied as γ-shifts, same output."""
+    gen = torch.Generator().manual_seed(O)
+    pts = np.asarray(grid, dtype=np.float64)
+    L = min(b_in, b_out)
+    x = torch.randn(B, C, 2 * b_in, 2 * b_in, dtype=torch.float64, generator=gen)
+    w = torch.randn(C, O, len(pts), dtype=torch.float64, generator=gen)
+    bias = torch.randn(O, dtype=torch.float64, generator=gen)
+    rings, _ = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+    T = hm.s2_ring_tables(b_out, L, rings, torch.as_tensor(pts))
+    assert "shift" in T
+    fh = hm.s2_analysis(x.reshape(B * C, 2 * b_in, 2 * b_in), hm.s2_tables(b_in, L))
+    got = hm.s2_ring_synthesis(fh, None, bias, T, B, weight=w)
+    torch.testing.assert_close(got, _ring(x, w, bias, pts, b_out, L), atol=TOL, rtol=0)
+    assert got._base is None and got.permute(3, 4, 1, 0, 2).is_contiguous()
+
+
+def test_shift_path_gradients_and_layer_choice():
+    pts = np.asarray(s2_near_identity_grid(max_beta=0.6, n_alpha=4, n_beta=2))
+    rings, _ = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+    T = hm.s2_ring_tables(2, 2, rings, torch.as_tensor(pts))  # α = πj/2: one γ step each
+    gen = torch.Generator().manual_seed(9)
+    x = torch.randn(2, 1, 4, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    w = torch.randn(1, 3, len(pts), dtype=torch.float64, generator=gen, requires_grad=True)
+    bias = torch.randn(3, dtype=torch.float64, generator=gen, requires_grad=True)
+
+    def fn(x, w, bias):
+        fh = hm.s2_analysis(x.reshape(2, 4, 4), hm.s2_tables(2, 2))
+        return hm.s2_ring_synthesis(fh, None, bias, T, 2, weight=w)
+
+    assert torch.autograd.gradcheck(fn, (x, w, bias))
+    assert "shift" not in hm.s2_ring_tables(3, 2, rings, torch.as_tensor(pts))  # π/2 ∤ π/3
+    assert hasattr(S2Conv(1, 4, 4, 2, grid=tuple(map(tuple, pts))), "ring_shift")
+    assert not hasattr(S2Conv(1, 4, 4, 3, grid=tuple(map(tuple, pts))), "ring_shift")

@@ -26,13 +26,16 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..groups import wigner_D_packed
+from ..groups import wigner_d_iter, wigner_D_packed
 
 __all__ = [
     "so3_size",
     "s2_filter_table",
     "s2_ring_filter_table",
     "so3_filter_table",
+    "so3_ring_filter_table",
+    "so3_ring_d_runs",
+    "so3_ring_operand",
     "so3_to_s2_filter_table",
     "so3_sum_to_s2_filter_table",
     "filter_spectrum",
@@ -96,6 +99,52 @@ def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
     cols = [D.reshape(len(grid), -1) for D in _D_blocks(grid, L, True)]
     return _as_real(torch.cat(cols, dim=1))
+
+
+def so3_ring_filter_table(grid: np.ndarray, L: int, ring: torch.Tensor, R: int) -> torch.Tensor:
+    """``e^{−ikα_i} e^{−inγ_i}`` in the block of point i's β-ring, |k|, |n| < L: real
+    ``(G, R·K·K, 2)`` ``[i, (r, k + L − 1, n + L − 1), re/im]`` (K = 2L − 1), so that
+    ``filter_spectrum`` gives ``ŵ[c, o, (r, k, n)] = Σ_{i ∈ r} w_i e^{−ikα_i − inγ_i}`` and
+    ``ψ̃^l_{kn} = Σ_r d^l_{kn}(β_r) ŵ[r, k, n]`` (``D^l_{kn} = e^{−ikα} d^l_{kn}(β) e^{−inγ}``)."""
+    g = torch.as_tensor(grid, dtype=torch.float64)
+    f = torch.arange(-(L - 1), L, dtype=torch.float64)
+    e = torch.exp(-1j * g[:, 1, None] * f)[:, :, None] * torch.exp(-1j * g[:, 2, None] * f)[:, None]
+    t = torch.zeros(len(grid), R, 2 * L - 1, 2 * L - 1, dtype=torch.complex128)
+    t[torch.arange(len(grid)), ring] = e
+    return _as_real(t.reshape(len(grid), -1))
+
+
+def so3_ring_d_runs(rings: torch.Tensor, L: int) -> list[torch.Tensor]:
+    """Per run of :func:`degree_buckets`, ``d^l_{kn}(β_r)`` as ``(R, n_l, d, 1, d, 1)``
+    ``[r, l, n, ·, k, ·]`` (d = 2l1 − 1, centred; zero where |k| or |n| > l)."""
+    ds = list(wigner_d_iter(rings.to(torch.float64), L - 1))  # (R, 2l+1, 2l+1) [k+l, n+l]
+    runs = []
+    for l0, l1 in degree_buckets(L):
+        d = 2 * l1 - 1
+        t = torch.zeros(len(rings), l1 - l0, d, d, dtype=torch.float64)
+        for l in range(l0, l1):
+            e = l1 - 1 - l
+            t[:, l - l0, e : d - e, e : d - e] = ds[l].transpose(1, 2)  # [n, k]
+        runs.append(t[:, :, :, None, :, None])
+    return runs
+
+
+def so3_ring_operand(w_hat: torch.Tensor, d_runs: list[torch.Tensor], L: int) -> list[torch.Tensor]:
+    """:func:`so3_product_operand` from the filter's ring spectra: ``w_hat`` complex
+    ``(C, O, R, K, K)`` ``[c, o, r, k, n]``, ``d_runs`` from :func:`so3_ring_d_runs` → per run
+    ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``Σ_r d^l_{kn}(β_r) ŵ[c, o, r, k, n]``.
+    Slices and broadcast products only (no gather, so no scatter in backward)."""
+    C, O = w_hat.shape[0], w_hat.shape[1]
+    wp = w_hat.permute(2, 4, 0, 3, 1)  # [r, n, c, k, o]
+    runs = []
+    for (l0, l1), D in zip(degree_buckets(L), d_runs, strict=True):
+        d, e = 2 * l1 - 1, L - l1
+        W = wp[:, e : e + d, :, e : e + d, :]
+        acc = D[0] * W[0]
+        for r in range(1, W.shape[0]):
+            acc = acc + D[r] * W[r]
+        runs.append(acc.reshape(l1 - l0, d * C, d * O))
+    return runs
 
 
 def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:

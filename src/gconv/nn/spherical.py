@@ -234,7 +234,8 @@ class S2Conv(_SphericalLinear):
         self.rings = len(rings)
         if in_channels * self.rings < out_channels:  # synthesis over (c, ring), not outputs
             table = sp.s2_ring_filter_table(pts, L, ring, self.rings)
-            _register_tables(self, "ring", hm.s2_ring_tables(b_out, L, rings))
+            pts_t = torch.as_tensor(pts)
+            _register_tables(self, "ring", hm.s2_ring_tables(b_out, L, rings, pts_t))
         else:
             table = sp.s2_filter_table(pts, L)
             _register_tables(self, "syn", hm.so3_tables(b_out, L))
@@ -244,6 +245,9 @@ class S2Conv(_SphericalLinear):
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        if hasattr(self, "ring_shift"):  # every α on the γ grid: γ-shifts of the weights
+            T = _tables(self, "ring", x.dtype)
+            return hm.s2_ring_synthesis(fh, None, self.bias, T, B, weight=self.weight)
         if hasattr(self, "ring_syn_b"):
             w_hat = self._filter_spectrum().view(C, self.out_channels, self.rings, L)
             return hm.s2_ring_synthesis(fh, w_hat, self.bias, _tables(self, "ring", x.dtype), B)
@@ -272,13 +276,27 @@ class SO3Conv(_SphericalLinear):
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
-        self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
+        rings, ring = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+        self.rings = len(rings)
+        if self.rings * (2 * L - 1) ** 2 <= 2 * sp.so3_size(L):  # filter via β-rings
+            table = sp.so3_ring_filter_table(pts, L, ring, self.rings)
+            for i, t in enumerate(sp.so3_ring_d_runs(rings, L)):
+                self.register_buffer(f"ringd_{i}", t, persistent=False)
+        else:
+            table = sp.so3_filter_table(pts, L)
+        self.register_buffer("filter_table", table, persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
     def _operand(self, psi: torch.Tensor) -> list[torch.Tensor]:
-        """Per run of degrees, the complex matrices of ``sp.so3_so3_product``."""
-        return sp.so3_product_operand(psi, self.degrees)
+        """Per run of degrees, the complex matrices of ``sp.so3_so3_product`` (from the ring
+        spectra ``ŵ`` where the filter table holds those)."""
+        L = self.degrees
+        if not hasattr(self, "ringd_0"):
+            return sp.so3_product_operand(psi, L)
+        d_runs = list(_tables(self, "ringd", psi.real.dtype).values())
+        w_hat = psi.view(psi.shape[0], psi.shape[1], self.rings, 2 * L - 1, 2 * L - 1)
+        return sp.so3_ring_operand(w_hat, d_runs, L)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)

@@ -52,8 +52,22 @@ def _korder(L: int) -> torch.Tensor:
     return ks  # ks[1] = −0 is the dummy
 
 
+def _shifts(b: int, rings: tuple[float, ...], points: tuple) -> dict[str, torch.Tensor]:
+    """Per filter point, its γ-shift α_i·b/π (an integer, or no entry) and its ring."""
+    if not points:
+        return {}
+    p = torch.tensor(points, dtype=torch.float64)
+    s = p[:, 1] * b / math.pi
+    if (s - s.round()).abs().max() > 1e-9:
+        return {}
+    ring = torch.tensor([rings.index(float(v)) for v in p[:, 0]], dtype=torch.float64)
+    return {"shift": s.round() % (2 * b), "ring_of": ring}
+
+
 @lru_cache(maxsize=16)
-def _tables(b: int, L: int, rings: tuple[float, ...]) -> dict[str, torch.Tensor]:
+def _tables(
+    b: int, L: int, rings: tuple[float, ...], points: tuple = ()
+) -> dict[str, torch.Tensor]:
     f64 = torch.float64
     R, M, K2, b2 = len(rings), L, 2 * L, 2 * b
     ks = _korder(L)
@@ -91,15 +105,21 @@ def _tables(b: int, L: int, rings: tuple[float, ...]) -> dict[str, torch.Tensor]
         "syn_b": syn.reshape(K2 * M, L, b2),
         "alpha": A.reshape(2 * b2, 4 * M),
         "gamma": torch.stack([torch.cos(alpha[:, None] * kk), torch.sin(alpha[:, None] * kk)], -1),
+        **_shifts(b, rings, points),
     }
 
 
-def s2_ring_tables(b: int, L: int, rings: torch.Tensor) -> dict[str, torch.Tensor]:
+def s2_ring_tables(
+    b: int, L: int, rings: torch.Tensor, points: torch.Tensor | None = None
+) -> dict[str, torch.Tensor]:
     """Fresh float64 tables for output bandwidth b, degrees l < L and ring angles ``rings``:
     ``ring (R, 2L, L)`` a_r, ``syn_b (2L·L, L, 2b)`` β stage, ``alpha (4b, 4L)`` α stage with the
-    fold, ``gamma (2b, L, 2)`` cos/sin(kγ)."""
+    fold, ``gamma (2b, L, 2)`` cos/sin(kγ). Given the filter points ``(G, 2)`` ``[β, α]`` and
+    every α a multiple of the γ step π/b, also ``shift (G,)`` (α_i b/π) and ``ring_of (G,)``:
+    then :func:`s2_ring_synthesis` can take the weights themselves (γ-shifts, no DFT)."""
     key = tuple(float(v) for v in rings.to(torch.float64))
-    return {k: v.clone() for k, v in _tables(b, L, key).items()}
+    pts = () if points is None else tuple(tuple(float(v) for v in p) for p in points)
+    return {k: v.clone() for k, v in _tables(b, L, key, pts).items()}
 
 
 def _strided_out(lead: tuple[int, int], b2: int, like: torch.Tensor) -> torch.Tensor:
@@ -135,27 +155,14 @@ class _GridGemm(torch.autograd.Function):
         return gY, gW, gb, None, None
 
 
-def s2_ring_synthesis(
-    fh: torch.Tensor,
-    w_hat: torch.Tensor,
-    bias: torch.Tensor,
-    T: dict[str, torch.Tensor],
-    batch: int,
-) -> torch.Tensor:
-    """The correlation's output from the input spectra and the filter's ring spectra.
-
-    ``fh (L, 2, B·C, L)`` (``s2_analysis`` of the input, signals in (b, c) order), ``w_hat``
-    complex ``(C, O, R, L)`` ``[c, o, r, k ≥ 0]``, ``bias (O,)``, T from :func:`s2_ring_tables`
-    → real ``(B, O, 2b, 2b, 2b)`` stored ``[α, γ, O, B, β]`` (module docstring).
-    """
-    M, _, BC, L = fh.shape
-    C, O, R = w_hat.shape[0], w_hat.shape[1], w_hat.shape[2]
-    B, b2 = batch, T["syn_b"].shape[-1]
+def _ring_yf(fh: torch.Tensor, T: dict[str, torch.Tensor], B: int, C: int) -> torch.Tensor:
+    """The β and α stages with the fold: ``Yf (2b, L, 2, C·R·B·2b)`` ``[α, k, re/im, c, r, b, β]``."""
+    M, _, _, L = fh.shape
+    R, b2 = T["ring"].shape[0], T["syn_b"].shape[-1]
     n = C * R
     # H[k'', m, s, (c, r, b), l] = conj(f̂)[m, s, (b, c), l] a_r[k'', l]
-    fc = fh.view(M, 2, B, C, L) * torch.tensor([1.0, -1.0], dtype=fh.dtype, device=fh.device).view(
-        1, 2, 1, 1, 1
-    )
+    sign = torch.tensor([1.0, -1.0], dtype=fh.dtype, device=fh.device).view(1, 2, 1, 1, 1)
+    fc = fh.view(M, 2, B, C, L) * sign
     H = (
         fc.permute(0, 1, 3, 2, 4)[None, :, :, :, None]
         * T["ring"].permute(1, 0, 2)[:, None, None, None, :, None, :]
@@ -163,7 +170,37 @@ def s2_ring_synthesis(
     X = torch.bmm(H.reshape(2 * L * M, 2 * n * B, L), T["syn_b"])  # (k'', m, s, n, b, β)
     A = T["alpha"]
     Yf = torch.bmm(A.expand(L, *A.shape), X.view(L, 4 * M, n * B * b2))  # (k, α, t, n, b, β)
-    Yf = Yf.view(L, b2, 2 * n * B * b2).transpose(0, 1).contiguous()  # (α, k, t, n, b, β)
+    return Yf.view(L, b2, 2 * n * B * b2).transpose(0, 1).contiguous()  # (α, k, t, n, b, β)
+
+
+def s2_ring_synthesis(
+    fh: torch.Tensor,
+    w_hat: torch.Tensor | None,
+    bias: torch.Tensor,
+    T: dict[str, torch.Tensor],
+    batch: int,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The correlation's output from the input spectra and the filter's ring spectra.
+
+    ``fh (L, 2, B·C, L)`` (``s2_analysis`` of the input, signals in (b, c) order), ``w_hat``
+    complex ``(C, O, R, L)`` ``[c, o, r, k ≥ 0]``, ``bias (O,)``, T from :func:`s2_ring_tables`
+    → real ``(B, O, 2b, 2b, 2b)`` stored ``[α, γ, O, B, β]`` (module docstring). Where T holds
+    ``shift`` and the weights ``(C, O, G)`` are given, ``w_hat`` is not used:
+    ``G^o(γ) = Σ_{c,i} w^{co}_i u^{c r_i}(γ + α_i)`` with ``u = Re Σ_k e^{−ikγ} Yf_k``, each α_i
+    a whole number of γ steps (:func:`_shift_mix`).
+    """
+    L, B, b2 = fh.shape[-1], batch, T["syn_b"].shape[-1]
+    R = T["ring"].shape[0]
+    if weight is not None and "shift" in T:
+        C, O = weight.shape[0], weight.shape[1]
+        Yf = _ring_yf(fh, T, B, C)
+        Wg = T["gamma"].reshape(b2, 2 * L)
+        u = torch.bmm(Wg.expand(b2, *Wg.shape), Yf.view(b2, 2 * L, -1))  # (α, γ, n, b, β)
+        return _shift_mix(u, weight, bias, T, B, b2)
+    C, O = w_hat.shape[0], w_hat.shape[1]
+    n = C * R
+    Yf = _ring_yf(fh, T, B, C)
     wt = w_hat.transpose(1, 2).reshape(n, O, L)  # [(c, r), o, k]
     wr, wi = wt.real, wt.imag
     cg, sg = T["gamma"][..., 0], T["gamma"][..., 1]  # (γ, k)
@@ -180,3 +217,50 @@ def s2_ring_synthesis(
     Z = torch.bmm(P, Yf.view(b2 * L, 2 * n, B * b2))
     Wg = T["gamma"].reshape(b2, 2 * L)  # [γ, (k, cos|sin)]: Re(e^{−ikγ} Z) = cos Z_re + sin Z_im
     return _GridGemm.apply(Z.view(b2, 2 * L, O * B * b2), Wg, bias, (B, O), b2)
+
+
+def _shift_mix(u, weight, bias, T, B, b2):  # noqa: ANN001, ANN202
+    """``out[α, γ, o] = Σ_{c,i} w[c, o, i] u[α, γ + s_i, (c, r_i)] + bias[o]``."""
+    C, O, G = weight.shape
+    R = T["ring"].shape[0]
+    s, r = T["shift"].long(), T["ring_of"].long()
+    g = torch.arange(b2, device=u.device)
+    c = torch.arange(C, device=u.device)
+    idx = ((g[:, None, None] + s) % b2) * (C * R) + (c[:, None] * R + r)  # (γ, c, i)
+    W = weight.permute(1, 0, 2).reshape(O, C * G)
+    return _ShiftMix.apply(u.view(b2, b2 * C * R, B * b2), W, bias, idx.flatten(), (B, O), b2)
+
+
+class _ShiftMix(torch.autograd.Function):
+    """:func:`_shift_mix` one α at a time (gathered rows stay small), into a fresh
+    ``[α, γ, O, B, β]`` base tensor; backward scatters back per α."""
+
+    @staticmethod
+    def forward(ctx, u, W, bias, idx, lead, b2):  # noqa: ANN001, ANN205
+        out = _strided_out(lead, b2, u)
+        ov = out.permute(3, 4, 1, 0, 2).view(b2, b2, W.shape[0], -1)  # [α, γ, o, (b, β)]
+        We = W.expand(b2, *W.shape)
+        for a in range(b2):
+            us = u[a].index_select(0, idx).view(b2, W.shape[1], -1)
+            torch.bmm(We, us, out=ov[a])
+        ov.add_(bias.view(1, 1, -1, 1))
+        ctx.save_for_backward(u, W, idx)
+        ctx.b2 = b2
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # noqa: ANN001, ANN205
+        u, W, idx = ctx.saved_tensors
+        b2 = ctx.b2
+        g = grad.permute(3, 4, 1, 0, 2).reshape(b2, b2, W.shape[0], -1)
+        gu = torch.zeros_like(u) if ctx.needs_input_grad[0] else None
+        gW = torch.zeros_like(W) if ctx.needs_input_grad[1] else None
+        WT = W.T.expand(b2, *W.T.shape)
+        for a in range(b2):
+            if gW is not None:
+                us = u[a].index_select(0, idx).view(b2, W.shape[1], -1)
+                gW += torch.bmm(g[a], us.transpose(1, 2)).sum(0)
+            if gu is not None:
+                gu[a].index_add_(0, idx, torch.bmm(WT, g[a]).view(idx.shape[0], -1))
+        gb = g.sum((0, 1, 3)) if ctx.needs_input_grad[2] else None
+        return gu, gW, gb, None, None, None
