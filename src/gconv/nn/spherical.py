@@ -183,7 +183,8 @@ def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Ten
 
 
 def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """The tables, cast to the signal's dtype (they are built in float64). Casts are cached on
+    """The tables, cast to the signal's dtype (they are built in float64; entries below
+    eps² of the largest dropped, see ``engine.cast_table``). Casts are cached on
     the module, keyed on dtype and checked against the buffers themselves, so ``.to()`` or
     ``.double()`` on the module is seen and a forward pass does not copy the tables again."""
     n = len(prefix) + 1
@@ -196,7 +197,7 @@ def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, tor
         and all(hit[0][k] is v for k, v in src.items())
     ):
         return hit[1]
-    out = {k: v.to(dtype) for k, v in src.items()}
+    out = {k: hm.cast_table(v, dtype) for k, v in src.items()}  # no subnormal entries
     cache[(prefix, dtype)] = (src, out)
     return out
 
