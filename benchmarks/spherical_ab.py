@@ -12,6 +12,7 @@ hits them alike and the ratio is the figure to read. Outputs are checked to agre
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import re
 import statistics
@@ -133,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
             t = interleaved(fns, reps or args.reps, warmup=1)
             b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
             print(f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}", flush=True)
+            del model, twin, fns, t, x  # two seg nets and their tables are several GB
+            gc.collect()
 
 
 if __name__ == "__main__":
