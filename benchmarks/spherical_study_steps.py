@@ -133,13 +133,15 @@ def build(name: str, b: int) -> tuple[nn.Module, str]:
     spec = next((s for s in cnn_specs() if s["name"] == name), None)
     if spec is not None:
         return spec["builder"](**(spec["defaults"] | {"bandwidth": b})), "spherical_cnn"
-    if b == b_paper:
-        try:
-            from gconv.models import get_model
+    try:
+        from gconv.models import get_model, model_spec
 
+        if b == b_paper:
             return get_model(name), "registry"
-        except (ImportError, ValueError, KeyError):
-            pass
+        if "bandwidth" in model_spec(name).defaults:  # the registered model at a reduced b
+            return get_model(name, bandwidth=b), "registry"
+    except (ImportError, ValueError, KeyError):
+        pass
     if _spherical() is None:
         raise ImportError("this tree's gconv.nn has no spherical layers")
     return LOCAL[name](b), "this script"
@@ -218,76 +220,77 @@ def cases(args: argparse.Namespace) -> list[tuple[str, int, int]]:
     for b in args.cpu_deep_b:
         out.append(("s2cnn-deep", b, args.batch))
     wanted = set(args.models or [c[0] for c in out])
-    return [c for c in out if c[0] in wanted]
+    return [c for c in out if c[0] in wanted and c[1] not in args.skip_b]
 
 
 # --------------------------------------------------------------------------- projection
 
-AUGS = ("0 %", "25 %", "50 %", "100 %", "4×")
-CNNS = ("cnn", "cnn-200k", "cnn-1m", "cnn-5m")
-SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
-#: study → [(model, training data)]; "NR" = no rotations, "4×" = four rotated copies per digit
-RUNS: dict[str, list[tuple[str, str]]] = {
-    "spherical-cls": [(m, "NR") for m in ("s2cnn", "s2cnn-72", "s2cnn-deep")]
-    + [("s2cnn-deep", "100 %")] + [(m, a) for m in CNNS for a in AUGS],
-    "spherical-seg": [("s2cnn-seg", "NR")] + [(m, a) for m in SEG_CNNS for a in ("0 %", "100 %", "4×")],
-    "spherical-fashion": [(m, a) for m in ("s2cnn", "cnn-1m") for a in ("0 %", "100 %")],
-}  # fmt: skip
-#: budget → study → settings (``per_model`` overrides); batch 32 throughout
-BUDGETS: dict[str, dict[str, dict]] = {
-    "paper": {
-        "spherical-cls": {"b": 30, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 20},
-        "spherical-seg": {"b": 50, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 100},
-        "spherical-fashion": {"b": 30, "train": 55_000, "val": 5_000, "test": 10_000, "epochs": 20},
-    },
-    "cpu": {
-        "spherical-cls": {"b": 30, "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10,
-                          "per_model": {"cnn-5m": {"train": 5_000, "epochs": 5},
-                                        "s2cnn-deep": {"train": 1_000, "epochs": 5, "val": 500,
-                                                       "test": 2_000}}},
-        "spherical-seg": {"b": 20, "train": 2_000, "val": 500, "test": 1_000, "epochs": 10},
-        "spherical-fashion": {"b": 30, "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10},
-    },
-}  # fmt: skip
-SEEDS = 3
+STUDIES = ("spherical-cls", "spherical-seg", "spherical-fashion")
+#: split sizes where a budget leaves them open (the whole split): 60,000 training digits less
+#: the validation split, 10,000 test digits
+FULL = {"train": 55_000, "val": 5_000, "test": 10_000}
 
 
-def run_seconds(times: dict, model: str, data: str, cfg: dict) -> tuple[float, int]:
-    """CPU seconds of one run (one seed) and its training steps: steps × t_train +
-    epochs × validation batches × t_eval + 2 test sets (NR, R) × test batches × t_eval."""
-    cfg = cfg | cfg.get("per_model", {}).get(model, {})
-    t_train, t_eval = times[(model, cfg["b"])]
-    batches = lambda n: math.ceil(n / 32)  # noqa: E731
-    steps = cfg["epochs"] * batches(cfg["train"] * (4 if data == "4×" else 1))
-    evals = cfg["epochs"] * batches(cfg["val"]) + 2 * batches(cfg["test"])
-    return steps * t_train + evals * t_eval, steps
+def run_seconds(times: dict, run) -> tuple[float | None, int, int]:  # noqa: ANN001
+    """CPU seconds of one planned run (``gconv.experiments.RunSpec``; None where its (model, b)
+    was not timed), its training steps and its bandwidth: steps × t_train + epochs ×
+    validation batches × t_eval + 2 test sets (NR, R) × test batches × t_eval."""
+    data = dict(run.data_kwargs)
+    b = data.get("bandwidth", CLASSIFICATION_B)
+    copies = int(run.augment.split("-")[1]) if run.augment.startswith("copies-") else 1
+    batches = lambda n: math.ceil(n / run.batch_size)  # noqa: E731
+    steps = run.epochs * batches((run.limit_train or FULL["train"]) * copies)
+    if (run.model, b) not in times:
+        return None, steps, b
+    t_train, t_eval = times[(run.model, b)]
+    evals = run.epochs * batches(data.get("limit_val") or FULL["val"])
+    evals += 2 * batches(run.limit_test or FULL["test"])
+    return steps * t_train + evals * t_eval, steps, b
 
 
 def plan(raw: str, cores: int) -> str:
-    """Markdown tables of projected hours per run, study and budget from a raw record."""
+    """Markdown tables of projected core-hours per run, study and budget from a raw record,
+    for the runs the registered studies plan (``gconv study <name> --budget <b> --dry-run``)."""
+    from gconv.experiments import get_study
+    from gconv.experiments import plan as plan_runs
+
     line = next(x for x in open(raw, encoding="utf-8") if x.startswith("json: "))
     times = {(r["model"], r["b"]): (r["train_cpu"] * 32 / r["batch"], r["eval_cpu"] * 32 / r["batch"])
              for r in json.loads(line[6:])}  # fmt: skip
     out = []
-    for budget, studies in BUDGETS.items():
-        total = 0.0
+    for budget in ("paper", "cpu"):
+        total, missing = 0.0, 0
         out += [f"### Budget `{budget}`", "",
-                "| study | model | training data | b | train samples × epochs | steps | "
-                f"core-hours / seed | × {SEEDS} seeds |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
-        for study, runs in RUNS.items():
-            cfg0 = studies[study]
+                "| study | model | augment | b | train samples × epochs | steps | "
+                "core-hours / seed | seeds | core-hours |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for study in STUDIES:
+            spec = get_study(study)
+            bud = spec.budget(budget)
+            runs = plan_runs(
+                spec, None, bud.epochs_scale, bud.limit_train, bud.limit_test, None, bud
+            )
+            groups: dict[tuple, list] = {}
+            for run in runs:
+                groups.setdefault((run.model, run.augment), []).append(run)
             sub = 0.0
-            for model, data in runs:
-                cfg = cfg0 | cfg0.get("per_model", {}).get(model, {})
-                sec, steps = run_seconds(times, model, data, cfg0)
-                sub += SEEDS * sec
-                n = cfg["train"] * (4 if data == "4×" else 1)
-                out.append(f"| {study} | {model} | {data} | {cfg['b']} | {n:,} × {cfg['epochs']} "
-                           f"| {steps:,} | {sec / 3600:,.2f} | {SEEDS * sec / 3600:,.1f} |")  # fmt: skip
+            for (model, aug), rs in groups.items():
+                sec, steps, b = run_seconds(times, rs[0])
+                k = int(aug.split("-")[1]) if aug.startswith("copies-") else 1
+                n = (rs[0].limit_train or FULL["train"]) * k
+                cells = f"| {study} | {model} | {aug} | {b} | {n:,} × {rs[0].epochs} | {steps:,} "
+                if sec is None:
+                    missing += 1
+                    out.append(cells + f"| not timed | {len(rs)} | — |")
+                    continue
+                sub += len(rs) * sec
+                out.append(
+                    cells + f"| {sec / 3600:,.2f} | {len(rs)} | {len(rs) * sec / 3600:,.2f} |"
+                )
             total += sub
-            out.append(f"| **{study}** | | | | | | | **{sub / 3600:,.1f}** |")
-        out += ["", f"Total `{budget}`: {total / 3600:,.1f} core-hours = {total / 3600 / cores:,.1f} "
-                f"hours on {cores} free cores (one run per core).", ""]  # fmt: skip
+            out.append(f"| **{study}** | | | | | | | | **{sub / 3600:,.1f}** |")
+        gap = f" ({missing} configurations not timed, not counted)" if missing else ""
+        out += ["", f"Total `{budget}`: {total / 3600:,.1f} core-hours{gap} = "
+                f"{total / 3600 / cores:,.1f} hours on {cores} free cores (one run per core).", ""]  # fmt: skip
     return "\n".join(out)
 
 
@@ -298,6 +301,7 @@ def main() -> None:
     p.add_argument("--seg-batch", type=int, default=4, help="batch of s2cnn-seg at b = 50")
     p.add_argument("--cpu-seg-b", type=int, nargs="*", default=[25], help="cpu-budget seg b")
     p.add_argument("--cpu-deep-b", type=int, nargs="*", default=[], help="cpu-budget deep b")
+    p.add_argument("--skip-b", type=int, nargs="*", default=[], help="skip cases at these b")
     p.add_argument("--seconds", type=float, default=20.0, help="target time per case")
     p.add_argument("--models", nargs="*", help="only these models")
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")

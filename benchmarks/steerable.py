@@ -3,7 +3,8 @@
 layer construction, and the projected hours of a 3-seed study at a proposed budget.
 
 One process, the arms interleaved within every repeat (``_timing.interleaved``), medians.
-A training step is forward + cross-entropy + backward + Adam step on a (batch, 1, 28, 28) batch.
+A training step is forward + cross-entropy + backward + Adam step on a (batch, 1, 28, 28) batch
+(``_timing.train_step``).
 The basis expansion is every steerable layer's ``expanded_weight()`` plus its backward, as in
 one training step. Projection per run: epochs × (10,000/batch training steps + 2,000/batch
 validation batches) + 50,000/batch test batches, from the medians measured here (on a shared,
@@ -32,10 +33,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from _timing import interleaved
+from _timing import interleaved, train_step
 from gconv.groups import DihedralGroup
 from gconv.models import P4CNN
 from gconv.models.steerable_mnist import C8CNN, C16CNN, D16C16CNN
@@ -49,20 +49,6 @@ ARMS: dict[str, Callable[[], nn.Module]] = {
     "d16c16cnn": D16C16CNN,
 }
 TRAIN, VALID, TEST = 10_000, 2_000, 50_000
-
-
-def train_step(model: nn.Module, batch: int) -> Callable[[], None]:
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.randn(batch, 1, 28, 28, generator=g), torch.randint(0, 10, (batch,), generator=g)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def step() -> None:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        F.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    return step
 
 
 def inference(model: nn.Module, batch: int) -> Callable[[], None]:
@@ -213,7 +199,7 @@ def main() -> None:
     models = {name: build() for name, build in ARMS.items()}
     arms: dict[str, Callable[[], None]] = {}
     for name, model in models.items():
-        arms[f"{name} train"] = train_step(model, args.batch)
+        arms[f"{name} train"] = train_step(model, (1, 28, 28), args.batch)
         arms[f"{name} infer"] = inference(model, args.batch)
         if name != "p4cnn":
             arms[f"{name} expand"] = expansion(model)

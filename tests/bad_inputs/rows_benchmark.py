@@ -38,6 +38,18 @@ ROWS = [
         r"batch must be ≥ 1, got 0",
     ),
     Row("bench_model", lambda: bm.bench_model("nope"), ValueError, r"unknown model 'nope'; known"),
+    Row(
+        "bench_model",
+        lambda: bm.bench_model("s2cnn", input_shape=(1, 0, 60), memory=False),
+        ValueError,
+        r"input_shape must be a tuple of positive ints, got \(1, 0, 60\)",
+    ),
+    Row(
+        "bench_model",
+        lambda: bm.bench_model("s2cnn", input_shape=(1, 24, 24)),
+        ValueError,
+        r"memory probes use the registered input shape",
+    ),
     Row("environment", lambda: bm.environment("now"), TypeError, r"takes 0 positional arguments"),
     Row(
         "peak_memory",

@@ -111,6 +111,24 @@ ROWS = [
     ),
     Row("StudySpec", lambda: _study(arms=()), ValueError, r"needs at least one arm"),
     Row(
+        "DecisionRule",
+        lambda: x.DecisionRule("best", "c", "l", True, ("a", "none"), (("b", "none"),)),
+        ValueError,
+        r"mode must be 'beats-all' or 'first-within', got 'best'",
+    ),
+    Row(
+        "DecisionRule",
+        lambda: x.DecisionRule("beats-all", "c", "l", True, ("a", "none"), ()),
+        ValueError,
+        r"needs at least one candidate",
+    ),
+    Row(
+        "render_decision",
+        lambda: x.render_decision("rule", []),
+        TypeError,
+        r"render_decision: expected a DecisionRule, got str",
+    ),
+    Row(
         "StudySpec",
         lambda: _study(budgets={"full": x.Budget()}),
         ValueError,

@@ -78,6 +78,7 @@ def test_report_columns_only_where_recorded() -> None:
     assert sep.count("---") == head.count("|") - 1  # a well-formed table
     first = next(ln for ln in lines if ln.startswith(f"| {new['model']} |"))
     assert first.endswith("| 2 | 3.5 / 6.2 (1 of 4 runs) |")  # the old seeds were not recorded
-    others = [ln for ln in lines if ln.startswith("| ") and ln is not first and ln != head]
+    table = lines[lines.index(head) : lines.index("", lines.index(head))]  # the main table
+    others = [ln for ln in table if ln.startswith("| ") and ln is not first and ln != head]
     assert all(ln.endswith(f"| {NOT_RECORDED} | {NOT_RECORDED} |") for ln in others)
     assert "Commands: `gconv study rotmnist --seeds 9`." in text and "(CPUs: 2)" in text

@@ -117,8 +117,9 @@ def test_plan_is_the_product_of_the_axes():
 def test_study_registry_and_spec_checks(monkeypatch):
     assert "rotmnist" in list_studies()
     rot = get_study("rotmnist")
-    assert rot.models == ["z2cnn", "p4cnn", "p4cnn-rp", "p4mcnn", "p4mcnn-coset"]
-    assert list(rot.budgets) == ["paper", "smoke"] and rot.budget() == Budget()
+    assert rot.models == ["z2cnn", "p4cnn", "p4cnn-rp", "p4mcnn", "p4mcnn-coset", "c8cnn",
+                          "c16cnn", "d16c16cnn"]  # fmt: skip
+    assert list(rot.budgets) == ["paper", "cpu", "smoke"] and rot.budget() == Budget()
     with pytest.raises(ValueError, match="unknown study 'cifar'"):
         get_study("cifar")
     monkeypatch.setattr(_spec, "_REGISTRY", _spec._REGISTRY.copy())

@@ -32,14 +32,14 @@ class FakeRunner:
 
 def test_plan_budget_and_order() -> None:
     runs = plan("rotmnist", seeds=[0, 1])
-    assert [r.index for r in runs] == list(range(10))
-    assert [(r.model, r.seed, r.epochs) for r in runs[:5]] == [
+    assert [r.index for r in runs] == list(range(16))
+    assert [(r.model, r.seed, r.epochs) for r in runs[:8]] == [
         ("z2cnn", 0, 300), ("p4cnn", 0, 100), ("p4cnn-rp", 0, 100), ("p4mcnn", 0, 100),
-        ("p4mcnn-coset", 0, 100),
+        ("p4mcnn-coset", 0, 100), ("c8cnn", 0, 40), ("c16cnn", 0, 40), ("d16c16cnn", 0, 40),
     ]  # fmt: skip
-    assert all(r.seed == 1 for r in runs[5:])
+    assert all(r.seed == 1 for r in runs[8:])
     quick = plan("rotmnist", seeds=[0], epochs_scale=0.02)
-    assert [r.epochs for r in quick] == [6, 2, 2, 2, 2]
+    assert [r.epochs for r in quick] == [6, 2, 2, 2, 2, 1, 1, 1]
     assert all(r.epochs == 1 for r in plan("rotmnist", epochs_scale=1e-6))
     with pytest.raises(ValueError, match="unknown study"):
         plan("cifar")
@@ -62,7 +62,7 @@ def test_skip_resume_after_kill_and_report(tmp_path: Path) -> None:
     again = FakeRunner()
     rows = run_study("rotmnist", runs, tmp_path, again, log=lambda s: None)
     assert again.calls == [r.name for r in runs[3:]]
-    assert len(rows) == 10 and len({(r["model"], r["seed"]) for r in rows}) == 10
+    assert len(rows) == 16 and len({(r["model"], r["seed"]) for r in rows}) == 16
     md = (tmp_path / "rotmnist.md").read_text()
     assert "| p4cnn |" in md and "± " in md and "2.28" in md
     assert (tmp_path / "rotmnist-angle.png").stat().st_size > 10_000
@@ -96,3 +96,31 @@ def test_shard_then_merge(tmp_path: Path) -> None:
 def test_merge_without_shards_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="shard"):
         merge("rotmnist", tmp_path)
+
+
+def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
+    """per_model replaces epochs and the three split sizes of one model only; the data's
+    arguments (bandwidth) are part of a run's key and folder, so budgets never collide."""
+    from gconv.experiments import Budget
+
+    budget = Budget(
+        limit_train=100, limit_test=50, data_kwargs={"bandwidth": 12, "limit_val": 20},
+        per_model={"s2cnn": {"epochs": 2, "limit_train": 10, "limit_test": 5, "limit_val": 4}},
+    )  # fmt: skip
+    runs = plan("spherical-cls", [0], 0.5, 100, 50, ["s2cnn", "cnn"], budget)
+    s2 = next(r for r in runs if r.model == "s2cnn")
+    cnn = next(r for r in runs if r.model == "cnn")
+    assert (s2.epochs, s2.limit_train, s2.limit_test) == (2, 10, 5)
+    assert dict(s2.data_kwargs) == {"bandwidth": 12, "limit_val": 4}
+    assert (cnn.epochs, cnn.limit_train, cnn.limit_test) == (10, 100, 50)
+    assert dict(cnn.data_kwargs) == {"bandwidth": 12, "limit_val": 20}
+    assert s2.name.endswith("-b12-lr0.005") and "limit_val" in s2.key[6]
+    other = plan("spherical-cls", [0], 0.5, 100, 50, ["cnn"], Budget(data_kwargs={"bandwidth": 8}))
+    assert other[0].key != cnn.key and other[0].name != cnn.name
+    assert plan("rotmnist", [0])[0].key[6:] == (
+        "",
+        "0.001",
+        "",
+    )  # no data arguments: the old keys stay valid
+    with pytest.raises(ValueError, match="per_model"):
+        Budget(per_model={"cnn": {"momentum": 0.9}})  # lr is a recipe entry (test_recipe.py)

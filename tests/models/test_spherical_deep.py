@@ -120,3 +120,26 @@ def test_seg_checkpointing_gives_the_same_gradients():
     torch.testing.assert_close(loss_b, loss_a, rtol=1e-12, atol=0)
     for p, q in zip(plain.parameters(), ckpt.parameters(), strict=True):
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("cls", "b", "paper"), [(S2CNNDeep, 15, 30), (S2CNNSeg, 20, 50)])
+def test_reduced_bandwidth_keeps_the_layers_and_the_count(cls, b, paper):
+    """``bandwidth`` scales every layer's bandwidth by b / b_paper (rounded): the same kernels,
+    so the same parameter count; the grid shrinks and the α-roll symmetry still holds."""
+    small, full = cls(bandwidth=b), cls()
+    assert small.num_parameters() == full.num_parameters()
+    convs = [m for m in small.modules() if hasattr(m, "b_out")]
+    full_convs = [m for m in full.modules() if hasattr(m, "b_out")]
+    assert [(m.b_in, m.b_out) for m in convs] == [
+        (max(1, round(m.b_in * b / paper)), max(1, round(m.b_out * b / paper))) for m in full_convs
+    ]
+    torch.manual_seed(1)
+    net = small.double().eval()
+    x = torch.randn(2, 1, 2 * b, 2 * b, dtype=torch.float64)
+    with torch.no_grad():
+        y, y_rolled = net(x), net(torch.roll(x, b, dims=-1))
+    want = torch.roll(y, b, dims=-1) if cls is S2CNNSeg else y
+    assert y.shape == ((2, 11, 2 * b, 2 * b) if cls is S2CNNSeg else (2, 10))
+    torch.testing.assert_close(y_rolled, want, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="bandwidth"):
+        cls(bandwidth=0)

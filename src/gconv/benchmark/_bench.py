@@ -90,13 +90,28 @@ def bench_model(
     device: str | torch.device = "cpu",
     memory: bool = True,
     seed: int = 0,
+    input_shape: tuple[int, ...] | None = None,
     **model_kwargs: Any,
 ) -> BenchResult:
     """Latency, throughput, training-step time and (``memory``) peak memory of the registered
-    model ``name`` built with ``model_kwargs``, on random inputs (see the module docstring)."""
+    model ``name`` built with ``model_kwargs``, on random inputs (see the module docstring) of
+    the registered shape or ``input_shape`` (per sample, e.g. ``(1, 30, 30)`` for a spherical
+    model built with ``bandwidth=15``; the memory probes need the registered shape)."""
     batch, reps, warmup = _int("batch", batch, 1), _int("reps", reps, 1), _int("warmup", warmup, 0)
     dev = _device(device)
     shape, logits = _model_info(name)
+    if input_shape is not None:
+        if not (
+            isinstance(input_shape, tuple)
+            and all(isinstance(n, int) and n > 0 for n in input_shape)
+        ):
+            raise ValueError(f"input_shape must be a tuple of positive ints, got {input_shape!r}")
+        if memory:
+            raise ValueError(
+                "bench_model: the memory probes use the registered input shape; "
+                "pass memory=False with input_shape"
+            )
+        shape = input_shape
     with _threads(threads) as used:
         model = _build(name, seed, dev, model_kwargs)
         frozen = copy.deepcopy(model)

@@ -115,6 +115,7 @@ def _add_study(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("study", choices=list_studies())
     s.add_argument("--seeds", type=int, nargs="+", help="seeds (default: the study's)")
     s.add_argument("--models", nargs="+", choices=_trainable(), help="only these models")
+    s.add_argument("--augments", nargs="+", help="only these augmentations (default: all)")
     s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
     s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
     s.add_argument("--budget", help="a budget of the study (e.g. paper, smoke; default the first)")
@@ -203,6 +204,7 @@ def _plan(args: argparse.Namespace) -> list:
         budget.limit_test if args.limit_test is None else args.limit_test,
         args.models,
         budget,
+        args.augments,
     )
     return select_shard(runs, *shard) if shard else runs
 
@@ -229,7 +231,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if not _rank_zero():
         return 0
     path = csv_path(args.out, args.study, shard)
-    metrics = get_task(spec.task).report
+    metrics = spec.metrics or get_task(spec.task).report
     print_table(
         ["model", "seed", "epochs", "params", *(h for _, h in metrics), "wall", "img/s"],
         [[r["model"], r["seed"], r["epochs"], r.get("params", ""),

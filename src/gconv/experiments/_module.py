@@ -2,7 +2,8 @@
 """The LightningModule of the ``classification`` task: trains any registered model
 ``input → (B, classes)``.
 
-Adam on the cross-entropy; augmentation drawn from ``(seed, epoch, batch, rank)``; dropout (the
+Adam on the cross-entropy (optionally with an exponential lr decay from a given epoch and L2
+weight decay: :class:`WrappedNet`); augmentation drawn from ``(seed, epoch, batch, rank)``; dropout (the
 global torch stream) reseeded from the same keys at every step, so a run resumed
 from an epoch checkpoint is the uninterrupted run. Logs ``train_loss``, ``val_acc``,
 ``val_error`` (model selection), ``test_error`` and the test error per input-angle bin.
@@ -21,8 +22,9 @@ from torchmetrics import Metric
 from torchmetrics.classification import MulticlassAccuracy
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
+from ._spec import check_recipe
 
-__all__ = ["AngleBinnedError", "Classifier"]
+__all__ = ["AngleBinnedError", "Classifier", "check_optim"]
 
 
 class AngleBinnedError(Metric):
@@ -72,9 +74,23 @@ def resolve_net(
     return net, aug
 
 
+def check_optim(lr_decay: float, lr_decay_from: int, weight_decay: float) -> None:
+    """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0."""
+    check_recipe(
+        "task module",
+        {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay},
+    )
+
+
 class WrappedNet:
     """What every task module shares: ``forward`` is the wrapped ``self.net``; Adam at
-    ``hparams.lr`` over all parameters; ``num_params`` counts the trainable ones."""
+    ``hparams.lr`` over all parameters; ``num_params`` counts the trainable ones.
+
+    Optional hyper-parameters (absent: the plain Adam above): ``weight_decay`` (Adam's L2 term)
+    and an lr schedule stepped once per epoch, lr(e) = lr · lr_decay ^ max(0, e − lr_decay_from)
+    for epoch e = 0, 1, … (Weiler & Cesa's "exponential" schedule: 0.8 from epoch 15). The
+    scheduler's state is in the checkpoint, so a resumed run continues the schedule.
+    """
 
     net: nn.Module
 
@@ -86,8 +102,16 @@ class WrappedNet:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
+        hp = self.hparams
+        opt = torch.optim.Adam(
+            self.parameters(), lr=hp.lr, weight_decay=hp.get("weight_decay", 0.0)
+        )
+        decay, start = hp.get("lr_decay", 1.0), hp.get("lr_decay_from", 0)
+        if decay == 1.0:
+            return opt
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: decay ** max(0, e - start))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
 class Classifier(WrappedNet, L.LightningModule):
@@ -106,9 +130,13 @@ class Classifier(WrappedNet, L.LightningModule):
         num_classes: int = 10,
         angle_bins: int = 24,
         net: nn.Module | None = None,
+        lr_decay: float = 1.0,
+        lr_decay_from: int = 0,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
+        check_optim(lr_decay, lr_decay_from, weight_decay)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")

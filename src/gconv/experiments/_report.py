@@ -5,6 +5,7 @@ is a function of the study spec and the CSV rows alone (:func:`render_report`)."
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import statistics
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from .._util import atomic_write_text
 from ._conditions import NOT_RECORDED, is_recorded
+from ._decision import render_decision
 from ._spec import StudySpec, get_study
 from ._tasks import get_task
 
@@ -81,7 +83,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         raise TypeError(
             f"render_report: expected a StudySpec (get_study(name)), got {type(spec).__name__}"
         )
-    metrics = get_task(spec.task).report
+    metrics = spec.metrics or get_task(spec.task).report
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1
     heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
@@ -110,9 +112,74 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     lines += ["", spec.notes.format(samples=samples), ""]
     if recorded:
         lines += [_conditions_note(rows), ""]
+    if spec.angle_spread:
+        lines += _spread_section(groups)
     if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+    for rule in spec.decisions:
+        lines += render_decision(rule, rows)
+    if spec.nr_r and any(not math.isnan(_num(r.get(spec.nr_r[1][0]))) for r in rows):
+        lines += [
+            f"![R test metric against rotated training samples]({spec.name}-samples.png)",
+            f"![R test metric against parameters]({spec.name}-params.png)",
+            f"![NR against R test metric]({spec.name}-nr-r.png)",
+            "",
+        ]
     return "\n".join(lines)
+
+
+@functools.lru_cache
+def _expected_range(k: int) -> float:
+    """E[max − min] of k independent standard normal samples (∫ 1 − Φᵏ − (1 − Φ)ᵏ dx).
+
+    >>> round(_expected_range(2), 4)  # 2/√π
+    1.1284
+    """
+    step = 1e-3
+    xs = [-10.0 + step * i for i in range(20_001)]
+    cdf = [0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) for x in xs]
+    return step * sum(1.0 - c**k - (1.0 - c) ** k for c in cdf)
+
+
+def _spread_section(groups: dict[tuple[str, ...], list[dict]]) -> list[str]:
+    """Per group: max − min of the test error over the input-angle bins of each run (mean ±
+    std over seeds) and, for scale, the expected max − min if the error did not depend on the
+    angle: each bin a binomial sample of test_n / bins digits at the run's test error (normal
+    approximation; the test angles are uniform, so bins hold about test_n / bins digits)."""
+    rows_out = []
+    for (model, epochs, limit, aug), rs in groups.items():
+        cols = sorted(k for k in rs[0] if k.startswith("err_deg_"))
+        if not cols:
+            continue
+        spreads, noise = [], []
+        for r in rs:
+            errs = [_num(r.get(c)) for c in cols]
+            p, n = _num(r.get("test_error")), _num(r.get("test_n")) / len(cols)
+            spreads.append(max(errs) - min(errs) if not any(map(math.isnan, errs)) else math.nan)
+            sd = math.sqrt(p * (1 - p) / n) if n > 0 and 0 <= p <= 1 else math.nan
+            noise.append(sd * _expected_range(len(cols)))
+        width = 360 // len(cols)
+        cells = [model, epochs, limit or "all", aug, f"{len(rs)}", f"{width}° × {len(cols)}"]
+        cells += [_pm(spreads), _pm(noise)]
+        rows_out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    if not rows_out:
+        return []
+    heads = ["model", "epochs", "train", "augment", "seeds", "bins", "spread (pp)",
+             "from noise alone (pp)"]  # fmt: skip
+    return [
+        "## Spread of test error over input angle",
+        "",
+        "Per run, max − min of the test error over the bins of input angle (percentage "
+        "points), then mean ± std over seeds. Beside it, the spread binomial noise alone "
+        "would give if the error did not depend on the angle (each bin about test digits / "
+        "bins at the run's test error; normal approximation). Equivariance to finer rotations "
+        "should bring the first towards the second.",
+        "",
+        "| " + " | ".join(heads) + " |",
+        "|" + "---|" * len(heads),
+        *rows_out,
+        "",
+    ]
 
 
 def _condition_cells(rs: Sequence[dict]) -> list[str]:
@@ -139,13 +206,19 @@ def _conditions_note(rows: Sequence[dict]) -> str:
 
 
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:
-    """Write ``out/<study>.md`` (:func:`render_report`) and, when the rows hold per-angle
-    errors, ``out/<study>-angle.png`` (test error against input angle, mean over seeds)."""
+    """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors,
+    ``out/<study>-angle.png`` (test error against input angle, mean over seeds); for studies
+    with ``nr_r``, the figures of ``_study_plots.py``."""
     from ._plots import plot_angle_error
 
     spec = get_study(study)
     md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
     png = Path(out) / f"{study}-angle.png"
+    if spec.nr_r:
+        from ._study_plots import plot_nr_r_figures
+
+        (nr, nr_label), (r, r_label) = spec.nr_r
+        plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out)
     curves = _curves(_groups(rows))
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"

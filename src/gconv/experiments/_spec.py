@@ -3,7 +3,8 @@
 without the experiments extras.
 
 A study is a :class:`StudySpec`: its task and data set, its arms (explicit ``(model, epochs at
-the full budget)`` pairs, optionally with their own augmentation or training-set size),
+the full budget)`` pairs, optionally with their own augmentation, training-set size or training
+recipe — lr, batch size, lr schedule, weight decay: :data:`RECIPE_KEYS`),
 multiplied by the axes augmentation × training-set size × seed; named budgets (at least the
 full one and ``smoke``); the reference figures printed beside ours and the report's text.
 Studies register themselves from files in ``gconv/experiments/studies/``.
@@ -17,26 +18,75 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._util import Registry, check_positive_int
+from ._decision import DecisionRule
 
-__all__ = ["Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"]
+__all__ = [
+    "RECIPE_KEYS",
+    "Arm",
+    "Budget",
+    "StudySpec",
+    "check_recipe",
+    "get_study",
+    "list_studies",
+    "register_study",
+]
 
 _BUILTIN = "gconv.experiments.studies"
+
+#: what a training recipe may set: the run's ``lr`` and ``batch_size``, and the task module's
+#: optimiser options — lr × ``lr_decay`` ^ max(0, epoch − ``lr_decay_from``) (epochs counted
+#: from 0) and Adam's (L2) ``weight_decay``
+RECIPE_KEYS = ("lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay")
+
+
+def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
+    """ValueError unless ``recipe`` holds only :data:`RECIPE_KEYS` with values in range:
+    lr > 0, batch_size ≥ 1, 0 < lr_decay ≤ 1, lr_decay_from ≥ 0, weight_decay ≥ 0."""
+    if not isinstance(recipe, Mapping):
+        raise TypeError(f"{owner}: recipe must be a mapping, got {type(recipe).__name__}")
+    unknown = set(recipe) - set(RECIPE_KEYS)
+    if unknown:
+        raise ValueError(f"{owner}: recipe keys must be in {RECIPE_KEYS}, got {sorted(unknown)}")
+    ints = {"batch_size": 1, "lr_decay_from": 0}  # smallest allowed value
+    for key, v in recipe.items():
+        if key in ints:
+            ok = isinstance(v, int) and not isinstance(v, bool) and v >= ints[key]
+            want = f"an int >= {ints[key]}"
+        else:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and _in_range(key, v)
+            want = {"lr": "> 0", "lr_decay": "in (0, 1]", "weight_decay": ">= 0"}[key]
+        if not ok:
+            raise ValueError(f"{owner}: recipe {key} must be {want}, got {v!r}")
+
+
+def _in_range(key: str, v: float) -> bool:
+    return {"lr": v > 0, "lr_decay": 0 < v <= 1, "weight_decay": v >= 0}[key]
 
 
 @dataclass(frozen=True)
 class Arm:
     """One model of a study at its full-budget epochs; ``augment``/``limit_train`` replace the
-    study's axes for this arm (an explicit run) when set."""
+    study's axes for this arm (an explicit run) when set; ``recipe`` (:data:`RECIPE_KEYS`) sets
+    its runs' lr, batch size and optimiser options (unset: the runs' defaults — Adam, lr 1e-3,
+    batch 128, constant lr, no weight decay)."""
 
     model: str
     epochs: int
     augment: str | None = None
     limit_train: int | None = None
+    recipe: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_positive_int(f"Arm {self.model!r}", "epochs", self.epochs)
         if self.limit_train is not None:
             check_positive_int(f"Arm {self.model!r}", "limit_train", self.limit_train)
+        check_recipe(f"Arm {self.model!r}", self.recipe)
+
+
+#: what ``Budget.per_model`` may replace for one model's runs
+_PER_MODEL = ("epochs", "limit_train", "limit_test", "limit_val", "bandwidth")
+#: the per_model entries that are data-module arguments
+PER_MODEL_DATA = ("limit_val", "bandwidth")
 
 
 @dataclass(frozen=True)
@@ -46,7 +96,9 @@ class Budget:
 
     For data sets with their own data module: ``data_kwargs`` go to it (e.g. ``bandwidth``,
     ``test_rotate``, ``limit_val``); ``model_kwargs[model]`` to that model's builder;
-    ``per_model[model]`` replaces ``epochs`` and/or ``limit_train`` of that model's runs;
+    ``per_model[model]`` replaces ``epochs``, ``limit_train``, ``limit_test``, the
+    data-module arguments ``limit_val`` and ``bandwidth`` and/or recipe entries
+    (:data:`RECIPE_KEYS`: e.g. the lr schedule of a shortened run) of that model's runs;
     ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
 
     epochs_scale: float = 1.0
@@ -64,12 +116,16 @@ class Budget:
         if not self.epochs_scale > 0:
             raise ValueError(f"Budget: epochs_scale must be positive, got {self.epochs_scale}")
         for model, over in self.per_model.items():
-            if set(over) - {"epochs", "limit_train"}:
+            if set(over) - set(_PER_MODEL) - set(RECIPE_KEYS):
                 raise ValueError(
-                    f"Budget: per_model[{model!r}] may set epochs and limit_train, got {list(over)}"
+                    f"Budget: per_model[{model!r}] may set {', '.join(_PER_MODEL)} and "
+                    f"{', '.join(RECIPE_KEYS)}, got {list(over)}"
                 )
-            for k, v in over.items():
-                check_positive_int(f"Budget per_model[{model!r}]", k, v)
+            for k in set(over) & set(_PER_MODEL):
+                check_positive_int(f"Budget per_model[{model!r}]", k, over[k])
+            check_recipe(
+                f"Budget per_model[{model!r}]", {k: v for k, v in over.items() if k in RECIPE_KEYS}
+            )
 
 
 @dataclass(frozen=True)
@@ -80,8 +136,14 @@ class StudySpec:
     0, 1, …: run i belongs to shard K/N when i mod N = K. ``budgets`` maps names to
     :class:`Budget`; the first is the default. ``reference`` maps model → reference figure (in
     the unit of the task's first report metric, percent), shown in the ``reference_label``
-    column; ``intro`` and ``notes`` frame the report's table (``{samples}`` in ``notes`` is
-    replaced by the list of test-set sizes).
+    column; ``metrics`` (``(CSV column, header)`` pairs) replaces the task's report metrics
+    (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
+    non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
+    ``notes`` frame the report's table (``{samples}`` in ``notes`` is replaced by the list of
+    test-set sizes); ``decisions`` are the report's decision rules (``_decision.py``).
+    ``angle_spread`` adds a section with the spread of each model's test error over the
+    input-angle bins (max − min per run, mean ± std over seeds, beside the spread that binomial
+    noise alone gives).
     """
 
     name: str
@@ -94,8 +156,12 @@ class StudySpec:
     budgets: Mapping[str, Budget] = field(default_factory=lambda: {"full": Budget()})
     reference: Mapping[str, float] = field(default_factory=dict)
     reference_label: str = "reference (%)"
+    metrics: tuple[tuple[str, str], ...] = ()
+    nr_r: tuple[tuple[str, str], tuple[str, str]] | None = None
+    decisions: tuple[DecisionRule, ...] = ()
     intro: str = ""
     notes: str = "Test samples per run: {samples}."
+    angle_spread: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
-from ._spec import Budget, StudySpec, get_study
+from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study
 
 __all__ = [
     "RunSpec",
@@ -54,7 +54,9 @@ COLUMNS = (
     "wall_s",
     "images_per_s",
 )
-_KEY = ("model", "seed", "epochs", "augment", "limit_train", "limit_test")
+_KEY = (
+    "model", "seed", "epochs", "augment", "limit_train", "limit_test", "data_kwargs", "lr", "optim",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class RunSpec:
     #: the budget's data-module and model arguments, as sorted (key, value) pairs
     data_kwargs: tuple[tuple[str, Any], ...] = ()
     model_kwargs: tuple[tuple[str, Any], ...] = ()
+    #: the recipe's task-module options (lr schedule, weight decay), as sorted pairs
+    optim: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         where = f"RunSpec {self.index}"
@@ -89,14 +93,18 @@ class RunSpec:
     @property
     def name(self) -> str:
         """Folder name of the run's checkpoints and logs."""
+        bw = dict(self.data_kwargs).get("bandwidth")
+        lr = None if self.lr == 1e-3 else f"{self.lr:g}"  # the default keeps older names
         tail = "".join(
-            f"-{t}{v}" for t, v in (("n", self.limit_train), ("t", self.limit_test)) if v
+            f"-{t}{v}"
+            for t, v in (("n", self.limit_train), ("t", self.limit_test), ("b", bw), ("lr", lr))
+            if v
         )
         return f"{self.model}-seed{self.seed}-e{self.epochs}-{self.augment}{tail}"
 
 
 def _cell(v: object) -> str:
-    return "" if v is None else str(v)
+    return "" if v is None or v == () else str(v)
 
 
 def plan(
@@ -107,13 +115,16 @@ def plan(
     limit_test: int | None = None,
     models: Sequence[str] | None = None,
     budget: Budget | None = None,
+    augments: Sequence[str] | None = None,
 ) -> list[RunSpec]:
     """The study's runs, seed-major (then training-set size, augmentation, arm), indexed 0, 1,
     …, each run once (an arm with its own augmentation or size is not repeated per value of
     that axis); epochs are ``max(1, round(full epochs × epochs_scale))``. ``seeds`` default to the
     study's; ``limit_train`` (when given) replaces its training-set-size axis; ``models``
-    keeps only those arms. ``budget`` adds its ``data_kwargs``/``model_kwargs`` to the runs and
-    applies its ``per_model`` epochs and training-set sizes."""
+    keeps only those arms; ``augments`` only those values of the augmentation axis (arms with
+    their own augmentation are kept when it is listed). ``budget`` adds its ``data_kwargs``/``model_kwargs`` to the runs and
+    applies its ``per_model`` epochs, training-set sizes, data arguments and recipe entries
+    (over the arm's ``recipe``: lr and batch size become run fields, the rest ``optim``)."""
     spec = get_study(study) if isinstance(study, str) else study
     if not epochs_scale > 0:
         raise ValueError(f"epochs_scale must be positive, got {epochs_scale}")
@@ -122,6 +133,11 @@ def plan(
         arms = [a for a in arms if a.model in budget.models]
     if models is not None and set(models) - set(spec.models):
         raise ValueError(f"unknown model in {list(models)}; study {spec.name!r} has {spec.models}")
+    if augments is not None and set(augments) - set(spec.augments) - {a.augment for a in arms}:
+        raise ValueError(
+            f"unknown augmentation in {list(augments)}; study {spec.name!r} has "
+            f"{list(spec.augments)}"
+        )
     sizes = spec.train_sizes if limit_train is None else (limit_train,)
     runs: list[RunSpec] = []
     seen: set[tuple[str, ...]] = set()  # an arm that fixes an axis runs once, not per value
@@ -136,20 +152,33 @@ def plan(
                         augment=arm.augment or aug,
                         limit_train=over.get("limit_train",
                             arm.limit_train if arm.limit_train is not None else size),
-                        limit_test=limit_test, **_budget_kwargs(budget, arm.model),
+                        limit_test=over.get("limit_test", limit_test),
+                        **{**_recipe_kwargs(arm, over), **_budget_kwargs(budget, arm.model)},
                     )  # fmt: skip
+                    if augments is not None and run.augment not in augments:
+                        continue
                     if run.key not in seen:
                         seen.add(run.key)
                         runs.append(run)
     return runs
 
 
+def _recipe_kwargs(arm: Arm, over: Mapping[str, Any]) -> dict[str, Any]:
+    """The arm's recipe, updated by the budget's ``per_model`` entries: lr and batch size as
+    run fields, the rest as ``optim`` (a budget's own ``batch_size`` still wins)."""
+    recipe = {**arm.recipe, **{k: v for k, v in over.items() if k in RECIPE_KEYS}}
+    run = {k: recipe.pop(k) for k in ("lr", "batch_size") if k in recipe}
+    return {**run, "optim": tuple(sorted(recipe.items()))}
+
+
 def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
     if budget is None:
         return {}
+    over = budget.per_model.get(model, {})
+    data = {**budget.data_kwargs, **{k: over[k] for k in PER_MODEL_DATA if k in over}}
     return {
         **({"batch_size": budget.batch_size} if budget.batch_size else {}),
-        "data_kwargs": tuple(sorted(budget.data_kwargs.items())),
+        "data_kwargs": tuple(sorted(data.items())),
         "model_kwargs": tuple(sorted(budget.model_kwargs.get(model, {}).items())),
     }
 
@@ -304,6 +333,7 @@ def default_runner(
             limit_train=spec.limit_train, limit_test=spec.limit_test, out=str(run_dir),
             devices=devices, num_nodes=num_nodes, resume=True, progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
+            optim=dict(spec.optim),
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)

@@ -79,6 +79,8 @@ class TrainConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     #: for data sets with their own data module (spherical: bandwidth, rotate, test_rotate, …)
     data_kwargs: dict[str, Any] = field(default_factory=dict)
+    #: the task module's optimiser options (``lr_decay``, ``lr_decay_from``, ``weight_decay``)
+    optim: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -95,7 +97,7 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: {name} must be None or an int >= 1, got {v!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
-        for name in ("model_kwargs", "data_kwargs"):
+        for name in ("model_kwargs", "data_kwargs", "optim"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(
                     f"TrainConfig: {name} must be a dict, got {type(getattr(self, name)).__name__}"
@@ -268,7 +270,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
-        seed=cfg.seed,
+        seed=cfg.seed, **cfg.optim,
     )  # fmt: skip
     dm = get_datamodule(cfg.data, **{
         "batch_size": cfg.batch_size, "seed": cfg.seed, "limit_train": cfg.limit_train,

@@ -70,6 +70,20 @@ SEG_LAYOUT = tuple(
 )
 
 
+def _scaled(layout: tuple, bandwidth: int, owner: str) -> list[tuple]:
+    """``layout`` with every bandwidth scaled by ``bandwidth / b_paper`` (rounded, at least 1):
+    the same layers, kernels and parameter count on a coarser (or finer) grid."""
+    check_positive_int(owner, "bandwidth", bandwidth)
+    paper = layout[0][3]
+    if bandwidth == paper:
+        return list(layout)
+
+    def scale(b: int) -> int:
+        return max(1, round(b * bandwidth / paper))
+
+    return [(k, ci, co, scale(bi), scale(bo), beta) for k, ci, co, bi, bo, beta in layout]
+
+
 def _num_parameters(module: nn.Module, trainable_only: bool) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
@@ -77,16 +91,18 @@ def _num_parameters(module: nn.Module, trainable_only: bool) -> int:
 class S2CNNDeep(nn.Module):
     """s2cnn's ``S2ConvNet_deep``: ``(B, 1, 60, 60)`` S² image (b = 30) → logits ``(B, 10)``.
 
-    Seven spherical layers (``DEEP_LAYOUT``) with ReLU, the Haar integral (rotation-invariant
+    ``bandwidth`` other than 30 scales every layer's bandwidth by ``bandwidth / 30`` (rounded;
+    same kernels and parameters, input ``(B, 1, 2·bandwidth, 2·bandwidth)``). Seven spherical
+    layers (``DEEP_LAYOUT``) with ReLU, the Haar integral (rotation-invariant
     features ``(B, 64)``), then BatchNorm1d–Linear–ReLU twice (64→64→32) and BatchNorm1d–Linear
     to ``num_classes``.
     """
 
-    def __init__(self, num_classes: int = 10) -> None:
+    def __init__(self, num_classes: int = 10, bandwidth: int = 30) -> None:
         super().__init__()
         check_positive_int("S2CNNDeep", "num_classes", num_classes)
         layers: list[nn.Module] = []
-        for kind, cin, cout, b_in, b_out, beta in DEEP_LAYOUT:
+        for kind, cin, cout, b_in, b_out, beta in _scaled(DEEP_LAYOUT, bandwidth, "S2CNNDeep"):
             if kind == "S2Conv":
                 grid = s2_near_identity_grid(max_beta=beta * math.pi, n_alpha=6, n_beta=1)
                 layers.append(S2Conv(cin, cout, b_in, b_out, grid=grid))
@@ -159,11 +175,16 @@ class S2CNNSeg(SphericalStack):
     ``(B, 1, 100, 100)`` S² image (b = 50) → per-pixel logits ``(B, num_classes, 100, 100)`` on
     the same grid: S2Conv, six SO3Conv (``SEG_LAYOUT``), each followed by ReLU, then
     ``SO3SumToS2Conv`` (kernel on SO(3), summed over n). ``checkpoint``: see SphericalStack.
+    ``bandwidth`` other than 50 scales every layer's bandwidth by ``bandwidth / 50`` (rounded;
+    same kernels and parameters, input and output grid ``2·bandwidth × 2·bandwidth``).
     """
 
-    def __init__(self, num_classes: int = 11, checkpoint: bool = False) -> None:
+    def __init__(
+        self, num_classes: int = 11, checkpoint: bool = False, bandwidth: int = 50
+    ) -> None:
         layers: list[nn.Module] = []
-        for i, (kind, cin, cout, b_in, b_out, beta) in enumerate(SEG_LAYOUT):
+        layout = _scaled(SEG_LAYOUT, bandwidth, "S2CNNSeg")
+        for i, (kind, cin, cout, b_in, b_out, beta) in enumerate(layout):
             cout = num_classes if i == len(SEG_LAYOUT) - 1 else cout
             if kind == "S2Conv":
                 grid = s2_near_identity_grid(max_beta=beta * math.pi)
@@ -186,7 +207,7 @@ def specs() -> list[dict]:
             "task": "classification",
             "input_shape": (1, 60, 60),
             "group": "so3",
-            "defaults": {},
+            "defaults": {"bandwidth": 30},
             "description": "s2cnn's deep S2CNN for spherical MNIST (156,882 parameters)",
         },
         {
@@ -197,7 +218,7 @@ def specs() -> list[dict]:
             "task": "segmentation",
             "input_shape": (1, 100, 100),
             "group": "so3",
-            "defaults": {},
+            "defaults": {"bandwidth": 50},
             "description": "Gerken et al.'s bandwidth-50 S2CNN segmentation net (204,073 parameters)",
         },
     ]

@@ -211,7 +211,13 @@ def degree_buckets(L: int, growth: float = 1.3) -> list[tuple[int, int]]:
 @lru_cache(maxsize=32)
 def _operand_index(L: int) -> torch.Tensor:
     """For every run of :func:`degree_buckets`, flattened ``[l, n, k]`` (padded to the run's
-    block size), the position of ``ψ̃^l_{kn}`` in the packed spectrum, or its length (a zero)."""
+    block size), the position of ``ψ̃^l_{kn}`` in the packed spectrum, or its length (a zero).
+    Built outside inference mode, so that autograd may save it whatever mode first asked."""
+    with torch.inference_mode(False):
+        return _build_operand_index(L)
+
+
+def _build_operand_index(L: int) -> torch.Tensor:
     S, parts = so3_size(L), []
     for l0, l1 in degree_buckets(L):
         d = 2 * l1 - 1

@@ -145,6 +145,7 @@ class _SphericalLinear(nn.Module):
         hit = self.__dict__.get("_filter_cache")
         if (
             hit is not None
+            and _usable(hit[2])
             and hit[0] is table
             and hit[1].dtype == w.dtype
             and hit[1].device == w.device
@@ -176,6 +177,15 @@ class _SphericalLinear(nn.Module):
         )
 
 
+def _usable(t: object) -> bool:
+    """Whether a cached tensor (or list/tuple of them) may be used now: one made under
+    ``torch.inference_mode`` is an inference tensor, which autograd may not save, so outside
+    that mode it is rebuilt."""
+    if isinstance(t, (list, tuple)):
+        return all(_usable(u) for u in t)
+    return torch.is_inference_mode_enabled() or not t.is_inference()  # type: ignore[union-attr]
+
+
 def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Tensor]) -> None:
     """Constant transform tables as non-persistent buffers ``<prefix>_<name>``."""
     for name, t in tables.items():
@@ -193,6 +203,7 @@ def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, tor
     hit = cache.get((prefix, dtype))
     if (
         hit is not None
+        and all(_usable(t) for t in hit[1].values())
         and hit[0].keys() == src.keys()
         and all(hit[0][k] is v for k, v in src.items())
     ):

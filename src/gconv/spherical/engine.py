@@ -176,7 +176,8 @@ def clear_scratch() -> None:
 
 
 def scratch_bytes() -> int:
-    """Bytes held by the scratch buffers now (≤ 2 · SCRATCH_MAX_BYTES per dtype and thread)."""
+    """Bytes held by the scratch buffers now (≤ 2 · SCRATCH_MAX_BYTES per dtype, thread and
+    inference mode)."""
     return sum(t.numel() * t.element_size() for t in _SCRATCH.values())
 
 
@@ -187,8 +188,8 @@ def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torc
     Under glibc's defaults fresh blocks of this size are faulted in page by page on every call,
     which cost about as much as the arithmetic. Each pass of a transform uses slot "a" then
     slot "b" and consumes both before it returns, so two buffers per thread and dtype, as large
-    as the largest temporary seen (≤ 256 MiB), serve every layer; other devices have caching
-    allocators and get None.
+    as the largest temporary seen (≤ 256 MiB), serve every layer (a second pair under
+    ``torch.inference_mode``); other devices have caching allocators and get None.
     """
     x = operands[0]
     n = math.prod(shape)
@@ -197,7 +198,9 @@ def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torc
         return None
     if torch.compiler.is_compiling():  # a traced graph allocates its own (no thread ids there)
         return None
-    key = (slot, x.dtype, threading.get_ident())
+    # a buffer made under inference mode is an inference tensor, which may not be written
+    # outside it: one set of buffers per mode
+    key = (slot, x.dtype, threading.get_ident(), torch.is_inference_mode_enabled())
     buf = _SCRATCH.get(key)
     if buf is None or buf.numel() < n:
         buf = _SCRATCH[key] = torch.empty(n, dtype=x.dtype)

@@ -7,6 +7,9 @@ and ``test_r_*``. Augmentation names (input kind ``"s2"``, ``_s2_augment.py``): 
 ``rotate-<p>`` (p % of the training samples re-generated each epoch with a fresh Haar rotation
 keyed by (seed, epoch, index)), ``copies-4`` (4× the data: four rotated copies of each sample).
 
+Classification runs use Cohen et al.'s learning rates (Adam, 5e-3 for the S2CNNs, 5e-4 for the
+CNNs), segmentation runs Gerken et al.'s (Adam, 1e-3 for every model).
+
 - ``spherical-cls``: ``s2cnn``, ``s2cnn-72``, ``s2cnn-deep`` trained NR; ``s2cnn-deep`` also with
   100 % augmentation (fresh rotations every epoch; the issue's "trained R"); the CNN family
   ``cnn``, ``cnn-200k``, ``cnn-1m``, ``cnn-5m`` at augmentation 0/25/50/100 % and 4×. 3 seeds.
@@ -18,21 +21,64 @@ training digits, 20 epochs, batch 32; segmentation b = 50, 100 epochs), ``cpu`` 
 results/spherical-study-plan.md; its reductions are stated per budget below), ``smoke`` (a few
 samples at a small bandwidth, one epoch: checks the plumbing in seconds).
 
-Not yet covered: ``s2cnn-deep`` and ``s2cnn-seg`` have a fixed input bandwidth (30, 50), so they
-are left out of ``smoke``, and ``s2cnn-seg`` out of ``cpu`` (b = 20) until the model takes a
-bandwidth; per-model validation/test sizes of the plan (500 / 2,000 for ``s2cnn-deep``) are not
-expressible (the budget's sizes apply to every model).
+- ``spherical-fashion``: ``s2cnn`` (NR) against ``cnn-1m`` at augmentation 0 and 100 % on
+  spherical FashionMNIST. 3 seeds.
+
+``s2cnn-deep`` and ``s2cnn-seg`` take a ``bandwidth`` that scales all their layers' bandwidths
+(same kernels and parameter counts): the ``cpu`` budget trains ``s2cnn-deep`` at b = 15 and the
+segmentation study at b = 20; ``smoke`` runs every model at a small b.
 """
 
 from __future__ import annotations
 
+from .._decision import DecisionRule
 from .._spec import Arm, Budget, StudySpec, register_study
 
-__all__ = ["SPHERICAL_CLS", "SPHERICAL_SEG"]
+__all__ = ["SPHERICAL_CLS", "SPHERICAL_FASHION", "SPHERICAL_SEG"]
 
 _TESTS = ("NR", "R")
 _CNNS = ("cnn", "cnn-200k", "cnn-1m", "cnn-5m")
 _SEG_CNNS = ("cnn-seg-218k", "cnn-seg-1m", "cnn-seg-5.5m")
+#: one column per test set: the first (NR) is ``test_error``, the others ``test_<name>_error``
+_CLS_METRICS = (("test_error", "NR test error (%)"), ("test_r_error", "R test error (%)"))
+_CLS_NR_R = (("test_error", "NR test error"), ("test_r_error", "R test error"))
+_SEG_NR_R = (("test_miou", "NR test mIoU"), ("test_r_miou", "R test mIoU"))
+_AUGS = ("none", "rotate-25", "rotate-50", "rotate-100", "copies-4")
+#: issue 15: the smallest CNN and augmentation within 2 pooled seed stds of the S2CNN (R test)
+_CLS_RULE = DecisionRule(
+    "first-within", "test_r_error", "R test error", False, ("s2cnn", "none"),
+    tuple((m, a) for m in _CNNS for a in _AUGS),
+)  # fmt: skip
+#: issue 15: s2cnn-seg (NR) beats each CNN of up to 1M parameters trained with full augmentation
+_SEG_RULE = DecisionRule(
+    "beats-all", "test_r_miou", "R test mIoU", True, ("s2cnn-seg", "none"),
+    (("cnn-seg-218k", "rotate-100"), ("cnn-seg-1m", "rotate-100")),
+    extra=(("cnn-seg-5.5m", "rotate-100"), *((m, "copies-4") for m in _SEG_CNNS)),
+)  # fmt: skip
+_FASHION_RULE = DecisionRule(
+    "first-within", "test_r_error", "R test error", False, ("s2cnn", "none"),
+    (("cnn-1m", "none"), ("cnn-1m", "rotate-100")),
+)  # fmt: skip
+#: classification at the cpu budget (results/spherical-study-plan.md): 10,000 training digits ×
+#: 10 epochs, validation 2,000, test 5,000 NR + 5,000 R; cnn-5m 5,000 × 5; s2cnn-deep at b = 15,
+#: 5,000 × 5, validation 1,000, test 2,000 + 2,000
+_CLS_CPU = {
+    "epochs_scale": 0.5,
+    "limit_train": 10_000,
+    "limit_test": 5_000,
+    "batch_size": 32,
+    "data_kwargs": {"bandwidth": 30, "test_rotate": _TESTS, "limit_val": 2_000},
+}
+#: Cohen et al. 2018 (REFERENCES.md §2c): Adam, lr 5e-3 for the S2CNNs, 5e-4 for the planar CNN
+_S2_LR = {"lr": 5e-3}
+_CNN_LR = {"lr": 5e-4}
+_CLS_SMOKE = {
+    "epochs_scale": 1e-3,
+    "limit_train": 32,
+    "limit_test": 16,
+    "batch_size": 16,
+    "data_kwargs": {"bandwidth": 12, "test_rotate": _TESTS, "limit_val": 16},
+}
 
 SPHERICAL_CLS = register_study(
     StudySpec(
@@ -40,11 +86,11 @@ SPHERICAL_CLS = register_study(
         task="classification",
         data="spherical-mnist",
         arms=(
-            Arm("s2cnn", 20, augment="none"),
-            Arm("s2cnn-72", 20, augment="none"),
-            Arm("s2cnn-deep", 20, augment="none"),
-            Arm("s2cnn-deep", 20, augment="rotate-100"),
-            *(Arm(m, 20) for m in _CNNS),
+            Arm("s2cnn", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-72", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-deep", 20, augment="none", recipe=_S2_LR),
+            Arm("s2cnn-deep", 20, augment="rotate-100", recipe=_S2_LR),
+            *(Arm(m, 20, recipe=_CNN_LR) for m in _CNNS),
         ),
         seeds=(0, 1, 2),
         augments=("none", "rotate-25", "rotate-50", "rotate-100", "copies-4"),
@@ -54,25 +100,23 @@ SPHERICAL_CLS = register_study(
             # plan: 10,000 digits × 10 epochs, val 2,000, test 5,000 + 5,000; cnn-5m 5,000 × 5,
             # s2cnn-deep 1,000 × 5
             "cpu": Budget(
-                epochs_scale=0.5,
-                limit_train=10_000,
-                limit_test=5_000,
-                batch_size=32,
-                data_kwargs={"bandwidth": 30, "test_rotate": _TESTS, "limit_val": 2_000},
+                **_CLS_CPU,
                 per_model={
                     "cnn-5m": {"limit_train": 5_000, "epochs": 5},
-                    "s2cnn-deep": {"limit_train": 1_000, "epochs": 5},
+                    "s2cnn-deep": {
+                        "limit_train": 5_000,
+                        "epochs": 5,
+                        "bandwidth": 15,
+                        "limit_val": 1_000,
+                        "limit_test": 2_000,
+                    },
                 },
             ),  # fmt: skip
-            "smoke": Budget(
-                epochs_scale=1e-3,
-                limit_train=32,
-                limit_test=16,
-                batch_size=16,
-                data_kwargs={"bandwidth": 12, "test_rotate": _TESTS, "limit_val": 16},
-                models=("s2cnn", "s2cnn-72", *_CNNS),
-            ),  # fmt: skip
+            "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
+        metrics=_CLS_METRICS,
+        nr_r=_CLS_NR_R,
+        decisions=(_CLS_RULE,),
         intro="Test error (NR and R test sets) of the epoch with the lowest validation error; "
         "mean ± std over seeds. Adam; augmentation per row (none, rotate-p: p % of the "
         "training samples freshly rotated each epoch, copies-4: 4× the data).",
@@ -99,7 +143,6 @@ SPHERICAL_SEG = register_study(
                 limit_test=1_000,
                 batch_size=32,
                 data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
-                models=_SEG_CNNS,
             ),  # fmt: skip
             "smoke": Budget(
                 epochs_scale=1e-3,
@@ -107,13 +150,39 @@ SPHERICAL_SEG = register_study(
                 limit_test=16,
                 batch_size=16,
                 data_kwargs={"bandwidth": 16, "test_rotate": _TESTS, "limit_val": 16},
-                models=_SEG_CNNS,
+                per_model={"s2cnn-seg": {"bandwidth": 6}},
             ),  # fmt: skip
         },
+        nr_r=_SEG_NR_R,
+        decisions=(_SEG_RULE,),
         intro="Segmentation metrics (NR and R test sets) of the epoch with the highest "
         "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
         "area-weighted (each pixel by its solid angle).",
         notes="Test images per run and test set: {samples}. Std is the sample std over seeds.",
         description="S2CNN-seg (NR) against encoder-decoder CNNs with rotation augmentation",
+    )
+)
+
+SPHERICAL_FASHION = register_study(
+    StudySpec(
+        name="spherical-fashion",
+        task="classification",
+        data="spherical-fashion-mnist",
+        arms=(Arm("s2cnn", 20, augment="none", recipe=_S2_LR), Arm("cnn-1m", 20, recipe=_CNN_LR)),
+        seeds=(0, 1, 2),
+        augments=("none", "rotate-100"),
+        budgets={
+            "paper": Budget(batch_size=32, data_kwargs={"bandwidth": 30, "test_rotate": _TESTS}),
+            "cpu": Budget(**_CLS_CPU),
+            "smoke": Budget(**_CLS_SMOKE),
+        },
+        metrics=_CLS_METRICS,
+        nr_r=_CLS_NR_R,
+        decisions=(_FASHION_RULE,),
+        intro="Test error (NR and R test sets) on spherical FashionMNIST of the epoch with the "
+        "lowest validation error; mean ± std over seeds. Adam; augmentation per row.",
+        notes="Test samples per run and test set: {samples}. Std is the sample std over seeds.",
+        description="S2CNN (NR) against the 1M CNN with and without rotations, spherical "
+        "FashionMNIST",
     )
 )

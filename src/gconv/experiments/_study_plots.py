@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: MIT
+"""The figures of a study tested on a non-rotated (NR) and a rotated (R) test set (issue 15):
+
+- ``<study>-samples.png``: the R test metric against the number of rotated training samples
+  the model saw (0 without augmentation; ``rotate-p``: epochs × n × p/100; ``copies-k``:
+  epochs × k × n), one line per model, models trained without rotations as horizontal lines;
+- ``<study>-params.png``: the R test metric against the parameter count, one line per
+  augmentation;
+- ``<study>-nr-r.png``: NR against R test metric, one point per (model, augmentation), with the
+  diagonal (equal on both test sets).
+
+Points are means over seeds with ±1 sample std as error bars. Which two CSV columns hold the NR
+and R metric is the study's ``nr_r`` (``StudySpec``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._plots import _pyplot, save_figure
+
+__all__ = ["plot_nr_r_figures", "rotated_samples"]
+
+Point = tuple[float, float, float]  # x, mean, std (nan: one seed)
+
+
+def rotated_samples(row: dict) -> float:
+    """Rotated training samples one run saw: 0 (``none``), epochs × n × p/100 (``rotate-p``),
+    epochs × k × n (``copies-k``); nan for an unknown augmentation, or a run on the whole
+    training set (its CSV row has no ``limit_train``)."""
+    aug = str(row.get("augment", ""))
+    if aug == "none":
+        return 0.0
+    try:
+        epochs, n = int(row["epochs"]), int(row["limit_train"])
+    except (KeyError, TypeError, ValueError):  # the full training set: size not in the row
+        return math.nan
+    kind, _, value = aug.partition("-")
+    if kind == "rotate":
+        return epochs * n * (float(value) / 100 if value else 1.0)
+    if kind == "copies" and value:
+        return epochs * n * float(value)
+    return math.nan
+
+
+def _stats(values: Sequence[float]) -> tuple[float, float]:
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals:
+        return math.nan, math.nan
+    return statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else math.nan
+
+
+def _num(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _by(rows: Sequence[dict], *keys: str) -> dict[tuple[str, ...], list[dict]]:
+    out: dict[tuple[str, ...], list[dict]] = {}
+    for r in rows:
+        out.setdefault(tuple(str(r.get(k, "")) for k in keys), []).append(r)
+    return out
+
+
+def _errorbar(ax, pts: list[Point], label: str, **kw) -> None:  # noqa: ANN001, ANN003
+    pts = sorted(p for p in pts if not math.isnan(p[1]))
+    if pts:
+        xs, ms, ss = zip(*pts, strict=True)
+        yerr = [0.0 if math.isnan(s) else s for s in ss]
+        ax.errorbar(xs, ms, yerr=yerr, marker="o", ms=4, capsize=3, label=label, **kw)
+
+
+def _samples_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, title: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    refs = 0
+    for (model,), rs in _by(rows, "model").items():
+        pts = [(rotated_samples(g[0]), *_stats([_num(r.get(r_col)) for r in g]))
+               for g in _by(rs, "augment", "epochs", "limit_train").values()]  # fmt: skip
+        if all(p[0] == 0 for p in pts):  # trained without rotations only: a reference line
+            m, _ = _stats([_num(r.get(r_col)) for r in rs])
+            if not math.isnan(m):  # colours from the far end of the cycle: apart from the lines
+                ax.axhline(
+                    m, ls="--", lw=1.2, label=f"{model} (no rotations)", color=f"C{9 - refs}"
+                )
+                refs += 1
+            continue
+        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], model)
+    ax.set_xscale("symlog", linthresh=1e4)
+    ax.set_xlabel("rotated training samples seen (0 = no augmentation)")
+    ax.set_ylabel(label)
+    ax.set_title(title)
+    ax.grid(color="0.92")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    return save_figure(fig, path)
+
+
+def _params_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, title: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for (aug,), rs in _by(rows, "augment").items():
+        pts = [(_num(g[0].get("params")), *_stats([_num(r.get(r_col)) for r in g]))
+               for g in _by(rs, "model").values()]  # fmt: skip
+        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], aug)
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel(label)
+    ax.set_title(title)
+    ax.grid(color="0.92")
+    ax.legend(title="augmentation", fontsize=8, frameon=False)
+    return save_figure(fig, path)
+
+
+def _nr_r_figure(rows: Sequence[dict], cols: tuple[str, str], labels: tuple[str, str],
+                 path: Path, title: str) -> Path:  # fmt: skip
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 5.0))
+    lo, hi = math.inf, -math.inf
+    for (model, aug), g in _by(rows, "model", "augment").items():
+        (x, sx), (y, sy) = (_stats([_num(r.get(c)) for r in g]) for c in cols)
+        if math.isnan(x) or math.isnan(y):
+            continue
+        lo, hi = min(lo, x, y), max(hi, x, y)
+        err = {k: 0.0 if math.isnan(s) else s for k, s in (("xerr", sx), ("yerr", sy))}
+        ax.errorbar(x, y, marker="o", ms=4, capsize=2, label=f"{model}, {aug}", **err)
+    if lo < hi:
+        ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls=":", zorder=0)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(title)
+    ax.grid(color="0.92")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    return save_figure(fig, path)
+
+
+def plot_nr_r_figures(
+    study: str,
+    rows: Sequence[dict],
+    cols: tuple[str, str],
+    labels: tuple[str, str],
+    out: str | os.PathLike,
+) -> list[Path]:
+    """Write the three figures of the module doc for ``rows`` (a study CSV's rows) whose NR and
+    R metrics are the columns ``cols`` (axis labels ``labels``) into ``out``; returns the paths
+    (none when no row has both metrics)."""
+    if len(cols) != 2 or len(labels) != 2:
+        raise ValueError(f"cols and labels must be (NR, R) pairs, got {cols!r} and {labels!r}")
+    rows = [r for r in rows if not math.isnan(_num(r.get(cols[1])))]
+    if not rows:
+        return []
+    out = Path(out)
+    note = "mean ± std over seeds"
+    return [
+        _samples_figure(rows, cols[1], labels[1], out / f"{study}-samples.png",
+                        f"{study}: R test metric against rotated samples seen ({note})"),
+        _params_figure(rows, cols[1], labels[1], out / f"{study}-params.png",
+                       f"{study}: R test metric against parameters ({note})"),
+        _nr_r_figure(rows, cols, labels, out / f"{study}-nr-r.png",
+                     f"{study}: NR against R test metric ({note})"),
+    ]  # fmt: skip

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+"""The NR/R figures of the spherical studies from fake CSV rows: samples seen, files, report."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from gconv.experiments import get_study, plan
+from gconv.experiments._report import render_report, write_report
+from gconv.experiments._study_plots import plot_nr_r_figures, rotated_samples
+
+
+@pytest.mark.parametrize(
+    ("augment", "want"),
+    [("none", 0.0), ("rotate-25", 10 * 1000 * 0.25), ("rotate-100", 10_000.0),
+     ("copies-4", 40_000.0), ("batch-angle", math.nan)],
+)  # fmt: skip
+def test_rotated_samples(augment: str, want: float) -> None:
+    got = rotated_samples({"augment": augment, "epochs": "10", "limit_train": "1000"})
+    assert (math.isnan(got) and math.isnan(want)) or got == want
+
+
+def _rows(study: str, r_col: str, nr_col: str) -> list[dict]:
+    spec = get_study(study)
+    b = spec.budget("cpu")
+    rows = []
+    for run in plan(spec, None, b.epochs_scale, b.limit_train, b.limit_test, None, b):
+        row = {k: str(getattr(run, k)) for k in ("model", "seed", "epochs", "augment")}
+        row |= {"limit_train": str(run.limit_train), "params": str(1000 + len(run.model))}
+        row |= {nr_col: str(0.1 + 0.01 * run.seed), r_col: str(0.5 - 0.1 * (run.augment != "none"))}
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("study", "nr", "r"),
+    [("spherical-cls", "test_error", "test_r_error"), ("spherical-seg", "test_miou", "test_r_miou")],
+)  # fmt: skip
+def test_report_writes_the_three_figures(tmp_path: Path, study: str, nr: str, r: str) -> None:
+    rows = _rows(study, r, nr)
+    write_report(study, rows, tmp_path)
+    for name in ("samples", "params", "nr-r"):
+        png = tmp_path / f"{study}-{name}.png"
+        assert png.stat().st_size > 5_000 and png.read_bytes()[:4] == b"\x89PNG"
+    md = render_report(get_study(study), rows)
+    assert f"({study}-nr-r.png)" in md and "R test" in md
+
+
+def test_whole_training_set_has_no_sample_count() -> None:
+    assert math.isnan(rotated_samples({"augment": "rotate-50", "epochs": "3", "limit_train": ""}))
+    assert rotated_samples({"augment": "none", "epochs": "3"}) == 0.0
+
+
+def test_no_rotated_metric_no_figures(tmp_path: Path) -> None:
+    rows = [{"model": "cnn", "seed": "0", "epochs": "1", "augment": "none", "test_error": "0.1"}]
+    assert plot_nr_r_figures("x", rows, ("test_error", "test_r_error"), ("NR", "R"), tmp_path) == []
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="pairs"):
+        plot_nr_r_figures("x", rows, ("test_error",), ("NR", "R"), tmp_path)  # type: ignore[arg-type]
