@@ -142,9 +142,9 @@ def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 def cast_table(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """``t`` cast to ``dtype`` with entries below ``eps(dtype)² · max|t|`` set to zero.
 
-    Wigner-d tables hold values down to ~1e−140 near the poles at large l; cast to float32 they
-    are subnormal, and so are their products with the signals, and subnormal arithmetic on x86
-    is much slower (``benchmarks/spherical_subnormal.py``: an SO(3) synthesis at b = 42, L = 35
+    Wigner-d tables hold values down to ~1e−136 near the poles at large l (b = 42, L = 35):
+    cast to float32 they are subnormal, and so are their products with the signals, and
+    subnormal arithmetic on x86 is much slower (``benchmarks/spherical_subnormal.py``: an SO(3) synthesis at b = 42, L = 35
     took 0.11× the time with cleaned tables, the analysis 0.71×). The entries dropped change
     any sum by less than eps² of its largest term.
     """
