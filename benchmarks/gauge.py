@@ -6,32 +6,29 @@ Arms (interleaved, median of repeats; forward and forward+backward):
 
 - ``F.conv2d``: a plain 3×3 conv, 6·C → 6·C' channels, on the 5 charts stacked along the
   height ``(B, 6C, 5n, 2n)`` with zero padding 1 — the same output size and filter shape,
-  no padding between charts, no gauge, no filter expansion.
-- ``IcoConv``: the layer (expansion of the 7-tap hexagon + padding gather + conv2d + corner
-  mask); ``exported``: its ``export()`` (gather + fixed ``nn.Conv2d``); ``padding only``: ``IcoPad``
-  alone (interior copy + border gather).
+  no padding between charts, no gauge, no filter expansion (its weight is given).
+- ``IcoConv``: the layer (padding gather + conv2d + unstack with the corner mask). Forward:
+  inference (eval mode, no grad: the expanded filter bank is cached, as ``F.conv2d``'s weight
+  is given); forward+backward: training (train mode, the 7-tap hexagon expanded every call
+  and its gradient folded back). ``exported``: its ``export()`` (gather + fixed
+  ``nn.Conv2d``); ``padding only``: ``IcoPad`` alone.
 
-Writes the printed table to ``results/bench/gauge-<date>-<commit>.txt``.
+Prints the table under the environment record (commit, threads, load average before and after)
+and writes it to ``results/bench/gauge-<date>-<commit>.txt`` (``--no-record``: print only).
 
-    PYTHONPATH=src python benchmarks/gauge.py [--repeats 30] [--batch 32] [--threads 2] [--tag x]
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/gauge.py [--repeats 30] [--batch 8] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import statistics
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.nn import IcoConv, IcoPad
 
 CONFIGS = ((16, 16, 4), (32, 32, 3), (64, 64, 2))  # (C_in, C_out, r): ico-cnn-like layers
@@ -59,6 +56,7 @@ def bench(cin: int, cout: int, r: int, batch: int, repeats: int) -> list[str]:
     lines.append(f"  {'arm':<12} {'fwd ms':>9} {'ratio':>7} {'fwd+bwd ms':>11} {'ratio':>7}")
     medians: dict[str, list[float]] = {}
     for backward in (False, True):
+        layer.train(backward)
         arms = {
             "F.conv2d": _step(lambda: F.conv2d(xs, w, b, padding=1), backward),
             "IcoConv": _step(lambda: layer(x), backward),
@@ -78,50 +76,20 @@ def bench(cin: int, cout: int, r: int, batch: int, repeats: int) -> list[str]:
     return lines
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        )
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=30)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default="results/bench")
-    p.add_argument("--tag", default="", help="appended to the output file name")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--threads", type=int, default=1)
+    add_record_args(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    commit, day = _commit(), datetime.date.today().isoformat()
-    head = [
-        f"# PYTHONPATH=src python benchmarks/gauge.py {' '.join(argv or sys.argv[1:])}".rstrip(),
-        f"# {day}, code at {commit}, torch {torch.__version__}, {torch.get_num_threads()} "
-        f"threads, {platform.processor() or platform.machine()}, float32, CPU",
-        "# machine shared with other sessions: numbers as measured, medians of interleaved runs",
-        "# malloc: MALLOC_TRIM_THRESHOLD_={} MALLOC_MMAP_THRESHOLD_={}".format(
-            os.environ.get("MALLOC_TRIM_THRESHOLD_", "default"),
-            os.environ.get("MALLOC_MMAP_THRESHOLD_", "default"),
-        ),
-    ]
-    lines = list(head)
-    for cin, cout, r in CONFIGS:
-        lines += [""] + bench(cin, cout, r, args.batch, args.repeats)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tag = f"-{args.tag}" if args.tag else ""
-    path = out / f"gauge-{day}-{commit}{tag}.txt"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
-    print(f"wrote {path}")
+    with recorded("gauge", args):
+        print(f"float32, CPU, {args.threads} thread(s), batch {args.batch}, "
+              f"median of {args.repeats} interleaved repeats; ratio = arm / F.conv2d")  # fmt: skip
+        for cin, cout, r in CONFIGS:
+            print("\n".join(["", *bench(cin, cout, r, args.batch, args.repeats)]), flush=True)
 
 
 if __name__ == "__main__":

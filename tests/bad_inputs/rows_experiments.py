@@ -334,4 +334,58 @@ ROWS = [
     Row(
         "write_report", lambda: x.write_report("nope", [], "."), ValueError, r"unknown study 'nope'"
     ),
+    Row(
+        "GAN",
+        lambda: x.GAN(lr=0.0),
+        ValueError,
+        r"lr \(the discriminator's\) must be a positive number, got 0.0",
+    ),
+    Row(
+        "GAN",
+        lambda: x.GAN(model_kwargs={"beta1": -0.5}),
+        ValueError,
+        r"beta1 must be in \[0, 1\), got -0.5",
+    ),
+    Row(
+        "frechet_distance",
+        lambda: x.frechet_distance(floats(5, 3), floats(5, 4)),
+        ValueError,
+        r"same feature size, got 3 and 4",
+    ),
+    Row(
+        "frechet_distance",
+        lambda: x.frechet_distance([[1.0]], floats(5, 3)),
+        TypeError,
+        r"a must be a tensor or array, got <class 'list'>",
+    ),
+    Row(
+        "frechet_distance",
+        lambda: x.frechet_distance(floats(1, 3), floats(5, 3)),
+        ValueError,
+        r"a must be \(N ≥ 2, D\), got \(1, 3\)",
+    ),
+    Row(
+        "load_scorer",
+        lambda: x.load_scorer(epochs=0),
+        ValueError,
+        r"epochs must be a positive int, got 0",
+    ),
+    Row(
+        "scorer_features",
+        lambda: x.scorer_features(torch.nn.Identity(), floats(2, 1, 28, 28)),
+        TypeError,
+        r"expected a Z2CNN scorer, got Identity",
+    ),
+    Row(
+        "sample_grid",
+        lambda: x.sample_grid(floats(6, 28, 28), 2, "g.png"),
+        ValueError,
+        r"expected images \(N, 1, H, W\), got \(6, 28, 28\)",
+    ),
+    Row(
+        "sample_grid",
+        lambda: x.sample_grid(floats(6, 1, 28, 28), 4, "g.png"),
+        ValueError,
+        r"rows must be a positive int dividing N = 6, got 4",
+    ),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _bad_row import Row
+from _bad_row import Row, floats
 
 from gconv import models as m
 
@@ -180,5 +180,35 @@ ROWS = [
         lambda: m.SphericalStack([torch.nn.Identity()], checkpoint="yes"),
         TypeError,
         r"checkpoint must be a bool, got 'yes'",
+    ),
+    Row(
+        "GanDiscriminator",
+        lambda: m.GanDiscriminator("p4m"),
+        ValueError,
+        r"group must be one of \('z2', 'p4'\), got 'p4m'",
+    ),
+    Row(
+        "GanDiscriminator",
+        lambda: m.GanDiscriminator(width_factor=0.001),
+        ValueError,
+        r"width_factor must give widths >= 1 .*got 0.001",
+    ),
+    Row(
+        "GanDiscriminator",
+        lambda: m.GanDiscriminator("z2")(floats(2, 1, 28, 28), torch.zeros(3, dtype=torch.long)),
+        ValueError,
+        r"labels y must be int64 \(B,\) = \(2,\), got torch.int64 \(3,\)",
+    ),
+    Row(
+        "ConditionalGenerator",
+        lambda: m.ConditionalGenerator(z_dim=0),
+        ValueError,
+        r"z_dim must be a positive int, got 0",
+    ),
+    Row(
+        "ConditionalGenerator",
+        lambda: m.ConditionalGenerator()(torch.randn(2, 8), torch.zeros(2, dtype=torch.long)),
+        ValueError,
+        r"expected z \(B, 64\), got \(2, 8\)",
     ),
 ]

@@ -8,7 +8,10 @@ Registries (adding one = a new file that registers it):
 
 - tasks: ``TaskSpec``, ``register_task``, ``get_task``, ``list_tasks`` (``classification``:
   ``Classifier``, cross-entropy, torchmetrics accuracy, ``AngleBinnedError``; ``segmentation``:
-  ``Segmenter``, per-pixel cross-entropy, plain and area-weighted pixel accuracy and mIoU).
+  ``Segmenter``, per-pixel cross-entropy, plain and area-weighted pixel accuracy and mIoU;
+  ``generative``: ``GAN``, conditional GAN with hinge loss, scored by ``frechet_distance`` on
+  the features of our own RotatedMNIST Z2CNN (``load_scorer``, ``scorer_features``; not the
+  Inception FID), ``sample_grid`` PNGs).
 - augmentations per input kind: ``register_augmentation(name, fn, input_kind)``,
   ``get_augmentation``, ``list_augmentations``; ``augment(x, mode, generator)`` and
   ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90); ``derive_seed``,
@@ -61,6 +64,8 @@ _WHERE = {
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
     "_seg_module": ("Segmenter",),
+    "_gan_module": ("GAN", "GAN_SETTINGS", "sample_grid"),
+    "_gan_score": ("frechet_distance", "load_scorer", "scorer_features"),
     "_spherical_dm": ("SphericalDataModule",),
     "_train": (
         "CheckpointError",

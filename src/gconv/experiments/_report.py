@@ -125,6 +125,9 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
             f"![NR against R test metric]({spec.name}-nr-r.png)",
             "",
         ]
+    sections = getattr(spec, "report_sections", None)  # a study's own sections (e.g. gan)
+    if callable(sections):
+        lines += sections(rows)
     return "\n".join(lines)
 
 
@@ -223,4 +226,7 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tu
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
         plot_angle_error(curves, png, title=title)
+    figures = getattr(spec, "write_figures", None)  # a study's own plots (e.g. gan)
+    if callable(figures):
+        figures(rows, out)
     return md, png

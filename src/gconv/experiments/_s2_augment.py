@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Rotation augmentation for spherical inputs (input kind ``"s2"``), applied at data-set level.
+"""Rotation augmentation for spherical inputs (input kinds ``"s2"`` and ``"ico"``: the SOFT grid
+or the icosahedral vertices), applied at data-set level.
 
 A sampled spherical signal cannot be rotated exactly; the samples are projected again from
 their planar digits with a fresh rotation (:class:`gconv.data.SphericalAugment`,
@@ -45,5 +46,6 @@ def _identity(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return x  # the rotation happened when the data module generated the sample
 
 
-for _name in S2_AUGMENTATIONS:
-    register_augmentation(_name, _identity, "s2")
+for _kind in ("s2", "ico"):
+    for _name in S2_AUGMENTATIONS:
+        register_augmentation(_name, _identity, _kind)

@@ -13,6 +13,11 @@ keyed by (seed, epoch, index), :class:`gconv.data.SphericalAugment`) or ``copies
 (:class:`gconv.data.RotatedCopies`). With ``limit_train = n`` only samples 0..n−1 are used
 (and their k copies). Evaluation splits are held in memory as tensors; the augmented training
 set is generated batch by batch.
+
+Input kinds (:attr:`SphericalDataModule.input_kinds`): ``"s2"`` models get the SOFT grid of
+the run's ``bandwidth``; ``"ico"`` models (``model`` names one) get the same digits, masks and
+rotations sampled at the vertices of ``IcoGrid(r)`` (``points``), r read from the model's
+arguments (``model_kwargs`` over the registered defaults): signals ``(1, V)``, masks ``(V,)``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,25 @@ from ._s2_augment import s2_augmentation
 __all__ = ["SphericalDataModule"]
 
 _ROTATE = ("NR", "R")
+
+
+def model_points(model: str | None, model_kwargs: Any = None) -> torch.Tensor | None:
+    """The sampling points ``(V, 3)`` a registered ``model`` reads its input at: the vertices
+    of ``IcoGrid(r)`` for ``"ico"`` models (r from ``model_kwargs`` or the model's defaults),
+    None for models on the SOFT grid (or ``model`` None)."""
+    if model is None:
+        return None
+    from ..models import model_spec
+
+    spec = model_spec(model)
+    if spec.input_kind != "ico":
+        return None
+    r = {**spec.defaults, **dict(model_kwargs or {})}.get("r")
+    if r is None:
+        raise ValueError(f"model {model!r} (ico input) names no resolution r in its arguments")
+    from ..groups import IcoGrid
+
+    return torch.from_numpy(IcoGrid(int(r)).vertices.copy())
 
 
 def _tensors(ds: Any, n: int) -> TensorDataset:
@@ -84,7 +108,11 @@ class _EpochSampler(SeededSampler):
 
 class SphericalDataModule(DataModule):
     """Train / valid / test splits of a spherical data set (module doc). Arguments after
-    ``eval_batch_size`` are keyword-only; unknown ones go to the data set (e.g. ``bandwidth``)."""
+    ``eval_batch_size`` are keyword-only; unknown ones go to the data set (e.g. ``bandwidth``).
+    ``model`` / ``model_kwargs`` (the run's) pick the sampling points (:func:`model_points`)."""
+
+    #: the model input kinds it serves (the harness checks a run's model against these)
+    input_kinds = ("s2", "ico")
 
     def __init__(
         self,
@@ -100,6 +128,8 @@ class SphericalDataModule(DataModule):
         augment: str = "none",
         rotate: str = "NR",
         test_rotate: str | tuple[str, ...] | list[str] | None = None,
+        model: str | None = None,
+        model_kwargs: dict[str, Any] | None = None,
         **dataset_kwargs: Any,
     ) -> None:
         super().__init__(
@@ -115,6 +145,11 @@ class SphericalDataModule(DataModule):
             raise ValueError("test_rotate must name at least one test set")
         self.augment, self.rotate, self.test_rotate = augment, rotate, tests
         self.test_names = tuple(r.lower() for r in tests)
+        points = model_points(model, model_kwargs)
+        if points is not None:
+            if dataset_kwargs.get("points") is not None:
+                raise ValueError(f"model {model!r} fixes the sampling points; got points too")
+            dataset_kwargs = {**dataset_kwargs, "points": points}
         self.dataset_kwargs = dataset_kwargs
         self._train: _AugmentedTrain | None = None
 

@@ -113,4 +113,5 @@ register_task(
     )
 )
 
+from . import _generative as _generative  # noqa: E402  registers "generative"
 from . import _segmentation as _segmentation  # noqa: E402  registers "segmentation"

@@ -34,7 +34,7 @@ from ._checkpoint import (
     load_checkpoint,
     resume_path,
 )
-from ._datamodule import get_datamodule
+from ._datamodule import _DATAMODULES, get_datamodule
 from ._tasks import TaskSpec, get_task
 
 __all__ = [
@@ -312,7 +312,8 @@ def _task_of(cfg: TrainConfig) -> TaskSpec:
 
     data, model = dataset_spec(cfg.data), model_spec(cfg.model)
     task = cfg.task or data.task
-    if (model.input_kind, model.task) != (data.input_kind, task):
+    kinds = getattr(_DATAMODULES.get(cfg.data), "input_kinds", (data.input_kind,))
+    if model.task != task or model.input_kind not in kinds:
         raise ValueError(
             f"model {model.name!r} ({model.input_kind} input, {model.task}) does not fit data "
             f"set {data.name!r} ({data.input_kind} input) for task {task!r}"
@@ -323,15 +324,16 @@ def _task_of(cfg: TrainConfig) -> TaskSpec:
 def _datamodule_extras(cfg: TrainConfig, task: TaskSpec) -> dict[str, Any]:
     """What a data set's own data module gets besides DataModule's arguments: the task (when
     not the data set's), the augmentation and ``cfg.data_kwargs`` (which may replace
-    ``limit_val``). The plain DataModule gets none."""
+    ``limit_val``), and the run's model and its arguments (the data module derives the model's
+    input points from them). The plain DataModule gets none."""
     from ..data import dataset_spec
-    from ._datamodule import _DATAMODULES
 
     if cfg.data not in _DATAMODULES:
         if cfg.data_kwargs:
             raise ValueError(f"data set {cfg.data!r} takes no data_kwargs, got {cfg.data_kwargs}")
         return {}
     extra: dict[str, Any] = {"augment": cfg.augment, **cfg.data_kwargs}
+    extra |= {"model": cfg.model, "model_kwargs": _model_kwargs(cfg)}  # e.g. its input points
     if task.name != dataset_spec(cfg.data).task:
         extra["task"] = task.name
     return extra
@@ -364,7 +366,10 @@ def evaluate(
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split."""
     quiet_lightning()
     module = load_classifier(checkpoint)
-    dm = get_datamodule(data, limit_test=limit_test, eval_batch_size=batch_size)
+    hp = dict(module.hparams)
+    extra = {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
+    extra = extra if data in _DATAMODULES else {}  # a spherical model's own input points
+    dm = get_datamodule(data, limit_test=limit_test, eval_batch_size=batch_size, **extra)
     bar = _progress_bar(progress)
     trainer = L.Trainer(
         accelerator="cpu",
@@ -378,7 +383,6 @@ def evaluate(
     t0 = time.perf_counter()
     trainer.test(module, dm, verbose=False)
     wall = time.perf_counter() - t0
-    hp = dict(module.hparams)
     return {
         "model": hp["model"],
         "params": module.num_params,

@@ -26,6 +26,10 @@ import line below.
 - ``icosahedral``: gauge-equivariant CNNs on the r = 4 icosahedral grid (Cohen et al. 2019) —
   ``ico-cnn`` (182,218), ``ico-cnn-seg``, and ``ico-cnn-nogauge`` (the ablation without gauge
   changes in the padding, for the checker's contrast): vertices ``(B, 1, 2562)``.
+- ``gan``: GAN discriminators for 28×28 digits (Dey et al. 2021, widths ×1/8) — ``gan-d-z2``
+  (75,185) and ``gan-d-p4`` (74,585; exactly invariant to C4), ``GanDiscriminator``: image →
+  projection score per class ``(B, 10)``; ``ConditionalGenerator`` (not registered: its input
+  is a latent vector and a label, not one of the registry's input kinds).
 - ``demo``: what ``gconv demo`` and ``gconv check-equivariance`` show (task ``"layer"``):
   ``stack`` (``demo_stack``), ``lift``, ``group-conv``, ``s2conv``, ``so3conv``, ``so3tos2``.
 - ``ShapeError``: the ``ValueError`` for tensors of the wrong shape.
@@ -44,6 +48,7 @@ from ._registry import (
     register_models,
 )
 from .cifar import AllCNNC, AvgPool2x2, PreActBlock, ResNet
+from .gan import ConditionalGenerator, GanDiscriminator
 from .icosahedral import IcoCNN, IcoCNNSeg
 from .mnist_rot import (
     P4CNN,
@@ -87,6 +92,8 @@ __all__ = [
     "ResNet",
     "EncoderDecoderCNN",
     "SphereImageCNN",
+    "ConditionalGenerator",
+    "GanDiscriminator",
     "ShapeError",
     "SpatialMax",
     "Z2CNN",

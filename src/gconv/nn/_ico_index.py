@@ -16,7 +16,7 @@ __all__ = [
     "ico_grid",
     "feature_pad_index",
     "scalar_pad_index",
-    "pad_plan",
+    "channel_pad_plan",
     "hex_expansion_index",
     "check_chart",
     "HEX_TAPS",
@@ -64,37 +64,58 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
 
 
 @lru_cache(maxsize=64)
-def pad_plan(r: int, scalar: bool, gauge: bool = True) -> tuple[torch.Tensor, ...]:
-    """The padding as a copy plus a small gather: after copying every chart into the
-    interior of its padded copy, the points (chart ``k``, ``q`` = θ·(n+2)(2n+2) + padded
-    position) receive ``source`` (flat over ``(6, 5·n·2n)``, or over the V vertices for
-    scalars), and the points (``k_z``, ``q_z``) (unused border points; for regular features
-    also the 12 corners) are cleared. Returns ``(k, q, source, k_z, q_z)``. Same values as the full
-    index of ``feature_pad_index`` / ``scalar_pad_index``."""
+def channel_pad_plan(
+    r: int, channels: int, scalar: bool, gauge: bool = True
+) -> tuple[torch.Tensor, ...]:
+    """The padding of a whole ``(C, G, …)`` input as flat gathers (``channels`` = C), for an
+    input flattened per sample (regular ``(C, 6, 5, n, 2n)`` or scalar ``(C, V)``) and the
+    padded output ``(5, C, G, n+2, 2n+2)`` flattened per sample. Returns index tensors:
+
+    - ``full``: output point → input element (0 where the output is zero);
+    - ``zero``: the output points that are zero (unused points; for regular features also the
+      12 corners, which every layer reads as zero);
+    - ``inner``: input element → its interior output point (the backward's gather);
+    - ``dead``: the input elements no interior point reads (the 12 corners of regular
+      features, the poles of scalar signals): their gradient is the border's alone;
+    - ``border_out``, ``border_in``: the border points and the input elements they read.
+
+    ``full``, ``inner`` and ``border_out`` (the gathers) are int32 when that holds every
+    offset, the others int64 (``index_fill_`` / ``index_add_`` take int64 only).
+
+    Forward: ``p = x.index_select(1, full).index_fill_(1, zero, 0)``. Backward (the adjoint):
+    ``g_x = g_p.index_select(1, inner).index_fill_(1, dead, 0)``, then
+    ``g_x.index_add_(1, border_in, g_p.index_select(1, border_out))``."""
     grid = ico_grid(r)
-    n, nc = grid.n, grid.num_chart_vertices
-    if scalar:
-        full = scalar_pad_index(r, 0).numpy().reshape(1, -1)
-        zero_slot = grid.num_vertices
+    n, nc, s = grid.n, grid.num_chart_vertices, (grid.n + 2) * (2 * grid.n + 2)
+    g = 1 if scalar else 6
+    if scalar:  # (5, S) into the V vertices, zero slot V
+        one, size = scalar_pad_index(r, 0).numpy().reshape(5, 1, s), grid.num_vertices
+    else:  # (6, 5·(n+2), 2n+2) into (6, nc), zero slot 6·nc → (5, 6, S)
+        one = feature_pad_index(r, 0, gauge).numpy().reshape(6, 5, s).transpose(1, 0, 2)
+        size = 6 * nc
+    c = np.arange(channels).reshape(1, channels, 1, 1)
+    is_zero = np.broadcast_to((one == size)[:, None], (5, channels, g, s)).reshape(-1)
+    full = np.where(is_zero, 0, (c * size + one[:, None]).reshape(-1))
+    inner_mask = np.zeros((n + 2, 2 * n + 2), dtype=bool)
+    inner_mask[1 : n + 1, 1 : 2 * n + 1] = True
+    interior = np.broadcast_to(inner_mask.reshape(-1), (5, channels, g, s)).reshape(-1)
+    border = ~interior & ~is_zero
+    # input element e = (c, θ, k, i, j) → output ((k·C + c)·G + θ)·S + (i+1)(2n+2) + (j+1)
+    cc, th, k, i, j = np.indices((channels, g, 5, n, 2 * n)).reshape(5, -1)
+    inner = ((k * channels + cc) * g + th) * s + (i + 1) * (2 * n + 2) + (j + 1)
+    if scalar:  # the poles: no interior point
+        inner = np.concatenate([inner.reshape(channels, nc), np.zeros((channels, 2), np.int64)], 1)
+        dead = (np.arange(channels)[:, None] * size + np.array([nc, nc + 1])).reshape(-1)
     else:
-        full = feature_pad_index(r, 0, gauge).numpy().reshape(6, -1)
-        zero_slot = 6 * nc
-    inner = np.zeros((5, n + 2, 2 * n + 2), dtype=bool)
-    inner[:, 1 : n + 1, 1 : 2 * n + 1] = True
-    inner = np.broadcast_to(inner.reshape(1, -1), full.shape)
-    own = np.full((5, n + 2, 2 * n + 2), -1, dtype=np.int64)
-    own[:, 1 : n + 1, 1 : 2 * n + 1] = np.arange(nc).reshape(5, n, 2 * n)
-    own = np.arange(full.shape[0])[:, None] * nc + own.reshape(1, -1)
-    copied = inner & (full == own)  # the interior, moved by the copy
-    zero = full == zero_slot
-    fill = ~inner & ~zero
-    if not (copied | zero | fill).all():
-        raise RuntimeError("IcoPad: interior points must read themselves or zero")
-    size = (n + 2) * (2 * n + 2)
-    theta, k, pos = np.nonzero(fill.reshape(-1, 5, size))
-    theta_z, k_z, pos_z = np.nonzero(zero.reshape(-1, 5, size))
-    plan = (k, theta * size + pos, full[fill], k_z, theta_z * size + pos_z)
-    return tuple(torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64)) for a in plan)
+        dead = np.flatnonzero((i == 0) & (j % n == 0))
+    plan = (full, np.flatnonzero(is_zero), inner.reshape(-1), dead,
+            np.flatnonzero(border), full[border])  # fmt: skip
+    # the gathers read int32 when it holds every offset (less index traffic; fills/adds: int64)
+    small = full.size < 2**31  # the output is larger than the input: every offset fits
+    kinds = (np.int32 if small else np.int64, np.int64) * 3
+    return tuple(
+        torch.from_numpy(np.ascontiguousarray(a, dtype=t)) for a, t in zip(plan, kinds, strict=True)
+    )
 
 
 @lru_cache(maxsize=4)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import ShapeError, check_tensor
-from ._ico_index import check_chart, hex_expansion_index, pad_plan
+from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
 __all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
 
@@ -50,56 +50,37 @@ def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
     return m
 
 
-def _charts(x: torch.Tensor, n: int, scalar: bool) -> torch.Tensor:
-    """The chart part of x as ``(B, C, G, 5, n, 2n)`` (G = 1 for scalars, a view)."""
-    if scalar:
-        return x[..., : 10 * n * n].unflatten(-1, (1, 5, n, 2 * n))
-    return x
-
-
 class _PadFn(torch.autograd.Function):
-    """The padding with a hand-written backward. Forward fills an empty
-    ``(B, 5, C, G, n+2, 2n+2)``: interior copy, border gather, zeros. Backward is the adjoint:
-    the interior slice, zero where the forward wrote zeros, plus an index_add of the border
-    gradients onto their sources."""
+    """The padding as one gather with a hand-written adjoint (``channel_pad_plan``): forward
+    ``p = x.index_select(1, full)`` with the zero points cleared; backward the interior gather
+    of the output gradient (zero where no interior point reads), plus an index_add of the
+    border gradients onto their sources."""
 
     @staticmethod
-    def forward(ctx, x, k_t, q_t, source, k_z, q_z, n: int, scalar: bool):  # type: ignore[override]
-        b, c = x.shape[:2]
-        g = 1 if scalar else 6
-        p = x.new_empty(b, 5, c, g, n + 2, 2 * n + 2)  # every entry is written below
-        p[..., 1 : n + 1, 1 : 2 * n + 1] = _charts(x, n, scalar).permute(0, 3, 1, 2, 4, 5)
-        pv = p.view(b, 5, c, -1).permute(0, 2, 1, 3)  # (B, C, 5, G·S), a view of p
-        pv[:, :, k_t, q_t] = x.reshape(b, c, -1).gather(2, source.expand(b, c, -1))
-        pv[:, :, k_z, q_z] = 0.0
-        ctx.save_for_backward(k_t, q_t, source)
-        ctx.shape, ctx.n, ctx.scalar = x.shape, n, scalar
-        return p.view(b * 5, c * g, n + 2, 2 * n + 2)
+    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape):  # type: ignore[override]
+        b = x.shape[0]
+        p = x.reshape(b, -1).index_select(1, full).index_fill_(1, zero, 0.0)
+        ctx.save_for_backward(inner, dead, border_out, border_in)
+        ctx.in_shape = x.shape
+        return p.view(out_shape)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
-        k_t, q_t, source = ctx.saved_tensors
-        n, shape, scalar = ctx.n, ctx.shape, ctx.scalar
-        b, c = shape[:2]
-        g6 = grad.reshape(b, 5, c, -1, n + 2, 2 * n + 2)
-        inner = g6[..., 1 : n + 1, 1 : 2 * n + 1].permute(0, 2, 3, 1, 4, 5)
-        if scalar:
-            gx = grad.new_zeros(shape)
-            _charts(gx, n, True).copy_(inner)
-        else:
-            gx = zero_corners_(inner.contiguous())
-        border = grad.reshape(b, 5, c, -1).permute(0, 2, 1, 3)[:, :, k_t, q_t]
-        gx.view(b, c, -1).index_add_(2, source, border)
-        return gx, None, None, None, None, None, None, None
+        inner, dead, border_out, border_in = ctx.saved_tensors
+        g = grad.reshape(ctx.in_shape[0], -1)
+        gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
+        gx.index_add_(1, border_in, g.index_select(1, border_out))
+        return gx.view(ctx.in_shape), None, None, None, None, None, None, None
 
 
 class IcoPad(nn.Module):
     """Pad every chart by one point from its neighbours, with the gauge change, the five
     charts folded into the batch: regular features ``(B, C, 6, 5, n, 2n)`` →
     ``(5B, 6C, n+2, 2n+2)`` (row 5b + k, channel 6c + θ; the 12 corners and unused points
-    zero), or scalar signals ``(B, C, V)`` → ``(5B, C, n+2, 2n+2)``. One copy of the charts,
-    then one index gather for the border (``gauge=False``: without the gauge change).
+    zero), or scalar signals ``(B, C, V)`` → ``(5B, C, n+2, 2n+2)``. One index gather per
+    sample (interior, border and orientation shift fused into one precomputed index per
+    channel count, ``channel_pad_plan``; ``gauge=False``: without the gauge change).
 
     >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
     torch.Size([10, 18, 4, 6])
@@ -107,11 +88,16 @@ class IcoPad(nn.Module):
 
     def __init__(self, r: int, scalar: bool = False, gauge: bool = True) -> None:
         super().__init__()
+        ico_grid(r)  # ValueError unless r is an int in 0..10; the grid is cached for the plans
         self.r, self.scalar, self.gauge = r, scalar, gauge
-        for name, t in zip(
-            ("k_t", "q_t", "source", "k_z", "q_z"), pad_plan(r, scalar, gauge), strict=True
-        ):
-            self.register_buffer(name, t, persistent=False)
+        self._plans: dict[tuple[int, torch.device], tuple[torch.Tensor, ...]] = {}
+
+    def _plan(self, channels: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+        key = (channels, device)
+        if key not in self._plans:
+            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge)
+            self._plans[key] = tuple(t.to(device) for t in plan)
+        return self._plans[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor(f"IcoPad(r={self.r}): input", x, floating=False)
@@ -123,8 +109,9 @@ class IcoPad(nn.Module):
                 f"IcoPad(r={self.r}): expected {what} with trailing shape {want}, "
                 f"got {tuple(x.shape)}"
             )
-        args = (self.k_t, self.q_t, self.source, self.k_z, self.q_z)
-        return _PadFn.apply(x, *args, n, self.scalar)
+        b, c = x.shape[:2]
+        shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
+        return _PadFn.apply(x, *self._plan(c, x.device), shape)
 
     def extra_repr(self) -> str:
         return (

@@ -13,6 +13,9 @@ CNNs), segmentation runs Gerken et al.'s (Adam, 1e-3 for every model).
 - ``spherical-cls``: ``s2cnn``, ``s2cnn-72``, ``s2cnn-deep`` trained NR; ``s2cnn-deep`` also with
   100 % augmentation (fresh rotations every epoch; the issue's "trained R"); the CNN family
   ``cnn``, ``cnn-200k``, ``cnn-1m``, ``cnn-5m`` at augmentation 0/25/50/100 % and 4×. 3 seeds.
+The icosahedral CNNs (issue 16) are one more model of each: ``ico-cnn`` and ``ico-cnn-seg``
+(r = 4), trained NR like the S2CNNs (lr 5e-3 for ico-cnn, as in its public re-implementation).
+
 - ``spherical-seg``: ``s2cnn-seg`` trained NR; ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m``
   at 0 %, 100 % and 4×. 3 seeds.
 
@@ -90,6 +93,7 @@ SPHERICAL_CLS = register_study(
             Arm("s2cnn-72", 20, augment="none", recipe=_S2_LR),
             Arm("s2cnn-deep", 20, augment="none", recipe=_S2_LR),
             Arm("s2cnn-deep", 20, augment="rotate-100", recipe=_S2_LR),
+            Arm("ico-cnn", 20, augment="none", recipe=_S2_LR),
             *(Arm(m, 20, recipe=_CNN_LR) for m in _CNNS),
         ),
         seeds=(0, 1, 2),
@@ -130,7 +134,11 @@ SPHERICAL_SEG = register_study(
         name="spherical-seg",
         task="segmentation",
         data="spherical-mnist",
-        arms=(Arm("s2cnn-seg", 100, augment="none"), *(Arm(m, 100) for m in _SEG_CNNS)),
+        arms=(
+            Arm("s2cnn-seg", 100, augment="none"),
+            Arm("ico-cnn-seg", 100, augment="none"),
+            *(Arm(m, 100) for m in _SEG_CNNS),
+        ),
         seeds=(0, 1, 2),
         augments=("none", "rotate-100", "copies-4"),
         budgets={

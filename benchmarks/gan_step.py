@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+"""One training step of the GAN of issue 19 with each discriminator (``gan-d-z2``, ``gan-d-p4``),
+and the evaluation cost per 1,000 generated digits, side by side in one process.
+
+A step is what :class:`gconv.experiments.GAN` does per batch (B = ``--batch``, real digits
+from a fixed random batch in [0, 1]): G forward, D on real and fake, hinge loss, D backward +
+Adam step; G forward, D on fake, G backward + Adam step (β = (0, 0.9)). The two arms (and the
+evaluation arm: G forward on 500 latents and the Z2CNN scorer on 500 real + 500 fake digits, in
+eval mode without grad, ×2 per 1,000) run interleaved (:func:`gconv.benchmark.time_interleaved`),
+and the process CPU time per call is measured in the same loop. With ``--threads 1`` the CPU time
+is what one free core would take — what a shared machine can still measure.
+
+``--plan`` prints the projected hours per run of study ``gan`` at its budgets from the medians
+(CPU time per step × steps + evaluation), the table of results/gan-plan.md.
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/gan_step.py --threads 1 --plan
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from _timing import add_record_args, recorded
+from gconv.models import Z2CNN, ConditionalGenerator, get_model
+
+
+def gan_step(disc: str, batch: int, seed: int = 0) -> Callable[[], None]:
+    """One D step and one G step of the hinge GAN on a fixed batch."""
+    torch.manual_seed(seed)
+    d, g = get_model(disc).train(), ConditionalGenerator().train()
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, 1, 28, 28, generator=gen)
+    y = torch.randint(0, 10, (batch,), generator=gen)
+    opt_d = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.0, 0.9))
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.0, 0.9))
+
+    def step() -> None:
+        fake = g(torch.randn(batch, 64, generator=gen), y)
+        loss_d = F.relu(1 - d(x, y)).mean() + F.relu(1 + d(fake.detach(), y)).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        loss_g = -d(g(torch.randn(batch, 64, generator=gen), y), y).mean()
+        opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        opt_g.step()
+
+    return step
+
+
+def eval_500() -> Callable[[], None]:
+    """Generate 500 digits and run the scorer on them and on 500 real ones."""
+    g, scorer = ConditionalGenerator().eval(), Z2CNN().eval()
+    x = torch.rand(500, 1, 28, 28)
+    y = torch.arange(500) % 10
+
+    def run() -> None:
+        with torch.no_grad():
+            fake = g(torch.randn(500, 64), y)
+            scorer.features(fake), scorer.features(x)
+
+    return run
+
+
+def measure(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, tuple[list, list]]:
+    """(wall seconds, CPU seconds) per call of each arm, interleaved, after one warm-up."""
+    for fn in arms.values():
+        fn()
+    out: dict[str, tuple[list, list]] = {k: ([], []) for k in arms}
+    for _ in range(repeats):
+        for name, fn in arms.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            out[name][0].append(time.perf_counter() - w0)
+            out[name][1].append(time.process_time() - c0)
+    return out
+
+
+#: study gan (studies/gan.py): training digits per fraction and steps per run at each budget
+FRACTIONS = {"10%": 1_000, "33%": 3_300, "100%": 10_000}
+
+
+def plan(cpu: dict[str, float], batch: int) -> None:
+    """Projected CPU hours per run and per study at the budgets of study ``gan``."""
+    from gconv.experiments import get_study
+
+    spec = get_study("gan")
+    print("\nprojection (CPU time of one core; evaluation: the budget's validation digits "
+          "per epoch, its test digits once; the scorer's training not included):")  # fmt: skip
+    print(f"{'budget':<7} {'arm':<22} {'epochs':>6} {'steps':>6} {'h / run':>8}")
+    from gconv.experiments._study import plan as plan_runs
+
+    for name in spec.budgets:
+        budget = spec.budget(name)
+        runs = plan_runs(spec, epochs_scale=budget.epochs_scale, limit_test=budget.limit_test,
+                         budget=budget)  # fmt: skip
+        total = 0.0
+        for run in runs:
+            n = run.limit_train or 10_000
+            steps = run.epochs * math.ceil(n / run.batch_size)
+            test = run.limit_test or 50_000
+            val = dict(run.model_kwargs).get("val_digits") or 2_000
+            evals = (run.epochs * val + test) / 1_000 * cpu["eval-1000"]
+            hours = (steps * cpu[run.model] * run.batch_size / batch + evals) / 3600
+            total += hours
+            if run.seed == runs[0].seed:
+                arm = f"{run.model} n={n}"
+                print(f"{name:<7} {arm:<22} {run.epochs:>6} {steps:>6} {hours:>8.3f}")
+        print(f"{name:<7} {'all ' + str(len(runs)) + ' runs':<22} {'':>6} {'':>6} {total:>8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--plan", action="store_true", help="print the study's projection")
+    add_record_args(parser)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with recorded("gan_step", args):
+        arms = {"gan-d-z2": gan_step("gan-d-z2", args.batch),
+                "gan-d-p4": gan_step("gan-d-p4", args.batch), "eval-500": eval_500()}  # fmt: skip
+        res = measure(arms, args.repeats)
+        print(f"batch {args.batch}, {args.repeats} interleaved repeats, threads "
+              f"{torch.get_num_threads()}")  # fmt: skip
+        print(f"{'arm':<10} {'wall median (s)':>16} {'wall min (s)':>13} {'CPU median (s)':>15}")
+        cpu = {}
+        for name, (wall, cpus) in res.items():
+            cpu[name] = statistics.median(cpus)
+            print(f"{name:<10} {statistics.median(wall):>16.4f} {min(wall):>13.4f} "
+                  f"{cpu[name]:>15.4f}")  # fmt: skip
+        print(f"ratio p4 / z2 (CPU median): {cpu['gan-d-p4'] / cpu['gan-d-z2']:.2f}")
+        cpu["eval-1000"] = 2 * cpu.pop("eval-500")
+        if args.plan:
+            plan(cpu, args.batch)
+
+
+if __name__ == "__main__":
+    main()

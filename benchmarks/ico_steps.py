@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""Training-step and evaluation times of the icosahedral models (issue 16) and the hours they
+project for the spherical studies' protocol.
+
+For each case (registered model, resolution r, batch B) on random inputs ``(B, 1, 10·4^r + 2)``:
+a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
+segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
+the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
+``--reps`` times. Reported: wall time (median, fastest) and the process's CPU time (median;
+with one thread, what a free core would take: what a shared machine can still measure).
+
+``--plan RAW`` reads the ``json:`` line of a raw record and prints the projected core-hours of
+the protocol at the spherical studies' ``cpu`` budget (trained NR, tested NR and R, 3 seeds):
+``epochs × ⌈train / 32⌉`` steps plus ``epochs × ⌈val / 32⌉ + 2 × ⌈test / 32⌉`` evaluation
+batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not counted.
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_steps.py --threads 1
+    PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from _timing import add_record_args, interleaved, recorded
+from gconv.models import get_model
+
+#: (model, r) cases timed by default
+CASES = (("ico-cnn", 4), ("ico-cnn-seg", 4), ("ico-cnn-seg", 3))
+#: the studies' cpu budget (src/gconv/experiments/studies/spherical.py): samples and epochs
+PROTOCOL = {
+    "ico-cnn": {"study": "spherical-cls", "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10},
+    "ico-cnn-seg": {"study": "spherical-seg", "train": 2_000, "val": 500, "test": 1_000, "epochs": 10},
+}  # fmt: skip
+SEEDS = 3
+
+
+def _arms(model: nn.Module, r: int, batch: int, seg: bool) -> dict[str, Callable[[], None]]:
+    gen = torch.Generator().manual_seed(0)
+    v = 10 * 4**r + 2
+    x = torch.randn(batch, 1, v, generator=gen)
+    y = torch.randint(0, 11 if seg else 10, (batch, v) if seg else (batch,), generator=gen)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train() -> None:
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    def evaluate() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    return {"train": train, "eval": evaluate}
+
+
+def measure(name: str, r: int, batch: int, reps: int) -> dict:
+    torch.manual_seed(0)
+    model = get_model(name, r=r)
+    cpu: dict[str, list[float]] = {"train": [], "eval": []}
+
+    def timed(fn: Callable[[], None], out: list[float]) -> Callable[[], None]:
+        def run() -> None:
+            t0 = time.process_time()
+            fn()
+            out.append(time.process_time() - t0)
+
+        return run
+
+    arms = {k: timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
+    load0 = os.getloadavg()[0]
+    times = interleaved(arms, reps, warmup=1)
+    cpu = {k: v[1:] for k, v in cpu.items()}  # drop the warm-up call
+    return {
+        "model": name, "r": r, "batch": batch, "reps": reps,
+        "params": sum(p.numel() for p in model.parameters()),
+        "train_median": statistics.median(times["train"]), "train_min": times["train"][0],
+        "eval_median": statistics.median(times["eval"]), "eval_min": times["eval"][0],
+        "train_cpu": statistics.median(cpu["train"]), "eval_cpu": statistics.median(cpu["eval"]),
+        "load": (load0, os.getloadavg()[0]),
+    }  # fmt: skip
+
+
+def plan(raw: str, cores: int) -> str:
+    """Markdown table of the projected core-hours per model and r from a raw record."""
+    line = next(x for x in open(raw, encoding="utf-8") if x.startswith("json: "))
+    rows = json.loads(line[6:])
+    out = ["| study | model | r | train × epochs | steps | eval batches | core-hours / seed "
+           f"| × {SEEDS} seeds | hours on {cores} free cores |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for row in rows:
+        cfg = PROTOCOL[row["model"]]
+        scale = 32 / row["batch"]
+        steps = cfg["epochs"] * math.ceil(cfg["train"] / 32)
+        evals = cfg["epochs"] * math.ceil(cfg["val"] / 32) + 2 * math.ceil(cfg["test"] / 32)
+        sec = steps * row["train_cpu"] * scale + evals * row["eval_cpu"] * scale
+        out.append(f"| {cfg['study']} | {row['model']} | {row['r']} | {cfg['train']:,} × "
+                   f"{cfg['epochs']} | {steps:,} | {evals:,} | {sec / 3600:.2f} | "
+                   f"{SEEDS * sec / 3600:.2f} | {SEEDS * sec / 3600 / cores:.2f} |")  # fmt: skip
+    return "\n".join(out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
+    p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
+    add_record_args(p)
+    args = p.parse_args()
+    if args.plan:
+        print(plan(args.plan, args.cores))
+        return
+    torch.set_num_threads(args.threads)
+    with recorded("ico_steps", args):
+        print(f"batch {args.batch}; Adam lr 1e-3; {args.threads} thread(s); {args.reps} interleaved "
+              "repeats; wall: median and fastest s per call; cpu: median CPU s of this process")  # fmt: skip
+        print(f"{'model':<12} {'r':>2} {'params':>8}  {'train wall':>10} {'fastest':>8} "
+              f"{'cpu':>8}  {'eval wall':>9} {'cpu':>8}  load 1-min")  # fmt: skip
+        rows = []
+        for name, r in CASES:
+            row = measure(name, r, args.batch, args.reps)
+            rows.append(row)
+            print(f"{name:<12} {r:>2} {row['params']:>8,}  {row['train_median']:10.4f} "
+                  f"{row['train_min']:8.4f} {row['train_cpu']:8.4f}  {row['eval_median']:9.4f} "
+                  f"{row['eval_cpu']:8.4f}  {row['load'][0]:.1f} → {row['load'][1]:.1f}", flush=True)  # fmt: skip
+        print("json: " + json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()

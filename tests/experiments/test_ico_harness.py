@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+"""Icosahedral models in the harness: the spherical data module samples the same digits at the
+vertices of the model's ``IcoGrid(r)``, and ``train`` runs ico-cnn / ico-cnn-seg end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gconv.data import SphericalMNIST
+from gconv.experiments import get_datamodule, list_augmentations
+from gconv.experiments._spherical_dm import model_points
+from gconv.experiments._train import TrainConfig, evaluate, train
+from gconv.groups import IcoGrid
+
+pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
+
+
+def test_model_points_follow_input_kind_and_r() -> None:
+    assert model_points(None) is None and model_points("s2cnn") is None
+    v4 = model_points("ico-cnn")  # registered default r = 4
+    assert v4.shape == (2562, 3) and torch.equal(v4, torch.tensor(IcoGrid(4).vertices))
+    assert model_points("ico-cnn-seg", {"r": 3}).shape == (642, 3)
+    assert {"none", "rotate-100", "copies-4"} <= set(list_augmentations("ico"))
+
+
+def test_datamodule_samples_the_ico_vertices() -> None:
+    r = 3
+    dm = get_datamodule("spherical-mnist", batch_size=4, limit_train=8, limit_val=4,
+                        limit_test=4, bandwidth=12, task="segmentation", test_rotate=("NR", "R"),
+                        model="ico-cnn-seg", model_kwargs={"r": r})  # fmt: skip
+    v = 10 * 4**r + 2
+    x, y, _ = dm.split("valid").tensors
+    assert x.shape == (4, 1, v) and y.shape == (4, v) and 0 <= y.min() and y.max() <= 10
+    ref = SphericalMNIST("valid", task="segmentation", points=model_points("ico-cnn-seg", {"r": r}))
+    assert torch.equal(x, ref.signals[:4].unsqueeze(1).float() / 255)  # the same digits
+    assert torch.equal(y, ref.masks_of(np.arange(4)).long())
+    nr, rot = (dm.split("test", t).tensors[0] for t in ("NR", "R"))
+    assert not torch.equal(nr, rot)
+    with pytest.raises(ValueError, match="fixes the sampling points"):
+        get_datamodule("spherical-mnist", model="ico-cnn", points=torch.eye(3))
+
+
+def test_s2_model_still_gets_the_soft_grid() -> None:
+    dm = get_datamodule("spherical-mnist", limit_val=2, bandwidth=8, model="s2cnn")
+    assert dm.split("valid").tensors[0].shape == (2, 1, 16, 16)
+
+
+@pytest.mark.parametrize(
+    ("model", "task", "kwargs", "augment"),
+    [("ico-cnn", "classification", {"r": 4}, "rotate-100"),
+     ("ico-cnn-seg", "segmentation", {"r": 3}, "none")],
+)  # fmt: skip
+def test_train_one_epoch_ico(tmp_path: Path, model, task, kwargs, augment) -> None:
+    cfg = TrainConfig(model=model, data="spherical-mnist", task=task, epochs=1, batch_size=8,
+                      augment=augment, limit_train=16, limit_val=8, limit_test=8,
+                      model_kwargs=kwargs, out=str(tmp_path / "run"), progress=False,
+                      data_kwargs={"test_rotate": ("NR", "R")})  # fmt: skip
+    rec = train(cfg)
+    assert rec["epochs_done"] == 1 and (tmp_path / "run" / "record.json").exists()
+    if task == "classification":
+        assert rec["params"] == 182_218
+        assert 0 <= rec["test_error"] <= 1 and 0 <= rec["test_r_error"] <= 1
+        again = evaluate(rec["best_checkpoint"], "spherical-mnist", limit_test=8, progress=False)
+        assert again["test_n"] == 8 and again["test_error"] == rec["test_error"]  # same NR set
+    else:
+        assert 0 <= rec["test_miou"] <= 1 and 0 <= rec["test_r_miou"] <= 1
+        assert rec["test_n"] == rec["test_r_n"] == 8
+
+
+def test_study_arms_for_the_lead_plan_and_run(tmp_path: Path) -> None:
+    """The arm proposed for spherical-cls (added to a copy of the registered spec unless it is
+    there already): at the cpu budget it gets the same training size, epochs and NR/R test sets
+    as the CNN arms; its smoke budget runs end to end through the study runner."""
+    import dataclasses
+    import math
+
+    from gconv.experiments import get_study, plan
+    from gconv.experiments._spec import Arm
+    from gconv.experiments._study import default_runner, run_study
+
+    spec = get_study("spherical-cls")
+    if "ico-cnn" not in spec.models:
+        spec = dataclasses.replace(spec, arms=(*spec.arms, Arm("ico-cnn", 20, augment="none")))
+    smoke = dataclasses.replace(spec.budget("smoke"), models=("ico-cnn",))
+    spec = dataclasses.replace(spec, budgets={**spec.budgets, "smoke": smoke})
+    cpu = spec.budget("cpu")
+    cpu_runs = plan(spec, [0], cpu.epochs_scale, cpu.limit_train, cpu.limit_test, budget=cpu)
+    (ico,) = [r for r in cpu_runs if r.model == "ico-cnn"]
+    cnn = next(r for r in cpu_runs if r.model == "cnn")
+    assert (ico.epochs, ico.limit_train, ico.limit_test) == (cnn.epochs, cnn.limit_train,
+                                                             cnn.limit_test)  # fmt: skip
+    assert ico.augment == "none" and dict(ico.data_kwargs)["test_rotate"] == ("NR", "R")
+    runs = plan(spec, [0], smoke.epochs_scale, smoke.limit_train, smoke.limit_test, budget=smoke)
+    assert [r.model for r in runs] == ["ico-cnn"]
+    rows = run_study("spherical-cls", runs, tmp_path, default_runner("spherical-mnist", False))
+    assert len(rows) == 1 and rows[0]["model"] == "ico-cnn"
+    assert all(0 <= float(rows[0][k]) <= 1 for k in ("test_error", "test_r_error"))
+    assert not math.isnan(float(rows[0]["val_error"]))

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: MIT
+"""The GAN models (``gconv.models.gan``): registered counts, shapes, the p4 discriminator's
+exact invariance to C4 in float64 eval mode (and the z2 one's lack of it), spectral norm's power
+iteration only in training mode, the generator's conditioning."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gconv.equivariance import check_equivariance
+from gconv.models import ConditionalGenerator, GanDiscriminator, get_model, model_spec
+
+EXACT = 1e-10  # float64 rounding through ~10 layers is ~1e-15; anything real is far above
+CLEARLY_NONZERO = 1e-4
+
+
+def _x(n: int = 4) -> torch.Tensor:
+    return torch.rand(n, 1, 28, 28, dtype=torch.float64)
+
+
+def _disc(group: str, seed: int = 0) -> GanDiscriminator:
+    torch.manual_seed(seed)
+    d = GanDiscriminator(group).double()
+    d.train()
+    with torch.no_grad():  # a few power iterations, as after some training, so u ≠ its init
+        for _ in range(3):
+            d(_x(2))
+    return d.eval()
+
+
+def test_parameter_counts_match_and_are_asserted():
+    z2, p4 = get_model("gan-d-z2"), get_model("gan-d-p4")
+    assert (z2.num_parameters(), p4.num_parameters()) == (75185, 74585)
+    assert abs(z2.num_parameters() - p4.num_parameters()) / z2.num_parameters() < 0.01
+    assert (z2.widths, p4.widths) == ((16, 32, 64), (8, 16, 32))  # paper's widths × 1/8
+    assert ConditionalGenerator().num_parameters() == 295553
+    assert model_spec("gan-d-p4").group == "p4" and model_spec("gan-d-z2").group is None
+    assert model_spec("gan-d-p4").task == "generative"
+
+
+def test_shapes_and_projection_conditioning():
+    d = _disc("p4")
+    x = _x(3)
+    y = torch.tensor([0, 4, 9])
+    with torch.no_grad():
+        every = d(x)
+        picked = d(x, y)
+    assert every.shape == (3, 10) and picked.shape == (3,)
+    torch.testing.assert_close(picked, every[torch.arange(3), y], rtol=0, atol=1e-12)
+    g = ConditionalGenerator().double().eval()
+    img = g(torch.randn(3, 64, dtype=torch.float64), y)
+    assert img.shape == (3, 1, 28, 28) and 0 <= img.min() and img.max() <= 1
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_p4_discriminator_exactly_invariant_to_c4(seed):
+    d = _disc("p4", seed)
+    x = _x()
+    y = torch.randint(0, 10, (4,))
+    with torch.no_grad():
+        ref = d(x, y)
+        for r in range(1, 4):
+            out = d(torch.rot90(x, r, dims=(-2, -1)), y)
+            assert (out - ref).abs().max().item() <= EXACT * ref.abs().max().item()
+    report = check_equivariance(d, "p4", x, "image", "invariant")
+    assert all(row.exact for row in report.rows), str(report)  # declared exact, composed
+    assert report.max_error < EXACT, str(report)
+
+
+def test_z2_discriminator_is_not_invariant_and_not_declared_exact():
+    d = _disc("z2")
+    report = check_equivariance(d, "p4", _x(), "image", "invariant")
+    assert report.rows[0].error == 0.0
+    assert min(row.error for row in report.rows[1:]) > CLEARLY_NONZERO, str(report)
+    assert not any(row.exact for row in report.rows[1:]), str(report)
+
+
+def test_spectral_norm_power_iteration_only_in_training():
+    """Train mode: each call updates the power-iteration vector u, so two calls on the same
+    input differ (and two calls on rotated inputs are not comparable); eval mode: fixed."""
+    d = _disc("p4")
+    x = _x(2)
+    u = dict(d.blocks[0].conv1.parametrizations.weight[0].named_buffers())["_u"].clone()
+    with torch.no_grad():
+        a, b = d(x), d(x)
+    assert torch.equal(a, b)
+    u_now = dict(d.blocks[0].conv1.parametrizations.weight[0].named_buffers())["_u"]
+    assert torch.equal(u, u_now)
+    d.train()
+    with torch.no_grad():
+        d(x)
+    assert not torch.equal(u, u_now)
+
+
+class _MatchesAnyKey:
+    """A cache key equal to every key: a stand-in for a freed weight whose id is reused."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None
+
+
+def test_eval_bank_is_rebuilt_for_spectrally_normalised_weights():
+    """The planar convs cache their expanded bank in eval mode, keyed by the weight tensor's id;
+    a spectrally normalised weight is a new tensor at every access, so a freed one's id may come
+    back. The discriminator's convs never use that cache: a stale (here: zeroed) bank under a
+    matching key is never used, and weights loaded in eval mode take effect."""
+    a, b = _disc("p4", 0), _disc("p4", 1)
+    x = _x(2)
+    with torch.no_grad():
+        ref = a(x)
+        for conv in (m for m in a.modules() if hasattr(m, "_cache")):
+            bank, bias = conv.expanded_weight()
+            conv._cache = (_MatchesAnyKey(), (torch.zeros_like(bank), bias))
+        assert torch.equal(a(x), ref)
+        a.load_state_dict(b.state_dict())
+        assert torch.equal(a(x), b(x))
+
+
+def test_generator_uses_the_label():
+    torch.manual_seed(0)
+    g = ConditionalGenerator().eval()
+    z = torch.randn(2, 64)
+    with torch.no_grad():
+        assert not torch.equal(g(z, torch.tensor([1, 1])), g(z, torch.tensor([2, 2])))
+
+
+def test_small_inputs_are_refused():
+    with pytest.raises(ValueError, match=r"H, W ≥ 28 divisible by 4.*got \(2, 1, 26, 26\)"):
+        GanDiscriminator("z2")(torch.rand(2, 1, 26, 26))
