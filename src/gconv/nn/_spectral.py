@@ -115,35 +115,35 @@ def so3_ring_filter_table(grid: np.ndarray, L: int, ring: torch.Tensor, R: int) 
 
 
 def so3_ring_d_runs(rings: torch.Tensor, L: int) -> list[torch.Tensor]:
-    """Per run of :func:`degree_buckets`, ``d^l_{kn}(β_r)`` as ``(R, n_l, d, 1, d, 1)``
-    ``[r, l, n, ·, k, ·]`` (d = 2l1 − 1, centred; zero where |k| or |n| > l)."""
+    """Per run of :func:`degree_buckets`, ``d^l_{kn}(β_r)`` as ``(d·d, n_l, R)``
+    ``[(n, k), l, r]`` (d = 2l1 − 1, centred; zero where |k| or |n| > l)."""
     ds = list(wigner_d_iter(rings.to(torch.float64), L - 1))  # (R, 2l+1, 2l+1) [k+l, n+l]
     runs = []
     for l0, l1 in degree_buckets(L):
         d = 2 * l1 - 1
-        t = torch.zeros(len(rings), l1 - l0, d, d, dtype=torch.float64)
+        t = torch.zeros(d, d, l1 - l0, len(rings), dtype=torch.float64)
         for l in range(l0, l1):
             e = l1 - 1 - l
-            t[:, l - l0, e : d - e, e : d - e] = ds[l].transpose(1, 2)  # [n, k]
-        runs.append(t[:, :, :, None, :, None])
+            t[e : d - e, e : d - e, l - l0, :] = ds[l].permute(2, 1, 0)  # [n, k, r]
+        runs.append(t.reshape(d * d, l1 - l0, len(rings)))
     return runs
 
 
 def so3_ring_operand(w_hat: torch.Tensor, d_runs: list[torch.Tensor], L: int) -> list[torch.Tensor]:
     """:func:`so3_product_operand` from the filter's ring spectra: ``w_hat`` complex
     ``(C, O, R, K, K)`` ``[c, o, r, k, n]``, ``d_runs`` from :func:`so3_ring_d_runs` → per run
-    ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``Σ_r d^l_{kn}(β_r) ŵ[c, o, r, k, n]``.
-    Slices and broadcast products only (no gather, so no scatter in backward)."""
-    C, O = w_hat.shape[0], w_hat.shape[1]
-    wp = w_hat.permute(2, 4, 0, 3, 1)  # [r, n, c, k, o]
+    ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``Σ_r d^l_{kn}(β_r) ŵ[c, o, r, k, n]``:
+    one real bmm over the run's (n, k) pairs (contraction over rings), then one transpose.
+    Slices and matmuls only (no gather, so no scatter in backward)."""
+    C, O, R = w_hat.shape[0], w_hat.shape[1], w_hat.shape[2]
+    wr = torch.view_as_real(w_hat.permute(4, 3, 2, 0, 1).contiguous())  # [n, k, r, c, o, re/im]
     runs = []
     for (l0, l1), D in zip(degree_buckets(L), d_runs, strict=True):
-        d, e = 2 * l1 - 1, L - l1
-        W = wp[:, e : e + d, :, e : e + d, :]
-        acc = D[0] * W[0]
-        for r in range(1, W.shape[0]):
-            acc = acc + D[r] * W[r]
-        runs.append(acc.reshape(l1 - l0, d * C, d * O))
+        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
+        W = wr[e : e + d, e : e + d].reshape(d * d, R, C * O * 2)
+        P = torch.bmm(D, W).view(d, d, nl, C, O, 2)  # [n, k, l, c, o, re/im]
+        P = torch.view_as_complex(P.permute(2, 0, 3, 1, 4, 5).contiguous())
+        runs.append(P.view(nl, d * C, d * O))
     return runs
 
 
