@@ -12,7 +12,7 @@ hits them alike and the ratio is the figure to read. Outputs are checked to agre
 from __future__ import annotations
 
 import argparse
-import datetime
+import gc
 import importlib
 import re
 import statistics
@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.models import get_model
 from gconv.models import spherical_deep as deep_mod
 
@@ -44,9 +44,9 @@ def load_baseline(commit: str, where: Path):
 
 
 def rebuild(model: nn.Module, base_nn) -> nn.Module:
-    """A copy of ``model`` whose spherical layers are the baseline's classes (same weights).
-    The baseline has no SO3SumToS2Conv: its SO3ToS2Conv takes the same (S²-form) filter
-    table, so the layer is rebuilt as that with the table swapped in."""
+    """A copy of ``model`` whose spherical layers are the baseline's classes, built on the same
+    filter grids with the same weights. A baseline without SO3SumToS2Conv gets an SO3ToS2Conv
+    with that layer's (S²-form) filter table swapped in."""
     import copy
 
     twin = copy.deepcopy(model)
@@ -54,15 +54,14 @@ def rebuild(model: nn.Module, base_nn) -> nn.Module:
         kind = type(mod).__name__
         if kind not in ("S2Conv", "SO3Conv", "SO3SumToS2Conv"):
             continue
-        cls = getattr(base_nn, "SO3ToS2Conv" if kind == "SO3SumToS2Conv" else kind)
-        if kind == "SO3SumToS2Conv":
-            new = cls(mod.in_channels, mod.out_channels, mod.b_in, mod.b_out, grid=((0.5, 0.0),))
-            new.weight = nn.Parameter(mod.weight.detach().clone())
-            new.filter_table = mod.filter_table.clone()
+        args = (mod.in_channels, mod.out_channels, mod.b_in, mod.b_out)
+        if hasattr(base_nn, kind):
+            grid = tuple(tuple(float(v) for v in p) for p in mod._grid)
+            new = getattr(base_nn, kind)(*args, grid=grid)
         else:
-            new = cls(mod.in_channels, mod.out_channels, mod.b_in, mod.b_out)
-            new.weight = nn.Parameter(mod.weight.detach().clone())
+            new = base_nn.SO3ToS2Conv(*args, grid=((0.5, 0.0),))
             new.filter_table = mod.filter_table.clone()
+        new.weight = nn.Parameter(mod.weight.detach().clone())
         new.bias = nn.Parameter(mod.bias.detach().clone())
         parent = twin.get_submodule(name.rsplit(".", 1)[0]) if "." in name else twin
         setattr(parent, name.rsplit(".", 1)[-1], new)
@@ -92,30 +91,41 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32)
     ap.add_argument("--mnist-reps", type=int, default=20, help="repeats for the MNIST S2CNN")
-    ap.add_argument("--out", default="results/bench")
+    ap.add_argument(
+        "--models",
+        default="mnist,deep,seg",
+        help="comma-separated subset of mnist,deep,seg,seg-train",
+    )
+    add_record_args(ap)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    lines = [
-        f"# PYTHONPATH=src python benchmarks/spherical_ab.py --baseline {args.baseline} "
-        f"--reps {args.reps} --deep-batch {args.deep_batch} --mnist-reps {args.mnist_reps}; this tree at {commit} (+ working tree); "
-        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        "# 2-core CPU shared with other sessions: absolute times are inflated and noisy, "
-        "read the ratio (arms interleaved in every repetition)",
-        f"  {'model':<12}{'mode':<18}{'batch':>6}{'base ms':>11}{'this ms':>11}{'this/base':>11}",
-    ]
-    print("\n".join(lines), flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with recorded("spherical_ab", args), tempfile.TemporaryDirectory() as tmp:
+        print(
+            f"# python benchmarks/spherical_ab.py --baseline {args.baseline} --reps {args.reps} "
+            f"--threads {args.threads} --deep-batch {args.deep_batch} "
+            f"--mnist-reps {args.mnist_reps} --models {args.models}"
+        )
+        print("# arms interleaved in every repetition; read the ratio (shared machine)")
+        print(
+            f"  {'model':<12}{'mode':<18}{'batch':>6}{'base ms':>11}{'this ms':>11}{'this/base':>11}"
+        )
         base_nn = load_baseline(args.baseline, Path(tmp))
-        cases = [
-            ("mnist", get_model("s2cnn"), 32, (1, 60, 60), "forward+backward", args.mnist_reps),
-            ("deep", deep_mod.S2CNNDeep(), args.deep_batch, (1, 60, 60), "forward+backward", None),
-            ("seg", deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
-        ]
-        for name, model, batch, shape, mode, reps in cases:
+        cases = {
+            "mnist": (
+                lambda: get_model("s2cnn"),
+                32,
+                (1, 60, 60),
+                "forward+backward",
+                args.mnist_reps,
+            ),
+            "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
+            "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
+            "seg-train": (deep_mod.S2CNNSeg, 1, (1, 100, 100), "forward+backward", None),
+        }
+        for name in args.models.split(","):
+            build, batch, shape, mode, reps = cases[name]
+            model = build()
             twin = rebuild(model, base_nn)
             x = torch.randn(batch, *shape)
             with torch.no_grad():
@@ -123,15 +133,9 @@ def main(argv: list[str] | None = None) -> None:
             fns = {"base": arms(twin, x, mode), "this": arms(model, x, mode)}
             t = interleaved(fns, reps or args.reps, warmup=1)
             b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
-            row = f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}"
-            print(row, flush=True)
-            lines.append(row)
-    day = datetime.date.today().isoformat()
-    path = Path(args.out) / f"spherical_ab-{day}-{commit}.txt"
-    tmp_path = path.with_suffix(".tmp")
-    tmp_path.write_text("\n".join(lines) + "\n")
-    tmp_path.replace(path)
-    print(f"wrote {path}")
+            print(f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}", flush=True)
+            del model, twin, fns, t, x  # two seg nets and their tables are several GB
+            gc.collect()
 
 
 if __name__ == "__main__":

@@ -89,14 +89,13 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
     """Forward time of each stage, replaying the layers' pipelines (no grad)."""
     s2, so3 = model[0], model[2]
     L1, L2, B = s2.degrees, so3.degrees, x.shape[0]
-    a1, y1 = _tables(s2, "ana", x.dtype), _tables(s2, "syn", x.dtype)
+    a1, r1 = _tables(s2, "ana", x.dtype), _tables(s2, "ring", x.dtype)
     a2, y2 = _tables(so3, "ana", x.dtype), _tables(so3, "syn", x.dtype)
     with torch.no_grad():
         fh = hm.s2_analysis(x.reshape(-1, 60, 60), a1)
-        psi = s2._filter_spectrum().reshape(1, 20, 2 * L1 - 1, L1)
-        gh = sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi).reshape(L1, 2 * L1 - 1, 2, -1, L1)
-        h = torch.relu(hm.so3_synthesis(gh, y1))
-        Fh = hm.so3_analysis(h, a2).view(L2, 2 * L2 - 1, 2, B, 20, L2)
+        w_hat = s2._filter_spectrum().view(1, 20, s2.rings, L1)
+        h = torch.relu(hm.s2_ring_synthesis(fh, w_hat, s2.bias, r1, B))
+        Fh = hm.so3_analysis_channels(h, a2)
         psi3 = so3._filter_spectrum()
         Gh = sp.so3_so3_product(Fh, psi3).reshape(L2, 2 * L2 - 1, 2, -1, L2)
         stages = [
@@ -111,12 +110,11 @@ def stage_times(model: nn.Sequential, x: torch.Tensor, reps: int) -> list[tuple[
                 lambda: (s2.clear_filter_cache(), s2._filter_spectrum()),
             ),
             (
-                "S2Conv  spectral product",
-                "product",
-                lambda: sp.s2_so3_product(fh.view(L1, 2, B, 1, L1), psi),
+                "S2Conv  ring synthesis, product included (→ b 10)",
+                "fft",
+                lambda: hm.s2_ring_synthesis(fh, w_hat, s2.bias, r1, B),
             ),
-            ("S2Conv  SO(3) synthesis (→ b 10)", "fft", lambda: hm.so3_synthesis(gh, y1)),
-            ("SO3Conv SO(3) analysis (b 10→6)", "fft", lambda: hm.so3_analysis(h, a2)),
+            ("SO3Conv SO(3) analysis (b 10→6)", "fft", lambda: hm.so3_analysis_channels(h, a2)),
             (
                 "SO3Conv filter spectrum",
                 "filter",

@@ -13,22 +13,19 @@ copy bandwidth)`` with both rates measured here first, in the same process.
 The machine is shared (2 cores, other sessions running): absolute times move by 2–4× between
 runs, shares within one run are the figure to read.
 
-    PYTHONPATH=src python benchmarks/spherical_profile.py [--reps 3] [--threads 2] [--quick]
+    PYTHONPATH=src python benchmarks/spherical_profile.py [--reps 3] [--threads 2] [--deep-batch 32]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import statistics
-import subprocess
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from _timing import interleaved
+from _timing import add_record_args, interleaved, recorded
 from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg
 from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv
 from gconv.nn import _spectral as sp
@@ -60,6 +57,16 @@ def _stage_flops(layer: nn.Module, B: int) -> dict[str, float]:
     if isinstance(layer, S2Conv):
         f["analysis"] = 2.0 * 2 * M * bi * N * bi + 2.0 * M * 2 * N * bi * L
         f["product"] = 2.0 * 2 * C * M * K * 2 * B * O * L
+        if hasattr(layer, "ring_syn_b"):  # engine.s2_ring_synthesis: product folded in
+            n = C * layer.rings
+            f["product"] = 0.0
+            syn = 2.0 * 2 * L * M * 2 * B * n * L * bo + 2.0 * L * 2 * bo * 4 * M * B * n * bo
+            if (n - 1) * layer.b_out <= 15:
+                syn += 2.0 * bo * O * 2 * L * n * B * bo * bo
+            else:
+                syn += 2.0 * bo * L * 2 * O * 2 * n * B * bo + 2.0 * bo * bo * 2 * L * O * B * bo
+            f["synthesis"] = syn
+            return f
     else:
         f["analysis"] = 2.0 * 2 * M * bi**3 * N + 2.0 * M * 2 * K * 2 * bi * N * bi
         f["analysis"] += 2.0 * M * K * 2 * N * bi * L
@@ -101,16 +108,25 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
     B, C, L = x.shape[0], layer.in_channels, layer.degrees
     ana, syn = _tables(layer, "ana", x.dtype), _tables(layer, "syn", x.dtype)
     xs = x.reshape(B * C, *x.shape[2:])
+    if isinstance(layer, S2Conv) and hasattr(layer, "ring_syn_b"):  # product inside synthesis
+        fh = hm.s2_analysis(xs, ana)
+        w_hat = layer._filter_spectrum().view(C, -1, layer.rings, L)
+        ring = _tables(layer, "ring", x.dtype)
+        return {
+            "analysis": lambda: hm.s2_analysis(xs, ana),
+            "filter": lambda: (layer.clear_filter_cache(), layer._filter_spectrum()),
+            "product": lambda: None,
+            "synthesis": lambda: hm.s2_ring_synthesis(fh, w_hat, layer.bias, ring, B),
+        }
     if isinstance(layer, S2Conv):
         fh = hm.s2_analysis(xs, ana)
         psi = layer._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         f_ana = lambda: hm.s2_analysis(xs, ana)  # noqa: E731
         f_prod = lambda: sp.s2_so3_product(fh.view(L, 2, B, C, L), psi)  # noqa: E731
     else:
-        fh = hm.so3_analysis(xs, ana)
-        Fh = fh.view(L, 2 * L - 1, 2, B, C, L)
+        Fh = hm.so3_analysis_channels(x, ana)
         psi = layer._filter_spectrum()
-        f_ana = lambda: hm.so3_analysis(xs, ana)  # noqa: E731
+        f_ana = lambda: hm.so3_analysis_channels(x, ana)  # noqa: E731
         if isinstance(layer, SO3Conv):
             f_prod = lambda: sp.so3_so3_product(Fh, psi)  # noqa: E731
         else:
@@ -204,45 +220,39 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", default="results/bench")
+    ap.add_argument("--deep-batch", type=int, default=32, help="batch of the two MNIST nets")
+    add_record_args(ap)
     ap.add_argument("--models", default="mnist,deep,seg", help="comma-separated subset")
     ap.add_argument("--no-backward", action="store_true", help="forward stages only")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    rates = machine_rates(args.threads)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    head = [
-        f"# PYTHONPATH=src python benchmarks/spherical_profile.py --reps {args.reps} "
-        f"--threads {args.threads} --models {args.models}"
-        f"{' --no-backward' if args.no_backward else ''}; commit {commit} (+ working tree); {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        "# machine: 2-core CPU shared with other sessions (load average > 2 during the run)",
-        f"measured: float32 GEMM {rates[0]:.1f} GFLOP/s, copy {rates[1]:.1f} GB/s ({args.threads} threads)",
-    ]
-    print("\n".join(head), flush=True)
-    lines = list(head)
-    builders = {
-        "mnist": ("MNIST S2CNN", mnist_s2cnn, (32, 1, 60, 60)),
-        "deep": ("S2CNNDeep", lambda: S2CNNDeep().convolutional, (32, 1, 60, 60)),
-        "seg": ("S2CNNSeg", S2CNNSeg, (1, 1, 100, 100)),
-    }
-    for key in args.models.split(","):
-        name, build, shape = builders[key]
-        t0 = time.perf_counter()
-        part = profile_model(
-            name, build(), torch.randn(shape), args.reps, rates, not args.no_backward
+    with recorded("spherical_profile", args):
+        rates = machine_rates(args.threads)
+        print(
+            f"# python benchmarks/spherical_profile.py --reps {args.reps} --threads {args.threads} "
+            f"--deep-batch {args.deep_batch} --models {args.models}"
+            f"{' --no-backward' if args.no_backward else ''}"
         )
-        part.append(f"  (profiled in {time.perf_counter() - t0:.0f} s)")
-        print("\n".join(part), flush=True)
-        lines += part
-    day = datetime.date.today().isoformat()
-    path = Path(args.out) / f"spherical_profile-{day}-{commit}.txt"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(path)
-    print(f"wrote {path}")
+        print(
+            f"measured: float32 GEMM {rates[0]:.1f} GFLOP/s, copy {rates[1]:.1f} GB/s "
+            f"({args.threads} threads)",
+            flush=True,
+        )
+        db = args.deep_batch
+        builders = {
+            "mnist": ("MNIST S2CNN", mnist_s2cnn, (db, 1, 60, 60)),
+            "deep": ("S2CNNDeep", lambda: S2CNNDeep().convolutional, (db, 1, 60, 60)),
+            "seg": ("S2CNNSeg", S2CNNSeg, (1, 1, 100, 100)),
+        }
+        for key in args.models.split(","):
+            name, build, shape = builders[key]
+            t0 = time.perf_counter()
+            part = profile_model(
+                name, build(), torch.randn(shape), args.reps, rates, not args.no_backward
+            )
+            part.append(f"  (profiled in {time.perf_counter() - t0:.0f} s)")
+            print("\n".join(part), flush=True)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ def band_limited(shape: tuple[int, ...]) -> torch.Tensor:
 CASES = [
     (S2Conv(2, 3, 4, 3, grid=S2GRID), (2, 2, 8, 8), "s2", "so3"),
     (S2Conv(1, 2, 3, 4, grid=S2GRID), (2, 1, 6, 6), "s2", "so3"),
+    # ring synthesis (C_in·rings < C_out): fused last stage, and mixed first
+    (S2Conv(1, 5, 4, 3, grid=S2GRID), (2, 1, 8, 8), "s2", "so3"),
+    (S2Conv(2, 9, 5, 6, grid=S2GRID), (2, 2, 10, 10), "s2", "so3"),
     (SO3Conv(2, 3, 3, 4, grid=SO3GRID), (2, 2, 6, 6, 6), "so3", "so3"),
     (SO3Conv(2, 2, 4, 3, grid=SO3GRID), (1, 2, 8, 8, 8), "so3", "so3"),
     (SO3ToS2Conv(2, 3, 4, 3, grid=S2GRID), (2, 2, 8, 8, 8), "so3", "s2"),

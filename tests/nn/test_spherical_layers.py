@@ -59,17 +59,21 @@ def _out_points(b: int, n: int, rng, so3: bool) -> list[tuple[int, ...]]:
     return [tuple(int(rng.integers(s)) for s in shape) for _ in range(n)]
 
 
-@pytest.mark.parametrize(("b_in", "b_out"), [(3, 3), (4, 2), (2, 3)])
-def test_s2conv_equals_quadrature(b_in, b_out):
-    """out(Q) = ∫ ψ_L(Q⁻¹x) f(x) dx + bias, ψ_L(y) = Σ_{l<L} ψ̂_lk Y_lk(y), ψ̂_lk = Σ_i w_i conj Y_lk(x_i)."""
+@pytest.mark.parametrize(
+    ("b_in", "b_out", "c_out"), [(3, 3, 2), (4, 2, 2), (2, 3, 2), (4, 2, 3), (2, 3, 3)]
+)
+def test_s2conv_equals_quadrature(b_in, b_out, c_out):
+    """out(Q) = ∫ ψ_L(Q⁻¹x) f(x) dx + bias, ψ_L(y) = Σ_{l<L} ψ̂_lk Y_lk(y), ψ̂_lk = Σ_i w_i conj Y_lk(x_i).
+    Three outputs from one channel on S2GRID's two rings take the ring synthesis, two do not."""
     rng = np.random.default_rng(0)
     f = S2Signal(b_in, rng)
-    layer = _layer(S2Conv, 1, 2, b_in, b_out, S2GRID)
+    layer = _layer(S2Conv, 1, c_out, b_in, b_out, S2GRID)
+    assert hasattr(layer, "ring_syn_b") == (c_out == 3)
     y = layer(torch.from_numpy(f.grid())[None, None])
     L, w = min(b_in, b_out), layer.weight.detach().numpy()[0]  # (C_out, G)
     for j, k, n in _out_points(b_out, 3, rng, so3=True):
         Q = euler(alphas(b_out)[k], betas(b_out)[j], alphas(b_out)[n])
-        for o in range(2):
+        for o in range(c_out):
             coef = {
                 (l, m): sum(
                     wi * np.conj(Y(l, m, bt, al)) for wi, (bt, al) in zip(w[o], S2GRID, strict=True)
@@ -168,12 +172,18 @@ def test_integrals_exact_and_normalised():
 
 
 @pytest.mark.parametrize(
-    ("cls", "grid", "so3_in"),
-    [(S2Conv, S2GRID, False), (SO3Conv, SO3GRID, True), (SO3ToS2Conv, S2GRID, True)],
+    ("cls", "grid", "so3_in", "c_in", "c_out"),
+    [
+        (S2Conv, S2GRID, False, 2, 2),
+        (S2Conv, S2GRID, False, 1, 3),  # ring synthesis
+        (SO3Conv, SO3GRID, True, 2, 2),
+        (SO3ToS2Conv, S2GRID, True, 2, 2),
+    ],
 )
-def test_gradcheck(cls, grid, so3_in):
-    layer = cls(2, 2, 2, 3, grid=grid).double()
-    x = torch.randn(1, 2, *((4,) * (3 if so3_in else 2)), dtype=torch.float64, requires_grad=True)
+def test_gradcheck(cls, grid, so3_in, c_in, c_out):
+    layer = cls(c_in, c_out, 2, 3, grid=grid).double()
+    shape = (2, c_in, *((4,) * (3 if so3_in else 2)))
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(
         lambda x, w, b: torch.func.functional_call(layer, {"weight": w, "bias": b}, (x,)),
         (x, layer.weight, layer.bias),

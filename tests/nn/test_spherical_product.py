@@ -6,10 +6,12 @@ spectra with the zero pattern the engine guarantees; exact up to rounding."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from gconv.nn import _spectral as sp
+from gconv.nn import so3_near_identity_grid
 
 
 def _engine_spectrum(L: int, B: int, C: int, gen: torch.Generator, zero=True) -> torch.Tensor:
@@ -68,3 +70,33 @@ def test_batched_product_gradients():
     (_reference(F2, psi2) * g).sum().backward()
     torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
     torch.testing.assert_close(psi.grad, psi2.grad, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("L", "grid"),
+    [
+        (12, so3_near_identity_grid()),  # 3 rings of 64 rotations: runs of several degrees
+        (5, so3_near_identity_grid(max_beta=0.4, n_alpha=6, n_beta=1, n_gamma=6)),
+        (6, ((0.3, 0.1, 0.2), (0.3, 1.0, -2.0), (1.1, 0.5, 0.5), (2.0, 4.0, 1.0))),
+    ],
+)
+def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid):
+    """``so3_ring_operand`` (ring DFT, then d^l(β_r) per ring) equals ``so3_product_operand``
+    of the packed filter spectrum ``Σ_i w_i D^l(Q_i)``, values and weight gradients."""
+    pts = np.asarray(grid, dtype=np.float64)
+    gen = torch.Generator().manual_seed(L)
+    w = torch.randn(2, 3, len(pts), dtype=torch.float64, generator=gen, requires_grad=True)
+    rings, index = torch.unique(torch.as_tensor(pts[:, 0]), return_inverse=True)
+    table = sp.so3_ring_filter_table(pts, L, index, len(rings))
+    w_hat = sp.filter_spectrum(w, table).view(2, 3, len(rings), 2 * L - 1, 2 * L - 1)
+    got = sp.so3_ring_operand(w_hat, sp.so3_ring_d_runs(rings, L), L)
+    want = sp.so3_product_operand(sp.filter_spectrum(w, sp.so3_filter_table(pts, L)), L)
+    coef = [torch.randn(a.shape, dtype=a.dtype, generator=gen) for a in want]
+
+    def grad(runs: list[torch.Tensor]) -> torch.Tensor:
+        loss = sum((c * r).real.sum() for c, r in zip(coef, runs, strict=True))
+        return torch.autograd.grad(loss, w, retain_graph=True)[0]
+
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+    torch.testing.assert_close(grad(got), grad(want), rtol=0, atol=1e-11)

@@ -109,6 +109,7 @@ class _SphericalLinear(nn.Module):
         self.degrees = min(b_in, b_out)  # L: output degrees l < L are nonzero
         #: largest β of the filter grid (the kernel's reach from the north pole / identity)
         self.grid_max_beta = float(grid[:, 0].max())
+        self._grid = grid  # the filter grid as given (float64 array)
         self.weight = nn.Parameter(torch.empty(in_channels, out_channels, len(grid)))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.gain = gain
@@ -192,7 +193,8 @@ def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Ten
 
 
 def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """The tables, cast to the signal's dtype (they are built in float64). Casts are cached on
+    """The tables, cast to the signal's dtype (they are built in float64; entries below
+    eps² of the largest dropped, see ``engine.cast_table``). Casts are cached on
     the module, keyed on dtype and checked against the buffers themselves, so ``.to()`` or
     ``.double()`` on the module is seen and a forward pass does not copy the tables again."""
     n = len(prefix) + 1
@@ -206,7 +208,7 @@ def _tables(module: nn.Module, prefix: str, dtype: torch.dtype) -> dict[str, tor
         and all(hit[0][k] is v for k, v in src.items())
     ):
         return hit[1]
-    out = {k: v.to(dtype) for k, v in src.items()}
+    out = {k: hm.cast_table(v, dtype) for k, v in src.items()}  # no subnormal entries
     cache[(prefix, dtype)] = (src, out)
     return out
 
@@ -239,14 +241,28 @@ class S2Conv(_SphericalLinear):
         pts = check_s2_grid("S2Conv", s2_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
-        self.register_buffer("filter_table", sp.s2_filter_table(pts, L), persistent=False)
         _register_tables(self, "ana", hm.s2_tables(b_in, L))
-        _register_tables(self, "syn", hm.so3_tables(b_out, L))
+        rings, ring = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+        self.rings = len(rings)
+        if in_channels * self.rings < out_channels:  # synthesis over (c, ring), not outputs
+            table = sp.s2_ring_filter_table(pts, L, ring, self.rings)
+            pts_t = torch.as_tensor(pts)
+            _register_tables(self, "ring", hm.s2_ring_tables(b_out, L, rings, pts_t))
+        else:
+            table = sp.s2_filter_table(pts, L)
+            _register_tables(self, "syn", hm.so3_tables(b_out, L))
+        self.register_buffer("filter_table", table, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        if hasattr(self, "ring_shift"):  # every α on the γ grid: γ-shifts of the weights
+            T = _tables(self, "ring", x.dtype)
+            return hm.s2_ring_synthesis(fh, None, self.bias, T, B, weight=self.weight)
+        if hasattr(self, "ring_syn_b"):
+            w_hat = self._filter_spectrum().view(C, self.out_channels, self.rings, L)
+            return hm.s2_ring_synthesis(fh, w_hat, self.bias, _tables(self, "ring", x.dtype), B)
         psi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
         gh = _add_bias_so3(sp.s2_so3_product(fh.view(L, 2, B, C, L), psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
@@ -272,20 +288,34 @@ class SO3Conv(_SphericalLinear):
         pts = check_so3_grid("SO3Conv", so3_near_identity_grid() if grid is None else grid)
         super().__init__(in_channels, out_channels, b_in, b_out, pts, gain)
         L = self.degrees
-        self.register_buffer("filter_table", sp.so3_filter_table(pts, L), persistent=False)
+        rings, ring = hm.ring_layout(torch.as_tensor(pts[:, 0]))
+        self.rings = len(rings)
+        if self.rings * (2 * L - 1) ** 2 <= 2 * sp.so3_size(L):  # filter via β-rings
+            table = sp.so3_ring_filter_table(pts, L, ring, self.rings)
+            for i, t in enumerate(sp.so3_ring_d_runs(rings, L)):
+                self.register_buffer(f"ringd_{i}", t, persistent=False)
+        else:
+            table = sp.so3_filter_table(pts, L)
+        self.register_buffer("filter_table", table, persistent=False)
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
     def _operand(self, psi: torch.Tensor) -> list[torch.Tensor]:
-        """Per run of degrees, the complex matrices of ``sp.so3_so3_product``."""
-        return sp.so3_product_operand(psi, self.degrees)
+        """Per run of degrees, the complex matrices of ``sp.so3_so3_product`` (from the ring
+        spectra ``ŵ`` where the filter table holds those)."""
+        L = self.degrees
+        if not hasattr(self, "ringd_0"):
+            return sp.so3_product_operand(psi, L)
+        d_runs = list(_tables(self, "ringd", psi.real.dtype).values())
+        w_hat = psi.view(psi.shape[0], psi.shape[1], self.rings, 2 * L - 1, 2 * L - 1)
+        return sp.so3_ring_operand(w_hat, d_runs, L)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
-        B, C, L = x.shape[0], self.in_channels, self.degrees
-        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        B, L = x.shape[0], self.degrees
+        Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         psi = self._filter_spectrum()
-        gh = _add_bias_so3(sp.so3_so3_product(Fh.view(L, 2 * L - 1, 2, B, C, L), psi), self.bias)
+        gh = _add_bias_so3(sp.so3_so3_product(Fh, psi), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
@@ -317,9 +347,9 @@ class SO3ToS2Conv(_SphericalLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
-        Fh = hm.so3_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
+        Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
-        gh = sp.so3_s2_product(Fh.view(L, 2 * L - 1, 2, B, C, L), phi).contiguous()
+        gh = sp.so3_s2_product(Fh, phi).contiguous()
         # a constant c on S² is the degree-0 coefficient c·√(4π) (Y_00 = 1/√(4π))
         gh[0, 0, :, :, 0] = gh[0, 0, :, :, 0] + math.sqrt(4 * math.pi) * self.bias
         y = hm.s2_synthesis(gh.reshape(L, 2, -1, L), _tables(self, "syn", x.dtype))

@@ -24,7 +24,11 @@ Layouts (real tensors, dense, zero-padded, batch-inner, re/im as an axis):
 
 Functions: ``s2_tables``/``so3_tables`` (float64 tables for (b, L), cached), ``s2_analysis``,
 ``s2_synthesis``, ``so3_analysis``, ``so3_synthesis`` (differentiable; the SO(3) ones have
-hand-written backward passes that keep no grid-sized temporary).
+hand-written backward passes that keep no grid-sized temporary), ``so3_analysis_channels``
+(``(B, C, …)`` signals, also stored ``[α, γ, C, B, β]``). S² → SO(3) correlation with a filter
+on β-rings, synthesised over (input channel, ring) instead of output channels:
+``ring_layout``, ``s2_ring_tables``, ``s2_ring_synthesis`` (its output is stored
+``[α, γ, C_out, B, β]``; see ``gconv.spherical._ring``).
 
 Scratch memory: on the CPU, grid-sized temporaries that no autograd graph keeps go to two
 reused buffers per (dtype, thread), each at most ``SCRATCH_MAX_BYTES`` (256 MiB; larger
@@ -48,6 +52,7 @@ from functools import lru_cache
 import torch
 
 from ..groups import quadrature_weights, wigner_d_iter
+from ._ring import ring_layout, s2_ring_synthesis, s2_ring_tables
 
 __all__ = [
     "s2_tables",
@@ -56,6 +61,11 @@ __all__ = [
     "s2_synthesis",
     "so3_analysis",
     "so3_synthesis",
+    "so3_analysis_channels",
+    "cast_table",
+    "ring_layout",
+    "s2_ring_tables",
+    "s2_ring_synthesis",
     "clear_scratch",
     "scratch_bytes",
     "SCRATCH_MAX_BYTES",
@@ -127,6 +137,22 @@ def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
         # Re Σ_m Z e^{−imα}: columns (m, [re|im]) of Z
         "syn_a": torch.stack([cm, sm], dim=2).reshape(2 * b, 2 * L),
     }
+
+
+def cast_table(t: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``t`` cast to ``dtype`` with entries below ``eps(dtype)² · max|t|`` set to zero.
+
+    Wigner-d tables hold values down to ~1e−136 near the poles at large l (b = 42, L = 35):
+    cast to float32 they are subnormal, and so are their products with the signals, and
+    subnormal arithmetic on x86 is much slower (``benchmarks/spherical_subnormal.py``: an SO(3) synthesis at b = 42, L = 35
+    took 0.11× the time with cleaned tables, the analysis 0.71×). The entries dropped change
+    any sum by less than eps² of its largest term.
+    """
+    out = t.to(dtype)
+    if not out.is_floating_point() or out.numel() == 0:
+        return out
+    cut = torch.finfo(dtype).eps ** 2 * out.abs().max()
+    return torch.where(out.abs() < cut, torch.zeros((), dtype=dtype, device=out.device), out)
 
 
 def s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
@@ -322,3 +348,22 @@ def so3_synthesis(
     if math.prod(lead) != N:
         raise ValueError(f"lead {lead} does not hold the spectrum's {N} signals")
     return _SO3Synthesis.apply(G.reshape(M * K, 2 * N, L), T["syn_b"], T["syn_g"], T["syn_a"], lead)
+
+
+def so3_analysis_channels(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Real ``(B, C, 2b, 2b, 2b)`` → ``F̂ (L, 2L−1, 2, B, C, L)`` (possibly a strided view).
+
+    Takes, without copying the grid, the layouts :func:`so3_analysis` takes for ``(B·C, …)``
+    and also ``[α, γ, C, B, β]`` storage (what :func:`s2_ring_synthesis` returns); then the
+    spectrum's (B, C) axes are a transposed view.
+    """
+    B, C, b2 = x.shape[0], x.shape[1], x.shape[2]
+    M = T["ana_a"].shape[0] // 2
+    xp = x.permute(3, 4, 1, 0, 2)
+    if B > 1 and C > 1 and xp.is_contiguous() and not x.permute(3, 4, 0, 1, 2).is_contiguous():
+        F = _SO3AnalysisGridMajor.apply(
+            xp.reshape(b2, -1), T["ana_a"], T["ana_g"].T, T["ana_b"], B * C
+        )
+        return F.view(M, -1, 2, C, B, F.shape[-1]).transpose(3, 4)
+    F = so3_analysis(x.reshape(B * C, *x.shape[2:]), T)
+    return F.view(M, F.shape[1], 2, B, C, F.shape[-1])
