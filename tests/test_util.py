@@ -79,3 +79,26 @@ def test_shape_error_is_a_value_error_everywhere():
     for package in (gconv.data, gconv.experiments, gconv.models):
         assert package.ShapeError is _util.ShapeError
     assert issubclass(_util.ShapeError, ValueError)
+
+
+def test_cached_tensors_builds_outside_inference_mode_once() -> None:
+    import torch
+
+    from gconv._util import cached_tensors
+
+    calls = []
+
+    @cached_tensors(4)
+    def table(n: int) -> torch.Tensor:
+        calls.append(n)
+        return torch.arange(n, dtype=torch.float64)
+
+    with torch.inference_mode():
+        first = table(3)
+    assert not first.is_inference() and table(3) is first and calls == [3]
+    w = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    (w * table(3)).sum().backward()  # autograd may save it
+    assert torch.equal(w.grad, first)
+    table.cache_clear()
+    table(3)
+    assert calls == [3, 3]

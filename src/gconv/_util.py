@@ -16,6 +16,7 @@ Cache folder (``$GCONV_CACHE``), one meaning everywhere:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
 
 __all__ = [
+    "cached_tensors",
     "Registry",
     "ShapeError",
     "atomic_write",
@@ -48,6 +50,24 @@ class ShapeError(ValueError):
 class DTypeError(TypeError, ValueError):
     """Not a tensor, or a tensor of the wrong dtype: a TypeError, and a ValueError too so that
     handlers written for the older ValueError keep catching it."""
+
+
+def cached_tensors(maxsize: int) -> Any:
+    """``functools.lru_cache(maxsize)`` for builders of constant tensors (tables, index plans),
+    which also runs the builder outside ``torch.inference_mode``: a tensor first built under
+    that mode would be an inference tensor, which autograd refuses to save later."""
+
+    def decorate(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def build(*args: Any, **kwargs: Any) -> Any:
+            import torch
+
+            with torch.inference_mode(False):
+                return fn(*args, **kwargs)
+
+        return functools.lru_cache(maxsize=maxsize)(build)
+
+    return decorate
 
 
 def cache_dir(*parts: str) -> Path | None:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 from torch import nn
 
-from .._util import check_choice, check_tensor
+from .._util import cached_tensors, check_choice, check_tensor
 from ..groups import ICO, IcoGrid
 from ._declare import declared_exactness, record_inputs
 from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
@@ -63,7 +62,7 @@ class IcoElement:
         )
 
 
-@lru_cache(maxsize=32)
+@cached_tensors(32)
 def _grid(r: int) -> IcoGrid:
     return IcoGrid(r)
 
@@ -75,7 +74,7 @@ def _resolution(n_vertices: int) -> int:
     return r
 
 
-@lru_cache(maxsize=512)
+@cached_tensors(512)
 def _index(r: int, g: int, kind: str) -> torch.Tensor:
     grid = _grid(r)
     perm = grid.rotation_perm[g]

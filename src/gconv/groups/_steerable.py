@@ -35,10 +35,10 @@ and mirrors (u^n is built by repeated complex multiplication and the cos/sin of 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import torch
 
+from .._util import cached_tensors
 from ._finite import FiniteGroup
 
 __all__ = ["steerable_basis", "basis_dimension", "basis_frequencies", "coefficient_matrix"]
@@ -154,7 +154,7 @@ def coefficient_matrix(
     return mir @ rot if m else rot
 
 
-@lru_cache(maxsize=64)
+@cached_tensors(64)
 def _basis(
     N: int, mirrors: bool, size: int, band_limit: float, max_frequency: int | None, sigma: float
 ) -> torch.Tensor:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from functools import lru_cache
 
 import torch
 
+from .._util import cached_tensors
 from ._cache import disk_cached
 from ._soft import _check_b, s2_grid
 
@@ -221,7 +221,7 @@ def spherical_harmonics(b: int, beta, alpha) -> torch.Tensor:
     return out.reshape(*beta.shape, b * b)
 
 
-@lru_cache(maxsize=8)
+@cached_tensors(8)
 def _s2_table(b: int, degrees: int) -> torch.Tensor:
     def build() -> torch.Tensor:
         out = torch.empty(2 * b, degrees**2, dtype=torch.float64)
@@ -232,7 +232,7 @@ def _s2_table(b: int, degrees: int) -> torch.Tensor:
     return disk_cached("s2_wigner_table", _VERSION, (b, degrees), build)
 
 
-@lru_cache(maxsize=4)
+@cached_tensors(4)
 def _so3_table(b: int, degrees: int) -> torch.Tensor:
     def build() -> torch.Tensor:
         out = torch.empty(2 * b, degrees * (4 * degrees**2 - 1) // 3, dtype=torch.float64)

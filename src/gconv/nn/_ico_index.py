@@ -5,11 +5,10 @@ those of ``gconv.groups.IcoGrid``."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import torch
 
+from .._util import cached_tensors
 from ..groups import OFFSETS, IcoGrid
 
 __all__ = [
@@ -26,12 +25,12 @@ __all__ = [
 HEX_TAPS: tuple[tuple[int, int], ...] = ((1, 1),) + tuple((1 + di, 1 + dj) for di, dj in OFFSETS)
 
 
-@lru_cache(maxsize=16)
+@cached_tensors(16)
 def ico_grid(r: int) -> IcoGrid:
     return IcoGrid(r)
 
 
-@lru_cache(maxsize=64)
+@cached_tensors(64)
 def feature_pad_index(r: int, extra_rows: int, gauge: bool = True) -> torch.Tensor:
     """Index ``(6, 5·(n+2) + extra_rows, 2n+2)`` into a regular feature ``(6, 5, n, 2n)``
     flattened with one zero appended: entry [θ, k·(n+2) + 1 + i, 1 + j] reads orientation
@@ -52,7 +51,7 @@ def feature_pad_index(r: int, extra_rows: int, gauge: bool = True) -> torch.Tens
     return torch.from_numpy(np.concatenate([idx, tail], axis=1).copy())
 
 
-@lru_cache(maxsize=16)
+@cached_tensors(16)
 def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
     """Index ``(5·(n+2) + extra_rows, 2n+2)`` into a scalar signal on all V vertices with one
     zero appended (scalars have no gauge: every vertex, poles included, keeps its value)."""
@@ -63,7 +62,7 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
     return torch.from_numpy(np.concatenate([idx, tail], axis=0).copy())
 
 
-@lru_cache(maxsize=64)
+@cached_tensors(64)
 def channel_pad_plan(
     r: int, channels: int, scalar: bool, gauge: bool = True
 ) -> tuple[torch.Tensor, ...]:
@@ -118,7 +117,7 @@ def channel_pad_plan(
     )
 
 
-@lru_cache(maxsize=4)
+@cached_tensors(4)
 def hex_expansion_index(in_order: int) -> torch.Tensor:
     """Index ``(6, in_order, 3, 3)`` into a weight ``(in_order, 7)`` flattened with one zero
     appended: the filter for output orientation θ is the hexagon turned by θ·60° (tap m read

@@ -7,13 +7,11 @@ commute exactly with the 60 icosahedral rotations."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._util import check_positive_int, check_tensor
+from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
 from ._checks import ShapeError
 from ._ico_index import check_chart, ico_grid
@@ -50,7 +48,7 @@ def _r_of(layer: str, x: torch.Tensor, scalar: bool) -> int:
     return n.bit_length() - 1
 
 
-@lru_cache(maxsize=32)
+@cached_tensors(32)
 def _pad(r: int, device: torch.device) -> IcoPad:
     return IcoPad(r).to(device)
 

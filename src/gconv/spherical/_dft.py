@@ -12,11 +12,11 @@ the shell order of ``_plan.pairs``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 
+from .._util import cached_tensors
 from ._plan import pairs
 
 __all__ = ["DFT_MAX_2B", "so3_forward", "so3_inverse", "s2_forward", "s2_inverse"]
@@ -39,7 +39,7 @@ class _Mats:
     gamma_inv_real: torch.Tensor | None  # real (2M, 2b): rows (cos nγ, sin nγ)
 
 
-@lru_cache(maxsize=32)
+@cached_tensors(32)
 def mats(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> _Mats:
     M = 2 * degrees - 1
     freq = np.arange(-(degrees - 1), degrees)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 
 from gconv.groups import STORE_MAX_B, quadrature_weights, s2_wigner_table, so3_wigner_table
+
+from .._util import cached_tensors
 
 __all__ = ["Plan", "plan", "pairs"]
 
@@ -111,7 +112,7 @@ def _degree_of(kind: str, degrees: int) -> np.ndarray:
     )
 
 
-@lru_cache(maxsize=32)
+@cached_tensors(32)
 def plan(kind: str, b: int, degrees: int, dtype: torch.dtype, device: str) -> Plan:
     """Build (and cache, bounded) the plan; tables are cast to ``dtype`` on ``device``."""
 

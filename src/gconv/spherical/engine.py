@@ -37,6 +37,8 @@ as much as the arithmetic. ``scratch_bytes()`` reports what is held, ``clear_scr
 Other devices use their caching allocators (no scratch).
 
 >>> import torch
+
+from .._util import cached_tensors
 >>> T = so3_tables(4, 3)
 >>> x = torch.randn(5, 8, 8, 8, dtype=torch.float64)
 >>> so3_analysis(x, T).shape  # (L, 2L−1, re/im, N, L)
@@ -47,10 +49,10 @@ from __future__ import annotations
 
 import math
 import threading
-from functools import lru_cache
 
 import torch
 
+from .._util import cached_tensors
 from ..groups import quadrature_weights, wigner_d_iter
 from ._ring import ring_layout, s2_ring_synthesis, s2_ring_tables
 
@@ -90,7 +92,7 @@ def _d_table(b: int, L: int) -> torch.Tensor:
     return out
 
 
-@lru_cache(maxsize=16)
+@cached_tensors(16)
 def _s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     m = torch.arange(L, dtype=torch.float64)
     cos, sin = _trig(b, m)
@@ -106,7 +108,7 @@ def _s2_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     }
 
 
-@lru_cache(maxsize=16)
+@cached_tensors(16)
 def _so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
     m = torch.arange(L, dtype=torch.float64)
     n = torch.arange(-(L - 1), L, dtype=torch.float64)
