@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import io
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -77,3 +78,34 @@ def train_step(
         opt.step()
 
     return step
+
+
+def step_and_eval(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Arms ``train`` (one Adam step, lr 1e-3, cross-entropy of ``model(x)`` against ``labels``,
+    per pixel where ``labels`` has pixel axes; train mode) and ``eval`` (a forward pass in eval
+    mode without grad) on a fixed batch: the study step-time benchmarks time both."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def train() -> None:
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), labels).backward()
+        opt.step()
+
+    def evaluate() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+
+    return {"train": train, "eval": evaluate}
+
+
+def cpu_timed(fn: Callable[[], None], out: list[float]) -> Callable[[], None]:
+    """``fn`` that appends the CPU seconds of this process (all its threads) to ``out``."""
+
+    def run() -> None:
+        t0 = time.process_time()
+        fn()
+        out.append(time.process_time() - t0)
+
+    return run

@@ -25,13 +25,12 @@ import json
 import math
 import os
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
 from gconv.models import get_model
 
 #: (model, r) cases timed by default
@@ -49,20 +48,7 @@ def _arms(model: nn.Module, r: int, batch: int, seg: bool) -> dict[str, Callable
     v = 10 * 4**r + 2
     x = torch.randn(batch, 1, v, generator=gen)
     y = torch.randint(0, 11 if seg else 10, (batch, v) if seg else (batch,), generator=gen)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def train() -> None:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-
-    def evaluate() -> None:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-
-    return {"train": train, "eval": evaluate}
+    return step_and_eval(model, x, y)
 
 
 def measure(name: str, r: int, batch: int, reps: int) -> dict:
@@ -70,15 +56,7 @@ def measure(name: str, r: int, batch: int, reps: int) -> dict:
     model = get_model(name, r=r)
     cpu: dict[str, list[float]] = {"train": [], "eval": []}
 
-    def timed(fn: Callable[[], None], out: list[float]) -> Callable[[], None]:
-        def run() -> None:
-            t0 = time.process_time()
-            fn()
-            out.append(time.process_time() - t0)
-
-        return run
-
-    arms = {k: timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
+    arms = {k: cpu_timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
     load0 = os.getloadavg()[0]
     times = interleaved(arms, reps, warmup=1)
     cpu = {k: v[1:] for k, v in cpu.items()}  # drop the warm-up call

@@ -37,13 +37,12 @@ import json
 import math
 import os
 import statistics
-import time
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
 from gconv.models.spherical_cnn import specs as cnn_specs
 
 CLASSIFICATION_B, SEGMENTATION_B = 30, 50
@@ -155,31 +154,7 @@ def step_arms(model: nn.Module, b: int, batch: int, segmentation: bool, seed: in
     x = torch.randn(batch, 1, 2 * b, 2 * b, generator=gen)
     shape = (batch, 2 * b, 2 * b) if segmentation else (batch,)
     labels = torch.randint(0, 11 if segmentation else 10, shape, generator=gen)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def train() -> None:
-        model.train()
-        opt.zero_grad(set_to_none=True)
-        nn.functional.cross_entropy(model(x), labels).backward()
-        opt.step()
-
-    def evaluate() -> None:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-
-    return {"train": train, "eval": evaluate}
-
-
-def _cpu_timed(fn: Callable[[], None], out: list[float]) -> Callable[[], None]:
-    """``fn`` that appends the CPU seconds of this process (all its threads) to ``out``."""
-
-    def run() -> None:
-        t0 = time.process_time()
-        fn()
-        out.append(time.process_time() - t0)
-
-    return run
+    return step_and_eval(model, x, labels)
 
 
 def measure(name: str, b: int, batch: int, seconds: float) -> dict:
@@ -187,7 +162,7 @@ def measure(name: str, b: int, batch: int, seconds: float) -> dict:
     model, source = build(name, b)
     arms = step_arms(model, b, batch, name in SEGMENTATION)
     cpu: dict[str, list[float]] = {k: [] for k in arms}
-    arms = {k: _cpu_timed(fn, cpu[k]) for k, fn in arms.items()}
+    arms = {k: cpu_timed(fn, cpu[k]) for k, fn in arms.items()}
     load0 = os.getloadavg()[0]
     first = interleaved(arms, 1, warmup=1)  # warm-up + one timed call per arm
     per_rep = sum(v[0] for v in first.values())
