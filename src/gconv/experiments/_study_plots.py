@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
 from ._plots import _pyplot, save_figure
+from ._report import _mean_std, _num
 
 __all__ = ["plot_nr_r_figures", "rotated_samples"]
 
@@ -47,20 +47,6 @@ def rotated_samples(row: dict) -> float:
     return math.nan
 
 
-def _stats(values: Sequence[float]) -> tuple[float, float]:
-    vals = [v for v in values if not math.isnan(v)]
-    if not vals:
-        return math.nan, math.nan
-    return statistics.fmean(vals), statistics.stdev(vals) if len(vals) > 1 else math.nan
-
-
-def _num(v: object) -> float:
-    try:
-        return float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _by(rows: Sequence[dict], *keys: str) -> dict[tuple[str, ...], list[dict]]:
     out: dict[tuple[str, ...], list[dict]] = {}
     for r in rows:
@@ -81,10 +67,10 @@ def _samples_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, ti
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     refs = 0
     for (model,), rs in _by(rows, "model").items():
-        pts = [(rotated_samples(g[0]), *_stats([_num(r.get(r_col)) for r in g]))
+        pts = [(rotated_samples(g[0]), *_mean_std([_num(r.get(r_col)) for r in g]))
                for g in _by(rs, "augment", "epochs", "limit_train").values()]  # fmt: skip
         if all(p[0] == 0 for p in pts):  # trained without rotations only: a reference line
-            m, _ = _stats([_num(r.get(r_col)) for r in rs])
+            m, _ = _mean_std([_num(r.get(r_col)) for r in rs])
             if not math.isnan(m):  # colours from the far end of the cycle: apart from the lines
                 ax.axhline(
                     m, ls="--", lw=1.2, label=f"{model} (no rotations)", color=f"C{9 - refs}"
@@ -105,7 +91,7 @@ def _params_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, tit
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for (aug,), rs in _by(rows, "augment").items():
-        pts = [(_num(g[0].get("params")), *_stats([_num(r.get(r_col)) for r in g]))
+        pts = [(_num(g[0].get("params")), *_mean_std([_num(r.get(r_col)) for r in g]))
                for g in _by(rs, "model").values()]  # fmt: skip
         _errorbar(ax, [p for p in pts if not math.isnan(p[0])], aug)
     ax.set_xscale("log")
@@ -123,7 +109,7 @@ def _nr_r_figure(rows: Sequence[dict], cols: tuple[str, str], labels: tuple[str,
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     lo, hi = math.inf, -math.inf
     for (model, aug), g in _by(rows, "model", "augment").items():
-        (x, sx), (y, sy) = (_stats([_num(r.get(c)) for r in g]) for c in cols)
+        (x, sx), (y, sy) = (_mean_std([_num(r.get(c)) for r in g]) for c in cols)
         if math.isnan(x) or math.isnan(y):
             continue
         lo, hi = min(lo, x, y), max(hi, x, y)
