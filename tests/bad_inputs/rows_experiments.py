@@ -313,10 +313,23 @@ ROWS = [
         r"expects non-negative integers, got \(-3,\)",
     ),
     Row(
+        "vertex_solid_angles",
+        lambda: x.vertex_solid_angles(100),
+        ValueError,
+        r"vertex data must have 10·4\^r \+ 2 vertices \(12, 42, 162, 642, 2562, …\), got 100",
+    ),
+    Row(
+        "area_element",
+        lambda: x.area_element(_long(0, 1, 2, 3, 4, 5).reshape(1, 6)),
+        ValueError,
+        r"vertex data must have 10·4\^r \+ 2 vertices .*got 6",
+    ),
+    Row(
         "segmentation_metrics",
         lambda: x.segmentation_metrics(_long(0, 1, 2), _long(0, 1, 2, 3)),
         ValueError,
-        r"target must be a \(B, 2b, 2b\) tensor, got torch.Size\(\[4\]\)",
+        r"target must be \(B, 2b, 2b\) labels on a SOFT grid or \(B, 10·4\^r \+ 2\) labels on "
+        r"icosahedral vertices, got \(4,\)",
     ),
     Row(
         "select_shard",

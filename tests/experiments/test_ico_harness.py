@@ -69,6 +69,8 @@ def test_train_one_epoch_ico(tmp_path: Path, model, task, kwargs, augment) -> No
     else:
         assert 0 <= rec["test_miou"] <= 1 and 0 <= rec["test_r_miou"] <= 1
         assert rec["test_n"] == rec["test_r_n"] == 8
+        # vertex data gets area-weighted metrics too (vertex Voronoi areas), not NaN
+        assert 0 <= rec["test_miou_area"] <= 1 and 0 <= rec["test_r_pixel_accuracy_area"] <= 1
 
 
 def test_study_arms_for_the_lead_plan_and_run(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from gconv.experiments import (  # noqa: E402
     metrics_from_confusion,
     pixel_solid_angles,
     segmentation_metrics,
+    vertex_solid_angles,
 )
 
 # one 2×2 image, 3 classes (0 background, 1 and 2 digits)
@@ -162,11 +163,37 @@ def test_bad_inputs(preds, target, error, match) -> None:
 def test_bad_weight_and_grid() -> None:
     with pytest.raises(ValueError, match="does not broadcast"):
         confusion_matrix(PREDS, TARGET, num_classes=3, weight=torch.ones(3))
-    with pytest.raises(ValueError, match=r"SOFT grid is \(2b, 2b\)"):
+    with pytest.raises(ValueError, match=r"\(B, 2b, 2b\) labels on a SOFT grid.*got \(1, 4, 6\)"):
         segmentation_metrics(torch.zeros(1, 4, 6, dtype=torch.long), torch.zeros(1, 4, 6).long())
+    with pytest.raises(ValueError, match="10·4\\^r \\+ 2 vertices"):
+        segmentation_metrics(torch.zeros(1, 40, dtype=torch.long), torch.zeros(1, 40).long())
     with pytest.raises(ValueError, match="square"):
         metrics_from_confusion(torch.zeros(3, 4))
     with pytest.raises(ValueError, match="background"):
         metrics_from_confusion(torch.eye(3), background=3)
     with pytest.raises(ValueError, match="num_classes"):
         confusion_matrix(PREDS, TARGET, num_classes=1)
+
+
+def test_vertex_solid_angles_weight_the_ico_vertices() -> None:
+    om = vertex_solid_angles(162)  # r = 2
+    assert om.shape == (162,) and float(om.sum()) == pytest.approx(4 * math.pi, rel=1e-12)
+    target = torch.zeros(2, 162, dtype=torch.long)
+    preds = target.clone()
+    preds[0, :12] = 1  # 12 wrong vertices of the first sample
+    m = confusion_matrix(preds, target, 3, om)
+    assert float(m.sum()) == pytest.approx(8 * math.pi, rel=1e-12)
+    assert float(m[0, 1]) == pytest.approx(float(om[:12].sum()), rel=1e-12)
+    for bad in (0, 2, 100, 163):
+        with pytest.raises(ValueError, match="10·4\\^r \\+ 2 vertices"):
+            vertex_solid_angles(bad)
+
+
+def test_segmentation_metrics_on_vertex_data() -> None:
+    target = torch.randint(0, 3, (2, 42))
+    preds = torch.randint(0, 3, (2, 42))
+    s = segmentation_metrics(preds, target, num_classes=3)
+    om = vertex_solid_angles(42)
+    right = (preds == target).double() * om
+    assert s["pixel_accuracy_area"] == pytest.approx(float(right.sum() / (2 * om.sum())), 1e-12)
+    assert s["pixel_accuracy"] == pytest.approx(float((preds == target).double().mean()), 1e-12)

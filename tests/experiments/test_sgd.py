@@ -40,3 +40,26 @@ def test_adam_stays_the_default_and_bad_values_are_refused():
         Classifier("z2cnn", augment="none", optimizer="rmsprop")
     with pytest.raises(ValueError, match=r"recipe momentum must be in \[0, 1\), got 1.0"):
         Classifier("z2cnn", augment="none", optimizer="sgd", momentum=1.0)
+
+
+def test_segmenter_takes_the_same_optimiser_options():
+    """The segmentation task accepts the classifier's recipe: SGD with momentum and weight
+    decay, and the per-epoch lr decay lr·decay^max(0, e − from); bad values are refused."""
+    from gconv.experiments import Segmenter
+
+    m = Segmenter("cnn-seg-218k", lr=0.1, optimizer="sgd", momentum=0.5, weight_decay=1e-4,
+                  lr_decay=0.5, lr_decay_from=2)  # fmt: skip
+    cfg = m.configure_optimizers()
+    opt, sched = cfg["optimizer"], cfg["lr_scheduler"]["scheduler"]
+    assert isinstance(opt, torch.optim.SGD)
+    group = opt.param_groups[0]
+    assert (group["momentum"], group["weight_decay"]) == (0.5, 1e-4)
+    lrs = []
+    for _ in range(5):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.025], rel=1e-12)
+    assert isinstance(Segmenter("cnn-seg-218k").configure_optimizers(), torch.optim.Adam)
+    with pytest.raises(ValueError, match=r"recipe optimizer must be one of"):
+        Segmenter("cnn-seg-218k", optimizer="rmsprop")

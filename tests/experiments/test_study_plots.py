@@ -41,7 +41,11 @@ def _rows(study: str, r_col: str, nr_col: str) -> list[dict]:
 )  # fmt: skip
 def test_report_writes_the_three_figures(tmp_path: Path, study: str, nr: str, r: str) -> None:
     rows = _rows(study, r, nr)
-    write_report(study, rows, tmp_path)
+    written = write_report(study, rows, tmp_path)
+    # it returns exactly the files it wrote (these rows have no per-angle errors: no -angle.png)
+    assert written[0] == tmp_path / f"{study}.md"
+    assert sorted(written) == sorted(tmp_path.iterdir())
+    assert not (tmp_path / f"{study}-angle.png").exists()
     for name in ("samples", "params", "nr-r"):
         png = tmp_path / f"{study}-{name}.png"
         assert png.stat().st_size > 5_000 and png.read_bytes()[:4] == b"\x89PNG"

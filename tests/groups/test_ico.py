@@ -138,3 +138,17 @@ def test_get_and_bad_input() -> None:
         IcoGrid(-1)
     with pytest.raises(ValueError, match="r must be an int"):
         IcoGrid(2.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("r", [0, 1, 3])
+def test_vertex_areas_tile_the_sphere_and_are_rotation_invariant(r: int) -> None:
+    g = IcoGrid(r)
+    a = g.vertex_areas
+    assert a.shape == (g.num_vertices,) and (a > 0).all()
+    assert a.sum() == pytest.approx(4 * math.pi, rel=1e-12)
+    # the 60 rotations permute the cells: the area of R_g·x_v is that of x_v (float64, 1e-12)
+    np.testing.assert_allclose(a[g.rotation_perm], np.broadcast_to(a, (60, a.size)), rtol=1e-12)
+    if r == 0:  # the 12 vertices of the icosahedron: equal cells, 4π/12
+        np.testing.assert_allclose(a, 4 * math.pi / 12, rtol=1e-12)
+    else:  # the corners' cells are the smallest
+        assert a[g.corners].max() < np.delete(a, g.corners).min()

@@ -87,11 +87,13 @@ _WHERE = {
     "_demo": ("training_demo",),
     "_seg_metrics": (
         "METRICS",
+        "area_element",
         "confusion_matrix",
         "iou_per_class",
         "metrics_from_confusion",
         "pixel_solid_angles",
         "segmentation_metrics",
+        "vertex_solid_angles",
     ),
 }
 _NAME_TO_MODULE = {name: mod for mod, names in _WHERE.items() for name in names}

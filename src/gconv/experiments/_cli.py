@@ -250,7 +250,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         from ._study import merge
 
         path = merge(args.study, args.out)
-        print(f"wrote {path}, {path.with_suffix('.md')}, {args.out}/{args.study}-angle.png")
+        print(f"wrote {path}")
         return 0
     runs = _plan(args)
     if args.dry_run:
@@ -276,6 +276,4 @@ def _cmd_study(args: argparse.Namespace) -> int:
           f"{_float(r.get('images_per_s')):.0f}"] for r in rows],
         title=f"study {args.study}: {path}",
     )  # fmt: skip
-    if not shard:
-        print(f"report: {path.with_suffix('.md')}, plot: {args.out}/{args.study}-angle.png")
     return 0

@@ -208,25 +208,25 @@ def _conditions_note(rows: Sequence[dict]) -> str:
     )
 
 
-def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> tuple[Path, Path]:
+def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> list[Path]:
     """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors,
     ``out/<study>-angle.png`` (test error against input angle, mean over seeds); for studies
-    with ``nr_r``, the figures of ``_study_plots.py``."""
+    with ``nr_r``, the figures of ``_study_plots.py``. Returns the files written, markdown first."""
     from ._plots import plot_angle_error
 
     spec = get_study(study)
     md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
-    png = Path(out) / f"{study}-angle.png"
+    written = [md]
     if spec.nr_r:
         from ._study_plots import plot_nr_r_figures
 
         (nr, nr_label), (r, r_label) = spec.nr_r
-        plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out)
+        written += plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out)
     curves = _curves(_groups(rows))
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
-        plot_angle_error(curves, png, title=title)
+        written.append(plot_angle_error(curves, Path(out) / f"{study}-angle.png", title=title))
     figures = getattr(spec, "write_figures", None)  # a study's own plots (e.g. gan)
     if callable(figures):
-        figures(rows, out)
-    return md, png
+        written += figures(rows, out)
+    return written

@@ -50,7 +50,9 @@ __all__ = [
     "iou_per_class",
     "metrics_from_confusion",
     "pixel_solid_angles",
+    "area_element",
     "segmentation_metrics",
+    "vertex_solid_angles",
 ]
 
 #: the metrics of :func:`metrics_from_confusion`, in report order
@@ -77,6 +79,38 @@ def pixel_solid_angles(
     beta, _ = s2_grid(b)  # validates b
     ring = (2 * math.pi / b) * math.sin(math.pi / (4 * b)) * torch.sin(beta)
     return ring[:, None].expand(2 * b, 2 * b).to(dtype=dtype, device=device).contiguous()
+
+
+def vertex_solid_angles(
+    num_vertices: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Solid angle of each vertex of ``IcoGrid(r)`` with ``num_vertices = 10·4^r + 2`` (its
+    spherical Voronoi cell, :attr:`gconv.groups.IcoGrid.vertex_areas`); sums to 4π.
+
+    >>> om = vertex_solid_angles(42)  # r = 1
+    >>> om.shape, round(float(om.sum()) / math.pi, 12)
+    (torch.Size([42]), 4.0)
+    """
+    from ..groups import IcoGrid
+
+    r = round(math.log((num_vertices - 2) / 10, 4)) if num_vertices > 2 else -1
+    if r < 0 or 10 * 4**r + 2 != num_vertices:
+        raise ValueError(
+            f"vertex data must have 10·4^r + 2 vertices (12, 42, 162, 642, 2562, …), "
+            f"got {num_vertices}"
+        )
+    return torch.as_tensor(IcoGrid(r).vertex_areas.copy(), dtype=dtype, device=device)
+
+
+def area_element(target: torch.Tensor) -> torch.Tensor | None:
+    """The solid angle of each point of ``target``'s grid: :func:`pixel_solid_angles` for
+    ``(B, 2b, 2b)`` SOFT-grid labels, :func:`vertex_solid_angles` for ``(B, V)`` icosahedral
+    vertex labels; None for other shapes (no area-weighted metrics)."""
+    if target.dim() == 3 and target.shape[1] == target.shape[2] and target.shape[1] % 2 == 0:
+        return pixel_solid_angles(target.shape[1] // 2, device=target.device)
+    if target.dim() == 2:
+        return vertex_solid_angles(target.shape[1], device=target.device)
+    return None
 
 
 def _labels(preds: torch.Tensor, target: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -174,22 +208,20 @@ def metrics_from_confusion(matrix: torch.Tensor, background: int = 0) -> dict[st
 def segmentation_metrics(
     preds: torch.Tensor, target: torch.Tensor, num_classes: int = 11, background: int = 0
 ) -> dict[str, float]:
-    """Every metric of one batch on the SOFT grid, plain and area-weighted (suffix ``_area``).
+    """Every metric of one batch, plain and area-weighted (suffix ``_area``).
 
-    ``target``: ``(B, 2b, 2b)`` labels on the ``[β, α]`` grid; ``preds``: labels of that shape
-    or logits ``(B, C, 2b, 2b)``. For a whole test set, add the batches' confusion matrices
+    ``target``: ``(B, 2b, 2b)`` labels on the ``[β, α]`` SOFT grid or ``(B, V)`` labels on the
+    vertices of ``IcoGrid(r)``; ``preds``: labels of that shape or logits ``(B, C, …)``. For a whole test set, add the batches' confusion matrices
     (:func:`confusion_matrix` with and without ``weight=pixel_solid_angles(b)``) and call
     :func:`metrics_from_confusion` on each sum instead.
     """
-    if not torch.is_tensor(target) or target.dim() < 2:
+    area = area_element(target) if torch.is_tensor(target) else None
+    if area is None:
         raise ValueError(
-            f"target must be a (B, 2b, 2b) tensor, got {getattr(target, 'shape', target)}"
+            "target must be (B, 2b, 2b) labels on a SOFT grid or (B, 10·4^r + 2) labels on "
+            f"icosahedral vertices, got {tuple(getattr(target, 'shape', ())) or target!r}"
         )
-    h, w = target.shape[-2:]
-    if h != w or h % 2:
-        raise ValueError(f"a SOFT grid is (2b, 2b); the target's grid is {h}×{w}")
     plain = metrics_from_confusion(confusion_matrix(preds, target, num_classes), background)
-    area = pixel_solid_angles(h // 2, device=target.device)
     weighted = metrics_from_confusion(
         confusion_matrix(preds, target, num_classes, area), background
     )

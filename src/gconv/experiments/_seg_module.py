@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The LightningModule of the ``segmentation`` task (see ``_segmentation.py`` for the metrics).
 
-Same optimiser and seed handling as :class:`~gconv.experiments._module.Classifier` (Adam;
+Same optimiser options and seed handling as :class:`~gconv.experiments._module.Classifier`
+(Adam, or SGD with momentum, weight decay and a per-epoch lr decay: ``WrappedNet``;
 augmentation and dropout drawn from ``(seed, epoch, batch, rank)``), so a run resumed from an
 epoch checkpoint is the uninterrupted run.
 """
@@ -16,8 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._augment import STREAMS, derive_seed, seeded_generator
-from ._module import WrappedNet, resolve_net
-from ._seg_metrics import confusion_matrix, metrics_from_confusion, pixel_solid_angles
+from ._module import WrappedNet, check_optim, resolve_net
+from ._seg_metrics import area_element, confusion_matrix, metrics_from_confusion
 
 __all__ = ["Segmenter"]
 
@@ -38,10 +39,9 @@ class _Confusion(nn.Module):
 
     def update(self, logits: torch.Tensor, target: torch.Tensor) -> None:
         labels = logits.argmax(1)
-        h, w = target.shape[-2:]
         self.plain += confusion_matrix(labels, target, self.k).double().cpu()
-        if h == w and h % 2 == 0:  # the SOFT grid (2b, 2b): pixels weighted by solid angle
-            om = pixel_solid_angles(h // 2, device=target.device)
+        om = area_element(target)
+        if om is not None:
             self.area += confusion_matrix(labels, target, self.k, om).cpu()
         self.n += int(target.shape[0])
 
@@ -75,9 +75,15 @@ class Segmenter(WrappedNet, L.LightningModule):
         seed: int = 0,
         num_classes: int = 11,
         net: nn.Module | None = None,
+        lr_decay: float = 1.0,
+        lr_decay_from: int = 0,
+        weight_decay: float = 0.0,
+        optimizer: str = "adam",
+        momentum: float = 0.9,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
+        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.save_hyperparameters(ignore=["net"])

@@ -277,7 +277,7 @@ def run_study(
         if _rank_zero():
             write_rows(path, rows)
     if shard is None and rows and _rank_zero():
-        write_report(study, read_rows(path), out)
+        _log_report(write_report(study, read_rows(path), out), log)
     return rows if not _rank_zero() else read_rows(path)
 
 
@@ -305,8 +305,12 @@ def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print
             merged.setdefault(_row_key(r), r)
     log(f"merged {len(shards)} shard file(s) → {len(merged)} runs")
     path = write_rows(csv_path(out, study), list(merged.values()))
-    write_report(study, read_rows(path), out)
+    _log_report(write_report(study, read_rows(path), out), log)
     return path
+
+
+def _log_report(files: Sequence[Path], log: Callable[[str], None]) -> None:
+    log("report: " + ", ".join(str(f) for f in files))
 
 
 def default_runner(

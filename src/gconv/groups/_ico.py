@@ -73,7 +73,8 @@ def _base_vertices() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 class IcoGrid:
     """The r-times subdivided icosahedron, its 5-chart atlas, neighbours and gauge changes.
 
-    Attributes (NumPy, read-only): ``vertices`` (V, 3) float64 unit vectors; ``corners`` (12,)
+    Attributes (NumPy, read-only): ``vertices`` (V, 3) float64 unit vectors; ``vertex_areas`` (V,)
+    solid angles of their Voronoi cells (sum 4π); ``corners`` (12,)
     ids of the five-neighbour vertices; ``corner_mask`` (5, n, 2n) bool; ``pad_vertex`` /
     ``pad_shift`` (5, n+2, 2n+2): the vertex id (−1: none needed) and gauge shift s of every
     padded chart point; ``neighbours`` / ``neighbour_shift`` (V, 6): slot-m neighbour of each
@@ -133,6 +134,19 @@ class IcoGrid:
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         v.setflags(write=False)
         return v
+
+    @cached_property
+    def vertex_areas(self) -> np.ndarray:
+        """(V,) solid angle of each vertex's spherical Voronoi cell (scipy); they sum to 4π.
+
+        The area element for integrals and area-weighted metrics over vertex data: cells near
+        the 12 corners are smaller than those at the centres of the base faces.
+        """
+        from scipy.spatial import SphericalVoronoi
+
+        a = SphericalVoronoi(self.vertices).calculate_areas()
+        a.setflags(write=False)
+        return a
 
     @cached_property
     def corners(self) -> np.ndarray:
