@@ -53,6 +53,19 @@ def test_first_within_picks_the_first_candidate_in_order() -> None:
     assert "**none**" in "\n".join(render_decision(rule, miss))
 
 
+def test_runs_at_two_settings_are_not_pooled() -> None:
+    rows = _rows({("s2", "none"): [0.70, 0.71, 0.72], ("c1", "rotate-100"): [0.50, 0.52, 0.51],
+                  ("c2", "rotate-100"): [0.6, 0.6], ("c3", "rotate-100"): [0.9]}, "miou")  # fmt: skip
+    for r in rows:
+        r |= {"epochs": "10", "limit_train": "2000"}
+    rows.append({"model": "s2", "augment": "none", "seed": "0", "epochs": "20",
+                 "limit_train": "", "miou": "0.9"})  # fmt: skip
+    text = "\n".join(render_decision(SEG, rows))
+    assert "**Not decided:** s2 (none) has runs at different settings" in text
+    assert "10 epochs × 2000, 20 epochs × all" in text and "Verdict" not in text
+    assert "**holds**" in "\n".join(render_decision(SEG, rows[:-1]))
+
+
 def test_the_spherical_studies_state_their_rules() -> None:
     seg = get_study("spherical-seg").decisions[0]
     assert seg.mode == "beats-all" and seg.reference == ("s2cnn-seg", "none")

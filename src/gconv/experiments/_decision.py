@@ -13,7 +13,9 @@ two groups' seeds (sample std). Two modes:
   augmentations in order), that comes within the margin of the reference (or is better), or
   "none" (the classification question: which CNN and augmentation reach the S2CNN).
 
-Configurations with fewer than 2 seeds on either side cannot be decided and say so.
+Configurations with fewer than 2 seeds on either side cannot be decided and say so; nor can
+rows where one configuration was trained at two settings (epochs × samples, e.g. two budgets
+in one CSV): their seeds are not pooled.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ class DecisionRule:
 
 
 def _values(rows: Sequence[dict], model: str, augment: str, column: str) -> list[float]:
-    out = []
+    """The column's values over the seeds of one configuration; ValueError where its rows
+    were trained at more than one setting (epochs × training samples): never pool those."""
+    out, settings = [], set()
     for r in rows:
         if r.get("model") == model and r.get("augment") == augment:
             try:
@@ -58,6 +62,10 @@ def _values(rows: Sequence[dict], model: str, augment: str, column: str) -> list
                 continue
             if not math.isnan(v):
                 out.append(v)
+                settings.add((r.get("epochs", ""), r.get("limit_train", "") or "all"))
+    if len(settings) > 1:
+        shown = ", ".join(f"{e} epochs × {n}" for e, n in sorted(settings))
+        raise ValueError(f"{model} ({augment}) has runs at different settings ({shown})")
     return out
 
 
@@ -84,9 +92,15 @@ def render_decision(rule: DecisionRule, rows: Sequence[dict]) -> list[str]:
     """Markdown lines: the rule, one table row per compared configuration, the verdict."""
     if not isinstance(rule, DecisionRule):
         raise TypeError(f"render_decision: expected a DecisionRule, got {type(rule).__name__}")
-    ref = _values(rows, *rule.reference, rule.column)
     head = f"reference `{rule.reference[0]}` ({rule.reference[1]})"
     lines = ["## Decision rule", ""]
+    try:
+        ref = _values(rows, *rule.reference, rule.column)
+        for pair in (*rule.candidates, *rule.extra):
+            _values(rows, *pair, rule.column)
+    except ValueError as err:
+        return [*lines, f"**Not decided:** {err}; a rule compares runs of one budget, so write "
+                "each budget to its own `--out` folder.", ""]  # fmt: skip
     if rule.mode == "beats-all":
         lines.append(f"The claim holds if the {head} is better on {rule.label} than each of the "
                      "candidates below by more than twice the pooled seed standard deviation.")  # fmt: skip
