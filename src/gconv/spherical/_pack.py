@@ -56,8 +56,8 @@ def _packed_index(kind: str, l: torch.Tensor, m: torch.Tensor, k: torch.Tensor) 
 
 
 @cached_tensors(32)
-def _maps(kind: str, L: int, device: str) -> dict[str, torch.Tensor]:
-    """Index and weight tables of both directions (float64 weights)."""
+def _maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, torch.Tensor]:
+    """Index and weight tables of both directions (weights in ``dtype``)."""
     m, k, l, ok = _cells(kind, L)
     K = 1 if kind == "s2" else 2 * L - 1
     r = torch.arange(2)
@@ -97,7 +97,7 @@ def _maps(kind: str, L: int, device: str) -> dict[str, torch.Tensor]:
         "from": ((2 * outer[:, None] + r) * L + pl[:, None]).reshape(-1),  # in [(m, k), re/im, l]
         "sign": sign,
     }
-    return {key: v.to(device) for key, v in out.items()}
+    return {key: v.to(device, dtype if v.is_floating_point() else None) for key, v in out.items()}
 
 
 def _engine_view(kind: str, G: torch.Tensor, L: int) -> torch.Tensor:
@@ -120,9 +120,9 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     signals, when ``real``), a strided view of a ``[cell, re/im, signal]`` tensor (in a scratch
     buffer, slot "pack_p", when no autograd graph is built)."""
     N, L = c.shape[0], _degree(kind, c.shape[1])
-    mp = _maps(kind, L, str(c.device))
+    mp = _maps(kind, L, c.real.dtype, str(c.device))
     i, w = (mp["i_p"], mp["w_p"]) if real else (mp["i_pq"], mp["w_pq"])
-    h, w = 1 if real else 2, w.to(c.real.dtype)
+    h = 1 if real else 2
     cells = L * L if kind == "s2" else L * (2 * L - 1) * L
     cr = torch.view_as_real(c).reshape(N, -1)
     if torch.is_grad_enabled() and c.requires_grad:
@@ -146,9 +146,9 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
 def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
     """Engine spectrum ``(L, 2, N, L)`` / ``(L, 2L−1, 2, N, L)`` → packed ``(N, S)`` complex."""
     L, N = F.shape[0], F.shape[-2]
-    mp = _maps(kind, L, str(F.device))
+    mp = _maps(kind, L, F.dtype, str(F.device))
     Fv = F.reshape(-1, N, L).transpose(0, 1)  # [N, ((m, k), re/im), l]
     buf = hm._scratch("pack_x", tuple(Fv.shape), F)
     Ft = Fv.reshape(N, -1) if buf is None else buf.copy_(Fv).view(N, -1)
     y = Ft.index_select(1, mp["from"]).view(N, -1, 2)
-    return torch.view_as_complex(y.mul_(mp["sign"].to(y.dtype)))
+    return torch.view_as_complex(y.mul_(mp["sign"]))
