@@ -14,9 +14,10 @@ conj(f̂_lm)`` and ``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``. The en
 - ``to_half``: packed spectrum c of a complex signal f = u + iv → the engine spectra of u and
   v stacked along N (``[û; v̂]``, 2N signals; û only when ``real``): with ``c̃`` the spectrum of
   conj(f) (``c̃_lm = (−1)^m conj(c_{l,−m})``), ``û = (c + c̃)/2`` and ``v̂ = (c − c̃)/2i``. Only
-  the cells with max(m, |n|) ≤ l (a third of the dense layout) are gathered and combined; they
-  are scattered into a zero spectrum stored ``[row, re/im, N]``, which the engine takes as a
-  strided view (its first matmul reads the transposed operand).
+  the cells with max(m, |n|) ≤ l (a third of the dense layout) are gathered and combined, then
+  transposed to signal-inner and spread (with zeros) over a spectrum stored ``[cell, re/im,
+  N]``, which the engine takes as a strided view (its first matmul reads the transposed
+  operand).
 
 >>> import torch
 >>> c = torch.randn(3, 9, dtype=torch.complex128)     # S², L = 3
@@ -70,7 +71,9 @@ def _maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, torch
     wa_p, wb_p = half.expand(len(a), 2), 0.5 * par[:, None] * torch.tensor([1.0, -1.0])
     ia_q, ib_q = 2 * a[:, None] + 1 - r, 2 * b[:, None] + 1 - r  # v̂ = (c − c̃)/2i
     wa_q, wb_q = torch.tensor([0.5, -0.5]).expand(len(a), 2), 0.5 * par[:, None].expand(-1, 2)
-    rows = torch.nonzero(ok).squeeze(1)
+    rows = (2 * torch.nonzero(ok) + r).reshape(-1)  # (cell, re/im) of each combined value
+    dense = torch.full((2 * len(ok),), len(rows))
+    dense[rows] = torch.arange(len(rows))
     # engine → packed: every packed entry reads its cell (m<0: the mirrored one, conjugated)
     pl = torch.cat([torch.full(((2 * j + 1) ** (1 if kind == "s2" else 2),), j) for j in range(L)])
     if kind == "s2":
@@ -93,7 +96,7 @@ def _maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, torch
         "w_pq": torch.stack(
             [torch.cat([wa_p, wa_q]).reshape(-1), torch.cat([wb_p, wb_q]).reshape(-1)]
         ),
-        "rows": (2 * rows[:, None] + r).reshape(-1),  # (cell, re/im) of each combined value
+        "dense": dense,  # row of [combined values; 0] for each (cell, re/im) of the engine
         "from": ((2 * outer[:, None] + r) * L + pl[:, None]).reshape(-1),  # in [(m, k), re/im, l]
         "sign": sign,
     }
@@ -123,23 +126,23 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     mp = _maps(kind, L, c.real.dtype, str(c.device))
     i, w = (mp["i_p"], mp["w_p"]) if real else (mp["i_pq"], mp["w_pq"])
     h = 1 if real else 2
-    cells = L * L if kind == "s2" else L * (2 * L - 1) * L
     cr = torch.view_as_real(c).reshape(N, -1)
     if torch.is_grad_enabled() and c.requires_grad:
         X = cr.index_select(1, i).view(N, 2, -1)
         P = X[:, 1] * w[1]
         P.addcmul_(X[:, 0], w[0])  # (N, (h, cell, re/im)): used cells only
-        Pt = P.view(N, h, -1).permute(2, 1, 0).contiguous().view(-1, h * N)
-        G = P.new_zeros(2 * cells, h * N).index_copy(0, mp["rows"], Pt)
+        Pt = P.view(N, h, -1).permute(2, 1, 0).reshape(-1, h * N)
+        G = torch.cat([Pt, Pt.new_zeros(1, h * N)]).index_select(0, mp["dense"])
         return _engine_view(kind, G, L)
     # the same without a graph, in scratch buffers (slot pack_x: X then Pt; pack_p: P then G)
     X = torch.index_select(cr, 1, i, out=_empty("pack_x", (N, i.numel()), cr)).view(N, 2, -1)
     P = torch.mul(X[:, 1], w[1], out=_empty("pack_p", (N, i.numel() // 2), cr))
     P.addcmul_(X[:, 0], w[0])
-    Pt = _empty("pack_x", (P.shape[1] // h, h, N), cr)
-    Pt.copy_(P.view(N, h, -1).permute(2, 1, 0))
-    G = _empty("pack_p", (2 * cells, h * N), cr).zero_()
-    G.index_copy_(0, mp["rows"], Pt.view(-1, h * N))
+    Pt = _empty("pack_x", (P.shape[1] // h + 1, h, N), cr)
+    Pt[:-1].copy_(P.view(N, h, -1).permute(2, 1, 0))
+    Pt[-1].zero_()
+    G = _empty("pack_p", (len(mp["dense"]), h * N), cr)
+    torch.index_select(Pt.view(-1, h * N), 0, mp["dense"], out=G)
     return _engine_view(kind, G, L)
 
 
