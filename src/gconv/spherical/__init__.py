@@ -10,7 +10,8 @@ Signals: S² ``(..., 2b, 2b)`` indexed ``[β, α]``; SO(3) ``(..., 2b, 2b, 2b)``
   ``(..., b(4b²−1)/3)``, index ``l(4l²−1)/3 + (m+l)(2l+1) + (n+l)``,
   ``f̂^l_mn = ∫ f conj(D^l_mn) dR`` (Haar, ∫1 = 1), ``f = Σ (2l+1) Σ f̂^l_mn D^l_mn``.
   ``b_out`` truncates or zero-pads degrees (forward) / picks the output grid (inverse);
-  ``real=True`` returns the real part of the synthesis directly (half the cost). All are
+  ``real=True`` returns the real part of the synthesis directly (one real synthesis
+  instead of two and no complex output to assemble). All are
   batched, differentiable, on any device, float32/float64 (tables built in float64, then
   cast), and run on ``engine`` (below): complex signals as two real ones, packed spectra
   converted to and from its half spectra; real outputs of the inverses are stored grid-major

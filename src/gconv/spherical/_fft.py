@@ -147,7 +147,7 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     """S² synthesis: ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex.
 
     Degrees ≥ b_out are dropped (the grid of bandwidth b_out cannot hold them).
-    ``real=True`` returns the real part (as a real tensor), at half the cost.
+    ``real=True`` returns the real part (as a real tensor): one real synthesis, not two.
     """
     coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "s2")
@@ -176,7 +176,7 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
     """SO(3) synthesis: packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``.
 
-    Complex output; ``real=True`` returns only the real part, at half the cost.
+    Complex output; ``real=True`` returns only the real part: one real synthesis, not two.
     """
     coeffs = _as_complex(coeffs)
     b = _bandwidth_of(coeffs.shape[-1], "so3")
