@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-import gconv.spherical._plan as plan_module
+import gconv.spherical._fft as fft_module
+import gconv.spherical._stream as stream_module
 from gconv.groups import quadrature_weights, s2_grid, so3_grid, spherical_harmonics, wigner_D_packed
 from gconv.spherical import s2_fft, s2_ifft, s2_size, so3_fft, so3_ifft, so3_size
 
@@ -115,20 +116,26 @@ def test_batch_shapes_and_float32():
     assert s.shape == (2, 3, 9) and s2_ifft(s).shape == (2, 3, 6, 6)
 
 
-def test_streamed_path_matches_stored(monkeypatch):
-    # grids with b > STORE_MAX_B stream d^l per degree; force that path at a small b
+@pytest.mark.parametrize("block_bytes", [1, 2**30])
+def test_streamed_path_matches_stored(monkeypatch, block_bytes):
+    # SO(3) grids with b > STORE_MAX_B stream d^l in blocks of degrees; force that path at a
+    # small b, with one degree per block (block_bytes = 1) and all degrees in one block
     b = 4
     c = torch.randn(2, so3_size(b), dtype=C128)
     x = so3_ifft(c)
-    monkeypatch.setattr(plan_module, "STORE_MAX_B", 2)
-    plan_module.plan.cache_clear()
-    try:
-        assert plan_module.plan("so3", b, b, torch.float64, "cpu").d is None
-        torch.testing.assert_close(so3_ifft(c), x, rtol=0, atol=1e-13)
-        torch.testing.assert_close(so3_fft(x), c, rtol=0, atol=1e-12)
-        torch.testing.assert_close(so3_fft(x.real), so3_fft(x.real.to(C128)), rtol=0, atol=1e-13)
-    finally:
-        plan_module.plan.cache_clear()
+    monkeypatch.setattr(fft_module, "STORE_MAX_B", 2)
+    monkeypatch.setattr(stream_module, "STREAM_BLOCK_BYTES", block_bytes)
+    torch.testing.assert_close(so3_ifft(c), x, rtol=0, atol=1e-13)
+    torch.testing.assert_close(so3_fft(x), c, rtol=0, atol=1e-12)
+    torch.testing.assert_close(so3_fft(x.real), so3_fft(x.real.to(C128)), rtol=0, atol=1e-13)
+    torch.testing.assert_close(so3_fft(x, b_out=3), c[:, : so3_size(3)], rtol=0, atol=1e-12)
+    torch.testing.assert_close(so3_ifft(c, b_out=3), so3_ifft(c[:, : so3_size(3)], b_out=3))
+    if block_bytes > 1:
+        return  # gradients: once (one degree per block, the most slices)
+    xs = torch.randn(1, 6, 6, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: so3_fft(t, b_out=2), (xs,))
+    cs = torch.randn(1, so3_size(2), dtype=C128, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: so3_ifft(t, b_out=3), (cs,))
 
 
 def test_gradients():
@@ -155,24 +162,19 @@ def test_bad_inputs():
         s2_fft(torch.ones(4, 4, dtype=torch.int64))
 
 
-@pytest.mark.parametrize("path", ["dft", "fft"])
-def test_azimuthal_paths_and_chunking_agree(path, monkeypatch):
-    # small grids use matrix-product DFTs, large ones torch.fft; batches run in chunks
-    import gconv.spherical._fft as fft_module
-
+def test_real_flag_layouts_and_complex_inputs_agree():
+    # real=True is the real part of the complex synthesis; a complex signal's spectrum is that
+    # of its real part plus i times that of its imaginary part; grid-major (non-contiguous)
+    # real outputs go back in without a copy being needed by the caller
     b = 4
-    x = torch.randn(5, 2 * b, 2 * b, 2 * b, dtype=torch.float64)
-    s = torch.randn(5, 2 * b, 2 * b, dtype=torch.float64)
-    ref = (so3_fft(x), so3_fft(x.to(C128)), s2_fft(s), s2_fft(s.to(C128)))
-    c, cs = ref[0], ref[2]
-    inv = (so3_ifft(c), s2_ifft(cs))
-    monkeypatch.setattr(fft_module, "DFT_MAX_2B", 64 if path == "dft" else 0)
-    monkeypatch.setattr(fft_module, "CHUNK_BYTES", 1)  # one signal per chunk
-    got = (so3_fft(x), so3_fft(x.to(C128)), s2_fft(s), s2_fft(s.to(C128)))
-    for g, r in zip(got, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=0, atol=1e-13)
-    torch.testing.assert_close(so3_ifft(c), inv[0], rtol=0, atol=1e-13)
-    torch.testing.assert_close(s2_ifft(cs), inv[1], rtol=0, atol=1e-13)
-    assert so3_ifft(c, real=True).dtype == torch.float64
-    torch.testing.assert_close(so3_ifft(c, real=True), inv[0].real, rtol=0, atol=1e-13)
-    torch.testing.assert_close(s2_ifft(cs, real=True), inv[1].real, rtol=0, atol=1e-13)
+    cs, c = torch.randn(5, s2_size(b), dtype=C128), torch.randn(5, so3_size(b), dtype=C128)
+    for fft, ifft, spec in ((s2_fft, s2_ifft, cs), (so3_fft, so3_ifft, c)):
+        full, re = ifft(spec), ifft(spec, real=True)
+        assert re.dtype == torch.float64 and re.shape == full.shape
+        torch.testing.assert_close(re, full.real, rtol=0, atol=1e-13)
+        with torch.inference_mode():  # conversions then use the engine's scratch buffers
+            torch.testing.assert_close(ifft(spec, real=True), re, rtol=0, atol=0)
+            torch.testing.assert_close(ifft(spec), full, rtol=0, atol=0)
+        torch.testing.assert_close(fft(re), fft(re.contiguous()), rtol=0, atol=1e-13)
+        x = torch.randn(full.shape, dtype=C128)
+        torch.testing.assert_close(fft(x), fft(x.real) + 1j * fft(x.imag), rtol=0, atol=1e-13)

@@ -369,3 +369,8 @@ def so3_analysis_channels(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.
         return F.view(M, -1, 2, C, B, F.shape[-1]).transpose(3, 4)
     F = so3_analysis(x.reshape(B * C, *x.shape[2:]), T)
     return F.view(M, F.shape[1], 2, B, C, F.shape[-1])
+
+
+# Scratch slots beyond "a" and "b": the packed FFTs of gconv.spherical (``_pack``) convert
+# spectra in slots "pack_x" and "pack_p" (spectrum-sized, no graph kept), so scratch_bytes()
+# is at most 4 · SCRATCH_MAX_BYTES per dtype, thread and inference mode once they have run.
