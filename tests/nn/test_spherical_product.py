@@ -100,3 +100,27 @@ def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid):
     for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
     torch.testing.assert_close(grad(got), grad(want), rtol=0, atol=1e-11)
+
+
+def test_product_with_bias_gradients_through_the_operand_runs():
+    """Bias at (l, m, k) = 0 and gradients of input, operand runs and bias against the
+    per-degree einsum, at a degree where runs hold several degrees (masked padded rows)."""
+    L, B, C, O = 12, 2, 2, 3
+    gen = torch.Generator().manual_seed(1)
+    F = _engine_spectrum(L, B, C, gen, zero=False).requires_grad_(True)
+    psi = torch.randn(C, O, sp.so3_size(L), dtype=torch.complex128, generator=gen)
+    psi.requires_grad_(True)
+    bias = torch.randn(O, dtype=torch.float64, generator=gen, requires_grad=True)
+    out = sp.so3_so3_product(F, sp.so3_product_operand(psi, L), bias)
+    g = torch.randn(out.shape, dtype=out.dtype, generator=gen)
+    (out * g).sum().backward()
+    F2 = F.detach().requires_grad_(True)
+    b2 = bias.detach().requires_grad_(True)
+    psi2 = psi.detach().requires_grad_(True)
+    want = _reference(F2, psi2)
+    want[0, L - 1, 0, :, :, 0] += b2
+    (want * g).sum().backward()
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(bias.grad, b2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(psi.grad, psi2.grad, rtol=0, atol=1e-12)

@@ -21,12 +21,12 @@ Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import torch
 
 from ..groups import wigner_d_iter, wigner_D_packed
+from ._so3_product import degree_buckets, so3_product_operand, so3_size, so3_so3_product
 
 __all__ = [
     "so3_size",
@@ -45,11 +45,6 @@ __all__ = [
     "degree_buckets",
     "so3_s2_product",
 ]
-
-
-def so3_size(b: int) -> int:
-    """Number of SO(3) coefficients of degree < b: b(4b²−1)/3."""
-    return b * (4 * b * b - 1) // 3
 
 
 def _as_real(table: torch.Tensor) -> torch.Tensor:
@@ -194,85 +189,6 @@ def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
     """
     P = _real_pair(psi, (1, 1, 1, -1), "riir")
     return torch.einsum("msbcl,srcokl->mkrbol", fh, P)
-
-
-def degree_buckets(L: int, growth: float = 1.3) -> list[tuple[int, int]]:
-    """Degrees 0..L−1 cut into runs ``[l0, l1)`` with ``l1 ≤ growth·(l0 + 1)`` (at least one
-    degree each): within a run every block is zero-padded to the largest, so the padded work
-    stays within about ``growth⁴`` of the exact per-degree work while each run is one bmm."""
-    out, l0 = [], 0
-    while l0 < L:
-        l1 = min(L, max(l0 + 1, int(growth * (l0 + 1))))
-        out.append((l0, l1))
-        l0 = l1
-    return out
-
-
-@lru_cache(maxsize=32)
-def _operand_index(L: int) -> torch.Tensor:
-    """For every run of :func:`degree_buckets`, flattened ``[l, n, k]`` (padded to the run's
-    block size), the position of ``ψ̃^l_{kn}`` in the packed spectrum, or its length (a zero).
-    Built outside inference mode, so that autograd may save it whatever mode first asked."""
-    with torch.inference_mode(False):
-        return _build_operand_index(L)
-
-
-def _build_operand_index(L: int) -> torch.Tensor:
-    S, parts = so3_size(L), []
-    for l0, l1 in degree_buckets(L):
-        d = 2 * l1 - 1
-        idx = torch.full((l1 - l0, d, d), S, dtype=torch.long)
-        for l in range(l0, l1):
-            e, w = l1 - 1 - l, 2 * l + 1
-            blk = so3_size(l) + torch.arange(w * w).view(w, w)  # [k + l, n + l]
-            idx[l - l0, e : d - e, e : d - e] = blk.T  # [n, k]
-        parts.append(idx.flatten())
-    return torch.cat(parts)
-
-
-def so3_product_operand(psi: torch.Tensor, L: int) -> list[torch.Tensor]:
-    """The filter spectra of ``so3_so3_product`` as complex matrices, one per run of
-    :func:`degree_buckets`: ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``ψ̃^l_{kn}``
-    (d = 2l1 − 1, the run's padded block size; zero outside each degree's block), so that the
-    product of a run is one ``bmm``. ``psi (C, O, L(4L²−1)/3)`` packed complex. One gather
-    and one transpose per run (differentiable)."""
-    C, O = psi.shape[0], psi.shape[1]
-    src = torch.cat([psi, psi.new_zeros(C, O, 1)], dim=-1)
-    flat = src[..., _operand_index(L).to(psi.device)]
-    runs, at = [], 0
-    for l0, l1 in degree_buckets(L):
-        d, nl = 2 * l1 - 1, l1 - l0
-        blk = flat[..., at : at + nl * d * d].view(C, O, nl, d, d)  # [c, o, l, n, k]
-        runs.append(blk.permute(2, 3, 0, 4, 1).reshape(nl, d * C, d * O))
-        at += nl * d * d
-    return runs
-
-
-def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
-    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one complex bmm per run of degrees.
-
-    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex (or its
-    :func:`so3_product_operand`) → ``(L, 2L−1, 2, B, O, L)``. The operand is zero outside each
-    degree's block and padded rows m > l are masked, so entries of F̂ outside the layout's
-    valid set are ignored (as the per-degree product would) and get zero gradient.
-    """
-    L, K, B, C = Fh.shape[-1], Fh.shape[1], Fh.shape[3], Fh.shape[4]
-    runs = so3_product_operand(psi, L) if torch.is_tensor(psi) else psi
-    O = runs[0].shape[-1] // (2 * degree_buckets(L)[0][1] - 1)
-    out = Fh.new_zeros(L, K, 2, B, O, L)
-    for (l0, l1), P in zip(degree_buckets(L), runs, strict=True):
-        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
-        A = Fh[:l1, e : e + d, :, :, :, l0:l1]  # (m, n, s, b, c, l)
-        A = torch.complex(A[:, :, 0], A[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
-        G = torch.bmm(A.reshape(nl, l1 * B, d * C), P)  # (l, (m, b), (k, o))
-        if nl > 1:  # rows m > l of the padded run: zero whatever F̂ holds there
-            keep = (
-                torch.arange(l1, device=G.device) <= torch.arange(l0, l1, device=G.device)[:, None]
-            )
-            G = G * keep.view(nl, l1, 1, 1).expand(nl, l1, B, 1).reshape(nl, l1 * B, 1)
-        G = torch.view_as_real(G).view(nl, l1, B, d, O, 2).permute(1, 3, 5, 2, 4, 0)
-        out[:l1, e : e + d, :, :, :, l0:l1] = G
-    return out
 
 
 def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:

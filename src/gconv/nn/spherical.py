@@ -314,8 +314,7 @@ class SO3Conv(_SphericalLinear):
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         B, L = x.shape[0], self.degrees
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
-        psi = self._filter_spectrum()
-        gh = _add_bias_so3(sp.so3_so3_product(Fh, psi), self.bias)
+        gh = sp.so3_so3_product(Fh, self._filter_spectrum(), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
