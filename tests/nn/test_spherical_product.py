@@ -73,23 +73,27 @@ def test_batched_product_gradients():
 
 
 @pytest.mark.parametrize(
-    ("L", "grid"),
+    ("L", "grid", "factored"),
     [
-        (12, so3_near_identity_grid()),  # 3 rings of 64 rotations: runs of several degrees
-        (5, so3_near_identity_grid(max_beta=0.4, n_alpha=6, n_beta=1, n_gamma=6)),
-        (6, ((0.3, 0.1, 0.2), (0.3, 1.0, -2.0), (1.1, 0.5, 0.5), (2.0, 4.0, 1.0))),
+        (12, so3_near_identity_grid(), True),  # 3 rings × 8 α: runs of several degrees
+        (5, so3_near_identity_grid(max_beta=0.4, n_alpha=6, n_beta=1, n_gamma=6), True),
+        (6, ((0.3, 0.1, 0.2), (0.3, 1.0, -2.0), (1.1, 0.5, 0.5), (2.0, 4.0, 1.0)), False),
+        # α = 0 and 2π are one azimuth: grouped together
+        (4, ((0.3, 0.0, 0.2), (0.3, 2 * np.pi, -2.0), (0.3, 0.0, 1.0), (0.5, 0.0, 0.5)), True),
     ],
 )
-def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid):
-    """``so3_ring_operand`` (ring DFT, then d^l(β_r) per ring) equals ``so3_product_operand``
-    of the packed filter spectrum ``Σ_i w_i D^l(Q_i)``, values and weight gradients."""
+def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid, factored):
+    """``so3_ring_operand`` (weights grouped by ring and α, DFTs, then d^l(β_r) per ring)
+    equals ``so3_product_operand`` of the packed filter spectrum ``Σ_i w_i D^l(Q_i)``, values
+    and weight gradients."""
     pts = np.asarray(grid, dtype=np.float64)
     gen = torch.Generator().manual_seed(L)
     w = torch.randn(2, 3, len(pts), dtype=torch.float64, generator=gen, requires_grad=True)
     rings, index = torch.unique(torch.as_tensor(pts[:, 0]), return_inverse=True)
-    table = sp.so3_ring_filter_table(pts, L, index, len(rings))
-    w_hat = sp.filter_spectrum(w, table).view(2, 3, len(rings), 2 * L - 1, 2 * L - 1)
-    got = sp.so3_ring_operand(w_hat, sp.so3_ring_d_runs(rings, L), L)
+    plan = sp.so3_ring_plan(pts, L, index, len(rings))
+    assert ("alpha" in plan) == factored  # grouped by α where that is fewer columns
+    spec = sp.so3_ring_spectrum(w, plan["table"])
+    got = sp.so3_ring_operand(spec, sp.so3_ring_d_runs(rings, L), L, plan.get("alpha"))
     want = sp.so3_product_operand(sp.filter_spectrum(w, sp.so3_filter_table(pts, L)), L)
     coef = [torch.randn(a.shape, dtype=a.dtype, generator=gen) for a in want]
 

@@ -4,7 +4,9 @@
 ``Ĝ^l[m, k] = Σ_{c,n} F̂^l[m, n] ψ̃^l[k, n]`` for every degree l < L, real m ≥ 0 spectra in the
 engine's dense layout ``(L, 2L−1, 2, B, C, L)`` ``[m, n + L − 1, re/im, b, c, l]``. Degrees are
 cut into runs ``[l0, l1)`` (:func:`degree_buckets`); inside a run every block is zero-padded to
-the largest, so a run is one complex ``bmm`` ``(n_l, l1·B, d·C) @ (n_l, d·C, d·O)``.
+the largest, so a run is one complex ``bmm`` ``(n_l, l1·B, d·C) @ (n_l, d·C, O·d)`` (the
+operand's columns are (o, k), output channel outer, which is the order the ring operand of
+``_so3_ring`` can be written in without a transpose).
 
 The product is one autograd function (:class:`_Product`): its backward writes the input's
 gradient into one zero tensor and returns the operands' gradients run by run, where slicing
@@ -58,7 +60,7 @@ def _operand_index(L: int) -> torch.Tensor:
 
 def so3_product_operand(psi: torch.Tensor, L: int) -> list[torch.Tensor]:
     """The filter spectra of ``so3_so3_product`` as complex matrices, one per run of
-    :func:`degree_buckets`: ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``ψ̃^l_{kn}``
+    :func:`degree_buckets`: ``(n_l, d·C, O·d)`` ``[l, (n, c), (o, k)]`` holding ``ψ̃^l_{kn}``
     (d = 2l1 − 1, the run's padded block size; zero outside each degree's block), so that the
     product of a run is one ``bmm``. ``psi (C, O, L(4L²−1)/3)`` packed complex. One gather
     and one transpose per run (differentiable)."""
@@ -69,25 +71,31 @@ def so3_product_operand(psi: torch.Tensor, L: int) -> list[torch.Tensor]:
     for l0, l1 in degree_buckets(L):
         d, nl = 2 * l1 - 1, l1 - l0
         blk = flat[..., at : at + nl * d * d].view(C, O, nl, d, d)  # [c, o, l, n, k]
-        runs.append(blk.permute(2, 3, 0, 4, 1).reshape(nl, d * C, d * O))
+        runs.append(blk.permute(2, 3, 0, 1, 4).reshape(nl, d * C, O * d))
         at += nl * d * d
     return runs
 
 
-def _run_block(S: torch.Tensor, L: int, l0: int, l1: int) -> torch.Tensor:
+def _run_block(S: torch.Tensor, L: int, l0: int, l1: int, x_first: bool = False) -> torch.Tensor:
     """The run's block of a real spectrum ``(L, 2L−1, 2, B, X, L)`` as complex
-    ``(n_l, l1·B, d·X)`` ``[l, (m, b), (n, x)]`` (a copy)."""
+    ``(n_l, l1·B, d·X)`` ``[l, (m, b), (n, x)]``, or ``[l, (m, b), (x, n)]`` (a copy)."""
     d, e = 2 * l1 - 1, L - l1
     A = S[:l1, e : e + d, :, :, :, l0:l1]  # (m, n, s, b, x, l)
-    A = torch.complex(A[:, :, 0], A[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, x)
-    return A.reshape(l1 - l0, l1 * A.shape[2], d * A.shape[4])
+    A = torch.complex(A[:, :, 0], A[:, :, 1])  # (m, n, b, x, l)
+    A = A.permute(4, 0, 2, 3, 1) if x_first else A.permute(4, 0, 2, 1, 3)
+    return A.reshape(l1 - l0, l1 * A.shape[2], -1)
 
 
-def _put_run(out: torch.Tensor, G: torch.Tensor, L: int, l0: int, l1: int) -> None:
-    """Write a run's complex ``(n_l, l1·B, d·X)`` into its block of a real spectrum."""
+def _put_run(out: torch.Tensor, G: torch.Tensor, L: int, l0: int, l1: int, x_first=False) -> None:
+    """Write a run's complex ``(n_l, l1·B, d·X)`` (or ``X·d``) into its block of a real
+    spectrum."""
     d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
     B, X = out.shape[3], out.shape[4]
-    G = torch.view_as_real(G).view(nl, l1, B, d, X, 2).permute(1, 3, 5, 2, 4, 0)
+    G = torch.view_as_real(G)
+    if x_first:
+        G = G.view(nl, l1, B, X, d, 2).permute(1, 4, 5, 2, 3, 0)
+    else:
+        G = G.view(nl, l1, B, d, X, 2).permute(1, 3, 5, 2, 4, 0)
     out[:l1, e : e + d, :, :, :, l0:l1] = G
 
 
@@ -108,7 +116,7 @@ class _Product(torch.autograd.Function):
         out = Fh.new_zeros(L, K, 2, B, O, L)
         for (l0, l1), P in zip(degree_buckets(L), runs, strict=True):
             G = _mask_rows(torch.bmm(_run_block(Fh, L, l0, l1), P), l0, l1, B)
-            _put_run(out, G, L, l0, l1)
+            _put_run(out, G, L, l0, l1, x_first=True)
         if bias is not None:
             out[0, K // 2, 0, :, :, 0] += bias
         ctx.save_for_backward(Fh, *runs)
@@ -123,7 +131,7 @@ class _Product(torch.autograd.Function):
         gF = Fh.new_zeros(Fh.shape) if need_f else None
         gruns = []
         for (l0, l1), P, np_ in zip(degree_buckets(L), runs, need_p, strict=True):
-            gG = _mask_rows(_run_block(gout, L, l0, l1), l0, l1, B)
+            gG = _mask_rows(_run_block(gout, L, l0, l1, x_first=True), l0, l1, B)
             if need_f:
                 _put_run(gF, torch.bmm(gG, P.transpose(1, 2).conj()), L, l0, l1)
             A = _run_block(Fh, L, l0, l1) if np_ else None
@@ -145,5 +153,5 @@ def so3_so3_product(
     """
     L = Fh.shape[-1]
     runs = so3_product_operand(psi, L) if torch.is_tensor(psi) else list(psi)
-    O = runs[0].shape[-1] // (2 * degree_buckets(L)[0][1] - 1)
+    O = runs[0].shape[-1] // (2 * degree_buckets(L)[0][1] - 1)  # the first run has d = 1
     return _Product.apply(Fh, bias, O, *runs)

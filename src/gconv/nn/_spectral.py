@@ -25,15 +25,17 @@ import math
 import numpy as np
 import torch
 
-from ..groups import wigner_d_iter, wigner_D_packed
+from ..groups import wigner_D_packed
 from ._so3_product import degree_buckets, so3_product_operand, so3_size, so3_so3_product
+from ._so3_ring import so3_ring_d_runs, so3_ring_operand, so3_ring_plan, so3_ring_spectrum
 
 __all__ = [
     "so3_size",
     "s2_filter_table",
     "s2_ring_filter_table",
     "so3_filter_table",
-    "so3_ring_filter_table",
+    "so3_ring_plan",
+    "so3_ring_spectrum",
     "so3_ring_d_runs",
     "so3_ring_operand",
     "so3_to_s2_filter_table",
@@ -94,52 +96,6 @@ def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``D^l_{kn}(Q_i)`` for l < L, packed (public SO(3) layout): real ``(G, L(4L²−1)/3, 2)``."""
     cols = [D.reshape(len(grid), -1) for D in _D_blocks(grid, L, True)]
     return _as_real(torch.cat(cols, dim=1))
-
-
-def so3_ring_filter_table(grid: np.ndarray, L: int, ring: torch.Tensor, R: int) -> torch.Tensor:
-    """``e^{−ikα_i} e^{−inγ_i}`` in the block of point i's β-ring, |k|, |n| < L: real
-    ``(G, R·K·K, 2)`` ``[i, (r, k + L − 1, n + L − 1), re/im]`` (K = 2L − 1), so that
-    ``filter_spectrum`` gives ``ŵ[c, o, (r, k, n)] = Σ_{i ∈ r} w_i e^{−ikα_i − inγ_i}`` and
-    ``ψ̃^l_{kn} = Σ_r d^l_{kn}(β_r) ŵ[r, k, n]`` (``D^l_{kn} = e^{−ikα} d^l_{kn}(β) e^{−inγ}``)."""
-    g = torch.as_tensor(grid, dtype=torch.float64)
-    f = torch.arange(-(L - 1), L, dtype=torch.float64)
-    e = torch.exp(-1j * g[:, 1, None] * f)[:, :, None] * torch.exp(-1j * g[:, 2, None] * f)[:, None]
-    t = torch.zeros(len(grid), R, 2 * L - 1, 2 * L - 1, dtype=torch.complex128)
-    t[torch.arange(len(grid)), ring] = e
-    return _as_real(t.reshape(len(grid), -1))
-
-
-def so3_ring_d_runs(rings: torch.Tensor, L: int) -> list[torch.Tensor]:
-    """Per run of :func:`degree_buckets`, ``d^l_{kn}(β_r)`` as ``(d·d, n_l, R)``
-    ``[(n, k), l, r]`` (d = 2l1 − 1, centred; zero where |k| or |n| > l)."""
-    ds = list(wigner_d_iter(rings.to(torch.float64), L - 1))  # (R, 2l+1, 2l+1) [k+l, n+l]
-    runs = []
-    for l0, l1 in degree_buckets(L):
-        d = 2 * l1 - 1
-        t = torch.zeros(d, d, l1 - l0, len(rings), dtype=torch.float64)
-        for l in range(l0, l1):
-            e = l1 - 1 - l
-            t[e : d - e, e : d - e, l - l0, :] = ds[l].permute(2, 1, 0)  # [n, k, r]
-        runs.append(t.reshape(d * d, l1 - l0, len(rings)))
-    return runs
-
-
-def so3_ring_operand(w_hat: torch.Tensor, d_runs: list[torch.Tensor], L: int) -> list[torch.Tensor]:
-    """:func:`so3_product_operand` from the filter's ring spectra: ``w_hat`` complex
-    ``(C, O, R, K, K)`` ``[c, o, r, k, n]``, ``d_runs`` from :func:`so3_ring_d_runs` → per run
-    ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``Σ_r d^l_{kn}(β_r) ŵ[c, o, r, k, n]``:
-    one real bmm over the run's (n, k) pairs (contraction over rings), then one transpose.
-    Slices and matmuls only (no gather, so no scatter in backward)."""
-    C, O, R = w_hat.shape[0], w_hat.shape[1], w_hat.shape[2]
-    wr = torch.view_as_real(w_hat.permute(4, 3, 2, 0, 1).contiguous())  # [n, k, r, c, o, re/im]
-    runs = []
-    for (l0, l1), D in zip(degree_buckets(L), d_runs, strict=True):
-        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
-        W = wr[e : e + d, e : e + d].reshape(d * d, R, C * O * 2)
-        P = torch.bmm(D, W).view(d, d, nl, C, O, 2)  # [n, k, l, c, o, re/im]
-        P = torch.view_as_complex(P.permute(2, 0, 3, 1, 4, 5).contiguous())
-        runs.append(P.view(nl, d * C, d * O))
-    return runs
 
 
 def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
