@@ -128,3 +128,24 @@ def test_product_with_bias_gradients_through_the_operand_runs():
     torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
     torch.testing.assert_close(bias.grad, b2.grad, rtol=0, atol=1e-12)
     torch.testing.assert_close(psi.grad, psi2.grad, rtol=0, atol=1e-12)
+
+
+def test_so3_s2_product_equals_the_complex_einsum_with_gradients():
+    """``so3_s2_product`` (one complex bmm over degrees) against
+    ``conj(Σ_{c,n} F̂[m,n,b,c,l] φ[c,o,n,l])`` written out, values and both gradients."""
+    L, B, C, O = 5, 2, 2, 3
+    gen = torch.Generator().manual_seed(3)
+    F = _engine_spectrum(L, B, C, gen).requires_grad_(True)
+    phi = torch.randn(C, O, 2 * L - 1, L, dtype=torch.complex128, generator=gen)
+    phi.requires_grad_(True)
+    got = sp.so3_s2_product(F, phi)
+    F2, phi2 = F.detach().requires_grad_(True), phi.detach().requires_grad_(True)
+    Fc = torch.complex(F2[:, :, 0], F2[:, :, 1])  # (m, n, b, c, l)
+    want = torch.einsum("mnbcl,conl->mbol", Fc, phi2).conj()
+    want = torch.stack([want.real, want.imag], dim=1)  # (m, re/im, b, o, l)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    g = torch.randn(got.shape, dtype=got.dtype, generator=gen)
+    (got * g).sum().backward()
+    (want * g).sum().backward()
+    torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(phi.grad, phi2.grad, rtol=0, atol=1e-12)

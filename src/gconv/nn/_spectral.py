@@ -151,7 +151,12 @@ def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
     """``ĝ[m,·,b,o,l] = conj(Σ_{c,n} F̂[m,n,·,b,c,l] φ[c,o,n,l])``.
 
     ``Fh (L, 2L−1, 2, B, C, L)``, ``phi (C, O, 2L−1, L)`` complex → ``(L, 2, B, O, L)``;
-    conj(Fφ): re = F_r φ_r − F_i φ_i, im = −F_r φ_i − F_i φ_r.
+    One complex bmm over degrees, ``(l, (m, b), (n, c)) @ (l, (n, c), o)``.
     """
-    P = _real_pair(phi, (1, -1, -1, -1), "riir")
-    return torch.einsum("mnsbcl,srconl->mrbol", Fh, P)
+    L, B = Fh.shape[0], Fh.shape[3]
+    A = torch.complex(Fh[:, :, 0], Fh[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
+    P = phi.permute(3, 2, 0, 1).reshape(Fh.shape[-1], -1, phi.shape[1])  # (l, (n, c), o)
+    G = torch.bmm(A.reshape(A.shape[0], L * B, -1), P).conj()  # (l, (m, b), o)
+    return (
+        torch.view_as_real(G.resolve_conj()).view(-1, L, B, P.shape[-1], 2).permute(1, 4, 2, 3, 0)
+    )
