@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32)
     ap.add_argument("--mnist-reps", type=int, default=20, help="repeats for the MNIST S2CNN")
+    ap.add_argument("--seg-batch", type=int, default=1, help="batch of the seg-train case")
     ap.add_argument(
         "--models",
         default="mnist,deep,seg",
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"# python benchmarks/spherical_ab.py --baseline {args.baseline} --reps {args.reps} "
             f"--threads {args.threads} --deep-batch {args.deep_batch} "
-            f"--mnist-reps {args.mnist_reps} --models {args.models}"
+            f"--mnist-reps {args.mnist_reps} --seg-batch {args.seg_batch} --models {args.models}"
         )
         print("# arms interleaved in every repetition; read the ratio (shared machine)")
         print(
@@ -121,7 +122,13 @@ def main(argv: list[str] | None = None) -> None:
             ),
             "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
             "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
-            "seg-train": (deep_mod.S2CNNSeg, 1, (1, 100, 100), "forward+backward", None),
+            "seg-train": (
+                deep_mod.S2CNNSeg,
+                args.seg_batch,
+                (1, 100, 100),
+                "forward+backward",
+                None,
+            ),
         }
         for name in args.models.split(","):
             build, batch, shape, mode, reps = cases[name]
