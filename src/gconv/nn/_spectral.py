@@ -15,7 +15,9 @@ packed: S² index ``l² + l + m``; SO(3) block of degree l at ``l(4l²−1)/3``,
   mean over all Q with ``Q y_i = x``; for real F, ``ĝ_lm = conj(Σ_n F̂^l_mn φ_ln)``,
   ``φ_ln = 4π Σ_i w_i Y_ln(y_i)`` (average over γ keeps D^l_{m0}(Q_x) D^l_{0n}(Q_{y_i}⁻¹)).
 
-Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep all k, n.
+Here spectra are the dense m ≥ 0 layouts of ``gconv.spherical.engine``; filter spectra keep
+all k, n. The SO(3) product and its operand live in ``_so3_product``, the ring filters of
+``SO3Conv`` in ``_so3_ring`` (re-exported here).
 """
 
 from __future__ import annotations

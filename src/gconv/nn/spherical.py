@@ -11,8 +11,8 @@ Signals live on SOFT grids (DESIGN.md): S² ``(B, C, 2b, 2b)`` indexed ``[β, α
 
 with f, F replaced by their band-limited parts (degrees < min(b_in, b_out)). Each is computed
 in spectral space (analysis → per-degree product over channels → synthesis at b_out; the
-real-signal transforms of ``_harmonic``, same conventions as ``gconv.spherical``), so each is
-exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
+real-signal transforms of ``gconv.spherical.engine``, same conventions as ``gconv.spherical``),
+so each is exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
 and exactly equivariant for any input under the grid symmetries (α-rolls, Ry(π)). Inputs are
 real. One bias per output channel, added on the grid. Weights ``(C_in, C_out, |grid|)``.
 
