@@ -11,7 +11,8 @@ operand tables once, in the signal's dtype); the floor is ``max(FLOPs / GEMM pea
 copy bandwidth)`` with both rates measured here first, in the same process.
 
 The machine is shared (2 cores, other sessions running): absolute times move by 2–4× between
-runs, shares within one run are the figure to read.
+runs, shares within one run are the figure to read. ``--clock cpu`` times everything (rates
+included) in this process's CPU time, which load from other processes inflates less.
 
     PYTHONPATH=src python benchmarks/spherical_profile.py [--reps 3] [--threads 2] [--deep-batch 32]
 """
@@ -25,7 +26,7 @@ import time
 import torch
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, cpu_timed, interleaved, recorded
 from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg
 from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv
 from gconv.nn import _spectral as sp
@@ -33,17 +34,30 @@ from gconv.nn.spherical import _tables
 from gconv.spherical import engine as hm
 
 
+#: "wall" (perf_counter) or "cpu" (process CPU time, all threads): set by --clock
+CLOCK = {"kind": "wall"}
+
+
+def _timed(arms: dict, reps: int, warmup: int) -> dict[str, list[float]]:
+    """Seconds per call of each arm, interleaved, on the clock :data:`CLOCK` names."""
+    if CLOCK["kind"] == "wall":
+        return interleaved(arms, reps, warmup)
+    cpu: dict[str, list[float]] = {k: [] for k in arms}
+    interleaved({k: cpu_timed(f, cpu[k]) for k, f in arms.items()}, reps, warmup)
+    return {k: sorted(v[warmup:]) for k, v in cpu.items()}
+
+
 def _ms(fn, reps: int) -> float:
-    return 1e3 * statistics.median(interleaved({"f": fn}, reps, warmup=1)["f"])
+    return 1e3 * statistics.median(_timed({"f": fn}, reps, warmup=1)["f"])
 
 
 def machine_rates(threads: int) -> tuple[float, float]:
     """(GEMM GFLOP/s of a float32 1024² matmul, copy GB/s of a 64 MiB tensor), median of 5."""
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    t = statistics.median(interleaved({"mm": lambda: a @ b}, 5, 2)["mm"])
+    t = statistics.median(_timed({"mm": lambda: a @ b}, 5, 2)["mm"])
     x = torch.randn(16 * 2**20)
     y = torch.empty_like(x)
-    c = statistics.median(interleaved({"cp": lambda: y.copy_(x)}, 5, 2)["cp"])
+    c = statistics.median(_timed({"cp": lambda: y.copy_(x)}, 5, 2)["cp"])
     return 2 * 1024**3 / t / 1e9, 2 * x.numel() * 4 / c / 1e9
 
 
@@ -220,11 +234,11 @@ def profile_model(
         model(x).sum().backward()
 
     if not backward:
-        t = interleaved({"fwd": whole_fwd}, reps, warmup=1)
+        t = _timed({"fwd": whole_fwd}, reps, warmup=1)
         ms = 1e3 * statistics.median(t["fwd"])
         lines.append(f"  whole model: forward (no grad) {ms:.1f} ms (median of {reps})")
         return lines
-    t = interleaved({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
+    t = _timed({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
     lines.append(
         f"  whole model: forward (no grad) {1e3 * statistics.median(t['fwd']):.1f} ms, "
         f"forward+backward {1e3 * statistics.median(t['fb']):.1f} ms (medians of {reps})"
@@ -251,7 +265,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", default="mnist,deep,seg", help="comma-separated subset")
     ap.add_argument("--no-backward", action="store_true", help="forward stages only")
     ap.add_argument("--ops", action="store_true", help="operator table of one forward+backward")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time (and measure the GEMM and copy rates) in wall or process CPU time",
+    )
     args = ap.parse_args(argv)
+    CLOCK["kind"] = args.clock
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     with recorded("spherical_profile", args):
@@ -259,11 +280,11 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"# python benchmarks/spherical_profile.py --reps {args.reps} --threads {args.threads} "
             f"--deep-batch {args.deep_batch} --seg-batch {args.seg_batch} --models {args.models}"
-            f"{' --no-backward' if args.no_backward else ''}{' --ops' if args.ops else ''}"
+            f"{' --no-backward' if args.no_backward else ''}{' --ops' if args.ops else ''} --clock {args.clock}"
         )
         print(
             f"measured: float32 GEMM {rates[0]:.1f} GFLOP/s, copy {rates[1]:.1f} GB/s "
-            f"({args.threads} threads)",
+            f"({args.threads} threads, {args.clock} clock)",
             flush=True,
         )
         db = args.deep_batch
