@@ -33,7 +33,6 @@ from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 from gconv.spherical import engine as hm
 
-
 #: "wall" (perf_counter) or "cpu" (process CPU time, all threads): set by --clock
 CLOCK = {"kind": "wall"}
 
