@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, cpu_timed, interleaved, recorded
 from gconv.models import get_model
 from gconv.models import spherical_deep as deep_mod
 
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32)
     ap.add_argument("--mnist-reps", type=int, default=20, help="repeats for the MNIST S2CNN")
+    ap.add_argument("--seg-batch", type=int, default=1, help="batch of the seg-train case")
     ap.add_argument(
         "--models",
         default="mnist,deep,seg",
@@ -104,11 +105,13 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"# python benchmarks/spherical_ab.py --baseline {args.baseline} --reps {args.reps} "
             f"--threads {args.threads} --deep-batch {args.deep_batch} "
-            f"--mnist-reps {args.mnist_reps} --models {args.models}"
+            f"--mnist-reps {args.mnist_reps} --seg-batch {args.seg_batch} --models {args.models}"
         )
         print("# arms interleaved in every repetition; read the ratio (shared machine)")
+        print("# wall: median wall-clock ms; cpu: median CPU ms of this process (all threads)")
         print(
             f"  {'model':<12}{'mode':<18}{'batch':>6}{'base ms':>11}{'this ms':>11}{'this/base':>11}"
+            f"{'base cpu':>10}{'this cpu':>10}{'cpu ratio':>10}"
         )
         base_nn = load_baseline(args.baseline, Path(tmp))
         cases = {
@@ -121,7 +124,13 @@ def main(argv: list[str] | None = None) -> None:
             ),
             "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
             "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
-            "seg-train": (deep_mod.S2CNNSeg, 1, (1, 100, 100), "forward+backward", None),
+            "seg-train": (
+                deep_mod.S2CNNSeg,
+                args.seg_batch,
+                (1, 100, 100),
+                "forward+backward",
+                None,
+            ),
         }
         for name in args.models.split(","):
             build, batch, shape, mode, reps = cases[name]
@@ -131,9 +140,16 @@ def main(argv: list[str] | None = None) -> None:
             with torch.no_grad():
                 torch.testing.assert_close(model(x), twin(x), rtol=1e-3, atol=1e-3)
             fns = {"base": arms(twin, x, mode), "this": arms(model, x, mode)}
+            cpu: dict[str, list[float]] = {"base": [], "this": []}
+            fns = {k: cpu_timed(f, cpu[k]) for k, f in fns.items()}
             t = interleaved(fns, reps or args.reps, warmup=1)
+            cb, cn = (1e3 * statistics.median(cpu[k][1:]) for k in ("base", "this"))
             b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
-            print(f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}", flush=True)
+            print(
+                f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}"
+                f"{cb:>10.0f}{cn:>10.0f}{cn / cb:>10.3f}",
+                flush=True,
+            )
             del model, twin, fns, t, x  # two seg nets and their tables are several GB
             gc.collect()
 

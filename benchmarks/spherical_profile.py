@@ -11,7 +11,8 @@ operand tables once, in the signal's dtype); the floor is ``max(FLOPs / GEMM pea
 copy bandwidth)`` with both rates measured here first, in the same process.
 
 The machine is shared (2 cores, other sessions running): absolute times move by 2–4× between
-runs, shares within one run are the figure to read.
+runs, shares within one run are the figure to read. ``--clock cpu`` times everything (rates
+included) in this process's CPU time, which load from other processes inflates less.
 
     PYTHONPATH=src python benchmarks/spherical_profile.py [--reps 3] [--threads 2] [--deep-batch 32]
 """
@@ -25,25 +26,37 @@ import time
 import torch
 from torch import nn
 
-from _timing import add_record_args, interleaved, recorded
+from _timing import add_record_args, cpu_timed, interleaved, recorded
 from gconv.models.spherical_deep import S2CNNDeep, S2CNNSeg
 from gconv.nn import S2Conv, SO3Conv, SO3ToS2Conv
 from gconv.nn import _spectral as sp
 from gconv.nn.spherical import _tables
 from gconv.spherical import engine as hm
 
+#: "wall" (perf_counter) or "cpu" (process CPU time, all threads): set by --clock
+CLOCK = {"kind": "wall"}
+
+
+def _timed(arms: dict, reps: int, warmup: int) -> dict[str, list[float]]:
+    """Seconds per call of each arm, interleaved, on the clock :data:`CLOCK` names."""
+    if CLOCK["kind"] == "wall":
+        return interleaved(arms, reps, warmup)
+    cpu: dict[str, list[float]] = {k: [] for k in arms}
+    interleaved({k: cpu_timed(f, cpu[k]) for k, f in arms.items()}, reps, warmup)
+    return {k: sorted(v[warmup:]) for k, v in cpu.items()}
+
 
 def _ms(fn, reps: int) -> float:
-    return 1e3 * statistics.median(interleaved({"f": fn}, reps, warmup=1)["f"])
+    return 1e3 * statistics.median(_timed({"f": fn}, reps, warmup=1)["f"])
 
 
 def machine_rates(threads: int) -> tuple[float, float]:
     """(GEMM GFLOP/s of a float32 1024² matmul, copy GB/s of a 64 MiB tensor), median of 5."""
     a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    t = statistics.median(interleaved({"mm": lambda: a @ b}, 5, 2)["mm"])
+    t = statistics.median(_timed({"mm": lambda: a @ b}, 5, 2)["mm"])
     x = torch.randn(16 * 2**20)
     y = torch.empty_like(x)
-    c = statistics.median(interleaved({"cp": lambda: y.copy_(x)}, 5, 2)["cp"])
+    c = statistics.median(_timed({"cp": lambda: y.copy_(x)}, 5, 2)["cp"])
     return 2 * 1024**3 / t / 1e9, 2 * x.numel() * 4 / c / 1e9
 
 
@@ -85,6 +98,15 @@ def _stage_flops(layer: nn.Module, B: int) -> dict[str, float]:
     return f
 
 
+def _operand_numbers(layer: nn.Module) -> int:
+    """Complex numbers of the filter operand the product reads: per run of degrees the padded
+    ``(n_l, d·C, d·O)`` matrices for SO3Conv, the filter spectrum otherwise."""
+    C, O, L = layer.in_channels, layer.out_channels, layer.degrees
+    if isinstance(layer, SO3Conv):
+        return C * O * sum((l1 - l0) * (2 * l1 - 1) ** 2 for l0, l1 in sp.degree_buckets(L))
+    return C * O * layer.filter_table.shape[1]
+
+
 def _stage_bytes(layer: nn.Module, B: int, itemsize: int = 4) -> dict[str, float]:
     C, O, L = layer.in_channels, layer.out_channels, layer.degrees
     bi, bo = 2 * layer.b_in, 2 * layer.b_out
@@ -94,11 +116,11 @@ def _stage_bytes(layer: nn.Module, B: int, itemsize: int = 4) -> dict[str, float
     spec_out = L * (2 * L - 1 if so3_out else 1) * 2 * B * O * L
     grid_in = B * C * bi ** (3 if so3_in else 2)
     grid_out = B * O * bo ** (3 if so3_out else 2)
-    filt = layer.weight.numel() + C * O * layer.filter_table.shape[1] * 2
+    op = 2 * _operand_numbers(layer)
     return {
         "analysis": itemsize * (grid_in + spec_in),
-        "filter": itemsize * (filt + layer.filter_table.numel()),
-        "product": itemsize * (spec_in + spec_out + C * O * layer.filter_table.shape[1] * 2),
+        "filter": itemsize * (layer.weight.numel() + layer.filter_table.numel() + op),
+        "product": itemsize * (spec_in + spec_out + op),
         "synthesis": itemsize * (spec_out + grid_out),
     }
 
@@ -148,7 +170,13 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
 
 
 def profile_model(
-    name: str, model: nn.Module, x: torch.Tensor, reps: int, rates, backward: bool = True
+    name: str,
+    model: nn.Module,
+    x: torch.Tensor,
+    reps: int,
+    rates,
+    backward: bool = True,
+    ops: bool = False,
 ) -> list[str]:
     peak, bw = rates
     lines = [f"== {name}: input {tuple(x.shape)}, float32 =="]
@@ -156,7 +184,7 @@ def profile_model(
     lines.append(hdr)
     totals: dict[str, float] = {}
     fb_total = 0.0
-    floor_total = 0.0
+    floor_total = floor_filter = 0.0
     layers = [m for m in model.modules() if isinstance(m, (S2Conv, SO3Conv, SO3ToS2Conv))]
     h = x
     for layer in layers:
@@ -169,6 +197,7 @@ def profile_model(
                 floor = 1e3 * max(flops[st] / (peak * 1e9), nbytes[st] / (bw * 1e9))
                 totals[st] = totals.get(st, 0.0) + ms
                 floor_total += floor
+                floor_filter += floor if st == "filter" else 0.0
                 lines.append(
                     f"  {tag:<34}{st:<11}{ms:9.2f}{flops[st] / 1e9:9.3f}{nbytes[st] / 1e6:9.1f}"
                     f"{floor:10.2f}{ms / max(floor, 1e-9):8.1f}"
@@ -187,6 +216,10 @@ def profile_model(
         h = torch.relu(out)
     fwd = sum(totals.values())
     lines.append(f"  forward stage sum {fwd:.1f} ms; computed floor {floor_total:.1f} ms")
+    lines.append(
+        f"  without the filter stage (cached for inference): {fwd - totals['filter']:.1f} ms; "
+        f"floor {floor_total - floor_filter:.1f} ms"
+    )
     for st, ms in totals.items():
         lines.append(f"    share {st:<10}{100 * ms / fwd:6.1f} %")
     lines.append(f"  layers' forward+backward sum {fb_total:.1f} ms")
@@ -200,15 +233,20 @@ def profile_model(
         model(x).sum().backward()
 
     if not backward:
-        t = interleaved({"fwd": whole_fwd}, reps, warmup=1)
+        t = _timed({"fwd": whole_fwd}, reps, warmup=1)
         ms = 1e3 * statistics.median(t["fwd"])
         lines.append(f"  whole model: forward (no grad) {ms:.1f} ms (median of {reps})")
         return lines
-    t = interleaved({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
+    t = _timed({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
     lines.append(
         f"  whole model: forward (no grad) {1e3 * statistics.median(t['fwd']):.1f} ms, "
         f"forward+backward {1e3 * statistics.median(t['fb']):.1f} ms (medians of {reps})"
     )
+    if ops:  # where one forward+backward spends its time, by operator and autograd node
+        with torch.profiler.profile() as prof:
+            whole_fb()
+        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
+        lines += ["  one forward+backward by operator (torch.profiler, self CPU time):", table]
     return lines
 
 
@@ -221,35 +259,44 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--deep-batch", type=int, default=32, help="batch of the two MNIST nets")
+    ap.add_argument("--seg-batch", type=int, default=1, help="batch of the segmentation net")
     add_record_args(ap)
     ap.add_argument("--models", default="mnist,deep,seg", help="comma-separated subset")
     ap.add_argument("--no-backward", action="store_true", help="forward stages only")
+    ap.add_argument("--ops", action="store_true", help="operator table of one forward+backward")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time (and measure the GEMM and copy rates) in wall or process CPU time",
+    )
     args = ap.parse_args(argv)
+    CLOCK["kind"] = args.clock
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     with recorded("spherical_profile", args):
         rates = machine_rates(args.threads)
         print(
             f"# python benchmarks/spherical_profile.py --reps {args.reps} --threads {args.threads} "
-            f"--deep-batch {args.deep_batch} --models {args.models}"
-            f"{' --no-backward' if args.no_backward else ''}"
+            f"--deep-batch {args.deep_batch} --seg-batch {args.seg_batch} --models {args.models}"
+            f"{' --no-backward' if args.no_backward else ''}{' --ops' if args.ops else ''} --clock {args.clock}"
         )
         print(
             f"measured: float32 GEMM {rates[0]:.1f} GFLOP/s, copy {rates[1]:.1f} GB/s "
-            f"({args.threads} threads)",
+            f"({args.threads} threads, {args.clock} clock)",
             flush=True,
         )
         db = args.deep_batch
         builders = {
             "mnist": ("MNIST S2CNN", mnist_s2cnn, (db, 1, 60, 60)),
             "deep": ("S2CNNDeep", lambda: S2CNNDeep().convolutional, (db, 1, 60, 60)),
-            "seg": ("S2CNNSeg", S2CNNSeg, (1, 1, 100, 100)),
+            "seg": ("S2CNNSeg", S2CNNSeg, (args.seg_batch, 1, 100, 100)),
         }
         for key in args.models.split(","):
             name, build, shape = builders[key]
             t0 = time.perf_counter()
             part = profile_model(
-                name, build(), torch.randn(shape), args.reps, rates, not args.no_backward
+                name, build(), torch.randn(shape), args.reps, rates, not args.no_backward, args.ops
             )
             part.append(f"  (profiled in {time.perf_counter() - t0:.0f} s)")
             print("\n".join(part), flush=True)

@@ -73,23 +73,27 @@ def test_batched_product_gradients():
 
 
 @pytest.mark.parametrize(
-    ("L", "grid"),
+    ("L", "grid", "factored"),
     [
-        (12, so3_near_identity_grid()),  # 3 rings of 64 rotations: runs of several degrees
-        (5, so3_near_identity_grid(max_beta=0.4, n_alpha=6, n_beta=1, n_gamma=6)),
-        (6, ((0.3, 0.1, 0.2), (0.3, 1.0, -2.0), (1.1, 0.5, 0.5), (2.0, 4.0, 1.0))),
+        (12, so3_near_identity_grid(), True),  # 3 rings × 8 α: runs of several degrees
+        (5, so3_near_identity_grid(max_beta=0.4, n_alpha=6, n_beta=1, n_gamma=6), True),
+        (6, ((0.3, 0.1, 0.2), (0.3, 1.0, -2.0), (1.1, 0.5, 0.5), (2.0, 4.0, 1.0)), False),
+        # α = 0 and 2π are one azimuth: grouped together
+        (4, ((0.3, 0.0, 0.2), (0.3, 2 * np.pi, -2.0), (0.3, 0.0, 1.0), (0.5, 0.0, 0.5)), True),
     ],
 )
-def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid):
-    """``so3_ring_operand`` (ring DFT, then d^l(β_r) per ring) equals ``so3_product_operand``
-    of the packed filter spectrum ``Σ_i w_i D^l(Q_i)``, values and weight gradients."""
+def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid, factored):
+    """``so3_ring_operand`` (weights grouped by ring and α, DFTs, then d^l(β_r) per ring)
+    equals ``so3_product_operand`` of the packed filter spectrum ``Σ_i w_i D^l(Q_i)``, values
+    and weight gradients."""
     pts = np.asarray(grid, dtype=np.float64)
     gen = torch.Generator().manual_seed(L)
     w = torch.randn(2, 3, len(pts), dtype=torch.float64, generator=gen, requires_grad=True)
     rings, index = torch.unique(torch.as_tensor(pts[:, 0]), return_inverse=True)
-    table = sp.so3_ring_filter_table(pts, L, index, len(rings))
-    w_hat = sp.filter_spectrum(w, table).view(2, 3, len(rings), 2 * L - 1, 2 * L - 1)
-    got = sp.so3_ring_operand(w_hat, sp.so3_ring_d_runs(rings, L), L)
+    plan = sp.so3_ring_plan(pts, L, index, len(rings))
+    assert ("alpha" in plan) == factored  # grouped by α where that is fewer columns
+    spec = sp.so3_ring_spectrum(w, plan["table"])
+    got = sp.so3_ring_operand(spec, sp.so3_ring_d_runs(rings, L), L, plan.get("alpha"))
     want = sp.so3_product_operand(sp.filter_spectrum(w, sp.so3_filter_table(pts, L)), L)
     coef = [torch.randn(a.shape, dtype=a.dtype, generator=gen) for a in want]
 
@@ -100,3 +104,48 @@ def test_ring_operand_equals_the_gathered_packed_spectrum(L, grid):
     for a, b in zip(got, want, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
     torch.testing.assert_close(grad(got), grad(want), rtol=0, atol=1e-11)
+
+
+def test_product_with_bias_gradients_through_the_operand_runs():
+    """Bias at (l, m, k) = 0 and gradients of input, operand runs and bias against the
+    per-degree einsum, at a degree where runs hold several degrees (masked padded rows)."""
+    L, B, C, O = 12, 2, 2, 3
+    gen = torch.Generator().manual_seed(1)
+    F = _engine_spectrum(L, B, C, gen, zero=False).requires_grad_(True)
+    psi = torch.randn(C, O, sp.so3_size(L), dtype=torch.complex128, generator=gen)
+    psi.requires_grad_(True)
+    bias = torch.randn(O, dtype=torch.float64, generator=gen, requires_grad=True)
+    out = sp.so3_so3_product(F, sp.so3_product_operand(psi, L), bias)
+    g = torch.randn(out.shape, dtype=out.dtype, generator=gen)
+    (out * g).sum().backward()
+    F2 = F.detach().requires_grad_(True)
+    b2 = bias.detach().requires_grad_(True)
+    psi2 = psi.detach().requires_grad_(True)
+    want = _reference(F2, psi2)
+    want[0, L - 1, 0, :, :, 0] += b2
+    (want * g).sum().backward()
+    torch.testing.assert_close(out, want, rtol=0, atol=1e-12)
+    torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(bias.grad, b2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(psi.grad, psi2.grad, rtol=0, atol=1e-12)
+
+
+def test_so3_s2_product_equals_the_complex_einsum_with_gradients():
+    """``so3_s2_product`` (one complex bmm over degrees) against
+    ``conj(Σ_{c,n} F̂[m,n,b,c,l] φ[c,o,n,l])`` written out, values and both gradients."""
+    L, B, C, O = 5, 2, 2, 3
+    gen = torch.Generator().manual_seed(3)
+    F = _engine_spectrum(L, B, C, gen).requires_grad_(True)
+    phi = torch.randn(C, O, 2 * L - 1, L, dtype=torch.complex128, generator=gen)
+    phi.requires_grad_(True)
+    got = sp.so3_s2_product(F, phi)
+    F2, phi2 = F.detach().requires_grad_(True), phi.detach().requires_grad_(True)
+    Fc = torch.complex(F2[:, :, 0], F2[:, :, 1])  # (m, n, b, c, l)
+    want = torch.einsum("mnbcl,conl->mbol", Fc, phi2).conj()
+    want = torch.stack([want.real, want.imag], dim=1)  # (m, re/im, b, o, l)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    g = torch.randn(got.shape, dtype=got.dtype, generator=gen)
+    (got * g).sum().backward()
+    (want * g).sum().backward()
+    torch.testing.assert_close(F.grad, F2.grad, rtol=0, atol=1e-12)
+    torch.testing.assert_close(phi.grad, phi2.grad, rtol=0, atol=1e-12)

@@ -15,25 +15,29 @@ packed: S² index ``l² + l + m``; SO(3) block of degree l at ``l(4l²−1)/3``,
   mean over all Q with ``Q y_i = x``; for real F, ``ĝ_lm = conj(Σ_n F̂^l_mn φ_ln)``,
   ``φ_ln = 4π Σ_i w_i Y_ln(y_i)`` (average over γ keeps D^l_{m0}(Q_x) D^l_{0n}(Q_{y_i}⁻¹)).
 
-Here spectra are the dense m ≥ 0 layouts of ``_harmonic``; filter spectra keep all k, n.
+Here spectra are the dense m ≥ 0 layouts of ``gconv.spherical.engine``; filter spectra keep
+all k, n. The SO(3) product and its operand live in ``_so3_product``, the ring filters of
+``SO3Conv`` in ``_so3_ring`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import torch
 
-from ..groups import wigner_d_iter, wigner_D_packed
+from ..groups import wigner_D_packed
+from ._so3_product import degree_buckets, so3_product_operand, so3_size, so3_so3_product
+from ._so3_ring import so3_ring_d_runs, so3_ring_operand, so3_ring_plan, so3_ring_spectrum
 
 __all__ = [
     "so3_size",
     "s2_filter_table",
     "s2_ring_filter_table",
     "so3_filter_table",
-    "so3_ring_filter_table",
+    "so3_ring_plan",
+    "so3_ring_spectrum",
     "so3_ring_d_runs",
     "so3_ring_operand",
     "so3_to_s2_filter_table",
@@ -45,11 +49,6 @@ __all__ = [
     "degree_buckets",
     "so3_s2_product",
 ]
-
-
-def so3_size(b: int) -> int:
-    """Number of SO(3) coefficients of degree < b: b(4b²−1)/3."""
-    return b * (4 * b * b - 1) // 3
 
 
 def _as_real(table: torch.Tensor) -> torch.Tensor:
@@ -101,52 +100,6 @@ def so3_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     return _as_real(torch.cat(cols, dim=1))
 
 
-def so3_ring_filter_table(grid: np.ndarray, L: int, ring: torch.Tensor, R: int) -> torch.Tensor:
-    """``e^{−ikα_i} e^{−inγ_i}`` in the block of point i's β-ring, |k|, |n| < L: real
-    ``(G, R·K·K, 2)`` ``[i, (r, k + L − 1, n + L − 1), re/im]`` (K = 2L − 1), so that
-    ``filter_spectrum`` gives ``ŵ[c, o, (r, k, n)] = Σ_{i ∈ r} w_i e^{−ikα_i − inγ_i}`` and
-    ``ψ̃^l_{kn} = Σ_r d^l_{kn}(β_r) ŵ[r, k, n]`` (``D^l_{kn} = e^{−ikα} d^l_{kn}(β) e^{−inγ}``)."""
-    g = torch.as_tensor(grid, dtype=torch.float64)
-    f = torch.arange(-(L - 1), L, dtype=torch.float64)
-    e = torch.exp(-1j * g[:, 1, None] * f)[:, :, None] * torch.exp(-1j * g[:, 2, None] * f)[:, None]
-    t = torch.zeros(len(grid), R, 2 * L - 1, 2 * L - 1, dtype=torch.complex128)
-    t[torch.arange(len(grid)), ring] = e
-    return _as_real(t.reshape(len(grid), -1))
-
-
-def so3_ring_d_runs(rings: torch.Tensor, L: int) -> list[torch.Tensor]:
-    """Per run of :func:`degree_buckets`, ``d^l_{kn}(β_r)`` as ``(d·d, n_l, R)``
-    ``[(n, k), l, r]`` (d = 2l1 − 1, centred; zero where |k| or |n| > l)."""
-    ds = list(wigner_d_iter(rings.to(torch.float64), L - 1))  # (R, 2l+1, 2l+1) [k+l, n+l]
-    runs = []
-    for l0, l1 in degree_buckets(L):
-        d = 2 * l1 - 1
-        t = torch.zeros(d, d, l1 - l0, len(rings), dtype=torch.float64)
-        for l in range(l0, l1):
-            e = l1 - 1 - l
-            t[e : d - e, e : d - e, l - l0, :] = ds[l].permute(2, 1, 0)  # [n, k, r]
-        runs.append(t.reshape(d * d, l1 - l0, len(rings)))
-    return runs
-
-
-def so3_ring_operand(w_hat: torch.Tensor, d_runs: list[torch.Tensor], L: int) -> list[torch.Tensor]:
-    """:func:`so3_product_operand` from the filter's ring spectra: ``w_hat`` complex
-    ``(C, O, R, K, K)`` ``[c, o, r, k, n]``, ``d_runs`` from :func:`so3_ring_d_runs` → per run
-    ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``Σ_r d^l_{kn}(β_r) ŵ[c, o, r, k, n]``:
-    one real bmm over the run's (n, k) pairs (contraction over rings), then one transpose.
-    Slices and matmuls only (no gather, so no scatter in backward)."""
-    C, O, R = w_hat.shape[0], w_hat.shape[1], w_hat.shape[2]
-    wr = torch.view_as_real(w_hat.permute(4, 3, 2, 0, 1).contiguous())  # [n, k, r, c, o, re/im]
-    runs = []
-    for (l0, l1), D in zip(degree_buckets(L), d_runs, strict=True):
-        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
-        W = wr[e : e + d, e : e + d].reshape(d * d, R, C * O * 2)
-        P = torch.bmm(D, W).view(d, d, nl, C, O, 2)  # [n, k, l, c, o, re/im]
-        P = torch.view_as_complex(P.permute(2, 0, 3, 1, 4, 5).contiguous())
-        runs.append(P.view(nl, d * C, d * O))
-    return runs
-
-
 def so3_to_s2_filter_table(grid: np.ndarray, L: int) -> torch.Tensor:
     """``4π Y_ln(y_i) = √(4π(2l+1)) conj(D^l_{n0}(α_i, β_i, 0))``: real ``(G, (2L−1)L, 2)``."""
     t = _dense_column(grid, L, lambda l, D: D.conj() * math.sqrt(4 * math.pi * (2 * l + 1)))
@@ -196,90 +149,16 @@ def s2_so3_product(fh: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
     return torch.einsum("msbcl,srcokl->mkrbol", fh, P)
 
 
-def degree_buckets(L: int, growth: float = 1.3) -> list[tuple[int, int]]:
-    """Degrees 0..L−1 cut into runs ``[l0, l1)`` with ``l1 ≤ growth·(l0 + 1)`` (at least one
-    degree each): within a run every block is zero-padded to the largest, so the padded work
-    stays within about ``growth⁴`` of the exact per-degree work while each run is one bmm."""
-    out, l0 = [], 0
-    while l0 < L:
-        l1 = min(L, max(l0 + 1, int(growth * (l0 + 1))))
-        out.append((l0, l1))
-        l0 = l1
-    return out
-
-
-@lru_cache(maxsize=32)
-def _operand_index(L: int) -> torch.Tensor:
-    """For every run of :func:`degree_buckets`, flattened ``[l, n, k]`` (padded to the run's
-    block size), the position of ``ψ̃^l_{kn}`` in the packed spectrum, or its length (a zero).
-    Built outside inference mode, so that autograd may save it whatever mode first asked."""
-    with torch.inference_mode(False):
-        return _build_operand_index(L)
-
-
-def _build_operand_index(L: int) -> torch.Tensor:
-    S, parts = so3_size(L), []
-    for l0, l1 in degree_buckets(L):
-        d = 2 * l1 - 1
-        idx = torch.full((l1 - l0, d, d), S, dtype=torch.long)
-        for l in range(l0, l1):
-            e, w = l1 - 1 - l, 2 * l + 1
-            blk = so3_size(l) + torch.arange(w * w).view(w, w)  # [k + l, n + l]
-            idx[l - l0, e : d - e, e : d - e] = blk.T  # [n, k]
-        parts.append(idx.flatten())
-    return torch.cat(parts)
-
-
-def so3_product_operand(psi: torch.Tensor, L: int) -> list[torch.Tensor]:
-    """The filter spectra of ``so3_so3_product`` as complex matrices, one per run of
-    :func:`degree_buckets`: ``(n_l, d·C, d·O)`` ``[l, (n, c), (k, o)]`` holding ``ψ̃^l_{kn}``
-    (d = 2l1 − 1, the run's padded block size; zero outside each degree's block), so that the
-    product of a run is one ``bmm``. ``psi (C, O, L(4L²−1)/3)`` packed complex. One gather
-    and one transpose per run (differentiable)."""
-    C, O = psi.shape[0], psi.shape[1]
-    src = torch.cat([psi, psi.new_zeros(C, O, 1)], dim=-1)
-    flat = src[..., _operand_index(L).to(psi.device)]
-    runs, at = [], 0
-    for l0, l1 in degree_buckets(L):
-        d, nl = 2 * l1 - 1, l1 - l0
-        blk = flat[..., at : at + nl * d * d].view(C, O, nl, d, d)  # [c, o, l, n, k]
-        runs.append(blk.permute(2, 3, 0, 4, 1).reshape(nl, d * C, d * O))
-        at += nl * d * d
-    return runs
-
-
-def so3_so3_product(Fh: torch.Tensor, psi: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
-    """``Ĝ^l[m,k] = Σ_{c,n} F̂^l[m,n] ψ̃^l[k,n]``, one complex bmm per run of degrees.
-
-    ``Fh (L, 2L−1, 2, B, C, L)`` (m ≥ 0), ``psi (C, O, L(4L²−1)/3)`` packed complex (or its
-    :func:`so3_product_operand`) → ``(L, 2L−1, 2, B, O, L)``. The operand is zero outside each
-    degree's block and padded rows m > l are masked, so entries of F̂ outside the layout's
-    valid set are ignored (as the per-degree product would) and get zero gradient.
-    """
-    L, K, B, C = Fh.shape[-1], Fh.shape[1], Fh.shape[3], Fh.shape[4]
-    runs = so3_product_operand(psi, L) if torch.is_tensor(psi) else psi
-    O = runs[0].shape[-1] // (2 * degree_buckets(L)[0][1] - 1)
-    out = Fh.new_zeros(L, K, 2, B, O, L)
-    for (l0, l1), P in zip(degree_buckets(L), runs, strict=True):
-        d, e, nl = 2 * l1 - 1, L - l1, l1 - l0
-        A = Fh[:l1, e : e + d, :, :, :, l0:l1]  # (m, n, s, b, c, l)
-        A = torch.complex(A[:, :, 0], A[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
-        G = torch.bmm(A.reshape(nl, l1 * B, d * C), P)  # (l, (m, b), (k, o))
-        if nl > 1:  # rows m > l of the padded run: zero whatever F̂ holds there
-            keep = (
-                torch.arange(l1, device=G.device) <= torch.arange(l0, l1, device=G.device)[:, None]
-            )
-            G = G * keep.view(nl, l1, 1, 1).expand(nl, l1, B, 1).reshape(nl, l1 * B, 1)
-        G = torch.view_as_real(G).view(nl, l1, B, d, O, 2).permute(1, 3, 5, 2, 4, 0)
-        out[:l1, e : e + d, :, :, :, l0:l1] = G
-    return out
-
-
 def so3_s2_product(Fh: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
     """``ĝ[m,·,b,o,l] = conj(Σ_{c,n} F̂[m,n,·,b,c,l] φ[c,o,n,l])``.
 
     ``Fh (L, 2L−1, 2, B, C, L)``, ``phi (C, O, 2L−1, L)`` complex → ``(L, 2, B, O, L)``;
-    conj(Fφ): re = F_r φ_r − F_i φ_i, im = −F_r φ_i − F_i φ_r.
+    One complex bmm over degrees, ``(l, (m, b), (n, c)) @ (l, (n, c), o)``.
     """
-    P = _real_pair(phi, (1, -1, -1, -1), "riir")
-    return torch.einsum("mnsbcl,srconl->mrbol", Fh, P)
+    L, B = Fh.shape[0], Fh.shape[3]
+    A = torch.complex(Fh[:, :, 0], Fh[:, :, 1]).permute(4, 0, 2, 1, 3)  # (l, m, b, n, c)
+    P = phi.permute(3, 2, 0, 1).reshape(Fh.shape[-1], -1, phi.shape[1])  # (l, (n, c), o)
+    G = torch.bmm(A.reshape(A.shape[0], L * B, -1), P).conj()  # (l, (m, b), o)
+    return (
+        torch.view_as_real(G.resolve_conj()).view(-1, L, B, P.shape[-1], 2).permute(1, 4, 2, 3, 0)
+    )

@@ -11,8 +11,8 @@ Signals live on SOFT grids (DESIGN.md): S² ``(B, C, 2b, 2b)`` indexed ``[β, α
 
 with f, F replaced by their band-limited parts (degrees < min(b_in, b_out)). Each is computed
 in spectral space (analysis → per-degree product over channels → synthesis at b_out; the
-real-signal transforms of ``_harmonic``, same conventions as ``gconv.spherical``), so each is
-exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
+real-signal transforms of ``gconv.spherical.engine``, same conventions as ``gconv.spherical``),
+so each is exactly equivariant for band-limited inputs: ``layer(R·f) = R·layer(f)``, ``[R·f](p) = f(R⁻¹p)``,
 and exactly equivariant for any input under the grid symmetries (α-rolls, Ry(π)). Inputs are
 real. One bias per output channel, added on the grid. Weights ``(C_in, C_out, |grid|)``.
 
@@ -141,7 +141,7 @@ class _SphericalLinear(nn.Module):
         w = self.weight
         table = _tables(self, "filter", w.dtype)["table"]
         if (torch.is_grad_enabled() and w.requires_grad) or w.device.type == "meta":
-            return self._operand(sp.filter_spectrum(w, table))
+            return self._operand(w, table)
         hit = self.__dict__.get("_filter_cache")
         if (
             hit is not None
@@ -153,13 +153,13 @@ class _SphericalLinear(nn.Module):
         ):
             return hit[2]
         with torch.no_grad():
-            psi = self._operand(sp.filter_spectrum(w, table))
+            psi = self._operand(w, table)
             self.__dict__["_filter_cache"] = (table, w.detach().clone(), psi)
         return psi
 
-    def _operand(self, psi: torch.Tensor):  # noqa: ANN202
-        """The filter spectra in the form the layer's product takes (identity here)."""
-        return psi
+    def _operand(self, w: torch.Tensor, table: torch.Tensor):  # noqa: ANN202
+        """The filter spectra in the form the layer's product takes (here ``Σ_i w_i T[i]``)."""
+        return sp.filter_spectrum(w, table)
 
     def clear_filter_cache(self) -> None:
         """Drop the cached filter spectrum (it is rebuilt on the next call without grad)."""
@@ -291,7 +291,10 @@ class SO3Conv(_SphericalLinear):
         rings, ring = hm.ring_layout(torch.as_tensor(pts[:, 0]))
         self.rings = len(rings)
         if self.rings * (2 * L - 1) ** 2 <= 2 * sp.so3_size(L):  # filter via β-rings
-            table = sp.so3_ring_filter_table(pts, L, ring, self.rings)
+            plan = sp.so3_ring_plan(pts, L, ring, self.rings)
+            table = plan["table"]
+            if "alpha" in plan:
+                self.register_buffer("ring_alpha", plan["alpha"], persistent=False)
             for i, t in enumerate(sp.so3_ring_d_runs(rings, L)):
                 self.register_buffer(f"ringd_{i}", t, persistent=False)
         else:
@@ -300,22 +303,21 @@ class SO3Conv(_SphericalLinear):
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
-    def _operand(self, psi: torch.Tensor) -> list[torch.Tensor]:
-        """Per run of degrees, the complex matrices of ``sp.so3_so3_product`` (from the ring
-        spectra ``ŵ`` where the filter table holds those)."""
+    def _operand(self, w: torch.Tensor, table: torch.Tensor) -> list[torch.Tensor]:
+        """Per run of degrees, the complex matrices of ``sp.so3_so3_product`` (through the
+        weights' ring spectra where the layer has ring tables, ``_so3_ring``)."""
         L = self.degrees
         if not hasattr(self, "ringd_0"):
-            return sp.so3_product_operand(psi, L)
-        d_runs = list(_tables(self, "ringd", psi.real.dtype).values())
-        w_hat = psi.view(psi.shape[0], psi.shape[1], self.rings, 2 * L - 1, 2 * L - 1)
-        return sp.so3_ring_operand(w_hat, d_runs, L)
+            return sp.so3_product_operand(sp.filter_spectrum(w, table), L)
+        d_runs = list(_tables(self, "ringd", w.dtype).values())
+        alpha = getattr(self, "ring_alpha", None)
+        return sp.so3_ring_operand(sp.so3_ring_spectrum(w, table), d_runs, L, alpha)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         B, L = x.shape[0], self.degrees
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
-        psi = self._filter_spectrum()
-        gh = _add_bias_so3(sp.so3_so3_product(Fh, psi), self.bias)
+        gh = sp.so3_so3_product(Fh, self._filter_spectrum(), self.bias)
         gh = gh.reshape(L, 2 * L - 1, 2, -1, L)
         return hm.so3_synthesis(gh, _tables(self, "syn", x.dtype), (B, self.out_channels))
 
