@@ -31,7 +31,8 @@ on β-rings, synthesised over (input channel, ring) instead of output channels:
 ``[α, γ, C_out, B, β]``; see ``gconv.spherical._ring``).
 
 Scratch memory: on the CPU, grid-sized temporaries that no autograd graph keeps go to two
-reused buffers per (dtype, thread), each at most ``SCRATCH_MAX_BYTES`` (256 MiB; larger
+reused buffers per (dtype, thread) (two more for the packed FFTs of ``gconv.spherical``), each
+at most ``SCRATCH_MAX_BYTES`` (256 MiB; larger
 temporaries are allocated normally), because faulting in fresh pages on every call costs about
 as much as the arithmetic. ``scratch_bytes()`` reports what is held, ``clear_scratch()`` frees it.
 Other devices use their caching allocators (no scratch).
@@ -178,8 +179,9 @@ def clear_scratch() -> None:
 
 
 def scratch_bytes() -> int:
-    """Bytes held by the scratch buffers now (≤ 2 · SCRATCH_MAX_BYTES per dtype, thread and
-    inference mode)."""
+    """Bytes held by the scratch buffers now: ≤ 2 · SCRATCH_MAX_BYTES per dtype, thread and
+    inference mode for the layers' slots, 4 · once the packed FFTs (slots ``pack_x``,
+    ``pack_p``) have run."""
     return sum(t.numel() * t.element_size() for t in _SCRATCH.values())
 
 
@@ -370,7 +372,3 @@ def so3_analysis_channels(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.
     F = so3_analysis(x.reshape(B * C, *x.shape[2:]), T)
     return F.view(M, F.shape[1], 2, B, C, F.shape[-1])
 
-
-# Scratch slots beyond "a" and "b": the packed FFTs of gconv.spherical (``_pack``) convert
-# spectra in slots "pack_x" and "pack_p" (spectrum-sized, no graph kept), so scratch_bytes()
-# is at most 4 · SCRATCH_MAX_BYTES per dtype, thread and inference mode once they have run.
