@@ -371,4 +371,3 @@ def so3_analysis_channels(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.
         return F.view(M, -1, 2, C, B, F.shape[-1]).transpose(3, 4)
     F = so3_analysis(x.reshape(B * C, *x.shape[2:]), T)
     return F.view(M, F.shape[1], 2, B, C, F.shape[-1])
-
