@@ -33,7 +33,7 @@ from gconv.models import get_model
 from gconv.models.spherical_deep import DEEP_LAYOUT
 
 
-def _shim() -> None:
+def apply_shims() -> None:
     """The three changes s2cnn needs today (peers/README.md)."""
     np.float = float  # type: ignore[attr-defined]  # noqa: NPY001 (removed in NumPy 1.24)
     collections.Iterable = collections.abc.Iterable  # type: ignore[attr-defined]
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     add_record_args(p)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    _shim()
+    apply_shims()
     try:
         import s2cnn  # noqa: F401
     except ImportError:
