@@ -171,7 +171,15 @@ def memory(side: str, batch: int, threads: int, peers: Path, limit_gib: float) -
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    cmd = [sys.executable, __file__, "--probe", side, str(batch), "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--probe",
+        side,
+        str(batch),
+        "--threads",
+        str(threads),
+    ]
     cmd += ["--peers", str(peers)]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, preexec_fn=cap)  # noqa: PLW1509
@@ -229,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--probe", nargs=2, metavar=("SIDE", "BATCH"), help=argparse.SUPPRESS)
     add_record_args(p)
     args = p.parse_args(argv)
+    args.out, args.peers = args.out.resolve(), args.peers.resolve()
     torch.set_num_threads(args.threads)
     if args.probe:
         _probe(args.probe[0], int(args.probe[1]), args.threads, args.peers)
@@ -242,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         print("sem_seg_s2cnn's s2cnn is not importable here: build it with `make bench-venv`")
         print("and run this script with .venv-bench-seg/bin/python; nothing timed")
         return
-    with recorded("spherical_seg_peer", args):
+    with recorded(f"spherical_seg_peer-batch{args.batch}-t{args.threads}", args):
         print(f"# {' '.join(['benchmarks/spherical_seg_peer.py', *sys.argv[1:]])}")
         print(f"torch {torch.__version__}, {args.threads} threads, float32, b = 50 (100×100)")
         print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
