@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         print("sem_seg_s2cnn's s2cnn is not importable here: build it with `make bench-venv`")
         print("and run this script with .venv-bench-seg/bin/python; nothing timed")
         return
-    with recorded(f"spherical_seg_peer-batch{args.batch}-t{args.threads}", args):
+    what = "memory" if args.no_timing else f"batch{args.batch}"
+    with recorded(f"spherical_seg_peer-{what}-t{args.threads}", args):
         print(f"# {' '.join(['benchmarks/spherical_seg_peer.py', *sys.argv[1:]])}")
         print(f"torch {torch.__version__}, {args.threads} threads, float32, b = 50 (100×100)")
         print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
