@@ -20,8 +20,10 @@ import argparse
 import collections
 import collections.abc
 import math
+import os
 import statistics
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,8 +35,13 @@ from gconv.models import get_model
 from gconv.models.spherical_deep import DEEP_LAYOUT
 
 
-def _shim() -> None:
-    """The three changes s2cnn needs today (peers/README.md)."""
+def apply_shims() -> None:
+    """The three changes s2cnn needs today (peers/README.md), and the working directory.
+
+    s2cnn caches its Wigner tables in ``./cache`` (hundreds of MB at b = 50): run it from
+    ``benchmarks/``, whose ``cache/`` git ignores. Resolve relative paths before calling this.
+    """
+    os.chdir(Path(__file__).resolve().parent)
     np.float = float  # type: ignore[attr-defined]  # noqa: NPY001 (removed in NumPy 1.24)
     collections.Iterable = collections.abc.Iterable  # type: ignore[attr-defined]
     rfftn = torch.fft.rfftn
@@ -131,8 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=2)
     add_record_args(p)
     args = p.parse_args(argv)
+    args.out = args.out.resolve()
     torch.set_num_threads(args.threads)
-    _shim()
+    apply_shims()
     try:
         import s2cnn  # noqa: F401
     except ImportError:
@@ -141,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print("and run this script with .venv-bench/bin/python; nothing timed")
         return
-    with recorded("spherical_peers", args):
+    with recorded(f"spherical_peers-t{args.threads}", args):
         print(f"torch {torch.__version__}, {args.threads} threads, medians of interleaved repeats")
         torch.manual_seed(0)
         compare("MNIST S2CNN", get_model("s2cnn"), peer_mnist(), args.batch, args.reps)

@@ -89,9 +89,23 @@ def construction() -> tuple[float, float]:
 LAYERS = (("c8", 8, False, 8), ("d16", 16, True, 4))
 
 
+def _build_times(build: Callable[[], nn.Module], later: int = 3) -> tuple[nn.Module, float, float]:
+    """The module, seconds of its first build in this process and the median of ``later``."""
+    t0 = time.perf_counter()
+    module = build()
+    first = time.perf_counter() - t0
+    times = []
+    for _ in range(later):
+        t0 = time.perf_counter()
+        build()
+        times.append(time.perf_counter() - t0)
+    return module, first, statistics.median(times)
+
+
 def layer_arms(batch: int = 16, size: int = 28, k: int = 5) -> tuple[dict, list[str]]:
     """Forward + backward of one C8 and one D16 regular → regular layer, gconv against escnn's
-    ``R2Conv`` (same fields, kernel, padding) when escnn is importable; construction times."""
+    ``R2Conv`` (same fields, kernel, padding) when escnn is importable; construction times
+    (first build in this process, then the median of 3 more: both libraries cache bases)."""
     try:
         from escnn import gspaces
         from escnn import nn as enn
@@ -101,17 +115,18 @@ def layer_arms(batch: int = 16, size: int = 28, k: int = 5) -> tuple[dict, list[
     for name, n, flip, fields in LAYERS:
         order = 2 * n if flip else n
         x = torch.randn(batch, fields * order, size, size, requires_grad=True)
-        t0 = time.perf_counter()
-        ours = GroupConv2d(fields, fields, k, group=name, padding=k // 2)
-        t_ours = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        ours, first_o, later_o = _build_times(
+            lambda name=name, c=fields: GroupConv2d(c, c, k, group=name, padding=k // 2)
+        )
         gs = gspaces.flipRot2dOnR2(N=n) if flip else gspaces.rot2dOnR2(N=n)
         ft = enn.FieldType(gs, fields * [gs.regular_repr])
-        theirs = enn.R2Conv(ft, ft, kernel_size=k, padding=k // 2)
-        t_theirs = time.perf_counter() - t0
+        theirs, first_t, later_t = _build_times(
+            lambda ft=ft: enn.R2Conv(ft, ft, kernel_size=k, padding=k // 2)
+        )
         notes.append(
-            f"{name}: {fields} regular fields, {k}×{k}: construction gconv {t_ours:.4f} s, "
-            f"escnn {t_theirs:.3f} s; free parameters gconv {ours.weight.numel()}, "
+            f"{name}: {fields} regular fields, {k}×{k}: construction first gconv {first_o:.4f} s, "
+            f"escnn {first_t:.3f} s; then (median of 3) gconv {later_o:.4f} s, escnn "
+            f"{later_t:.4f} s; free parameters gconv {ours.weight.numel()}, "
             f"escnn {theirs.weights.numel()}"
         )
         xs = x.view(batch, fields, order, size, size)
@@ -187,6 +202,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--layers-only", action="store_true", help="only the C8/D16 layers against escnn"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -194,17 +212,20 @@ def main() -> None:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
     ).stdout.strip()
 
-    first, later = construction()
-    LiftConv2d(1, 1, 7, group="c8")  # build the models' bases before timing
-    models = {name: build() for name, build in ARMS.items()}
-    arms: dict[str, Callable[[], None]] = {}
+    arms, notes = layer_arms()  # first: construction times in a fresh process
+    models: dict[str, nn.Module] = {}
+    if not args.layers_only:
+        first, later = construction()
+        LiftConv2d(1, 1, 7, group="c8")  # build the models' bases before timing
+        models = {name: build() for name, build in ARMS.items()}
     for name, model in models.items():
         arms[f"{name} train"] = train_step(model, (1, 28, 28), args.batch)
         arms[f"{name} infer"] = inference(model, args.batch)
         if name != "p4cnn":
             arms[f"{name} expand"] = expansion(model)
-    extra, notes = layer_arms()
-    arms.update(extra)
+    if not arms:
+        print("\n".join(notes))
+        return
     load_before = os.getloadavg()
     times = interleaved(arms, args.repeats, warmup=1)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -215,11 +236,15 @@ def main() -> None:
         f"repeats {args.repeats}",
         f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} CPUs (shared machine: absolute times are upper bounds)",
-        f"D16 GroupConv2d(16, 16, 5) construction: first {first:.4f} s, then median {later:.4f} s",
-        "",
-        "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
     ]
-    lines += table(models, med, args)
+    if models:
+        lines += [
+            f"D16 GroupConv2d(16, 16, 5) construction: first {first:.4f} s, then median "
+            f"{later:.4f} s",
+            "",
+            "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
+            *table(models, med, args),
+        ]
     lines += ["", *notes]
     for name, *_ in LAYERS:
         if f"layer {name} gconv" in med:
@@ -230,7 +255,8 @@ def main() -> None:
             )
     text = "\n".join(lines)
     print(text)
-    out = ROOT / "results" / "bench" / f"steerable-{datetime.date.today()}-{commit}.txt"
+    name = "steerable-layers" if args.layers_only else "steerable"
+    out = ROOT / "results" / "bench" / f"{name}-{datetime.date.today()}-{commit}.txt"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(text + "\n")
     tmp.replace(out)
