@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--reps", type=int, default=5, help="interleaved repeats (median)")
     p.add_argument("--deep-reps", type=int, default=3, help="repeats for the deep net")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--skip-deep", action="store_true", help="time only the MNIST S2CNN")
     add_record_args(p)
     args = p.parse_args(argv)
     args.out = args.out.resolve()
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"torch {torch.__version__}, {args.threads} threads, medians of interleaved repeats")
         torch.manual_seed(0)
         compare("MNIST S2CNN", get_model("s2cnn"), peer_mnist(), args.batch, args.reps)
-        compare("deep S2CNN", get_model("s2cnn-deep"), peer_deep(), args.batch, args.deep_reps)
+        if not args.skip_deep:
+            compare("deep S2CNN", get_model("s2cnn-deep"), peer_deep(), args.batch, args.deep_reps)
 
 
 if __name__ == "__main__":

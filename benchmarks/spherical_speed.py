@@ -25,6 +25,7 @@ import torch
 from _timing import add_record_args, recorded
 from gconv.benchmark import bench_model
 from gconv.experiments import get_study, plan
+from gconv.models import model_spec
 
 STUDIES = ("spherical-cls", "spherical-seg")
 
@@ -73,8 +74,12 @@ def main() -> None:
         for study, model, b, n in cases(args.budget):
             if args.models and model not in args.models:
                 continue
-            r = bench_model(model, 32, reps=args.reps, warmup=1, memory=False, bandwidth=b,
-                            input_shape=(1, 2 * b, 2 * b))  # fmt: skip
+            if model_spec(model).input_kind == "ico":  # vertex data of its registered IcoGrid
+                r = bench_model(model, 32, reps=args.reps, warmup=1, memory=False)
+                b = f"r = {model_spec(model).defaults.get('r', 4)}"
+            else:
+                r = bench_model(model, 32, reps=args.reps, warmup=1, memory=False, bandwidth=b,
+                                input_shape=(1, 2 * b, 2 * b))  # fmt: skip
             step = statistics.median(r.train)
             epoch = math.ceil(n / 32) * step / 60
             to_metric = best_epochs(args.results, study, model) * epoch
