@@ -43,6 +43,7 @@ from ._ico_pool import (
 from ._norm import GroupBatchNorm
 from ._pooling import GroupMaxPool2d, GroupPool
 from ._readout import S2Integrate, SO3Integrate
+from ._so3_extra import SO3Shortcut, s2_integrate, so3_integrate
 from ._so3_sum_to_s2 import SO3SumToS2Conv
 from ._spherical_grids import (
     s2_equatorial_grid,
@@ -52,7 +53,7 @@ from ._spherical_grids import (
 )
 from .icosahedral import ExportedIcoConv, IcoConv, IcoLift, IcoPad
 from .planar import ExportedGroupConv, GroupConv2d, LiftConv2d, planar_exactness
-from .spherical import S2Conv, SO3Conv, SO3Shortcut, SO3ToS2Conv, s2_integrate, so3_integrate
+from .spherical import S2Conv, SO3Conv, SO3ToS2Conv
 from .steerable import GroupBlurPool2d, RestrictGroup
 
 __all__ = [

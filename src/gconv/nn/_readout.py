@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..groups import SO3
-from .spherical import s2_integrate, so3_integrate
+from ._so3_extra import s2_integrate, so3_integrate
 
 __all__ = ["SO3Integrate", "S2Integrate"]
 
