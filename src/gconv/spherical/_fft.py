@@ -87,6 +87,8 @@ def _grid_b(x: torch.Tensor, ndim: int, name: str) -> int:
 
 def _resize(c: torch.Tensor, kind: str, src: int, dst: int) -> torch.Tensor:
     """Truncate or zero-pad a packed spectrum from src to dst degrees (last axis)."""
+    if dst == src:
+        return c
     size = s2_size if kind == "s2" else so3_size
     if dst <= src:
         return c[..., : size(dst)]
@@ -126,7 +128,14 @@ def _combine(c: torch.Tensor, n: int) -> torch.Tensor:
 
 def _grid_out(y: torch.Tensor, n: int, real: bool) -> torch.Tensor:
     """Synthesised ``[u; v]`` (or u) → u + iv, or u when ``real``."""
-    return y[:n] if real else torch.complex(y[:n], y[n:])
+    return y if real else torch.complex(y[:n], y[n:])
+
+
+def _shaped(t: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """``t.reshape(shape)``, or t itself when it has that shape already (one op less)."""
+    if t.dim() == len(shape) and all(s in (-1, n) for s, n in zip(shape, t.shape, strict=True)):
+        return t
+    return t.reshape(shape)
 
 
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -137,10 +146,10 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 2, "s2_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
-    xr, n = _real_parts(x.reshape(-1, 2 * b, 2 * b))
+    xr, n = _real_parts(_shaped(x, (-1, 2 * b, 2 * b)))
     T = _tables("s2", b, L, xr.dtype, str(xr.device))
     c = _combine(from_half("s2", hm.s2_analysis(xr, T)), n)
-    return _resize(c, "s2", L, b_out).reshape(*lead, -1)
+    return _shaped(_resize(c, "s2", L, b_out), (*lead, s2_size(b_out)))
 
 
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -153,10 +162,10 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     b = _bandwidth_of(coeffs.shape[-1], "s2")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "s2", b, L)
-    T = _tables("s2", b_out, L, c.real.dtype, str(c.device))
+    c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "s2", b, L)
+    T = _tables("s2", b_out, L, c.dtype.to_real(), str(c.device))
     y = hm.s2_synthesis(to_half("s2", c, real), T)
-    return _grid_out(y, c.shape[0], real).reshape(*lead, 2 * b_out, 2 * b_out)
+    return _shaped(_grid_out(y, c.shape[0], real), (*lead, 2 * b_out, 2 * b_out))
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -164,13 +173,13 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 3, "so3_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-3]
-    xr, n = _real_parts(x.reshape(-1, 2 * b, 2 * b, 2 * b))
+    xr, n = _real_parts(_shaped(x, (-1, 2 * b, 2 * b, 2 * b)))
     if _streamed(b):
         F = so3_analysis_streamed(xr, L)
     else:
         F = hm.so3_analysis(xr, _tables("so3", b, L, xr.dtype, str(xr.device)))
     c = _combine(from_half("so3", F), n)
-    return _resize(c, "so3", L, b_out).reshape(*lead, -1)
+    return _shaped(_resize(c, "so3", L, b_out), (*lead, so3_size(b_out)))
 
 
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -182,10 +191,10 @@ def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fal
     b = _bandwidth_of(coeffs.shape[-1], "so3")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "so3", b, L)
+    c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "so3", b, L)
     G = to_half("so3", c, real)
     if _streamed(b_out):
         y = so3_synthesis_streamed(G, b_out)
     else:
-        y = hm.so3_synthesis(G, _tables("so3", b_out, L, c.real.dtype, str(c.device)))
-    return _grid_out(y, c.shape[0], real).reshape(*lead, *y.shape[1:])
+        y = hm.so3_synthesis(G, _tables("so3", b_out, L, c.dtype.to_real(), str(c.device)))
+    return _shaped(_grid_out(y, c.shape[0], real), (*lead, *y.shape[1:]))

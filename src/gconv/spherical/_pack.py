@@ -8,16 +8,32 @@ N, l]``, spectra of real signals, whose rows m < 0 follow from ``f̂_{l,−m} = 
 conj(f̂_lm)`` and ``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``. The engine's "rows" below are its
 (m, l) resp. (m, n, l) cells, in its order.
 
-- ``from_half``: engine spectrum of a real signal → packed (all m, by the symmetry): one
-  transpose of the engine spectrum to signal-major (blocks of L degrees), one gather, one sign
-  flip.
+Every conversion must move the signal axis from outermost (packed) to inside re/im (engine)
+or back: one transposing pass at least. At the acceptance sizes the cost is per-op latency
+and strided element access, not bandwidth, so each direction is a few large ops:
+
+- ``from_half``: engine spectrum of a real signal → packed (all m, by the symmetry): one flat
+  gather (``index_select`` on F's storage with a cached int32 index ``row(q)·N·L + n·L +
+  l(q)``; gathers of up to ``FLAT_MAX`` values, at most 8 indices cached) and one sign flip.
+  On S² F holds exactly the packed values' count: without autograd the gather goes to a
+  scratch buffer and the signed copy back over F, so the transform allocates nothing beyond
+  the engine's own output. Larger gathers first transpose F to signal-major (blocks of L
+  degrees), then gather per signal (the reads stay in cache).
 - ``to_half``: packed spectrum c of a complex signal f = u + iv → the engine spectra of u and
   v stacked along N (``[û; v̂]``, 2N signals; û only when ``real``): with ``c̃`` the spectrum of
-  conj(f) (``c̃_lm = (−1)^m conj(c_{l,−m})``), ``û = (c + c̃)/2`` and ``v̂ = (c − c̃)/2i``. Only
-  the cells with max(m, |n|) ≤ l (a third of the dense layout) are gathered and combined, then
-  transposed to signal-inner and spread (with zeros) over a spectrum stored ``[cell, re/im,
-  N]``, which the engine takes as a strided view (its first matmul reads the transposed
-  operand).
+  conj(f) (``c̃_lm = (−1)^m conj(c_{l,−m})``), ``û = (c + c̃)/2`` and ``v̂ = (c − c̃)/2i``.
+  S² (row gathers): ``Cᵀ = 0.5·cᵀ`` signal-inner with a zero row appended (one strided
+  pass), one row gather of A = (m, k) and B = (−m, −k) for every engine row (cell, l,
+  re/im), invalid cells reading the zero row, one ``addcmul`` (``û = A + w_b B``); stored
+  ``[cell, l, re/im, signal]``, which the engine's first batched matmul reads as a transposed
+  operand (a view, no copy). SO(3) (cell gathers; fewer values there, as the dense layout is
+  1.5× the packed one): only the cells with max(m, |n|) ≤ l are gathered and combined
+  signal-outer, then transposed to signal-inner and spread (with zeros) over a spectrum
+  stored ``[cell, re/im, N]``, again a strided view for the engine.
+
+Without autograd the temporaries live in the engine's scratch buffers (slots ``pack_x``,
+``pack_p``, the spectrum handed to the engine always in ``pack_p``, so ``from_half`` may
+read it; ``engine.scratch_bytes``/``clear_scratch``).
 
 >>> import torch
 >>> c = torch.randn(3, 9, dtype=torch.complex128)     # S², L = 3
@@ -118,16 +134,99 @@ def _empty(slot: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tenso
     return torch.empty(shape, dtype=like.dtype, device=like.device) if buf is None else buf
 
 
-def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
-    """Packed ``(N, S)`` complex → engine spectrum of ``[u; v]`` (2N signals; u only, N
-    signals, when ``real``), a strided view of a ``[cell, re/im, signal]`` tensor (in a scratch
-    buffer, slot "pack_p", when no autograd graph is built)."""
-    N, L = c.shape[0], _degree(kind, c.shape[1])
-    mp = _maps(kind, L, c.real.dtype, str(c.device))
+@cached_tensors(32)
+def _row_maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, torch.Tensor]:
+    """Rows of ``0.5·cᵀ`` (``[(packed index, re/im), signal]``, zero row last) read for each
+    engine row ``(cell, l, re/im)`` — A at (m, k), B at (−m, −k) — and their weights: û = A +
+    w_b B; v̂ = w_a A' + w_b B' with A', B' the other part (re ↔ im)."""
+    m, k, l, ok = _cells(kind, L)
+    S = L * L if kind == "s2" else L * (4 * L * L - 1) // 3
+    mc, kc = torch.minimum(m, l), torch.clamp(torch.minimum(k, l), min=-l)  # in range everywhere
+    a, b = _packed_index(kind, l, mc, kc), _packed_index(kind, l, -mc, -kc)
+    r, okr = torch.arange(2), ok.repeat_interleave(2)
+
+    def rows(idx: torch.Tensor, part: torch.Tensor) -> torch.Tensor:  # invalid cells: zero row
+        return torch.where(okr, (2 * idx[:, None] + part).reshape(-1), 2 * S)
+
+    par = 1.0 - 2.0 * ((m - k) % 2).to(torch.float64)
+    wb_u = (par[:, None] * torch.tensor([1.0, -1.0])).reshape(-1)
+    wb_v, wa_v = par.repeat_interleave(2), torch.tensor([1.0, -1.0]).repeat(len(m))
+    out = {
+        "rows_p": torch.cat([rows(a, r), rows(b, r)]),
+        "wb_p": wb_u[:, None],
+        "rows_pq": torch.cat([rows(a, r), rows(a, 1 - r), rows(b, r), rows(b, 1 - r)]),
+        "wa_pq": torch.stack([torch.ones_like(wa_v), wa_v])[..., None],
+        "wb_pq": torch.stack([wb_u, wb_v])[..., None],
+    }
+    return {key: v.to(device, dtype if v.is_floating_point() else None) for key, v in out.items()}
+
+
+#: largest gather (elements) whose flat index ``from_half`` caches (int32, 4 bytes each)
+FLAT_MAX = 2**21
+
+
+@cached_tensors(8)
+def _flat_index(kind: str, L: int, N: int, device: str) -> torch.Tensor:
+    """Position in the engine spectrum's storage of each packed value ``[signal, entry, re/im]``
+    (int32): ``row(q)·N·L + n·L + l(q)``, with ``row`` the engine's ((m, k), re/im) row."""
+    q = _maps(kind, L, torch.float32, "cpu")["from"]
+    row, l = q // L, q % L
+    idx = (row * (N * L) + l)[None, :] + (torch.arange(N) * L)[:, None]
+    return idx.reshape(-1).to(device, torch.int32)
+
+
+def _graph(*ts: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in ts)
+
+
+def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
+    """to_half by row gathers (signal-inner): ``Cᵀ = 0.5·cᵀ`` with a zero row, one row gather of
+    A and B, one fused combine; ``[cell, l, re/im, (u|v), signal]`` storage."""
+    N, S2 = c.shape[0], 2 * c.shape[1]
+    mp = _row_maps(kind, L, c.dtype.to_real(), str(c.device))
+    idx = mp["rows_p"] if real else mp["rows_pq"]
+    R = idx.numel() // (2 if real else 4)  # engine rows (cell, l, re/im)
+    cT = torch.view_as_real(c).view(N, S2).T
+    if _graph(c):
+        X = torch.cat([cT * 0.5, cT.new_zeros(1, N)]).index_select(0, idx)
+        if real:
+            return torch.addcmul(X[:R], X[R:], mp["wb_p"])
+        XA, XB = X.view(2, 2, R, N).unbind(0)
+        return (XA * mp["wa_pq"] + XB * mp["wb_pq"]).transpose(0, 1).reshape(R, 2 * N)
+    # no graph: scratch slot pack_x holds [Cᵀ; 0] and X, slot pack_p the result
+    h = 1 if real else 2
+    sizes = [(S2 + 1) * N, idx.numel() * N]
+    Ct, X = _empty("pack_x", (sum(sizes),), cT).split(sizes)
+    Ct, X, G = Ct.view(S2 + 1, N), X.view(-1, N), _empty("pack_p", (R, h * N), cT)
+    torch.mul(cT, 0.5, out=Ct[:S2])
+    Ct[S2].zero_()
+    torch.index_select(Ct, 0, idx, out=X)
+    if real:
+        return torch.addcmul(X[:R], X[R:], mp["wb_p"], out=G)
+    XA, XB = X.view(2, 2, R, N).unbind(0)
+    Gt = G.view(R, 2, N).transpose(0, 1)
+    torch.mul(XA, mp["wa_pq"], out=Gt)
+    Gt.addcmul_(XB, mp["wb_pq"])
+    return G
+
+
+def _rows_view(kind: str, G: torch.Tensor, L: int) -> torch.Tensor:
+    """``[cell, l, re/im, signal]`` storage ``(rows, N)`` → the engine's spectrum (a view; the
+    engine's batched matmul reads it as a transposed operand, no copy)."""
+    if kind == "s2":
+        return G.view(L, L, 2, -1).permute(0, 2, 3, 1)
+    return G.view(L, 2 * L - 1, L, 2, -1).permute(0, 1, 3, 4, 2)
+
+
+def _to_half_cells(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
+    """to_half by column gathers (signal-outer) of the used cells, combined, then transposed
+    and spread over the dense layout; ``[cell, re/im, (u|v), signal]`` storage."""
+    N = c.shape[0]
+    mp = _maps(kind, L, c.dtype.to_real(), str(c.device))
     i, w = (mp["i_p"], mp["w_p"]) if real else (mp["i_pq"], mp["w_pq"])
     h = 1 if real else 2
     cr = torch.view_as_real(c).reshape(N, -1)
-    if torch.is_grad_enabled() and c.requires_grad:
+    if _graph(c):
         X = cr.index_select(1, i).view(N, 2, -1)
         P = X[:, 1] * w[1]
         P.addcmul_(X[:, 0], w[0])  # (N, (h, cell, re/im)): used cells only
@@ -146,12 +245,36 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     return _engine_view(kind, G, L)
 
 
+def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
+    """Packed ``(N, S)`` complex → engine spectrum of ``[u; v]`` (2N signals; u only, N
+    signals, when ``real``): a strided view of a tensor in a scratch buffer (slots "pack_x",
+    "pack_p") when no autograd graph is built. Row gathers on S², cell gathers on SO(3)."""
+    L = _degree(kind, c.shape[1])
+    if kind == "s2":
+        return _rows_view(kind, _to_half_rows(kind, c, real, L), L)
+    return _to_half_cells(kind, c, real, L)
+
+
 def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
-    """Engine spectrum ``(L, 2, N, L)`` / ``(L, 2L−1, 2, N, L)`` → packed ``(N, S)`` complex."""
+    """Engine spectrum ``(L, 2, N, L)`` / ``(L, 2L−1, 2, N, L)`` → packed ``(N, S)`` complex.
+
+    F must be the engine's fresh output, owned by the caller: where it holds exactly the
+    packed values' count (S²) and no graph is built, the result is written over it."""
     L, N = F.shape[0], F.shape[-2]
     mp = _maps(kind, L, F.dtype, str(F.device))
-    Fv = F.reshape(-1, N, L).transpose(0, 1)  # [N, ((m, k), re/im), l]
-    buf = hm._scratch("pack_x", tuple(Fv.shape), F)
-    Ft = Fv.reshape(N, -1) if buf is None else buf.copy_(Fv).view(N, -1)
-    y = Ft.index_select(1, mp["from"]).view(N, -1, 2)
-    return torch.view_as_complex(y.mul_(mp["sign"]))
+    n = N * mp["from"].numel()
+    if n > FLAT_MAX or not F.is_contiguous():
+        # transpose to signal-major first (the gather stays in cache), then gather per signal
+        Fv = F.reshape(-1, N, L).transpose(0, 1)  # [N, ((m, k), re/im), l]
+        buf = hm._scratch("pack_x", tuple(Fv.shape), F)
+        Ft = Fv.reshape(N, -1) if buf is None else buf.copy_(Fv).view(N, -1)
+        y = Ft.index_select(1, mp["from"])
+    elif F.numel() == n and not _graph(F) and F.untyped_storage().nbytes() == n * F.itemsize:
+        # gather into scratch, then the signed copy back over F: nothing is allocated here
+        x = torch.index_select(
+            F.view(-1), 0, _flat_index(kind, L, N, str(F.device)), out=_empty("pack_x", (n,), F)
+        )
+        return torch.view_as_complex(torch.mul(x.view(N, -1, 2), mp["sign"], out=F.view(N, -1, 2)))
+    else:
+        y = F.view(-1).index_select(0, _flat_index(kind, L, N, str(F.device)))
+    return torch.view_as_complex(y.view(N, -1, 2).mul_(mp["sign"]))
