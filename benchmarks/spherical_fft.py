@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 from pathlib import Path
@@ -85,19 +86,37 @@ def _check(outs: dict) -> str:
     return ", ".join(errs) if errs else "nothing to compare"
 
 
+def _faults_counted(fn, out: list[int]):  # noqa: ANN001, ANN202
+    """``fn`` that appends the minor page faults of its call to ``out``: glibc hands freed
+    blocks of ~1 MB back to the kernel depending on what ran before, and faulting them in again
+    costs about as much as an S² transform at b = 10, so the record shows where that happened."""
+
+    def run() -> None:
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        fn()
+        out.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+
+    return run
+
+
 def run_case(kind: str, b: int, n: int, reps: int, base) -> None:  # noqa: ANN001
     arms, outs = _arms(kind, b, n, base)
     print(f"\n== {kind} b={b} batch={n} (float32) ==")
     print(f"max relative difference to the public result: {_check(outs)}")
     cpu: dict[str, list[float]] = {k: [] for k in arms}
-    timed = {k: cpu_timed(fn, cpu[k]) for k, fn in arms.items()}
+    faults: dict[str, list[int]] = {k: [] for k in arms}
+    timed = {k: _faults_counted(cpu_timed(fn, cpu[k]), faults[k]) for k, fn in arms.items()}
     load0 = os.getloadavg()[0]
     interleaved(timed, reps, warmup=2)
     load1 = os.getloadavg()[0]
     med = {k: statistics.median(v[2:]) for k, v in cpu.items()}  # warm-up calls dropped
     for k in arms:
         v = sorted(cpu[k][2:])
-        print(f"  {k:24s} median {1e3 * med[k]:9.2f} ms CPU  (min {1e3 * v[0]:8.2f}, n={len(v)})")
+        flt = statistics.mean(faults[k][2:])
+        print(
+            f"  {k:24s} median {1e3 * med[k]:9.2f} ms CPU  (min {1e3 * v[0]:8.2f}, n={len(v)})"
+            f"  page faults/call {flt:6.0f}"
+        )
     print(f"  load average 1-min: {load0:.2f} → {load1:.2f}")
     for op in ("fft", "ifft real"):
         line = f"  {op:9s}: public/engine {med[f'{op} public'] / med[f'{op} engine']:.3f}"

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The packed ↔ half-spectrum conversions of ``gconv.spherical._pack``: both to_half
-strategies (row gathers, cell gathers) and both from_half gathers (flat, transposed) agree
-exactly, with and without autograd (scratch buffers) and the fast S² path that writes over
-the engine's output; and the public transforms' gradients with ``real=True``."""
+strategies (row gathers, cell gathers), with NumPy's transposing copies or torch's, and both
+from_half gathers (flat, transposed) agree exactly, with and without autograd (scratch
+buffers), and the fast S² path writes over the engine's output only; the public transforms'
+gradients with ``real=True``."""
 
 from __future__ import annotations
 
@@ -20,17 +21,23 @@ def _size(kind: str, L: int) -> int:
 
 @pytest.mark.parametrize("kind", ["s2", "so3"])
 @pytest.mark.parametrize("real", [True, False])
-def test_row_and_cell_gathers_agree(kind: str, real: bool) -> None:
+@pytest.mark.parametrize("numpy", [True, False])
+def test_row_and_cell_gathers_agree(kind: str, real: bool, numpy: bool, monkeypatch) -> None:
+    if not numpy:  # the torch fallbacks of the transposing copies (devices other than the CPU)
+        monkeypatch.setattr(_pack, "_numpy_ok", lambda t: False)
     torch.manual_seed(0)
     L, N = 4, 3
     c = torch.randn(N, _size(kind, L), dtype=C128)
     rows = _pack._rows_view(kind, _pack._to_half_rows(kind, c, real, L), L).clone()
-    # the row path leaves the factor 1/2 of û, v̂ in Cᵀ = 0.5·cᵀ: the same spectrum
     cells = _pack._to_half_cells(kind, c, real, L).clone()
-    torch.testing.assert_close(rows, cells, rtol=0, atol=1e-15)
-    cg = c.clone().requires_grad_(True)  # the autograd path gives the same values
+    # every weight is ±1: all orders of operations agree exactly
+    torch.testing.assert_close(rows, cells, rtol=0, atol=0)
+    cg = c.clone().requires_grad_(True)  # the autograd paths (no scratch) give the same values
     rows_g = _pack._rows_view(kind, _pack._to_half_rows(kind, cg, real, L), L)
     torch.testing.assert_close(rows_g.detach(), rows, rtol=0, atol=0)
+    torch.testing.assert_close(
+        _pack._to_half_cells(kind, cg, real, L).detach(), rows, rtol=0, atol=0
+    )
 
 
 @pytest.mark.parametrize("kind", ["s2", "so3"])
@@ -85,3 +92,43 @@ def test_repeated_calls_without_grad_reuse_scratch_safely() -> None:
     cs = so3_fft(xs)
     ys = so3_ifft(cs, real=True)
     torch.testing.assert_close(so3_fft(ys), cs, rtol=0, atol=1e-12)  # band-limited round trip
+
+
+def test_so3_unused_rows_stay_zero_across_other_users_of_the_buffer() -> None:
+    # _to_half_cells zeroes its scratch spectrum only when another layout or writer used the
+    # buffer last: every order of calls must give what the scratch-free autograd path gives
+    torch.manual_seed(4)
+
+    def ref(fn, c: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+        return fn(c.clone().requires_grad_(True), real=True).detach()
+
+    a = torch.randn(3, so3_size(4), dtype=C128)
+    b = torch.randn(2, so3_size(3), dtype=C128)
+    s = torch.randn(5, 16, dtype=C128)
+    want_a, want_b, want_s = ref(so3_ifft, a), ref(so3_ifft, b), ref(s2_ifft, s)
+    calls = [(so3_ifft, a, want_a), (so3_ifft, b, want_b), (so3_ifft, a, want_a)]
+    calls += [(s2_ifft, s, want_s), (so3_ifft, a, want_a), (so3_ifft, a, want_a)]
+    for fn, c, want in calls:
+        torch.testing.assert_close(fn(c, real=True), want, rtol=0, atol=0)
+    engine.clear_scratch()
+    torch.testing.assert_close(so3_ifft(a, real=True), want_a, rtol=0, atol=0)
+    with torch.inference_mode():  # another set of buffers
+        torch.testing.assert_close(so3_ifft(a, real=True), want_a, rtol=0, atol=0)
+
+
+def test_so3_scratch_spectrum_is_zeroed_unless_this_layout_wrote_it_last() -> None:
+    # uninitialised or foreign values (here NaN) in the unused rows would reach the output
+    # through the engine's zero table entries (NaN·0): they must be cleared
+    import weakref
+
+    torch.manual_seed(5)
+    a = torch.randn(3, so3_size(4), dtype=C128)
+    want = so3_ifft(a.clone().requires_grad_(True), real=True).detach()
+    torch.testing.assert_close(so3_ifft(a, real=True), want, rtol=0, atol=0)
+    base = engine._scratch("pack_p", (1,), a.real)._base
+    base.fill_(float("nan"))
+    _pack._overwritten(base)  # what every other writer of the slot does
+    torch.testing.assert_close(so3_ifft(a, real=True), want, rtol=0, atol=0)
+    base.fill_(float("nan"))
+    _pack._ZEROED[id(base)] = (weakref.ref(base), ("so3", 3, 2))  # zero for another layout
+    torch.testing.assert_close(so3_ifft(a, real=True), want, rtol=0, atol=0)

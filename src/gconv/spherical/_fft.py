@@ -103,11 +103,24 @@ def _as_complex(c: torch.Tensor) -> torch.Tensor:
     return c.to(torch.promote_types(c.dtype, torch.complex64))
 
 
+#: the engine's tables of each direction; the one scaled by 1/2 in synthesis (``_pack.to_half``
+#: hands over twice the spectrum, so that all its weights are ±1)
+_KEYS = {
+    ("s2", "ana"): ("dft", "ana"),
+    ("s2", "syn"): ("syn", "idft"),
+    ("so3", "ana"): ("ana_a", "ana_g", "ana_b"),
+    ("so3", "syn"): ("syn_b", "syn_g", "syn_a"),
+}
+_HALVED = {"syn", "syn_b"}
+
+
 @cached_tensors(16)
-def _tables(kind: str, b: int, L: int, dtype: torch.dtype, device: str) -> dict:
-    """The engine's tables for (b, L), cast to ``dtype`` on ``device`` (cached, bounded)."""
+def _tables(kind: str, way: str, b: int, L: int, dtype: torch.dtype, device: str) -> dict:
+    """The engine's tables of one direction for (b, L), cast to ``dtype`` on ``device``, the
+    synthesis table halved (exact: a power of two); cached, bounded."""
     T = hm.s2_tables(b, L) if kind == "s2" else hm.so3_tables(b, L)
-    return {k: hm.cast_table(v, dtype).to(device) for k, v in T.items()}
+    out = {k: hm.cast_table(T[k], dtype).to(device) for k in _KEYS[kind, way]}
+    return {k: v * 0.5 if k in _HALVED else v for k, v in out.items()}
 
 
 def _streamed(b: int) -> bool:
@@ -147,7 +160,7 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
     xr, n = _real_parts(_shaped(x, (-1, 2 * b, 2 * b)))
-    T = _tables("s2", b, L, xr.dtype, str(xr.device))
+    T = _tables("s2", "ana", b, L, xr.dtype, str(xr.device))
     c = _combine(from_half("s2", hm.s2_analysis(xr, T)), n)
     return _shaped(_resize(c, "s2", L, b_out), (*lead, s2_size(b_out)))
 
@@ -163,7 +176,7 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
     c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "s2", b, L)
-    T = _tables("s2", b_out, L, c.dtype.to_real(), str(c.device))
+    T = _tables("s2", "syn", b_out, L, c.dtype.to_real(), str(c.device))
     y = hm.s2_synthesis(to_half("s2", c, real), T)
     return _shaped(_grid_out(y, c.shape[0], real), (*lead, 2 * b_out, 2 * b_out))
 
@@ -177,7 +190,7 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     if _streamed(b):
         F = so3_analysis_streamed(xr, L)
     else:
-        F = hm.so3_analysis(xr, _tables("so3", b, L, xr.dtype, str(xr.device)))
+        F = hm.so3_analysis(xr, _tables("so3", "ana", b, L, xr.dtype, str(xr.device)))
     c = _combine(from_half("so3", F), n)
     return _shaped(_resize(c, "so3", L, b_out), (*lead, so3_size(b_out)))
 
@@ -194,7 +207,7 @@ def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fal
     c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "so3", b, L)
     G = to_half("so3", c, real)
     if _streamed(b_out):
-        y = so3_synthesis_streamed(G, b_out)
+        y = so3_synthesis_streamed(G * 0.5, b_out)  # to_half gives twice the spectrum
     else:
-        y = hm.so3_synthesis(G, _tables("so3", b_out, L, c.dtype.to_real(), str(c.device)))
+        y = hm.so3_synthesis(G, _tables("so3", "syn", b_out, L, c.dtype.to_real(), str(c.device)))
     return _shaped(_grid_out(y, c.shape[0], real), (*lead, *y.shape[1:]))

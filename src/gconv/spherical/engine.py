@@ -233,9 +233,11 @@ def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     M = T["ana"].shape[0]
     if x.permute(2, 0, 1).is_contiguous():
         dft = T["dft"].view(b2, 2, M).permute(2, 1, 0).reshape(2 * M, b2)  # rows (m, re|im)
-        X = dft @ x.permute(2, 0, 1).reshape(b2, -1)  # (m, r, N·j)
+        X = _mm("a", dft, x.permute(2, 0, 1).reshape(b2, -1))  # (m, r, N·j)
     else:
-        X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
+        Y = _mm("a", x.reshape(N * b2, b2), T["dft"]).view(N * b2, 2, M).permute(2, 1, 0)
+        X = _scratch("b", tuple(Y.shape), x, T["dft"])  # (m, r, N·j)
+        X = Y.contiguous() if X is None else X.copy_(Y)
     return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
 
 
@@ -243,7 +245,7 @@ def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm, stored grid-major
     (a permuted view of a contiguous ``[α, N, β]`` tensor; see :func:`so3_synthesis`)."""
     M, _, N, L = g.shape
-    H = torch.bmm(g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
+    H = _bmm("a", g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
     b2 = H.shape[-1]
     out = T["idft"].T @ H.view(2 * M, N * b2)  # (α, N, j)
     return out.view(b2, N, b2).permute(1, 2, 0)
