@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The packed ↔ half-spectrum conversions of ``gconv.spherical._pack``: both to_half
-strategies (row gathers, cell gathers), with NumPy's transposing copies or torch's, and both
+strategies (row gathers or one sparse product, cell gathers), with NumPy's transposing copies
+or torch's, and both
 from_half gathers (flat, transposed) agree exactly, with and without autograd (scratch
 buffers), and the fast S² path writes over the engine's output only; the public transforms'
 gradients with ``real=True``."""
@@ -23,8 +24,9 @@ def _size(kind: str, L: int) -> int:
 @pytest.mark.parametrize("real", [True, False])
 @pytest.mark.parametrize("numpy", [True, False])
 def test_row_and_cell_gathers_agree(kind: str, real: bool, numpy: bool, monkeypatch) -> None:
-    if not numpy:  # the torch fallbacks of the transposing copies (devices other than the CPU)
+    if not numpy:  # the paths of devices other than the CPU: no NumPy, no sparse product
         monkeypatch.setattr(_pack, "_numpy_ok", lambda t: False)
+        monkeypatch.setattr(_pack, "_sparse_ok", lambda t: False)
     torch.manual_seed(0)
     L, N = 4, 3
     c = torch.randn(N, _size(kind, L), dtype=C128)

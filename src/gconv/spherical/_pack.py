@@ -48,6 +48,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -166,6 +167,28 @@ def _row_maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, t
     return {key: v.to(device, dtype if v.is_floating_point() else None) for key, v in out.items()}
 
 
+@cached_tensors(32)
+def _sparse_map(kind: str, L: int, real: bool, dtype: torch.dtype, device: str) -> torch.Tensor:
+    """The row gather and combine of :func:`_row_maps` as one sparse CSR matrix ``(engine rows
+    · (u|v), 2S)`` (entries ±1, two per row at most) acting on ``cᵀ``."""
+    mp = _row_maps(kind, L, torch.float64, "cpu")
+    S2 = 2 * (L * L if kind == "s2" else L * (4 * L * L - 1) // 3)  # the zero row's index
+    if real:
+        idx, R = mp["rows_p"].view(2, 1, -1), mp["wb_p"].numel()
+        w = torch.stack([torch.ones(R, dtype=torch.float64), mp["wb_p"].view(-1)]).view(2, 1, R)
+    else:
+        idx, R = mp["rows_pq"].view(2, 2, -1), mp["wb_p"].numel()
+        w = torch.stack([mp["wa_pq"].view(2, R), mp["wb_pq"].view(2, R)])
+    h = idx.shape[1]
+    out_row = (torch.arange(R)[None, :] * h + torch.arange(h)[:, None]).expand(2, h, R)
+    keep = idx < S2  # invalid cells (the zero row): no entry
+    ij = torch.stack([out_row[keep], idx[keep]])
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter("ignore")
+        M = torch.sparse_coo_tensor(ij, w[keep], (R * h, S2)).coalesce().to_sparse_csr()
+        return M.to(device, dtype)
+
+
 #: largest gather (elements) whose flat index ``from_half`` caches (int32, 4 bytes each)
 FLAT_MAX = 2**21
 
@@ -207,6 +230,10 @@ def _overwritten(G: torch.Tensor) -> None:
     _ZEROED.pop(id(_base(G)), None)
 
 
+def _sparse_ok(t: torch.Tensor) -> bool:
+    return t.device.type == "cpu"  # (sparse kernels elsewhere, the meta device, are untested)
+
+
 def _numpy_ok(t: torch.Tensor) -> bool:
     return t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64)
 
@@ -239,8 +266,15 @@ def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tenso
             return torch.addcmul(X[:R], X[R:], mp["wb_p"])
         XA, XB = X.view(2, 2, R, N).unbind(0)
         return (XA * mp["wa_pq"] + XB * mp["wb_pq"]).transpose(0, 1).reshape(R, 2 * N)
-    # no graph: scratch slot pack_x holds [cᵀ; 0] and X, slot pack_p the result
     h = 1 if real else 2
+    if _sparse_ok(c):  # no graph, CPU: cᵀ (slot pack_x), one sparse product (pack_p)
+        Ct = _empty("pack_x", (S2, N), cT)
+        _strided_copy(Ct, cT)
+        G = _empty("pack_p", (R, h * N), cT)
+        _overwritten(G)
+        W = _sparse_map(kind, L, real, c.dtype.to_real(), str(c.device))
+        return torch.mm(W, Ct, out=G.view(R * h, N)).view(R, h * N)
+    # no graph elsewhere: scratch slot pack_x holds [cᵀ; 0] and X, slot pack_p the result
     sizes = [(S2 + 1) * N, idx.numel() * N]
     Ct, X = _empty("pack_x", (sum(sizes),), cT).split(sizes)
     Ct, X, G = Ct.view(S2 + 1, N), X.view(-1, N), _empty("pack_p", (R, h * N), cT)

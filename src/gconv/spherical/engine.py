@@ -170,12 +170,15 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 
 #: two flat buffers per (dtype, thread), slots "a" and "b", for grid-sized temporaries
 _SCRATCH: dict[tuple, torch.Tensor] = {}
+#: (buffer key, shape) → (buffer, the view of its start handed out for that shape), at most 64
+_VIEWS: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 SCRATCH_MAX_BYTES = 256 * 2**20
 
 
 def clear_scratch() -> None:
     """Free the scratch buffers (they are rebuilt on demand)."""
     _SCRATCH.clear()
+    _VIEWS.clear()
 
 
 def scratch_bytes() -> int:
@@ -196,19 +199,27 @@ def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torc
     ``torch.inference_mode``); other devices have caching allocators and get None.
     """
     x = operands[0]
-    n = math.prod(shape)
-    needs_graph = torch.is_grad_enabled() and any(t.requires_grad for t in operands)
-    if needs_graph or x.device.type != "cpu" or n * x.element_size() > SCRATCH_MAX_BYTES:
+    if torch.is_grad_enabled() and any(t.requires_grad for t in operands):
         return None
-    if torch.compiler.is_compiling():  # a traced graph allocates its own (no thread ids there)
+    if x.device.type != "cpu" or torch.compiler.is_compiling():  # (traced: no thread ids)
         return None
     # a buffer made under inference mode is an inference tensor, which may not be written
     # outside it: one set of buffers per mode
     key = (slot, x.dtype, threading.get_ident(), torch.is_inference_mode_enabled())
-    buf = _SCRATCH.get(key)
+    buf, hit = _SCRATCH.get(key), _VIEWS.get((key, shape))
+    if hit is not None and hit[0] is buf:  # the same view again (no slicing ops)
+        return hit[1]
+    n = math.prod(shape)
+    if n * x.element_size() > SCRATCH_MAX_BYTES:
+        return None
     if buf is None or buf.numel() < n:
+        for k in [k for k in _VIEWS if k[0] == key]:  # views of the old buffer
+            del _VIEWS[k]
         buf = _SCRATCH[key] = torch.empty(n, dtype=x.dtype)
-    return buf[:n].view(shape)
+    if len(_VIEWS) >= 64:
+        _VIEWS.clear()
+    view = _VIEWS[key, shape] = (buf, buf[:n].view(shape))
+    return view[1]
 
 
 def _bmm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -233,11 +244,9 @@ def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     M = T["ana"].shape[0]
     if x.permute(2, 0, 1).is_contiguous():
         dft = T["dft"].view(b2, 2, M).permute(2, 1, 0).reshape(2 * M, b2)  # rows (m, re|im)
-        X = _mm("a", dft, x.permute(2, 0, 1).reshape(b2, -1))  # (m, r, N·j)
+        X = dft @ x.permute(2, 0, 1).reshape(b2, -1)  # (m, r, N·j)
     else:
-        Y = _mm("a", x.reshape(N * b2, b2), T["dft"]).view(N * b2, 2, M).permute(2, 1, 0)
-        X = _scratch("b", tuple(Y.shape), x, T["dft"])  # (m, r, N·j)
-        X = Y.contiguous() if X is None else X.copy_(Y)
+        X = (x @ T["dft"]).view(N * b2, 2, M).permute(2, 1, 0).contiguous()  # (m, r, N·j)
     return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
 
 
@@ -245,7 +254,7 @@ def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm, stored grid-major
     (a permuted view of a contiguous ``[α, N, β]`` tensor; see :func:`so3_synthesis`)."""
     M, _, N, L = g.shape
-    H = _bmm("a", g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
+    H = torch.bmm(g.reshape(M, 2 * N, L), T["syn"])  # (m, r·N, j)
     b2 = H.shape[-1]
     out = T["idft"].T @ H.view(2 * M, N * b2)  # (α, N, j)
     return out.view(b2, N, b2).permute(1, 2, 0)
