@@ -14,7 +14,15 @@ agree first. ``copy of the packed spectrum`` (``c.clone()``) is one pass over th
 spectrum: any conversion between the packed and the engine's layout costs at least that, so
 ``1 + copy/engine`` bounds the ratio public/engine from below.
 
+Each timed call is preceded by an untimed call of the same arm (``--no-prewarm``: not). The
+arms run in a fixed cyclic order, so without it every public arm follows a foreign arm (a
+baseline or the complex synthesis, which free megabytes and evict the input from the caches)
+while every engine arm follows its public twin, which has just read the same input and tables:
+at S² b = 10 that order alone moved the ratio by 0.5 or more (and faulted pages in again, see
+the page-fault column), in favour of whichever arm ran second.
+
     PYTHONPATH=src python benchmarks/spherical_fft.py [--reps 15] [--baseline f463592]
+        [--no-prewarm]  (recorded as spherical_fft-noprewarm-<date>-<commit>.txt)
 """
 
 from __future__ import annotations
@@ -99,13 +107,27 @@ def _faults_counted(fn, out: list[int]):  # noqa: ANN001, ANN202
     return run
 
 
-def run_case(kind: str, b: int, n: int, reps: int, base) -> None:  # noqa: ANN001
+def _prewarmed_call(warm, timed):  # noqa: ANN001, ANN202
+    """An untimed call of ``warm`` (the arm itself), then ``timed`` (its timed wrapper)."""
+
+    def run() -> None:
+        warm()
+        timed()
+
+    return run
+
+
+def run_case(  # noqa: ANN001
+    kind: str, b: int, n: int, reps: int, base, prewarm: bool = True
+) -> None:
     arms, outs = _arms(kind, b, n, base)
     print(f"\n== {kind} b={b} batch={n} (float32) ==")
     print(f"max relative difference to the public result: {_check(outs)}")
     cpu: dict[str, list[float]] = {k: [] for k in arms}
     faults: dict[str, list[int]] = {k: [] for k in arms}
     timed = {k: _faults_counted(cpu_timed(fn, cpu[k]), faults[k]) for k, fn in arms.items()}
+    if prewarm:
+        timed = {k: _prewarmed_call(arms[k], fn) for k, fn in timed.items()}
     load0 = os.getloadavg()[0]
     interleaved(timed, reps, warmup=2)
     load1 = os.getloadavg()[0]
@@ -137,15 +159,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15, help="timed calls per arm")
     parser.add_argument("--baseline", default=BASELINE, help="commit ('' = none)")
+    parser.add_argument(
+        "--no-prewarm", action="store_true", help="no untimed call before each timed one"
+    )
     add_record_args(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp, recorded("spherical_fft", args):
+    name = "spherical_fft-noprewarm" if args.no_prewarm else "spherical_fft"
+    with tempfile.TemporaryDirectory() as tmp, recorded(name, args):
         base = _load_baseline(args.baseline, Path(tmp)) if args.baseline else None
         print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
         print(f"baseline: {args.baseline or 'none'}; medians of {args.reps} interleaved calls")
+        print(f"each timed call preceded by an untimed call of the same arm: {not args.no_prewarm}")
         for kind, b, n in CASES:
-            run_case(kind, b, n, args.reps, base)
+            run_case(kind, b, n, args.reps, base, prewarm=not args.no_prewarm)
 
 
 if __name__ == "__main__":
