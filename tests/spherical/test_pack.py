@@ -23,15 +23,20 @@ def _size(kind: str, L: int) -> int:
 @pytest.mark.parametrize("kind", ["s2", "so3"])
 @pytest.mark.parametrize("real", [True, False])
 @pytest.mark.parametrize("numpy", [True, False])
-def test_row_and_cell_gathers_agree(kind: str, real: bool, numpy: bool, monkeypatch) -> None:
+@pytest.mark.parametrize("N", [3, 70])  # S² on the CPU: CSR after a transpose / COO on cᵀ
+def test_row_and_cell_gathers_agree(
+    kind: str, real: bool, numpy: bool, N: int, monkeypatch
+) -> None:
     if not numpy:  # the paths of devices other than the CPU: no NumPy, no sparse product
         monkeypatch.setattr(_pack, "_numpy_ok", lambda t: False)
         monkeypatch.setattr(_pack, "_sparse_ok", lambda t: False)
     torch.manual_seed(0)
-    L, N = 4, 3
+    L = 4
     c = torch.randn(N, _size(kind, L), dtype=C128)
     rows = _pack._rows_view(kind, _pack._to_half_rows(kind, c, real, L), L).clone()
     cells = _pack._to_half_cells(kind, c, real, L).clone()
+    # the dispatch: on the CPU without a graph one sparse product (S²; SO(3) from 64 signals)
+    torch.testing.assert_close(_pack.to_half(kind, c, real).clone(), cells, rtol=0, atol=0)
     # every weight is ±1: all orders of operations agree exactly
     torch.testing.assert_close(rows, cells, rtol=0, atol=0)
     cg = c.clone().requires_grad_(True)  # the autograd paths (no scratch) give the same values

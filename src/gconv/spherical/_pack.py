@@ -23,19 +23,24 @@ and strided element access, not bandwidth, so each direction is a few large ops:
   2v stacked along N (``[2û; 2v̂]``, 2N signals; 2û only when ``real``): with ``c̃`` the
   spectrum of conj(f) (``c̃_lm = (−1)^m conj(c_{l,−m})``), ``2û = c + c̃`` and ``2v̂ = (c −
   c̃)/i``, so every weight is ±1 and the factor 1/2 goes into the synthesis table (``_fft``;
-  exact in floating point). S² (row gathers): ``cᵀ`` signal-inner with a zero row appended
-  (one strided pass), one row gather of A = (m, k) and B = (−m, −k) for every engine row
-  (cell, l, re/im), invalid cells reading the zero row, one ``addcmul`` (``2û = A + w_b B``);
-  stored ``[cell, l, re/im, signal]``, which the engine's first batched matmul reads as a
-  transposed operand (a view, no copy). SO(3) (cell gathers; fewer values there, the dense
-  layout being 1.5× the packed one): only the cells with max(m, |n|) ≤ l are gathered and
-  combined signal-outer, then scattered, transposed, into a zeroed spectrum stored ``[cell,
-  re/im, signal]`` (one NumPy assignment; elsewhere a transpose and a row gather), again a
-  strided view for the engine.
+  exact in floating point). Without autograd on the CPU (S² always, SO(3) from 64 signals
+  on) this is one product with a cached sparse matrix, two ±1 entries per engine row (cell, l,
+  re/im), A = (m, k) and B = (−m, −k), none for the cells with l < max(m, |k|): COO rows times
+  the strided ``cᵀ`` (the transposition happens inside the product), or, for fewer than 64
+  signals, ``cᵀ`` copied first (NumPy) times the CSR matrix. The result, stored ``[cell, l,
+  re/im, signal]``, is read by the engine's first batched matmul as a transposed operand (a
+  view, no copy). Otherwise: S² row gathers of ``cᵀ`` (a zero row appended for the unused
+  cells) and one ``addcmul`` (``2û = A + w_b B``), the same layout; SO(3) cell gathers (fewer
+  values, the dense layout being 1.5× the packed one): only the cells with max(m, |n|) ≤ l are
+  gathered and combined signal-outer, then scattered, transposed, into a spectrum stored
+  ``[cell, re/im, signal]`` whose unused rows are zero (one NumPy assignment into a scratch
+  buffer zeroed only when another layout used it last; elsewhere a transpose and a row
+  gather), again a strided view for the engine.
 
 Without autograd the temporaries live in the engine's scratch buffers (slots ``pack_x``,
-``pack_p``; the spectrum handed to the engine is always in ``pack_p``, so ``from_half`` may
-read it; ``engine.scratch_bytes``/``clear_scratch``). The transposing copies go through NumPy
+``pack_p``, and the engine's slot ``a``, free until the engine runs; the spectrum handed to
+the engine is always in ``pack_p``, so ``from_half`` may read it;
+``engine.scratch_bytes``/``clear_scratch``). The transposing copies go through NumPy
 on the CPU (its strided loops are faster than torch's here).
 
 >>> import torch
@@ -168,9 +173,9 @@ def _row_maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, t
 
 
 @cached_tensors(32)
-def _sparse_map(kind: str, L: int, real: bool, dtype: torch.dtype, device: str) -> torch.Tensor:
-    """The row gather and combine of :func:`_row_maps` as one sparse CSR matrix ``(engine rows
-    · (u|v), 2S)`` (entries ±1, two per row at most) acting on ``cᵀ``."""
+def _sparse_map(kind: str, L: int, real: bool, dtype: torch.dtype, device: str) -> dict:
+    """The row gather and combine of :func:`_row_maps` as one sparse matrix ``(engine rows ·
+    (u|v), 2S)`` (entries ±1, two per row at most) acting on ``cᵀ``, COO and CSR."""
     mp = _row_maps(kind, L, torch.float64, "cpu")
     S2 = 2 * (L * L if kind == "s2" else L * (4 * L * L - 1) // 3)  # the zero row's index
     if real:
@@ -185,8 +190,8 @@ def _sparse_map(kind: str, L: int, real: bool, dtype: torch.dtype, device: str) 
     ij = torch.stack([out_row[keep], idx[keep]])
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter("ignore")
-        M = torch.sparse_coo_tensor(ij, w[keep], (R * h, S2)).coalesce().to_sparse_csr()
-        return M.to(device, dtype)
+        M = torch.sparse_coo_tensor(ij, w[keep], (R * h, S2)).coalesce().to(device, dtype)
+        return {"coo": M, "csr": M.to_sparse_csr()}
 
 
 #: largest gather (elements) whose flat index ``from_half`` caches (int32, 4 bytes each)
@@ -267,14 +272,7 @@ def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tenso
         XA, XB = X.view(2, 2, R, N).unbind(0)
         return (XA * mp["wa_pq"] + XB * mp["wb_pq"]).transpose(0, 1).reshape(R, 2 * N)
     h = 1 if real else 2
-    if _sparse_ok(c):  # no graph, CPU: cᵀ (slot pack_x), one sparse product (pack_p)
-        Ct = _empty("pack_x", (S2, N), cT)
-        _strided_copy(Ct, cT)
-        G = _empty("pack_p", (R, h * N), cT)
-        _overwritten(G)
-        W = _sparse_map(kind, L, real, c.dtype.to_real(), str(c.device))
-        return torch.mm(W, Ct, out=G.view(R * h, N)).view(R, h * N)
-    # no graph elsewhere: scratch slot pack_x holds [cᵀ; 0] and X, slot pack_p the result
+    # no graph: scratch slot pack_x holds [cᵀ; 0] and X, slot pack_p the result
     sizes = [(S2 + 1) * N, idx.numel() * N]
     Ct, X = _empty("pack_x", (sum(sizes),), cT).split(sizes)
     Ct, X, G = Ct.view(S2 + 1, N), X.view(-1, N), _empty("pack_p", (R, h * N), cT)
@@ -289,6 +287,22 @@ def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tenso
     torch.mul(XA, mp["wa_pq"], out=Gt)
     Gt.addcmul_(XB, mp["wb_pq"])
     return G
+
+
+def _to_half_sparse(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
+    """to_half as one sparse product (no graph, CPU) into slot pack_p: the COO matrix times
+    the strided ``cᵀ`` (from N ≈ 64 signals on), else ``cᵀ`` copied first (NumPy) times the CSR
+    matrix; ``[cell, l, re/im, (u|v), signal]`` storage."""
+    N, S2 = c.shape[0], 2 * c.shape[1]
+    cT = torch.view_as_real(c).view(N, S2).T
+    W = _sparse_map(kind, L, real, c.dtype.to_real(), str(c.device))
+    G = _empty("pack_p", (W["coo"].shape[0], N), cT)
+    _overwritten(G)
+    if N >= 64:
+        torch.addmm(G, W["coo"], cT, beta=0, out=G)
+    else:
+        torch.mm(W["csr"], _strided_copy(_empty("pack_x", (S2, N), cT), cT), out=G)
+    return G.view(-1, (1 if real else 2) * N)  # rows (cell, l, re/im), columns ((u|v), signal)
 
 
 def _rows_view(kind: str, G: torch.Tensor, L: int) -> torch.Tensor:
@@ -342,9 +356,13 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     in the scratch slot "pack_p" when no autograd graph is built. Row gathers on S², cell
     gathers on SO(3)."""
     L = _degree(kind, c.shape[1])
-    if kind == "s2":
-        return _rows_view(kind, _to_half_rows(kind, c, real, L), L)
-    return _to_half_cells(kind, c, real, L)
+    if _sparse_ok(c) and not _graph(c) and (kind == "s2" or c.shape[0] >= 64):
+        G = _to_half_sparse(kind, c, real, L)
+    elif kind == "s2":
+        G = _to_half_rows(kind, c, real, L)
+    else:
+        return _to_half_cells(kind, c, real, L)
+    return _rows_view(kind, G, L)
 
 
 def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
