@@ -59,8 +59,8 @@ def so3_size(b: int) -> int:
 
 def _bandwidth_of(size: int, kind: str) -> int:
     b = math.isqrt(size) if kind == "s2" else max(1, round((0.75 * size) ** (1 / 3)))
-    for c in (b - 1, b, b + 1):
-        if c >= 1 and (s2_size(c) if kind == "s2" else so3_size(c)) == size:
+    for c in (b, b - 1, b + 1):
+        if c >= 1 and (c * c if kind == "s2" else c * (4 * c * c - 1) // 3) == size:
             return c
     what = "b² (S²)" if kind == "s2" else "b(4b²−1)/3 (SO(3))"
     raise ValueError(f"spectrum length must be {what} for some b >= 1, got {size}")
@@ -144,11 +144,14 @@ def _grid_out(y: torch.Tensor, n: int, real: bool) -> torch.Tensor:
     return y if real else torch.complex(y[:n], y[n:])
 
 
-def _shaped(t: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
-    """``t.reshape(shape)``, or t itself when it has that shape already (one op less)."""
-    if t.dim() == len(shape) and all(s in (-1, n) for s, n in zip(shape, t.shape, strict=True)):
-        return t
-    return t.reshape(shape)
+def _batched(t: torch.Tensor, k: int) -> torch.Tensor:
+    """``t`` with its leading axes as one (k axes in all); t itself when it has k axes."""
+    return t if t.dim() == k else t.reshape(-1, *t.shape[t.dim() - k + 1 :])
+
+
+def _unbatched(t: torch.Tensor, lead: tuple[int, ...]) -> torch.Tensor:
+    """The inverse of :func:`_batched` for a result with the same leading axis."""
+    return t if len(lead) == 1 else t.reshape(*lead, *t.shape[1:])
 
 
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -159,10 +162,10 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 2, "s2_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
-    xr, n = _real_parts(_shaped(x, (-1, 2 * b, 2 * b)))
+    xr, n = _real_parts(_batched(x, 3))
     T = _tables("s2", "ana", b, L, xr.dtype, str(xr.device))
     c = _combine(from_half("s2", hm.s2_analysis(xr, T)), n)
-    return _shaped(_resize(c, "s2", L, b_out), (*lead, s2_size(b_out)))
+    return _unbatched(_resize(c, "s2", L, b_out), lead)
 
 
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -175,10 +178,10 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     b = _bandwidth_of(coeffs.shape[-1], "s2")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "s2", b, L)
+    c = _resize(_batched(coeffs, 2), "s2", b, L)
     T = _tables("s2", "syn", b_out, L, c.dtype.to_real(), str(c.device))
     y = hm.s2_synthesis(to_half("s2", c, real), T)
-    return _shaped(_grid_out(y, c.shape[0], real), (*lead, 2 * b_out, 2 * b_out))
+    return _unbatched(_grid_out(y, c.shape[0], real), lead)
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -186,13 +189,13 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 3, "so3_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-3]
-    xr, n = _real_parts(_shaped(x, (-1, 2 * b, 2 * b, 2 * b)))
+    xr, n = _real_parts(_batched(x, 4))
     if _streamed(b):
         F = so3_analysis_streamed(xr, L)
     else:
         F = hm.so3_analysis(xr, _tables("so3", "ana", b, L, xr.dtype, str(xr.device)))
     c = _combine(from_half("so3", F), n)
-    return _shaped(_resize(c, "so3", L, b_out), (*lead, so3_size(b_out)))
+    return _unbatched(_resize(c, "so3", L, b_out), lead)
 
 
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -204,10 +207,10 @@ def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fal
     b = _bandwidth_of(coeffs.shape[-1], "so3")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(_shaped(coeffs, (-1, coeffs.shape[-1])), "so3", b, L)
+    c = _resize(_batched(coeffs, 2), "so3", b, L)
     G = to_half("so3", c, real)
     if _streamed(b_out):
         y = so3_synthesis_streamed(G * 0.5, b_out)  # to_half gives twice the spectrum
     else:
         y = hm.so3_synthesis(G, _tables("so3", "syn", b_out, L, c.dtype.to_real(), str(c.device)))
-    return _shaped(_grid_out(y, c.shape[0], real), (*lead, *y.shape[1:]))
+    return _unbatched(_grid_out(y, c.shape[0], real), lead)
