@@ -18,8 +18,10 @@ the two real signals u and v (``f̂ = û + i v̂``); the engine's half spectra (
 m < 0 by ``f̂_{l,−m} = (−1)^m conj(f̂_lm)`` (SO(3): ``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``).
 A packed spectrum c is synthesised as ``f = u + iv`` with u, v the real signals of the symmetric
 spectra ``(c + c̃)/2`` and ``(c − c̃)/2i``, ``c̃`` the spectrum of ``conj(f)``; ``real=True``
-synthesises u only. SO(3) grids with b > ``gconv.groups.STORE_MAX_B`` (64) stream the Wigner-d
-values degree by degree (``_stream``; O(b³) rather than O(b⁴) memory).
+synthesises u only (``_pack`` hands the engine twice these spectra, all weights ±1, and the
+synthesis tables here are halved: exact, a power of two). SO(3) grids with
+b > ``gconv.groups.STORE_MAX_B`` (64) stream the Wigner-d values degree by degree
+(``_stream``; O(b³) rather than O(b⁴) memory).
 Real outputs of the inverse transforms are stored grid-major (``[α, N, β]`` on S²,
 ``[α, γ, N, β]`` on SO(3); shape and values as usual, ``.is_contiguous()`` false).
 
