@@ -15,9 +15,9 @@ and strided element access, not bandwidth, so each direction is a few large ops:
 - ``from_half``: engine spectrum of a real signal → packed (all m, by the symmetry): one flat
   gather (``index_select`` on F's storage with a cached int32 index ``row(q)·N·L + n·L +
   l(q)``; gathers of up to ``FLAT_MAX`` values, at most 8 indices cached) and one sign flip.
-  On S² F holds exactly the packed values' count: without autograd the gather goes to a
-  scratch buffer and the signed copy back over F, so the transform allocates nothing beyond
-  the engine's own output. Larger gathers first transpose F to signal-major (blocks of L
+  On S² F holds exactly the packed values' count: without autograd F is copied to a scratch
+  buffer and gathered back over itself, so the transform allocates nothing beyond the
+  engine's own output. Larger gathers first transpose F to signal-major (blocks of L
   degrees), then gather per signal (the reads stay in cache).
 - ``to_half``: packed spectrum c of a complex signal f = u + iv → the engine spectra of 2u and
   2v stacked along N (``[2û; 2v̂]``, 2N signals; 2û only when ``real``): with ``c̃`` the
@@ -289,6 +289,10 @@ def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tenso
     return G
 
 
+#: from this many signals on, the COO product reads ``cᵀ`` strided (no transposing copy)
+SPARSE_COO_MIN = 64
+
+
 def _to_half_sparse(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
     """to_half as one sparse product (no graph, CPU) into slot pack_p: the COO matrix times
     the strided ``cᵀ`` (from N ≈ 64 signals on), else ``cᵀ`` copied first (NumPy) times the CSR
@@ -298,7 +302,7 @@ def _to_half_sparse(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Ten
     W = _sparse_map(kind, L, real, c.dtype.to_real(), str(c.device))
     G = _empty("pack_p", (W["coo"].shape[0], N), cT)
     _overwritten(G)
-    if N >= 64:
+    if N >= SPARSE_COO_MIN:
         torch.addmm(G, W["coo"], cT, beta=0, out=G)
     else:
         torch.mm(W["csr"], _strided_copy(_empty("pack_x", (S2, N), cT), cT), out=G)
@@ -380,11 +384,10 @@ def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
         Ft = Fv.reshape(N, -1) if buf is None else buf.copy_(Fv).view(N, -1)
         y = Ft.index_select(1, mp["from"])
     elif F.numel() == n and not _graph(F) and F.untyped_storage().nbytes() == n * F.itemsize:
-        # gather into scratch, then the signed copy back over F: nothing is allocated here
-        x = torch.index_select(
-            F.view(-1), 0, _flat_index(kind, L, N, str(F.device)), out=_empty("pack_x", (n,), F)
-        )
-        return torch.view_as_complex(torch.mul(x.view(N, -1, 2), mp["sign"], out=F.view(N, -1, 2)))
+        # F copied to scratch, gathered back over F, signs flipped in place: no allocation
+        x = _empty("pack_x", (n,), F).copy_(F.view(-1))
+        torch.index_select(x, 0, _flat_index(kind, L, N, str(F.device)), out=F.view(-1))
+        return torch.view_as_complex(F.view(N, -1, 2).mul_(mp["sign"]))
     else:
         y = F.view(-1).index_select(0, _flat_index(kind, L, N, str(F.device)))
     return torch.view_as_complex(y.view(N, -1, 2).mul_(mp["sign"]))
