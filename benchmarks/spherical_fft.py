@@ -14,15 +14,17 @@ agree first. ``copy of the packed spectrum`` (``c.clone()``) is one pass over th
 spectrum: any conversion between the packed and the engine's layout costs at least that, so
 ``1 + copy/engine`` bounds the ratio public/engine from below.
 
-Each timed call is preceded by an untimed call of the same arm (``--no-prewarm``: not). The
-arms run in a fixed cyclic order, so without it every public arm follows a foreign arm (a
-baseline or the complex synthesis, which free megabytes and evict the input from the caches)
-while every engine arm follows its public twin, which has just read the same input and tables:
-at S² b = 10 that order alone moved the ratio by 0.5 or more (and faulted pages in again, see
-the page-fault column), in favour of whichever arm ran second.
+The arms run in a fixed cyclic order, so every public arm follows a foreign arm (a baseline,
+the complex synthesis or the copy, which free megabytes and evict the input from the caches)
+while every engine arm follows its public twin, which has just read the same input and
+tables; and glibc may hand freed blocks back to the kernel depending on what ran before, so
+that the next large allocation is faulted in again page by page (the page-fault column shows
+where). ``--prewarm`` precedes each timed call by an untimed call of the same arm, which takes
+the predecessor out of the comparison (recorded under its own name; the default keeps the
+method of the earlier records, so that they compare).
 
     PYTHONPATH=src python benchmarks/spherical_fft.py [--reps 15] [--baseline f463592]
-        [--no-prewarm]  (recorded as spherical_fft-noprewarm-<date>-<commit>.txt)
+        [--prewarm]  (recorded as spherical_fft-prewarm-<date>-<commit>.txt)
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _prewarmed_call(warm, timed):  # noqa: ANN001, ANN202
 
 
 def run_case(  # noqa: ANN001
-    kind: str, b: int, n: int, reps: int, base, prewarm: bool = True
+    kind: str, b: int, n: int, reps: int, base, prewarm: bool = False
 ) -> None:
     arms, outs = _arms(kind, b, n, base)
     print(f"\n== {kind} b={b} batch={n} (float32) ==")
@@ -160,19 +162,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=15, help="timed calls per arm")
     parser.add_argument("--baseline", default=BASELINE, help="commit ('' = none)")
     parser.add_argument(
-        "--no-prewarm", action="store_true", help="no untimed call before each timed one"
+        "--prewarm", action="store_true", help="an untimed call before each timed one"
     )
     add_record_args(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    name = "spherical_fft-noprewarm" if args.no_prewarm else "spherical_fft"
+    name = "spherical_fft-prewarm" if args.prewarm else "spherical_fft"
     with tempfile.TemporaryDirectory() as tmp, recorded(name, args):
         base = _load_baseline(args.baseline, Path(tmp)) if args.baseline else None
         print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
         print(f"baseline: {args.baseline or 'none'}; medians of {args.reps} interleaved calls")
-        print(f"each timed call preceded by an untimed call of the same arm: {not args.no_prewarm}")
+        print(f"each timed call preceded by an untimed call of the same arm: {args.prewarm}")
         for kind, b, n in CASES:
-            run_case(kind, b, n, args.reps, base, prewarm=not args.no_prewarm)
+            run_case(kind, b, n, args.reps, base, prewarm=args.prewarm)
 
 
 if __name__ == "__main__":
