@@ -27,9 +27,10 @@ def _size(kind: str, L: int) -> int:
 def test_row_and_cell_gathers_agree(
     kind: str, real: bool, numpy: bool, N: int, monkeypatch
 ) -> None:
-    if not numpy:  # the paths of devices other than the CPU: no NumPy, no sparse product
+    if not numpy:  # the paths of devices other than the CPU: no NumPy, sparse product, scratch
         monkeypatch.setattr(_pack, "_numpy_ok", lambda t: False)
         monkeypatch.setattr(_pack, "_sparse_ok", lambda t: False)
+        monkeypatch.setattr(engine, "_scratch", lambda *args: None)
     torch.manual_seed(0)
     L = 4
     c = torch.randn(N, _size(kind, L), dtype=C128)
@@ -60,6 +61,10 @@ def test_from_half_flat_and_transposed_gathers_agree(kind: str, monkeypatch) -> 
     got = _pack.from_half(kind, F.clone())  # flat; on S² written over its argument
     torch.testing.assert_close(got, want, rtol=0, atol=0)
     monkeypatch.setattr(_pack, "FLAT_MAX", 0)  # the transposed gather
+    torch.testing.assert_close(_pack.from_half(kind, F.clone()), want, rtol=0, atol=0)
+    monkeypatch.setattr(engine, "_scratch", lambda *args: None)  # other devices: no scratch
+    torch.testing.assert_close(_pack.from_half(kind, F.clone()), want, rtol=0, atol=0)
+    monkeypatch.setattr(_pack, "FLAT_MAX", 2**21)
     torch.testing.assert_close(_pack.from_half(kind, F.clone()), want, rtol=0, atol=0)
 
 
