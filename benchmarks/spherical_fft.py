@@ -14,13 +14,24 @@ agree first. ``copy of the packed spectrum`` (``c.clone()``) is one pass over th
 spectrum: any conversion between the packed and the engine's layout costs at least that, so
 ``1 + copy/engine`` bounds the ratio public/engine from below.
 
+The arms run in a fixed cyclic order, so every public arm follows a foreign arm (a baseline,
+the complex synthesis or the copy, which free megabytes and evict the input from the caches)
+while every engine arm follows its public twin, which has just read the same input and
+tables; and glibc may hand freed blocks back to the kernel depending on what ran before, so
+that the next large allocation is faulted in again page by page (the page-fault column shows
+where). ``--prewarm`` precedes each timed call by an untimed call of the same arm, which takes
+the predecessor out of the comparison (recorded under its own name; the default keeps the
+method of the earlier records, so that they compare).
+
     PYTHONPATH=src python benchmarks/spherical_fft.py [--reps 15] [--baseline f463592]
+        [--prewarm]  (recorded as spherical_fft-prewarm-<date>-<commit>.txt)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 from pathlib import Path
@@ -85,19 +96,51 @@ def _check(outs: dict) -> str:
     return ", ".join(errs) if errs else "nothing to compare"
 
 
-def run_case(kind: str, b: int, n: int, reps: int, base) -> None:  # noqa: ANN001
+def _faults_counted(fn, out: list[int]):  # noqa: ANN001, ANN202
+    """``fn`` that appends the minor page faults of its call to ``out``: glibc hands freed
+    blocks of ~1 MB back to the kernel depending on what ran before, and faulting them in again
+    costs about as much as an S² transform at b = 10, so the record shows where that happened."""
+
+    def run() -> None:
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        fn()
+        out.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+
+    return run
+
+
+def _prewarmed_call(warm, timed):  # noqa: ANN001, ANN202
+    """An untimed call of ``warm`` (the arm itself), then ``timed`` (its timed wrapper)."""
+
+    def run() -> None:
+        warm()
+        timed()
+
+    return run
+
+
+def run_case(  # noqa: ANN001
+    kind: str, b: int, n: int, reps: int, base, prewarm: bool = False
+) -> None:
     arms, outs = _arms(kind, b, n, base)
     print(f"\n== {kind} b={b} batch={n} (float32) ==")
     print(f"max relative difference to the public result: {_check(outs)}")
     cpu: dict[str, list[float]] = {k: [] for k in arms}
-    timed = {k: cpu_timed(fn, cpu[k]) for k, fn in arms.items()}
+    faults: dict[str, list[int]] = {k: [] for k in arms}
+    timed = {k: _faults_counted(cpu_timed(fn, cpu[k]), faults[k]) for k, fn in arms.items()}
+    if prewarm:
+        timed = {k: _prewarmed_call(arms[k], fn) for k, fn in timed.items()}
     load0 = os.getloadavg()[0]
     interleaved(timed, reps, warmup=2)
     load1 = os.getloadavg()[0]
     med = {k: statistics.median(v[2:]) for k, v in cpu.items()}  # warm-up calls dropped
     for k in arms:
         v = sorted(cpu[k][2:])
-        print(f"  {k:24s} median {1e3 * med[k]:9.2f} ms CPU  (min {1e3 * v[0]:8.2f}, n={len(v)})")
+        flt = statistics.mean(faults[k][2:])
+        print(
+            f"  {k:24s} median {1e3 * med[k]:9.2f} ms CPU  (min {1e3 * v[0]:8.2f}, n={len(v)})"
+            f"  page faults/call {flt:6.0f}"
+        )
     print(f"  load average 1-min: {load0:.2f} → {load1:.2f}")
     for op in ("fft", "ifft real"):
         line = f"  {op:9s}: public/engine {med[f'{op} public'] / med[f'{op} engine']:.3f}"
@@ -118,15 +161,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15, help="timed calls per arm")
     parser.add_argument("--baseline", default=BASELINE, help="commit ('' = none)")
+    parser.add_argument(
+        "--prewarm", action="store_true", help="an untimed call before each timed one"
+    )
     add_record_args(parser)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp, recorded("spherical_fft", args):
+    name = "spherical_fft-prewarm" if args.prewarm else "spherical_fft"
+    with tempfile.TemporaryDirectory() as tmp, recorded(name, args):
         base = _load_baseline(args.baseline, Path(tmp)) if args.baseline else None
         print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
         print(f"baseline: {args.baseline or 'none'}; medians of {args.reps} interleaved calls")
+        print(f"each timed call preceded by an untimed call of the same arm: {args.prewarm}")
         for kind, b, n in CASES:
-            run_case(kind, b, n, args.reps, base)
+            run_case(kind, b, n, args.reps, base, prewarm=args.prewarm)
 
 
 if __name__ == "__main__":

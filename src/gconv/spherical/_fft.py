@@ -18,8 +18,10 @@ the two real signals u and v (``f̂ = û + i v̂``); the engine's half spectra (
 m < 0 by ``f̂_{l,−m} = (−1)^m conj(f̂_lm)`` (SO(3): ``F̂^l_{−m,−n} = (−1)^{m−n} conj(F̂^l_mn)``).
 A packed spectrum c is synthesised as ``f = u + iv`` with u, v the real signals of the symmetric
 spectra ``(c + c̃)/2`` and ``(c − c̃)/2i``, ``c̃`` the spectrum of ``conj(f)``; ``real=True``
-synthesises u only. SO(3) grids with b > ``gconv.groups.STORE_MAX_B`` (64) stream the Wigner-d
-values degree by degree (``_stream``; O(b³) rather than O(b⁴) memory).
+synthesises u only (``_pack`` hands the engine twice these spectra, all weights ±1, and the
+synthesis tables here are halved: exact, a power of two). SO(3) grids with
+b > ``gconv.groups.STORE_MAX_B`` (64) stream the Wigner-d values degree by degree
+(``_stream``; O(b³) rather than O(b⁴) memory).
 Real outputs of the inverse transforms are stored grid-major (``[α, N, β]`` on S²,
 ``[α, γ, N, β]`` on SO(3); shape and values as usual, ``.is_contiguous()`` false).
 
@@ -59,8 +61,8 @@ def so3_size(b: int) -> int:
 
 def _bandwidth_of(size: int, kind: str) -> int:
     b = math.isqrt(size) if kind == "s2" else max(1, round((0.75 * size) ** (1 / 3)))
-    for c in (b - 1, b, b + 1):
-        if c >= 1 and (s2_size(c) if kind == "s2" else so3_size(c)) == size:
+    for c in (b, b - 1, b + 1):
+        if c >= 1 and (c * c if kind == "s2" else c * (4 * c * c - 1) // 3) == size:
             return c
     what = "b² (S²)" if kind == "s2" else "b(4b²−1)/3 (SO(3))"
     raise ValueError(f"spectrum length must be {what} for some b >= 1, got {size}")
@@ -87,6 +89,8 @@ def _grid_b(x: torch.Tensor, ndim: int, name: str) -> int:
 
 def _resize(c: torch.Tensor, kind: str, src: int, dst: int) -> torch.Tensor:
     """Truncate or zero-pad a packed spectrum from src to dst degrees (last axis)."""
+    if dst == src:
+        return c
     size = s2_size if kind == "s2" else so3_size
     if dst <= src:
         return c[..., : size(dst)]
@@ -101,11 +105,24 @@ def _as_complex(c: torch.Tensor) -> torch.Tensor:
     return c.to(torch.promote_types(c.dtype, torch.complex64))
 
 
+#: the engine's tables of each direction; the one scaled by 1/2 in synthesis (``_pack.to_half``
+#: hands over twice the spectrum, so that all its weights are ±1)
+_KEYS = {
+    ("s2", "ana"): ("dft", "ana"),
+    ("s2", "syn"): ("syn", "idft"),
+    ("so3", "ana"): ("ana_a", "ana_g", "ana_b"),
+    ("so3", "syn"): ("syn_b", "syn_g", "syn_a"),
+}
+_HALVED = {"syn", "syn_b"}
+
+
 @cached_tensors(16)
-def _tables(kind: str, b: int, L: int, dtype: torch.dtype, device: str) -> dict:
-    """The engine's tables for (b, L), cast to ``dtype`` on ``device`` (cached, bounded)."""
+def _tables(kind: str, way: str, b: int, L: int, dtype: torch.dtype, device: str) -> dict:
+    """The engine's tables of one direction for (b, L), cast to ``dtype`` on ``device``, the
+    synthesis table halved (exact: a power of two); cached, bounded."""
     T = hm.s2_tables(b, L) if kind == "s2" else hm.so3_tables(b, L)
-    return {k: hm.cast_table(v, dtype).to(device) for k, v in T.items()}
+    out = {k: hm.cast_table(T[k], dtype).to(device) for k in _KEYS[kind, way]}
+    return {k: v * 0.5 if k in _HALVED else v for k, v in out.items()}
 
 
 def _streamed(b: int) -> bool:
@@ -126,7 +143,17 @@ def _combine(c: torch.Tensor, n: int) -> torch.Tensor:
 
 def _grid_out(y: torch.Tensor, n: int, real: bool) -> torch.Tensor:
     """Synthesised ``[u; v]`` (or u) → u + iv, or u when ``real``."""
-    return y[:n] if real else torch.complex(y[:n], y[n:])
+    return y if real else torch.complex(y[:n], y[n:])
+
+
+def _batched(t: torch.Tensor, k: int) -> torch.Tensor:
+    """``t`` with its leading axes as one (k axes in all); t itself when it has k axes."""
+    return t if t.dim() == k else t.reshape(-1, *t.shape[t.dim() - k + 1 :])
+
+
+def _unbatched(t: torch.Tensor, lead: tuple[int, ...]) -> torch.Tensor:
+    """The inverse of :func:`_batched` for a result with the same leading axis."""
+    return t if len(lead) == 1 else t.reshape(*lead, *t.shape[1:])
 
 
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -137,10 +164,10 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 2, "s2_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
-    xr, n = _real_parts(x.reshape(-1, 2 * b, 2 * b))
-    T = _tables("s2", b, L, xr.dtype, str(xr.device))
+    xr, n = _real_parts(_batched(x, 3))
+    T = _tables("s2", "ana", b, L, xr.dtype, str(xr.device))
     c = _combine(from_half("s2", hm.s2_analysis(xr, T)), n)
-    return _resize(c, "s2", L, b_out).reshape(*lead, -1)
+    return _unbatched(_resize(c, "s2", L, b_out), lead)
 
 
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -153,10 +180,10 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     b = _bandwidth_of(coeffs.shape[-1], "s2")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "s2", b, L)
-    T = _tables("s2", b_out, L, c.real.dtype, str(c.device))
+    c = _resize(_batched(coeffs, 2), "s2", b, L)
+    T = _tables("s2", "syn", b_out, L, c.dtype.to_real(), str(c.device))
     y = hm.s2_synthesis(to_half("s2", c, real), T)
-    return _grid_out(y, c.shape[0], real).reshape(*lead, 2 * b_out, 2 * b_out)
+    return _unbatched(_grid_out(y, c.shape[0], real), lead)
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
@@ -164,13 +191,13 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 3, "so3_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-3]
-    xr, n = _real_parts(x.reshape(-1, 2 * b, 2 * b, 2 * b))
+    xr, n = _real_parts(_batched(x, 4))
     if _streamed(b):
         F = so3_analysis_streamed(xr, L)
     else:
-        F = hm.so3_analysis(xr, _tables("so3", b, L, xr.dtype, str(xr.device)))
+        F = hm.so3_analysis(xr, _tables("so3", "ana", b, L, xr.dtype, str(xr.device)))
     c = _combine(from_half("so3", F), n)
-    return _resize(c, "so3", L, b_out).reshape(*lead, -1)
+    return _unbatched(_resize(c, "so3", L, b_out), lead)
 
 
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -182,10 +209,10 @@ def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fal
     b = _bandwidth_of(coeffs.shape[-1], "so3")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
-    c = _resize(coeffs.reshape(-1, coeffs.shape[-1]), "so3", b, L)
+    c = _resize(_batched(coeffs, 2), "so3", b, L)
     G = to_half("so3", c, real)
     if _streamed(b_out):
-        y = so3_synthesis_streamed(G, b_out)
+        y = so3_synthesis_streamed(G * 0.5, b_out)  # to_half gives twice the spectrum
     else:
-        y = hm.so3_synthesis(G, _tables("so3", b_out, L, c.real.dtype, str(c.device)))
-    return _grid_out(y, c.shape[0], real).reshape(*lead, *y.shape[1:])
+        y = hm.so3_synthesis(G, _tables("so3", "syn", b_out, L, c.dtype.to_real(), str(c.device)))
+    return _unbatched(_grid_out(y, c.shape[0], real), lead)

@@ -170,12 +170,15 @@ def so3_tables(b: int, L: int) -> dict[str, torch.Tensor]:
 
 #: two flat buffers per (dtype, thread), slots "a" and "b", for grid-sized temporaries
 _SCRATCH: dict[tuple, torch.Tensor] = {}
+#: (buffer key, shape) → (buffer, the view of its start handed out for that shape), at most 64
+_VIEWS: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 SCRATCH_MAX_BYTES = 256 * 2**20
 
 
 def clear_scratch() -> None:
     """Free the scratch buffers (they are rebuilt on demand)."""
     _SCRATCH.clear()
+    _VIEWS.clear()
 
 
 def scratch_bytes() -> int:
@@ -196,19 +199,27 @@ def _scratch(slot: str, shape: tuple[int, ...], *operands: torch.Tensor) -> torc
     ``torch.inference_mode``); other devices have caching allocators and get None.
     """
     x = operands[0]
-    n = math.prod(shape)
-    needs_graph = torch.is_grad_enabled() and any(t.requires_grad for t in operands)
-    if needs_graph or x.device.type != "cpu" or n * x.element_size() > SCRATCH_MAX_BYTES:
+    if torch.is_grad_enabled() and any(t.requires_grad for t in operands):
         return None
-    if torch.compiler.is_compiling():  # a traced graph allocates its own (no thread ids there)
+    if x.device.type != "cpu" or torch.compiler.is_compiling():  # (traced: no thread ids)
         return None
     # a buffer made under inference mode is an inference tensor, which may not be written
     # outside it: one set of buffers per mode
     key = (slot, x.dtype, threading.get_ident(), torch.is_inference_mode_enabled())
-    buf = _SCRATCH.get(key)
+    buf, hit = _SCRATCH.get(key), _VIEWS.get((key, shape))
+    if hit is not None and hit[0] is buf:  # the same view again (no slicing ops)
+        return hit[1]
+    n = math.prod(shape)
+    if n * x.element_size() > SCRATCH_MAX_BYTES:
+        return None
     if buf is None or buf.numel() < n:
+        for k in [k for k in _VIEWS if k[0] == key]:  # views of the old buffer
+            del _VIEWS[k]
         buf = _SCRATCH[key] = torch.empty(n, dtype=x.dtype)
-    return buf[:n].view(shape)
+    if len(_VIEWS) >= 64:
+        _VIEWS.clear()
+    view = _VIEWS[key, shape] = (buf, buf[:n].view(shape))
+    return view[1]
 
 
 def _bmm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+"""Where the time of the packed ↔ half-spectrum conversion goes, against its floor.
+
+For the acceptance sizes of ``benchmarks/spherical_fft.py`` this times, interleaved in one
+process (float32, one thread, CPU seconds per call, medians), the engine transform each public
+FFT wraps, the conversion ``gconv.spherical._pack`` adds (``to_half`` before a synthesis,
+``from_half`` after an analysis), and the single passes any conversion needs: a contiguous copy
+of the packed spectrum, and the transposition ``cᵀ`` (the packed layout is signal-outer, the
+engine's signal-inside-re/im, so one transposing pass is unavoidable) done by torch and by
+NumPy. ``floor`` is ``1 + (cheaper transposition)/engine``: the ratio public/engine a
+conversion reaches if it costs exactly one transposing pass and nothing else.
+
+    PYTHONPATH=src python benchmarks/spherical_pack.py [--reps 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+
+import numpy as np
+import torch
+
+from _timing import add_record_args, cpu_timed, interleaved, recorded
+from gconv.spherical import _pack, s2_fft, so3_fft
+from gconv.spherical import engine as hm
+
+CASES = (("s2", 10, 640), ("s2", 30, 32), ("so3", 10, 640), ("so3", 30, 32))
+
+
+def _arms(kind: str, b: int, n: int) -> dict:
+    g = torch.Generator().manual_seed(b * 1000 + n)
+    shape = (n, 2 * b, 2 * b) if kind == "s2" else (n, 2 * b, 2 * b, 2 * b)
+    x = torch.randn(shape, generator=g)
+    tab = hm.s2_tables if kind == "s2" else hm.so3_tables
+    T = {k: hm.cast_table(v, x.dtype) for k, v in tab(b, b).items()}
+    ana, syn = (
+        (hm.s2_analysis, hm.s2_synthesis) if kind == "s2" else (hm.so3_analysis, hm.so3_synthesis)
+    )
+    c = (s2_fft if kind == "s2" else so3_fft)(x)
+    F = ana(x, T)
+    F2 = F.clone()
+    cT = torch.view_as_real(c).view(n, -1).T
+    out = torch.empty(cT.shape)
+    return {
+        "engine analysis": lambda: ana(x, T),
+        "engine synthesis": lambda: syn(F, T),
+        "to_half": lambda: _pack.to_half(kind, c, True),
+        "from_half": lambda: _pack.from_half(kind, F2.copy_(F)),  # (it writes over its input)
+        "copy of F (inside from_half's arm)": lambda: F2.copy_(F),
+        "copy of the packed spectrum": lambda: c.clone(),
+        "transpose cᵀ, torch": lambda: out.copy_(cT),
+        "transpose cᵀ, NumPy": lambda: np.copyto(out.numpy(), cT.numpy()),
+    }
+
+
+def run_case(kind: str, b: int, n: int, reps: int) -> None:
+    arms = _arms(kind, b, n)
+    print(f"\n== {kind} b={b} batch={n} (float32) ==")
+    cpu: dict[str, list[float]] = {k: [] for k in arms}
+    load0 = os.getloadavg()[0]
+    interleaved({k: cpu_timed(fn, cpu[k]) for k, fn in arms.items()}, reps, warmup=2)
+    med = {k: statistics.median(v[2:]) for k, v in cpu.items()}
+    for k in arms:
+        print(f"  {k:36s} median {1e3 * med[k]:8.3f} ms CPU  (min {1e3 * min(cpu[k][2:]):8.3f})")
+    print(f"  load average 1-min: {load0:.2f} → {os.getloadavg()[0]:.2f}")
+    tr = min(med["transpose cᵀ, torch"], med["transpose cᵀ, NumPy"])
+    fh = med["from_half"] - med["copy of F (inside from_half's arm)"]
+    for name, engine, conv in (
+        ("synthesis", med["engine synthesis"], med["to_half"]),
+        ("analysis", med["engine analysis"], fh),
+    ):
+        print(
+            f"  {name:9s}: 1 + conversion/engine {1 + conv / engine:.3f}, "
+            f"floor 1 + transpose/engine {1 + tr / engine:.3f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=30, help="timed calls per arm")
+    add_record_args(parser)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    with recorded("spherical_pack", args):
+        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
+        print(f"medians of {args.reps} interleaved calls")
+        for kind, b, n in CASES:
+            run_case(kind, b, n, args.reps)
+
+
+if __name__ == "__main__":
+    main()
