@@ -25,8 +25,7 @@ import torch
 from _timing import add_record_args, cpu_timed, interleaved, recorded
 from gconv.spherical import _pack, s2_fft, so3_fft
 from gconv.spherical import engine as hm
-
-CASES = (("s2", 10, 640), ("s2", 30, 32), ("so3", 10, 640), ("so3", 30, 32))
+from spherical_fft import CASES  # the same acceptance sizes
 
 
 def _arms(kind: str, b: int, n: int) -> dict:

@@ -34,14 +34,14 @@ def test_row_and_cell_gathers_agree(
     torch.manual_seed(0)
     L = 4
     c = torch.randn(N, _size(kind, L), dtype=C128)
-    rows = _pack._rows_view(kind, _pack._to_half_rows(kind, c, real, L), L).clone()
+    rows = _pack._engine_view(kind, _pack._to_half_rows(kind, c, real, L), L).clone()
     cells = _pack._to_half_cells(kind, c, real, L).clone()
     # the dispatch: on the CPU without a graph one sparse product (S²; SO(3) from 64 signals)
     torch.testing.assert_close(_pack.to_half(kind, c, real).clone(), cells, rtol=0, atol=0)
     # every weight is ±1: all orders of operations agree exactly
     torch.testing.assert_close(rows, cells, rtol=0, atol=0)
     cg = c.clone().requires_grad_(True)  # the autograd paths (no scratch) give the same values
-    rows_g = _pack._rows_view(kind, _pack._to_half_rows(kind, cg, real, L), L)
+    rows_g = _pack._engine_view(kind, _pack._to_half_rows(kind, cg, real, L), L)
     torch.testing.assert_close(rows_g.detach(), rows, rtol=0, atol=0)
     torch.testing.assert_close(
         _pack._to_half_cells(kind, cg, real, L).detach(), rows, rtol=0, atol=0

@@ -41,7 +41,7 @@ from gconv._util import DTypeError, cached_tensors, check_positive_int, check_te
 from gconv.groups import STORE_MAX_B
 
 from . import engine as hm
-from ._pack import from_half, to_half
+from ._pack import _packed_size, from_half, to_half
 from ._stream import so3_analysis_streamed, so3_synthesis_streamed
 
 __all__ = ["s2_fft", "s2_ifft", "so3_fft", "so3_ifft", "so3_size", "s2_size"]
@@ -50,19 +50,19 @@ __all__ = ["s2_fft", "s2_ifft", "so3_fft", "so3_ifft", "so3_size", "s2_size"]
 def s2_size(b: int) -> int:
     """Number of S² coefficients for degrees l < b: b²."""
     check_positive_int("s2_size", "b", b)
-    return b * b
+    return _packed_size("s2", b)
 
 
 def so3_size(b: int) -> int:
     """Number of SO(3) coefficients for degrees l < b: b(4b²−1)/3."""
     check_positive_int("so3_size", "b", b)
-    return b * (4 * b * b - 1) // 3
+    return _packed_size("so3", b)
 
 
 def _bandwidth_of(size: int, kind: str) -> int:
     b = math.isqrt(size) if kind == "s2" else max(1, round((0.75 * size) ** (1 / 3)))
     for c in (b, b - 1, b + 1):
-        if c >= 1 and (c * c if kind == "s2" else c * (4 * c * c - 1) // 3) == size:
+        if c >= 1 and _packed_size(kind, c) == size:
             return c
     what = "b² (S²)" if kind == "s2" else "b(4b²−1)/3 (SO(3))"
     raise ValueError(f"spectrum length must be {what} for some b >= 1, got {size}")

@@ -65,6 +65,11 @@ from . import engine as hm
 __all__ = ["from_half", "to_half"]
 
 
+def _packed_size(kind: str, L: int) -> int:
+    """Packed spectrum length for degrees l < L: L² (S²), L(4L²−1)/3 (SO(3))."""
+    return L * L if kind == "s2" else L * (4 * L * L - 1) // 3
+
+
 def _degree(kind: str, size: int) -> int:
     """L from a packed length (exact; the caller has checked it)."""
     return math.isqrt(size) if kind == "s2" else round((0.75 * size) ** (1 / 3))
@@ -131,7 +136,9 @@ def _maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, torch
 
 
 def _engine_view(kind: str, G: torch.Tensor, L: int) -> torch.Tensor:
-    """``[cell, re/im, N]`` storage ``(cells·2, N)`` → the engine's spectrum shape (a view)."""
+    """``[cell, re/im, N]`` storage ``(cells·2, N)`` (the cells in the engine's (m, k, l) order,
+    so also ``[(m, k), l, re/im, N]``) → the engine's spectrum shape (a view; the engine's
+    batched matmul reads it as a transposed operand, no copy)."""
     if kind == "s2":
         return G.view(L, L, 2, -1).permute(0, 2, 3, 1)
     return G.view(L, 2 * L - 1, L, 2, -1).permute(0, 1, 3, 4, 2)
@@ -151,7 +158,7 @@ def _row_maps(kind: str, L: int, dtype: torch.dtype, device: str) -> dict[str, t
     row ``(cell, l, re/im)`` — A at (m, k), B at (−m, −k) — and their weights: 2û = A + w_b B;
     2v̂ = w_a A' + w_b B' with A', B' the other part (re ↔ im)."""
     m, k, l, ok = _cells(kind, L)
-    S = L * L if kind == "s2" else L * (4 * L * L - 1) // 3
+    S = _packed_size(kind, L)
     mc, kc = torch.minimum(m, l), torch.clamp(torch.minimum(k, l), min=-l)  # in range everywhere
     a, b = _packed_index(kind, l, mc, kc), _packed_index(kind, l, -mc, -kc)
     r, okr = torch.arange(2), ok.repeat_interleave(2)
@@ -177,7 +184,7 @@ def _sparse_map(kind: str, L: int, real: bool, dtype: torch.dtype, device: str) 
     """The row gather and combine of :func:`_row_maps` as one sparse matrix ``(engine rows ·
     (u|v), 2S)`` (entries ±1, two per row at most) acting on ``cᵀ``, COO and CSR."""
     mp = _row_maps(kind, L, torch.float64, "cpu")
-    S2 = 2 * (L * L if kind == "s2" else L * (4 * L * L - 1) // 3)  # the zero row's index
+    S2 = 2 * _packed_size(kind, L)  # the zero row's index
     if real:
         idx, R = mp["rows_p"].view(2, 1, -1), mp["wb_p"].numel()
         w = torch.stack([torch.ones(R, dtype=torch.float64), mp["wb_p"].view(-1)]).view(2, 1, R)
@@ -291,6 +298,8 @@ def _to_half_rows(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tenso
 
 #: from this many signals on, the COO product reads ``cᵀ`` strided (no transposing copy)
 SPARSE_COO_MIN = 64
+#: from this many signals on, SO(3)'s to_half is the sparse product (S²: always)
+SPARSE_SO3_MIN = 64
 
 
 def _to_half_sparse(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
@@ -307,14 +316,6 @@ def _to_half_sparse(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Ten
     else:
         torch.mm(W["csr"], _strided_copy(_empty("pack_x", (S2, N), cT), cT), out=G)
     return G.view(-1, (1 if real else 2) * N)  # rows (cell, l, re/im), columns ((u|v), signal)
-
-
-def _rows_view(kind: str, G: torch.Tensor, L: int) -> torch.Tensor:
-    """``[cell, l, re/im, signal]`` storage ``(rows, N)`` → the engine's spectrum (a view; the
-    engine's batched matmul reads it as a transposed operand, no copy)."""
-    if kind == "s2":
-        return G.view(L, L, 2, -1).permute(0, 2, 3, 1)
-    return G.view(L, 2 * L - 1, L, 2, -1).permute(0, 1, 3, 4, 2)
 
 
 def _to_half_cells(kind: str, c: torch.Tensor, real: bool, L: int) -> torch.Tensor:
@@ -360,13 +361,13 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     in the scratch slot "pack_p" when no autograd graph is built. Row gathers on S², cell
     gathers on SO(3)."""
     L = _degree(kind, c.shape[1])
-    if _sparse_ok(c) and not _graph(c) and (kind == "s2" or c.shape[0] >= 64):
+    if _sparse_ok(c) and not _graph(c) and (kind == "s2" or c.shape[0] >= SPARSE_SO3_MIN):
         G = _to_half_sparse(kind, c, real, L)
     elif kind == "s2":
         G = _to_half_rows(kind, c, real, L)
     else:
         return _to_half_cells(kind, c, real, L)
-    return _rows_view(kind, G, L)
+    return _engine_view(kind, G, L)
 
 
 def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
