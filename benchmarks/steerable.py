@@ -2,7 +2,8 @@
 """Steerable rotated-MNIST models against P4CNN: training step, inference, basis expansion share,
 layer construction, and the projected hours of a 3-seed study at a proposed budget.
 
-One process, the arms interleaved within every repeat (``_timing.interleaved``), medians.
+One process, the arms interleaved within every repeat (``timed``), medians of wall time and
+of the thread's CPU time.
 A training step is forward + cross-entropy + backward + Adam step on a (batch, 1, 28, 28) batch
 (``_timing.train_step``).
 The basis expansion is every steerable layer's ``expanded_weight()`` plus its backward, as in
@@ -11,7 +12,9 @@ validation batches) + 50,000/batch test batches, from the medians measured here 
 loaded machine: an upper bound), and also scaled from P4CNN's measured study wall-clock
 (``results/rotmnist.csv``) by the step-time ratio to P4CNN measured here. Where escnn is
 importable (``make bench-venv``), one C8 and one D16 layer (regular fields) run forward +
-backward against escnn's ``R2Conv`` in the same interleaved loop, with construction times.
+backward against escnn's ``R2Conv`` in the same interleaved loop, with construction times;
+a third arm is the same gconv layer with its whole k×k bank in one ``conv2d`` (``_pieces``
+None: the algorithm before ``disc_conv2d``), so before and after share the load.
 
     python benchmarks/steerable.py [--repeats 5] [--batch 64] [--epochs 30] [--threads 1]
 
@@ -35,7 +38,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from _timing import interleaved, train_step
+from _timing import train_step
 from gconv.groups import DihedralGroup
 from gconv.models import P4CNN
 from gconv.models.steerable_mnist import C8CNN, C16CNN, D16C16CNN
@@ -130,15 +133,45 @@ def layer_arms(batch: int = 16, size: int = 28, k: int = 5) -> tuple[dict, list[
             f"escnn {theirs.weights.numel()}"
         )
         xs = x.view(batch, fields, order, size, size)
+        # the same layer and weights convolving the whole k×k bank in one conv2d (the
+        # algorithm before disc_conv2d): the before/after comparison under the same load
+        whole = GroupConv2d(fields, fields, k, group=name, padding=k // 2)
+        whole.load_state_dict(ours.state_dict())
+        whole._pieces = None
 
         def run_ours(layer=ours, xs=xs) -> None:
+            layer(xs).sum().backward()
+
+        def run_whole(layer=whole, xs=xs) -> None:
             layer(xs).sum().backward()
 
         def run_theirs(layer=theirs, x=x, ft=ft) -> None:
             layer(enn.GeometricTensor(x, ft)).tensor.sum().backward()
 
         arms[f"layer {name} gconv"], arms[f"layer {name} escnn"] = run_ours, run_theirs
+        arms[f"layer {name} gconv-1conv"] = run_whole
     return arms, notes
+
+
+def timed(
+    arms: dict[str, Callable[[], None]], repeats: int, warmup: int = 1
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall seconds and CPU seconds of this thread (``time.thread_time``) per call of each arm,
+    the arms in turn within every repeat (rotated start, as ``_timing.interleaved``). On the
+    loaded machine wall time includes waiting for a core; CPU time is the work itself."""
+    for fn in arms.values():
+        for _ in range(warmup):
+            fn()
+    names = list(arms)
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    cpu: dict[str, list[float]] = {k: [] for k in names}
+    for r in range(repeats):
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            c0, w0 = time.thread_time(), time.perf_counter()
+            arms[k]()
+            wall[k].append(time.perf_counter() - w0)
+            cpu[k].append(time.thread_time() - c0)
+    return wall, cpu
 
 
 def p4cnn_epoch_seconds() -> float | None:
@@ -227,8 +260,9 @@ def main() -> None:
         print("\n".join(notes))
         return
     load_before = os.getloadavg()
-    times = interleaved(arms, args.repeats, warmup=1)
+    times, cpu_times = timed(arms, args.repeats, warmup=1)
     med = {k: statistics.median(v) for k, v in times.items()}
+    cpu = {k: statistics.median(v) for k, v in cpu_times.items()}
     lines = [
         f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
         f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
@@ -248,11 +282,14 @@ def main() -> None:
     lines += ["", *notes]
     for name, *_ in LAYERS:
         if f"layer {name} gconv" in med:
-            ours, theirs = med[f"layer {name} gconv"], med[f"layer {name} escnn"]
-            lines.append(
-                f"layer {name} forward+backward (batch 16, 28×28): gconv {ours:.4f} s, escnn "
-                f"{theirs:.4f} s, ratio gconv/escnn {ours / theirs:.2f}"
-            )
+            for what, m in (("wall", med), ("cpu", cpu)):
+                ours, theirs = m[f"layer {name} gconv"], m[f"layer {name} escnn"]
+                whole = m[f"layer {name} gconv-1conv"]
+                lines.append(
+                    f"layer {name} forward+backward (batch 16, 28×28), median {what} s: gconv "
+                    f"{ours:.4f}, gconv one conv2d {whole:.4f}, escnn {theirs:.4f}; ratio "
+                    f"gconv/escnn {ours / theirs:.2f}, one-conv2d/escnn {whole / theirs:.2f}"
+                )
     text = "\n".join(lines)
     print(text)
     name = "steerable-layers" if args.layers_only else "steerable"
