@@ -38,9 +38,9 @@ def whole_bank(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def layer_inputs(model: torch.nn.Module, batch: int) -> list[tuple[GroupConv2d, torch.Size]]:
-    """Each split ``GroupConv2d`` of the model with the input shape it sees."""
+    """Each steerable ``GroupConv2d`` of the model with the input shape it sees."""
     seen: list[tuple[GroupConv2d, torch.Size]] = []
-    convs = [m for m in model.modules() if isinstance(m, GroupConv2d) and m._pieces is not None]
+    convs = [m for m in model.modules() if isinstance(m, GroupConv2d) and m.basis == "steerable"]
     hooks = [
         m.register_forward_hook(lambda mod, inp, out: seen.append((mod, inp[0].shape)))
         for m in convs
@@ -90,6 +90,8 @@ def main() -> None:
         for i, ((ours, shape), (theirs, _)) in enumerate(
             zip(layer_inputs(model, args.batch), layer_inputs(twin, args.batch), strict=True)
         ):
+            if ours._pieces is None:
+                continue
             tag = f"{name} layer {i} {tuple(shape)} k{ours.kernel_size} p{ours.padding}"
             arms[f"{tag} | disc"] = layer_arm(ours, shape)
             arms[f"{tag} | whole"] = layer_arm(theirs, shape)

@@ -125,6 +125,20 @@ def test_layer_split_equals_the_whole_bank(group, padding, mode, stride):
         assert (layer(x) - whole(x)).abs().max() < TOL
 
 
+def test_layer_splits_only_at_enough_padding(monkeypatch):
+    """Padding 0 (or a padding mode, which pads first) would crop: one conv2d instead."""
+    import gconv.nn.planar as planar
+
+    calls = []
+    monkeypatch.setattr(planar, "disc_conv2d", lambda *a: calls.append(a[4]) or disc_conv2d(*a))
+    x = torch.randn(1, 2, 8, 9, 9)
+    for padding, mode, split in ((2, "zeros", True), (1, "zeros", True), (0, "zeros", False),
+                                 (2, "circular", False)):  # fmt: skip
+        calls.clear()
+        GroupConv2d(2, 2, 5, group="c8", padding=padding, padding_mode=mode)(x)
+        assert bool(calls) == split, (padding, mode)
+
+
 def test_split_only_where_it_was_measured_faster():
     """Lifting layers (1–3 input channels) and 3×3 or pixel filters keep one conv2d."""
     assert LiftConv2d(1, 4, 5, group="c8", padding=2)._pieces is None

@@ -42,6 +42,7 @@ from ._checks import check_features, check_image, check_kernel_fits, square
 from .steerable import (
     cached_basis,
     disc_conv2d,
+    disc_margin,
     disc_pieces,
     regular_index,
     resolve_basis,
@@ -149,7 +150,8 @@ class _PlanarGroupConv(nn.Module):
             self.n_basis = basis_dimension(k, self.band_limit, max_frequency)
             base = steerable_basis(self.group, k, self.band_limit, max_frequency, sigma)
             # the basis is zero off the disc r ≤ c + ½: convolve only its taps (disc_conv2d);
-            # not when lifting: on 1–3 input channels the split convs measured slower
+            # not when lifting, nor below disc_margin's padding: there the split convs
+            # measured slower (benchmarks/steerable_disc.py)
             support = base.abs().sum((0, 1)) > 0
             self._pieces = None if self._lifting else disc_pieces(support)
             index = None if self._lifting else regular_index(self.group)
@@ -234,7 +236,7 @@ class _PlanarGroupConv(nn.Module):
         if self.padding_mode != "zeros" and p > 0:
             x = F.pad(x, (p, p, p, p), mode=self.padding_mode)
             p = 0
-        if self._pieces is None:
+        if self._pieces is None or p < disc_margin(self._pieces) * self.dilation:
             y = F.conv2d(x, bank, bias, self.stride, p, self.dilation)
         else:
             y = disc_conv2d(x, bank, bias, self.stride, p, self.dilation, self._pieces)

@@ -43,6 +43,7 @@ __all__ = [
     "steerable_bank",
     "disc_pieces",
     "disc_conv2d",
+    "disc_margin",
     "RestrictGroup",
     "GroupBlurPool2d",
 ]
@@ -134,6 +135,13 @@ def disc_pieces(support: torch.Tensor) -> tuple[Piece, ...] | None:
     return tuple(pieces)
 
 
+def disc_margin(pieces: tuple[Piece, ...]) -> int:
+    """The padding (in units of the dilation) below which some piece would crop its input:
+    ``disc_conv2d`` handles that, but cropped and tiny maps measured slower split than whole
+    (``benchmarks/steerable_disc.py``), so the layers split only at this padding or more."""
+    return max(max(r0, c0) for r0, _, _, c0, _ in pieces)
+
+
 def disc_conv2d(
     x: torch.Tensor,
     bank: torch.Tensor,
@@ -166,7 +174,7 @@ def disc_conv2d(
             pr, pc = max(pr, 0), max(pc, 0)
         first = bias if out is None else None
         y = F.conv2d(inp, part, first, stride, (pr, pc), (step * dilation, dilation))
-        out = y if out is None else out + y
+        out = y if out is None else out.add_(y)
     return out.contiguous()
 
 
