@@ -98,7 +98,7 @@ def test_smoke_study_writes_csv_report_and_plots(tmp_path: Path, capsys) -> None
         ("gan-d-z2", "0"),
         ("gan-d-z2", "1"),
     ]
-    assert all(float(r["test_fd"]) >= 0 and r["lr"] == "0.0004" for r in rows)
+    assert all(float(r["test_fd"]) >= 0 and r["lr"] == "0.0008" for r in rows)
     report = (tmp_path / "gan.md").read_text()
     assert "NOT the Inception FID" in report and "2 × pooled std" in report
     assert (tmp_path / "gan-fd.png").read_bytes()[:4] == b"\x89PNG"

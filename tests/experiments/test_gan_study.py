@@ -32,8 +32,8 @@ def test_design_and_equal_steps(budget, steps, batch):
     assert all(r.batch_size == batch and r.limit_test == 10_000 and r.augment == "none"
                for r in runs)  # fmt: skip
     kw = dict(runs[0].model_kwargs)
-    assert all(r.lr == 4e-4 and r.optim == () for r in runs)  # D's lr: the arms' recipe
-    assert (kw["lr_g"], kw["beta1"], kw["beta2"]) == (4e-4, 0.0, 0.9)
+    assert all(r.lr == 8e-4 and r.optim == () for r in runs)  # D's lr: the arms' recipe
+    assert (kw["lr_g"], kw["beta1"], kw["beta2"]) == (8e-4, 0.0, 0.9)
     assert (kw["g_ema"], kw["g_out_mean"]) == (0.999, 0.131)
 
 

@@ -11,7 +11,7 @@ optimisation, one D step then one G step per batch, hinge loss (Lim & Ye 2017; M
 with the real batch's labels y as the conditioning labels of the fakes and fresh z, z' ~ N(0, I)
 per step. Adam for both, β = (β1, β2) (default (0, 0.9), the hinge-GAN family's), learning rates
 lr_D (the harness's ``lr``) and lr_G; the study's recipe (``studies/gan.py``: lr_D = lr_G =
-4·10⁻⁴, batch 32 at the ``cpu`` budget) was chosen by the pilot runs of results/gan-plan.md.
+8·10⁻⁴, batch 32 at the ``cpu`` budget) was chosen by the pilot runs of results/gan-plan.md.
 
 D's learning rate is the harness's ``lr`` (a study sets it in the arm's recipe). The other
 settings travel in ``model_kwargs`` (the per-run dict a study budget reaches) and are taken out
