@@ -175,3 +175,22 @@ def test_projection_embedding_starts_on_the_linear_heads_scale(group):
     assert raw.abs().mean() < 2 * w.abs().mean()
     sigma = torch.linalg.matrix_norm(d.head.embed.weight.detach(), 2).item()
     assert abs(sigma - 1.0) < 0.01
+
+
+def test_class_batch_norm_starts_plain_and_then_depends_on_the_class():
+    from gconv.models.gan import ClassBatchNorm2d
+
+    torch.manual_seed(0)
+    cbn, bn = ClassBatchNorm2d(3, 10).double(), torch.nn.BatchNorm2d(3, affine=False).double()
+    x, y = torch.randn(6, 3, 5, 5, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 4, 5])
+    torch.testing.assert_close(cbn(x, y), bn(x), rtol=0, atol=1e-12)
+    with torch.no_grad():
+        cbn.gain.weight[1].fill_(2.0)
+        cbn.bias.weight[1].fill_(0.5)
+    out, ref = cbn(x, y), bn(x)
+    torch.testing.assert_close(out[1], 2.0 * ref[1] + 0.5)
+    torch.testing.assert_close(out[[0, 2]], ref[[0, 2]])
+    g = ConditionalGenerator(cond="cbn")
+    assert g.num_parameters() == 297569
+    with pytest.raises(ValueError, match="cond must be 'concat' or 'cbn', got 'film'"):
+        ConditionalGenerator(cond="film")
