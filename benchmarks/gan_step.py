@@ -2,18 +2,19 @@
 """One training step of the GAN of issue 19 with each discriminator (``gan-d-z2``, ``gan-d-p4``),
 and the evaluation cost per 1,000 generated digits, side by side in one process.
 
-A step is what :class:`gconv.experiments.GAN` does per batch (B = ``--batch``, real digits
-from a fixed random batch in [0, 1]): G forward, D on real and fake, hinge loss, D backward +
-Adam step; G forward, D on fake, G backward + Adam step (β = (0, 0.9)). The two arms (and the
-evaluation arm: G forward on 500 latents and the Z2CNN scorer on 500 real + 500 fake digits, in
-eval mode without grad, ×2 per 1,000) run interleaved (:func:`gconv.benchmark.time_interleaved`),
+A step is what :class:`gconv.experiments.GAN` does per batch (B = each ``--batch``, real
+digits from a fixed random batch in [0, 1]): G forward, D on real and fake, hinge loss, D
+backward + Adam step; G forward, D on fake, G backward + Adam step (β = (0, 0.9)), the update
+of G's moving average. The arms (and the evaluation arm: G forward on 500 latents and the Z2CNN
+scorer on them, in eval mode without grad, ×2 per 1,000; the real digits' features are cached
+per run) run interleaved,
 and the process CPU time per call is measured in the same loop. With ``--threads 1`` the CPU time
 is what one free core would take — what a shared machine can still measure.
 
 ``--plan`` prints the projected hours per run of study ``gan`` at its budgets from the medians
 (CPU time per step × steps + evaluation), the table of results/gan-plan.md.
 
-    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/gan_step.py --threads 1 --plan
+    PYTHONPATH=src:benchmarks OMP_NUM_THREADS=1 python benchmarks/gan_step.py --threads 1 --plan
 """
 
 from __future__ import annotations
@@ -31,10 +32,14 @@ from _timing import add_record_args, recorded
 from gconv.models import Z2CNN, ConditionalGenerator, get_model
 
 
-def gan_step(disc: str, batch: int, seed: int = 0) -> Callable[[], None]:
-    """One D step and one G step of the hinge GAN on a fixed batch."""
+def gan_step(disc: str, batch: int, seed: int = 0, cond: str = "concat") -> Callable[[], None]:
+    """One D step and one G step of the hinge GAN on a fixed batch (generator conditioning
+    ``cond``; the study's EMA update of G's weights included)."""
+    from gconv.experiments._gan_module import GeneratorEMA
+
     torch.manual_seed(seed)
-    d, g = get_model(disc).train(), ConditionalGenerator().train()
+    d, g = get_model(disc).train(), ConditionalGenerator(cond=cond).train()
+    ema = GeneratorEMA(g, 0.999)
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(batch, 1, 28, 28, generator=gen)
     y = torch.randint(0, 10, (batch,), generator=gen)
@@ -51,20 +56,20 @@ def gan_step(disc: str, batch: int, seed: int = 0) -> Callable[[], None]:
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        ema.update(g)
 
     return step
 
 
-def eval_500() -> Callable[[], None]:
-    """Generate 500 digits and run the scorer on them and on 500 real ones."""
-    g, scorer = ConditionalGenerator().eval(), Z2CNN().eval()
-    x = torch.rand(500, 1, 28, 28)
+def eval_500(cond: str = "concat") -> Callable[[], None]:
+    """Generate 500 digits and run the scorer on them (the real digits' features are computed
+    once per run and cached, so they are not counted here)."""
+    g, scorer = ConditionalGenerator(cond=cond).eval(), Z2CNN().eval()
     y = torch.arange(500) % 10
 
     def run() -> None:
         with torch.no_grad():
-            fake = g(torch.randn(500, 64), y)
-            scorer.features(fake), scorer.features(x)
+            scorer.features(g(torch.randn(500, 64), y))
 
     return run
 
@@ -87,38 +92,44 @@ def measure(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, tupl
 FRACTIONS = {"10%": 1_000, "33%": 3_300, "100%": 10_000}
 
 
-def plan(cpu: dict[str, float], batch: int) -> None:
-    """Projected CPU hours per run and per study at the budgets of study ``gan``."""
+def plan(cpu: dict[tuple[str, int], float], cond: str) -> None:
+    """Projected CPU hours per run and per study at the budgets of study ``gan`` whose
+    generator conditioning is ``cond`` (steps at each run's batch size)."""
     from gconv.experiments import get_study
-
-    spec = get_study("gan")
-    print("\nprojection (CPU time of one core; evaluation: the budget's validation digits "
-          "per epoch, its test digits once; the scorer's training not included):")  # fmt: skip
-    print(f"{'budget':<7} {'arm':<22} {'epochs':>6} {'steps':>6} {'h / run':>8}")
     from gconv.experiments._study import plan as plan_runs
 
+    spec = get_study("gan")
+    print(f"\nprojection for g_cond={cond!r} (CPU time of one core; evaluation: the budget's "
+          "validation digits per epoch, its test digits once (real and generated); the "
+          "scorer's training not included):")  # fmt: skip
+    print(f"{'budget':<7} {'arm':<22} {'batch':>5} {'epochs':>6} {'steps':>6} {'h / run':>8}")
     for name in spec.budgets:
         budget = spec.budget(name)
         runs = plan_runs(spec, epochs_scale=budget.epochs_scale, limit_test=budget.limit_test,
                          budget=budget)  # fmt: skip
+        if dict(runs[0].model_kwargs).get("g_cond", "concat") != cond:
+            continue
         total = 0.0
         for run in runs:
             n = run.limit_train or 10_000
             steps = run.epochs * math.ceil(n / run.batch_size)
             test = run.limit_test or 50_000
             val = dict(run.model_kwargs).get("val_digits") or 2_000
-            evals = (run.epochs * val + test) / 1_000 * cpu["eval-1000"]
-            hours = (steps * cpu[run.model] * run.batch_size / batch + evals) / 3600
+            evals = (run.epochs * val + 2 * test) / 1_000 * cpu[("eval", 1000)]
+            hours = (steps * cpu[(run.model, run.batch_size)] + evals) / 3600
             total += hours
             if run.seed == runs[0].seed:
                 arm = f"{run.model} n={n}"
-                print(f"{name:<7} {arm:<22} {run.epochs:>6} {steps:>6} {hours:>8.3f}")
-        print(f"{name:<7} {'all ' + str(len(runs)) + ' runs':<22} {'':>6} {'':>6} {total:>8.2f}")
+                print(f"{name:<7} {arm:<22} {run.batch_size:>5} {run.epochs:>6} {steps:>6} "
+                      f"{hours:>8.3f}")  # fmt: skip
+        print(f"{name:<7} {'all ' + str(len(runs)) + ' runs':<22} {'':>5} {'':>6} {'':>6} "
+              f"{total:>8.2f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, nargs="+", default=[64, 32])
+    parser.add_argument("--cond", choices=("concat", "cbn"), default="cbn")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--plan", action="store_true", help="print the study's projection")
@@ -126,21 +137,30 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with recorded("gan_step", args):
-        arms = {"gan-d-z2": gan_step("gan-d-z2", args.batch),
-                "gan-d-p4": gan_step("gan-d-p4", args.batch), "eval-500": eval_500()}  # fmt: skip
+        arms: dict[tuple[str, int], Callable[[], None]] = {
+            (d, b): gan_step(d, b, cond=args.cond)
+            for b in args.batch
+            for d in ("gan-d-z2", "gan-d-p4")
+        }
+        arms[("eval", 500)] = eval_500(args.cond)
         res = measure(arms, args.repeats)
-        print(f"batch {args.batch}, {args.repeats} interleaved repeats, threads "
-              f"{torch.get_num_threads()}")  # fmt: skip
-        print(f"{'arm':<10} {'wall median (s)':>16} {'wall min (s)':>13} {'CPU median (s)':>15}")
+        print(f"generator cond {args.cond!r}, {args.repeats} interleaved repeats, threads "
+              f"{torch.get_num_threads()}; a step is one D and one G step at that batch")  # fmt: skip
+        print(f"{'arm':<10} {'batch':>5} {'wall median (s)':>16} {'wall min (s)':>13} "
+              f"{'CPU median (s)':>15}")  # fmt: skip
         cpu = {}
-        for name, (wall, cpus) in res.items():
-            cpu[name] = statistics.median(cpus)
-            print(f"{name:<10} {statistics.median(wall):>16.4f} {min(wall):>13.4f} "
-                  f"{cpu[name]:>15.4f}")  # fmt: skip
-        print(f"ratio p4 / z2 (CPU median): {cpu['gan-d-p4'] / cpu['gan-d-z2']:.2f}")
-        cpu["eval-1000"] = 2 * cpu.pop("eval-500")
+        for (name, b), (wall, cpus) in res.items():
+            cpu[(name, b)] = statistics.median(cpus)
+            print(f"{name:<10} {b:>5} {statistics.median(wall):>16.4f} {min(wall):>13.4f} "
+                  f"{cpu[(name, b)]:>15.4f}")  # fmt: skip
+        for b in args.batch:
+            print(
+                f"ratio p4 / z2 at batch {b} (CPU median): "
+                f"{cpu[('gan-d-p4', b)] / cpu[('gan-d-z2', b)]:.2f}"
+            )
+        cpu[("eval", 1000)] = 2 * cpu.pop(("eval", 500))
         if args.plan:
-            plan(cpu, args.batch)
+            plan(cpu, args.cond)
 
 
 if __name__ == "__main__":

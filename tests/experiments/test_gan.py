@@ -12,6 +12,7 @@ import torch
 
 from gconv.cli import main
 from gconv.experiments import GAN, TrainConfig, get_task, load_checkpoint, train
+from gconv.experiments._checkpoint import CheckpointError
 
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
 
@@ -20,10 +21,17 @@ SMALL = {"scorer_epochs": 1, "scorer_limit": 256}
 
 
 def _cfg(out: Path, epochs: int, model: str = "gan-d-p4", **kw) -> TrainConfig:
+    kw.setdefault("model_kwargs", dict(SMALL))
     return TrainConfig(model=model, task="generative", epochs=epochs, batch_size=32,
                        augment="none", limit_train=64, limit_val=64, limit_test=64,
-                       out=str(out), progress=False, seed=5, model_kwargs=dict(SMALL), lr=4e-4,
-                       **kw)  # fmt: skip
+                       out=str(out), progress=False, seed=5, lr=4e-4, **kw)  # fmt: skip
+
+
+def test_resuming_another_recipe_is_refused(tmp_path: Path) -> None:
+    train(_cfg(tmp_path / "run", 1, "gan-d-z2", resume=True, test=False))
+    with pytest.raises(CheckpointError, match="written with other settings"):
+        train(_cfg(tmp_path / "run", 2, "gan-d-z2", resume=True, test=False,
+                   model_kwargs={**SMALL, "g_ema": 0.999}))  # fmt: skip
 
 
 def test_run_reports_every_score(tmp_path: Path) -> None:
@@ -39,17 +47,25 @@ def test_run_reports_every_score(tmp_path: Path) -> None:
 
 
 def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
-    """Both networks, D's spectral-norm vectors, G's batch-norm statistics and both Adam
-    states after 2 epochs equal those of 1 epoch + a resumed epoch, bit for bit (CPU)."""
-    train(_cfg(tmp_path / "straight", 2, resume=True, test=False))
-    train(_cfg(tmp_path / "stopped", 1, resume=True, test=False))
+    """Both networks, D's spectral-norm vectors, G's batch-norm statistics, the averaged
+    generator and its update count, and both Adam states after 2 epochs equal those of 1 epoch
+    + a resumed epoch, bit for bit (CPU)."""
+    kw = {**SMALL, "g_ema": 0.999, "g_out_mean": 0.131}
+    train(_cfg(tmp_path / "straight", 2, resume=True, test=False, model_kwargs=kw))
+    train(_cfg(tmp_path / "stopped", 1, resume=True, test=False, model_kwargs=kw))
     once = load_checkpoint(tmp_path / "stopped" / "checkpoints" / "last.ckpt")
-    train(_cfg(tmp_path / "stopped", 2, resume=True, test=False))
+    train(_cfg(tmp_path / "stopped", 2, resume=True, test=False, model_kwargs=kw))
     a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.ckpt")
     b = load_checkpoint(tmp_path / "stopped" / "checkpoints" / "last.ckpt")
     assert a["state_dict"].keys() == b["state_dict"].keys()
     assert any(".parametrizations.weight.0._u" in k for k in a["state_dict"])
     assert any(k.startswith("generator.") and "running_mean" in k for k in a["state_dict"])
+    assert int(a["state_dict"]["generator_ema.updates"]) == 2 * 2  # 64 digits / 32 × 2 epochs
+    ema_w, g_w = (
+        a["state_dict"]["generator_ema.net.project.weight"],
+        a["state_dict"]["generator.project.weight"],
+    )
+    assert not torch.equal(ema_w, g_w)
     changed = False
     for k, v in a["state_dict"].items():
         assert torch.equal(v, b["state_dict"][k]), k
@@ -82,7 +98,7 @@ def test_smoke_study_writes_csv_report_and_plots(tmp_path: Path, capsys) -> None
         ("gan-d-z2", "0"),
         ("gan-d-z2", "1"),
     ]
-    assert all(float(r["test_fd"]) >= 0 and r["lr"] == "0.0004" for r in rows)
+    assert all(float(r["test_fd"]) >= 0 and r["lr"] == "0.0008" for r in rows)
     report = (tmp_path / "gan.md").read_text()
     assert "NOT the Inception FID" in report and "2 × pooled std" in report
     assert (tmp_path / "gan-fd.png").read_bytes()[:4] == b"\x89PNG"

@@ -12,7 +12,7 @@ import scipy.linalg
 import torch
 
 from gconv.experiments import frechet_distance, sample_grid
-from gconv.experiments._gan_report import decide, fd_table, gan_report_sections
+from gconv.experiments._gan_report import current_recipe, decide, fd_table, gan_report_sections
 
 
 def _sqrtm_reference(a: np.ndarray, b: np.ndarray) -> float:
@@ -67,3 +67,19 @@ def test_sample_grid_writes_a_png(tmp_path):
     path = sample_grid(torch.rand(20, 1, 28, 28), 10, tmp_path / "g.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
     assert not [p for p in tmp_path.iterdir() if p.name != "g.png"]  # no temporary left
+
+
+def test_report_leaves_out_rows_of_an_earlier_recipe():
+    """Old-recipe rows (the first ones, say z2 much worse) change neither means nor verdicts."""
+    old = {"lr": "0.0004", "batch_size": "64", "model_kwargs": "(('lr_g', 0.0001),)"}
+    new = {"lr": "0.0008", "batch_size": "32", "model_kwargs": "(('lr_g', 0.0008),)"}
+    rows = [{"model": m, "limit_train": "1000", "seed": str(s), "test_fd": str(v),
+             "test_gen_acc": "0.5", **recipe}
+            for recipe, fds in ((old, (300.0, 5.0)), (new, (10.0, 10.0)))
+            for m, base in zip(("gan-d-z2", "gan-d-p4"), fds, strict=True)
+            for s, v in enumerate((base - 0.1, base, base + 0.1))]  # fmt: skip
+    kept, dropped = current_recipe(rows)
+    assert dropped == 6 and all(r["lr"] == "0.0008" for r in kept) and len(kept) == 6
+    text = "\n".join(gan_report_sections(rows))
+    assert "6 CSV row(s) of an earlier recipe left out" in text
+    assert "p4 better" not in text.split("Here:")[0] and "| 10 ± 0.1 | 10 ± 0.1 |" in text

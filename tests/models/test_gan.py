@@ -133,3 +133,64 @@ def test_generator_uses_the_label():
 def test_small_inputs_are_refused():
     with pytest.raises(ValueError, match=r"H, W ≥ 28 divisible by 4.*got \(2, 1, 26, 26\)"):
         GanDiscriminator("z2")(torch.rand(2, 1, 26, 26))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_generator_starts_at_the_data_mean(seed):
+    """With ``out_mean`` the untrained generator's mean pixel is near it (measured 0.116–0.159
+    for 0.131 over seeds 0–2: the random last layer's spread; tolerance 0.06); without, about
+    0.5 — a discriminator's first lesson "too bright" then drives the last layer's weights
+    negative and caps every pixel near 0.5 (issue 19's pilots)."""
+    z, y = torch.randn(256, 64), torch.arange(256) % 10
+    torch.manual_seed(seed)
+    fixed = ConditionalGenerator(out_mean=0.131).train()
+    torch.manual_seed(seed)
+    plain = ConditionalGenerator().train()
+    with torch.no_grad():
+        assert abs(fixed(z, y).mean().item() - 0.131) < 0.06
+        assert abs(plain(z, y).mean().item() - 0.5) < 0.1
+    bias = fixed.net[-2].bias.item()
+    assert bias == pytest.approx(-1.89215, abs=1e-4)  # logit(0.131)
+    for name, p in plain.named_parameters():  # same draws: only that bias differs
+        assert torch.equal(p, dict(fixed.named_parameters())[name]) or name == "net.8.bias"
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, True, "0.1"])
+def test_generator_refuses_a_bad_out_mean(bad):
+    with pytest.raises(ValueError, match=r"out_mean must be None or in \(0, 1\)"):
+        ConditionalGenerator(out_mean=bad)
+
+
+@pytest.mark.parametrize("group", ["z2", "p4"])
+def test_projection_embedding_starts_on_the_linear_heads_scale(group):
+    """E's raw entries start in ±1/√F like the linear head's (nn.Embedding's N(0, 1) made the
+    class term learn ~12× more slowly under Adam), and spectral norm's vectors belong to that
+    init: the normalised E's top singular value is 1 (power iteration: within 1 %)."""
+    torch.manual_seed(3)
+    d = GanDiscriminator(group).eval()
+    raw = d.head.embed.parametrizations.weight.original
+    bound = 1.0 / d.widths[-1] ** 0.5
+    assert raw.abs().max() <= bound and raw.abs().mean() > bound / 4
+    w = d.head.linear.parametrizations.weight.original
+    assert raw.abs().mean() < 2 * w.abs().mean()
+    sigma = torch.linalg.matrix_norm(d.head.embed.weight.detach(), 2).item()
+    assert abs(sigma - 1.0) < 0.01
+
+
+def test_class_batch_norm_starts_plain_and_then_depends_on_the_class():
+    from gconv.models.gan import ClassBatchNorm2d
+
+    torch.manual_seed(0)
+    cbn, bn = ClassBatchNorm2d(3, 10).double(), torch.nn.BatchNorm2d(3, affine=False).double()
+    x, y = torch.randn(6, 3, 5, 5, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 4, 5])
+    torch.testing.assert_close(cbn(x, y), bn(x), rtol=0, atol=1e-12)
+    with torch.no_grad():
+        cbn.gain.weight[1].fill_(2.0)
+        cbn.bias.weight[1].fill_(0.5)
+    out, ref = cbn(x, y), bn(x)
+    torch.testing.assert_close(out[1], 2.0 * ref[1] + 0.5)
+    torch.testing.assert_close(out[[0, 2]], ref[[0, 2]])
+    g = ConditionalGenerator(cond="cbn")
+    assert g.num_parameters() == 297569
+    with pytest.raises(ValueError, match="cond must be 'concat' or 'cbn', got 'film'"):
+        ConditionalGenerator(cond="film")

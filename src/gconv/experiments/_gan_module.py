@@ -9,20 +9,25 @@ optimisation, one D step then one G step per batch, hinge loss (Lim & Ye 2017; M
     L_D = E[max(0, 1 − D(x, y))] + E[max(0, 1 + D(G(z, y), y))],   L_G = −E[D(G(z', y), y)]
 
 with the real batch's labels y as the conditioning labels of the fakes and fresh z, z' ~ N(0, I)
-per step. Adam for both, β = (β1, β2) = (0, 0.9) (the hinge-GAN family's default), learning
-rates lr_D = 4·10⁻⁴ and lr_G = 1·10⁻⁴ in the study (two time-scale rule, Heusel et al. 2017;
-our choice, not taken from Dey et al.).
+per step. Adam for both, β = (β1, β2) (default (0, 0.9), the hinge-GAN family's), learning rates
+lr_D (the harness's ``lr``) and lr_G; the study's recipe (``studies/gan.py``: lr_D = lr_G =
+8·10⁻⁴, batch 32 at the ``cpu`` budget) was chosen by the pilot runs of results/gan-plan.md.
 
 D's learning rate is the harness's ``lr`` (a study sets it in the arm's recipe). The other
 settings travel in ``model_kwargs`` (the per-run dict a study budget reaches) and are taken out
 of it before D is built: ``lr_g`` (default 1e-4), ``beta1``, ``beta2``, ``z_dim`` (64),
-``g_width`` (16), ``scorer_epochs``
-(10) and ``scorer_limit`` (None: all 10,000 training digits) — the scorer's recipe —, and
-``val_digits`` (None: the whole validation split) — how many validation digits ``val_fd`` uses.
+``g_width`` (16), ``g_cond`` ("concat", or "cbn": class-conditional batch norm in G),
+``g_out_mean`` (None, or the data's mean pixel: G's output bias starts at its logit),
+``g_ema`` (None, or the decay of the moving average of G's weights — :class:`GeneratorEMA`,
+updated after every G step — which is then the generator that validation, test and the sample
+grid use), ``scorer_epochs`` (10) and ``scorer_limit`` (None: all 10,000 training digits) — the
+scorer's recipe —, and ``val_digits`` (None: the whole validation split) — how many validation
+digits ``val_fd`` uses. The validation digits' own scorer features are computed once per run
+(they do not change) and reused every epoch.
 
 Every latent draw comes from a generator seeded by (seed, epoch, batch, rank, stream), the data
-order from (seed, epoch), and G's batch norm statistics, D's spectral-norm vectors and both
-Adam states are in the epoch checkpoint: a run resumed from an epoch checkpoint is the
+order from (seed, epoch), and G's batch norm statistics, D's spectral-norm vectors, both
+Adam states and the averaged generator (with its update count) are in the epoch checkpoint: a run resumed from an epoch checkpoint is the
 uninterrupted run (tested). Validation and test draw fixed latents (keyed by split and batch),
 so the epochs' ``val_fd`` differ only by the networks. Single process: the scores are not
 gathered across DDP ranks.
@@ -30,6 +35,7 @@ gathered across DDP ranks.
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -41,15 +47,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._augment import STREAMS, seeded_generator
+from ._checkpoint import CheckpointError
 from ._gan_score import frechet_distance, load_scorer
 from ._module import WrappedNet, resolve_net
 
-__all__ = ["GAN", "GAN_SETTINGS", "sample_grid"]
+__all__ = ["GAN", "GAN_SETTINGS", "GeneratorEMA", "sample_grid"]
 
 #: GAN settings read from ``model_kwargs`` (name → default)
 GAN_SETTINGS: dict[str, Any] = {
     "lr_g": 1e-4, "beta1": 0.0, "beta2": 0.9, "z_dim": 64, "g_width": 16,
-    "scorer_epochs": 10, "scorer_limit": None, "val_digits": None,
+    "scorer_epochs": 10, "scorer_limit": None, "val_digits": None, "g_ema": None,
+    "g_out_mean": None, "g_cond": "concat",
 }  # fmt: skip
 _Z_TRAIN, _Z_FAKE_G, _Z_EVAL, _Z_GRID = 21, 22, 23, 24  # latent streams
 _SPLITS = {"val": 0, "test": 1}
@@ -66,7 +74,48 @@ def _settings(model_kwargs: dict[str, Any] | None, lr: float) -> tuple[dict, dic
     for name in ("beta1", "beta2"):
         if not (isinstance(own[name], (int, float)) and 0 <= own[name] < 1):
             raise ValueError(f"GAN: {name} must be in [0, 1), got {own[name]!r}")
+    ema = own["g_ema"]
+    if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float))
+                            or not 0 < ema < 1):  # fmt: skip
+        raise ValueError(f"GAN: g_ema must be None (off) or a decay in (0, 1), got {ema!r}")
     return own, kw
+
+
+class GeneratorEMA(nn.Module):
+    """Exponential moving average of a generator's weights (Yazıcı et al. 2019): after the
+    t-th update (t = 1, 2, …) ``θ̄ ← d_t θ̄ + (1 − d_t) θ`` with ``d_t = min(decay,
+    t / (t + 10))`` (the warm-up keeps the first steps' random weights from lingering in a
+    short run); buffers (batch-norm statistics) are copied, so the averaged net runs in eval
+    mode with the trained generator's running statistics. ``updates`` counts t and is a buffer,
+    so it is checkpointed with the averaged weights and a resumed run continues exactly.
+
+    >>> from gconv.models import ConditionalGenerator
+    >>> g = ConditionalGenerator(z_dim=4, width=2); ema = GeneratorEMA(g, 0.9)
+    >>> with torch.no_grad(): _ = g.project.bias.add_(1.0)
+    >>> ema.update(g)  # t = 1: d_1 = 1/11, so the average moves 10/11 of the way
+    >>> round(float((g.project.bias - ema.net.project.bias).detach().abs().max()), 4)
+    0.0909
+    """
+
+    def __init__(self, generator: nn.Module, decay: float) -> None:
+        super().__init__()
+        self.decay = float(decay)
+        self.net = copy.deepcopy(generator).requires_grad_(False)  # mode: the owner's
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update(self, generator: nn.Module) -> None:
+        """One averaging step towards ``generator``'s current weights."""
+        self.updates += 1
+        t = float(self.updates)
+        d = min(self.decay, t / (t + 10.0))
+        for avg, p in zip(self.net.parameters(), generator.parameters(), strict=True):
+            avg.lerp_(p.detach(), 1.0 - d)
+        for avg, b in zip(self.net.buffers(), generator.buffers(), strict=True):
+            avg.copy_(b)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.net(z, y)
 
 
 class GAN(WrappedNet, L.LightningModule):
@@ -95,10 +144,34 @@ class GAN(WrappedNet, L.LightningModule):
         self.automatic_optimization = False
         self.settings = own
         self.net = net
-        self.generator = ConditionalGenerator(own["z_dim"], num_classes, own["g_width"])
+        self.generator = ConditionalGenerator(
+            own["z_dim"],
+            num_classes,
+            own["g_width"],
+            out_mean=own["g_out_mean"],
+            cond=own["g_cond"],
+        )
+        #: the averaged generator (when ``g_ema`` is set): what validation, test and the sample
+        #: grid use; in the checkpoint with its update count
+        self.generator_ema = None if own["g_ema"] is None else GeneratorEMA(
+            self.generator, own["g_ema"])  # fmt: skip
+        self._real: dict[int, tuple[torch.Tensor, ...]] = {}  # val batch → real features
         self._scorer: tuple[nn.Module, float] | None = None  # not a submodule: not saved
         self._eval: dict[str, list] = {}
         self.test_results: dict[str, Any] = {}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Refuse a checkpoint of another recipe: a study's run key and run folder do not name
+        every GAN setting (``model_kwargs``), so a changed recipe could otherwise resume an old
+        run's weights and optimiser states."""
+        saved = checkpoint.get("hyper_parameters", {})
+        diff = sorted(k for k in self.hparams if k in saved and saved[k] != self.hparams[k])
+        if diff:
+            raise CheckpointError(
+                "GAN: the checkpoint was written with other settings "
+                + "; ".join(f"{k}: {saved[k]!r} there, {self.hparams[k]!r} here" for k in diff)
+                + " — move the run folder away or use another --out"
+            )
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         s = self.settings
@@ -128,10 +201,16 @@ class GAN(WrappedNet, L.LightningModule):
         opt_g.zero_grad()
         self.manual_backward(loss_g)
         opt_g.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator)
         self.log("loss_d", loss_d, on_step=True, on_epoch=True, prog_bar=True)
         self.log("loss_g", loss_g, on_step=True, on_epoch=True, prog_bar=True)
 
     # ------------------------------------------------------------------------- evaluation
+    def eval_generator(self) -> nn.Module:
+        """The generator that is scored and sampled: the averaged one when ``g_ema`` is set."""
+        return self.generator if self.generator_ema is None else self.generator_ema.net
+
     def scorer(self) -> nn.Module:
         """The Z2CNN scorer (loaded or trained once per recipe, on this module's device)."""
         if self._scorer is None:
@@ -148,13 +227,20 @@ class GAN(WrappedNet, L.LightningModule):
             x, y = x[: max(room, 0)], y[: max(room, 0)]
             if not y.shape[0]:
                 return
-        fake = self.generator(self._z(x.shape[0], self.hparams.seed, _Z_EVAL, _SPLITS[split],
-                                      batch_idx), y)  # fmt: skip
+        fake = self.eval_generator()(
+            self._z(x.shape[0], self.hparams.seed, _Z_EVAL, _SPLITS[split], batch_idx), y
+        )
         scorer = self.scorer()
-        real_f, fake_f = scorer.features(x), scorer.features(fake)  # (B, 20, 4, 4)
-        parts = (real_f.flatten(1), fake_f.flatten(1), scorer.top(real_f).argmax(1),
-                 scorer.top(fake_f).argmax(1), y)  # fmt: skip
-        self._eval.setdefault(split, []).append(tuple(t.double().cpu() for t in parts))
+        fake_f = scorer.features(fake)  # (B, 20, 4, 4)
+        real = self._real.get(batch_idx) if split == "val" else None
+        if real is None or not torch.equal(real[2], x.cpu()):  # the real digits' scores
+            real_f = scorer.features(x)
+            real = (real_f.flatten(1).double().cpu(), scorer.top(real_f).argmax(1).cpu(), x.cpu())
+            if split == "val":  # the same digits every epoch: scored once
+                self._real[batch_idx] = real
+        parts = (real[0], fake_f.flatten(1).double().cpu(), real[1],
+                 scorer.top(fake_f).argmax(1).cpu(), y.cpu())  # fmt: skip
+        self._eval.setdefault(split, []).append(parts)
 
     def _scores(self, split: str) -> dict[str, Any]:
         real_f, fake_f, real_p, fake_p, y = (
@@ -193,7 +279,7 @@ class GAN(WrappedNet, L.LightningModule):
         s = self._scores("test")
         self.log("test_fd", s["fd"])
         results = {f"test_{k}": v for k, v in s.items()}
-        results |= {k: self.settings[k] for k in ("lr_d", "lr_g", "beta1", "beta2")}
+        results |= {k: self.settings[k] for k in ("lr_d", "lr_g", "beta1", "beta2", "g_ema")}
         results["params_g"] = sum(p.numel() for p in self.generator.parameters())
         results["scorer_val_acc"] = self._scorer[1] if self._scorer else float("nan")
         ckpt = getattr(self.trainer, "checkpoint_callback", None)
@@ -206,11 +292,12 @@ class GAN(WrappedNet, L.LightningModule):
         from fixed latents; G in eval mode."""
         k = self.hparams.num_classes
         y = torch.arange(k, device=self.device).repeat_interleave(per_class)
-        was = self.generator.training
-        self.generator.eval()
+        g = self.eval_generator()
+        was = g.training
+        g.eval()
         with torch.no_grad():
-            images = self.generator(self._z(y.shape[0], self.hparams.seed, _Z_GRID), y)
-        self.generator.train(was)
+            images = g(self._z(y.shape[0], self.hparams.seed, _Z_GRID), y)
+        g.train(was)
         return sample_grid(images.cpu(), k, Path(out) / "samples.png")
 
 

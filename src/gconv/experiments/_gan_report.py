@@ -18,12 +18,30 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["decide", "fd_table", "gan_report_sections", "plot_fd"]
+__all__ = ["current_recipe", "decide", "fd_table", "gan_report_sections", "plot_fd"]
 
 #: training digits of RotatedMNIST (the 100 % fraction)
 TRAIN_DIGITS = 10_000
 _MODELS = ("gan-d-z2", "gan-d-p4")
 _LABELS = {"gan-d-z2": "z2", "gan-d-p4": "p4"}
+#: what makes a recipe besides the model, data fraction and seed (CSV columns)
+_RECIPE_COLUMNS = ("lr", "batch_size", "model_kwargs")
+
+
+def current_recipe(rows: Sequence[dict]) -> tuple[list[dict], int]:
+    """The rows of the last row's recipe (D's lr, batch size, GAN settings) and how many rows
+    of other recipes were left out: a CSV that still holds runs of an earlier recipe never mixes
+    them into one mean.
+
+    >>> rows = [{"lr": "0.0004", "batch_size": "64"}, {"lr": "0.0008", "batch_size": "32"}]
+    >>> current_recipe(rows)
+    ([{'lr': '0.0008', 'batch_size': '32'}], 1)
+    """
+    if not rows:
+        return [], 0
+    want = tuple(str(rows[-1].get(c, "")) for c in _RECIPE_COLUMNS)
+    kept = [r for r in rows if tuple(str(r.get(c, "")) for c in _RECIPE_COLUMNS) == want]
+    return kept, len(rows) - len(kept)
 
 
 def _num(v: object) -> float:
@@ -84,7 +102,9 @@ def _fmt(m: float, s: float) -> str:
 
 def gan_report_sections(rows: Sequence[dict], name: str = "gan") -> list[str]:
     """Markdown lines: the Fréchet-distance table with the decision per fraction, the scorer
-    accuracy on generated digits, the plot's link."""
+    accuracy on generated digits, the plot's link; only the rows of the latest recipe
+    (:func:`current_recipe`)."""
+    rows, dropped = current_recipe(rows)
     table = fd_table(rows)
     acc = fd_table(rows, "test_gen_acc")
     lines = [
@@ -93,7 +113,8 @@ def gan_report_sections(rows: Sequence[dict], name: str = "gan") -> list[str]:
         "Lower is better. Test digits against as many generated ones (same labels); mean ± "
         "sample std over seeds. Decision rule: p4 is better at a fraction if mean(z2) − "
         "mean(p4) > 2 × pooled std, pooled std = √((s_z2² + s_p4²)/2); z2 better if mirrored; "
-        "otherwise undecided.",
+        "otherwise undecided."
+        + (f" ({dropped} CSV row(s) of an earlier recipe left out.)" if dropped else ""),
         "",
         "| data fraction | z2 FD | p4 FD | z2 − p4 | 2 × pooled std | decision "
         "| Z2CNN acc. on generated z2 / p4 (%) |",
@@ -129,10 +150,10 @@ def _claim(fracs: list[float], verdicts: list[str]) -> str:
 
 def plot_fd(rows: Sequence[dict], path: str | os.PathLike, title: str = "") -> Path:
     """Mean test Fréchet distance (± seed std) against data fraction, one line per
-    discriminator; saved atomically."""
+    discriminator (rows of the latest recipe); saved atomically."""
     from ._plots import _pyplot, save_figure
 
-    table = fd_table(rows)
+    table = fd_table(current_recipe(rows)[0])
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for m, colour in zip(_MODELS, ("#d62728", "#1f77b4"), strict=True):

@@ -24,7 +24,7 @@ from ._tasks import TaskSpec, register_task
 __all__ = ["generative_row"]
 
 _RUN_COLUMNS = ("params", "params_g", "best_epoch", "val_error", "test_n", "wall_s",
-                "images_per_s", "lr_d", "lr_g", "beta1", "beta2")  # fmt: skip
+                "images_per_s", "lr_d", "lr_g", "beta1", "beta2", "g_ema")  # fmt: skip
 
 
 def generative_row(record: Mapping[str, Any]) -> dict[str, Any]:

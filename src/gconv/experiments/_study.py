@@ -11,6 +11,7 @@ CSV is rewritten atomically after every run, so a killed study loses at most the
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -56,6 +57,7 @@ COLUMNS = (
 )
 _KEY = (
     "model", "seed", "epochs", "augment", "limit_train", "limit_test", "data_kwargs", "lr", "optim",
+    "batch_size", "model_kwargs",
 )  # fmt: skip
 
 
@@ -100,6 +102,9 @@ class RunSpec:
             for t, v in (("n", self.limit_train), ("t", self.limit_test), ("b", bw), ("lr", lr))
             if v
         )
+        if self.model_kwargs:  # another recipe of the model: another folder (never resumed)
+            digest = hashlib.sha256(repr(self.model_kwargs).encode()).hexdigest()[:8]
+            tail += f"-k{digest}"
         return f"{self.model}-seed{self.seed}-e{self.epochs}-{self.augment}{tail}"
 
 

@@ -31,6 +31,7 @@ the weights are fixed and the invariance is exact (tested in float64).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +46,7 @@ from ..nn import GroupConv2d, GroupPool, LiftConv2d
 from ._registry import ModelSpec, register_model
 from .cifar import AvgPool2x2
 
-__all__ = ["ConditionalGenerator", "GanDiscriminator", "PAPER_WIDTHS"]
+__all__ = ["ClassBatchNorm2d", "ConditionalGenerator", "GanDiscriminator", "PAPER_WIDTHS"]
 
 #: the rotated-MNIST discriminator widths of Dey et al. (REFERENCES.md §2e), per group
 PAPER_WIDTHS: dict[str, tuple[int, ...]] = {"z2": (128, 256, 512), "p4": (64, 128, 256)}
@@ -119,12 +120,21 @@ class _Block(nn.Module):
 
 class _ProjectionHead(nn.Module):
     """``h (B, F)`` → ``w·h + b + ⟨E[y], h⟩``: ``(B,)`` for labels ``y``, else ``(B, K)``
-    (every class). Linear and embedding are spectrally normalised."""
+    (every class). Linear and embedding are spectrally normalised.
+
+    E starts uniform in ±1/√F, on the scale of w (``nn.Linear``'s init), not ``nn.Embedding``'s
+    N(0, 1): spectral norm removes the scale from the forward pass, but Adam moves every raw
+    entry by about lr per step, so entries ~12× larger than w's made the class term learn ~12×
+    more slowly than the rest of D — the generator's classes stayed permuted for a whole
+    ``cpu``-budget run (issue 19's pilots, results/gan-plan.md)."""
 
     def __init__(self, features: int, num_classes: int) -> None:
         super().__init__()
         self.linear = spectral_norm(nn.Linear(features, 1))
-        self.embed = spectral_norm(nn.Embedding(num_classes, features))
+        embed = nn.Embedding(num_classes, features)
+        bound = 1.0 / math.sqrt(features)
+        nn.init.uniform_(embed.weight, -bound, bound)  # before spectral_norm sets u, v
+        self.embed = spectral_norm(embed)
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         out = self.linear(h)
@@ -202,6 +212,24 @@ class GanDiscriminator(nn.Module):
         return _counted(self) if trainable_only else sum(p.numel() for p in self.parameters())
 
 
+class ClassBatchNorm2d(nn.Module):
+    """Class-conditional batch norm (de Vries et al. 2017; the generator of Miyato & Koyama's
+    projection GAN): ``γ[y] · BN(x) + β[y]`` per channel, BN without its own affine map, γ
+    starting at 1 and β at 0 (so it starts as plain batch norm). ``x (B, C, H, W)``, ``y (B,)``.
+    """
+
+    def __init__(self, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(channels, affine=False)
+        self.gain = nn.Embedding(num_classes, channels)
+        self.bias = nn.Embedding(num_classes, channels)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.gain(y)[:, :, None, None] * self.bn(x) + self.bias(y)[:, :, None, None]
+
+
 class ConditionalGenerator(nn.Module):
     """Class-conditional DCGAN-style generator: ``(z (B, z_dim), y (B,))`` → ``(B, C, 28, 28)``
     in [0, 1] (the data's range).
@@ -210,6 +238,17 @@ class ConditionalGenerator(nn.Module):
     ConvTranspose 4×4 stride 2 → ``(2w, 14, 14)`` → BN, ReLU → ConvTranspose → ``(w, 28, 28)``
     → BN, ReLU → Conv 3×3 → sigmoid. Parameters at the defaults (w = 16, z_dim = 64,
     embed_dim = 16): 295,553.
+
+    ``cond``: how the class enters besides the input embedding — ``"concat"`` (only there) or
+    ``"cbn"`` (every batch norm is a :class:`ClassBatchNorm2d`, as in Miyato & Koyama 2018;
+    297,569 parameters at the defaults).
+
+    ``out_mean`` (optional, in (0, 1)): start the last convolution's bias at
+    ``logit(out_mean)``, so that the untrained generator's mean pixel is about the data's
+    (RotatedMNIST: 0.131) instead of about 0.5. Without it a discriminator's first lesson is
+    "fakes are too bright", which drives every weight of the last convolution negative; its
+    inputs are ReLU outputs (≥ 0), so the logits then stay ≤ its bias and no pixel gets past
+    about 0.5 for hundreds of steps (seen in issue 19's pilot runs, results/gan-plan.md).
 
     >>> g = ConditionalGenerator()
     >>> g(torch.randn(3, 64), torch.tensor([0, 1, 2])).shape, g.num_parameters()
@@ -223,28 +262,41 @@ class ConditionalGenerator(nn.Module):
         width: int = 16,
         embed_dim: int = 16,
         out_channels: int = 1,
+        out_mean: float | None = None,
+        cond: str = "concat",
     ) -> None:
         super().__init__()
         name = type(self).__name__
         for arg, v in (("z_dim", z_dim), ("num_classes", num_classes), ("width", width),
                        ("embed_dim", embed_dim), ("out_channels", out_channels)):  # fmt: skip
             check_positive_int(name, arg, v)
+        ok = isinstance(out_mean, (int, float)) and not isinstance(out_mean, bool)
+        if out_mean is not None and not (ok and 0 < out_mean < 1):
+            raise ValueError(f"{name}: out_mean must be None or in (0, 1), got {out_mean!r}")
+        if cond not in ("concat", "cbn"):
+            raise ValueError(f"{name}: cond must be 'concat' or 'cbn', got {cond!r}")
         w = width
-        self.z_dim, self.num_classes, self.width = z_dim, num_classes, w
+        self.z_dim, self.num_classes, self.width, self.cond = z_dim, num_classes, w, cond
+
+        def norm(c: int) -> nn.Module:
+            return nn.BatchNorm2d(c) if cond == "concat" else ClassBatchNorm2d(c, num_classes)
+
         self.embed = nn.Embedding(num_classes, embed_dim)
         self.project = nn.Linear(z_dim + embed_dim, 4 * w * 7 * 7)
         self.net = nn.Sequential(
-            nn.BatchNorm2d(4 * w),
+            norm(4 * w),
             nn.ReLU(),
             nn.ConvTranspose2d(4 * w, 2 * w, 4, stride=2, padding=1),
-            nn.BatchNorm2d(2 * w),
+            norm(2 * w),
             nn.ReLU(),
             nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),
-            nn.BatchNorm2d(w),
+            norm(w),
             nn.ReLU(),
             nn.Conv2d(w, out_channels, 3, padding=1),
             nn.Sigmoid(),
         )
+        if out_mean is not None:
+            nn.init.constant_(self.net[-2].bias, math.log(out_mean / (1.0 - out_mean)))
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         name = type(self).__name__
@@ -257,7 +309,10 @@ class ConditionalGenerator(nn.Module):
                 f"{tuple(y.shape)}"
             )
         h = self.project(torch.cat([z, self.embed(y)], dim=1))
-        return self.net(h.view(z.shape[0], 4 * self.width, 7, 7))
+        h = h.view(z.shape[0], 4 * self.width, 7, 7)
+        for layer in self.net:
+            h = layer(h, y) if isinstance(layer, ClassBatchNorm2d) else layer(h)
+        return h
 
     def num_parameters(self) -> int:
         """Number of trainable parameters."""
