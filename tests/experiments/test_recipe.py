@@ -211,3 +211,27 @@ def test_smoke_budget_runs_a_steerable_arm(tmp_path: Path) -> None:
     assert int(row["params"]) < 10_000  # width 2 (the registered C16 model has 73,653)
     md = (tmp_path / "rotmnist.md").read_text()
     assert "| c16cnn | 1 | 256 | sample-angle | 1 | 15° × 24 |" in md
+
+
+def test_report_never_pools_two_recipes() -> None:
+    """Runs of an earlier lr (or model arguments) in the same CSV get their own table row, named
+    by what differs; the last row's recipe keeps the model's name. The model-argument digest is
+    the run folder's ``-k`` suffix."""
+    from gconv.experiments import RunSpec, render_report, split_recipes
+
+    def row(seed: int, lr: str, err: str, kw: str = "") -> dict:
+        return {"model": "p4cnn", "epochs": "5", "seed": str(seed), "augment": "batch-angle",
+                "lr": lr, "batch_size": "128", "model_kwargs": kw, "test_error": err}  # fmt: skip
+
+    old = [row(s, "0.0004", "0.5") for s in (0, 1)]
+    new = [row(s, "0.001", "0.02") for s in (0, 1, 2)]
+    lines = render_report(get_study("rotmnist"), [*old, *new]).splitlines()
+    first = next(ln for ln in lines if ln.startswith("| p4cnn [lr 0.0004] | 5 |"))
+    assert "| 2 (0, 1) |" in first and "| 50.00 ± 0.00 |" in first
+    latest = next(ln for ln in lines if ln.startswith("| p4cnn | 5 |"))
+    assert "| 3 (0, 1, 2) |" in latest and "| 2.00 ± 0.00 |" in latest
+    kw = (("channels", 12),)
+    spec = RunSpec(0, "p4cnn", 0, 5, model_kwargs=kw)
+    names = [r["model"] for r in split_recipes([row(0, "0.001", "0.1", str(kw)), new[0]])]
+    assert names == [f"p4cnn [model_kwargs {spec.name.rsplit('-k', 1)[1]}]", "p4cnn"]
+    assert split_recipes(new) == new  # one recipe: nothing renamed

@@ -62,7 +62,7 @@ _WHERE = {
     ),
     "_tasks": ("TaskSpec", "get_task", "list_tasks", "register_task"),
     "_spec": ("Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"),
-    "_report": ("render_report", "write_report"),
+    "_report": ("render_report", "split_recipes", "write_report"),
     "_decision": ("DecisionRule", "render_decision"),
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),

@@ -6,6 +6,7 @@ is a function of the study spec and the CSV rows alone (:func:`render_report`)."
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
 import statistics
@@ -18,7 +19,7 @@ from ._decision import render_decision
 from ._spec import StudySpec, get_study
 from ._tasks import get_task
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "split_recipes", "write_report"]
 
 Curves = dict[str, tuple[list[float], list[float], list[float] | None]]
 
@@ -51,12 +52,48 @@ def _hms(seconds: float) -> str:
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
 
 
+#: the run key's columns besides the model, seed and the table's own columns: a recipe
+_RECIPE = ("lr", "batch_size", "optim", "data_kwargs", "model_kwargs", "limit_test")
+#: recipe columns shown by a short digest (the run folder's ``-k<digest>`` for model_kwargs)
+_DIGESTED = ("optim", "data_kwargs", "model_kwargs")
+
+
+def _table_key(r: dict) -> tuple[str, ...]:
+    return (r["model"], r["epochs"], r.get("limit_train", ""), r.get("augment", ""))
+
+
+def _recipe_cell(k: str, v: str) -> str:
+    if k in _DIGESTED and v:
+        return f"{k} {hashlib.sha256(v.encode()).hexdigest()[:8]}"
+    return f"{k} {v or '—'}"
+
+
+def split_recipes(rows: Sequence[dict]) -> list[dict]:
+    """``rows`` with every run of an earlier recipe renamed, so that no table, plot or decision
+    rule pools two recipes. Rows sharing (model, epochs, training-set size, augmentation) but
+    not the other run-key columns (lr, batch size, optimiser, data and model arguments, test
+    size) are different recipes; the recipe of the group's last row keeps the model's name,
+    the others become ``"model [lr 0.0004]"`` (the columns that differ from the last row's).
+
+    >>> rows = [{"model": "m", "epochs": "4", "lr": lr} for lr in ("0.0004", "0.0008")]
+    >>> [r["model"] for r in split_recipes(rows)]
+    ['m [lr 0.0004]', 'm']
+    """
+    last = {_table_key(r): r for r in rows}
+    out = []
+    for r in rows:
+        ref = last[_table_key(r)]
+        diff = [_recipe_cell(k, r.get(k) or "") for k in _RECIPE
+                if (r.get(k) or "") != (ref.get(k) or "")]  # fmt: skip
+        out.append({**r, "model": f"{r['model']} [{', '.join(diff)}]"} if diff else r)
+    return out
+
+
 def _groups(rows: Sequence[dict]) -> dict[tuple[str, ...], list[dict]]:
     """Rows by (model, epochs, training-set size, augmentation), in order of first appearance."""
     groups: dict[tuple[str, ...], list[dict]] = {}
     for r in rows:
-        key = (r["model"], r["epochs"], r.get("limit_train", ""), r.get("augment", ""))
-        groups.setdefault(key, []).append(r)
+        groups.setdefault(_table_key(r), []).append(r)
     return groups
 
 
@@ -84,6 +121,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
             f"render_report: expected a StudySpec (get_study(name)), got {type(spec).__name__}"
         )
     metrics = spec.metrics or get_task(spec.task).report
+    rows = split_recipes(rows)
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1
     heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
@@ -215,6 +253,7 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> li
     from ._plots import plot_angle_error
 
     spec = get_study(study)
+    rows = split_recipes(rows)
     md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
     written = [md]
     if spec.nr_r:
