@@ -37,7 +37,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
 
 def test_report_renders_committed_results_byte_for_byte():
     rows = read_rows(RESULTS / "rotmnist.csv")
-    assert len(rows) == 15
+    assert len(rows) >= 15  # the planar models' 15 paper-budget runs, then the newer arms
     text = render_report(get_study("rotmnist"), rows)
     assert text == (RESULTS / "rotmnist.md").read_text(encoding="utf-8")
 
