@@ -54,6 +54,10 @@ def test_argparse_errors_are_one_line(argv: list[str], says: str, capsys) -> Non
             ["study", "rotmnist", "--epochs-scale", "0", "--dry-run"],
             "epochs_scale must be positive",
         ),
+        (
+            ["study", "rotmnist", "--budget", "cpu", "--epochs-scale", "2", "--dry-run"],
+            "budget 'cpu' fixes the epochs (and lr schedule) of c16cnn, c8cnn, d16c16cnn",
+        ),
         (["evaluate", "{tmp}/missing.ckpt"], None),  # the command's own message (exit 2)
     ],
 )

@@ -121,7 +121,7 @@ def test_study_registry_and_spec_checks(monkeypatch):
     rot = get_study("rotmnist")
     assert rot.models == ["z2cnn", "p4cnn", "p4cnn-rp", "p4mcnn", "p4mcnn-coset", "c8cnn",
                           "c16cnn", "d16c16cnn"]  # fmt: skip
-    assert list(rot.budgets) == ["paper", "cpu", "smoke"] and rot.budget() == Budget()
+    assert list(rot.budgets) == ["paper", "cpu", "cpu-2x", "smoke"] and rot.budget() == Budget()
     with pytest.raises(ValueError, match="unknown study 'cifar'"):
         get_study("cifar")
     monkeypatch.setattr(_spec, "_REGISTRY", _spec._REGISTRY.copy())

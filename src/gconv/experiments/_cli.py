@@ -123,7 +123,10 @@ def _add_study(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
     s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
     s.add_argument("--budget", help="a budget of the study (e.g. paper, smoke; default the first)")
-    s.add_argument("--epochs-scale", type=float, help="scale epochs (default: the budget's)")
+    s.add_argument(
+        "--epochs-scale", type=float,
+        help="scale epochs (default: the budget's; not for models whose epochs it fixes)",
+    )  # fmt: skip
     s.add_argument("--limit-train", type=int, help="use the first N training samples")
     s.add_argument("--limit-test", type=int, help="use the first N test samples")
     s.add_argument("--out", default="results", help="output directory (default results/)")
@@ -242,6 +245,13 @@ def _plan(args: argparse.Namespace) -> list:
         budget,
         args.augments,
     )
+    fixed = sorted({r.model for r in runs if "epochs" in budget.per_model.get(r.model, {})})
+    if args.epochs_scale is not None and fixed:
+        raise ValueError(
+            f"--epochs-scale {args.epochs_scale:g}: budget {args.budget or 'default'!r} fixes the "
+            f"epochs (and lr schedule) of {', '.join(fixed)}, so it cannot scale them; pick "
+            f"another budget of study {args.study!r} ({', '.join(spec.budgets)}) or other --models"
+        )
     return select_shard(runs, *shard) if shard else runs
 
 

@@ -69,6 +69,11 @@ ROTMNIST = register_study(
                 models=STEERABLE,
                 per_model={m: compressed_schedule(e) for m, e in CPU_EPOCHS.items()},
             ),
+            # what the next factor of compute buys: the cpu budget's runs at twice the epochs
+            "cpu-2x": Budget(
+                models=STEERABLE,
+                per_model={m: compressed_schedule(2 * e) for m, e in CPU_EPOCHS.items()},
+            ),
             "smoke": Budget(
                 epochs_scale=1e-3,
                 limit_train=256,
