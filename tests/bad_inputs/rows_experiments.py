@@ -295,6 +295,12 @@ ROWS = [
         r"expected a StudySpec \(get_study\(name\)\), got str",
     ),
     Row(
+        "split_recipes",
+        lambda: x.split_recipes([{"model": "p4cnn", "seed": "0"}]),
+        ValueError,
+        r"expected study CSV rows \(dicts with 'model' and 'epochs'\), got \['model', 'seed'\]",
+    ),
+    Row(
         "run_study",
         lambda: x.run_study("rotmnist", [], ".", lambda run: {}, shard=(2, 2)),
         ValueError,

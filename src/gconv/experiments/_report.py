@@ -79,6 +79,12 @@ def split_recipes(rows: Sequence[dict]) -> list[dict]:
     >>> [r["model"] for r in split_recipes(rows)]
     ['m [lr 0.0004]', 'm']
     """
+    bad = next((r for r in rows if not isinstance(r, dict) or not {"model", "epochs"} <= set(r)), 0)
+    if bad != 0:
+        got = sorted(bad) if isinstance(bad, dict) else type(bad).__name__
+        raise ValueError(
+            f"split_recipes: expected study CSV rows (dicts with 'model' and 'epochs'), got {got}"
+        )
     last = {_table_key(r): r for r in rows}
     out = []
     for r in rows:
