@@ -18,6 +18,8 @@ _COLOURS = {
     "p4mcnn": "#9467bd",
     "p4mcnn-coset": "#ff7f0e",
 }
+#: the other models' colours (dashed lines), in order of appearance: never one of the above
+_MORE_COLOURS = ("#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22")
 
 
 def _pyplot():
@@ -66,9 +68,10 @@ def plot_angle_error(
         )
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    others = iter(_MORE_COLOURS * len(curves))
     for name, (deg, err, std) in curves.items():
-        colour = _COLOURS.get(name)
-        ax.plot(deg, err, marker="o", ms=3, lw=1.5, label=name, color=colour)
+        colour, ls = (_COLOURS[name], "-") if name in _COLOURS else (next(others), "--")
+        ax.plot(deg, err, marker="o", ms=3, lw=1.5, ls=ls, label=name, color=colour)
         if std is not None:
             lo = [e - s for e, s in zip(err, std, strict=True)]
             hi = [e + s for e, s in zip(err, std, strict=True)]
