@@ -52,8 +52,8 @@ def _hms(seconds: float) -> str:
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
 
 
-#: the run key's columns besides the model, seed and the table's own columns: a recipe
-_RECIPE = ("lr", "batch_size", "optim", "data_kwargs", "model_kwargs", "limit_test")
+#: the table's own columns and the seed: the run key's other columns make a recipe
+_NOT_RECIPE = ("model", "seed", "epochs", "augment", "limit_train")
 #: recipe columns shown by a short digest (the run folder's ``-k<digest>`` for model_kwargs)
 _DIGESTED = ("optim", "data_kwargs", "model_kwargs")
 
@@ -85,11 +85,14 @@ def split_recipes(rows: Sequence[dict]) -> list[dict]:
         raise ValueError(
             f"split_recipes: expected study CSV rows (dicts with 'model' and 'epochs'), got {got}"
         )
+    from ._study import _KEY  # lazily: _study imports this module
+
+    recipe = [k for k in _KEY if k not in _NOT_RECIPE]
     last = {_table_key(r): r for r in rows}
     out = []
     for r in rows:
         ref = last[_table_key(r)]
-        diff = [_recipe_cell(k, r.get(k) or "") for k in _RECIPE
+        diff = [_recipe_cell(k, r.get(k) or "") for k in recipe
                 if (r.get(k) or "") != (ref.get(k) or "")]  # fmt: skip
         out.append({**r, "model": f"{r['model']} [{', '.join(diff)}]"} if diff else r)
     return out
