@@ -6,7 +6,6 @@ is a function of the study spec and the CSV rows alone (:func:`render_report`)."
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import os
 import statistics
@@ -16,7 +15,7 @@ from pathlib import Path
 from .._util import atomic_write_text
 from ._conditions import NOT_RECORDED, is_recorded
 from ._decision import render_decision
-from ._spec import StudySpec, get_study
+from ._spec import StudySpec, get_study, recipe_digest
 from ._tasks import get_task
 
 __all__ = ["render_report", "split_recipes", "write_report"]
@@ -64,7 +63,7 @@ def _table_key(r: dict) -> tuple[str, ...]:
 
 def _recipe_cell(k: str, v: str) -> str:
     if k in _DIGESTED and v:
-        return f"{k} {hashlib.sha256(v.encode()).hexdigest()[:8]}"
+        return f"{k} {recipe_digest(v)}"
     return f"{k} {v or '—'}"
 
 

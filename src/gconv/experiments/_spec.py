@@ -12,6 +12,7 @@ Studies register themselves from files in ``gconv/experiments/studies/``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .._util import Registry, check_positive_int
 from ._decision import DecisionRule
 
 __all__ = [
+    "recipe_digest",
     "RECIPE_KEYS",
     "Arm",
     "Budget",
@@ -30,6 +32,17 @@ __all__ = [
     "list_studies",
     "register_study",
 ]
+
+
+def recipe_digest(text: str) -> str:
+    """Short digest of a recipe cell as the CSV writes it (``str`` of the value): the run
+    folder's ``-k<digest>`` for ``model_kwargs`` and the reports' recipe labels.
+
+    >>> recipe_digest(str((("r", 3),)))
+    '17244012'
+    """
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
 
 _BUILTIN = "gconv.experiments.studies"
 

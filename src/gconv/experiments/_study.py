@@ -11,7 +11,6 @@ CSV is rewritten atomically after every run, so a killed study loses at most the
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
-from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study
+from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study, recipe_digest
 
 __all__ = [
     "RunSpec",
@@ -103,8 +102,7 @@ class RunSpec:
             if v
         )
         if self.model_kwargs:  # another recipe of the model: another folder (never resumed)
-            digest = hashlib.sha256(repr(self.model_kwargs).encode()).hexdigest()[:8]
-            tail += f"-k{digest}"
+            tail += f"-k{recipe_digest(_cell(self.model_kwargs))}"
         return f"{self.model}-seed{self.seed}-e{self.epochs}-{self.augment}{tail}"
 
 
