@@ -14,7 +14,8 @@ CNNs), segmentation runs Gerken et al.'s (Adam, 1e-3 for every model).
   100 % augmentation (fresh rotations every epoch; the issue's "trained R"); the CNN family
   ``cnn``, ``cnn-200k``, ``cnn-1m``, ``cnn-5m`` at augmentation 0/25/50/100 % and 4×. 3 seeds.
 The icosahedral CNNs (issue 16) are one more model of each: ``ico-cnn`` and ``ico-cnn-seg``
-(r = 4), trained NR like the S2CNNs (lr 5e-3 for ico-cnn, as in its public re-implementation).
+(r = 4), trained NR like the S2CNNs (lr 5e-3 for ico-cnn, as in its public re-implementation);
+``ico-cnn`` also with 100 % augmentation, for issue 16's R/R target (trained and tested R).
 
 - ``spherical-seg``: ``s2cnn-seg`` trained NR; ``cnn-seg-218k``, ``cnn-seg-1m``, ``cnn-seg-5.5m``
   at 0 %, 100 % and 4×. 3 seeds.
@@ -94,6 +95,7 @@ SPHERICAL_CLS = register_study(
             Arm("s2cnn-deep", 20, augment="none", recipe=_S2_LR),
             Arm("s2cnn-deep", 20, augment="rotate-100", recipe=_S2_LR),
             Arm("ico-cnn", 20, augment="none", recipe=_S2_LR),
+            Arm("ico-cnn", 20, augment="rotate-100", recipe=_S2_LR),
             *(Arm(m, 20, recipe=_CNN_LR) for m in _CNNS),
         ),
         seeds=(0, 1, 2),
