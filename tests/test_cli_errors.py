@@ -32,6 +32,8 @@ def _one_line_error(err: str) -> str:
         (["check-equivariance", "stack", "--group", "c5"], "invalid choice: 'c5'"),
         (["demo", "--group", "p5"], "invalid choice: 'p5'"),
         (["train", "--epochs", "two"], "invalid int value: 'two'"),
+        (["train", "--checkpoint-minutes", "-1"], "expected minutes >= 0 or 'off', got '-1'"),
+        (["train", "--checkpoint-minutes", "soon"], "expected minutes >= 0 or 'off', got 'soon'"),
     ],
 )
 def test_argparse_errors_are_one_line(argv: list[str], says: str, capsys) -> None:

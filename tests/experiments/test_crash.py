@@ -26,7 +26,9 @@ ARGS = ["train", "--model", "z2cnn", "--epochs", "3", "--limit-train", "192", "-
         "96", "--limit-test", "128", "--batch-size", "64", "--seed", "3", "--no-progress"]  # fmt: skip
 
 
-def _gconv(out: Path, kill: str | None, resume: bool) -> subprocess.CompletedProcess:
+def _gconv(
+    out: Path, kill: str | None, resume: bool, extra: tuple[str, ...] | list[str] = ()
+) -> subprocess.CompletedProcess:
     """`python -m gconv.cli train ...` in a fresh process (this checkout's gconv first)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join(
@@ -35,7 +37,7 @@ def _gconv(out: Path, kill: str | None, resume: bool) -> subprocess.CompletedPro
     env.pop("GCONV_TEST_KILL_AT", None)
     if kill:
         env["GCONV_TEST_KILL_AT"] = kill
-    cmd = [sys.executable, "-m", "gconv.cli", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "gconv.cli", *ARGS, *extra, "--out", str(out)]
     cmd += ["--resume"] if resume else []
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
@@ -90,6 +92,25 @@ def test_killed_three_times_then_resumed_equals_uninterrupted(tmp_path: Path) ->
     assert p.returncode == 0, p.stderr[-2000:]
     assert "previous good copy" in p.stderr and "last.prev.ckpt" in p.stderr
     _assert_same_run(straight, run)
+
+
+@pytest.mark.slow  # two fresh processes: ~20 s of CPU
+@pytest.mark.usefixtures("mnist_root")
+def test_killed_inside_an_epoch_resumes_from_the_mid_epoch_checkpoint(tmp_path: Path) -> None:
+    straight = tmp_path / "straight"
+    assert main([*ARGS, "--out", str(straight)]) == 0
+    run, ckpts = tmp_path / "killed", tmp_path / "killed" / "checkpoints"
+    every = ["--checkpoint-minutes", "0"]  # last.ckpt after every batch but an epoch's last
+    p = _gconv(run, "batch:1:2", resume=False, extra=every)  # at batch 2 (of 3) of epoch 1
+    assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
+    ckpt = load_checkpoint(ckpts / "last.ckpt")
+    assert ckpt["epoch"] == 1 and ckpt["global_step"] == 5  # epoch 0's 3 batches + 2 of epoch 1
+    loop = ckpt["loops"]["fit_loop"]
+    assert loop["state_dict"]["combined_loader"] == [{"epoch": 1, "batches": 2}]  # its place
+    p = _gconv(run, None, resume=True, extra=every)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "resuming from a checkpoint that ended before the epoch ended" not in p.stderr
+    _assert_same_run(straight, run)  # the rest of epoch 1 replayed batch for batch
 
 
 def _ckpt(epoch: int) -> dict:
@@ -147,3 +168,14 @@ def test_kill_point_malformed(monkeypatch: pytest.MonkeyPatch, text: str) -> Non
     monkeypatch.setenv("GCONV_TEST_KILL_AT", text)
     with pytest.raises(ValueError, match="GCONV_TEST_KILL_AT"):
         kill_point()
+
+
+@pytest.mark.parametrize("minutes", [-1, True, "10", float("nan")])
+def test_checkpoint_minutes_must_be_a_number(minutes: object) -> None:
+    from gconv.experiments import TrainConfig
+    from gconv.experiments._checkpoint import MidEpochCheckpoint
+
+    with pytest.raises(ValueError, match=r"checkpoint_minutes must be None or a number >= 0"):
+        TrainConfig(checkpoint_minutes=minutes)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"minutes must be >= 0, got"):
+        MidEpochCheckpoint("last.ckpt", minutes)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gconv.experiments import SeededSampler, ShardSampler
+from gconv.experiments import ResumableLoader, SeededSampler, ShardSampler
 
 
 def _order(n: int, seed: int, epoch: int, world: int = 1, rank: int = 0) -> list[int]:
@@ -45,3 +45,48 @@ def test_shard_sampler_counts_every_sample_once(n: int, world: int) -> None:
 def test_bad_rank() -> None:
     with pytest.raises(ValueError, match="rank"):
         SeededSampler(10, num_replicas=2, rank=2)
+
+
+@pytest.mark.parametrize(("n", "world", "batch"), [(23, 1, 4), (23, 2, 4), (64, 1, 8)])
+def test_resumed_loader_hands_out_the_rest_of_the_epoch(n: int, world: int, batch: int) -> None:
+    """Resumed after K batches of epoch E, the loader yields batches K, K + 1, … of the same
+    order (and its state counts them); the next epoch is whole again."""
+
+    def loader() -> ResumableLoader:
+        s = SeededSampler(n, 5, num_replicas=world, rank=world - 1)
+        return ResumableLoader(list(range(n)), batch_size=batch, sampler=s)
+
+    full = loader()
+    full.sampler.set_epoch(2)
+    whole = [b.tolist() for b in full]
+    assert full.state_dict() == {"epoch": 2, "batches": len(whole)}
+    for k in range(len(whole) + 1):
+        resumed = loader()
+        resumed.load_state_dict({"epoch": 2, "batches": k})
+        resumed.sampler.set_epoch(2)
+        it = iter(resumed)
+        assert resumed.state_dict() == {"epoch": 0, "batches": 0}  # lazily: nothing drawn yet
+        rest = [b.tolist() for b in it]
+        assert rest == whole[k:] and resumed.state_dict() == {"epoch": 2, "batches": len(whole)}
+        resumed.sampler.set_epoch(3)
+        nxt = [b.tolist() for b in resumed]
+        assert len(nxt) == len(whole) and sum(map(len, nxt)) == len(resumed.sampler)
+
+
+def test_resume_state_of_another_epoch_skips_nothing() -> None:
+    s = SeededSampler(12, 1)
+    loader = ResumableLoader(list(range(12)), batch_size=5, sampler=s)
+    loader.load_state_dict({"epoch": 0, "batches": 2})
+    s.set_epoch(1)  # the checkpoint was written at the end of epoch 0
+    assert len(list(loader)) == 3
+
+
+@pytest.mark.parametrize(
+    ("state", "says"), [({"epoch": 1}, "'batches'"), ({"epoch": "x", "batches": 1}, "'x'")]
+)
+def test_resumable_loader_bad_state_and_sampler(state: dict, says: str) -> None:
+    loader = ResumableLoader(list(range(4)), batch_size=2, sampler=SeededSampler(4))
+    with pytest.raises(ValueError, match=f"expected a state .*{says}"):
+        loader.load_state_dict(state)
+    with pytest.raises(TypeError, match="needs a SeededSampler and a batch_size, got ShardSampler"):
+        ResumableLoader(list(range(4)), batch_size=2, sampler=ShardSampler(4))

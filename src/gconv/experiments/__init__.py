@@ -54,6 +54,7 @@ _WHERE = {
     ),
     "_datamodule": (
         "DataModule",
+        "ResumableLoader",
         "RotMNISTDataModule",
         "SeededSampler",
         "ShardSampler",

@@ -9,6 +9,10 @@ into place, also atomic). A resume takes ``last.ckpt``; when that file is missin
 load (truncated by something outside gconv, e.g. a full disk or a partial copy), it warns and
 takes ``last.prev.ckpt``.
 
+Inside an epoch, :class:`MidEpochCheckpoint` also writes ``last.ckpt`` (every few minutes of
+training, default 10): with the training loader's place in the epoch saved beside it
+(``ResumableLoader``), a run killed in a long epoch loses minutes, not the epoch.
+
 ``GCONV_TEST_KILL_AT`` (tests only) kills the process with SIGKILL at a fixed point:
 ``batch:E:K`` at the start of training batch K of epoch E (0-based); ``ckpt-rename:NAME:E``
 after the checkpoint ``NAME*.ckpt`` of epoch E is written to its temporary file, before the
@@ -22,6 +26,7 @@ import os
 import pickle
 import signal
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,7 @@ __all__ = [
     "AtomicCheckpointIO",
     "CheckpointError",
     "KillSwitch",
+    "MidEpochCheckpoint",
     "kill_point",
     "load_checkpoint",
     "resume_path",
@@ -149,6 +155,37 @@ class KillSwitch(Callback):
     def on_train_batch_start(self, trainer: L.Trainer, pl_module, batch, batch_idx: int) -> None:  # noqa: ANN001
         if (trainer.current_epoch, batch_idx) == (self.epoch, self.batch):
             _die()
+
+
+class MidEpochCheckpoint(Callback):
+    """Writes ``path`` (the run's ``last.ckpt``) at the end of the first training batch at least
+    ``minutes`` after the previous checkpoint of either kind (0: after every batch), never after
+    an epoch's last batch (the epoch's own checkpoint follows). Lightning saves the loop's
+    progress and the training loader's place with it, so a resume continues with the next batch.
+    Under DDP rank 0's clock decides for every rank (the save is collective)."""
+
+    def __init__(self, path: str | os.PathLike, minutes: float) -> None:
+        if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes >= 0:
+            raise ValueError(f"MidEpochCheckpoint: minutes must be >= 0, got {minutes!r}")
+        self.path, self.seconds = Path(path), 60.0 * float(minutes)
+        self._last = time.monotonic()
+
+    def _reset(self, *_: Any) -> None:
+        self._last = time.monotonic()
+
+    on_train_start = on_train_epoch_end = on_validation_end = _reset
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int
+    ) -> None:  # noqa: ANN001
+        if batch_idx + 1 >= trainer.num_training_batches or trainer.sanity_checking:
+            return
+        due = time.monotonic() - self._last >= self.seconds
+        if trainer.world_size > 1:
+            due = bool(trainer.strategy.broadcast(due, src=0))
+        if due:
+            trainer.save_checkpoint(self.path)
+            self._reset()
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -58,13 +58,26 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _minutes(text: str) -> float | None:
+    """``--checkpoint-minutes``: a number >= 0, or ``off``."""
+    if text == "off":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected minutes >= 0 or 'off', got {text!r}")
+    return value
+
+
 def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t = subparsers.add_parser(
         "train",
         help="train one model (checkpoints, logs, resume, DDP)",
         description="Train a registered model on a registered data set; select the epoch by "
         "the task's validation metric, report its test metrics. Checkpoints in "
-        "OUT/checkpoints (last.ckpt every epoch).",
+        "OUT/checkpoints (last.ckpt every epoch and every --checkpoint-minutes inside one).",
     )
     t.add_argument("--model", default="p4cnn", choices=_trainable())
     t.add_argument("--data", default="rotmnist", choices=list_datasets())
@@ -83,6 +96,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--out", help="run directory (default runs/<model>-seed<seed>)")
     t.add_argument("--strategy", default="auto", help="Lightning strategy (auto → ddp if >1)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints/last.ckpt")
+    t.add_argument("--checkpoint-minutes", type=_minutes, default=10.0, metavar="M",
+                   help="also write last.ckpt inside an epoch every M minutes of training "
+                   "(0: after every batch; 'off': at epoch ends only; default 10)")  # fmt: skip
     t.add_argument("--no-test", action="store_true", help="skip the final test")
     t.add_argument("--task", choices=list_tasks(), help="default: the data set's task")
     t.add_argument("--bandwidth", type=int, help="spherical data: grid bandwidth b (model too)")
@@ -149,6 +165,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
         num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
         resume=args.resume, progress=not args.no_progress, test=not args.no_test,
+        checkpoint_minutes=args.checkpoint_minutes,
         data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate", "val_size")
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip

@@ -6,6 +6,8 @@ its own DataModule registers it with ``register_datamodule``).
 Shuffling is a function of (seed, epoch) alone; with ``num_replicas`` processes the epoch's
 permutation is padded and dealt out as in ``torch.utils.data.DistributedSampler`` (rank r takes
 positions r, r + R, r + 2R, …), so the ranks' shares are disjoint and together cover the set.
+The training loader (:class:`ResumableLoader`) keeps its place in the epoch in the checkpoint,
+so a run resumed from a checkpoint written inside an epoch continues with the next batch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ._augment import STREAMS, seeded_generator
 
 __all__ = [
     "DataModule",
+    "ResumableLoader",
     "RotMNISTDataModule",
     "SeededSampler",
     "ShardSampler",
@@ -60,6 +63,8 @@ class SeededSampler(Sampler[int]):
         self.n, self.seed, self.num_replicas, self.rank = n, seed, num_replicas, rank
         self.shuffle = shuffle
         self.epoch = 0
+        #: positions of this rank's share skipped by the next iteration only (a resumed epoch)
+        self.start = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Called by Lightning (and by hand) before every epoch."""
@@ -80,7 +85,61 @@ class SeededSampler(Sampler[int]):
         total = len(self) * self.num_replicas
         while len(order) < total:  # pad by repeating from the start, as DistributedSampler does
             order += order[: total - len(order)]
-        return iter(order[self.rank : total : self.num_replicas])
+        start, self.start = self.start, 0
+        return iter(order[self.rank : total : self.num_replicas][start:])
+
+
+class ResumableLoader(DataLoader):
+    """The training DataLoader, whose place in the epoch is saved in checkpoints: Lightning
+    calls :meth:`state_dict` when it writes one and :meth:`load_state_dict` when it resumes
+    from one. Resumed inside epoch E after K batches, the next pass over epoch E yields
+    batches K, K + 1, … of the same order (its :class:`SeededSampler` skips the first
+    K · batch_size positions); augmentation and dropout are keyed by (seed, epoch, batch
+    index), so the resumed epoch replays exactly what the uninterrupted one would have done.
+
+    >>> loader = ResumableLoader(range(10), batch_size=4, sampler=SeededSampler(10, shuffle=False))
+    >>> loader.load_state_dict({"epoch": 0, "batches": 2})
+    >>> [b.tolist() for b in loader], loader.state_dict()
+    ([[8, 9]], {'epoch': 0, 'batches': 3})
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.sampler, SeededSampler) or self.batch_size is None:
+            raise TypeError(
+                "ResumableLoader needs a SeededSampler and a batch_size, got "
+                f"{type(self.sampler).__name__} and batch_size={self.batch_size!r}"
+            )
+        self._place = (0, 0)  # (epoch, batches yielded in it)
+        self._resume: tuple[int, int] | None = None
+
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+        return self._batches()
+
+    def _batches(self) -> Iterator[Any]:
+        # runs at the first next(): after Lightning's set_epoch for the coming epoch
+        sampler, (skip_epoch, skip) = self.sampler, self._resume or (-1, 0)
+        skip = skip if skip_epoch == sampler.epoch else 0
+        self._resume = None
+        sampler.start = skip * self.batch_size  # type: ignore[attr-defined, operator]
+        self._place = (sampler.epoch, skip)  # type: ignore[attr-defined]
+        for batch in super().__iter__():
+            self._place = (self._place[0], self._place[1] + 1)
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch": E, "batches": K}``: K batches of epoch E have been handed out."""
+        return {"epoch": self._place[0], "batches": self._place[1]}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Skip the first ``state["batches"]`` batches when epoch ``state["epoch"]`` is next
+        iterated (any other epoch: nothing is skipped)."""
+        try:
+            self._resume = (int(state["epoch"]), int(state["batches"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(
+                f"ResumableLoader: expected a state {{'epoch': int, 'batches': int}}, got {state!r}"
+            ) from None
 
 
 class ShardSampler(Sampler[int]):
@@ -189,7 +248,9 @@ class DataModule(L.LightningDataModule):
         ds = self.split("train")
         world, rank = self._world()
         sampler = SeededSampler(len(ds), self.seed, num_replicas=world, rank=rank)
-        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen())
+        return ResumableLoader(
+            ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen()
+        )
 
     def _eval_loader(self, name: str) -> DataLoader:
         ds = self.split(name)

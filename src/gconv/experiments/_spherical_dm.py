@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ._datamodule import DataModule, SeededSampler, register_datamodule
+from ._datamodule import DataModule, ResumableLoader, SeededSampler, register_datamodule
 from ._s2_augment import s2_augmentation
 
 __all__ = ["SphericalDataModule"]
@@ -196,7 +196,9 @@ class SphericalDataModule(DataModule):
             sampler: SeededSampler = _EpochSampler(ds, self.seed, num_replicas=world, rank=rank)
         else:
             sampler = SeededSampler(len(ds), self.seed, num_replicas=world, rank=rank)
-        return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen())
+        return ResumableLoader(
+            ds, batch_size=self.batch_size, sampler=sampler, generator=self._gen()
+        )
 
     def _loader(self, ds: TensorDataset) -> DataLoader:
         from ._datamodule import ShardSampler

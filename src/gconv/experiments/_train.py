@@ -30,6 +30,7 @@ from ._checkpoint import (
     AtomicCheckpointIO,
     CheckpointError,
     KillSwitch,
+    MidEpochCheckpoint,
     kill_point,
     load_checkpoint,
     resume_path,
@@ -74,6 +75,9 @@ class TrainConfig:
     accelerator: str = "cpu"
     strategy: str = "auto"
     resume: bool = False
+    #: also write last.ckpt inside an epoch, at least this many minutes of training apart (0:
+    #: after every batch; None: at epoch ends only); a resume continues with the next batch
+    checkpoint_minutes: float | None = 10.0
     progress: bool = True
     test: bool = True
     model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -97,6 +101,11 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig: {name} must be None or an int >= 1, got {v!r}")
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
+        m = self.checkpoint_minutes
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not m >= 0):
+            raise ValueError(
+                f"TrainConfig: checkpoint_minutes must be None or a number >= 0, got {m!r}"
+            )
         for name in ("model_kwargs", "data_kwargs", "optim"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(
@@ -210,6 +219,8 @@ def build_trainer(
     last = ModelCheckpoint(
         dirpath=out / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False
     )
+    m = cfg.checkpoint_minutes
+    mid = [] if m is None else [MidEpochCheckpoint(out / "checkpoints" / "last.ckpt", m)]
     quiet_lightning()
     strategy = cfg.strategy
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
@@ -226,7 +237,7 @@ def build_trainer(
         num_nodes=cfg.num_nodes,
         strategy=strategy,
         logger=_loggers(out),
-        callbacks=[Throughput(), best, last, *([bar] if bar else []), *callbacks],
+        callbacks=[Throughput(), best, last, *mid, *([bar] if bar else []), *callbacks],
         deterministic=True,
         use_distributed_sampler=False,  # our samplers shard by rank with (seed, epoch) seeding
         num_sanity_val_steps=0,
