@@ -179,3 +179,23 @@ def test_checkpoint_minutes_must_be_a_number(minutes: object) -> None:
         TrainConfig(checkpoint_minutes=minutes)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"minutes must be >= 0, got"):
         MidEpochCheckpoint("last.ckpt", minutes)  # type: ignore[arg-type]
+
+
+def test_mid_epoch_checkpoints_need_a_resumable_loader() -> None:
+    """A loader that cannot resume inside an epoch (a user's plain DataLoader) turns them off,
+    with a warning: a resume from them would replay the epoch from its start."""
+    from types import SimpleNamespace
+
+    from torch.utils.data import DataLoader
+
+    from gconv.experiments import ResumableLoader, SeededSampler
+    from gconv.experiments._checkpoint import MidEpochCheckpoint
+
+    cb = MidEpochCheckpoint("last.ckpt", 0)
+    good = ResumableLoader(list(range(4)), batch_size=2, sampler=SeededSampler(4))
+    cb.on_train_start(SimpleNamespace(train_dataloader=good), None)  # type: ignore[arg-type]
+    assert cb.enabled
+    with pytest.warns(UserWarning, match="mid-epoch checkpoints are off"):
+        plain = {"a": good, "b": DataLoader(list(range(4)), batch_size=2)}
+        cb.on_train_start(SimpleNamespace(train_dataloader=plain), None)  # type: ignore[arg-type]
+    assert not cb.enabled

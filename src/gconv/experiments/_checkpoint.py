@@ -162,23 +162,43 @@ class MidEpochCheckpoint(Callback):
     ``minutes`` after the previous checkpoint of either kind (0: after every batch), never after
     an epoch's last batch (the epoch's own checkpoint follows). Lightning saves the loop's
     progress and the training loader's place with it, so a resume continues with the next batch.
-    Under DDP rank 0's clock decides for every rank (the save is collective)."""
+    Under DDP rank 0's clock decides for every rank (the save is collective). Off, with a
+    warning, when the training loader cannot resume inside an epoch."""
 
     def __init__(self, path: str | os.PathLike, minutes: float) -> None:
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes >= 0:
             raise ValueError(f"MidEpochCheckpoint: minutes must be >= 0, got {minutes!r}")
         self.path, self.seconds = Path(path), 60.0 * float(minutes)
-        self._last = time.monotonic()
+        self._last, self.enabled = time.monotonic(), True
 
     def _reset(self, *_: Any) -> None:
         self._last = time.monotonic()
 
-    on_train_start = on_train_epoch_end = on_validation_end = _reset
+    on_train_epoch_end = on_validation_end = _reset
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reset()
+        loaders = trainer.train_dataloader
+        flat = list(loaders.values()) if isinstance(loaders, dict) else loaders
+        flat = flat if isinstance(flat, (list, tuple)) else [flat]
+        self.enabled = all(
+            callable(getattr(dl, "state_dict", None))
+            and callable(getattr(dl, "load_state_dict", None))
+            for dl in flat
+        )
+        if not self.enabled:
+            warnings.warn(
+                "mid-epoch checkpoints are off: the training loader cannot resume inside an "
+                "epoch (it needs state_dict/load_state_dict, as gconv's ResumableLoader has)",
+                stacklevel=2,
+            )
 
     def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module, outputs, batch, batch_idx: int
-    ) -> None:  # noqa: ANN001
-        if batch_idx + 1 >= trainer.num_training_batches or trainer.sanity_checking:
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+        batch_idx: int,
+    ) -> None:  # fmt: skip
+        last = batch_idx + 1 >= trainer.num_training_batches
+        if last or trainer.sanity_checking or not self.enabled:
             return
         due = time.monotonic() - self._last >= self.seconds
         if trainer.world_size > 1:
