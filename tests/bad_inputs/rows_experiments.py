@@ -92,6 +92,18 @@ ROWS = [
         r"epochs must be a positive int, got 0",
     ),
     Row(
+        "ResumableLoader",
+        lambda: x.ResumableLoader(list(range(4)), batch_size=2),
+        TypeError,
+        r"needs a SeededSampler and a batch_size, got SequentialSampler and batch_size=2",
+    ),
+    Row(
+        "ResumableLoader",
+        lambda: x.ResumableLoader(list(range(4)), sampler=x.SeededSampler(4), batch_size=None),
+        TypeError,
+        r"needs a SeededSampler and a batch_size, got SeededSampler and batch_size=None",
+    ),
+    Row(
         "SeededSampler",
         lambda: x.SeededSampler(10, num_replicas=2, rank=2),
         ValueError,
