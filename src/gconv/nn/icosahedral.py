@@ -54,24 +54,29 @@ class _PadFn(torch.autograd.Function):
     """The padding as one gather with a hand-written adjoint (``channel_pad_plan``): forward
     ``p = x.index_select(1, full)`` with the zero points cleared; backward the interior gather
     of the output gradient (zero where no interior point reads), plus an index_add of the
-    border gradients onto their sources."""
+    border gradients onto their sources. ``out_shape`` (5B, C·G, H, W); with ``cl`` the
+    output is stored channels-last (the plan numbers its points so)."""
 
     @staticmethod
-    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape):  # type: ignore[override]
+    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl):  # type: ignore[override]
         b = x.shape[0]
         p = x.reshape(b, -1).index_select(1, full).index_fill_(1, zero, 0.0)
         ctx.save_for_backward(inner, dead, border_out, border_in)
-        ctx.in_shape = x.shape
+        ctx.in_shape, ctx.cl = x.shape, cl
+        if cl:
+            bb, cg, h, w = out_shape
+            return p.view(bb, h, w, cg).permute(0, 3, 1, 2)
         return p.view(out_shape)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
         inner, dead, border_out, border_in = ctx.saved_tensors
-        g = grad.reshape(ctx.in_shape[0], -1)
+        b = ctx.in_shape[0]
+        g = (grad.permute(0, 2, 3, 1) if ctx.cl else grad).reshape(b, -1)
         gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
         gx.index_add_(1, border_in, g.index_select(1, border_out))
-        return gx.view(ctx.in_shape), None, None, None, None, None, None, None
+        return (gx.view(ctx.in_shape),) + (None,) * 8
 
 
 class IcoPad(nn.Module):
@@ -90,12 +95,13 @@ class IcoPad(nn.Module):
         super().__init__()
         ico_grid(r)  # ValueError unless r is an int in 0..10; the grid is cached for the plans
         self.r, self.scalar, self.gauge = r, scalar, gauge
-        self._plans: dict[tuple[int, torch.device], tuple[torch.Tensor, ...]] = {}
+        self.channels_last = False
+        self._plans: dict[tuple[int, torch.device, bool], tuple[torch.Tensor, ...]] = {}
 
     def _plan(self, channels: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-        key = (channels, device)
+        key = (channels, device, self.channels_last)
         if key not in self._plans:
-            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge)
+            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge, self.channels_last)
             self._plans[key] = tuple(t.to(device) for t in plan)
         return self._plans[key]
 
@@ -111,7 +117,7 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
-        return _PadFn.apply(x, *self._plan(c, x.device), shape)
+        return _PadFn.apply(x, *self._plan(c, x.device), shape, self.channels_last)
 
     def extra_repr(self) -> str:
         return (
@@ -128,10 +134,33 @@ def zero_corners_(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+class _UnstackFn(torch.autograd.Function):
+    """conv2d output ``(5B, 6C', n', 2n')`` (any memory layout) → ``(B, C', 6, 5, n', 2n')``
+    contiguous with the corners zero: one copy each way (the gradient at the corners is
+    zero; it comes back in the layout the convolution's output had)."""
+
+    @staticmethod
+    def forward(ctx, y, out_channels):  # type: ignore[override]
+        ctx.cl = not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last)
+        v = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
+        return zero_corners_(v.contiguous())
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        b, c, _, _, h, w = grad.shape
+        if ctx.cl:  # (B, C', 6, 5, h, w) → (B, 5, h, w, C', 6): channels-last (5B, 6C', h, w)
+            g = grad.permute(0, 3, 4, 5, 1, 2).clone(memory_format=torch.contiguous_format)
+            g[:, :, 0, ::h] = 0.0
+            return g.view(5 * b, h, w, 6 * c).permute(0, 3, 1, 2), None
+        g = grad.permute(0, 3, 1, 2, 4, 5).clone(memory_format=torch.contiguous_format)
+        g[..., 0, ::h] = 0.0
+        return g.view(5 * b, 6 * c, h, w), None
+
+
 def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
     """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
-    y = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
-    return zero_corners_(y.contiguous())
+    return _UnstackFn.apply(y, out_channels)
 
 
 class _IcoConvBase(nn.Module):
@@ -173,6 +202,7 @@ class _IcoConvBase(nn.Module):
             nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
         )
         self.pad = IcoPad(r, scalar=self._lifting, gauge=self.gauge).to(device)
+        self.pad.channels_last = True
         self.register_buffer(
             "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
         )
@@ -242,9 +272,9 @@ class _IcoConvBase(nn.Module):
             conv.weight.copy_(bank)
             if bias is not None:
                 conv.bias.copy_(bias)
-        return ExportedIcoConv(
-            IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device), conv
-        )
+        pad = IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device)
+        pad.channels_last = True
+        return ExportedIcoConv(pad, conv)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, r={self.r}, stride={self.stride}"
