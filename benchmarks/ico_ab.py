@@ -34,18 +34,19 @@ from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_
 from gconv.models import get_model
 
 
-def load_baseline(commit: str, where: Path):
-    """The baseline's ``gconv.models`` as module ``gconv_base.models``."""
+def load_baseline(commit: str, where: Path, name: str):
+    """The baseline's ``gconv.models`` as module ``<name>.models``."""
     tar = subprocess.run(
         ["git", "archive", commit, "src/gconv"], capture_output=True, check=True
     ).stdout
-    subprocess.run(["tar", "-x", "-C", str(where)], input=tar, check=True)
-    pkg = where / "gconv_base"
-    (where / "src" / "gconv").rename(pkg)
+    (where / name).mkdir()
+    subprocess.run(["tar", "-x", "-C", str(where / name)], input=tar, check=True)
+    pkg = where / name / name
+    (where / name / "src" / "gconv").rename(pkg)
     for f in pkg.rglob("*.py"):
-        f.write_text(re.sub(r"\bgconv\.", "gconv_base.", f.read_text()))
-    sys.path.insert(0, str(where))
-    return importlib.import_module("gconv_base.models")
+        f.write_text(re.sub(r"\bgconv\.", f"{name}.", f.read_text()))
+    sys.path.insert(0, str(where / name))
+    return importlib.import_module(f"{name}.models")
 
 
 def agreement(new: nn.Module, old: nn.Module, x: torch.Tensor, y: torch.Tensor) -> str:
@@ -67,7 +68,8 @@ def agreement(new: nn.Module, old: nn.Module, x: torch.Tensor, y: torch.Tensor) 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--baseline", default="main", help="git commit or branch to compare with")
+    p.add_argument("--baseline", nargs="+", default=["main"],
+                   help="git commits or branches to compare with (the first is the reference)")  # fmt: skip
     p.add_argument("--model", default="ico-cnn")
     p.add_argument("--r", type=int, default=4)
     p.add_argument("--threads", type=int, default=1)
@@ -76,15 +78,18 @@ def main() -> None:
     add_record_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", args.baseline], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    commits = [
+        subprocess.run(["git", "rev-parse", "--short", c], capture_output=True, text=True,
+                       check=True).stdout.strip()
+        for c in args.baseline
+    ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, recorded("ico_ab", args):
-        base = load_baseline(args.baseline, Path(tmp))
         torch.manual_seed(0)
-        new = get_model(args.model, r=args.r)
-        old = base.get_model(args.model, r=args.r)
-        old.load_state_dict(new.state_dict())
+        models = {"tree": get_model(args.model, r=args.r)}
+        for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
+            base = load_baseline(ref, Path(tmp), f"gconv_base{i}")
+            models[commit] = base.get_model(args.model, r=args.r)
+            models[commit].load_state_dict(models["tree"].state_dict())
         gen = torch.Generator().manual_seed(0)
         v = 10 * 4**args.r + 2
         x = torch.randn(args.batch, 1, v, generator=gen)
@@ -92,11 +97,14 @@ def main() -> None:
         y = torch.randint(0, 11 if seg else 10, (args.batch, v) if seg else (args.batch,),
                           generator=gen)  # fmt: skip
         print(f"{args.model} r={args.r}, batch {args.batch}, {args.threads} thread(s), "
-              f"{args.reps} interleaved repeats; baseline {args.baseline} ({commit}) vs this tree")  # fmt: skip
-        print("agreement (float64, one training forward/backward):", agreement(new, old, x, y))
+              f"{args.reps} interleaved repeats; this tree vs "
+              + ", ".join(f"{r} ({c})" for r, c in zip(args.baseline, commits, strict=True)))  # fmt: skip
+        for commit in commits:
+            print(f"agreement with {commit} (float64, one training forward/backward):",
+                  agreement(models["tree"], models[commit], x, y))  # fmt: skip
         cpu: dict[str, list[float]] = {}
         arms = {}
-        for name, model in (("new", new), ("old", old)):
+        for name, model in models.items():
             for kind, fn in step_and_eval(model, x, y).items():
                 cpu[f"{kind} {name}"] = []
                 arms[f"{kind} {name}"] = cpu_timed(fn, cpu[f"{kind} {name}"])
@@ -105,15 +113,17 @@ def main() -> None:
         load1 = os.getloadavg()
         print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
               f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")  # fmt: skip
-        print(f"{'arm':<10} {'median s':>9} {'fastest':>8} {'cpu med':>8}   all (sorted)")
+        print(f"{'arm':<14} {'median s':>9} {'fastest':>8} {'cpu med':>8}   all (sorted)")
         for k in sorted(arms):
             c = cpu[k][2:]  # drop the warm-up calls
-            print(f"{k:<10} {statistics.median(times[k]):9.4f} {times[k][0]:8.4f} "
+            print(f"{k:<14} {statistics.median(times[k]):9.4f} {times[k][0]:8.4f} "
                   f"{statistics.median(c):8.4f}   " + " ".join(f"{t:.3f}" for t in times[k]))  # fmt: skip
+        ref = commits[0]
         for kind in ("train", "eval"):
-            n, o = (statistics.median(times[f"{kind} {a}"]) for a in ("new", "old"))
-            nc, oc = (statistics.median(cpu[f"{kind} {a}"][2:]) for a in ("new", "old"))
-            print(f"{kind}: new/old median wall {n / o:.3f}, median cpu {nc / oc:.3f}")
+            for name in [m for m in models if m != ref]:
+                n, o = (statistics.median(times[f"{kind} {a}"]) for a in (name, ref))
+                nc, oc = (statistics.median(cpu[f"{kind} {a}"][2:]) for a in (name, ref))
+                print(f"{kind}: {name}/{ref} median wall {n / o:.3f}, median cpu {nc / oc:.3f}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import ShapeError, check_tensor
+from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
 __all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
@@ -206,6 +207,13 @@ class _IcoConvBase(nn.Module):
         self.register_buffer(
             "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
         )
+        # the 7-tap matrix product (_ico_gemm) on coarse outputs (n' <= 4), where it beat
+        # oneDNN's 3×3 conv fwd + bwd (benchmarks/ico_layers.py); on finer ones, stacking the
+        # taps costs more memory traffic than the GEMM saves
+        self._gemm = self.n_out <= 4
+        self.register_buffer(
+            "_hex", hex_weight_index(self.in_order).reshape(-1).to(device), persistent=False
+        )
         self._cache: tuple | None = None
         self.reset_parameters()
 
@@ -226,15 +234,23 @@ class _IcoConvBase(nn.Module):
         bias = None if self.bias is None else self.bias.repeat_interleave(6)
         return bank.reshape(o * 6, c * g, 3, 3), bias
 
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The bank the forward uses: 3×3 (``expanded_weight``) or 7-tap (``_ico_gemm``)."""
+        if not self._gemm:
+            return self.expanded_weight()
+        bias = None if self.bias is None else self.bias.repeat_interleave(6)
+        return hex_bank(self.weight, self._hex), bias
+
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w, b = self.weight, self.bias
         if self.training or (torch.is_grad_enabled() and w.requires_grad):
             self._cache = None
-            return self.expanded_weight()
+            return self._weights()
         key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
+        key = key + (self._gemm,)
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
-                self._cache = (key, self.expanded_weight())
+                self._cache = (key, self._weights())
         return self._cache[1]
 
     def padded(self, x: torch.Tensor) -> torch.Tensor:
@@ -254,7 +270,10 @@ class _IcoConvBase(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bank, bias = self._bank()
-        y = F.conv2d(self.padded(x), bank, bias, self.stride)
+        if self._gemm:
+            y = hex_correlation(self.padded(x), bank, bias, self.stride)
+        else:
+            y = F.conv2d(self.padded(x), bank, bias, self.stride)
         return _unstack(y, self.out_channels)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
