@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Training-mode batch norm of icosahedral regular features ``(B, C, 6, 5, n, 2n)`` as one
 autograd Function (``IcoBatchNorm`` uses it): the statistics skip the 10 chart-held corners,
-the output is zero there. Same statistics as the plain composition it replaced, bit for bit (two
-passes in the input dtype: mean, then the mean square of x − mean; never E[x²] − E[x]²), the
-affine map in one pass, and a hand-written backward (two passes for ∂x)."""
+the output is zero there. Same arithmetic as the plain composition it replaces (two passes
+in the input dtype: mean, then the mean square of x − mean; never E[x²] − E[x]²), with fewer
+passes over the tensor and a hand-written backward."""
 
 from __future__ import annotations
 
@@ -42,10 +42,9 @@ class _IcoBatchNormFn(torch.autograd.Function):
         var = (y.sum(2).sum(0) - (dk * dk).sum(2).sum(0)) / count
         invstd = torch.rsqrt(var + eps)
         scale = invstd if weight is None else invstd * weight
-        if bias is None:
-            torch.mul(centred, scale.view(1, -1, 1), out=y)
-        else:  # bias + centred·scale in one pass (may round once, fused)
-            torch.addcmul(bias.view(1, -1, 1), centred, scale.view(1, -1, 1), out=y)
+        torch.mul(centred, scale.view(1, -1, 1), out=y)
+        if bias is not None:
+            y.add_(bias.view(1, -1, 1))
         y.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
         ctx.save_for_backward(centred, invstd, weight)
         ctx.count, ctx.n, ctx.has_bias = count, n, bias is not None
@@ -65,8 +64,9 @@ class _IcoBatchNormFn(torch.autograd.Function):
         k1 = invstd if weight is None else invstd * weight
         k2 = -k1 * invstd * invstd * sum_gc / count
         k3 = -k1 * sum_g / count
-        torch.addcmul(k3.view(1, -1, 1), centred, k2.view(1, -1, 1), out=buf)
-        buf.addcmul_(g, k1.view(1, -1, 1))
+        torch.mul(g, k1.view(1, -1, 1), out=buf)
+        buf.addcmul_(centred, k2.view(1, -1, 1))
+        buf.add_(k3.view(1, -1, 1))
         buf.view(*g.shape[:2], 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
         gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
         gb = sum_g if ctx.has_bias and ctx.needs_input_grad[2] else None
