@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: MIT
 """Training-mode batch norm of icosahedral regular features ``(B, C, 6, 5, n, 2n)`` as one
 autograd Function (``IcoBatchNorm`` uses it): the statistics skip the 10 chart-held corners,
-the output is zero there. Same arithmetic as the plain composition it replaces (two passes
-in the input dtype: mean, then the mean square of x − mean; never E[x²] − E[x]²), with fewer
-passes over the tensor and a hand-written backward."""
+the output is zero there. The statistics are those of the plain composition it replaced
+(two passes in the input dtype: the mean, then the mean square of x − mean; never
+E[x²] − E[x]²), with fewer passes over the tensor (the squares summed as squared norms, the
+affine map as one inference-mode ``F.batch_norm`` of x − mean; equal to rounding) and a
+hand-written backward."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 __all__ = ["ico_batch_norm_train"]
 
@@ -38,13 +41,12 @@ class _IcoBatchNormFn(torch.autograd.Function):
         mean = _channel_sum(x3, xk) / count
         centred = x3 - mean.view(1, -1, 1)
         dk = xk - mean.view(1, -1, 1)
-        y = torch.mul(centred, centred)  # the output's buffer, first holding the squares
-        var = (y.sum(2).sum(0) - (dk * dk).sum(2).sum(0)) / count
+        # Σ (x − μ)² per channel: per (sample, channel) norms of x − μ, squared (one read)
+        sq = torch.linalg.vector_norm(centred, dim=2).square().sum(0)
+        var = (sq - (dk * dk).sum(2).sum(0)) / count
         invstd = torch.rsqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        torch.mul(centred, scale.view(1, -1, 1), out=y)
-        if bias is not None:
-            y.add_(bias.view(1, -1, 1))
+        # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
+        y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
         y.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
         ctx.save_for_backward(centred, invstd, weight)
         ctx.count, ctx.n, ctx.has_bias = count, n, bias is not None
