@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """``IcoBatchNorm``'s training Function (``_ico_bn``) against the plain autograd composition it
 replaced (two-pass statistics without the 10 corners, affine map, corners zeroed): the same
-mean bit for bit, variance, values and gradients to float64 rounding, gradcheck, the running statistics, any input layout."""
+mean bit for bit; variance, values and gradients to float64 rounding; gradcheck; the running
+statistics; any input layout."""
 
 from __future__ import annotations
 
