@@ -14,9 +14,11 @@ Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame)
 
 (t − θ turns a ring tap by −θ slots, the centre stays). The filter bank is expanded by turning
 the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
-from their neighbours with the gauge change in one index gather, and one ``F.conv2d`` runs
-over all five charts folded into the batch. Exact for the 60 icosahedral rotations (they
-permute vertices and turn frames by multiples of 60°) and gauge-equivariant by construction.
+from their neighbours with the gauge change in one index gather (stored channels-last), and
+one ``F.conv2d`` runs over all five charts folded into the batch; on coarse outputs
+(n' ≤ 4) the same sum runs as one matrix product over the 7 taps (``_ico_gemm``). Exact for
+the 60 icosahedral rotations (they permute vertices and turn frames by multiples of 60°) and
+gauge-equivariant by construction.
 Stride 2 samples the output at the vertices of resolution r − 1.
 """
 
