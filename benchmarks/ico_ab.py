@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: MIT
-"""Before/after of the icosahedral models' training step in one process: this tree against a
-baseline commit (issue 16's ``ico-cnn`` speed work).
+"""Before/after of the icosahedral models' training step in one process: this tree against
+one or more baseline commits (issue 16's ``ico-cnn`` speed work).
 
-The baseline's ``src/gconv`` is extracted (``git archive``) into a temporary folder as package
-``gconv_base``; both trees build the same model and the baseline's copy gets this tree's
-weights. The outputs and gradients of one training-mode forward/backward are compared first
-(printed: the largest differences), then the two training steps (zero_grad, forward,
-cross-entropy against fixed random labels, backward, Adam lr 1e-3, each arm with its own
-optimizer) run interleaved in every repeat, so load from other jobs on the shared machine hits
-both alike; the ratio of the medians is the figure to read. Also timed: the forward alone in
-eval mode without grad.
+Each baseline's ``src/gconv`` is extracted (``git archive``) into a temporary folder as
+package ``gconv_base<i>``; every tree builds the same model and the baselines' copies get this
+tree's weights. First the agreement is printed: float64 copies, one training-mode forward and
+backward on 4 samples, the largest differences of the logits and of the parameter gradients.
+Then the training steps (zero_grad, forward, cross-entropy against fixed random labels,
+backward, Adam lr 1e-3, each model with its own optimizer) and the eval-mode forwards without
+grad run interleaved in every repeat, so load from other jobs on the shared machine hits all
+arms alike; the ratio of the medians to the first baseline's is the figure to read.
 
-    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline main --reps 10
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline 89e54f3 --reps 25
+
+The raw output goes to ``results/bench/ico_ab_<model>-<date>-<commit>.txt``.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def main() -> None:
                        check=True).stdout.strip()
         for c in args.baseline
     ]  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp, recorded("ico_ab", args):
+    with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{args.model}", args):
         torch.manual_seed(0)
         models = {"tree": get_model(args.model, r=args.r)}
         for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
