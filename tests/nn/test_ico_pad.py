@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The fused padding gather (``channel_pad_plan``): its forward equals the per-point index
 tables of ``feature_pad_index`` / ``scalar_pad_index``, and its hand-written backward equals
-plain autograd through an index read, at several resolutions, channel counts and both kinds."""
+plain autograd through an index read, at several resolutions, channel counts and both kinds,
+in both output layouts (standard and channels-last, the convolutions' choice); the unstacking
+of a convolution's output and its adjoint."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import torch
 
 from gconv.nn import IcoPad
 from gconv.nn._ico_index import channel_pad_plan, feature_pad_index, scalar_pad_index
+from gconv.nn.icosahedral import _unstack, corner_mask
 
 F64 = torch.float64
 
@@ -29,15 +32,22 @@ def _reference(x: torch.Tensor, r: int, scalar: bool, gauge: bool) -> torch.Tens
 
 @pytest.mark.parametrize("r", [0, 2, 3])
 @pytest.mark.parametrize("scalar,gauge", [(False, True), (False, False), (True, True)])
-def test_fused_padding_and_its_adjoint_equal_the_tables(r: int, scalar: bool, gauge: bool) -> None:
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fused_padding_and_its_adjoint_equal_the_tables(
+    r: int, scalar: bool, gauge: bool, channels_last: bool
+) -> None:
     c, n = 3, 2**r
     shape = (2, c, 10 * n * n + 2) if scalar else (2, c, 6, 5, n, 2 * n)
     x = torch.randn(*shape, dtype=F64)
     if not scalar:
         x[..., 0, ::n] = 0.0  # regular features vanish at the corners (the layers' contract)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
-    got, want = IcoPad(r, scalar, gauge)(x1), _reference(x2, r, scalar, gauge)
+    pad = IcoPad(r, scalar, gauge)
+    pad.channels_last = channels_last
+    got, want = pad(x1), _reference(x2, r, scalar, gauge)
     torch.testing.assert_close(got, want, rtol=0, atol=0)  # a copy: exact
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    assert got.is_contiguous(memory_format=fmt)
     g = torch.randn_like(want)
     got.backward(g)
     want.backward(g)
@@ -52,3 +62,28 @@ def test_plan_index_types_and_sizes() -> None:
     assert full.numel() == 5 * 4 * 6 * (n + 2) * (2 * n + 2)
     assert inner.numel() == 4 * 6 * 10 * n * n and dead.numel() == 4 * 6 * 10  # 10 corners
     assert border_out.numel() == border_in.numel() > 0
+
+
+@pytest.mark.parametrize("strided_grad", [False, True])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_unstack_and_its_adjoint_equal_the_plain_composition(
+    strided_grad: bool, channels_last: bool
+) -> None:
+    """``_unstack`` (one copy each way, corners zero) against view, permute and masked_fill."""
+    b, c, n = 2, 3, 4
+    y = torch.randn(5 * b, 6 * c, n, 2 * n, dtype=F64)
+    y = y.contiguous(memory_format=torch.channels_last) if channels_last else y
+    y1, y2 = y.clone().requires_grad_(), y.clone().requires_grad_()
+    got = _unstack(y1, c)
+    want = y2.unflatten(0, (b, 5)).unflatten(2, (c, 6)).permute(0, 2, 3, 1, 4, 5)
+    want = want.masked_fill(corner_mask(n), 0.0)
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert got.is_contiguous()
+    g = torch.randn_like(want)
+    g = g.transpose(0, 1).contiguous().transpose(0, 1) if strided_grad else g  # any layout
+    got.backward(g)
+    want.backward(g)
+    torch.testing.assert_close(y1.grad, y2.grad, rtol=0, atol=0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    assert y1.grad.is_contiguous(memory_format=fmt)  # the gradient in the output's layout
+    assert torch.autograd.gradcheck(lambda t: _unstack(t, c), (y[:5].clone().requires_grad_(),))

@@ -64,7 +64,7 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
 
 @cached_tensors(64)
 def channel_pad_plan(
-    r: int, channels: int, scalar: bool, gauge: bool = True
+    r: int, channels: int, scalar: bool, gauge: bool = True, channels_last: bool = False
 ) -> tuple[torch.Tensor, ...]:
     """The padding of a whole ``(C, G, …)`` input as flat gathers (``channels`` = C), for an
     input flattened per sample (regular ``(C, 6, 5, n, 2n)`` or scalar ``(C, V)``) and the
@@ -83,7 +83,11 @@ def channel_pad_plan(
 
     Forward: ``p = x.index_select(1, full).index_fill_(1, zero, 0)``. Backward (the adjoint):
     ``g_x = g_p.index_select(1, inner).index_fill_(1, dead, 0)``, then
-    ``g_x.index_add_(1, border_in, g_p.index_select(1, border_out))``."""
+    ``g_x.index_add_(1, border_in, g_p.index_select(1, border_out))``.
+
+    ``channels_last=True``: the same plan for the padded output stored per sample as
+    ``(5, n+2, 2n+2, C·G)`` (``torch.channels_last`` of ``(5B, C·G, n+2, 2n+2)``): the output
+    points are renumbered, the input elements are not."""
     grid = ico_grid(r)
     n, nc, s = grid.n, grid.num_chart_vertices, (grid.n + 2) * (2 * grid.n + 2)
     g = 1 if scalar else 6
@@ -109,12 +113,24 @@ def channel_pad_plan(
         dead = np.flatnonzero((i == 0) & (j % n == 0))
     plan = (full, np.flatnonzero(is_zero), inner.reshape(-1), dead,
             np.flatnonzero(border), full[border])  # fmt: skip
+    if channels_last:  # output point (k, ch, i, j) → its place in (k, i, j, ch)
+        plan = _to_channels_last(plan, channels * g, n)
     # the gathers read int32 when it holds every offset (less index traffic; fills/adds: int64)
     small = full.size < 2**31  # the output is larger than the input: every offset fits
     kinds = (np.int32 if small else np.int64, np.int64) * 3
     return tuple(
         torch.from_numpy(np.ascontiguousarray(a, dtype=t)) for a, t in zip(plan, kinds, strict=True)
     )
+
+
+def _to_channels_last(plan: tuple[np.ndarray, ...], cg: int, n: int) -> tuple[np.ndarray, ...]:
+    """Renumber the output points of a plan from ``(5, cg, n+2, 2n+2)`` to ``(5, n+2, 2n+2, cg)``."""
+    std_at = np.arange(5 * cg * (n + 2) * (2 * n + 2)).reshape(5, cg, n + 2, 2 * n + 2)
+    std_at = std_at.transpose(0, 2, 3, 1).reshape(-1)  # channels-last point → standard point
+    new_of = np.empty_like(std_at)
+    new_of[std_at] = np.arange(std_at.size)
+    full, zero, inner, dead, border_out, border_in = plan
+    return full[std_at], new_of[zero], new_of[inner], dead, new_of[border_out], border_in
 
 
 @cached_tensors(4)

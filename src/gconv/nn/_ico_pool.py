@@ -14,6 +14,7 @@ from torch import nn
 from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
 from ._checks import ShapeError
+from ._ico_bn import ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
 from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
 
@@ -124,23 +125,6 @@ class IcoOrientationPool(_IcoLayer):
         return y.masked_fill(corner_mask(2**r, x.device), 0.0)  # amax keeps its output
 
 
-def _stats_without_corners(
-    x: torch.Tensor, n: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-channel mean and (biased) variance of ``(B, C, 6, 5, n, 2n)`` over every entry but
-    the 10 chart-held corners, by two passes over x (contiguous inner sums) less the corners'
-    own terms; also ``x − mean``. Exact algebra: Σ_keep = Σ_all − Σ_corners."""
-    b, c = x.shape[:2]
-    x3 = x.reshape(b, c, -1)
-    xk = x[..., 0, ::n].reshape(b, c, -1)  # the corners (a strided view)
-    count = x3.shape[2] * b - xk.shape[2] * b
-    mean = (x3.sum(2).sum(0) - xk.sum(2).sum(0)) / count
-    centred = x3 - mean.view(1, -1, 1)
-    dk = xk - mean.view(1, -1, 1)
-    var = ((centred * centred).sum(2).sum(0) - (dk * dk).sum(2).sum(0)) / count
-    return mean, var, centred.view(x.shape)
-
-
 class IcoBatchNorm(_IcoLayer):
     """Batch norm of regular features with statistics and affine parameters per channel,
     shared over the orientations and the vertices with six neighbours (the corners are
@@ -175,25 +159,20 @@ class IcoBatchNorm(_IcoLayer):
             raise ShapeError(
                 f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
             )
-        if self.training:  # statistics over the entries with six neighbours
-            mean, var, centred = _stats_without_corners(x, 2**r)
+        if self.training:  # statistics over the entries with six neighbours (_ico_bn)
+            y, mean, var = ico_batch_norm_train(x, self.weight, self.bias, self.eps, 2**r)
             with torch.no_grad():
                 m, count = self.momentum, x.numel() // x.shape[1] - x.shape[0] * 60  # 10 × 6
                 unbiased = var * count / max(count - 1, 1)
                 self.running_mean.mul_(1 - m).add_(m * mean.detach())
                 self.running_var.mul_(1 - m).add_(m * unbiased.detach())
                 self.num_batches_tracked.add_(1)
-        else:
-            mean, var, centred = self.running_mean, self.running_var, None
+            return y
         view = (1, -1, 1, 1, 1, 1)
-        scale = torch.rsqrt(var + self.eps)
+        mean, scale = self.running_mean, torch.rsqrt(self.running_var + self.eps)
         scale = scale if self.weight is None else scale * self.weight
-        if centred is not None:  # training: (x − mean)·scale + bias, reusing x − mean
-            y = centred * scale.view(view)
-            y = y if self.bias is None else y + self.bias.view(view)
-        else:
-            shift = -mean * scale if self.bias is None else self.bias - mean * scale
-            y = x * scale.view(view) + shift.view(view)
+        shift = -mean * scale if self.bias is None else self.bias - mean * scale
+        y = x * scale.view(view) + shift.view(view)
         return zero_corners_(y)
 
     def extra_repr(self) -> str:

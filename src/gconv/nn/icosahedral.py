@@ -14,9 +14,11 @@ Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame)
 
 (t − θ turns a ring tap by −θ slots, the centre stays). The filter bank is expanded by turning
 the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
-from their neighbours with the gauge change in one index gather, and one ``F.conv2d`` runs
-over all five charts folded into the batch. Exact for the 60 icosahedral rotations (they
-permute vertices and turn frames by multiples of 60°) and gauge-equivariant by construction.
+from their neighbours with the gauge change in one index gather (stored channels-last), and
+one ``F.conv2d`` runs over all five charts folded into the batch; on coarse outputs
+(n' ≤ 4) the same sum runs as one matrix product over the 7 taps (``_ico_gemm``). Exact for
+the 60 icosahedral rotations (they permute vertices and turn frames by multiples of 60°) and
+gauge-equivariant by construction.
 Stride 2 samples the output at the vertices of resolution r − 1.
 """
 
@@ -29,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import ShapeError, check_tensor
+from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
 __all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
@@ -54,24 +57,29 @@ class _PadFn(torch.autograd.Function):
     """The padding as one gather with a hand-written adjoint (``channel_pad_plan``): forward
     ``p = x.index_select(1, full)`` with the zero points cleared; backward the interior gather
     of the output gradient (zero where no interior point reads), plus an index_add of the
-    border gradients onto their sources."""
+    border gradients onto their sources. ``out_shape`` (5B, C·G, H, W); with ``cl`` the
+    output is stored channels-last (the plan numbers its points so)."""
 
     @staticmethod
-    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape):  # type: ignore[override]
+    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl):  # type: ignore[override]
         b = x.shape[0]
         p = x.reshape(b, -1).index_select(1, full).index_fill_(1, zero, 0.0)
         ctx.save_for_backward(inner, dead, border_out, border_in)
-        ctx.in_shape = x.shape
+        ctx.in_shape, ctx.cl = x.shape, cl
+        if cl:
+            bb, cg, h, w = out_shape
+            return p.view(bb, h, w, cg).permute(0, 3, 1, 2)
         return p.view(out_shape)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
         inner, dead, border_out, border_in = ctx.saved_tensors
-        g = grad.reshape(ctx.in_shape[0], -1)
+        b = ctx.in_shape[0]
+        g = (grad.permute(0, 2, 3, 1) if ctx.cl else grad).reshape(b, -1)
         gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
         gx.index_add_(1, border_in, g.index_select(1, border_out))
-        return gx.view(ctx.in_shape), None, None, None, None, None, None, None
+        return (gx.view(ctx.in_shape),) + (None,) * 8
 
 
 class IcoPad(nn.Module):
@@ -90,12 +98,13 @@ class IcoPad(nn.Module):
         super().__init__()
         ico_grid(r)  # ValueError unless r is an int in 0..10; the grid is cached for the plans
         self.r, self.scalar, self.gauge = r, scalar, gauge
-        self._plans: dict[tuple[int, torch.device], tuple[torch.Tensor, ...]] = {}
+        self.channels_last = False
+        self._plans: dict[tuple[int, torch.device, bool], tuple[torch.Tensor, ...]] = {}
 
     def _plan(self, channels: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-        key = (channels, device)
+        key = (channels, device, self.channels_last)
         if key not in self._plans:
-            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge)
+            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge, self.channels_last)
             self._plans[key] = tuple(t.to(device) for t in plan)
         return self._plans[key]
 
@@ -111,7 +120,7 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
-        return _PadFn.apply(x, *self._plan(c, x.device), shape)
+        return _PadFn.apply(x, *self._plan(c, x.device), shape, self.channels_last)
 
     def extra_repr(self) -> str:
         return (
@@ -128,10 +137,33 @@ def zero_corners_(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+class _UnstackFn(torch.autograd.Function):
+    """conv2d output ``(5B, 6C', n', 2n')`` (any memory layout) → ``(B, C', 6, 5, n', 2n')``
+    contiguous with the corners zero: one copy each way (the gradient at the corners is
+    zero; it comes back in the layout the convolution's output had)."""
+
+    @staticmethod
+    def forward(ctx, y, out_channels):  # type: ignore[override]
+        ctx.cl = not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last)
+        v = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
+        return zero_corners_(v.contiguous())
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        b, c, _, _, h, w = grad.shape
+        if ctx.cl:  # (B, C', 6, 5, h, w) → (B, 5, h, w, C', 6): channels-last (5B, 6C', h, w)
+            g = grad.permute(0, 3, 4, 5, 1, 2).clone(memory_format=torch.contiguous_format)
+            g[:, :, 0, ::h] = 0.0
+            return g.view(5 * b, h, w, 6 * c).permute(0, 3, 1, 2), None
+        g = grad.permute(0, 3, 1, 2, 4, 5).clone(memory_format=torch.contiguous_format)
+        g[..., 0, ::h] = 0.0
+        return g.view(5 * b, 6 * c, h, w), None
+
+
 def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
     """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
-    y = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
-    return zero_corners_(y.contiguous())
+    return _UnstackFn.apply(y, out_channels)
 
 
 class _IcoConvBase(nn.Module):
@@ -173,8 +205,16 @@ class _IcoConvBase(nn.Module):
             nn.Parameter(torch.empty(out_channels, dtype=dtype, device=device)) if bias else None
         )
         self.pad = IcoPad(r, scalar=self._lifting, gauge=self.gauge).to(device)
+        self.pad.channels_last = True
         self.register_buffer(
             "_expand", hex_expansion_index(self.in_order).reshape(-1).to(device), persistent=False
+        )
+        # the 7-tap matrix product (_ico_gemm) on coarse outputs (n' <= 4), where it beat
+        # oneDNN's 3×3 conv fwd + bwd (benchmarks/ico_layers.py); on finer ones, stacking the
+        # taps costs more memory traffic than the GEMM saves
+        self._gemm = self.n_out <= 4
+        self.register_buffer(
+            "_hex", hex_weight_index(self.in_order).reshape(-1).to(device), persistent=False
         )
         self._cache: tuple | None = None
         self.reset_parameters()
@@ -196,15 +236,23 @@ class _IcoConvBase(nn.Module):
         bias = None if self.bias is None else self.bias.repeat_interleave(6)
         return bank.reshape(o * 6, c * g, 3, 3), bias
 
+    def _weights(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The bank the forward uses: 3×3 (``expanded_weight``) or 7-tap (``_ico_gemm``)."""
+        if not self._gemm:
+            return self.expanded_weight()
+        bias = None if self.bias is None else self.bias.repeat_interleave(6)
+        return hex_bank(self.weight, self._hex), bias
+
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w, b = self.weight, self.bias
         if self.training or (torch.is_grad_enabled() and w.requires_grad):
             self._cache = None
-            return self.expanded_weight()
+            return self._weights()
         key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
+        key = key + (self._gemm,)
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
-                self._cache = (key, self.expanded_weight())
+                self._cache = (key, self._weights())
         return self._cache[1]
 
     def padded(self, x: torch.Tensor) -> torch.Tensor:
@@ -224,7 +272,10 @@ class _IcoConvBase(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bank, bias = self._bank()
-        y = F.conv2d(self.padded(x), bank, bias, self.stride)
+        if self._gemm:
+            y = hex_correlation(self.padded(x), bank, bias, self.stride)
+        else:
+            y = F.conv2d(self.padded(x), bank, bias, self.stride)
         return _unstack(y, self.out_channels)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
@@ -242,9 +293,9 @@ class _IcoConvBase(nn.Module):
             conv.weight.copy_(bank)
             if bias is not None:
                 conv.bias.copy_(bias)
-        return ExportedIcoConv(
-            IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device), conv
-        )
+        pad = IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device)
+        pad.channels_last = True
+        return ExportedIcoConv(pad, conv)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, r={self.r}, stride={self.stride}"

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""Before/after of the icosahedral models' training step in one process: this tree against
+one or more baseline commits (issue 16's ``ico-cnn`` speed work).
+
+Each baseline's ``src/gconv`` is extracted (``git archive``) into a temporary folder as
+package ``gconv_base<i>``; every tree builds the same model and the baselines' copies get this
+tree's weights. First the agreement is printed: float64 copies, one training-mode forward and
+backward on 4 samples, the largest differences of the logits and of the parameter gradients.
+Then the training steps (zero_grad, forward, cross-entropy against fixed random labels,
+backward, Adam lr 1e-3, each model with its own optimizer) and the eval-mode forwards without
+grad run interleaved in every repeat, so load from other jobs on the shared machine hits all
+arms alike; the ratio of the medians to the first baseline's is the figure to read.
+
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline 89e54f3 --reps 25
+
+The raw output goes to ``results/bench/ico_ab_<model>-<date>-<commit>.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
+from gconv.models import get_model
+
+
+def load_baseline(commit: str, where: Path, name: str):
+    """The baseline's ``gconv.models`` as module ``<name>.models``."""
+    tar = subprocess.run(
+        ["git", "archive", commit, "src/gconv"], capture_output=True, check=True
+    ).stdout
+    (where / name).mkdir()
+    subprocess.run(["tar", "-x", "-C", str(where / name)], input=tar, check=True)
+    pkg = where / name / name
+    (where / name / "src" / "gconv").rename(pkg)
+    for f in pkg.rglob("*.py"):
+        f.write_text(re.sub(r"\bgconv\.", f"{name}.", f.read_text()))
+    sys.path.insert(0, str(where / name))
+    return importlib.import_module(f"{name}.models")
+
+
+def agreement(new: nn.Module, old: nn.Module, x: torch.Tensor, y: torch.Tensor) -> str:
+    """Float64 copies of both on the first 4 samples, training mode: the largest |difference|
+    of the logits and of the parameter gradients (with the largest gradient entry for scale;
+    per-tensor ratios mislead: a bias followed by batch norm has a gradient of rounding size)."""
+    grads, outs = [], []
+    for model in (new, old):
+        twin = copy.deepcopy(model).double().train()
+        out = twin(x[:4].double())
+        torch.nn.functional.cross_entropy(out, y[:4]).backward()
+        outs.append(out.detach())
+        grads.append({k: q.grad for k, q in twin.named_parameters()})
+    diff = max((a - grads[1][k]).abs().max().item() for k, a in grads[0].items())
+    scale = max(g.abs().max().item() for g in grads[1].values())
+    return (f"max |logit diff| {(outs[0] - outs[1]).abs().max().item():.2e}; max |grad diff| "
+            f"{diff:.2e} (largest |grad| entry {scale:.2e})")  # fmt: skip
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--baseline", nargs="+", default=["main"],
+                   help="git commits or branches to compare with (the first is the reference)")  # fmt: skip
+    p.add_argument("--model", default="ico-cnn")
+    p.add_argument("--r", type=int, default=4)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--reps", type=int, default=10)
+    add_record_args(p)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    commits = [
+        subprocess.run(["git", "rev-parse", "--short", c], capture_output=True, text=True,
+                       check=True).stdout.strip()
+        for c in args.baseline
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{args.model}", args):
+        torch.manual_seed(0)
+        models = {"tree": get_model(args.model, r=args.r)}
+        for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
+            base = load_baseline(ref, Path(tmp), f"gconv_base{i}")
+            models[commit] = base.get_model(args.model, r=args.r)
+            models[commit].load_state_dict(models["tree"].state_dict())
+        gen = torch.Generator().manual_seed(0)
+        v = 10 * 4**args.r + 2
+        x = torch.randn(args.batch, 1, v, generator=gen)
+        seg = "seg" in args.model
+        y = torch.randint(0, 11 if seg else 10, (args.batch, v) if seg else (args.batch,),
+                          generator=gen)  # fmt: skip
+        print(f"{args.model} r={args.r}, batch {args.batch}, {args.threads} thread(s), "
+              f"{args.reps} interleaved repeats; this tree vs "
+              + ", ".join(f"{r} ({c})" for r, c in zip(args.baseline, commits, strict=True)))  # fmt: skip
+        for commit in commits:
+            print(f"agreement with {commit} (float64, one training forward/backward):",
+                  agreement(models["tree"], models[commit], x, y))  # fmt: skip
+        cpu: dict[str, list[float]] = {}
+        arms = {}
+        for name, model in models.items():
+            for kind, fn in step_and_eval(model, x, y).items():
+                cpu[f"{kind} {name}"] = []
+                arms[f"{kind} {name}"] = cpu_timed(fn, cpu[f"{kind} {name}"])
+        load0 = os.getloadavg()
+        times = interleaved(arms, args.reps, warmup=2)
+        load1 = os.getloadavg()
+        print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
+              f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")  # fmt: skip
+        print(f"{'arm':<14} {'median s':>9} {'fastest':>8} {'cpu med':>8}   all (sorted)")
+        for k in sorted(arms):
+            c = cpu[k][2:]  # drop the warm-up calls
+            print(f"{k:<14} {statistics.median(times[k]):9.4f} {times[k][0]:8.4f} "
+                  f"{statistics.median(c):8.4f}   " + " ".join(f"{t:.3f}" for t in times[k]))  # fmt: skip
+        ref = commits[0]
+        for kind in ("train", "eval"):
+            for name in [m for m in models if m != ref]:
+                n, o = (statistics.median(times[f"{kind} {a}"]) for a in (name, ref))
+                nc, oc = (statistics.median(cpu[f"{kind} {a}"][2:]) for a in (name, ref))
+                print(f"{kind}: {name}/{ref} median wall {n / o:.3f}, median cpu {nc / oc:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+"""Training-mode batch norm of icosahedral regular features ``(B, C, 6, 5, n, 2n)`` as one
+autograd Function (``IcoBatchNorm`` uses it): the statistics skip the 10 chart-held corners,
+the output is zero there. The statistics are those of the plain composition it replaced
+(two passes in the input dtype: the mean, then the mean square of x − mean; never
+E[x²] − E[x]²), with fewer passes over the tensor (the squares summed as squared norms, the
+affine map as one inference-mode ``F.batch_norm`` of x − mean; equal to rounding) and a
+hand-written backward."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["ico_batch_norm_train"]
+
+
+def _corners(t: torch.Tensor, n: int) -> torch.Tensor:
+    """The 10 corners of every (sample, channel, orientation): ``(B, C, 60)`` (a small copy)."""
+    return t.view(t.shape[0], t.shape[1], 6, 5, n, 2 * n)[..., 0, ::n].reshape(*t.shape[:2], -1)
+
+
+def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
+    """Σ over samples and entries of ``(B, C, L)`` less the corners' ``(B, C, 60)`` terms."""
+    return t.sum(2).sum(0) - tk.sum(2).sum(0)
+
+
+class _IcoBatchNormFn(torch.autograd.Function):
+    """y = (x − μ)·w/√(σ² + ε) + b per channel (μ, σ² over the kept entries), corners zero.
+
+    Backward (N kept entries per channel, x̂ = (x − μ)/√(σ² + ε), sums over kept entries):
+    ∂b = Σ g, ∂w = Σ g·x̂, ∂x = w/√(σ² + ε) · (g − Σ g / N − x̂ · Σ g·x̂ / N), zero at the
+    corners (they enter neither the statistics nor the output)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps, n):  # type: ignore[override]
+        b, c = x.shape[:2]
+        x3 = x.reshape(b, c, -1)
+        xk = _corners(x3, n)
+        count = x3.shape[2] * b - xk.shape[2] * b
+        mean = _channel_sum(x3, xk) / count
+        centred = x3 - mean.view(1, -1, 1)
+        dk = xk - mean.view(1, -1, 1)
+        # Σ (x − μ)² per channel: per (sample, channel) norms of x − μ, squared (one read)
+        sq = torch.linalg.vector_norm(centred, dim=2).square().sum(0)
+        var = (sq - (dk * dk).sum(2).sum(0)) / count
+        invstd = torch.rsqrt(var + eps)
+        # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
+        y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
+        y.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
+        ctx.save_for_backward(centred, invstd, weight)
+        ctx.count, ctx.n, ctx.has_bias = count, n, bias is not None
+        ctx.mark_non_differentiable(mean, var)
+        return y.view(x.shape), mean, var
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad, _gmean, _gvar):  # type: ignore[override]
+        centred, invstd, weight = ctx.saved_tensors
+        n, count = ctx.n, ctx.count
+        g = grad.reshape(centred.shape)
+        gk, ck = _corners(g, n), _corners(centred, n)
+        buf = torch.mul(g, centred)
+        sum_g = _channel_sum(g, gk)
+        sum_gc = _channel_sum(buf, gk * ck)
+        k1 = invstd if weight is None else invstd * weight
+        k2 = -k1 * invstd * invstd * sum_gc / count
+        k3 = -k1 * sum_g / count
+        torch.mul(g, k1.view(1, -1, 1), out=buf)
+        buf.addcmul_(centred, k2.view(1, -1, 1))
+        buf.add_(k3.view(1, -1, 1))
+        buf.view(*g.shape[:2], 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
+        gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
+        gb = sum_g if ctx.has_bias and ctx.needs_input_grad[2] else None
+        gx = buf.view(grad.shape) if ctx.needs_input_grad[0] else None
+        return gx, gw, gb, None, None
+
+
+def ico_batch_norm_train(
+    x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, eps: float, n: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training-mode batch norm of ``(B, C, 6, 5, n, 2n)``: the normalised output (corners
+    zero) and the batch mean and biased variance per channel over the kept entries (no grad).
+
+    >>> x = torch.randn(2, 3, 6, 5, 2, 4)
+    >>> y, mean, var = ico_batch_norm_train(x, None, None, 1e-5, 2)
+    >>> y.shape, mean.shape, bool(y[:, :, :, :, 0, ::2].eq(0).all())
+    (torch.Size([2, 3, 6, 5, 2, 4]), torch.Size([3]), True)
+    """
+    return _IcoBatchNormFn.apply(x, weight, bias, eps, n)

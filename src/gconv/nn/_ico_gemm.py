@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: MIT
+"""The icosahedral correlation as one matrix product over the 7 hexagon taps (used by
+``IcoConv`` / ``IcoLift`` where it is faster than the 3×3 ``F.conv2d``: strided and coarse
+layers, and the lift).
+
+From the padded input ``p`` stored channels-last ``(5B, n+2, 2n+2, C·G)`` (``IcoPad``), the
+7 taps of every output point are stacked, ``cols (5B·n'·2n', 7·C·G)`` (tap t of point (i, j)
+is p at (s·i + a_t, s·j + b_t), ``HEX_TAPS[t] = (a_t, b_t)``), and ``out = cols · W_hexᵀ + b``
+with ``W_hex (6·C_out, 7·C·G)`` the filter bank turned in 60° steps (``hex_weight_index``).
+The 3×3 bank's two stencil corners are zero, so this is the same sum as the convolution
+without its zero terms (22 % fewer multiply-adds), in a layout a plain GEMM runs fast.
+Backward: ``∂W = gᵀ · cols``, ``∂b = Σ g``, ``∂p`` = the 7 tap gradients ``g · W_hex`` added
+back at their shifted places."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .._util import cached_tensors
+from ._ico_index import HEX_TAPS, hex_expansion_index
+
+__all__ = ["hex_weight_index", "hex_correlation"]
+
+
+@cached_tensors(4)
+def hex_weight_index(in_order: int) -> torch.Tensor:
+    """Index ``(6, 7, in_order)`` into a weight ``(in_order, 7)`` flattened: entry [θ, t, ψ]
+    is the weight tap that output orientation θ applies at hexagon tap t to input
+    orientation ψ (``hex_expansion_index`` at the 7 stencil places of ``HEX_TAPS``)."""
+    full = hex_expansion_index(in_order).numpy().reshape(6, in_order, 9)
+    places = [3 * a + b for a, b in HEX_TAPS]
+    return torch.from_numpy(np.ascontiguousarray(full[:, :, places].transpose(0, 2, 1)))
+
+
+def hex_bank(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``W_hex (6·C_out, 7·C_in·G)`` from a weight ``(C_out, C_in, G, 7)``: row 6c' + θ,
+    column (t·C_in + c)·G + ψ (``index = hex_weight_index(G)`` on the weight's device)."""
+    o, c, g, _ = weight.shape
+    bank = weight.reshape(o * c, g * 7).index_select(1, index.reshape(-1))
+    return bank.view(o, c, 6, 7, g).permute(0, 2, 3, 1, 4).reshape(6 * o, 7 * c * g)
+
+
+def _taps(pl: torch.Tensor, stride: int, no: int) -> list[torch.Tensor]:
+    """The 7 tap views ``(5B, n', 2n', C·G)`` of a channels-last padded input."""
+    return [
+        pl[:, a : a + stride * no : stride, b : b + 2 * stride * no : stride] for a, b in HEX_TAPS
+    ]
+
+
+class _HexCorrelationFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, p, w_hex, bias, stride):  # type: ignore[override]
+        bb, cg, h, w = p.shape
+        no = (h - 2) // stride
+        pl = p.permute(0, 2, 3, 1)
+        cols = torch.stack(_taps(pl, stride, no), 3).view(bb * no * 2 * no, 7 * cg)
+        out = torch.mm(cols, w_hex.t()) if bias is None else torch.addmm(bias, cols, w_hex.t())
+        ctx.save_for_backward(cols, w_hex)
+        ctx.geom, ctx.has_bias = (bb, cg, h, w, stride, no), bias is not None
+        return out.view(bb, no, 2 * no, -1).permute(0, 3, 1, 2)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):  # type: ignore[override]
+        cols, w_hex = ctx.saved_tensors
+        bb, cg, h, w, stride, no = ctx.geom
+        g = grad.permute(0, 2, 3, 1).reshape(cols.shape[0], -1)
+        gp = gw = gb = None
+        if ctx.needs_input_grad[1]:
+            gw = torch.mm(g.t(), cols)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = g.sum(0)
+        if ctx.needs_input_grad[0]:
+            gc = torch.mm(g, w_hex).view(bb, no, 2 * no, 7, cg)
+            gpl = torch.zeros(bb, h, w, cg, dtype=grad.dtype, device=grad.device)
+            for t, view in enumerate(_taps(gpl, stride, no)):
+                view.add_(gc[:, :, :, t])
+            gp = gpl.permute(0, 3, 1, 2)
+        return gp, gw, gb, None
+
+
+def hex_correlation(
+    p: torch.Tensor, w_hex: torch.Tensor, bias: torch.Tensor | None, stride: int
+) -> torch.Tensor:
+    """``F.conv2d(p, bank, bias, stride)`` of a padded input ``(5B, C·G, n+2, 2n+2)`` (best
+    stored channels-last) by the 7-tap product; returns ``(5B, 6·C_out, n', 2n')`` stored
+    channels-last. ``w_hex = hex_bank(weight, hex_weight_index(G))``, bias per output row.
+
+    >>> from gconv.nn import IcoConv
+    >>> conv = IcoConv(2, 3, r=2).double()
+    >>> p = conv.pad(torch.randn(4, 2, 6, 5, 4, 8, dtype=torch.float64))
+    >>> bank, b = conv.expanded_weight()
+    >>> w = hex_bank(conv.weight, hex_weight_index(6))
+    >>> want = torch.nn.functional.conv2d(p, bank, b)
+    >>> bool((hex_correlation(p, w, b, 1) - want).abs().max() < 1e-12)
+    True
+    """
+    return _HexCorrelationFn.apply(p, w_hex, bias, stride)
