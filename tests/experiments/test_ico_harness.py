@@ -106,3 +106,25 @@ def test_study_arms_for_the_lead_plan_and_run(tmp_path: Path) -> None:
     assert len(rows) == 1 and rows[0]["model"] == "ico-cnn"
     assert all(0 <= float(rows[0][k]) <= 1 for k in ("test_error", "test_r_error"))
     assert not math.isnan(float(rows[0]["val_error"]))
+
+
+def test_full_budget_plans_the_full_data_targets() -> None:
+    """spherical-cls's ``full`` budget: every training digit and test digit, the paper's 20
+    epochs and b = 30, except the stated cuts (s2cnn-deep at b = 15, ico-cnn 10 epochs); both
+    arms of s2cnn-deep and ico-cnn (trained NR and with 100 % augmentation)."""
+    from gconv.experiments import get_study, plan
+
+    spec = get_study("spherical-cls")
+    full = spec.budget("full")
+    runs = plan(spec, [0], full.epochs_scale, full.limit_train, full.limit_test,
+                ["s2cnn", "s2cnn-deep", "ico-cnn"], full)  # fmt: skip
+    got = {(r.model, r.augment): (r.epochs, r.limit_train, r.limit_test,
+                                  dict(r.data_kwargs)["bandwidth"]) for r in runs}  # fmt: skip
+    assert got == {
+        ("s2cnn", "none"): (20, None, None, 30),
+        ("s2cnn-deep", "none"): (20, None, None, 15),
+        ("s2cnn-deep", "rotate-100"): (20, None, None, 15),
+        ("ico-cnn", "none"): (10, None, None, 30),
+        ("ico-cnn", "rotate-100"): (10, None, None, 30),
+    }
+    assert all(dict(r.data_kwargs)["test_rotate"] == ("NR", "R") for r in runs)
