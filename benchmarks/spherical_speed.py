@@ -31,11 +31,16 @@ STUDIES = ("spherical-cls", "spherical-seg")
 
 
 def cases(budget: str) -> list[tuple[str, str, int, int]]:
-    """(study, model, bandwidth, training samples per epoch) of every model, once."""
+    """(study, model, bandwidth, training samples per epoch) of every model, once (studies
+    without this budget are left out; none having it is an error)."""
     out, seen = [], set()
-    for study in STUDIES:
-        spec = get_study(study)
-        bud = spec.budget(budget)
+    specs = [get_study(s) for s in STUDIES]
+    if not any(budget in spec.budgets for spec in specs):
+        specs[0].budget(budget)  # raises: names the budgets there are
+    for spec in specs:
+        if budget not in spec.budgets:
+            continue
+        study, bud = spec.name, spec.budget(budget)
         for run in plan(spec, None, bud.epochs_scale, bud.limit_train, bud.limit_test, None, bud):
             b = dict(run.data_kwargs).get("bandwidth", 30)
             if (run.model, b) not in seen and run.augment in ("none", "rotate-100"):
