@@ -109,3 +109,17 @@ def test_training_steps_lower_the_loss_on_a_fixed_batch() -> None:
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name", ["ico-cnn", "ico-cnn-seg"])
+def test_runs_on_the_meta_device(name: str) -> None:
+    """Nothing hard-codes the CPU: forward in both modes and backward on ``meta`` (shapes
+    only), with every index plan and cached table following the input's device."""
+    from gconv.models import get_model
+
+    net = get_model(name).to("meta")
+    x = torch.randn(2, 1, 2562, device="meta")
+    y = net(x)
+    y.sum().backward()
+    assert y.device.type == "meta" and all(p.grad.device.type == "meta" for p in net.parameters())
+    assert net.eval()(x).shape == y.shape == ((2, 10) if name == "ico-cnn" else (2, 11, 2562))

@@ -179,6 +179,13 @@ class IcoBatchNorm(_IcoLayer):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
 
+@cached_tensors(32)
+def _kept(r: int, device: str) -> torch.Tensor:
+    """Positions in a flattened ``(5, n, 2n)`` chart stack of all but the 10 corners (an index,
+    built on the CPU: boolean-mask indexing has no data-independent shape, e.g. on ``meta``)."""
+    return torch.nonzero(~corner_mask(2**r).flatten()).squeeze(1).to(device)
+
+
 class IcoGlobalPool(_IcoLayer):
     """Invariant read-out: max (or mean) over orientations and all vertices with six
     neighbours, ``(B, C, 6, 5, n, 2n)`` or ``(B, C, 5, n, 2n)`` → ``(B, C)``.
@@ -194,8 +201,7 @@ class IcoGlobalPool(_IcoLayer):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("IcoGlobalPool: input", x, floating=False)
         r = _r_of("IcoGlobalPool", x, scalar=x.dim() == 5)
-        keep = ~corner_mask(2**r, x.device).flatten()
-        flat = x.flatten(-3)[..., keep].flatten(2)
+        flat = x.flatten(-3).index_select(-1, _kept(r, str(x.device))).flatten(2)
         return flat.amax(-1) if self.mode == "max" else flat.mean(-1)
 
 
