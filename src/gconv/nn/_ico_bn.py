@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .icosahedral import zero_corners_
+
 __all__ = ["ico_batch_norm_train"]
 
 
@@ -47,7 +49,7 @@ class _IcoBatchNormFn(torch.autograd.Function):
         invstd = torch.rsqrt(var + eps)
         # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
         y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
-        y.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
+        zero_corners_(y.view(b, c, 6, 5, n, 2 * n))
         ctx.save_for_backward(centred, invstd, weight)
         ctx.count, ctx.n, ctx.has_bias = count, n, bias is not None
         ctx.mark_non_differentiable(mean, var)
@@ -69,7 +71,7 @@ class _IcoBatchNormFn(torch.autograd.Function):
         torch.mul(g, k1.view(1, -1, 1), out=buf)
         buf.addcmul_(centred, k2.view(1, -1, 1))
         buf.add_(k3.view(1, -1, 1))
-        buf.view(*g.shape[:2], 6, 5, n, 2 * n)[..., 0, ::n] = 0.0
+        zero_corners_(buf.view(*g.shape[:2], 6, 5, n, 2 * n))
         gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
         gb = sum_g if ctx.has_bias and ctx.needs_input_grad[2] else None
         gx = buf.view(grad.shape) if ctx.needs_input_grad[0] else None
