@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gconv.nn import IcoBatchNorm
-from gconv.nn._ico_bn import ico_batch_norm_train
+from gconv.nn._ico_bn import ico_batch_norm_reference, ico_batch_norm_train
 
 F64 = torch.float64
 
@@ -74,6 +74,23 @@ def test_gradcheck(affine: bool) -> None:
         return ico_batch_norm_train(a[0], *(a[1:] or (None, None)), 1e-5, n)[0]
 
     assert torch.autograd.gradcheck(fn, tuple(args))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_gradgradcheck_and_the_reference(affine: bool) -> None:
+    """Double backward (create_graph differentiates ``ico_batch_norm_reference``), and that
+    reference is the composition the Function replaced."""
+    x, w, b, n = _inputs(1, affine, b=2, c=2)
+    args = [t.requires_grad_() for t in (x, w, b) if t is not None]
+
+    def fn(*a):
+        return ico_batch_norm_train(a[0], *(a[1:] or (None, None)), 1e-5, n)[0]
+
+    assert torch.autograd.gradgradcheck(fn, tuple(args))
+    wb = (w, b) if affine else (None, None)
+    ours, theirs = ico_batch_norm_reference(x, *wb, 1e-5, n), _composition(x, *wb, 1e-5, n)
+    for got, want in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-14, atol=1e-14)
 
 
 def test_running_statistics_update_as_before() -> None:

@@ -91,3 +91,17 @@ def test_layer_paths_agree(lift: bool, stride: int) -> None:
     for a, b in zip(*outs, strict=True):
         if a is not None:
             torch.testing.assert_close(a, b, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_hex_correlation_gradgradcheck(stride: int) -> None:
+    """Double backward with respect to the padded input, the bank and the bias: the gradient
+    of the bank must be rebuilt from p's graph under create_graph (the saved columns have
+    none)."""
+    torch.manual_seed(stride)
+    p = torch.randn(2, 3, 6, 10, dtype=F64, requires_grad=True)  # (5B, C·G, n+2, 2n+2), n = 4
+    w = torch.randn(4, 7 * 3, dtype=F64, requires_grad=True)
+    bias = torch.randn(4, dtype=F64, requires_grad=True)
+    fn = lambda p, w, bias: hex_correlation(p, w, bias, stride)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (p, w, bias))
+    assert torch.autograd.gradgradcheck(fn, (p, w, bias))

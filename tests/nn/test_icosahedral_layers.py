@@ -46,6 +46,41 @@ def test_gradcheck(stride: int) -> None:
         assert torch.autograd.gradcheck(layer, (f,), fast_mode=True)
 
 
+# n = 4: the 7-tap GEMM; n = 8: F.conv2d (r = 1 would stride to r = 0: all corners)
+@pytest.mark.parametrize("r", [2, 3])
+def test_double_backward_of_a_stack(r: int) -> None:
+    """Second derivatives (gradient penalties, Hessian-vector products) through lift, batch
+    norm in training mode, group conv (stride 1 and 2) and the read-out, with respect to the
+    input and every weight: gradgradcheck, float64. Fails where a custom backward is not
+    differentiable or computes from saved tensors that have lost their graph."""
+    torch.manual_seed(r)
+    net = nn.Sequential(
+        IcoLift(1, 2, r=r),
+        IcoBatchNorm(2),
+        nn.Tanh(),  # smooth: finite differences of ReLU kinks would fail for the wrong reason
+        IcoConv(2, 2, r=r, stride=2),
+        IcoBatchNorm(2),
+        nn.Tanh(),
+        IcoConv(2, 1, r=r - 1),
+        IcoGlobalPool("mean"),
+    ).double()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, IcoBatchNorm):
+                m.weight.normal_()
+                m.bias.normal_()
+            elif hasattr(m, "bias") and m.bias is not None:
+                m.bias.normal_()
+    x = torch.randn(2, 1, 10 * 4**r + 2, dtype=F64, requires_grad=True)
+    params = tuple(net.parameters())
+
+    def fn(x, *ps):  # noqa: ANN001, ANN202
+        names = [name for name, _ in net.named_parameters()]
+        return torch.func.functional_call(net, dict(zip(names, ps, strict=True)), (x,))
+
+    assert torch.autograd.gradgradcheck(fn, (x, *params), fast_mode=True)
+
+
 def test_state_dict_round_trip_and_keys() -> None:
     a, b = IcoConv(3, 4, r=2), IcoConv(3, 4, r=2)
     assert set(a.state_dict()) == {"weight", "bias"}

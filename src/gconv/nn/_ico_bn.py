@@ -5,7 +5,9 @@ the output is zero there. The statistics are those of the plain composition it r
 (two passes in the input dtype: the mean, then the mean square of x − mean; never
 E[x²] − E[x]²), with fewer passes over the tensor (the squares summed as squared norms, the
 affine map as one inference-mode ``F.batch_norm`` of x − mean; equal to rounding) and a
-hand-written backward."""
+hand-written backward. Under ``create_graph=True`` the backward differentiates the plain
+composition instead (:func:`ico_batch_norm_reference`), so second derivatives (gradient
+penalties, Hessian-vector products) are those of the composition."""
 
 from __future__ import annotations
 
@@ -14,12 +16,33 @@ import torch.nn.functional as F
 
 from .icosahedral import zero_corners_
 
-__all__ = ["ico_batch_norm_train"]
+__all__ = ["ico_batch_norm_reference", "ico_batch_norm_train"]
 
 
 def _corners(t: torch.Tensor, n: int) -> torch.Tensor:
     """The 10 corners of every (sample, channel, orientation): ``(B, C, 60)`` (a small copy)."""
     return t.view(t.shape[0], t.shape[1], 6, 5, n, 2 * n)[..., 0, ::n].reshape(*t.shape[:2], -1)
+
+
+def ico_batch_norm_reference(
+    x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None, eps: float, n: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The same batch norm as plain autograd ops (what the Function replaced; slower, any order
+    of derivatives): returns ``(y, mean, var)`` like :func:`ico_batch_norm_train`."""
+    b, c = x.shape[:2]
+    x3 = x.reshape(b, c, -1)
+    xk = _corners(x3, n)
+    count = x3.shape[2] * b - xk.shape[2] * b
+    mean = _channel_sum(x3, xk) / count
+    centred = x3 - mean.view(1, -1, 1)
+    dk = xk - mean.view(1, -1, 1)
+    var = _channel_sum(centred * centred, dk * dk) / count
+    scale = torch.rsqrt(var + eps)
+    scale = scale if weight is None else scale * weight
+    y = centred * scale.view(1, -1, 1)
+    y = (y if bias is None else y + bias.view(1, -1, 1)).view(x.shape).clone()
+    y[..., 0, ::n] = 0.0
+    return y, mean, var
 
 
 def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
@@ -30,9 +53,10 @@ def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
 class _IcoBatchNormFn(torch.autograd.Function):
     """y = (x − μ)·w/√(σ² + ε) + b per channel (μ, σ² over the kept entries), corners zero.
 
-    Backward (N kept entries per channel, x̂ = (x − μ)/√(σ² + ε), sums over kept entries):
+    Backward, without ``create_graph`` (N kept entries per channel, x̂ = (x − μ)/√(σ² + ε), sums over kept entries):
     ∂b = Σ g, ∂w = Σ g·x̂, ∂x = w/√(σ² + ε) · (g − Σ g / N − x̂ · Σ g·x̂ / N), zero at the
-    corners (they enter neither the statistics nor the output)."""
+    corners (they enter neither the statistics nor the output). With ``create_graph``: the
+    derivatives of :func:`ico_batch_norm_reference`, recomputed from the saved input."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps, n):  # type: ignore[override]
@@ -50,16 +74,19 @@ class _IcoBatchNormFn(torch.autograd.Function):
         # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
         y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
         zero_corners_(y.view(b, c, 6, 5, n, 2 * n))
-        ctx.save_for_backward(centred, invstd, weight)
-        ctx.count, ctx.n, ctx.has_bias = count, n, bias is not None
+        # x, not x − μ (the same size), so that a create_graph backward can reach x's graph
+        ctx.save_for_backward(x, mean, invstd, weight, bias)
+        ctx.count, ctx.n, ctx.eps = count, n, eps
         ctx.mark_non_differentiable(mean, var)
         return y.view(x.shape), mean, var
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad, _gmean, _gvar):  # type: ignore[override]
-        centred, invstd, weight = ctx.saved_tensors
+        x, mean, invstd, weight, bias = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: differentiate the composition
+            return _graph_backward(ctx, grad, x, weight, bias)
         n, count = ctx.n, ctx.count
+        centred = x.reshape(*x.shape[:2], -1) - mean.view(1, -1, 1)
         g = grad.reshape(centred.shape)
         gk, ck = _corners(g, n), _corners(centred, n)
         buf = torch.mul(g, centred)
@@ -73,9 +100,19 @@ class _IcoBatchNormFn(torch.autograd.Function):
         buf.add_(k3.view(1, -1, 1))
         zero_corners_(buf.view(*g.shape[:2], 6, 5, n, 2 * n))
         gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
-        gb = sum_g if ctx.has_bias and ctx.needs_input_grad[2] else None
+        gb = sum_g if bias is not None and ctx.needs_input_grad[2] else None
         gx = buf.view(grad.shape) if ctx.needs_input_grad[0] else None
         return gx, gw, gb, None, None
+
+
+def _graph_backward(ctx, grad, x, weight, bias):  # noqa: ANN001, ANN202
+    """Backward with a graph: the gradients of :func:`ico_batch_norm_reference` at the saved
+    inputs, differentiable again (``create_graph``)."""
+    wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad, strict=False) if need]
+    with torch.enable_grad():
+        y = ico_batch_norm_reference(x, weight, bias, ctx.eps, ctx.n)[0]
+    got = iter(torch.autograd.grad(y, wanted, grad, create_graph=True))
+    return (*(next(got) if need else None for need in ctx.needs_input_grad[:3]), None, None)
 
 
 def ico_batch_norm_train(

@@ -41,30 +41,45 @@ def hex_bank(weight: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return bank.view(o, c, 6, 7, g).permute(0, 2, 3, 1, 4).reshape(6 * o, 7 * c * g)
 
 
+def _tap(pl: torch.Tensor, t: int, stride: int, no: int) -> torch.Tensor:
+    """Tap t's view ``(5B, n', 2n', C·G)`` of a channels-last padded input."""
+    a, b = HEX_TAPS[t]
+    return pl[:, a : a + stride * no : stride, b : b + 2 * stride * no : stride]
+
+
 def _taps(pl: torch.Tensor, stride: int, no: int) -> list[torch.Tensor]:
-    """The 7 tap views ``(5B, n', 2n', C·G)`` of a channels-last padded input."""
-    return [
-        pl[:, a : a + stride * no : stride, b : b + 2 * stride * no : stride] for a, b in HEX_TAPS
-    ]
+    """The 7 tap views of a channels-last padded input."""
+    return [_tap(pl, t, stride, no) for t in range(len(HEX_TAPS))]
+
+
+def _columns(p: torch.Tensor, stride: int, no: int) -> torch.Tensor:
+    """The 7 taps of the padded input ``(5B, C·G, h, w)`` side by side: ``(5B·n'·2n', 7·C·G)``."""
+    bb, cg = p.shape[:2]
+    taps = _taps(p.permute(0, 2, 3, 1), stride, no)
+    return torch.stack(taps, 3).view(bb * no * 2 * no, 7 * cg)
 
 
 class _HexCorrelationFn(torch.autograd.Function):
+    """``out = cols(p) · w_hexᵀ + bias``; backward by hand (the tap gradients summed into the
+    padded grid). Under ``create_graph`` the columns are rebuilt from p, so the backward is
+    differentiable again."""
+
     @staticmethod
     def forward(ctx, p, w_hex, bias, stride):  # type: ignore[override]
         bb, cg, h, w = p.shape
         no = (h - 2) // stride
-        pl = p.permute(0, 2, 3, 1)
-        cols = torch.stack(_taps(pl, stride, no), 3).view(bb * no * 2 * no, 7 * cg)
+        cols = _columns(p, stride, no)
         out = torch.mm(cols, w_hex.t()) if bias is None else torch.addmm(bias, cols, w_hex.t())
-        ctx.save_for_backward(cols, w_hex)
+        ctx.save_for_backward(cols, w_hex, p)  # p: for a create_graph backward only
         ctx.geom, ctx.has_bias = (bb, cg, h, w, stride, no), bias is not None
         return out.view(bb, no, 2 * no, -1).permute(0, 3, 1, 2)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
-        cols, w_hex = ctx.saved_tensors
+        cols, w_hex, p = ctx.saved_tensors
         bb, cg, h, w, stride, no = ctx.geom
+        if torch.is_grad_enabled():  # create_graph: columns that reach p's graph
+            cols = _columns(p, stride, no)
         g = grad.permute(0, 2, 3, 1).reshape(cols.shape[0], -1)
         gp = gw = gb = None
         if ctx.needs_input_grad[1]:
@@ -74,8 +89,8 @@ class _HexCorrelationFn(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             gc = torch.mm(g, w_hex).view(bb, no, 2 * no, 7, cg)
             gpl = torch.zeros(bb, h, w, cg, dtype=grad.dtype, device=grad.device)
-            for t, view in enumerate(_taps(gpl, stride, no)):
-                view.add_(gc[:, :, :, t])
+            for t in range(len(HEX_TAPS)):  # each view taken after the last add (autograd)
+                _tap(gpl, t, stride, no).add_(gc[:, :, :, t])
             gp = gpl.permute(0, 3, 1, 2)
         return gp, gw, gb, None
 

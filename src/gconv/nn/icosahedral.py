@@ -72,7 +72,6 @@ class _PadFn(torch.autograd.Function):
         return p.view(out_shape)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
         inner, dead, border_out, border_in = ctx.saved_tensors
         b = ctx.in_shape[0]
@@ -149,7 +148,6 @@ class _UnstackFn(torch.autograd.Function):
         return zero_corners_(v.contiguous())
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad):  # type: ignore[override]
         b, c, _, _, h, w = grad.shape
         if ctx.cl:  # (B, C', 6, 5, h, w) → (B, 5, h, w, C', 6): channels-last (5B, 6C', h, w)
