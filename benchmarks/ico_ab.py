@@ -7,7 +7,8 @@ package ``gconv_base<i>``; every tree builds the same model and the baselines' c
 tree's weights. First the agreement is printed: float64 copies, one training-mode forward and
 backward on 4 samples, the largest differences of the logits and of the parameter gradients.
 Then the training steps (zero_grad, forward, cross-entropy against fixed random labels,
-backward, Adam lr 1e-3, each model with its own optimizer) and the eval-mode forwards without
+backward, Adam lr 1e-3, each model with its own optimizer; the memory autograd saves for
+backward in one training forward is printed first) and the eval-mode forwards without
 grad run interleaved in every repeat, so load from other jobs on the shared machine hits all
 arms alike; the ratio of the medians to the first baseline's is the figure to read.
 
@@ -68,6 +69,19 @@ def agreement(new: nn.Module, old: nn.Module, x: torch.Tensor, y: torch.Tensor) 
             f"{diff:.2e} (largest |grad| entry {scale:.2e})")  # fmt: skip
 
 
+def saved_mib(model: nn.Module, x: torch.Tensor) -> float:
+    """MiB of the distinct storages autograd saves for backward in one training forward."""
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model.train()(x)
+    return sum(seen.values()) / 2**20
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline", nargs="+", default=["main"],
@@ -104,6 +118,8 @@ def main() -> None:
         for commit in commits:
             print(f"agreement with {commit} (float64, one training forward/backward):",
                   agreement(models["tree"], models[commit], x, y))  # fmt: skip
+        print(f"saved for backward (one training forward, batch {args.batch}):",
+              ", ".join(f"{k} {saved_mib(m, x):.1f} MiB" for k, m in models.items()))  # fmt: skip
         cpu: dict[str, list[float]] = {}
         arms = {}
         for name, model in models.items():
