@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
 """The reference models compute exactly what they computed before the refactors (see
-``_frozen.py``): same state_dict keys, same float64 logits bit for bit for the planar models.
-The S2CNN is held to 1e-12 relative: the spherical engine may reorder its floating-point sums
-(one rounding, ~1e-16 per operation), which is a change of arithmetic, not of the function."""
+``_frozen.py``): same state_dict keys, same float64 logits to 1e-12 of the largest logit.
+Bit for bit holds only on the CPU that wrote the fixture: the BLAS/oneDNN kernels, and so the
+order of floating-point sums, depend on the processor (the fixture was written on an Intel
+Xeon; on an AMD EPYC the planar models' logits differ from it by up to 2.6e-13). The S2CNN's
+engine may also reorder its sums. Both are changes of arithmetic (~1e-16 per operation), not of
+the function; a refactor that changes the function moves the logits by far more."""
 
 from __future__ import annotations
 
@@ -26,12 +29,7 @@ def test_frozen_logits_and_keys(name):
     assert keys == entry["keys"]
     expected = frozen.decode(entry)
     assert y.shape == expected.shape
-    if name in frozen.PLANAR:
-        assert torch.equal(y, expected), (y - expected).abs().max().item()
-    else:
-        torch.testing.assert_close(
-            y, expected, rtol=1e-12, atol=1e-12 * expected.abs().max().item()
-        )
+    torch.testing.assert_close(y, expected, rtol=1e-12, atol=1e-12 * expected.abs().max().item())
 
 
 def test_fixture_distinguishes_models():
