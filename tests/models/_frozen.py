@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Frozen behaviour of the reference models (issue "Groups as objects"): float64 logits of the
 five rotated-MNIST models and the MNIST S2CNN for fixed weights and inputs, and their
-state_dict keys. Refactors must reproduce ``frozen_logits.json`` to 1e-12 (``test_frozen.py``) — the
-file is written once by ``python tests/models/_frozen.py --write`` and never regenerated to
+state_dict keys. Refactors must reproduce ``frozen_logits.json`` to 1e-12 (``test_frozen.py``)
+— the file is written once by ``python tests/models/_frozen.py --write`` and never regenerated to
 make a test pass.
 
 Weights are not the models' own initialisation (which may legitimately change): every floating

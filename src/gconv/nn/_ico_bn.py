@@ -29,20 +29,24 @@ def ico_batch_norm_reference(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The same batch norm as plain autograd ops (what the Function replaced; slower, any order
     of derivatives): returns ``(y, mean, var)`` like :func:`ico_batch_norm_train`."""
-    b, c = x.shape[:2]
-    x3 = x.reshape(b, c, -1)
-    xk = _corners(x3, n)
-    count = x3.shape[2] * b - xk.shape[2] * b
-    mean = _channel_sum(x3, xk) / count
-    centred = x3 - mean.view(1, -1, 1)
-    dk = xk - mean.view(1, -1, 1)
+    count, mean, centred, dk = _centre(x, n)
     var = _channel_sum(centred * centred, dk * dk) / count
     scale = torch.rsqrt(var + eps)
     scale = scale if weight is None else scale * weight
     y = centred * scale.view(1, -1, 1)
     y = (y if bias is None else y + bias.view(1, -1, 1)).view(x.shape).clone()
-    y[..., 0, ::n] = 0.0
-    return y, mean, var
+    return zero_corners_(y), mean, var
+
+
+def _centre(x: torch.Tensor, n: int) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The kept entries' count per channel, their mean μ, ``x − μ`` as ``(B, C, L)`` and the
+    corners less μ ``(B, C, 60)`` (first pass: the mean; second: the centring)."""
+    b, c = x.shape[:2]
+    x3 = x.reshape(b, c, -1)
+    xk = _corners(x3, n)
+    count = x3.shape[2] * b - xk.shape[2] * b
+    mean = _channel_sum(x3, xk) / count
+    return count, mean, x3 - mean.view(1, -1, 1), xk - mean.view(1, -1, 1)
 
 
 def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
@@ -53,7 +57,8 @@ def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
 class _IcoBatchNormFn(torch.autograd.Function):
     """y = (x − μ)·w/√(σ² + ε) + b per channel (μ, σ² over the kept entries), corners zero.
 
-    Backward, without ``create_graph`` (N kept entries per channel, x̂ = (x − μ)/√(σ² + ε), sums over kept entries):
+    Backward, without ``create_graph`` (N kept entries per channel, x̂ = (x − μ)/√(σ² + ε),
+    sums over kept entries):
     ∂b = Σ g, ∂w = Σ g·x̂, ∂x = w/√(σ² + ε) · (g − Σ g / N − x̂ · Σ g·x̂ / N), zero at the
     corners (they enter neither the statistics nor the output). With ``create_graph``: the
     derivatives of :func:`ico_batch_norm_reference`, recomputed from the saved input."""
@@ -61,12 +66,7 @@ class _IcoBatchNormFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, n):  # type: ignore[override]
         b, c = x.shape[:2]
-        x3 = x.reshape(b, c, -1)
-        xk = _corners(x3, n)
-        count = x3.shape[2] * b - xk.shape[2] * b
-        mean = _channel_sum(x3, xk) / count
-        centred = x3 - mean.view(1, -1, 1)
-        dk = xk - mean.view(1, -1, 1)
+        count, mean, centred, dk = _centre(x, n)
         # Σ (x − μ)² per channel: per (sample, channel) norms of x − μ, squared (one read)
         sq = torch.linalg.vector_norm(centred, dim=2).square().sum(0)
         var = (sq - (dk * dk).sum(2).sum(0)) / count
@@ -108,11 +108,12 @@ class _IcoBatchNormFn(torch.autograd.Function):
 def _graph_backward(ctx, grad, x, weight, bias):  # noqa: ANN001, ANN202
     """Backward with a graph: the gradients of :func:`ico_batch_norm_reference` at the saved
     inputs, differentiable again (``create_graph``)."""
-    wanted = [t for t, need in zip((x, weight, bias), ctx.needs_input_grad, strict=False) if need]
+    needs = ctx.needs_input_grad[:3]
+    wanted = [t for t, need in zip((x, weight, bias), needs, strict=True) if need]
     with torch.enable_grad():
         y = ico_batch_norm_reference(x, weight, bias, ctx.eps, ctx.n)[0]
     got = iter(torch.autograd.grad(y, wanted, grad, create_graph=True))
-    return (*(next(got) if need else None for need in ctx.needs_input_grad[:3]), None, None)
+    return (*(next(got) if need else None for need in needs), None, None)
 
 
 def ico_batch_norm_train(
