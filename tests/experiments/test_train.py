@@ -60,6 +60,39 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
     assert changed  # the second epoch did train
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"batch_size": 32}, {"limit_val": 48}, {"optim": {"lr_decay": 0.5}}, {"augment": "none"}],
+)
+def test_resuming_other_settings_is_refused(tmp_path: Path, change: dict) -> None:
+    """The run folder's name is the study's business; recipe.json makes a resume with any
+    other setting (here ones a study's folder name leaves out) fail before training."""
+    base = {"model": "z2cnn", "out": str(tmp_path / "run"), "resume": True, "test": False,
+            "limit_train": 64, "limit_val": 64, "batch_size": 64, "progress": False}  # fmt: skip
+    train(TrainConfig(epochs=1, **base))
+    saved = (tmp_path / "run" / "recipe.json").read_text()
+    last = (tmp_path / "run" / "checkpoints" / "last.ckpt").read_bytes()
+    key = next(iter(change))
+    with pytest.raises(CheckpointError, match=f"other settings.*{key}: .* there, .* here"):
+        train(TrainConfig(epochs=2, **{**base, **change}))
+    assert (tmp_path / "run" / "recipe.json").read_text() == saved  # nothing rewritten
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").read_bytes() == last
+
+
+def test_run_without_recipe_file_resumes_and_gets_one(tmp_path: Path) -> None:
+    """A folder written before recipe.json existed resumes (nothing to compare) and gets the
+    file, so the next resume is checked; a corrupt file is a clear error."""
+    base = {"model": "z2cnn", "out": str(tmp_path / "run"), "resume": True, "test": False,
+            "limit_train": 64, "limit_val": 64, "batch_size": 64, "progress": False}  # fmt: skip
+    train(TrainConfig(epochs=1, **base))
+    (tmp_path / "run" / "recipe.json").unlink()
+    assert train(TrainConfig(epochs=2, **base))["epochs_done"] == 2
+    assert '"batch_size": 64' in (tmp_path / "run" / "recipe.json").read_text()
+    (tmp_path / "run" / "recipe.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="recipe.json: unreadable"):
+        train(TrainConfig(epochs=3, **base))
+
+
 def test_checkpoint_is_weights_only_loadable(trained: Path) -> None:
     for name in ("last.ckpt", *(p.name for p in (trained / "checkpoints").glob("best-*.ckpt"))):
         raw = torch.load(trained / "checkpoints" / name, map_location="cpu", weights_only=True)

@@ -5,7 +5,9 @@ previous good copy, the choice of the file a resume starts from, and a test-only
 Every checkpoint is written to a temporary file beside its name, flushed and fsynced, then
 renamed onto it (``os.replace``), so a crash never leaves a half-written ``last.ckpt``. Before
 ``last.ckpt`` is replaced, the copy it holds is kept as ``last.prev.ckpt`` (a hard link renamed
-into place, also atomic). A resume takes ``last.ckpt``; when that file is missing or does not
+into place, also atomic). A run's settings are kept beside its checkpoints in ``recipe.json``
+(:func:`check_recipe`): a resume with other settings is refused instead of silently continuing
+another recipe's weights. A resume takes ``last.ckpt``; when that file is missing or does not
 load (truncated by something outside gconv, e.g. a full disk or a partial copy), it warns and
 takes ``last.prev.ckpt``.
 
@@ -22,6 +24,7 @@ rename (NAME e.g. ``last`` or ``best``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import signal
@@ -36,13 +39,14 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from .._util import _umask
+from .._util import _umask, atomic_write_text
 
 __all__ = [
     "AtomicCheckpointIO",
     "CheckpointError",
     "KillSwitch",
     "MidEpochCheckpoint",
+    "check_recipe",
     "kill_point",
     "load_checkpoint",
     "resume_path",
@@ -52,6 +56,8 @@ __all__ = [
 KILL_ENV = "GCONV_TEST_KILL_AT"
 #: the file a resume falls back to when ``last.ckpt`` is unreadable
 PREVIOUS = "last.prev.ckpt"
+#: the run's settings, beside its checkpoints
+RECIPE = "recipe.json"
 
 
 class CheckpointError(ValueError):
@@ -124,6 +130,32 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
     if errors:
         raise CheckpointError("; ".join(errors) + " — no checkpoint to resume from")
     return None
+
+
+def check_recipe(folder: str | os.PathLike, recipe: dict[str, Any], resuming: bool) -> None:
+    """Keep ``recipe`` (the run's settings, JSON values) in ``folder/recipe.json``. When
+    ``resuming`` from a checkpoint of that folder and the file holds other settings, raise
+    :class:`CheckpointError` naming each difference and write nothing; a folder without the
+    file (a run older than it) gets it. A run's folder name need not encode every setting."""
+    path = Path(folder) / RECIPE
+    here = json.loads(json.dumps(recipe, sort_keys=True, default=str))  # tuples → lists, …
+    if resuming and path.is_file():
+        try:
+            there = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise CheckpointError(f"{path}: unreadable ({e}); expected a JSON object") from e
+        if not isinstance(there, dict):
+            raise CheckpointError(f"{path}: expected a JSON object, got {type(there).__name__}")
+        diff = sorted(k for k in here.keys() | there.keys() if there.get(k) != here.get(k))
+        if diff:
+            raise CheckpointError(
+                f"{folder}: its checkpoints were trained with other settings ("
+                + "; ".join(f"{k}: {there.get(k)!r} there, {here.get(k)!r} here" for k in diff)
+                + ") — resume with the same settings, move the folder away or use another --out"
+            )
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(here, indent=1, sort_keys=True) + "\n")
 
 
 def kill_point() -> tuple[str, ...] | None:

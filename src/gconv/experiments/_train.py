@@ -4,7 +4,9 @@
 Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
 tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard),
-``record.json`` (the run's record: what :func:`train` returns; rank 0 writes it). Checkpoint
+``record.json`` (the run's record: what :func:`train` returns; rank 0 writes it),
+``recipe.json`` (the settings a resume must match: every field but epochs, the output, the
+hardware and the display). Checkpoint
 files, atomic writes and the resume's choice of file: ``_checkpoint.py``.
 """
 
@@ -31,6 +33,7 @@ from ._checkpoint import (
     CheckpointError,
     KillSwitch,
     MidEpochCheckpoint,
+    check_recipe,
     kill_point,
     load_checkpoint,
     resume_path,
@@ -52,6 +55,11 @@ __all__ = [
 
 #: stream of :func:`derive_seed` for the model's initial weights
 _INIT_STREAM = 0
+#: TrainConfig fields a resumed run may change: its length, where it writes, what it runs on
+_NOT_RECIPE = (
+    "epochs", "out", "devices", "num_nodes", "accelerator", "strategy", "resume",
+    "checkpoint_minutes", "progress", "test",
+)  # fmt: skip
 
 
 @dataclass
@@ -278,6 +286,8 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     task = _task_of(cfg)
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
+    recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
+    check_recipe(cfg.out, recipe, resuming=start is not None)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
