@@ -81,16 +81,19 @@ def test_resuming_other_settings_is_refused(tmp_path: Path, change: dict) -> Non
 
 def test_run_without_recipe_file_resumes_and_gets_one(tmp_path: Path) -> None:
     """A folder written before recipe.json existed resumes (nothing to compare) and gets the
-    file, so the next resume is checked; a corrupt file is a clear error."""
+    file, so the next resume is checked (a changed test size passes); a corrupt file is a
+    clear error."""
     base = {"model": "z2cnn", "out": str(tmp_path / "run"), "resume": True, "test": False,
             "limit_train": 64, "limit_val": 64, "batch_size": 64, "progress": False}  # fmt: skip
     train(TrainConfig(epochs=1, **base))
     (tmp_path / "run" / "recipe.json").unlink()
     assert train(TrainConfig(epochs=2, **base))["epochs_done"] == 2
     assert '"batch_size": 64' in (tmp_path / "run" / "recipe.json").read_text()
+    # the test size is not part of the recipe: a resume may change it
+    assert train(TrainConfig(epochs=3, limit_test=32, **base))["epochs_done"] == 3
     (tmp_path / "run" / "recipe.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="recipe.json: unreadable"):
-        train(TrainConfig(epochs=3, **base))
+        train(TrainConfig(epochs=4, **base))
 
 
 def test_checkpoint_is_weights_only_loadable(trained: Path) -> None:

@@ -5,8 +5,8 @@ Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what 
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
 tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard),
 ``record.json`` (the run's record: what :func:`train` returns; rank 0 writes it),
-``recipe.json`` (the settings a resume must match: every field but epochs, the output, the
-hardware and the display). Checkpoint
+``recipe.json`` (the settings a resume must match: every field but the epochs, the test, the
+output, the hardware and the display). Checkpoint
 files, atomic writes and the resume's choice of file: ``_checkpoint.py``.
 """
 
@@ -55,10 +55,11 @@ __all__ = [
 
 #: stream of :func:`derive_seed` for the model's initial weights
 _INIT_STREAM = 0
-#: TrainConfig fields a resumed run may change: its length, where it writes, what it runs on
+#: TrainConfig fields a resumed run may change: its length, its test, where it writes, what it
+#: runs on
 _NOT_RECIPE = (
-    "epochs", "out", "devices", "num_nodes", "accelerator", "strategy", "resume",
-    "checkpoint_minutes", "progress", "test",
+    "epochs", "limit_test", "test", "out", "devices", "num_nodes", "accelerator", "strategy",
+    "resume", "checkpoint_minutes", "progress",
 )  # fmt: skip
 
 
