@@ -142,7 +142,7 @@ def check_sphere_equivariance(
     rotations: int | Sequence[torch.Tensor] = 2,
     tolerance: float | None = None,
     seed: int = 0,
-):
+) -> EquivarianceReport:
     """Per-element relative errors ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ for rotations g of S² / SO(3)."""
     kin, kout = (_ALIASES.get(k, k) for k in (input_kind, output_kind))
     for kind, role, allowed in (

@@ -51,7 +51,7 @@ def _alphas(b: int, dtype: torch.dtype, device) -> torch.Tensor:
 
 
 def s2_grid(
-    b: int, dtype: torch.dtype = torch.float64, device=None
+    b: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """SOFT grid on S²: ``(beta (2b,), alpha (2b,))``; point ``[j, k] = (β_j, α_k)``."""
     _check_b(b)
@@ -59,14 +59,16 @@ def s2_grid(
 
 
 def so3_grid(
-    b: int, dtype: torch.dtype = torch.float64, device=None
+    b: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """SOFT grid on SO(3): ``(beta, alpha, gamma)``, each ``(2b,)``; point ``[j, k, l]``."""
     _check_b(b)
     return _betas(b, dtype, device), _alphas(b, dtype, device), _alphas(b, dtype, device)
 
 
-def quadrature_weights(b: int, dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+def quadrature_weights(
+    b: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.Tensor:
     """β quadrature weights ``w_j`` (2b,), summing to 2 = ∫₀^π sin β dβ (see module doc)."""
     _check_b(b)
     j = torch.arange(2 * b, dtype=torch.float64)[:, None]
@@ -76,7 +78,9 @@ def quadrature_weights(b: int, dtype: torch.dtype = torch.float64, device=None) 
     return w.to(dtype=dtype, device=device)
 
 
-def s2_grid_vectors(b: int, dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+def s2_grid_vectors(
+    b: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Unit vectors ``Rz(α_k) Ry(β_j) e_z`` of the S² grid, shape ``(2b, 2b, 3)``."""
     beta, alpha = s2_grid(b, torch.float64)
     bb, aa = torch.meshgrid(beta, alpha, indexing="ij")
@@ -84,7 +88,9 @@ def s2_grid_vectors(b: int, dtype: torch.dtype = torch.float64, device=None) -> 
     return v.movedim(0, -1).to(dtype=dtype, device=device)
 
 
-def so3_grid_matrices(b: int, dtype: torch.dtype = torch.float64, device=None) -> torch.Tensor:
+def so3_grid_matrices(
+    b: int, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Rotations ``Rz(α_k) Ry(β_j) Rz(γ_l)`` of the SO(3) grid, ``(2b, 2b, 2b, 3, 3)``."""
     beta, alpha, gamma = so3_grid(b, torch.float64)
     bb, aa, gg = torch.meshgrid(beta, alpha, gamma, indexing="ij")
@@ -124,11 +130,17 @@ class SOFTGrid:
         """Number of SO(3) coefficients, Σ_{l<b} (2l+1)² = b(4b²−1)/3."""
         return self.b * (4 * self.b**2 - 1) // 3
 
-    def s2_grid(self, dtype: torch.dtype = torch.float64, device=None):
+    def s2_grid(
+        self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return s2_grid(self.b, dtype, device)
 
-    def so3_grid(self, dtype: torch.dtype = torch.float64, device=None):
+    def so3_grid(
+        self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return so3_grid(self.b, dtype, device)
 
-    def quadrature_weights(self, dtype: torch.dtype = torch.float64, device=None):
+    def quadrature_weights(
+        self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+    ) -> torch.Tensor:
         return quadrature_weights(self.b, dtype, device)

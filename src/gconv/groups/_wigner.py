@@ -27,13 +27,16 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 
 from .._util import cached_tensors
 from ._cache import disk_cached
 from ._soft import _check_b, s2_grid
+
+#: an angle argument: a number, a sequence of numbers or a tensor (broadcast; radians)
+Angle = float | Sequence[float] | torch.Tensor
 
 __all__ = [
     "s2_wigner_table",
@@ -51,7 +54,7 @@ STORE_MAX_B = 64
 _VERSION = 1
 
 
-def _f64(x) -> torch.Tensor:
+def _f64(x: Angle) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         return torch.as_tensor(x, dtype=torch.float64)
     return x.detach().to(device="cpu", dtype=torch.float64)
@@ -168,14 +171,14 @@ def _phases(angle: torch.Tensor, l: int) -> torch.Tensor:
     )
 
 
-def wigner_D(l: int, alpha, beta, gamma) -> torch.Tensor:
+def wigner_D(l: int, alpha: Angle, beta: Angle, gamma: Angle) -> torch.Tensor:
     """Wigner ``D^l(α, β, γ)``, complex128 ``(..., 2l+1, 2l+1)`` (angles broadcast)."""
     alpha, beta, gamma = torch.broadcast_tensors(_f64(alpha), _f64(beta), _f64(gamma))
     d = wigner_d(l, beta)
     return _phases(alpha, l)[..., :, None] * d * _phases(gamma, l)[..., None, :]
 
 
-def wigner_D_packed(b: int, alpha, beta, gamma) -> torch.Tensor:
+def wigner_D_packed(b: int, alpha: Angle, beta: Angle, gamma: Angle) -> torch.Tensor:
     """All ``D^l_{mn}(α, β, γ)`` for l < b in the packed SO(3) layout, ``(..., b(4b²−1)/3)``."""
     _check_b(b)
     alpha, beta, gamma = torch.broadcast_tensors(_f64(alpha), _f64(beta), _f64(gamma))
@@ -209,7 +212,7 @@ def _d_m0_iter(beta: torch.Tensor, lmax: int) -> Iterator[torch.Tensor]:
         prev, cur = cur, out
 
 
-def spherical_harmonics(b: int, beta, alpha) -> torch.Tensor:
+def spherical_harmonics(b: int, beta: Angle, alpha: Angle) -> torch.Tensor:
     """All ``Y_lm(β, α)`` for l < b in the packed S² layout, complex128 ``(..., b²)``."""
     _check_b(b)
     beta, alpha = torch.broadcast_tensors(_f64(beta), _f64(alpha))
@@ -253,7 +256,10 @@ def _degrees(b: int, degrees: int | None) -> int:
 
 
 def s2_wigner_table(
-    b: int, degrees: int | None = None, dtype: torch.dtype = torch.float64, device=None
+    b: int,
+    degrees: int | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """``d^l_{m0}(β_j)`` on the SOFT β grid of bandwidth b, l < degrees: ``(2b, degrees²)``.
 
@@ -263,7 +269,10 @@ def s2_wigner_table(
 
 
 def so3_wigner_table(
-    b: int, degrees: int | None = None, dtype: torch.dtype = torch.float64, device=None
+    b: int,
+    degrees: int | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
     """``d^l_{mn}(β_j)`` on the SOFT β grid, l < degrees: ``(2b, degrees(4degrees²−1)/3)``.
 
