@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
 
 from gconv.cli import main
 from gconv.experiments import (
@@ -19,6 +20,7 @@ from gconv.experiments import (
     load_checkpoint,
     train,
 )
+from gconv.experiments._study import checkpoint_progress
 
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
 
@@ -155,3 +157,51 @@ def test_cli_evaluate(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     torch.save({"x": 1}, foreign)
     assert main(["evaluate", str(foreign), "--no-progress"]) == 2
     assert "not a gconv.experiments checkpoint" in capsys.readouterr().err
+
+
+class _StopAt(Callback):
+    """Raise at the start of training batch ``batch`` of epoch ``epoch`` (an interrupted run)."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.at = (epoch, batch)
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:  # noqa: ANN001
+        if (trainer.current_epoch, batch_idx) == self.at:
+            raise RuntimeError("stopped")
+
+
+def test_checkpoint_progress_counts_epochs_and_batches(tmp_path: Path) -> None:
+    """(epochs trained, batches into the next) of the checkpoint a resume would take: after an
+    epoch's end, inside an epoch (checkpoint after every batch), none without a file."""
+    out, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    assert checkpoint_progress(ckpts) is None
+    # 192 digits in batches of 64: 3 batches per epoch; last.ckpt after every batch
+    cfg = TrainConfig(model="z2cnn", epochs=2, out=str(out), resume=True, test=False,
+                      checkpoint_minutes=0, **TINY)  # fmt: skip
+    with pytest.raises(RuntimeError, match="stopped"):
+        train(cfg, callbacks=[_StopAt(1, 2)])
+    assert checkpoint_progress(ckpts) == (1, 2)  # epoch 0, then batches 0 and 1 of epoch 1
+    train(cfg)  # resumes with batch 2 of epoch 1, the epoch's last
+    assert checkpoint_progress(ckpts) == (2, 0)
+    (ckpts / "last.ckpt").write_bytes(b"truncated")
+    assert checkpoint_progress(ckpts) == (1, 2)  # last.prev.ckpt, the copy before
+
+
+def test_study_dry_run_says_what_each_run_would_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`gconv study --dry-run` marks runs already in the CSV, runs that resume, and new ones."""
+    base = ["study", "rotmnist", "--budget", "smoke", "--models", "z2cnn", "--out", str(tmp_path)]
+    assert main([*base, "--seeds", "0", "--no-progress"]) == 0
+    runs = tmp_path / "runs" / "rotmnist"
+    (seed0,) = runs.iterdir()
+    seed1 = runs / seed0.name.replace("seed0", "seed1")
+    (seed1 / "checkpoints").mkdir(parents=True)
+    last = seed0 / "checkpoints" / "last.ckpt"
+    (seed1 / "checkpoints" / "last.ckpt").write_bytes(last.read_bytes())
+    capsys.readouterr()
+    assert main([*base, "--seeds", "0", "1", "2", "--dry-run"]) == 0
+    lines = {ln.split()[1]: ln for ln in capsys.readouterr().out.splitlines()[2:]}
+    assert "done (in rotmnist.csv)" in lines[seed0.name]
+    assert "resumes after 1 of 1 epochs" in lines[seed1.name]
+    assert lines[seed0.name.replace("seed0", "seed2")].endswith("new")

@@ -272,6 +272,30 @@ def _plan(args: argparse.Namespace) -> list:
     return select_shard(runs, *shard) if shard else runs
 
 
+def _statuses(study: str, out: str, runs: list) -> list[list]:
+    """``[index, name, status]`` of each run: in a CSV of ``out`` (the study's or a shard's:
+    skipped), resumable from its checkpoint (epochs and batches done) or new."""
+    from pathlib import Path
+
+    from ._study import _row_key, checkpoint_progress, csv_path, read_rows
+
+    files = [csv_path(out, study), *sorted(Path(out).glob(f"{study}.shard-*-of-*.csv"))]
+    done = {_row_key(r): f.name for f in files for r in read_rows(f)}
+    rows = []
+    for r in runs:
+        at = None if r.key in done else checkpoint_progress(
+            Path(out) / "runs" / study / r.name / "checkpoints")  # fmt: skip
+        if r.key in done:
+            status = f"done (in {done[r.key]})"
+        elif at is None:
+            status = "new"
+        else:
+            status = f"resumes after {at[0]} of {r.epochs} epochs" + (
+                f" and {at[1]} batches" if at[1] else "")  # fmt: skip
+        rows.append([r.index, r.name, status])
+    return rows
+
+
 def _cmd_study(args: argparse.Namespace) -> int:
     if args.merge:
         from ._study import merge
@@ -281,7 +305,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         return 0
     runs = _plan(args)
     if args.dry_run:
-        print_table(["index", "run"], [[r.index, r.name] for r in runs], title="planned runs")
+        print_table(["index", "run", "status"], _statuses(args.study, args.out, runs),
+                    title=f"planned runs (status from {args.out})")  # fmt: skip
         return 0
     from ._study import _rank_zero, csv_path, default_runner, parse_shard, run_study
 

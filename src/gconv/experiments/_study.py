@@ -25,6 +25,7 @@ from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_stud
 
 __all__ = [
     "RunSpec",
+    "checkpoint_progress",
     "csv_path",
     "merge",
     "parse_shard",
@@ -226,6 +227,30 @@ def read_rows(path: str | os.PathLike) -> list[dict[str, str]]:
         return []
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
+
+
+def checkpoint_progress(folder: str | os.PathLike) -> tuple[int, int] | None:
+    """Where a resume from ``folder`` (``last.ckpt``, else ``last.prev.ckpt``) would continue:
+    ``(epochs completed, batches done in the next epoch)``, from Lightning's loop counters;
+    None when no checkpoint loads. Reads only (no clean-up, unlike ``_checkpoint.resume_path``)
+    and imports no Lightning (the dry run works without the extras)."""
+    import torch  # (the dry run's only use of it)
+
+    for name in ("last.ckpt", "last.prev.ckpt"):  # _checkpoint's last and PREVIOUS
+        path = Path(folder) / name
+        if not path.is_file():
+            continue
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+            loop = ckpt["loops"]["fit_loop"]
+            epochs = int(loop["epoch_progress"]["current"]["processed"])  # trained through
+            batches = loop["epoch_loop.batch_progress"]
+            # a checkpoint inside an epoch is saved in the batch-end hook: processed, not yet
+            # counted completed
+            return epochs, 0 if batches["is_last_batch"] else int(batches["current"]["processed"])
+        except Exception:  # noqa: BLE001 - any unreadable or foreign file: try the next one
+            continue
+    return None
 
 
 def write_rows(path: str | os.PathLike, rows: Sequence[dict]) -> Path:
