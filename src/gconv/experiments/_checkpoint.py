@@ -132,11 +132,14 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
     return None
 
 
-def check_recipe(folder: str | os.PathLike, recipe: dict[str, Any], resuming: bool) -> None:
+def check_recipe(
+    folder: str | os.PathLike, recipe: dict[str, Any], resuming: bool, write: bool = True
+) -> None:
     """Keep ``recipe`` (the run's settings, JSON values) in ``folder/recipe.json``. When
     ``resuming`` from a checkpoint of that folder and the file holds other settings, raise
     :class:`CheckpointError` naming each difference and write nothing; a folder without the
-    file (a run older than it) gets it. A run's folder name need not encode every setting."""
+    file (a run older than it) gets it. A run's folder name need not encode every setting.
+    ``write=False`` (the other ranks of a multi-process run) only checks."""
     path = Path(folder) / RECIPE
     here = json.loads(json.dumps(recipe, sort_keys=True, default=str))  # tuples → lists, …
     if resuming and path.is_file():
@@ -154,8 +157,9 @@ def check_recipe(folder: str | os.PathLike, recipe: dict[str, Any], resuming: bo
                 + ") — resume with the same settings, move the folder away or use another --out"
             )
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(here, indent=1, sort_keys=True) + "\n")
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(here, indent=1, sort_keys=True) + "\n")
 
 
 def kill_point() -> tuple[str, ...] | None:

@@ -25,6 +25,7 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
 from ._augment import derive_seed
@@ -288,7 +289,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
-    check_recipe(cfg.out, recipe, resuming=start is not None)
+    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero_only.rank == 0)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
