@@ -277,21 +277,19 @@ def _statuses(study: str, out: str, runs: list) -> list[list]:
     skipped), resumable from its checkpoint (epochs and batches done) or new."""
     from pathlib import Path
 
-    from ._study import _row_key, checkpoint_progress, csv_path, read_rows
+    from ._study import _row_key, checkpoint_progress, csv_path, read_rows, shard_paths
 
-    files = [csv_path(out, study), *sorted(Path(out).glob(f"{study}.shard-*-of-*.csv"))]
+    files = [csv_path(out, study), *shard_paths(out, study)]
     done = {_row_key(r): f.name for f in files for r in read_rows(f)}
     rows = []
     for r in runs:
-        at = None if r.key in done else checkpoint_progress(
-            Path(out) / "runs" / study / r.name / "checkpoints")  # fmt: skip
         if r.key in done:
             status = f"done (in {done[r.key]})"
-        elif at is None:
-            status = "new"
+        elif at := checkpoint_progress(Path(out) / "runs" / study / r.name / "checkpoints"):
+            status = f"resumes after {at[0]} of {r.epochs} epochs"
+            status += f" and {at[1]} batches" if at[1] else ""
         else:
-            status = f"resumes after {at[0]} of {r.epochs} epochs" + (
-                f" and {at[1]} batches" if at[1] else "")  # fmt: skip
+            status = "new"
         rows.append([r.index, r.name, status])
     return rows
 

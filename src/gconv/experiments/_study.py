@@ -33,6 +33,7 @@ __all__ = [
     "read_rows",
     "run_study",
     "select_shard",
+    "shard_paths",
     "write_report",
     "write_rows",
 ]
@@ -220,6 +221,11 @@ def csv_path(out: str | os.PathLike, study: str, shard: tuple[int, int] | None =
     return Path(out) / f"{study}{tail}.csv"
 
 
+def shard_paths(out: str | os.PathLike, study: str) -> list[Path]:
+    """Every ``<study>.shard-K-of-N.csv`` in ``out``, sorted."""
+    return sorted(Path(out).glob(f"{study}.shard-*-of-*.csv"))
+
+
 def read_rows(path: str | os.PathLike) -> list[dict[str, str]]:
     """Rows of a study CSV (strings); ``[]`` if the file does not exist."""
     path = Path(path)
@@ -324,7 +330,7 @@ def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print
     if not isinstance(study, str) or not study:
         raise TypeError(f"merge: study must be a study name (str), got {type(study).__name__}")
     out = Path(out)
-    shards = sorted(out.glob(f"{study}.shard-*-of-*.csv"))
+    shards = shard_paths(out, study)
     if not shards:
         raise FileNotFoundError(f"no {study}.shard-K-of-N.csv files in {out}")
     merged: dict[tuple[str, ...], dict] = {}
