@@ -15,6 +15,7 @@ the protocol at the spherical studies' ``cpu`` budget (trained NR, tested NR and
 batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not counted.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_steps.py --threads 1
+    PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
 """
 
@@ -88,11 +89,30 @@ def plan(raw: str, cores: int) -> str:
     return "\n".join(out)
 
 
+def _cases(given: list[str] | None) -> list[tuple[str, int]]:
+    """``MODEL:R`` strings as (model, r); CASES where none are given."""
+    if not given:
+        return list(CASES)
+    out = []
+    for case in given:
+        name, sep, r = case.partition(":")
+        if not sep or not r.isdigit():
+            raise SystemExit(f"--cases: expected MODEL:R such as ico-cnn:4, got {case!r}")
+        out.append((name, int(r)))
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument(
+        "--cases",
+        nargs="*",
+        metavar="MODEL:R",
+        help="only these (model, r) cases, e.g. ico-cnn:4 (default: all of CASES)",
+    )
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
     p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
     add_record_args(p)
@@ -107,7 +127,7 @@ def main() -> None:
         print(f"{'model':<12} {'r':>2} {'params':>8}  {'train wall':>10} {'fastest':>8} "
               f"{'cpu':>8}  {'eval wall':>9} {'cpu':>8}  load 1-min")  # fmt: skip
         rows = []
-        for name, r in CASES:
+        for name, r in _cases(args.cases):
             row = measure(name, r, args.batch, args.reps)
             rows.append(row)
             print(f"{name:<12} {r:>2} {row['params']:>8,}  {row['train_median']:10.4f} "
