@@ -13,11 +13,8 @@ files, atomic writes and the resume's choice of file: ``_checkpoint.py``.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
 from ._augment import derive_seed
+from ._callbacks import Throughput, progress_bar, quiet_lightning, run_loggers
 from ._checkpoint import (
     AtomicCheckpointIO,
     CheckpointError,
@@ -128,84 +126,6 @@ def _check_config(owner: str, cfg: object) -> None:
         raise TypeError(f"{owner}: expected a TrainConfig, got {type(cfg).__name__}")
 
 
-class Throughput(Callback):
-    """Wall-clock of the fit (epochs incl. validation) and training images/s, accumulated over
-    resumed sessions through the checkpoint (plain floats: ``weights_only``-loadable)."""
-
-    def __init__(self) -> None:
-        self.wall_s, self.train_s, self.images = 0.0, 0.0, 0
-        self._t0: float | None = None
-        self._tb = 0.0
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._t0 = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self._t0 is not None:
-            self.wall_s += time.perf_counter() - self._t0
-        self._t0 = None
-
-    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # noqa: ANN001
-        self._tb = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
-        self.train_s += time.perf_counter() - self._tb
-        self.images += int(batch[0].shape[0]) * trainer.world_size
-
-    @property
-    def images_per_s(self) -> float:
-        return self.images / self.train_s if self.train_s > 0 else float("nan")
-
-    def state_dict(self) -> dict[str, float]:
-        running = time.perf_counter() - self._t0 if self._t0 is not None else 0.0
-        return {"wall_s": self.wall_s + running, "train_s": self.train_s, "images": self.images}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.wall_s = float(state.get("wall_s", 0.0))
-        self.train_s = float(state.get("train_s", 0.0))
-        self.images = int(state.get("images", 0))
-
-
-def quiet_lightning() -> None:
-    """Silence Lightning's info chatter (accelerator lines, tips) and known harmless warnings;
-    our commands print their own summary table."""
-    for name in ("lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    for msg in (
-        ".*isinstance.treespec, LeafSpec.*",
-        ".*smaller than the logging interval.*",
-        ".*does not have many workers.*",
-        ".*Checkpoint directory .* exists and is not empty.*",
-    ):
-        warnings.filterwarnings("ignore", message=msg)
-
-
-def _progress_bar(enabled: bool) -> Callback | None:
-    """Rich's bar when rich is installed, else TQDM; none when disabled or not on a terminal
-    (a log file gets the summary table, not thousands of bar refreshes)."""
-    if not enabled or not sys.stdout.isatty():
-        return None
-    from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
-
-    try:
-        import rich  # noqa: F401
-    except ImportError:
-        return TQDMProgressBar()
-    return RichProgressBar()
-
-
-def _loggers(out: Path) -> list:
-    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-
-    # one version_<n> folder per session, so resuming never overwrites earlier logs
-    loggers: list = [CSVLogger(out, name="logs")]
-    try:
-        loggers.append(TensorBoardLogger(out, name="tb", default_hp_metric=False))
-    except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
-        pass
-    return loggers
-
-
 def build_trainer(
     cfg: TrainConfig,
     callbacks: list[Callback] | tuple[Callback, ...] = (),
@@ -235,7 +155,7 @@ def build_trainer(
     strategy = cfg.strategy
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
         strategy = "ddp"
-    bar = _progress_bar(cfg.progress)
+    bar = progress_bar(cfg.progress)
     kill = kill_point()  # tests only: GCONV_TEST_KILL_AT
     if kill is not None and kill[0] == "batch":
         callbacks = [*callbacks, KillSwitch(int(kill[1]), int(kill[2]))]
@@ -246,7 +166,7 @@ def build_trainer(
         devices=cfg.devices,
         num_nodes=cfg.num_nodes,
         strategy=strategy,
-        logger=_loggers(out),
+        logger=run_loggers(out),
         callbacks=[Throughput(), best, last, *mid, *([bar] if bar else []), *callbacks],
         deterministic=True,
         use_distributed_sampler=False,  # our samplers shard by rank with (seed, epoch) seeding
@@ -393,7 +313,7 @@ def evaluate(
     extra = {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
     extra = extra if data in _DATAMODULES else {}  # a spherical model's own input points
     dm = get_datamodule(data, limit_test=limit_test, eval_batch_size=batch_size, **extra)
-    bar = _progress_bar(progress)
+    bar = progress_bar(progress)
     trainer = L.Trainer(
         accelerator="cpu",
         devices=1,

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+"""The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
+images/s, carried across resumed sessions), the progress bar, the loggers, and silencing
+Lightning's chatter."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback
+
+__all__ = ["Throughput", "progress_bar", "quiet_lightning", "run_loggers"]
+
+
+class Throughput(Callback):
+    """Wall-clock of the fit (epochs incl. validation) and training images/s, accumulated over
+    resumed sessions through the checkpoint (plain floats: ``weights_only``-loadable)."""
+
+    def __init__(self) -> None:
+        self.wall_s, self.train_s, self.images = 0.0, 0.0, 0
+        self._t0: float | None = None
+        self._tb = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._t0 is not None:
+            self.wall_s += time.perf_counter() - self._t0
+        self._t0 = None
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:  # noqa: ANN001
+        self._tb = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        self.train_s += time.perf_counter() - self._tb
+        self.images += int(batch[0].shape[0]) * trainer.world_size
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.train_s if self.train_s > 0 else float("nan")
+
+    def state_dict(self) -> dict[str, float]:
+        running = time.perf_counter() - self._t0 if self._t0 is not None else 0.0
+        return {"wall_s": self.wall_s + running, "train_s": self.train_s, "images": self.images}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.wall_s = float(state.get("wall_s", 0.0))
+        self.train_s = float(state.get("train_s", 0.0))
+        self.images = int(state.get("images", 0))
+
+
+def quiet_lightning() -> None:
+    """Silence Lightning's info chatter (accelerator lines, tips) and known harmless warnings;
+    our commands print their own summary table."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for msg in (
+        ".*isinstance.treespec, LeafSpec.*",
+        ".*smaller than the logging interval.*",
+        ".*does not have many workers.*",
+        ".*Checkpoint directory .* exists and is not empty.*",
+    ):
+        warnings.filterwarnings("ignore", message=msg)
+
+
+def progress_bar(enabled: bool) -> Callback | None:
+    """Rich's bar when rich is installed, else TQDM; none when disabled or not on a terminal
+    (a log file gets the summary table, not thousands of bar refreshes)."""
+    if not enabled or not sys.stdout.isatty():
+        return None
+    from lightning.pytorch.callbacks import RichProgressBar, TQDMProgressBar
+
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return TQDMProgressBar()
+    return RichProgressBar()
+
+
+def run_loggers(out: Path) -> list:
+    """The CSV logger and, where tensorboard is installed, the TensorBoard one, under ``out``."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    # one version_<n> folder per session, so resuming never overwrites earlier logs
+    loggers: list = [CSVLogger(out, name="logs")]
+    try:
+        loggers.append(TensorBoardLogger(out, name="tb", default_hp_metric=False))
+    except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
+        pass
+    return loggers
