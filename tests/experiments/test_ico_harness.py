@@ -128,3 +128,25 @@ def test_full_budget_plans_the_full_data_targets() -> None:
         ("ico-cnn", "rotate-100"): (10, None, None, 30),
     }
     assert all(dict(r.data_kwargs)["test_rotate"] == ("NR", "R") for r in runs)
+
+
+def test_full_decay_budget_adds_only_ico_cnns_lr_schedule() -> None:
+    """``full-decay`` is ``full`` with ico-cnn's lr 5e-3 · 0.7^max(0, epoch − 2): the same
+    runs, data and epochs; only ico-cnn's optimiser options differ."""
+    from gconv.experiments import get_study, plan
+
+    spec = get_study("spherical-cls")
+    models = ["s2cnn", "s2cnn-deep", "ico-cnn"]
+
+    def runs(name: str) -> dict:
+        b = spec.budget(name)
+        return {(r.model, r.augment): r for r in
+                plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, models, b)}  # fmt: skip
+
+    full, decay = runs("full"), runs("full-decay")
+    assert full.keys() == decay.keys()
+    for key, run in decay.items():
+        base = full[key]
+        assert (run.epochs, run.lr, run.data_kwargs) == (base.epochs, base.lr, base.data_kwargs)
+        want = (("lr_decay", 0.7), ("lr_decay_from", 2)) if key[0] == "ico-cnn" else base.optim
+        assert run.optim == want, key
