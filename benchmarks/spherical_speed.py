@@ -6,7 +6,8 @@ chosen budget (default ``cpu``): latency (forward at batch 1, eval, inference mo
 at batch 32 (images/s), a training step at batch 32 (forward, loss, backward, Adam), the three
 interleaved; then the training time of one epoch of that budget (steps × step time, without
 validation or data generation) and, where the study's CSV has runs, the time to the reported
-metric (mean over seeds of (best epoch + 1) × epoch time). Times are medians of wall-clock
+metric (mean over seeds of (best epoch + 1) × epoch time), for the runs trained NR and those
+trained with every sample rotated. Times are medians of wall-clock
 seconds on this machine; the record prints the load.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/spherical_speed.py --threads 1
@@ -28,6 +29,8 @@ from gconv.experiments import get_study, plan
 from gconv.models import model_spec
 
 STUDIES = ("spherical-cls", "spherical-seg")
+#: the training arms whose time to the reported metric is shown: NR-trained, 100 % rotated
+ARMS = ("none", "rotate-100")
 
 
 def cases(budget: str) -> list[tuple[str, str, int, int]]:
@@ -49,15 +52,19 @@ def cases(budget: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def best_epochs(results: Path, study: str, model: str) -> float:
-    """Mean (best epoch + 1) over the study CSV's runs of ``model`` without augmentation."""
+def best_epochs(results: Path, study: str, model: str, augment: str = "none") -> float:
+    """Mean (best epoch + 1) over the study CSV's runs of ``model`` with ``augment``."""
     path = results / f"{study}.csv"
     if not path.is_file():
         return math.nan
     with path.open(newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["model"] == model and r["augment"] == "none"]
+        rows = [r for r in csv.DictReader(f) if r["model"] == model and r["augment"] == augment]
     vals = [int(r["best_epoch"]) + 1 for r in rows if r.get("best_epoch", "").isdigit()]
     return statistics.fmean(vals) if vals else math.nan
+
+
+def _minutes(m: float) -> str:
+    return "—" if math.isnan(m) else f"{m:.1f}"
 
 
 def main() -> None:
@@ -74,8 +81,9 @@ def main() -> None:
         print(f"budget {args.budget}; {args.threads} torch threads; medians of {args.reps} "
               "interleaved repeats, wall-clock; epoch = training steps only (batch 32)")  # fmt: skip
         head = ("| model | b | params | latency b=1 (ms) | throughput b=32 (img/s) | "
-                "train step b=32 (s) | epoch (min) | to reported metric (min) |")  # fmt: skip
-        print(head + "\n|---|---|---|---|---|---|---|---|")
+                "train step b=32 (s) | epoch (min) | to reported metric, NR-trained (min) | "
+                "to reported metric, 100 % rotated (min) |")  # fmt: skip
+        print(head + "\n|---|---|---|---|---|---|---|---|---|")
         for study, model, b, n in cases(args.budget):
             if args.models and model not in args.models:
                 continue
@@ -87,10 +95,10 @@ def main() -> None:
                                 input_shape=(1, 2 * b, 2 * b))  # fmt: skip
             step = statistics.median(r.train)
             epoch = math.ceil(n / 32) * step / 60
-            to_metric = best_epochs(args.results, study, model) * epoch
-            shown = "—" if math.isnan(to_metric) else f"{to_metric:.1f}"
+            shown = [_minutes(best_epochs(args.results, study, model, a) * epoch) for a in ARMS]
             print(f"| {model} | {b} | {r.parameters:,} | {statistics.median(r.latency) * 1e3:.1f} "
-                  f"| {r.throughput:.0f} | {step:.3f} | {epoch:.1f} | {shown} |", flush=True)  # fmt: skip
+                  f"| {r.throughput:.0f} | {step:.3f} | {epoch:.1f} | {' | '.join(shown)} |",
+                  flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
