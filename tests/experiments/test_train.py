@@ -205,3 +205,19 @@ def test_study_dry_run_says_what_each_run_would_do(
     assert "done (in rotmnist.csv)" in lines[seed0.name]
     assert "resumes after 1 of 1 epochs" in lines[seed1.name]
     assert lines[seed0.name.replace("seed0", "seed2")].endswith("new")
+
+
+def test_each_epochs_learning_rate_is_logged(tmp_path: Path) -> None:
+    """metrics.csv carries the lr of every epoch: lr · lr_decay ^ max(0, epoch − lr_decay_from),
+    so a schedule can be read back from a run's logs (scripts/val_curve.py --metrics lr)."""
+    import csv
+
+    cfg = TrainConfig(model="z2cnn", epochs=4, out=str(tmp_path / "run"), test=False, lr=0.01,
+                      limit_train=32, limit_val=32, batch_size=32, progress=False,
+                      optim={"lr_decay": 0.5, "lr_decay_from": 1})  # fmt: skip
+    train(cfg)
+    (log,) = (tmp_path / "run" / "logs").glob("version_*/metrics.csv")
+    with log.open(newline="") as f:
+        got = {int(r["epoch"]): float(r["lr"]) for r in csv.DictReader(f) if r["lr"]}
+    # Lightning logs float32: rel 1e-6 is its rounding; a wrong epoch is off by 2x
+    assert got == pytest.approx({0: 0.01, 1: 0.01, 2: 0.005, 3: 0.0025}, rel=1e-6)

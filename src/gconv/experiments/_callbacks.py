@@ -15,7 +15,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import Callback
 
-__all__ = ["Throughput", "progress_bar", "quiet_lightning", "run_loggers"]
+__all__ = ["EpochLearningRate", "Throughput", "progress_bar", "quiet_lightning", "run_loggers"]
 
 
 class Throughput(Callback):
@@ -95,3 +95,19 @@ def run_loggers(out: Path) -> list:
     except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
         pass
     return loggers
+
+
+class EpochLearningRate(Callback):
+    """Logs the learning rate each epoch trained with (its first parameter group) as ``lr``, or
+    ``lr-<i>`` for optimiser i when the module has several, in the epoch's row of the logs."""
+
+    def __init__(self) -> None:
+        self._lrs: list[float] = []
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._lrs = [float(opt.param_groups[0]["lr"]) for opt in trainer.optimizers]
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        for i, lr in enumerate(self._lrs):
+            name = "lr" if len(self._lrs) == 1 else f"lr-{i}"
+            pl_module.log(name, lr, on_step=False, on_epoch=True, sync_dist=False)

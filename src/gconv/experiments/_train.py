@@ -3,7 +3,8 @@
 
 Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
-tested), ``logs/version_<session>/metrics.csv`` (CSV logger), ``tb/`` (TensorBoard),
+tested), ``logs/version_<session>/metrics.csv`` (CSV logger; also each epoch's learning rate,
+``lr``), ``tb/`` (TensorBoard),
 ``record.json`` (the run's record: what :func:`train` returns; rank 0 writes it),
 ``recipe.json`` (the settings a resume must match: every field but the epochs, the test, the
 output, the hardware and the display). Checkpoint
@@ -26,7 +27,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
 from ._augment import derive_seed
-from ._callbacks import Throughput, progress_bar, quiet_lightning, run_loggers
+from ._callbacks import EpochLearningRate, Throughput, progress_bar, quiet_lightning, run_loggers
 from ._checkpoint import (
     AtomicCheckpointIO,
     CheckpointError,
@@ -167,7 +168,15 @@ def build_trainer(
         num_nodes=cfg.num_nodes,
         strategy=strategy,
         logger=run_loggers(out),
-        callbacks=[Throughput(), best, last, *mid, *([bar] if bar else []), *callbacks],
+        callbacks=[
+            Throughput(),
+            EpochLearningRate(),
+            best,
+            last,
+            *mid,
+            *([bar] if bar else []),
+            *callbacks,
+        ],  # fmt: skip
         deterministic=True,
         use_distributed_sampler=False,  # our samplers shard by rank with (seed, epoch) seeding
         num_sanity_val_steps=0,
