@@ -136,17 +136,18 @@ def test_full_decay_budget_adds_only_ico_cnns_lr_schedule() -> None:
     from gconv.experiments import get_study, plan
 
     spec = get_study("spherical-cls")
-    models = ["s2cnn", "s2cnn-deep", "ico-cnn"]
 
-    def runs(name: str) -> dict:
+    def runs(name: str) -> dict:  # every arm of the study
         b = spec.budget(name)
         return {(r.model, r.augment): r for r in
-                plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, models, b)}  # fmt: skip
+                plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)}  # fmt: skip
 
     full, decay = runs("full"), runs("full-decay")
     assert full.keys() == decay.keys()
     for key, run in decay.items():
         base = full[key]
         assert (run.epochs, run.lr, run.data_kwargs) == (base.epochs, base.lr, base.data_kwargs)
+        assert (run.limit_train, run.batch_size) == (base.limit_train, base.batch_size)
         want = (("lr_decay", 0.7), ("lr_decay_from", 2)) if key[0] == "ico-cnn" else base.optim
         assert run.optim == want, key
+    assert any(model == "ico-cnn" for model, _ in decay)

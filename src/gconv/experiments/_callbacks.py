@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
-images/s, carried across resumed sessions), the progress bar, the loggers, and silencing
-Lightning's chatter."""
+images/s, carried across resumed sessions), :class:`EpochLearningRate` (each epoch's lr in the
+logs), the progress bar, the loggers, and silencing Lightning's chatter."""
 
 from __future__ import annotations
 

@@ -37,6 +37,8 @@ segmentation study at b = 20; ``smoke`` runs every model at a small b.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .._decision import DecisionRule
 from .._spec import Arm, Budget, StudySpec, register_study
 
@@ -78,6 +80,23 @@ _CLS_CPU = {
 #: Cohen et al. 2018 (REFERENCES.md §2c): Adam, lr 5e-3 for the S2CNNs, 5e-4 for the planar CNN
 _S2_LR = {"lr": 5e-3}
 _CNN_LR = {"lr": 5e-4}
+
+#: all 55,000 training digits at what this machine affords (results/ico-plan.md): the paper
+#: budget, but s2cnn-deep at the cpu budget's b = 15 (b = 30 costs 9x per step) and ico-cnn
+#: for 10 epochs (about 3.7 core-hours per run)
+_FULL = Budget(
+    batch_size=32,
+    data_kwargs={"bandwidth": 30, "test_rotate": _TESTS},
+    per_model={"s2cnn-deep": {"bandwidth": 15}, "ico-cnn": {"epochs": 10}},
+)
+
+
+def _with_recipe(budget: Budget, model: str, **recipe: float) -> Budget:
+    """``budget`` with ``recipe`` entries (e.g. an lr schedule) added to ``model``'s runs."""
+    per_model = {**budget.per_model, model: {**budget.per_model.get(model, {}), **recipe}}
+    return replace(budget, per_model=per_model)
+
+
 _CLS_SMOKE = {
     "epochs_scale": 1e-3,
     "limit_train": 32,
@@ -120,25 +139,11 @@ SPHERICAL_CLS = register_study(
                     },
                 },
             ),  # fmt: skip
-            # all 55,000 training digits at what this machine affords (results/ico-plan.md):
-            # the paper budget, but s2cnn-deep at the cpu budget's b = 15 (b = 30 costs 9x per
-            # step) and ico-cnn for 10 epochs (about 3.7 core-hours per run)
-            "full": Budget(
-                batch_size=32,
-                data_kwargs={"bandwidth": 30, "test_rotate": _TESTS},
-                per_model={"s2cnn-deep": {"bandwidth": 15}, "ico-cnn": {"epochs": 10}},
-            ),
+            "full": _FULL,
             # ``full`` with an lr schedule for ico-cnn: lr 5e-3 · 0.7^max(0, epoch − 2), so
             # the last of its 10 epochs runs at 4.1e-4 (results/full's constant-lr NR run
             # stalled at 1.0 % validation error; issue 16's N/N target needs ≤ 0.8 % test error)
-            "full-decay": Budget(
-                batch_size=32,
-                data_kwargs={"bandwidth": 30, "test_rotate": _TESTS},
-                per_model={
-                    "s2cnn-deep": {"bandwidth": 15},
-                    "ico-cnn": {"epochs": 10, "lr_decay": 0.7, "lr_decay_from": 2},
-                },
-            ),
+            "full-decay": _with_recipe(_FULL, "ico-cnn", lr_decay=0.7, lr_decay_from=2),
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
