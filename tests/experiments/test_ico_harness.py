@@ -130,24 +130,30 @@ def test_full_budget_plans_the_full_data_targets() -> None:
     assert all(dict(r.data_kwargs)["test_rotate"] == ("NR", "R") for r in runs)
 
 
-def test_full_decay_budget_adds_only_ico_cnns_lr_schedule() -> None:
-    """``full-decay`` is ``full`` with ico-cnn's lr 5e-3 · 0.7^max(0, epoch − 2): the same
-    runs, data and epochs; only ico-cnn's optimiser options differ."""
+@pytest.mark.parametrize(
+    ("name", "epochs", "decay"), [("full-decay", 10, 0.7), ("full-long", 20, 0.85)]
+)
+def test_lr_schedule_budgets_change_only_ico_cnn(name: str, epochs: int, decay: float) -> None:
+    """``full-decay`` and ``full-long`` are ``full`` with ico-cnn's lr 5e-3 · decay^max(0,
+    epoch − 2) (``full-long``: also 20 epochs, not 10): the same runs and data; only ico-cnn's
+    optimiser options and epochs differ."""
     from gconv.experiments import get_study, plan
 
     spec = get_study("spherical-cls")
 
-    def runs(name: str) -> dict:  # every arm of the study
-        b = spec.budget(name)
+    def runs(budget: str) -> dict:  # every arm of the study
+        b = spec.budget(budget)
         return {(r.model, r.augment): r for r in
                 plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)}  # fmt: skip
 
-    full, decay = runs("full"), runs("full-decay")
-    assert full.keys() == decay.keys()
-    for key, run in decay.items():
+    full, changed = runs("full"), runs(name)
+    assert full.keys() == changed.keys()
+    for key, run in changed.items():
         base = full[key]
-        assert (run.epochs, run.lr, run.data_kwargs) == (base.epochs, base.lr, base.data_kwargs)
+        ico = key[0] == "ico-cnn"
+        assert run.epochs == (epochs if ico else base.epochs), key
+        assert (run.lr, run.data_kwargs) == (base.lr, base.data_kwargs)
         assert (run.limit_train, run.batch_size) == (base.limit_train, base.batch_size)
-        want = (("lr_decay", 0.7), ("lr_decay_from", 2)) if key[0] == "ico-cnn" else base.optim
+        want = (("lr_decay", decay), ("lr_decay_from", 2)) if ico else base.optim
         assert run.optim == want, key
-    assert any(model == "ico-cnn" for model, _ in decay)
+    assert any(model == "ico-cnn" for model, _ in changed)

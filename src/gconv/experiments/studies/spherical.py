@@ -144,6 +144,10 @@ SPHERICAL_CLS = register_study(
             # the last of its 10 epochs runs at 4.1e-4 (results/full's constant-lr NR run
             # stalled at 1.0 % validation error; issue 16's N/N target needs ≤ 0.8 % test error)
             "full-decay": _with_recipe(_FULL, "ico-cnn", lr_decay=0.7, lr_decay_from=2),
+            # ``full`` with twice the epochs for ico-cnn and a slower decay, lr 5e-3 ·
+            # 0.85^max(0, epoch − 2) (3.2e-4 in its 20th epoch): the R-trained ``full-decay``
+            # run still underfits (training loss 0.10 in epoch 7); issue 16's R/R target
+            "full-long": _with_recipe(_FULL, "ico-cnn", epochs=20, lr_decay=0.85, lr_decay_from=2),
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
