@@ -40,6 +40,7 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from .._util import _umask, atomic_write_text
+from ._run_files import LAST, PREVIOUS, RECIPE
 
 __all__ = [
     "AtomicCheckpointIO",
@@ -54,10 +55,6 @@ __all__ = [
 
 #: the environment variable of the test-only kill switch
 KILL_ENV = "GCONV_TEST_KILL_AT"
-#: the file a resume falls back to when ``last.ckpt`` is unreadable
-PREVIOUS = "last.prev.ckpt"
-#: the run's settings, beside its checkpoints
-RECIPE = "recipe.json"
 
 
 class CheckpointError(ValueError):
@@ -113,7 +110,7 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
     for tmp in folder.glob(".*.ckpt.*.part"):  # a write killed before its rename
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    last, prev = folder / "last.ckpt", folder / PREVIOUS
+    last, prev = folder / LAST, folder / PREVIOUS
     errors: list[str] = []
     for path in (last, prev):
         if not path.is_file():
@@ -269,7 +266,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             if self.kill_at is not None and path.name.startswith(self.kill_at[0]):
                 if checkpoint.get("epoch") == self.kill_at[1]:
                     _die()
-            if path.name == "last.ckpt" and path.is_file():
+            if path.name == LAST and path.is_file():
                 _keep_previous(path, path.with_name(PREVIOUS))
             os.replace(tmp, path)
         except BaseException:

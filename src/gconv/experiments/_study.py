@@ -21,6 +21,7 @@ from typing import Any
 from .._util import atomic_write_text, check_positive_int
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
+from ._run_files import RESUME_ORDER
 from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study, recipe_digest
 
 __all__ = [
@@ -242,7 +243,7 @@ def checkpoint_progress(folder: str | os.PathLike) -> tuple[int, int] | None:
     and imports no Lightning (the dry run works without the extras)."""
     import torch  # (the dry run's only use of it)
 
-    for name in ("last.ckpt", "last.prev.ckpt"):  # _checkpoint's last and PREVIOUS
+    for name in RESUME_ORDER:
         path = Path(folder) / name
         if not path.is_file():
             continue

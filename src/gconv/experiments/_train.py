@@ -39,6 +39,7 @@ from ._checkpoint import (
     resume_path,
 )
 from ._datamodule import _DATAMODULES, get_datamodule
+from ._run_files import LAST
 from ._tasks import TaskSpec, get_task
 
 __all__ = [
@@ -148,10 +149,13 @@ def build_trainer(
     )
     # every epoch, unconditionally (save_last only follows epochs that improved the monitor)
     last = ModelCheckpoint(
-        dirpath=out / "checkpoints", filename="last", save_top_k=1, enable_version_counter=False
+        dirpath=out / "checkpoints",
+        filename=Path(LAST).stem,
+        save_top_k=1,
+        enable_version_counter=False,
     )
     m = cfg.checkpoint_minutes
-    mid = [] if m is None else [MidEpochCheckpoint(out / "checkpoints" / "last.ckpt", m)]
+    mid = [] if m is None else [MidEpochCheckpoint(out / "checkpoints" / LAST, m)]
     quiet_lightning()
     strategy = cfg.strategy
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
