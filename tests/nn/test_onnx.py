@@ -14,6 +14,11 @@ ort = pytest.importorskip("onnxruntime")  # the dev extra installs onnx, onnxscr
 pytest.importorskip("onnxscript")
 
 
+# torch 2.13's dynamo exporter copies its own pytree specs and trips its own deprecation (raised
+# in copyreg, not by gconv or this test); the filter names that one message only
+@pytest.mark.filterwarnings(
+    "ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated:FutureWarning"
+)
 @pytest.mark.parametrize("name", ["p4cnn", "p4mcnn"])
 def test_onnx_of_exported_model_matches_pytorch(name: str, tmp_path) -> None:
     torch.manual_seed(0)
