@@ -1,0 +1,103 @@
+"""Which digit pairs a study run confuses: the confusion counts of each run's best checkpoint
+on its data's test split (the first N digits; each of the run's test rotations), summed both
+ways (i mistaken for j plus j for i), and the run's largest single confusions.
+
+A run's data, data options and test rotations come from its ``recipe.json`` (runs from before
+that file: rotated MNIST). Used to check why full mirror invariance (P4MCNN) costs accuracy on
+digits (a mirror-invariant network cannot tell a digit from its mirror image, and 2 and 5 are
+close to mirror images up to rotation) and how much of a rotation-invariant spherical model's
+error on rotated digits is 6 ↔ 9 (one is close to the other turned by 180°).
+
+    python scripts/confusions.py --runs p4mcnn-seed0 p4mcnn-coset-seed0 --n 10000
+    python scripts/confusions.py --root results/full-f/runs/spherical-cls \\
+        --runs ico-cnn-seed0-e10-rotate-100-b30-lr0.005
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+from gconv.experiments import get_datamodule, load_classifier
+
+PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
+_DEFAULT_DATA = "rotmnist"
+
+
+def best_checkpoint(root: Path, run: str) -> Path:
+    """The ``best-*.ckpt`` of the one run folder under ``root`` named ``run`` or starting with
+    ``run-e`` (a study run's name without its epochs and recipe, e.g. ``p4cnn-seed0``)."""
+    found = sorted({*root.glob(f"{run}-e*/checkpoints/best-*.ckpt"),
+                    *root.glob(f"{run}/checkpoints/best-*.ckpt")})  # fmt: skip
+    if len(found) != 1:
+        raise FileNotFoundError(
+            f"expected one best checkpoint for {run!r} in {root}, found {found}"
+        )
+    return found[0]
+
+
+def run_data(run_dir: Path) -> tuple[str, dict, list[str | None]]:
+    """(data set, its options, test rotations) from ``run_dir/recipe.json``; rotated MNIST
+    with its one test split when the file is absent."""
+    path = run_dir / "recipe.json"
+    if not path.is_file():
+        return _DEFAULT_DATA, {}, [None]
+    recipe = json.loads(path.read_text())
+    kwargs = dict(recipe.get("data_kwargs") or {})
+    rotations = kwargs.pop("test_rotate", None)
+    return recipe["data"], kwargs, list(rotations) if rotations else [None]
+
+
+def confusion(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(10, 10) counts: row = true class, column = predicted."""
+    with torch.no_grad():
+        pred = torch.cat([model(x[i : i + 500]).argmax(1) for i in range(0, len(x), 500)])
+    return multiclass_confusion_matrix(pred, y, num_classes=10)
+
+
+def largest(cm: torch.Tensor, k: int = 3) -> str:
+    """The k largest off-diagonal counts as ``true→predicted count``."""
+    off = cm.clone()
+    off.fill_diagonal_(-1)
+    top = torch.topk(off.flatten(), k).indices.tolist()
+    return " ".join(f"{i // 10}→{i % 10} {int(off.flatten()[i])}" for i in top)
+
+
+def _tensors(run_dir: Path, module: torch.nn.Module, n: int) -> dict:
+    data, kwargs, rotations = run_data(run_dir)
+    hp = dict(module.hparams)
+    if data != _DEFAULT_DATA:  # a spherical model's own input points
+        kwargs |= {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
+    dm = get_datamodule(data, limit_test=n, **kwargs)
+    return {r: dm.split("test", r).tensors[:2] if r else dm.split("test").tensors[:2]
+            for r in rotations}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", nargs="+", required=True, help="run names or prefixes (p4cnn-seed0)")
+    p.add_argument("--n", type=int, default=10000, help="first N test digits")
+    p.add_argument("--root", type=Path, default=Path("results/runs/rotmnist"))
+    args = p.parse_args(argv)
+    print(f"first {args.n} test digits (fewer where the split is smaller); pair counts are "
+          "errors both ways")  # fmt: skip
+    width = max(20, *(len(r) for r in args.runs))
+    head = ["run".ljust(width), "test".ljust(4), "error".rjust(7)]
+    print(*head, *(f"{i}<->{j}".rjust(6) for i, j in PAIRS), "  largest (true→predicted)")
+    for run in args.runs:
+        ckpt = best_checkpoint(args.root, run)
+        model = load_classifier(ckpt).eval()
+        for rot, (x, y) in _tensors(ckpt.parent.parent, model, args.n).items():
+            cm = confusion(model, x, y)
+            err = (cm.sum() - cm.trace()).item() / len(y)
+            cells = (str(int(cm[i, j] + cm[j, i])).rjust(6) for i, j in PAIRS)
+            row = [run.ljust(width), (rot or "").ljust(4), f"{100 * err:6.2f}%"]
+            print(*row, *cells, "  " + largest(cm))
+
+
+if __name__ == "__main__":
+    main()
