@@ -4,21 +4,11 @@ test data, and the counts it prints, on a random matrix and a model with known p
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 import torch
-
-_PATH = Path(__file__).resolve().parents[2] / "scripts" / "confusions.py"
-
-
-def _module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("confusions", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _ckpt(root: Path, run: str, epoch: int) -> Path:
@@ -28,8 +18,8 @@ def _ckpt(root: Path, run: str, epoch: int) -> Path:
     return path
 
 
-def test_best_checkpoint_by_prefix_or_full_name(tmp_path: Path) -> None:
-    m = _module()
+def test_best_checkpoint_by_prefix_or_full_name(tmp_path: Path, script) -> None:
+    m = script("confusions")
     a = _ckpt(tmp_path, "p4cnn-seed0-e20-none", 7)
     b = _ckpt(tmp_path, "p4cnn-seed1-e20-none", 3)
     assert m.best_checkpoint(tmp_path, "p4cnn-seed0") == a
@@ -41,8 +31,8 @@ def test_best_checkpoint_by_prefix_or_full_name(tmp_path: Path) -> None:
         m.best_checkpoint(tmp_path, "p4cnn-seed0")  # two: ambiguous
 
 
-def test_run_data_from_recipe(tmp_path: Path) -> None:
-    m = _module()
+def test_run_data_from_recipe(tmp_path: Path, script) -> None:
+    m = script("confusions")
     assert m.run_data(tmp_path) == ("rotmnist", {}, [None])  # a run from before recipe.json
     recipe = {
         "data": "spherical-mnist",
@@ -52,8 +42,8 @@ def test_run_data_from_recipe(tmp_path: Path) -> None:
     assert m.run_data(tmp_path) == ("spherical-mnist", {"bandwidth": 30}, ["NR", "R"])
 
 
-def test_confusion_and_largest_match_counts() -> None:
-    m = _module()
+def test_confusion_and_largest_match_counts(script) -> None:
+    m = script("confusions")
     g = torch.Generator().manual_seed(0)
     y = torch.randint(0, 10, (1234,), generator=g)
     pred = torch.randint(0, 10, (1234,), generator=g)

@@ -3,20 +3,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from pathlib import Path
 
 import pytest
-
-_PATH = Path(__file__).resolve().parents[2] / "scripts" / "val_curve.py"
-
-
-def _module():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("val_curve", _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _write(run: Path, version: int, rows: list[tuple[int, float]]) -> None:
@@ -28,19 +18,19 @@ def _write(run: Path, version: int, rows: list[tuple[int, float]]) -> None:
     (d / "metrics.csv").write_text("\n".join(lines) + "\n")
 
 
-def test_resumed_run_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resumed_run_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str], script) -> None:
     rng = random.Random(0)
     vals = [rng.random() for _ in range(12)]
     run = tmp_path / "run"
     _write(run, 2, [(e, vals[e]) for e in range(0, 4)])
     _write(run, 10, [(e, vals[e]) for e in range(3, 12)])  # resumed: epoch 3 logged again
     _write(run, 0, [(e, -1.0) for e in range(0, 6)])  # oldest: replaced by versions 2 and 10
-    assert _module().main([str(run)]) == 0
+    assert script("val_curve").main([str(run)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "epoch,val_error"
     assert lines[1:] == [f"{e},{vals[e]!r}" for e in range(12)]
 
 
-def test_missing_logs_say_where(tmp_path: Path) -> None:
+def test_missing_logs_say_where(tmp_path: Path, script) -> None:
     with pytest.raises(SystemExit, match="no logs/version_"):
-        _module().main([str(tmp_path)])
+        script("val_curve").main([str(tmp_path)])
