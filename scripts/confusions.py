@@ -62,16 +62,15 @@ def confusion(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch
 
 def largest(cm: torch.Tensor, k: int = 3) -> str:
     """The k largest off-diagonal counts as ``true→predicted count``."""
-    off = cm.clone()
-    off.fill_diagonal_(-1)
-    top = torch.topk(off.flatten(), k).indices.tolist()
-    return " ".join(f"{i // 10}→{i % 10} {int(off.flatten()[i])}" for i in top)
+    off = cm.clone().fill_diagonal_(-1).flatten()
+    top = torch.topk(off, k).indices.tolist()
+    return " ".join(f"{i // 10}→{i % 10} {int(off[i])}" for i in top)
 
 
 def _tensors(run_dir: Path, module: torch.nn.Module, n: int) -> dict:
     data, kwargs, rotations = run_data(run_dir)
     hp = dict(module.hparams)
-    if hasattr(_DATAMODULES.get(data), "input_kinds"):  # a spherical model's own input points
+    if data in _DATAMODULES:  # as the harness does: every registered data module gets the model
         kwargs |= {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
     dm = get_datamodule(data, limit_test=n, **kwargs)
     return {r: dm.split("test", r).tensors[:2] if r else dm.split("test").tensors[:2]
