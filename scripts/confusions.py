@@ -23,7 +23,6 @@ import torch
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
 from gconv.experiments import get_datamodule, load_classifier
-from gconv.experiments._datamodule import _DATAMODULES
 
 PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
 _DEFAULT_DATA = "rotmnist"
@@ -70,9 +69,8 @@ def largest(cm: torch.Tensor, k: int = 3) -> str:
 def _tensors(run_dir: Path, module: torch.nn.Module, n: int) -> dict:
     data, kwargs, rotations = run_data(run_dir)
     hp = dict(module.hparams)
-    if data in _DATAMODULES:  # as the harness does: every registered data module gets the model
-        kwargs |= {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
-    dm = get_datamodule(data, limit_test=n, **kwargs)
+    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
+                        limit_test=n, **kwargs)  # fmt: skip
     return {r: dm.split("test", r).tensors[:2] if r else dm.split("test").tensors[:2]
             for r in rotations}  # fmt: skip
 

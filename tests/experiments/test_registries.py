@@ -15,6 +15,7 @@ from gconv.experiments import (
     Budget,
     StudySpec,
     _augment,
+    _datamodule,
     _spec,
     get_augmentation,
     get_datamodule,
@@ -82,6 +83,23 @@ def test_datamodule_by_name():
     assert dm.data == "rotfashion" and dm.batch_size == 7
     with pytest.raises(ValueError, match="data must be one of"):
         get_datamodule("imagenet")
+
+
+def test_datamodule_gets_the_model_only_where_it_takes_one(monkeypatch):
+    # the plain DataModule serves every planar model alike: the model is not its argument
+    assert get_datamodule("rotmnist", model="p4cnn", model_kwargs={}).data == "rotmnist"
+    seen = {}
+
+    def factory(data, **kw):
+        seen.update(kw)
+        return get_datamodule("rotmnist")
+
+    monkeypatch.setitem(_datamodule._DATAMODULES, "rotfashion", factory)
+    get_datamodule("rotfashion", model="z2cnn", model_kwargs={"width": 3}, batch_size=2)
+    assert seen == {"model": "z2cnn", "model_kwargs": {"width": 3}, "batch_size": 2}
+    seen.clear()
+    get_datamodule("rotfashion", batch_size=2)
+    assert seen == {"batch_size": 2}  # no model: nothing added
 
 
 def _spec_with_axes() -> StudySpec:

@@ -290,10 +290,25 @@ def register_datamodule(data: str, factory: Callable[..., L.LightningDataModule]
     _DATAMODULES[data] = factory
 
 
-def get_datamodule(data: str, **kwargs: Any) -> L.LightningDataModule:
+def get_datamodule(
+    data: str,
+    *,
+    model: str | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> L.LightningDataModule:
     """The DataModule of the registered data set ``data`` (``DataModule`` unless one was
-    registered for it) with ``kwargs`` (DataModule's arguments)."""
-    return _DATAMODULES.get(data, DataModule)(data, **kwargs)
+    registered for it) with ``kwargs`` (DataModule's arguments).
+
+    ``model`` and ``model_kwargs`` (the run's model) go to a data set's own data module, which
+    derives the model's input points from them (a spherical grid or the icosahedron); the plain
+    ``DataModule`` serves every planar model alike and does not take them."""
+    factory = _DATAMODULES.get(data)
+    if factory is None:
+        return DataModule(data, **kwargs)
+    if model is not None:
+        kwargs |= {"model": model, "model_kwargs": model_kwargs}
+    return factory(data, **kwargs)
 
 
 from . import _cifar_dm as _cifar_dm  # noqa: E402  registers the CIFAR-10 data module

@@ -228,7 +228,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
         seed=cfg.seed, **cfg.optim,
     )  # fmt: skip
-    dm = get_datamodule(cfg.data, **{
+    dm = get_datamodule(cfg.data, model=cfg.model, model_kwargs=_model_kwargs(cfg), **{
         "batch_size": cfg.batch_size, "seed": cfg.seed, "limit_train": cfg.limit_train,
         "limit_val": cfg.limit_val, "limit_test": cfg.limit_test, **_datamodule_extras(cfg, task),
     })  # fmt: skip
@@ -278,10 +278,9 @@ def _task_of(cfg: TrainConfig) -> TaskSpec:
 
 
 def _datamodule_extras(cfg: TrainConfig, task: TaskSpec) -> dict[str, Any]:
-    """What a data set's own data module gets besides DataModule's arguments: the task (when
-    not the data set's), the augmentation and ``cfg.data_kwargs`` (which may replace
-    ``limit_val``), and the run's model and its arguments (the data module derives the model's
-    input points from them). The plain DataModule gets none."""
+    """What a data set's own data module gets besides DataModule's arguments and the model
+    (which ``get_datamodule`` hands on): the task (when not the data set's), the augmentation
+    and ``cfg.data_kwargs`` (which may replace ``limit_val``). The plain DataModule gets none."""
     from ..data import dataset_spec
 
     if cfg.data not in _DATAMODULES:
@@ -289,7 +288,6 @@ def _datamodule_extras(cfg: TrainConfig, task: TaskSpec) -> dict[str, Any]:
             raise ValueError(f"data set {cfg.data!r} takes no data_kwargs, got {cfg.data_kwargs}")
         return {}
     extra: dict[str, Any] = {"augment": cfg.augment, **cfg.data_kwargs}
-    extra |= {"model": cfg.model, "model_kwargs": _model_kwargs(cfg)}  # e.g. its input points
     if task.name != dataset_spec(cfg.data).task:
         extra["task"] = task.name
     return extra
@@ -323,9 +321,8 @@ def evaluate(
     quiet_lightning()
     module = load_classifier(checkpoint)
     hp = dict(module.hparams)
-    extra = {"model": hp["model"], "model_kwargs": hp.get("model_kwargs")}
-    extra = extra if data in _DATAMODULES else {}  # a spherical model's own input points
-    dm = get_datamodule(data, limit_test=limit_test, eval_batch_size=batch_size, **extra)
+    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
+                        limit_test=limit_test, eval_batch_size=batch_size)  # fmt: skip
     bar = progress_bar(progress)
     trainer = L.Trainer(
         accelerator="cpu",
