@@ -78,6 +78,19 @@ def _grid_of(signals: torch.Tensor, points: torch.Tensor | None):
     return None, signals.shape[1] // 2
 
 
+def _panel(ax, img: np.ndarray, kind: str, label: str | None) -> None:
+    """One hemisphere view: the signal in grey on [0, 1] or the mask in class colours."""
+    from matplotlib.colors import ListedColormap
+
+    ax.set_axis_off()
+    if kind == "signal":
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(img, cmap=ListedColormap(_COLORS), vmin=-0.5, vmax=10.5, interpolation="nearest")
+    if label is not None:
+        ax.text(-0.05, 0.5, label, transform=ax.transAxes, fontsize=7, ha="right", va="center")
+
+
 def render(
     signals: torch.Tensor,
     path: str | os.PathLike,
@@ -97,7 +110,6 @@ def render(
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.colors import ListedColormap
         from matplotlib.figure import Figure
         from matplotlib.patches import Patch
     except ImportError as e:
@@ -118,23 +130,13 @@ def render(
     fig = Figure(figsize=(1.6 * n, 1.7 * len(rows) + (0.5 if masks is not None else 0)), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(rows), n, squeeze=False)
-    cmap = ListedColormap(_COLORS)
     for r, (kind, side) in enumerate(rows):
-        inside = views[side][1].numpy()
         for c in range(n):
-            ax = axes[r, c]
-            ax.set_axis_off()
             src = flat[c] if kind == "signal" else masks[c].reshape(-1).long()
-            img = np.ma.masked_array(src[near[side]].numpy(), mask=~inside)
-            if kind == "signal":
-                ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            else:
-                ax.imshow(img, cmap=cmap, vmin=-0.5, vmax=10.5, interpolation="nearest")
+            img = np.ma.masked_array(src[near[side]].numpy(), mask=~views[side][1].numpy())
+            _panel(axes[r, c], img, kind, f"{kind}\n{side}" if c == 0 else None)
             if r == 0 and titles is not None:
-                ax.set_title(str(titles[c]), fontsize=8)
-            if c == 0:
-                ax.text(-0.05, 0.5, f"{kind}\n{side}", transform=ax.transAxes, fontsize=7,
-                        ha="right", va="center")  # fmt: skip
+                axes[r, c].set_title(str(titles[c]), fontsize=8)
     if masks is not None:
         names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
         handles = [Patch(color=_COLORS[0], label="background")]
