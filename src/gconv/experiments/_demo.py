@@ -81,18 +81,23 @@ def _period_gap(probs: list[float]) -> float:
     return max(abs(probs[(i + q) % len(probs)] - probs[i]) for i in range(len(probs)))
 
 
+def _summary_row(name: str, record: dict, net: torch.nn.Module, images, curve) -> list[str]:
+    """One row of the demo's table: the run's record, the C4 invariance error on ``images``
+    and the plotted curve's 90° gap."""
+    return [name, f"{record['params']:,}", f"{100 * record['test_error']:.2f} %",
+            f"{100 * record['val_error']:.2f} %", f"{record['images_per_s']:.0f}",
+            f"{_invariance_error(net, images):.1e}", f"{_period_gap(curve):.1e}"]  # fmt: skip
+
+
 def training_demo(args: argparse.Namespace) -> int:
     """Run the demo (``gconv demo``); options from ``args``: seed, out, epochs, limit_train,
     limit_test, no_progress."""
     if not isinstance(args, argparse.Namespace):
         raise TypeError(f"training_demo: expected an argparse.Namespace, got {type(args).__name__}")
     budget = dict(DEMO_BUDGET)
-    if getattr(args, "epochs", None):
-        budget["epochs"] = args.epochs
-    if getattr(args, "limit_train", None):
-        budget["limit_train"] = args.limit_train
-    if getattr(args, "limit_test", None):
-        budget["limit_test"] = args.limit_test
+    for key in ("epochs", "limit_train", "limit_test"):
+        if getattr(args, key, None):
+            budget[key] = getattr(args, key)
     out = Path(getattr(args, "out", None) or "demo-out")
     seed = int(getattr(args, "seed", 0))
     progress = not getattr(args, "no_progress", False)
@@ -126,13 +131,7 @@ def training_demo(args: argparse.Namespace) -> int:
         title=f"Test digit #{idx} (label {int(labels[idx])}) rotated through 360°",
         image=images[idx, 0].numpy(),
     )
-    rows = []
-    for n in _MODELS:
-        r = records[n]
-        inv = _invariance_error(nets[n], images[:16])
-        rows.append([n, f"{r['params']:,}", f"{100 * r['test_error']:.2f} %",
-                     f"{100 * r['val_error']:.2f} %", f"{r['images_per_s']:.0f}",
-                     f"{inv:.1e}", f"{_period_gap(curves[n]):.1e}"])  # fmt: skip
+    rows = [_summary_row(n, records[n], nets[n], images[:16], curves[n]) for n in _MODELS]
     total = time.perf_counter() - t0
     print()
     print_table(

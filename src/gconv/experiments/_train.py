@@ -128,16 +128,9 @@ def _check_config(owner: str, cfg: object) -> None:
         raise TypeError(f"{owner}: expected a TrainConfig, got {type(cfg).__name__}")
 
 
-def build_trainer(
-    cfg: TrainConfig,
-    callbacks: list[Callback] | tuple[Callback, ...] = (),
-    monitor: str = "val_error",
-) -> L.Trainer:
-    """A Trainer writing checkpoints/logs under ``cfg.out``, keeping the checkpoint with the
-    lowest ``monitor``; ``strategy="auto"`` becomes Lightning's ``"ddp"`` when
-    ``devices × num_nodes > 1``."""
-    _check_config("build_trainer", cfg)
-    out = Path(cfg.out)
+def _checkpoint_callbacks(out: Path, monitor: str, minutes: float | None) -> list[Callback]:
+    """The best checkpoint by ``monitor``, the last one after every epoch and, every
+    ``minutes``, the mid-epoch one (which a resumed run continues from)."""
     best = ModelCheckpoint(
         dirpath=out / "checkpoints",
         filename="best-{epoch:03d}",
@@ -154,8 +147,20 @@ def build_trainer(
         save_top_k=1,
         enable_version_counter=False,
     )
-    m = cfg.checkpoint_minutes
-    mid = [] if m is None else [MidEpochCheckpoint(out / "checkpoints" / LAST, m)]
+    mid = [] if minutes is None else [MidEpochCheckpoint(out / "checkpoints" / LAST, minutes)]
+    return [best, last, *mid]
+
+
+def build_trainer(
+    cfg: TrainConfig,
+    callbacks: list[Callback] | tuple[Callback, ...] = (),
+    monitor: str = "val_error",
+) -> L.Trainer:
+    """A Trainer writing checkpoints/logs under ``cfg.out``, keeping the checkpoint with the
+    lowest ``monitor``; ``strategy="auto"`` becomes Lightning's ``"ddp"`` when
+    ``devices × num_nodes > 1``."""
+    _check_config("build_trainer", cfg)
+    out = Path(cfg.out)
     quiet_lightning()
     strategy = cfg.strategy
     if strategy == "auto" and cfg.devices * cfg.num_nodes > 1:
@@ -175,9 +180,7 @@ def build_trainer(
         callbacks=[
             Throughput(),
             EpochLearningRate(),
-            best,
-            last,
-            *mid,
+            *_checkpoint_callbacks(out, monitor, cfg.checkpoint_minutes),
             *([bar] if bar else []),
             *callbacks,
         ],  # fmt: skip
