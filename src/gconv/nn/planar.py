@@ -139,23 +139,8 @@ class _PlanarGroupConv(nn.Module):
         self.padding = self._resolve_padding(padding, name)
         self.padding_mode = padding_mode
         self.in_order = 1 if self._lifting else self.group.order
-        k = self.kernel_size
         self.band_limit, self.max_frequency, self.sigma = float(band_limit), max_frequency, sigma
-        if self.basis == "pixel":
-            grid = PixelGrid(self.group)  # raises a clear error for groups off the pixel grid
-            index = _expansion_index(grid, self.in_order, k).reshape(-1)
-            tail = (k, k)
-            self._pieces = None
-        else:
-            self.n_basis = basis_dimension(k, self.band_limit, max_frequency)
-            base = steerable_basis(self.group, k, self.band_limit, max_frequency, sigma)
-            # the basis is zero off the disc r ≤ c + ½: convolve only its taps (disc_conv2d);
-            # not when lifting, nor below disc_margin's padding: there the split convs
-            # measured slower (benchmarks/steerable_disc.py)
-            support = base.abs().sum((0, 1)) > 0
-            self._pieces = None if self._lifting else disc_pieces(support)
-            index = None if self._lifting else regular_index(self.group)
-            tail = (self.n_basis,)
+        index, tail = self._expansion()
         group_axis = () if self._lifting else (self.in_order,)
         shape = (out_channels, in_channels, *group_axis, *tail)
         self.weight = nn.Parameter(torch.empty(shape, dtype=dtype, device=device))
@@ -168,6 +153,23 @@ class _PlanarGroupConv(nn.Module):
             self._index = None
         self._cache: tuple | None = None
         self.reset_parameters()
+
+    def _expansion(self) -> tuple[torch.Tensor | None, tuple[int, ...]]:
+        """The index that expands the weight over the group (None where none is needed) and
+        the weight's trailing shape: ``(k, k)`` pixels or the steerable basis' size."""
+        k = self.kernel_size
+        if self.basis == "pixel":
+            grid = PixelGrid(self.group)  # raises a clear error for groups off the pixel grid
+            self._pieces = None
+            return _expansion_index(grid, self.in_order, k).reshape(-1), (k, k)
+        self.n_basis = basis_dimension(k, self.band_limit, self.max_frequency)
+        base = steerable_basis(self.group, k, self.band_limit, self.max_frequency, self.sigma)
+        # the basis is zero off the disc r ≤ c + ½: convolve only its taps (disc_conv2d);
+        # not when lifting, nor below disc_margin's padding: there the split convs
+        # measured slower (benchmarks/steerable_disc.py)
+        support = base.abs().sum((0, 1)) > 0
+        self._pieces = None if self._lifting else disc_pieces(support)
+        return (None if self._lifting else regular_index(self.group)), (self.n_basis,)
 
     def _resolve_padding(self, padding: int | str | Sequence[int], name: str) -> int:
         if padding == "valid":
