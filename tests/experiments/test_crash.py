@@ -6,6 +6,7 @@ last.prev.ckpt with a warning. Plus the checkpoint file logic in-process."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -111,6 +112,18 @@ def test_killed_inside_an_epoch_resumes_from_the_mid_epoch_checkpoint(tmp_path: 
     assert p.returncode == 0, p.stderr[-2000:]
     assert "resuming from a checkpoint that ended before the epoch ended" not in p.stderr
     _assert_same_run(straight, run)  # the rest of epoch 1 replayed batch for batch
+    assert _logged_lrs(run) == _logged_lrs(straight)  # the resumed epoch's lr is logged too
+
+
+def _logged_lrs(run: Path) -> dict[int, str]:
+    """Epoch → the ``lr`` of its row in the run's CSV logs (every session's version)."""
+    out: dict[int, str] = {}
+    for path in sorted((run / "logs").glob("version_*/metrics.csv")):
+        for row in csv.DictReader(path.open(newline="")):
+            if row.get("train_loss_epoch"):  # the epoch's row
+                out[int(row["epoch"])] = row.get("lr", "")
+    assert sorted(out) == [0, 1, 2] and all(out.values()), out
+    return out
 
 
 def _ckpt(epoch: int) -> dict:

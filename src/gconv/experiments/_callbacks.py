@@ -99,13 +99,22 @@ def run_loggers(out: Path) -> list:
 
 class EpochLearningRate(Callback):
     """Logs the learning rate each epoch trained with (its first parameter group) as ``lr``, or
-    ``lr-<i>`` for optimiser i when the module has several, in the epoch's row of the logs."""
+    ``lr-<i>`` for optimiser i when the module has several, in the epoch's row of the logs.
+
+    Read when the epoch starts and, for a run resumed inside an epoch (where Lightning does not
+    call ``on_train_epoch_start`` again), when training starts from the restored optimisers."""
 
     def __init__(self) -> None:
         self._lrs: list[float] = []
 
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _read(self, trainer: L.Trainer) -> None:
         self._lrs = [float(opt.param_groups[0]["lr"]) for opt in trainer.optimizers]
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._read(trainer)
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._read(trainer)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         for i, lr in enumerate(self._lrs):
