@@ -12,13 +12,14 @@ Every conversion must move the signal axis from outermost (packed) to inside re/
 or back: one transposing pass at least. At the acceptance sizes the cost is per-op latency
 and strided element access, not bandwidth, so each direction is a few large ops:
 
-- ``from_half``: engine spectrum of a real signal → packed (all m, by the symmetry): one flat
-  gather (``index_select`` on F's storage with a cached int32 index ``row(q)·N·L + n·L +
-  l(q)``; gathers of up to ``FLAT_MAX`` values, at most 8 indices cached) and one sign flip.
-  On S² F holds exactly the packed values' count: without autograd F is copied to a scratch
-  buffer and gathered back over itself, so the transform allocates nothing beyond the
-  engine's own output. Larger gathers first transpose F to signal-major (blocks of L
-  degrees), then gather per signal (the reads stay in cache).
+- ``from_half``: engine spectrum of a real signal → packed (all m, by the symmetry), then one
+  sign flip. S² (and SO(3) gathers of more than ``FLAT_MAX`` values): F is transposed to
+  signal-major (blocks of L degrees, torch's copy into a scratch buffer), then gathered per
+  signal (the reads stay in cache); on S² F holds exactly the packed values' count, so
+  without autograd the gather is written back over F and the transform allocates nothing
+  beyond the engine's own output. SO(3) up to ``FLAT_MAX`` values: one flat gather
+  (``index_select`` on F's storage with a cached int32 index ``row(q)·N·L + n·L + l(q)``, at
+  most 8 indices cached), faster there than the transpose (``benchmarks/spherical_pack.py``).
 - ``to_half``: packed spectrum c of a complex signal f = u + iv → the engine spectra of 2u and
   2v stacked along N (``[2û; 2v̂]``, 2N signals; 2û only when ``real``): with ``c̃`` the
   spectrum of conj(f) (``c̃_lm = (−1)^m conj(c_{l,−m})``), ``2û = c + c̃`` and ``2v̂ = (c −
@@ -370,6 +371,20 @@ def to_half(kind: str, c: torch.Tensor, real: bool) -> torch.Tensor:
     return _engine_view(kind, G, L)
 
 
+def _from_half_signal_major(F: torch.Tensor, mp: dict, N: int, L: int) -> torch.Tensor:
+    """F transposed to signal-major ``[N, ((m, k), re/im), l]`` (blocks of L degrees; into
+    scratch slot pack_x without a graph), then one gather per signal, written over F where F
+    holds exactly the packed values' count (S²) and no graph is built; ``(N, 2S)`` real."""
+    Fv = F.reshape(-1, N, L).transpose(0, 1)
+    buf = hm._scratch("pack_x", tuple(Fv.shape), F)
+    if buf is None:
+        return Fv.reshape(N, -1).index_select(1, mp["from"])
+    buf.copy_(Fv)  # torch's copy: rows of L values, faster than NumPy's here
+    n = N * mp["from"].numel()
+    own = F.is_contiguous() and F.untyped_storage().nbytes() == n * F.itemsize
+    return torch.index_select(buf.view(N, -1), 1, mp["from"], out=F.view(N, -1) if own else None)
+
+
 def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
     """Engine spectrum ``(L, 2, N, L)`` / ``(L, 2L−1, 2, N, L)`` → packed ``(N, S)`` complex.
 
@@ -377,18 +392,8 @@ def from_half(kind: str, F: torch.Tensor) -> torch.Tensor:
     packed values' count (S²) and no graph is built, the result is written over it."""
     L, N = F.shape[0], F.shape[-2]
     mp = _maps(kind, L, F.dtype, str(F.device))
-    n = N * mp["from"].numel()
-    if n > FLAT_MAX or not F.is_contiguous():
-        # transpose to signal-major first (the gather stays in cache), then gather per signal
-        Fv = F.reshape(-1, N, L).transpose(0, 1)  # [N, ((m, k), re/im), l]
-        buf = hm._scratch("pack_x", tuple(Fv.shape), F)
-        Ft = Fv.reshape(N, -1) if buf is None else buf.copy_(Fv).view(N, -1)
-        y = Ft.index_select(1, mp["from"])
-    elif F.numel() == n and not _graph(F) and F.untyped_storage().nbytes() == n * F.itemsize:
-        # F copied to scratch, gathered back over F, signs flipped in place: no allocation
-        x = _empty("pack_x", (n,), F).copy_(F.view(-1))
-        torch.index_select(x, 0, _flat_index(kind, L, N, str(F.device)), out=F.view(-1))
-        return torch.view_as_complex(F.view(N, -1, 2).mul_(mp["sign"]))
-    else:
+    if kind == "s2" or N * mp["from"].numel() > FLAT_MAX or not F.is_contiguous():
+        y = _from_half_signal_major(F, mp, N, L)
+    else:  # SO(3), up to FLAT_MAX values: one flat gather from F's storage
         y = F.view(-1).index_select(0, _flat_index(kind, L, N, str(F.device)))
     return torch.view_as_complex(y.view(N, -1, 2).mul_(mp["sign"]))
