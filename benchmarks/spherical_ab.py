@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -84,6 +85,45 @@ def arms(model: nn.Module, x: torch.Tensor, mode: str):
     return run_fb
 
 
+def _cases(args: argparse.Namespace) -> dict[str, tuple]:
+    """name → (builder, batch, input shape, mode, repeats or None for ``--reps``)."""
+    return {
+        "mnist": (lambda: get_model("s2cnn"), 32, (1, 60, 60), "forward+backward", args.mnist_reps),
+        "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
+        "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
+        "seg-train": (deep_mod.S2CNNSeg, args.seg_batch, (1, 100, 100), "forward+backward", None),
+    }
+
+
+def _time_case(
+    name: str,
+    build: Callable[[], nn.Module],
+    batch: int,
+    shape: tuple[int, ...],
+    mode: str,
+    reps: int | None,
+    base_nn: object,
+    default: int,
+) -> None:
+    """This checkout's model against its baseline twin (outputs checked first), interleaved;
+    one table row of median wall and CPU ms and their ratios."""
+    model = build()
+    twin = rebuild(model, base_nn)
+    x = torch.randn(batch, *shape)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), twin(x), rtol=1e-3, atol=1e-3)
+    cpu: dict[str, list[float]] = {"base": [], "this": []}
+    fns = {k: cpu_timed(arms(m, x, mode), cpu[k]) for k, m in (("base", twin), ("this", model))}
+    t = interleaved(fns, reps or default, warmup=1)
+    cb, cn = (1e3 * statistics.median(cpu[k][1:]) for k in ("base", "this"))
+    b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
+    print(
+        f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}"
+        f"{cb:>10.0f}{cn:>10.0f}{cn / cb:>10.3f}",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", required=True)
@@ -114,44 +154,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{'base cpu':>10}{'this cpu':>10}{'cpu ratio':>10}"
         )
         base_nn = load_baseline(args.baseline, Path(tmp))
-        cases = {
-            "mnist": (
-                lambda: get_model("s2cnn"),
-                32,
-                (1, 60, 60),
-                "forward+backward",
-                args.mnist_reps,
-            ),
-            "deep": (deep_mod.S2CNNDeep, args.deep_batch, (1, 60, 60), "forward+backward", None),
-            "seg": (lambda: deep_mod.S2CNNSeg().eval(), 1, (1, 100, 100), "inference", None),
-            "seg-train": (
-                deep_mod.S2CNNSeg,
-                args.seg_batch,
-                (1, 100, 100),
-                "forward+backward",
-                None,
-            ),
-        }
         for name in args.models.split(","):
-            build, batch, shape, mode, reps = cases[name]
-            model = build()
-            twin = rebuild(model, base_nn)
-            x = torch.randn(batch, *shape)
-            with torch.no_grad():
-                torch.testing.assert_close(model(x), twin(x), rtol=1e-3, atol=1e-3)
-            fns = {"base": arms(twin, x, mode), "this": arms(model, x, mode)}
-            cpu: dict[str, list[float]] = {"base": [], "this": []}
-            fns = {k: cpu_timed(f, cpu[k]) for k, f in fns.items()}
-            t = interleaved(fns, reps or args.reps, warmup=1)
-            cb, cn = (1e3 * statistics.median(cpu[k][1:]) for k in ("base", "this"))
-            b, n = (1e3 * statistics.median(t[k]) for k in ("base", "this"))
-            print(
-                f"  {name:<12}{mode:<18}{batch:>6}{b:>11.0f}{n:>11.0f}{n / b:>11.3f}"
-                f"{cb:>10.0f}{cn:>10.0f}{cn / cb:>10.3f}",
-                flush=True,
-            )
-            del model, twin, fns, t, x  # two seg nets and their tables are several GB
-            gc.collect()
+            _time_case(name, *_cases(args)[name], base_nn, args.reps)
+            gc.collect()  # two seg nets and their tables are several GB
 
 
 if __name__ == "__main__":

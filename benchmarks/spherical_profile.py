@@ -169,6 +169,60 @@ def _stages(layer: nn.Module, x: torch.Tensor) -> dict[str, object]:
     }
 
 
+def _stage_rows(
+    layer: nn.Module, tag: str, h: torch.Tensor, reps: int, rates: tuple, totals: dict[str, float]
+) -> tuple[list[str], float, float]:
+    """One row per forward stage of ``layer`` on input h (ms, GFLOP, MB, the floor from the
+    measured rates, ms/floor); adds each stage's ms to ``totals``. Returns the rows, the
+    layer's floor and the filter stage's floor (ms)."""
+    peak, bw = rates
+    stages = _stages(layer, h)
+    flops, nbytes = _stage_flops(layer, h.shape[0]), _stage_bytes(layer, h.shape[0])
+    rows, floor_sum, floor_filter = [], 0.0, 0.0
+    for st, fn in stages.items():
+        ms = _ms(fn, reps)
+        floor = 1e3 * max(flops[st] / (peak * 1e9), nbytes[st] / (bw * 1e9))
+        totals[st] = totals.get(st, 0.0) + ms
+        floor_sum += floor
+        floor_filter += floor if st == "filter" else 0.0
+        rows.append(
+            f"  {tag:<34}{st:<11}{ms:9.2f}{flops[st] / 1e9:9.3f}{nbytes[st] / 1e6:9.1f}"
+            f"{floor:10.2f}{ms / max(floor, 1e-9):8.1f}"
+        )
+    return rows, floor_sum, floor_filter
+
+
+def _whole_model(
+    model: nn.Module, x: torch.Tensor, reps: int, backward: bool, ops: bool
+) -> list[str]:
+    """The whole model's forward (no grad) and, with ``backward``, forward+backward time; with
+    ``ops`` one forward+backward by operator (torch.profiler)."""
+
+    def whole_fwd() -> None:
+        with torch.no_grad():
+            model(x)
+
+    def whole_fb() -> None:
+        model.zero_grad(set_to_none=True)
+        model(x).sum().backward()
+
+    if not backward:
+        t = _timed({"fwd": whole_fwd}, reps, warmup=1)
+        ms = 1e3 * statistics.median(t["fwd"])
+        return [f"  whole model: forward (no grad) {ms:.1f} ms (median of {reps})"]
+    t = _timed({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
+    lines = [
+        f"  whole model: forward (no grad) {1e3 * statistics.median(t['fwd']):.1f} ms, "
+        f"forward+backward {1e3 * statistics.median(t['fb']):.1f} ms (medians of {reps})"
+    ]
+    if ops:  # where one forward+backward spends its time, by operator and autograd node
+        with torch.profiler.profile() as prof:
+            whole_fb()
+        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
+        lines += ["  one forward+backward by operator (torch.profiler, self CPU time):", table]
+    return lines
+
+
 def profile_model(
     name: str,
     model: nn.Module,
@@ -178,30 +232,19 @@ def profile_model(
     backward: bool = True,
     ops: bool = False,
 ) -> list[str]:
-    peak, bw = rates
     lines = [f"== {name}: input {tuple(x.shape)}, float32 =="]
     hdr = f"  {'layer':<34}{'stage':<11}{'ms':>9}{'GFLOP':>9}{'MB':>9}{'floor ms':>10}{'×floor':>8}"
     lines.append(hdr)
     totals: dict[str, float] = {}
-    fb_total = 0.0
-    floor_total = floor_filter = 0.0
+    fb_total = floor_total = floor_filter = 0.0
     layers = [m for m in model.modules() if isinstance(m, (S2Conv, SO3Conv, SO3ToS2Conv))]
     h = x
     for layer in layers:
         tag = f"{type(layer).__name__}({layer.in_channels},{layer.out_channels},{layer.b_in},{layer.b_out})"
         with torch.no_grad():
-            stages = _stages(layer, h)
-            flops, nbytes = _stage_flops(layer, h.shape[0]), _stage_bytes(layer, h.shape[0])
-            for st, fn in stages.items():
-                ms = _ms(fn, reps)
-                floor = 1e3 * max(flops[st] / (peak * 1e9), nbytes[st] / (bw * 1e9))
-                totals[st] = totals.get(st, 0.0) + ms
-                floor_total += floor
-                floor_filter += floor if st == "filter" else 0.0
-                lines.append(
-                    f"  {tag:<34}{st:<11}{ms:9.2f}{flops[st] / 1e9:9.3f}{nbytes[st] / 1e6:9.1f}"
-                    f"{floor:10.2f}{ms / max(floor, 1e-9):8.1f}"
-                )
+            rows, floor, floor_f = _stage_rows(layer, tag, h, reps, rates, totals)
+            lines += rows
+            floor_total, floor_filter = floor_total + floor, floor_filter + floor_f
             out = layer(h)
         hin = h.detach().requires_grad_(True)
 
@@ -223,31 +266,7 @@ def profile_model(
     for st, ms in totals.items():
         lines.append(f"    share {st:<10}{100 * ms / fwd:6.1f} %")
     lines.append(f"  layers' forward+backward sum {fb_total:.1f} ms")
-
-    def whole_fwd() -> None:
-        with torch.no_grad():
-            model(x)
-
-    def whole_fb() -> None:
-        model.zero_grad(set_to_none=True)
-        model(x).sum().backward()
-
-    if not backward:
-        t = _timed({"fwd": whole_fwd}, reps, warmup=1)
-        ms = 1e3 * statistics.median(t["fwd"])
-        lines.append(f"  whole model: forward (no grad) {ms:.1f} ms (median of {reps})")
-        return lines
-    t = _timed({"fwd": whole_fwd, "fb": whole_fb}, reps, warmup=1)
-    lines.append(
-        f"  whole model: forward (no grad) {1e3 * statistics.median(t['fwd']):.1f} ms, "
-        f"forward+backward {1e3 * statistics.median(t['fb']):.1f} ms (medians of {reps})"
-    )
-    if ops:  # where one forward+backward spends its time, by operator and autograd node
-        with torch.profiler.profile() as prof:
-            whole_fb()
-        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
-        lines += ["  one forward+backward by operator (torch.profiler, self CPU time):", table]
-    return lines
+    return lines + _whole_model(model, x, reps, backward, ops)
 
 
 def mnist_s2cnn() -> nn.Module:

@@ -228,6 +228,34 @@ def table(
     return lines
 
 
+def _header(commit: str, args: argparse.Namespace, load_before: tuple[float, ...]) -> list[str]:
+    """The record's first lines: command, date, commit, versions, settings, load."""
+    return [
+        f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
+        f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
+        f"torch {torch.__version__}, threads {args.threads}, batch {args.batch}, "
+        f"repeats {args.repeats}",
+        f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (shared machine: absolute times are upper bounds)",
+    ]
+
+
+def _layer_lines(med: dict[str, float], cpu: dict[str, float]) -> list[str]:
+    """One line per timed layer and clock (wall, CPU): gconv, gconv as one conv2d, escnn."""
+    lines = []
+    for name, *_ in LAYERS:
+        if f"layer {name} gconv" in med:
+            for what, m in (("wall", med), ("cpu", cpu)):
+                ours, theirs = m[f"layer {name} gconv"], m[f"layer {name} escnn"]
+                whole = m[f"layer {name} gconv-1conv"]
+                lines.append(
+                    f"layer {name} forward+backward (batch 16, 28×28), median {what} s: gconv "
+                    f"{ours:.4f}, gconv one conv2d {whole:.4f}, escnn {theirs:.4f}; ratio "
+                    f"gconv/escnn {ours / theirs:.2f}, one-conv2d/escnn {whole / theirs:.2f}"
+                )
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
@@ -263,14 +291,7 @@ def main() -> None:
     times, cpu_times = timed(arms, args.repeats, warmup=1)
     med = {k: statistics.median(v) for k, v in times.items()}
     cpu = {k: statistics.median(v) for k, v in cpu_times.items()}
-    lines = [
-        f"# benchmarks/steerable.py {' '.join(sys.argv[1:])}",
-        f"date {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}, commit {commit}, "
-        f"torch {torch.__version__}, threads {args.threads}, batch {args.batch}, "
-        f"repeats {args.repeats}",
-        f"load average before/after: {load_before[0]:.1f} / {os.getloadavg()[0]:.1f} on "
-        f"{os.cpu_count()} CPUs (shared machine: absolute times are upper bounds)",
-    ]
+    lines = _header(commit, args, load_before)
     if models:
         lines += [
             f"D16 GroupConv2d(16, 16, 5) construction: first {first:.4f} s, then median "
@@ -279,17 +300,7 @@ def main() -> None:
             "model       params   train step (s)  ratio p4cnn  infer (s)  expand (s)  expand/step",
             *table(models, med, args),
         ]
-    lines += ["", *notes]
-    for name, *_ in LAYERS:
-        if f"layer {name} gconv" in med:
-            for what, m in (("wall", med), ("cpu", cpu)):
-                ours, theirs = m[f"layer {name} gconv"], m[f"layer {name} escnn"]
-                whole = m[f"layer {name} gconv-1conv"]
-                lines.append(
-                    f"layer {name} forward+backward (batch 16, 28×28), median {what} s: gconv "
-                    f"{ours:.4f}, gconv one conv2d {whole:.4f}, escnn {theirs:.4f}; ratio "
-                    f"gconv/escnn {ours / theirs:.2f}, one-conv2d/escnn {whole / theirs:.2f}"
-                )
+    lines += ["", *notes, *_layer_lines(med, cpu)]
     text = "\n".join(lines)
     print(text)
     name = "steerable-layers" if args.layers_only else "steerable"
