@@ -381,7 +381,7 @@ def _from_half_signal_major(F: torch.Tensor, mp: dict, N: int, L: int) -> torch.
         return Fv.reshape(N, -1).index_select(1, mp["from"])
     buf.copy_(Fv)  # torch's copy: rows of L values, faster than NumPy's here
     n = N * mp["from"].numel()
-    own = F.is_contiguous() and F.untyped_storage().nbytes() == n * F.itemsize
+    own = F.is_contiguous() and F.numel() == n and F.untyped_storage().nbytes() == n * F.itemsize
     return torch.index_select(buf.view(N, -1), 1, mp["from"], out=F.view(N, -1) if own else None)
 
 
