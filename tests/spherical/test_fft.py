@@ -14,6 +14,15 @@ from gconv.spherical import s2_fft, s2_ifft, s2_size, so3_fft, so3_ifft, so3_siz
 C128 = torch.complex128
 
 
+@pytest.fixture(autouse=True, params=["dense", "engine"])
+def s2_path(request, monkeypatch):
+    """Every test twice: small S² transforms through the dense matrices (the default), and
+    through the engine path (the dense path switched off)."""
+    if request.param == "engine":
+        monkeypatch.setattr(fft_module, "DENSE_MAX", 0)
+    return request.param
+
+
 def _degree_weights(b: int) -> torch.Tensor:
     """(2l+1) for each packed SO(3) coefficient."""
     return torch.cat([torch.full(((2 * l + 1) ** 2,), 2.0 * l + 1) for l in range(b)])
@@ -178,3 +187,50 @@ def test_real_flag_layouts_and_complex_inputs_agree():
         torch.testing.assert_close(fft(re), fft(re.contiguous()), rtol=0, atol=1e-13)
         x = torch.randn(full.shape, dtype=C128)
         torch.testing.assert_close(fft(x), fft(x.real) + 1j * fft(x.imag), rtol=0, atol=1e-13)
+
+
+def test_dense_and_engine_paths_agree_and_dispatch(monkeypatch, s2_path):
+    # the dense matrices are built from the engine path: values, grid-major layouts, dtypes
+    # and gradients must match it; large work goes to the engine path
+    if s2_path == "engine":
+        pytest.skip("compares both paths itself")
+    torch.manual_seed(7)
+    cases = [(b, n) for b in (1, 3, 6) for n in (1, 4)]
+    got = []
+    for b, n in cases:
+        x = torch.randn(n, 2 * b, 2 * b, dtype=torch.float64)
+        c = torch.randn(n, s2_size(b), dtype=C128)
+        z = torch.complex(x, torch.randn_like(x))
+        got.append(
+            [s2_fft(x), s2_fft(z, b_out=b + 1), s2_ifft(c), s2_ifft(c, b_out=b + 1, real=True)]
+        )
+        got[-1] += [s2_fft(x.float()), s2_ifft(c.to(torch.complex64), real=True)]
+    monkeypatch.setattr(fft_module, "DENSE_MAX", 0)
+    torch.manual_seed(7)  # the same inputs again
+    for (b, n), outs in zip(cases, got, strict=True):
+        x = torch.randn(n, 2 * b, 2 * b, dtype=torch.float64)
+        c = torch.randn(n, s2_size(b), dtype=C128)
+        z = torch.complex(x, torch.randn_like(x))
+        want = [s2_fft(x), s2_fft(z, b_out=b + 1), s2_ifft(c), s2_ifft(c, b_out=b + 1, real=True)]
+        want += [s2_fft(x.float()), s2_ifft(c.to(torch.complex64), real=True)]
+        for g, w in zip(outs, want, strict=True):
+            assert g.dtype == w.dtype and g.shape == w.shape and g.stride() == w.stride()
+            tol = 1e-12 if g.dtype in (torch.float64, C128) else 1e-5
+            torch.testing.assert_close(g, w, rtol=0, atol=tol * max(1.0, w.abs().max().item()))
+    monkeypatch.undo()
+    x = torch.randn(2, 6, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(s2_fft, (x,))
+    c = torch.randn(2, s2_size(3), dtype=C128, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: s2_ifft(t, real=True), (c,))
+    assert torch.autograd.gradcheck(s2_ifft, (c,))
+    # dispatch (matrix entries 4b²·2L², here L = b): one signal of b = 3 is dense, 10⁵ signals
+    # are not; b = 11 is the largest grid with a dense matrix
+    assert fft_module._dense_ok(1, 8 * 3**4) and not fft_module._dense_ok(10**5, 8 * 3**4)
+    assert fft_module._dense_ok(1, 8 * 11**4) and not fft_module._dense_ok(1, 8 * 12**4)
+    s2_fft(torch.randn(2, 6, 6))  # builds (and caches) the float32 matrix from the engine path
+    calls, engine = [], fft_module._s2_analysis_engine
+    monkeypatch.setattr(fft_module, "_s2_analysis_engine", lambda *a: calls.append(1) or engine(*a))
+    s2_fft(torch.randn(2, 6, 6))
+    assert not calls
+    s2_fft(torch.randn(10**4, 6, 6))
+    assert calls == [1]

@@ -11,9 +11,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gconv.spherical import _pack, engine, s2_fft, s2_ifft, so3_fft, so3_ifft, so3_size
+from gconv.spherical import _fft, _pack, engine, s2_fft, s2_ifft, so3_fft, so3_ifft, so3_size
 
 C128 = torch.complex128
+
+
+@pytest.fixture(autouse=True)
+def _engine_path(monkeypatch):
+    """These tests are about the engine path's conversions: no dense S² shortcut."""
+    monkeypatch.setattr(_fft, "DENSE_MAX", 0)
 
 
 def _size(kind: str, L: int) -> int:

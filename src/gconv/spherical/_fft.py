@@ -22,6 +22,9 @@ synthesises u only (``_pack`` hands the engine twice these spectra, all weights 
 synthesis tables here are halved: exact, a power of two). SO(3) grids with
 b > ``gconv.groups.STORE_MAX_B`` (64) stream the Wigner-d values degree by degree
 (``_stream``; O(b³) rather than O(b⁴) memory).
+Few signals of a small S² grid (``DENSE_MAX``, ``DENSE_MAX_WORK``) are instead one matmul with
+a cached dense matrix built once from the engine path in float64: there the engine path's fixed
+per-call cost (the conversion's small ops) would dominate.
 Real outputs of the inverse transforms are stored grid-major (``[α, N, β]`` on S²,
 ``[α, γ, N, β]`` on SO(3); shape and values as usual, ``.is_contiguous()`` false).
 
@@ -156,6 +159,46 @@ def _unbatched(t: torch.Tensor, lead: tuple[int, ...]) -> torch.Tensor:
     return t if len(lead) == 1 else t.reshape(*lead, *t.shape[1:])
 
 
+#: the dense S² path: one matmul with a cached real matrix (built from the engine path in
+#: float64) when the matrix has at most DENSE_MAX entries and the product at most
+#: DENSE_MAX_WORK multiply-adds: small b and few signals, where the engine path's fixed
+#: per-call cost dominates (``benchmarks/spherical_small.py``)
+DENSE_MAX = 2**17
+DENSE_MAX_WORK = 6 * 2**20
+
+
+def _dense_ok(rows: int, entries: int) -> bool:
+    return entries <= DENSE_MAX and rows * entries <= DENSE_MAX_WORK
+
+
+def _s2_analysis_engine(xr: torch.Tensor, b: int, L: int) -> torch.Tensor:
+    T = _tables("s2", "ana", b, L, xr.dtype, str(xr.device))
+    return from_half("s2", hm.s2_analysis(xr, T))
+
+
+def _s2_synthesis_engine(c: torch.Tensor, b_out: int, L: int, real: bool) -> torch.Tensor:
+    T = _tables("s2", "syn", b_out, L, c.dtype.to_real(), str(c.device))
+    return _grid_out(hm.s2_synthesis(to_half("s2", c, real), T), c.shape[0], real)
+
+
+@cached_tensors(8)
+def _s2_dense(way: str, b: int, L: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    """The S² transforms of grid bandwidth b, degrees l < L, as real matrices from the engine
+    path (float64, CPU): "ana" ``(4b², 2L²)`` ``[(β, α), (packed, re/im)]``; "syn" ``(2b,
+    2L², 2b)`` ``[α, (packed, re/im), β]`` (real part); "cplx" ``(2b, 2L², 4b)`` ``[α,
+    (packed, re/im), (β, re/im)]``. Row (k, im) of a synthesis is that of i·e_k."""
+    with torch.no_grad():
+        if way == "ana":
+            eye = torch.eye(4 * b * b, dtype=torch.float64).view(-1, 2 * b, 2 * b)
+            M = torch.view_as_real(_s2_analysis_engine(eye, b, L)).reshape(4 * b * b, -1)
+        else:
+            Y = _s2_synthesis_engine(torch.eye(L * L, dtype=torch.complex128), b, L, False)
+            Y = torch.stack([Y, 1j * Y], dim=1).reshape(2 * L * L, 2 * b, 2 * b)  # [row, β, α]
+            M = Y.real.permute(2, 0, 1) if way == "syn" else torch.view_as_real(Y.permute(2, 0, 1))
+            M = M.reshape(2 * b, 2 * L * L, -1)
+    return M.to(device, dtype).contiguous()
+
+
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     """S² analysis: ``(..., 2b, 2b)`` ``[β, α]`` real/complex → ``(..., b_out²)`` complex.
 
@@ -165,9 +208,13 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
     xr, n = _real_parts(_batched(x, 3))
-    T = _tables("s2", "ana", b, L, xr.dtype, str(xr.device))
-    c = _combine(from_half("s2", hm.s2_analysis(xr, T)), n)
-    return _unbatched(_resize(c, "s2", L, b_out), lead)
+    N = xr.shape[0]
+    if _dense_ok(N, 8 * b * b * L * L):
+        A = _s2_dense("ana", b, L, xr.dtype, str(xr.device))
+        c = torch.view_as_complex((xr.reshape(N, -1) @ A).view(N, -1, 2))
+    else:
+        c = _s2_analysis_engine(xr, b, L)
+    return _unbatched(_resize(_combine(c, n), "s2", L, b_out), lead)
 
 
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
@@ -181,9 +228,14 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
     c = _resize(_batched(coeffs, 2), "s2", b, L)
-    T = _tables("s2", "syn", b_out, L, c.dtype.to_real(), str(c.device))
-    y = hm.s2_synthesis(to_half("s2", c, real), T)
-    return _unbatched(_grid_out(y, c.shape[0], real), lead)
+    N, b2 = c.shape[0], 2 * b_out
+    if not _dense_ok(N, b2 * b2 * 2 * L * L * (1 if real else 2)):
+        return _unbatched(_s2_synthesis_engine(c, b_out, L, real), lead)
+    S = _s2_dense("syn" if real else "cplx", b_out, L, c.dtype.to_real(), str(c.device))
+    cr = torch.view_as_real(c).reshape(N, -1)
+    y = torch.bmm(cr.expand(b2, *cr.shape), S)  # [α, N, β(, re/im)]: grid-major as the engine's
+    y = y if real else torch.view_as_complex(y.view(b2, N, b2, 2))
+    return _unbatched(y.permute(1, 2, 0), lead)
 
 
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
