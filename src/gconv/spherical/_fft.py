@@ -162,7 +162,8 @@ def _unbatched(t: torch.Tensor, lead: tuple[int, ...]) -> torch.Tensor:
 #: the dense S² path: one matmul with a cached real matrix (built from the engine path in
 #: float64) when the matrix has at most DENSE_MAX entries and the product at most
 #: DENSE_MAX_WORK multiply-adds: small b and few signals, where the engine path's fixed
-#: per-call cost dominates (``benchmarks/spherical_small.py``)
+#: per-call cost dominates (``benchmarks/spherical_small.py``); at most 8 matrices are cached,
+#: like the tables (≤ 1 MiB each in float64)
 DENSE_MAX = 2**17
 DENSE_MAX_WORK = 6 * 2**20
 
