@@ -194,25 +194,23 @@ def test_dense_and_engine_paths_agree_and_dispatch(monkeypatch, s2_path):
     # and gradients must match it; large work goes to the engine path
     if s2_path == "engine":
         pytest.skip("compares both paths itself")
-    torch.manual_seed(7)
     cases = [(b, n) for b in (1, 3, 6) for n in (1, 4)]
-    got = []
-    for b, n in cases:
-        x = torch.randn(n, 2 * b, 2 * b, dtype=torch.float64)
-        c = torch.randn(n, s2_size(b), dtype=C128)
-        z = torch.complex(x, torch.randn_like(x))
-        got.append(
-            [s2_fft(x), s2_fft(z, b_out=b + 1), s2_ifft(c), s2_ifft(c, b_out=b + 1, real=True)]
-        )
-        got[-1] += [s2_fft(x.float()), s2_ifft(c.to(torch.complex64), real=True)]
+
+    def outputs() -> list[list[torch.Tensor]]:  # the same seeded inputs on every call
+        torch.manual_seed(7)
+        out = []
+        for b, n in cases:
+            x = torch.randn(n, 2 * b, 2 * b, dtype=torch.float64)
+            c = torch.randn(n, s2_size(b), dtype=C128)
+            z = torch.complex(x, torch.randn_like(x))
+            out.append([s2_fft(x), s2_fft(z, b_out=b + 1), s2_ifft(c)])
+            out[-1] += [s2_ifft(c, b_out=b + 1, real=True), s2_fft(x.float())]
+            out[-1].append(s2_ifft(c.to(torch.complex64), real=True))
+        return out
+
+    got = outputs()
     monkeypatch.setattr(fft_module, "DENSE_MAX", 0)
-    torch.manual_seed(7)  # the same inputs again
-    for (b, n), outs in zip(cases, got, strict=True):
-        x = torch.randn(n, 2 * b, 2 * b, dtype=torch.float64)
-        c = torch.randn(n, s2_size(b), dtype=C128)
-        z = torch.complex(x, torch.randn_like(x))
-        want = [s2_fft(x), s2_fft(z, b_out=b + 1), s2_ifft(c), s2_ifft(c, b_out=b + 1, real=True)]
-        want += [s2_fft(x.float()), s2_ifft(c.to(torch.complex64), real=True)]
+    for outs, want in zip(got, outputs(), strict=True):
         for g, w in zip(outs, want, strict=True):
             assert g.dtype == w.dtype and g.shape == w.shape and g.stride() == w.stride()
             tol = 1e-12 if g.dtype in (torch.float64, C128) else 1e-5
