@@ -131,12 +131,13 @@ def test_full_budget_plans_the_full_data_targets() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "epochs", "decay"), [("full-decay", 10, 0.7), ("full-long", 20, 0.85)]
+    ("name", "epochs", "decay"),
+    [("full-decay", 10, 0.7), ("full-long", 20, 0.85), ("full-40", 40, 0.92)],
 )
 def test_lr_schedule_budgets_change_only_ico_cnn(name: str, epochs: int, decay: float) -> None:
-    """``full-decay`` and ``full-long`` are ``full`` with ico-cnn's lr 5e-3 · decay^max(0,
-    epoch − 2) (``full-long``: also 20 epochs, not 10): the same runs and data; only ico-cnn's
-    optimiser options and epochs differ."""
+    """``full-decay``, ``full-long`` and ``full-40`` are ``full`` with ico-cnn's lr 5e-3 ·
+    decay^max(0, epoch − 2) (``full-long``, ``full-40``: also 20 and 40 epochs, not 10): the
+    same runs and data; only ico-cnn's optimiser options and epochs differ."""
     from gconv.experiments import get_study, plan
 
     spec = get_study("spherical-cls")

@@ -148,6 +148,10 @@ SPHERICAL_CLS = register_study(
             # 0.85^max(0, epoch − 2) (3.2e-4 in its 20th epoch): the R-trained ``full-decay``
             # run still underfits (training loss 0.10 in epoch 7); issue 16's R/R target
             "full-long": _with_recipe(_FULL, "ico-cnn", epochs=20, lr_decay=0.85, lr_decay_from=2),
+            # ``full`` with 40 epochs for ico-cnn, lr 5e-3 · 0.92^max(0, epoch − 2) (2.3e-4 in its
+            # 40th): the R-trained ``full-long`` run still underfits (training loss 0.063 in its
+            # 20th epoch); issue 16's R/R target
+            "full-40": _with_recipe(_FULL, "ico-cnn", epochs=40, lr_decay=0.92, lr_decay_from=2),
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
