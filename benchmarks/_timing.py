@@ -61,6 +61,22 @@ def recorded(name: str, args: argparse.Namespace) -> Iterator[Environment]:
         print(f"raw output: {record(name, buf.getvalue(), env, args.out)}")
 
 
+def one_thread_main(
+    name: str, doc: str, reps: int, run: Callable[[int], None], argv: list[str] | None
+) -> None:
+    """The main of a one-thread CPU-time benchmark: ``--reps`` (default ``reps``) and the
+    record options, one torch thread, the header, then ``run(reps)`` inside :func:`recorded`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=reps, help="timed calls per arm")
+    add_record_args(parser)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    with recorded(name, args):
+        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
+        print(f"medians of {args.reps} interleaved calls")
+        run(args.reps)
+
+
 def train_step(
     model: torch.nn.Module, sample_shape: tuple[int, ...], batch: int, seed: int = 0
 ) -> Callable[[], None]:

@@ -15,14 +15,13 @@ conversion reaches if it costs exactly one transposing pass and nothing else.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 
 import numpy as np
 import torch
 
-from _timing import add_record_args, cpu_timed, interleaved, recorded
+from _timing import cpu_timed, interleaved, one_thread_main
 from gconv.spherical import _pack, s2_fft, so3_fft
 from gconv.spherical import engine as hm
 from spherical_fft import CASES  # the same acceptance sizes
@@ -77,16 +76,11 @@ def run_case(kind: str, b: int, n: int, reps: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=30, help="timed calls per arm")
-    add_record_args(parser)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with recorded("spherical_pack", args):
-        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
-        print(f"medians of {args.reps} interleaved calls")
+    def run(reps: int) -> None:
         for kind, b, n in CASES:
-            run_case(kind, b, n, args.reps)
+            run_case(kind, b, n, reps)
+
+    one_thread_main("spherical_pack", __doc__, 30, run, argv)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ as the layers cast them), and the ratios.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 
 import torch
 
-from _timing import add_record_args, cpu_timed, interleaved, recorded
+from _timing import cpu_timed, interleaved, one_thread_main
 from gconv.spherical import engine as hm
 from gconv.spherical import s2_fft, s2_ifft
 
@@ -49,16 +48,11 @@ def run_case(b: int, n: int, reps: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=300, help="timed calls per arm")
-    add_record_args(parser)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with recorded("spherical_small", args):
-        print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, CPU time per call")
-        print(f"medians of {args.reps} interleaved calls")
+    def run(reps: int) -> None:
         for b, n in CASES:
-            run_case(b, n, args.reps)
+            run_case(b, n, reps)
+
+    one_thread_main("spherical_small", __doc__, 300, run, argv)
 
 
 if __name__ == "__main__":
