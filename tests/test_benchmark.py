@@ -128,6 +128,25 @@ def test_environment_has_every_field():
     assert "not taken" not in header and "not taken" in env.header()
 
 
+def _body(text: str) -> str:
+    """A record without its ``# key: value`` header lines."""
+    lines = text.split("\n")
+    return "\n".join(lines[next(i for i, x in enumerate(lines) if not x.startswith("# ")) :])
+
+
+def test_environment_records_the_allocator_settings(monkeypatch):
+    # malloc's thresholds decide whether large temporaries are faulted in on every call, so a
+    # record must say which were set; unset, it says so
+    for key in [k for k in os.environ if k.startswith("MALLOC_") or k == "GLIBC_TUNABLES"]:
+        monkeypatch.delenv(key)
+    assert environment().memory.startswith("allocator defaults")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1073741824")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=4294967295")
+    memory = environment().memory
+    assert memory.startswith("MALLOC_MMAP_THRESHOLD_=1073741824, GLIBC_TUNABLES=glibc.malloc")
+    assert re.search(r"transparent huge pages: \w+", memory)
+
+
 def test_record_names_and_contents(tmp_path):
     env = environment()
     path = record("planar_layers", "line 1\nline 2\n", env, tmp_path)
@@ -224,7 +243,7 @@ def test_cli_bench_prints_one_table_and_records(tmp_path, capsys):
     assert out.count("interleaved repeats") == 1 and "training step, batch 2" in out
     (path,) = tmp_path.iterdir()
     assert re.fullmatch(r"bench-z2cnn-\d{4}-\d\d-\d\d-(\w{7}|unknown)\.txt", path.name)
-    assert path.read_text().split("\n", 14)[-1].strip() in out
+    assert _body(path.read_text()).strip() in out
 
 
 @pytest.mark.parametrize(
@@ -275,5 +294,5 @@ def test_scripts_record_themselves(script, argv, scripts, tmp_path, capsys):
     assert re.fullmatch(rf"{script}-\d{{4}}-\d\d-\d\d-(\w{{7}}|unknown)\.txt", path.name)
     text = path.read_text()
     assert text.startswith("# date (UTC): ") and "# load average 1/5/15 min, after: " in text
-    body = text.split("\n", 14)[-1]
+    body = _body(text)
     assert body and body in printed and f"raw output: {path}" in printed

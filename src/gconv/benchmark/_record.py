@@ -41,6 +41,7 @@ class Environment:
     cpus: int  # logical CPUs
     device: str  # CUDA device name, or "no CUDA"
     platform: str
+    memory: str  # the allocator's settings from the environment, transparent huge pages
     command: str
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float] | None = None
@@ -69,6 +70,7 @@ class Environment:
             ("cpu", f"{self.cpu} ({self.cpus} logical CPUs)"),
             ("cuda", self.device),
             ("platform", self.platform),
+            ("memory", self.memory),
             ("command", self.command),
             ("load average 1/5/15 min, before", " ".join(f"{v:.2f}" for v in self.load_before)),
             ("load average 1/5/15 min, after", "not taken" if after is None else
@@ -106,6 +108,22 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _memory() -> str:
+    """glibc malloc's settings from the environment (``MALLOC_*``, ``GLIBC_TUNABLES``) and the
+    kernel's transparent-huge-page mode: on the CPU they decide whether large temporaries are
+    faulted in afresh on every call, which can cost as much as the arithmetic."""
+    env = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("MALLOC_"))
+    if "GLIBC_TUNABLES" in os.environ:
+        env.append(f"GLIBC_TUNABLES={os.environ['GLIBC_TUNABLES']}")
+    thp = "unknown"
+    with contextlib.suppress(OSError):
+        text = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+        found = re.search(r"\[(\w+)\]", text)
+        thp = found.group(1) if found else text.strip()
+    malloc = ", ".join(env) if env else "allocator defaults (no MALLOC_*, GLIBC_TUNABLES)"
+    return f"{malloc}; transparent huge pages: {thp}"
+
+
 def environment() -> Environment:
     """The environment now (call it after setting threads, before measuring).
 
@@ -137,6 +155,7 @@ def environment() -> Environment:
         cpus=os.cpu_count() or 0,
         device=cuda,
         platform=platform.platform(),
+        memory=_memory(),
         command=shlex.join([Path(sys.executable).name, *sys.argv]),
         load_before=_load(),
     )
