@@ -138,9 +138,15 @@ ROWS = [
     Row("IcoCNNSeg", lambda: m.IcoCNNSeg(r=2), ValueError, r"needs r >= 3.*got r=2"),
     Row(
         "IcoCNNSeg",
-        lambda: m.IcoCNNSeg(r=3, channels=(2, 2)),
+        lambda: m.IcoCNNSeg(r=3, channels=(2,)),
         ValueError,
-        r"channels must be 3 positive ints, got \(2, 2\)",
+        r"channels must be >= 2 positive ints, got \(2,\)",
+    ),
+    Row(
+        "IcoCNNSeg",
+        lambda: m.IcoCNNSeg(r=3, channels=(2, 2, 2, 2)),
+        ValueError,
+        r"needs r >= 4 \(3 coarsenings to r >= 1\), got r=3",
     ),
     Row(
         "PreActBlock",

@@ -29,6 +29,26 @@ def test_ico_cnn_parameter_count_derived() -> None:
     assert model.num_parameters() == expected == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.parametrize(
+    ("channels", "expected"), [((8, 16, 24), 95_491), ((8, 16, 24, 32), 227_467)]
+)
+def test_ico_cnn_seg_parameter_count_derived(channels: tuple[int, ...], expected: int) -> None:
+    """Per level i ≥ 1 a stride-2 conv c_{i−1} → c_i and a conv c_i → c_i; per decoder level a
+    conv (c_i + c_{i−1}) → c_{i−1}; each conv with its IcoBatchNorm (2C); the lift 1 → c_0 with
+    its norm; the classifier c_0 → 11 without."""
+
+    def conv(ci: int, co: int, lift: bool = False) -> int:
+        return co * ci * (1 if lift else 6) * 7 + co
+
+    c = channels
+    total = conv(1, c[0], lift=True) + 2 * c[0] + conv(c[0], 11)
+    for i in range(1, len(c)):
+        total += conv(c[i - 1], c[i]) + conv(c[i], c[i]) + 4 * c[i]
+        total += conv(c[i] + c[i - 1], c[i - 1]) + 2 * c[i - 1]
+    assert total == expected
+    assert IcoCNNSeg(channels=c).num_parameters() == expected
+
+
 def test_shapes() -> None:
     x = torch.randn(3, 1, 2562)
     assert IcoCNN()(x).shape == (3, 10)
@@ -64,9 +84,19 @@ def test_ico_cnn_seg_is_equivariant() -> None:
     assert report.max_error <= 1e-12
 
 
+def test_four_level_ico_cnn_seg_is_equivariant_down_to_r1() -> None:
+    model = IcoCNNSeg(r=4, channels=(2, 2, 3, 3)).double()
+    assert model.enc4[1][0].r == 1  # the coarsest level: 42 vertices
+    _randomise_norms(model)
+    x = torch.randn(2, 1, 2562, dtype=F64)
+    report = check_equivariance(model, "ico", x, "vertices", "vertices", elements=range(1, 60, 7))
+    assert report.verdict == "equivariant", str(report)
+    assert report.max_error <= 1e-12
+
+
 def test_specs() -> None:
     entries = {s["name"]: s for s in specs()}
-    assert set(entries) == {"ico-cnn", "ico-cnn-nogauge", "ico-cnn-seg"}
+    assert set(entries) == {"ico-cnn", "ico-cnn-nogauge", "ico-cnn-seg", "ico-cnn-seg-deep"}
     keys = {"name", "builder", "input_kind", "output_kind", "task", "input_shape", "group"}
     for s in entries.values():
         assert keys | {"defaults", "description"} <= set(s)
@@ -76,6 +106,10 @@ def test_specs() -> None:
         assert out.shape[0] == 2
     assert entries["ico-cnn"]["output_kind"] == "logits"
     assert entries["ico-cnn-seg"]["output_kind"] == "pixel-logits"
+    assert (
+        entries["ico-cnn-seg-deep"]["builder"](**entries["ico-cnn-seg-deep"]["defaults"]).levels
+        == 4
+    )
 
 
 def test_nogauge_ablation_is_measured_not_equivariant() -> None:

@@ -173,6 +173,7 @@ SPHERICAL_SEG = register_study(
         arms=(
             Arm("s2cnn-seg", 100, augment="none"),
             Arm("ico-cnn-seg", 100, augment="none"),
+            Arm("ico-cnn-seg-deep", 100, augment="none"),
             *(Arm(m, 100) for m in _SEG_CNNS),
         ),
         seeds=(0, 1, 2),
