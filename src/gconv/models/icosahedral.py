@@ -12,7 +12,9 @@ to the 60 icosahedral rotations exactly.
 ``IcoCNNSeg`` ("ico-cnn-seg"): an encoder–decoder of the same layers with unpooling and skip
 connections (concatenated channels) at r = 3 and r = 4, ending in a convolution to the class
 scores, the mean over orientations and ``IcoToVertices``: logits on every vertex
-``(B, num_classes, V)``, equivariant to the 60 rotations exactly.
+``(B, num_classes, V)``, equivariant to the 60 rotations exactly. ``channels`` sets one level
+per entry: ``ico-cnn-seg`` has three (8, 16, 24: r = 4 → 2, 95,491 parameters),
+``ico-cnn-seg-deep`` four (8, 16, 24, 32: r = 4 → 1, 227,467, near ``s2cnn-seg``'s 204,073).
 
 Data: ``gconv.data.project(images, IcoGrid(r).vertices, rotations)`` samples the same planar
 digits as the S2CNN datasets at the grid's vertices (in vertex-id order: chart vertices, then
