@@ -150,58 +150,60 @@ class IcoCNNSeg(_IcoModel):
         return self.to_vertices(self.classify(h))
 
 
+def _variant(base: dict[str, Any], name: str, description: str, **defaults: Any) -> dict[str, Any]:
+    """``base`` under another name, with ``defaults`` added to its defaults."""
+    return {
+        **base,
+        "name": name,
+        "defaults": {**base["defaults"], **defaults},
+        "description": description,
+    }
+
+
 def specs() -> list[dict[str, Any]]:
     """Registry entries for the icosahedral models (the registry owner adds them)."""
     v = 10 * 4**4 + 2
+    cls = {
+        "name": "ico-cnn",
+        "builder": IcoCNN,
+        "input_kind": "ico",
+        "output_kind": "logits",
+        "task": "classification",
+        "input_shape": (1, v),
+        "group": "ico",
+        "defaults": {"num_classes": 10, "in_channels": 1, "r": 4},
+        "description": "icosahedral CNN (Cohen et al. 2019), 7 gauge-equivariant convs, "
+        "r=4 (2,562 vertices), invariant to the 60 icosahedral rotations; 182,218 parameters",
+    }
+    seg = {
+        "name": "ico-cnn-seg",
+        "builder": IcoCNNSeg,
+        "input_kind": "ico",
+        "output_kind": "pixel-logits",
+        "task": "segmentation",
+        "input_shape": (1, v),
+        "group": "ico",
+        "defaults": {"num_classes": 11, "in_channels": 1, "r": 4},
+        "description": "icosahedral encoder-decoder with unpooling and skips, logits on "
+        "every vertex, equivariant to the 60 icosahedral rotations",
+    }
     return [
-        {
-            "name": "ico-cnn",
-            "builder": IcoCNN,
-            "input_kind": "ico",
-            "output_kind": "logits",
-            "task": "classification",
-            "input_shape": (1, v),
-            "group": "ico",
-            "defaults": {"num_classes": 10, "in_channels": 1, "r": 4},
-            "description": "icosahedral CNN (Cohen et al. 2019), 7 gauge-equivariant convs, "
-            "r=4 (2,562 vertices), invariant to the 60 icosahedral rotations; 182,218 parameters",
-        },
-        {
-            "name": "ico-cnn-nogauge",
-            "builder": IcoCNN,
-            "input_kind": "ico",
-            "output_kind": "logits",
-            "task": "classification",
-            "input_shape": (1, v),
-            "group": "ico",
-            "defaults": {"num_classes": 10, "in_channels": 1, "r": 4, "gauge": False},
-            "description": "ablation: ico-cnn with the gauge change removed from its padding "
-            "(not equivariant; for check-equivariance side by side with ico-cnn)",
-        },
-        {
-            "name": "ico-cnn-seg",
-            "builder": IcoCNNSeg,
-            "input_kind": "ico",
-            "output_kind": "pixel-logits",
-            "task": "segmentation",
-            "input_shape": (1, v),
-            "group": "ico",
-            "defaults": {"num_classes": 11, "in_channels": 1, "r": 4},
-            "description": "icosahedral encoder-decoder with unpooling and skips, logits on "
-            "every vertex, equivariant to the 60 icosahedral rotations",
-        },
-        {
-            "name": "ico-cnn-seg-deep",
-            "builder": IcoCNNSeg,
-            "input_kind": "ico",
-            "output_kind": "pixel-logits",
-            "task": "segmentation",
-            "input_shape": (1, v),
-            "group": "ico",
-            "defaults": {"num_classes": 11, "in_channels": 1, "r": 4, "channels": (8, 16, 24, 32)},
-            "description": "ico-cnn-seg with a fourth level (r = 4 → 1, channels 8, 16, 24, 32): "
-            "227,467 parameters, near s2cnn-seg's 204,073",
-        },
+        cls,
+        _variant(
+            cls,
+            "ico-cnn-nogauge",
+            "ablation: ico-cnn with the gauge change removed from "
+            "its padding (not equivariant; for check-equivariance side by side with ico-cnn)",
+            gauge=False,
+        ),
+        seg,
+        _variant(
+            seg,
+            "ico-cnn-seg-deep",
+            "ico-cnn-seg with a fourth level (r = 4 → 1, channels "
+            "8, 16, 24, 32): 227,467 parameters, near s2cnn-seg's 204,073",
+            channels=(8, 16, 24, 32),
+        ),
     ]
 
 
