@@ -20,8 +20,9 @@ Claims of exact equivariance are tested in float64; float32 tests check that not
 beyond rounding. Errors that are not rounding (interpolation, a model that is not invariant)
 are never compared against these: such tests state their own measured scale.
 
-MNIST: tests that need the real files use the ``mnist_root`` fixture. They skip, naming the
-reason, when the files are missing — except under CI (``CI`` set), where that is a failure.
+MNIST: tests that need the real files use the ``mnist_root`` fixture (Fashion-MNIST:
+``fashion_installed``). They skip, naming the reason, when the files are missing — except under
+CI (``CI`` set), where that is a failure.
 ``../shared/data`` beside the repository is used when ``GCONV_DATA`` is unset.
 """
 
@@ -71,11 +72,22 @@ def _threads() -> None:
     torch.set_num_threads(1)  # pytest -n 2 runs two workers on two cores
 
 
-def _mnist_missing() -> str | None:
-    """Why the MNIST files cannot be found without a download (None when they can)."""
+def _missing(dataset: str) -> list[str]:
+    """The files of ``dataset`` that cannot be found without a download."""
     from gconv.data import DATASETS, locate
 
-    missing = [s.gz_name for s in DATASETS["mnist"].files.values() if locate(s) is None]
+    return [s.gz_name for s in DATASETS[dataset].files.values() if locate(s) is None]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set and {reason}")
+    pytest.skip(reason)
+
+
+def _mnist_missing() -> str | None:
+    """Why the MNIST files cannot be found without a download (None when they can)."""
+    missing = _missing("mnist")
     if not missing:
         return None
     return (
@@ -90,10 +102,19 @@ def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     ``$GCONV_CACHE`` for the session, never to ``~/.cache``. Returns ``$GCONV_DATA``."""
     reason = _mnist_missing()
     if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set and {reason}")
-        pytest.skip(reason)
+        _skip_or_fail(reason)
     if not os.environ.get("GCONV_CACHE"):
         os.environ["GCONV_CACHE"] = str(tmp_path_factory.mktemp("gconv-cache"))
     value = os.environ.get("GCONV_DATA")
     return Path(value) if value else None
+
+
+@pytest.fixture
+def fashion_installed() -> None:
+    """Skip (fail under CI) unless all four Fashion-MNIST files are found."""
+    missing = _missing("fashion-mnist")
+    if missing:
+        _skip_or_fail(
+            f"Fashion-MNIST not found ({', '.join(missing)}): apt-get install "
+            "dataset-fashion-mnist, or set GCONV_DATA to a folder holding fashion-mnist/*.gz"
+        )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gconv.data import DATASETS, RotatedMNIST, locate, rotated_splits
+from gconv.data import RotatedMNIST, rotated_splits
 
 _SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 if not os.environ.get("GCONV_DATA") and (_SHARED / "mnist").is_dir():
@@ -37,13 +37,6 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _private_cache(session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GCONV_CACHE", str(session_cache))
-
-
-@pytest.fixture
-def fashion_installed() -> None:
-    """Skip (with the reason) unless all four Fashion-MNIST files are found."""
-    if any(locate(spec) is None for spec in DATASETS["fashion-mnist"].files.values()):
-        pytest.skip("Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
 
 
 @pytest.fixture(scope="session")

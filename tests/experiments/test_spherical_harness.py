@@ -87,17 +87,24 @@ def test_study_smoke_budget_end_to_end(tmp_path: Path) -> None:
     assert {"spherical-cls", "spherical-seg"} <= set(list_studies())
 
 
-def test_every_study_model_trains_once_at_the_smoke_budget(tmp_path: Path) -> None:
-    """One short training of every model of the three spherical studies (smoke budget, no
+@pytest.mark.parametrize(
+    ("study", "col"),
+    [("spherical-cls", "test_r_error"), ("spherical-seg", "test_r_miou"),
+     ("spherical-fashion", "test_r_error")],
+)  # fmt: skip
+def test_every_study_model_trains_once_at_the_smoke_budget(
+    tmp_path: Path, request: pytest.FixtureRequest, study: str, col: str
+) -> None:
+    """One short training of every model of each spherical study (smoke budget, no
     augmentation): a row per run with both test sets, the report and its figures."""
-    for study, col in (("spherical-cls", "test_r_error"), ("spherical-seg", "test_r_miou"),
-                       ("spherical-fashion", "test_r_error")):  # fmt: skip
-        spec = get_study(study)
-        rc = main(["study", study, "--budget", "smoke", "--seeds", "0", "--augments", "none",
-                   "--models", *spec.models, "--out", str(tmp_path), "--no-progress"])  # fmt: skip
-        assert rc == 0
-        rows = list(csv.DictReader((tmp_path / f"{study}.csv").open()))
-        assert {r["model"] for r in rows} == set(spec.models)
-        assert all(0 <= float(r[col]) <= 1 and int(r["params"]) > 0 for r in rows)
-        assert (tmp_path / f"{study}-nr-r.png").stat().st_size > 0
-        assert "R test" in (tmp_path / f"{study}.md").read_text()
+    if study == "spherical-fashion":
+        request.getfixturevalue("fashion_installed")  # skip, or fail under CI
+    spec = get_study(study)
+    rc = main(["study", study, "--budget", "smoke", "--seeds", "0", "--augments", "none",
+               "--models", *spec.models, "--out", str(tmp_path), "--no-progress"])  # fmt: skip
+    assert rc == 0
+    rows = list(csv.DictReader((tmp_path / f"{study}.csv").open()))
+    assert {r["model"] for r in rows} == set(spec.models)
+    assert all(0 <= float(r[col]) <= 1 and int(r["params"]) > 0 for r in rows)
+    assert (tmp_path / f"{study}-nr-r.png").stat().st_size > 0
+    assert "R test" in (tmp_path / f"{study}.md").read_text()

@@ -174,6 +174,7 @@ SPHERICAL_SEG = register_study(
             Arm("s2cnn-seg", 100, augment="none"),
             Arm("ico-cnn-seg", 100, augment="none"),
             Arm("ico-cnn-seg-deep", 100, augment="none"),
+            Arm("ico-cnn-seg-deep", 100, augment="rotate-100"),
             *(Arm(m, 100) for m in _SEG_CNNS),
         ),
         seeds=(0, 1, 2),
