@@ -10,7 +10,12 @@ import pytest
 
 from gconv.experiments import get_study, plan
 from gconv.experiments._report import render_report, write_report
-from gconv.experiments._study_plots import plot_nr_r_figures, rotated_samples
+from gconv.experiments._study_plots import (
+    _aug_markers,
+    _model_colours,
+    plot_nr_r_figures,
+    rotated_samples,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +69,24 @@ def test_no_rotated_metric_no_figures(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
     with pytest.raises(ValueError, match="pairs"):
         plot_nr_r_figures("x", rows, ("test_error",), ("NR", "R"), tmp_path)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("study", "n_models"),
+    [("spherical-cls", 0), ("spherical-seg", 0), (None, 3), (None, 13), (None, 20), (None, 25)],
+)
+def test_every_point_has_its_own_colour_and_marker(study: str | None, n_models: int) -> None:
+    """No two (model, augmentation) points of the NR–R figure share colour and marker, in the
+    registered studies and in made-up ones past the 10-colour cycle (distinct up to 20 models)."""
+    if study is None:
+        augs = ["none", "rotate-100", "copies-4", "batch-angle"]
+        rows = [{"model": f"m{i}", "augment": a} for i in range(n_models) for a in augs]
+    else:
+        rows = _rows(study, "r", "nr")
+    colours, markers = _model_colours(rows), _aug_markers(rows)
+    looks = {(str(colours[r["model"]]), markers[r["augment"]]) for r in rows}
+    pairs = {(r["model"], r["augment"]) for r in rows}
+    if len(colours) <= 20:
+        assert len(looks) == len(pairs)
+        assert len({str(c) for c in colours.values()}) == len(colours)
+    assert len(set(markers.values())) == len(markers)

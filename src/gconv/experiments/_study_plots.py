@@ -10,7 +10,9 @@
   diagonal (equal on both test sets).
 
 Points are means over seeds with ±1 sample std as error bars. Which two CSV columns hold the NR
-and R metric is the study's ``nr_r`` (``StudySpec``).
+and R metric is the study's ``nr_r`` (``StudySpec``). A model keeps its colour in every figure
+of a study (matplotlib's 10-colour cycle, ``tab20`` beyond 10 models) and an augmentation its
+marker, so no two points of ``-nr-r.png`` look alike.
 """
 
 from __future__ import annotations
@@ -26,6 +28,27 @@ from ._report import _mean_std, _num
 __all__ = ["plot_nr_r_figures", "rotated_samples"]
 
 Point = tuple[float, float, float]  # x, mean, std (nan: one seed)
+
+#: marker per augmentation, in this order; others take the remaining ones in order of appearance
+_MARKERS = {"none": "o", "rotate-25": "s", "rotate-50": "D", "rotate-100": "^", "copies-4": "v"}
+_SPARE_MARKERS = ("P", "X", "*", "h", "<", ">", "p", "d")
+
+
+def _model_colours(rows: Sequence[dict]) -> dict[str, object]:
+    """One colour per model in order of first appearance: ``C0``–``C9`` for up to 10 models,
+    else ``tab20`` (distinct up to 20, then repeating)."""
+    models = list(dict.fromkeys(str(r.get("model", "")) for r in rows))
+    if len(models) <= 10:
+        return {m: f"C{i}" for i, m in enumerate(models)}
+    cmap = _pyplot().get_cmap("tab20")
+    return {m: cmap(i % 20) for i, m in enumerate(models)}
+
+
+def _aug_markers(rows: Sequence[dict]) -> dict[str, str]:
+    """One marker per augmentation (``_MARKERS``, then spares in order of appearance)."""
+    augs = list(dict.fromkeys(str(r.get("augment", "")) for r in rows))
+    spare = iter(m for m in _SPARE_MARKERS if m not in _MARKERS.values())
+    return {a: _MARKERS[a] if a in _MARKERS else next(spare, "o") for a in augs}
 
 
 def rotated_samples(row: dict) -> float:
@@ -59,25 +82,24 @@ def _errorbar(ax, pts: list[Point], label: str, **kw) -> None:  # noqa: ANN001, 
     if pts:
         xs, ms, ss = zip(*pts, strict=True)
         yerr = [0.0 if math.isnan(s) else s for s in ss]
-        ax.errorbar(xs, ms, yerr=yerr, marker="o", ms=4, capsize=3, label=label, **kw)
+        ax.errorbar(xs, ms, yerr=yerr, ms=4, capsize=3, label=label, **{"marker": "o", **kw})
 
 
 def _samples_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, title: str) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    refs = 0
+    colours = _model_colours(rows)
     for (model,), rs in _by(rows, "model").items():
         pts = [(rotated_samples(g[0]), *_mean_std([_num(r.get(r_col)) for r in g]))
                for g in _by(rs, "augment", "epochs", "limit_train").values()]  # fmt: skip
         if all(p[0] == 0 for p in pts):  # trained without rotations only: a reference line
             m, _ = _mean_std([_num(r.get(r_col)) for r in rs])
-            if not math.isnan(m):  # colours from the far end of the cycle: apart from the lines
+            if not math.isnan(m):
                 ax.axhline(
-                    m, ls="--", lw=1.2, label=f"{model} (no rotations)", color=f"C{9 - refs}"
+                    m, ls="--", lw=1.2, label=f"{model} (no rotations)", color=colours[model]
                 )
-                refs += 1
             continue
-        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], model)
+        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], model, color=colours[model])
     ax.set_xscale("symlog", linthresh=1e4)
     ax.set_xlabel("rotated training samples seen (0 = no augmentation)")
     ax.set_ylabel(label)
@@ -90,10 +112,11 @@ def _samples_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, ti
 def _params_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, title: str) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    markers = _aug_markers(rows)
     for (aug,), rs in _by(rows, "augment").items():
         pts = [(_num(g[0].get("params")), *_mean_std([_num(r.get(r_col)) for r in g]))
                for g in _by(rs, "model").values()]  # fmt: skip
-        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], aug)
+        _errorbar(ax, [p for p in pts if not math.isnan(p[0])], aug, marker=markers[aug])
     ax.set_xscale("log")
     ax.set_xlabel("parameters")
     ax.set_ylabel(label)
@@ -108,13 +131,15 @@ def _nr_r_figure(rows: Sequence[dict], cols: tuple[str, str], labels: tuple[str,
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     lo, hi = math.inf, -math.inf
+    colours, markers = _model_colours(rows), _aug_markers(rows)
     for (model, aug), g in _by(rows, "model", "augment").items():
         (x, sx), (y, sy) = (_mean_std([_num(r.get(c)) for r in g]) for c in cols)
         if math.isnan(x) or math.isnan(y):
             continue
         lo, hi = min(lo, x, y), max(hi, x, y)
         err = {k: 0.0 if math.isnan(s) else s for k, s in (("xerr", sx), ("yerr", sy))}
-        ax.errorbar(x, y, marker="o", ms=4, capsize=2, label=f"{model}, {aug}", **err)
+        style = {"color": colours[model], "marker": markers[aug]}
+        ax.errorbar(x, y, ms=5, capsize=2, label=f"{model}, {aug}", **style, **err)
     if lo < hi:
         ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls=":", zorder=0)
     ax.set_xlabel(labels[0])
