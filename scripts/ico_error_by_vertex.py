@@ -25,10 +25,13 @@ EDGES = (0, 5, 10, 15, 20, 25, 30, 38)
 
 
 def centre_angles(rotations: np.ndarray) -> np.ndarray:
-    """Degrees from each rotated south pole to the nearest five-neighbour vertex."""
+    """Degrees from each rotated south pole to the nearest five-neighbour vertex, as
+    atan2(|c × v|, c · v): exact to rounding near 0°, where arccos of a dot product loses half
+    the digits (1e-6° off for a dot product one ulp below 1)."""
     centre = rotations @ np.array([0.0, 0.0, -1.0])
-    cos = np.clip(centre @ IcoGrid(0).vertices.T, -1.0, 1.0)
-    return np.degrees(np.arccos(cos.max(axis=1)))
+    V = IcoGrid(0).vertices
+    sin = np.linalg.norm(np.cross(centre[:, None, :], V[None, :, :]), axis=-1)
+    return np.degrees(np.arctan2(sin, centre @ V.T).min(axis=1))
 
 
 def errors(run_dir: Path, ckpt: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
