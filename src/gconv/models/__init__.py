@@ -24,8 +24,9 @@ import line below.
   ``allcnnc-p4m`` (``AllCNNC``), ``resnet44-z2``, ``resnet44-p4m`` (``ResNet``), and ``-exact``
   variants of the group models (stride 1 + 2×2 average pooling: exact on 32×32).
 - ``icosahedral``: gauge-equivariant CNNs on the r = 4 icosahedral grid (Cohen et al. 2019) —
-  ``ico-cnn`` (182,218), ``ico-cnn-seg``, and ``ico-cnn-nogauge`` (the ablation without gauge
-  changes in the padding, for the checker's contrast): vertices ``(B, 1, 2562)``.
+  ``ico-cnn`` (182,218), ``ico-cnn-seg`` (95,491), ``ico-cnn-seg-deep`` (227,467: a fourth
+  level, r = 4 → 1) and ``ico-cnn-nogauge`` (the ablation without gauge changes in the
+  padding, for the checker's contrast): vertices ``(B, 1, 2562)``.
 - ``gan``: GAN discriminators for 28×28 digits (Dey et al. 2021, widths ×1/8) — ``gan-d-z2``
   (75,185) and ``gan-d-p4`` (74,585; exactly invariant to C4), ``GanDiscriminator``: image →
   projection score per class ``(B, 10)``; ``ConditionalGenerator`` (not registered: its input
