@@ -278,6 +278,7 @@ def scripts(monkeypatch):
         ("planar_layers", ["--repeats", "1", "--batch", "1", "--size", "8", "--threads", "1"]),
         ("mnist_rot_models", ["--repeats", "20", "--batch", "1", "--threads", "1", "--no-memory"]),
         ("spherical_small", ["--reps", "1"]),
+        ("spherical_gpu", ["--device", "cpu", "--small", "--reps", "1"]),
     ],
 )
 def test_scripts_record_themselves(script, argv, scripts, tmp_path, capsys):
