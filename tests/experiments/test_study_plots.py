@@ -90,3 +90,7 @@ def test_every_point_has_its_own_colour_and_marker(study: str | None, n_models: 
         assert len(looks) == len(pairs)
         assert len({str(c) for c in colours.values()}) == len(colours)
     assert len(set(markers.values())) == len(markers)
+    known = [
+        a for a in ("none", "rotate-25", "rotate-50", "rotate-100", "copies-4") if a in markers
+    ]
+    assert list(markers)[: len(known)] == known  # the legend's order of augmentations

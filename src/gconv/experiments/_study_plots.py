@@ -45,8 +45,10 @@ def _model_colours(rows: Sequence[dict]) -> dict[str, object]:
 
 
 def _aug_markers(rows: Sequence[dict]) -> dict[str, str]:
-    """One marker per augmentation (``_MARKERS``, then spares in order of appearance)."""
-    augs = list(dict.fromkeys(str(r.get("augment", "")) for r in rows))
+    """One marker per augmentation (``_MARKERS``, then spares in order of appearance), in the
+    order of ``_MARKERS`` and then of appearance."""
+    seen = dict.fromkeys(str(r.get("augment", "")) for r in rows)
+    augs = [a for a in _MARKERS if a in seen] + [a for a in seen if a not in _MARKERS]
     spare = iter(m for m in _SPARE_MARKERS if m not in _MARKERS.values())
     return {a: _MARKERS[a] if a in _MARKERS else next(spare, "o") for a in augs}
 
@@ -132,7 +134,11 @@ def _nr_r_figure(rows: Sequence[dict], cols: tuple[str, str], labels: tuple[str,
     fig, ax = plt.subplots(figsize=(6.0, 5.0))
     lo, hi = math.inf, -math.inf
     colours, markers = _model_colours(rows), _aug_markers(rows)
-    for (model, aug), g in _by(rows, "model", "augment").items():
+    rank_m, rank_a = ({k: i for i, k in enumerate(d)} for d in (colours, markers))
+    groups = sorted(  # the legend by model, then augmentation
+        _by(rows, "model", "augment").items(), key=lambda kv: (rank_m[kv[0][0]], rank_a[kv[0][1]])
+    )
+    for (model, aug), g in groups:
         (x, sx), (y, sy) = (_mean_std([_num(r.get(c)) for r in g]) for c in cols)
         if math.isnan(x) or math.isnan(y):
             continue
