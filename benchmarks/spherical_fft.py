@@ -56,16 +56,17 @@ def _load_baseline(commit: str, where: Path):  # noqa: ANN202
     return base
 
 
-def _arms(kind: str, b: int, n: int, base) -> tuple[dict, dict]:  # noqa: ANN001
-    """Closures per arm, and the outputs to compare (public vs engine vs baseline)."""
+def _arms(kind: str, b: int, n: int, base, device: str | torch.device = "cpu") -> tuple[dict, dict]:  # noqa: ANN001
+    """Closures per arm, and the outputs to compare (public vs engine vs baseline); the signal
+    and the engine's tables on ``device``."""
     g = torch.Generator().manual_seed(b * 1000 + n)
     shape = (n, 2 * b, 2 * b) if kind == "s2" else (n, 2 * b, 2 * b, 2 * b)
-    x = torch.randn(shape, generator=g)
+    x = torch.randn(shape, generator=g).to(device)
+    tables = hm.s2_tables(b, b) if kind == "s2" else hm.so3_tables(b, b)
+    T = {k: hm.cast_table(v, x.dtype).to(device) for k, v in tables.items()}
     if kind == "s2":
-        T = {k: hm.cast_table(v, x.dtype) for k, v in hm.s2_tables(b, b).items()}
         fft, ifft, ana, syn = s2_fft, s2_ifft, hm.s2_analysis, hm.s2_synthesis
     else:
-        T = {k: hm.cast_table(v, x.dtype) for k, v in hm.so3_tables(b, b).items()}
         fft, ifft, ana, syn = so3_fft, so3_ifft, hm.so3_analysis, hm.so3_synthesis
     c, F = fft(x), ana(x, T)
     arms = {

@@ -10,8 +10,9 @@ convolutions in full precision, as on the CPU).
   above the baseline (a training step and a forward pass at the batch).
 - FFTs: ``s2_fft``/``s2_ifft(real=True)``/``so3_fft``/``so3_ifft(real=True)`` against
   ``engine.s2_analysis``/``s2_synthesis``/``so3_analysis``/``so3_synthesis`` with the tables
-  cast and moved as the layers hold them, at the issue's sizes (b = 10, batch 640; b = 30,
-  batch 32), float32, real signals; outputs checked to agree first; medians and ratios.
+  cast and moved as the layers hold them (``spherical_fft``'s arms and sizes: b = 10, batch 640;
+  b = 30, batch 32), float32, real signals; their relative differences printed first; medians
+  and ratios.
 
 Wall-clock seconds (``time.perf_counter`` between synchronisations); the record names the
 device. A GPU session runs it as one command; ``--device cpu --small`` is the script's own
@@ -29,8 +30,7 @@ import torch
 
 from _timing import add_record_args, recorded
 from gconv.benchmark import bench_model, time_interleaved
-from gconv.spherical import engine as hm
-from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft
+from spherical_fft import CASES, _arms, _check
 
 #: (model, batch, model kwargs) at the issue's sizes, and with --small
 MODELS = (("s2cnn", 32, {}), ("s2cnn-deep", 32, {}), ("s2cnn-seg", 8, {}))
@@ -39,9 +39,10 @@ SMALL_MODELS = (
     ("s2cnn-deep", 4, {"bandwidth": 6}),
     ("s2cnn-seg", 2, {"bandwidth": 6}),
 )
-#: (kind, b, batch) of the acceptance target, and with --small
-CASES = (("s2", 10, 640), ("s2", 30, 32), ("so3", 10, 640), ("so3", 30, 32))
+#: (kind, b, batch) with --small (else ``spherical_fft.CASES``, the acceptance target's)
 SMALL_CASES = (("s2", 4, 8), ("so3", 4, 8))
+#: the arms of ``spherical_fft._arms`` timed here: public and engine, analysis and real synthesis
+TIMED = ("fft public", "fft engine", "ifft real public", "ifft real engine")
 
 
 def _device(name: str) -> torch.device:
@@ -68,35 +69,21 @@ def _models(cases: tuple, dev: torch.device, reps: int) -> None:
               + " | " + " | ".join(mem))  # fmt: skip
 
 
-def _fft_arms(kind: str, b: int, n: int, dev: torch.device) -> dict:
-    g = torch.Generator().manual_seed(b * 1000 + n)
-    shape = (n, 2 * b, 2 * b) if kind == "s2" else (n, 2 * b, 2 * b, 2 * b)
-    x = torch.randn(shape, generator=g).to(dev)
-    tables = hm.s2_tables(b, b) if kind == "s2" else hm.so3_tables(b, b)
-    T = {k: hm.cast_table(v, x.dtype).to(dev) for k, v in tables.items()}
-    if kind == "s2":
-        fft, ifft, ana, syn = s2_fft, s2_ifft, hm.s2_analysis, hm.s2_synthesis
-    else:
-        fft, ifft, ana, syn = so3_fft, so3_ifft, hm.so3_analysis, hm.so3_synthesis
-    c, F = fft(x), ana(x, T)
-    torch.testing.assert_close(ifft(c, real=True), syn(F, T), rtol=1e-4, atol=1e-4)
-    return {
-        "fft public": lambda: fft(x),
-        "fft engine": lambda: ana(x, T),
-        "ifft real public": lambda: ifft(c, real=True),
-        "ifft real engine": lambda: syn(F, T),
-    }
-
-
 def _ffts(cases: tuple, dev: torch.device, reps: int) -> None:
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else None
-    print("transform | b | batch | public (ms) | engine (ms) | public / engine")
+    rows = ["transform | b | batch | public (ms) | engine (ms) | public / engine"]
     for kind, b, n in cases:
-        t = {k: statistics.median(v)
-             for k, v in time_interleaved(_fft_arms(kind, b, n, dev), reps, 3, sync).items()}  # fmt: skip
+        arms, outs = _arms(kind, b, n, None, dev)
+        torch.testing.assert_close(*outs["ifft"], rtol=1e-4, atol=1e-4)  # public = engine
+        print(f"{kind} b={b} batch {n}, max relative difference to the public result: "
+              f"{_check(outs)}")  # fmt: skip
+        arms = {k: arms[k] for k in TIMED}
+        t = {k: statistics.median(v) for k, v in time_interleaved(arms, reps, 3, sync).items()}
         for op in ("fft", "ifft real"):
             pub, eng = t[f"{op} public"], t[f"{op} engine"]
-            print(f"{kind} {op} | {b} | {n} | {1e3 * pub:.3f} | {1e3 * eng:.3f} | {pub / eng:.2f}")
+            rows.append(f"{kind} {op} | {b} | {n} | {1e3 * pub:.3f} | {1e3 * eng:.3f} | "
+                        f"{pub / eng:.2f}")  # fmt: skip
+    print("\n".join(rows))
 
 
 def main(argv: list[str] | None = None) -> None:
