@@ -16,11 +16,17 @@ from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 import gconv
 from gconv.cli import main
 from gconv.experiments import CheckpointError, load_checkpoint
-from gconv.experiments._checkpoint import AtomicCheckpointIO, kill_point, resume_path
+from gconv.experiments._checkpoint import (
+    AtomicCheckpointIO,
+    MovableCheckpoint,
+    kill_point,
+    resume_path,
+)
 
 #: Z2CNN (dropout and BN: every random draw must replay); 3 batches of 64 per epoch, 3 epochs
 ARGS = ["train", "--model", "z2cnn", "--epochs", "3", "--limit-train", "192", "--limit-val",
@@ -212,3 +218,36 @@ def test_mid_epoch_checkpoints_need_a_resumable_loader() -> None:
         plain = {"a": good, "b": DataLoader(list(range(4)), batch_size=2)}
         cb.on_train_start(SimpleNamespace(train_dataloader=plain), None)  # type: ignore[arg-type]
     assert not cb.enabled
+
+
+def _saved_state(old: Path) -> dict:
+    score = torch.tensor(0.25)
+    return {"monitor": "val_error", "best_model_score": score, "current_score": score,
+            "best_model_path": str(old / "best-003.ckpt"), "dirpath": str(old),
+            "best_k_models": {str(old / "best-003.ckpt"): score},
+            "kth_best_model_path": str(old / "best-003.ckpt"), "kth_value": score,
+            "last_model_path": "/elsewhere/last.ckpt"}  # fmt: skip
+
+
+def test_movable_checkpoint_maps_saved_paths_to_the_new_folder(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    new.mkdir()
+    (new / "best-003.ckpt").write_bytes(b"")
+    cb = MovableCheckpoint(dirpath=new, monitor="val_error", mode="min", save_top_k=1)
+    plain = ModelCheckpoint(dirpath=new, monitor="val_error", mode="min", save_top_k=1)
+    assert cb.state_key == plain.state_key  # checkpoints of either resume alike
+    cb.load_state_dict(_saved_state(old))
+    moved = str(Path(cb.dirpath) / "best-003.ckpt")
+    assert cb.best_model_score == 0.25 and cb.kth_value == 0.25
+    assert cb.best_model_path == cb.kth_best_model_path == moved
+    assert cb.best_k_models == {moved: 0.25}
+    assert cb.last_model_path == "/elsewhere/last.ckpt"  # not under the old folder: kept
+
+
+def test_movable_checkpoint_without_the_best_file_falls_back(tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    cb = MovableCheckpoint(dirpath=new, monitor="val_error", mode="min", save_top_k=1)
+    with pytest.warns(UserWarning, match="dirpath has changed"):
+        cb.load_state_dict(_saved_state(tmp_path / "old"))
+    assert cb.best_model_score is None  # Lightning's behaviour: the score is not trusted
+    assert cb.best_model_path == str(tmp_path / "old" / "best-003.ckpt")

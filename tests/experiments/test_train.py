@@ -221,3 +221,18 @@ def test_each_epochs_learning_rate_is_logged(tmp_path: Path) -> None:
         got = {int(r["epoch"]): float(r["lr"]) for r in csv.DictReader(f) if r["lr"]}
     # Lightning logs float32: rel 1e-6 is its rounding; a wrong epoch is off by 2x
     assert got == pytest.approx({0: 0.01, 1: 0.01, 2: 0.005, 3: 0.0025}, rel=1e-6)
+
+
+def test_moved_run_folder_keeps_its_best_checkpoint(tmp_path: Path) -> None:
+    """A run folder moved elsewhere (another machine, a GPU node) resumes with its best score
+    and tests its best checkpoint, now in the new folder (Lightning alone forgets the score and
+    points at the old folder's file)."""
+    cfg = {"model": "z2cnn", "epochs": 1, "resume": True, "seed": 1, **TINY}
+    first = train(TrainConfig(out=str(tmp_path / "a" / "run"), test=False, **cfg))
+    (tmp_path / "a").rename(tmp_path / "b")
+    again = train(TrainConfig(out=str(tmp_path / "b" / "run"), test=True, limit_test=64, **cfg))
+    best = Path(again["best_checkpoint"])
+    assert best.parent == (tmp_path / "b" / "run" / "checkpoints").resolve() and best.is_file()
+    assert Path(first["best_checkpoint"]).name == best.name
+    assert again["val_error"] == first["val_error"]  # the saved score, not forgotten
+    assert 0.0 <= again["test_error"] <= 1.0

@@ -36,7 +36,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from .._util import _umask, atomic_write_text
@@ -47,6 +47,7 @@ __all__ = [
     "CheckpointError",
     "KillSwitch",
     "MidEpochCheckpoint",
+    "MovableCheckpoint",
     "check_recipe",
     "kill_point",
     "load_checkpoint",
@@ -239,6 +240,45 @@ class MidEpochCheckpoint(Callback):
         if due:
             trainer.save_checkpoint(self.path)
             self._reset()
+
+
+class MovableCheckpoint(ModelCheckpoint):
+    """Lightning's ``ModelCheckpoint`` whose bookkeeping survives a moved run folder (another
+    machine, a GPU node, a renamed scratch directory). Lightning keeps only ``best_model_path``
+    (still pointing into the old folder) when the folder differs from the one saved in the
+    checkpoint, so the best score is forgotten, any later epoch counts as the best, and a
+    finished run tests a file that is not there. Here the paths saved under the old folder are
+    mapped to the same file names in this one, when the best file is there, and everything is
+    kept; otherwise Lightning's behaviour and warning. Its state key is ``ModelCheckpoint``'s,
+    so checkpoints written before this class resume alike."""
+
+    def _generate_state_key(self, **kwargs: Any) -> str:
+        return f"ModelCheckpoint{kwargs!r}"  # the key the callback's state is saved under
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        old, new = state_dict.get("dirpath"), self.dirpath
+        if old and new and old != new:
+            moved = _moved_state(state_dict, str(old), str(new))
+            best = moved.get("best_model_path")
+            if not best or os.path.isfile(best):
+                state_dict = moved
+        super().load_state_dict(state_dict)
+
+
+def _moved_state(state: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``state`` with ``dirpath`` = ``new`` and every saved path directly under ``old`` moved
+    to the same file name under ``new`` (paths elsewhere are kept)."""
+
+    def move(path: Any) -> Any:
+        if isinstance(path, str) and path and os.path.dirname(path) == old:
+            return os.path.join(new, os.path.basename(path))
+        return path
+
+    out = {k: move(v) for k, v in state.items()}
+    out["dirpath"] = new
+    if isinstance(state.get("best_k_models"), dict):
+        out["best_k_models"] = {move(k): v for k, v in state["best_k_models"].items()}
+    return out
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -33,6 +33,7 @@ from ._checkpoint import (
     CheckpointError,
     KillSwitch,
     MidEpochCheckpoint,
+    MovableCheckpoint,
     check_recipe,
     kill_point,
     load_checkpoint,
@@ -131,7 +132,7 @@ def _check_config(owner: str, cfg: object) -> None:
 def _checkpoint_callbacks(out: Path, monitor: str, minutes: float | None) -> list[Callback]:
     """The best checkpoint by ``monitor``, the last one after every epoch and, every
     ``minutes``, the mid-epoch one (which a resumed run continues from)."""
-    best = ModelCheckpoint(
+    best = MovableCheckpoint(
         dirpath=out / "checkpoints",
         filename="best-{epoch:03d}",
         monitor=monitor,
@@ -141,7 +142,7 @@ def _checkpoint_callbacks(out: Path, monitor: str, minutes: float | None) -> lis
         enable_version_counter=False,  # a resumed run replays an epoch: same name, same file
     )
     # every epoch, unconditionally (save_last only follows epochs that improved the monitor)
-    last = ModelCheckpoint(
+    last = MovableCheckpoint(
         dirpath=out / "checkpoints",
         filename=Path(LAST).stem,
         save_top_k=1,
