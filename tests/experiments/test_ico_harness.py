@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from gconv.cli import main
 from gconv.data import SphericalMNIST
 from gconv.experiments import get_datamodule, list_augmentations
 from gconv.experiments._spherical_dm import model_points
@@ -54,7 +55,9 @@ def test_s2_model_still_gets_the_soft_grid() -> None:
     [("ico-cnn", "classification", {"r": 4}, "rotate-100"),
      ("ico-cnn-seg", "segmentation", {"r": 3}, "none")],
 )  # fmt: skip
-def test_train_one_epoch_ico(tmp_path: Path, model, task, kwargs, augment) -> None:
+def test_train_one_epoch_ico(
+    tmp_path: Path, capsys: pytest.CaptureFixture, model, task, kwargs, augment
+) -> None:
     cfg = TrainConfig(model=model, data="spherical-mnist", task=task, epochs=1, batch_size=8,
                       augment=augment, limit_train=16, limit_val=8, limit_test=8,
                       model_kwargs=kwargs, out=str(tmp_path / "run"), progress=False,
@@ -66,6 +69,16 @@ def test_train_one_epoch_ico(tmp_path: Path, model, task, kwargs, augment) -> No
         assert 0 <= rec["test_error"] <= 1 and 0 <= rec["test_r_error"] <= 1
         again = evaluate(rec["best_checkpoint"], "spherical-mnist", limit_test=8, progress=False)
         assert again["test_n"] == 8 and again["test_error"] == rec["test_error"]  # same NR set
+        both = evaluate(rec["best_checkpoint"], "spherical-mnist", limit_test=8, progress=False,
+                        data_kwargs={"test_rotate": ("NR", "R")})  # fmt: skip
+        assert both["test_names"] == ["nr", "r"] and both["test_r_error"] == rec["test_r_error"]
+        argv = ["evaluate", rec["best_checkpoint"], "--data", "spherical-mnist", "--test-rotate",
+                "NR", "R", "--limit-test", "8", "--no-progress"]  # fmt: skip
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert "test error (NR)" in out and "test error (R)" in out
+        assert f"{100 * rec['test_r_error']:.2f} %" in out
+        assert "per input-angle bin" not in out  # spherical samples carry no input angle
     else:
         assert 0 <= rec["test_miou"] <= 1 and 0 <= rec["test_r_miou"] <= 1
         assert rec["test_n"] == rec["test_r_n"] == 8

@@ -157,6 +157,10 @@ def test_cli_evaluate(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     torch.save({"x": 1}, foreign)
     assert main(["evaluate", str(foreign), "--no-progress"]) == 2
     assert "not a gconv.experiments checkpoint" in capsys.readouterr().err
+    assert main(["evaluate", str(best), "--test-rotate", "R", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--test-rotate applies only to the spherical data sets (spherical-mnist" in err
+    assert "got --data rotmnist" in err
 
 
 class _StopAt(Callback):

@@ -119,6 +119,19 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--data", default="rotmnist", choices=list_datasets())
     e.add_argument("--limit-test", type=int, help="use the first N test digits")
     e.add_argument("--batch-size", type=int, default=500)
+    e.add_argument(
+        "--test-rotate",
+        nargs="+",
+        choices=("NR", "R"),
+        metavar="NR|R",
+        help="spherical data: the test sets (default: NR), e.g. NR R",
+    )
+    e.add_argument(
+        "--bandwidth",
+        type=int,
+        help="spherical data: the run's grid bandwidth "
+        "(default: the data set's; icosahedral models read their own vertices)",
+    )
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
@@ -218,24 +231,49 @@ def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
     return optim
 
 
+def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
+    """``--test-rotate`` / ``--bandwidth`` for the data module; ValueError naming the data set
+    where it is not spherical."""
+    given = {k: v for k, v in (("test_rotate", args.test_rotate), ("bandwidth", args.bandwidth))
+             if v is not None}  # fmt: skip
+    if given and dataset_spec(args.data).input_kind != "s2":
+        flags = " and ".join("--" + k.replace("_", "-") for k in given)
+        sph = [d for d in list_datasets() if dataset_spec(d).input_kind == "s2"]
+        raise ValueError(
+            f"{flags} {'apply' if len(given) > 1 else 'applies'} only to the "
+            f"spherical data sets ({', '.join(sph)}); got --data {args.data}"
+        )
+    return {**given, "test_rotate": tuple(args.test_rotate)} if args.test_rotate else given
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from ._plots import bin_centres
     from ._train import CheckpointError, evaluate
 
     try:
         rec = evaluate(
-            args.checkpoint, args.data, args.limit_test, args.batch_size, not args.no_progress
+            args.checkpoint,
+            args.data,
+            args.limit_test,
+            args.batch_size,
+            not args.no_progress,
+            data_kwargs=_evaluate_data_kwargs(args),
         )
-    except (CheckpointError, FileNotFoundError) as err:
+    except (CheckpointError, FileNotFoundError, ValueError) as err:
         print(f"gconv evaluate: {err}", file=sys.stderr)
         return 2
+    names = rec["test_names"] or [""]
+    errors = [rec["test_error"], *(rec.get(f"test_{n}_error") for n in names[1:])]
     print_table(
-        ["model", "params", "test digits", "test error", "img/s"],
-        [[rec["model"], f"{rec['params']:,}", rec["test_n"], _pct(rec["test_error"]),
+        ["model", "params", "test images",
+         *(f"test error ({n.upper()})" if n else "test error" for n in names), "img/s"],
+        [[rec["model"], f"{rec['params']:,}", rec["test_n"], *map(_pct, errors),
           f"{rec['images_per_s']:.0f}"]],
         title=f"gconv evaluate: {args.checkpoint}",
     )  # fmt: skip
     bins = rec["angle_error"]
+    if sum(not math.isnan(v) for v in bins) <= 1:  # no input angles (spherical data): no bins
+        return 0
     width = 360 / len(bins)
     print_table(
         ["input angle", "test error"],

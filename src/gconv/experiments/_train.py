@@ -320,13 +320,17 @@ def evaluate(
     limit_test: int | None = None,
     batch_size: int = 500,
     progress: bool = True,
+    data_kwargs: dict[str, Any] | None = None,
 ) -> dict:
-    """Test error and error per input-angle bin of a checkpoint on ``data``'s test split."""
+    """Test error and error per input-angle bin of a checkpoint on ``data``'s test split;
+    ``data_kwargs`` go to the data module (spherical data: ``test_rotate=("NR", "R")`` adds
+    ``test_r_error``, ``bandwidth`` the run's grid). ``test_names`` names the test sets."""
     quiet_lightning()
     module = load_classifier(checkpoint)
     hp = dict(module.hparams)
     dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=limit_test, eval_batch_size=batch_size)  # fmt: skip
+                        limit_test=limit_test, eval_batch_size=batch_size,
+                        **(data_kwargs or {}))  # fmt: skip
     bar = progress_bar(progress)
     trainer = L.Trainer(
         accelerator="cpu",
@@ -340,9 +344,11 @@ def evaluate(
     t0 = time.perf_counter()
     trainer.test(module, dm, verbose=False)
     wall = time.perf_counter() - t0
+    names = list(getattr(dm, "test_names", ()))  # spherical: one per test set, equal sizes
     return {
         "model": hp["model"],
         "params": module.num_params,
-        "images_per_s": module.test_results["test_n"] / wall,
+        "images_per_s": module.test_results["test_n"] * max(1, len(names)) / wall,
+        "test_names": names,
         **module.test_results,
     }
