@@ -73,7 +73,7 @@ def test_train_one_epoch_ico(
                         data_kwargs={"test_rotate": ("NR", "R")})  # fmt: skip
         assert both["test_names"] == ["nr", "r"] and both["test_r_error"] == rec["test_r_error"]
         argv = ["evaluate", rec["best_checkpoint"], "--data", "spherical-mnist", "--test-rotate",
-                "NR", "R", "--limit-test", "8", "--no-progress"]  # fmt: skip
+                "NR", "R", "--limit-test", "8", "--accelerator", "cpu", "--no-progress"]  # fmt: skip
         assert main(argv) == 0
         out = capsys.readouterr().out
         assert "test error (NR)" in out and "test error (R)" in out

@@ -240,3 +240,9 @@ def test_moved_run_folder_keeps_its_best_checkpoint(tmp_path: Path) -> None:
     assert Path(first["best_checkpoint"]).name == best.name
     assert again["val_error"] == first["val_error"]  # the saved score, not forgotten
     assert 0.0 <= again["test_error"] <= 1.0
+
+
+def test_evaluate_uses_the_accelerator_asked_for(trained: Path) -> None:
+    best = next((trained / "checkpoints").glob("best-*.ckpt"))
+    with pytest.raises(ValueError, match="bogus"):  # reaches Lightning, which names it
+        evaluate(best, limit_test=8, progress=False, accelerator="bogus")

@@ -132,6 +132,7 @@ def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         help="spherical data: the run's grid bandwidth "
         "(default: the data set's; icosahedral models read their own vertices)",
     )
+    e.add_argument("--accelerator", default="cpu", help="cpu (default), gpu, auto (one device)")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
@@ -258,6 +259,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             args.batch_size,
             not args.no_progress,
             data_kwargs=_evaluate_data_kwargs(args),
+            accelerator=args.accelerator,
         )
     except (CheckpointError, FileNotFoundError, ValueError) as err:
         print(f"gconv evaluate: {err}", file=sys.stderr)

@@ -321,10 +321,12 @@ def evaluate(
     batch_size: int = 500,
     progress: bool = True,
     data_kwargs: dict[str, Any] | None = None,
+    accelerator: str = "cpu",
 ) -> dict:
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split;
     ``data_kwargs`` go to the data module (spherical data: ``test_rotate=("NR", "R")`` adds
-    ``test_r_error``, ``bandwidth`` the run's grid). ``test_names`` names the test sets."""
+    ``test_r_error``, ``bandwidth`` the run's grid). ``test_names`` names the test sets;
+    ``accelerator`` is Lightning's (``"cpu"``, ``"gpu"``, ``"auto"``; one device)."""
     quiet_lightning()
     module = load_classifier(checkpoint)
     hp = dict(module.hparams)
@@ -333,7 +335,7 @@ def evaluate(
                         **(data_kwargs or {}))  # fmt: skip
     bar = progress_bar(progress)
     trainer = L.Trainer(
-        accelerator="cpu",
+        accelerator=accelerator,
         devices=1,
         logger=False,
         callbacks=[bar] if bar else [],
