@@ -232,19 +232,28 @@ def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
     return optim
 
 
+def _spherical(data: str) -> bool:
+    """Whether the registered data set ``data`` lives on the sphere (its samples carry no
+    planar input angle; its data module takes ``test_rotate`` and ``bandwidth``)."""
+    return dataset_spec(data).input_kind == "s2"
+
+
 def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
     """``--test-rotate`` / ``--bandwidth`` for the data module; ValueError naming the data set
     where it is not spherical."""
-    given = {k: v for k, v in (("test_rotate", args.test_rotate), ("bandwidth", args.bandwidth))
-             if v is not None}  # fmt: skip
-    if given and dataset_spec(args.data).input_kind != "s2":
+    given: dict = {}
+    if args.test_rotate:
+        given["test_rotate"] = tuple(args.test_rotate)
+    if args.bandwidth is not None:
+        given["bandwidth"] = args.bandwidth
+    if given and not _spherical(args.data):
         flags = " and ".join("--" + k.replace("_", "-") for k in given)
-        sph = [d for d in list_datasets() if dataset_spec(d).input_kind == "s2"]
+        sph = [d for d in list_datasets() if _spherical(d)]
         raise ValueError(
             f"{flags} {'apply' if len(given) > 1 else 'applies'} only to the "
             f"spherical data sets ({', '.join(sph)}); got --data {args.data}"
         )
-    return {**given, "test_rotate": tuple(args.test_rotate)} if args.test_rotate else given
+    return given
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -273,9 +282,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
           f"{rec['images_per_s']:.0f}"]],
         title=f"gconv evaluate: {args.checkpoint}",
     )  # fmt: skip
-    bins = rec["angle_error"]
-    if sum(not math.isnan(v) for v in bins) <= 1:  # no input angles (spherical data): no bins
+    if _spherical(args.data):  # no input angle (every sample has the placeholder 0)
         return 0
+    bins = rec["angle_error"]
     width = 360 / len(bins)
     print_table(
         ["input angle", "test error"],
