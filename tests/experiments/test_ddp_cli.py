@@ -116,6 +116,7 @@ def test_gconv_train_devices_2(tmp_path: Path) -> None:
     assert round(rec["test_error"] * 101) == round(single["test_error"] * 101)
     assert rec["test_error"] == pytest.approx(single["test_error"], abs=1e-6)
     assert rec["angle_error"] == pytest.approx(single["angle_error"], abs=1e-6, nan_ok=True)
+    assert rec["confusion"] == single["confusion"]  # matrices summed over both ranks
 
     assert p.stdout.count("gconv train: z2cnn") == 1  # only rank 0 reports
     assert p.stdout.count("best checkpoint:") == 1

@@ -72,6 +72,9 @@ def test_train_one_epoch_ico(
         both = evaluate(rec["best_checkpoint"], "spherical-mnist", limit_test=8, progress=False,
                         data_kwargs={"test_rotate": ("NR", "R")})  # fmt: skip
         assert both["test_names"] == ["nr", "r"] and both["test_r_error"] == rec["test_r_error"]
+        for name, err in (("nr", both["test_error"]), ("r", both["test_r_error"])):
+            cm = torch.tensor(both["confusion"][name])  # one matrix per test set, 8 digits each
+            assert cm.sum() == 8 and 1 - cm.trace().item() / 8 == pytest.approx(err, abs=1e-6)
         argv = ["evaluate", rec["best_checkpoint"], "--data", "spherical-mnist", "--test-rotate",
                 "NR", "R", "--limit-test", "8", "--accelerator", "cpu", "--no-progress"]  # fmt: skip
         assert main(argv) == 0

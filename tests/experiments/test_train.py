@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import pickle
 from pathlib import Path
@@ -146,6 +147,11 @@ def test_evaluate_counts_every_test_digit_once(trained: Path) -> None:
     counts = torch.bincount((angles / (2 * math.pi) * 24).long().clamp(0, 23), minlength=24)
     errs = torch.tensor([0.0 if math.isnan(e) else e for e in rec["angle_error"]])
     assert (errs * counts).sum().item() / 128 == pytest.approx(rec["test_error"], abs=1e-6)
+    # one confusion matrix (rows: true class) counting every test digit once
+    cm = torch.tensor(rec["confusion"]["test"])
+    labels = RotMNISTDataModule(limit_test=128).split("test").tensors[1]
+    assert cm.shape == (10, 10) and torch.equal(cm.sum(1), torch.bincount(labels, minlength=10))
+    assert 1 - cm.trace().item() / 128 == pytest.approx(rec["test_error"], abs=1e-6)
 
 
 def test_cli_evaluate(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -153,6 +159,16 @@ def test_cli_evaluate(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["evaluate", str(best), "--limit-test", "64", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "test error" in out and "per input-angle bin" in out and "345.0°" in out
+    record = tmp_path / "out" / "eval.json"
+    argv = ["evaluate", str(best), "--limit-test", "64", "--confusion", "--json", str(record)]
+    assert main([*argv, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "confusion matrix (test)" in out and "most frequent confusions (test)" in out
+    saved = json.loads(record.read_text())
+    assert saved["test_n"] == 64 and sum(map(sum, saved["confusion"]["test"])) == 64
+    assert saved["checkpoint"] == str(best) and saved["data"] == "rotmnist"
+    assert main([*argv[:-1], str(tmp_path), "--no-progress"]) == 2  # a folder: not writable
+    assert f"cannot write --json {tmp_path}" in capsys.readouterr().err
     foreign = tmp_path / "foreign.ckpt"
     torch.save({"x": 1}, foreign)
     assert main(["evaluate", str(foreign), "--no-progress"]) == 2

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 
 from .._util import check_subparsers, print_table
 from ..data import dataset_spec, list_datasets
 from ..models import list_models, model_spec
 from ._augment import list_augmentations
+from ._cli_evaluate import add_evaluate
+from ._cli_evaluate import pct as _pct
 from ._spec import get_study, list_studies
 from ._tasks import get_task, list_tasks
 
@@ -21,10 +22,6 @@ __all__ = ["add_commands"]
 def _trainable() -> list[str]:
     """Registered models with a task (not the single layers the checker demonstrates)."""
     return [n for n in list_models() if model_spec(n).task != "layer"]
-
-
-def _pct(v: float) -> str:
-    return "—" if v is None or math.isnan(v) else f"{100 * v:.2f} %"
 
 
 def _float(v: object) -> float:
@@ -47,7 +44,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     Choices come from the registries (models, data sets, augmentations, studies)."""
     check_subparsers("add_commands", subparsers)
     _add_train(subparsers)
-    _add_evaluate(subparsers)
+    add_evaluate(subparsers)
     _add_study(subparsers)
     demo = subparsers.choices.get("demo")
     if demo is not None:
@@ -107,34 +104,6 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--val-size", type=int, help="cifar10: training images held out (5000)")
     _run_args(t)
     t.set_defaults(func=_cmd_train)
-
-
-def _add_evaluate(subparsers: argparse._SubParsersAction) -> None:
-    e = subparsers.add_parser(
-        "evaluate",
-        help="test error (overall and per input-angle bin) of a checkpoint",
-        description="Load CHECKPOINT (weights_only) and report its test error.",
-    )
-    e.add_argument("checkpoint")
-    e.add_argument("--data", default="rotmnist", choices=list_datasets())
-    e.add_argument("--limit-test", type=int, help="use the first N test digits")
-    e.add_argument("--batch-size", type=int, default=500)
-    e.add_argument(
-        "--test-rotate",
-        nargs="+",
-        choices=("NR", "R"),
-        metavar="NR|R",
-        help="spherical data: the test sets (default: NR), e.g. NR R",
-    )
-    e.add_argument(
-        "--bandwidth",
-        type=int,
-        help="spherical data: the run's grid bandwidth "
-        "(default: the data set's; icosahedral models read their own vertices)",
-    )
-    e.add_argument("--accelerator", default="cpu", help="cpu (default), gpu, auto (one device)")
-    e.add_argument("--no-progress", action="store_true", help="no progress bar")
-    e.set_defaults(func=_cmd_evaluate)
 
 
 def _add_study(subparsers: argparse._SubParsersAction) -> None:
@@ -230,69 +199,6 @@ def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
         raise ValueError(f"--optim: keys must be in {keys}, got {sorted(optim)}")
     check_recipe("--optim", optim)
     return optim
-
-
-def _spherical(data: str) -> bool:
-    """Whether the registered data set ``data`` lives on the sphere (its samples carry no
-    planar input angle; its data module takes ``test_rotate`` and ``bandwidth``)."""
-    return dataset_spec(data).input_kind == "s2"
-
-
-def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
-    """``--test-rotate`` / ``--bandwidth`` for the data module; ValueError naming the data set
-    where it is not spherical."""
-    given: dict = {}
-    if args.test_rotate:
-        given["test_rotate"] = tuple(args.test_rotate)
-    if args.bandwidth is not None:
-        given["bandwidth"] = args.bandwidth
-    if given and not _spherical(args.data):
-        flags = " and ".join("--" + k.replace("_", "-") for k in given)
-        sph = [d for d in list_datasets() if _spherical(d)]
-        raise ValueError(
-            f"{flags} {'apply' if len(given) > 1 else 'applies'} only to the "
-            f"spherical data sets ({', '.join(sph)}); got --data {args.data}"
-        )
-    return given
-
-
-def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from ._plots import bin_centres
-    from ._train import CheckpointError, evaluate
-
-    try:
-        rec = evaluate(
-            args.checkpoint,
-            args.data,
-            args.limit_test,
-            args.batch_size,
-            not args.no_progress,
-            data_kwargs=_evaluate_data_kwargs(args),
-            accelerator=args.accelerator,
-        )
-    except (CheckpointError, FileNotFoundError, ValueError) as err:
-        print(f"gconv evaluate: {err}", file=sys.stderr)
-        return 2
-    names = rec["test_names"] or [""]
-    errors = [rec["test_error"], *(rec.get(f"test_{n}_error") for n in names[1:])]
-    print_table(
-        ["model", "params", "test images",
-         *(f"test error ({n.upper()})" if n else "test error" for n in names), "img/s"],
-        [[rec["model"], f"{rec['params']:,}", rec["test_n"], *map(_pct, errors),
-          f"{rec['images_per_s']:.0f}"]],
-        title=f"gconv evaluate: {args.checkpoint}",
-    )  # fmt: skip
-    if _spherical(args.data):  # no input angle (every sample has the placeholder 0)
-        return 0
-    bins = rec["angle_error"]
-    width = 360 / len(bins)
-    print_table(
-        ["input angle", "test error"],
-        [[f"{c - width / 2:5.1f}°–{c + width / 2:5.1f}°", _pct(v)]
-         for c, v in zip(bin_centres(len(bins)), bins, strict=True)],
-        title="per input-angle bin",
-    )  # fmt: skip
-    return 0
 
 
 def _plan(args: argparse.Namespace) -> list:

@@ -6,7 +6,9 @@ Adam on the cross-entropy (optionally with an exponential lr decay from a given 
 weight decay: :class:`WrappedNet`); augmentation drawn from ``(seed, epoch, batch, rank)``; dropout (the
 global torch stream) reseeded from the same keys at every step, so a run resumed
 from an epoch checkpoint is the uninterrupted run. Logs ``train_loss``, ``val_acc``,
-``val_error`` (model selection), ``test_error`` and the test error per input-angle bin.
+``val_error`` (model selection), ``test_error`` and the test error per input-angle bin; after
+a test, ``test_results["confusion"]`` holds each test set's confusion matrix (counts
+``[true, predicted]``, torchmetrics, summed over processes) under the set's name.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import Metric
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
 from ._spec import check_recipe
@@ -163,6 +165,7 @@ class Classifier(WrappedNet, L.LightningModule):
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_bins = AngleBinnedError(angle_bins)
         self.test_extra = nn.ModuleList()  # accuracy of further test sets (data module's)
+        self.test_confusion = nn.ModuleList()  # one confusion matrix per test set
         self.test_results: dict[str, Any] = {}
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
@@ -190,6 +193,10 @@ class Classifier(WrappedNet, L.LightningModule):
     ) -> None:
         x, y = batch[0], batch[1]
         logits = self(x)
+        while len(self.test_confusion) <= dataloader_idx:
+            cm = MulticlassConfusionMatrix(self.hparams.num_classes)
+            self.test_confusion.append(cm.to(self.device))
+        self.test_confusion[dataloader_idx].update(logits, y)
         if dataloader_idx > 0:  # a further test set (e.g. the rotated one): accuracy only
             while len(self.test_extra) < dataloader_idx:
                 acc = MulticlassAccuracy(self.hparams.num_classes, average="micro")
@@ -217,3 +224,10 @@ class Classifier(WrappedNet, L.LightningModule):
             name = names[i] if i < len(names) else str(i)
             self.test_results[f"test_{name}_error"] = float(1.0 - metric.compute())
             metric.reset()
+        # counts[true, predicted] per test set, keyed by its name ("test" for a single set)
+        self.test_results["confusion"] = {
+            (names[i] if i < len(names) else "test" if i == 0 else str(i)): m.compute().tolist()
+            for i, m in enumerate(self.test_confusion)
+        }
+        for m in self.test_confusion:
+            m.reset()

@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+"""``gconv evaluate``: a checkpoint's test error (per test set; per input-angle bin on planar
+data), its confusion matrices, and the record as JSON. Lightning is imported when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from .._util import print_table
+from ..data import dataset_spec, list_datasets
+
+__all__ = ["add_evaluate", "pct"]
+
+
+def pct(v: float | None) -> str:
+    """A fraction as a percentage with two decimals; an em dash for None or NaN."""
+    return "—" if v is None or math.isnan(v) else f"{100 * v:.2f} %"
+
+
+def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
+    e = subparsers.add_parser(
+        "evaluate",
+        help="test error (overall and per input-angle bin) of a checkpoint",
+        description="Load CHECKPOINT (weights_only) and report its test error.",
+    )
+    e.add_argument("checkpoint")
+    e.add_argument("--data", default="rotmnist", choices=list_datasets())
+    e.add_argument("--limit-test", type=int, help="use the first N test digits")
+    e.add_argument("--batch-size", type=int, default=500)
+    e.add_argument(
+        "--test-rotate",
+        nargs="+",
+        choices=("NR", "R"),
+        metavar="NR|R",
+        help="spherical data: the test sets (default: NR), e.g. NR R",
+    )
+    e.add_argument(
+        "--bandwidth",
+        type=int,
+        help="spherical data: the run's grid bandwidth "
+        "(default: the data set's; icosahedral models read their own vertices)",
+    )
+    e.add_argument("--accelerator", default="cpu", help="cpu (default), gpu, auto (one device)")
+    e.add_argument(
+        "--confusion",
+        action="store_true",
+        help="print each test set's confusion matrix and its most frequent confusions",
+    )
+    e.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the record (errors, counts, confusion matrices) to PATH as JSON",
+    )
+    e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e.set_defaults(func=_cmd_evaluate)
+
+
+def _spherical(data: str) -> bool:
+    """Whether the registered data set ``data`` lives on the sphere (its samples carry no
+    planar input angle; its data module takes ``test_rotate`` and ``bandwidth``)."""
+    return dataset_spec(data).input_kind == "s2"
+
+
+def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
+    """``--test-rotate`` / ``--bandwidth`` for the data module; ValueError naming the data set
+    where it is not spherical."""
+    given: dict = {}
+    if args.test_rotate:
+        given["test_rotate"] = tuple(args.test_rotate)
+    if args.bandwidth is not None:
+        given["bandwidth"] = args.bandwidth
+    if given and not _spherical(args.data):
+        flags = " and ".join("--" + k.replace("_", "-") for k in given)
+        sph = [d for d in list_datasets() if _spherical(d)]
+        raise ValueError(
+            f"{flags} {'apply' if len(given) > 1 else 'applies'} only to the "
+            f"spherical data sets ({', '.join(sph)}); got --data {args.data}"
+        )
+    return given
+
+
+def _write_record(args: argparse.Namespace, rec: dict) -> int:
+    """``gconv evaluate --json PATH``: the record with the checkpoint and data set, written to a
+    temporary name and renamed; 2 with a message where PATH cannot be written."""
+    import json
+
+    from .._util import atomic_write_text
+
+    record = {"checkpoint": str(args.checkpoint), "data": args.data, **rec}
+    try:
+        atomic_write_text(args.json, json.dumps(record, indent=1) + "\n")
+    except OSError as err:
+        print(f"gconv evaluate: cannot write --json {args.json}: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from ._train import CheckpointError, evaluate
+
+    try:
+        rec = evaluate(
+            args.checkpoint,
+            args.data,
+            args.limit_test,
+            args.batch_size,
+            not args.no_progress,
+            data_kwargs=_evaluate_data_kwargs(args),
+            accelerator=args.accelerator,
+        )
+    except (CheckpointError, FileNotFoundError, ValueError) as err:
+        print(f"gconv evaluate: {err}", file=sys.stderr)
+        return 2
+    names = rec["test_names"] or [""]
+    errors = [rec["test_error"], *(rec.get(f"test_{n}_error") for n in names[1:])]
+    print_table(
+        ["model", "params", "test images",
+         *(f"test error ({n.upper()})" if n else "test error" for n in names), "img/s"],
+        [[rec["model"], f"{rec['params']:,}", rec["test_n"], *map(pct, errors),
+          f"{rec['images_per_s']:.0f}"]],
+        title=f"gconv evaluate: {args.checkpoint}",
+    )  # fmt: skip
+    if args.confusion:
+        from ._confusion import confusion_tables
+
+        for headers, rows, title in confusion_tables(rec["confusion"]):
+            print_table(headers, rows, title=title)
+    if not _spherical(args.data):  # spherical samples carry no input angle
+        _print_angle_bins(rec["angle_error"])
+    return _write_record(args, rec) if args.json else 0
+
+
+def _print_angle_bins(bins: list[float]) -> None:
+    """The test error per input-angle bin (planar data)."""
+    from ._plots import bin_centres
+
+    width = 360 / len(bins)
+    print_table(
+        ["input angle", "test error"],
+        [[f"{c - width / 2:5.1f}°–{c + width / 2:5.1f}°", pct(v)]
+         for c, v in zip(bin_centres(len(bins)), bins, strict=True)],
+        title="per input-angle bin",
+    )  # fmt: skip
