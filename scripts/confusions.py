@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torchmetrics.functional.classification import multiclass_confusion_matrix
 
-from gconv.experiments import get_datamodule, load_classifier
+from gconv.experiments import get_datamodule, load_classifier, top_confusions
 
 PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
 _DEFAULT_DATA = "rotmnist"
@@ -60,10 +60,9 @@ def confusion(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch
 
 
 def largest(cm: torch.Tensor, k: int = 3) -> str:
-    """The k largest off-diagonal counts as ``true→predicted count``."""
-    off = cm.clone().fill_diagonal_(-1).flatten()
-    top = torch.topk(off, k).indices.tolist()
-    return " ".join(f"{i // 10}→{i % 10} {int(off[i])}" for i in top)
+    """The k largest off-diagonal counts as ``true→predicted count`` (``gconv evaluate
+    --confusion``'s ranking: ties in class order, zero cells left out)."""
+    return " ".join(f"{t}→{p} {c}" for t, p, c, _ in top_confusions(cm.tolist(), k))
 
 
 def _tensors(run_dir: Path, module: torch.nn.Module, n: int) -> dict:

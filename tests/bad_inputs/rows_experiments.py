@@ -307,6 +307,24 @@ ROWS = [
         r"expected a StudySpec \(get_study\(name\)\), got str",
     ),
     Row(
+        "top_confusions",
+        lambda: x.top_confusions([[1, 2], [3]]),
+        ValueError,
+        r"a confusion matrix must be square and non-empty, got row lengths \[2, 1\]",
+    ),
+    Row(
+        "top_confusions",
+        lambda: x.top_confusions([[1]], k=-1),
+        ValueError,
+        r"k must be a non-negative int, got -1",
+    ),
+    Row(
+        "confusion_tables",
+        lambda: x.confusion_tables({"r": [[1, 2]]}),
+        ValueError,
+        r"must be square and non-empty, got row lengths \[2\]",
+    ),
+    Row(
         "split_recipes",
         lambda: x.split_recipes([{"model": "p4cnn", "seed": "0"}]),
         ValueError,

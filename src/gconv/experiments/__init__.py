@@ -65,6 +65,7 @@ _WHERE = {
     "_spec": ("Arm", "Budget", "StudySpec", "get_study", "list_studies", "register_study"),
     "_report": ("render_report", "split_recipes", "write_report"),
     "_decision": ("DecisionRule", "render_decision"),
+    "_confusion": ("confusion_tables", "top_confusions"),
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
     "_seg_module": ("Segmenter",),

@@ -27,6 +27,8 @@ def top_confusions(
     """The ``k`` largest off-diagonal cells as ``(true, predicted, count, share)``, where share
     is the count over all samples of the true class; ties in class order; zero cells left out."""
     n = _check(matrix)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise ValueError(f"k must be a non-negative int, got {k!r}")
     cells = [(int(matrix[t][p]), t, p) for t in range(n) for p in range(n) if t != p]
     cells = sorted((c for c in cells if c[0] > 0), key=lambda c: (-c[0], c[1], c[2]))[:k]
     return [(t, p, c, c / sum(matrix[t])) for c, t, p in cells]
