@@ -4,6 +4,7 @@ vertices of the model's ``IcoGrid(r)``, and ``train`` runs ico-cnn / ico-cnn-seg
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,11 @@ def test_train_one_epoch_ico(
         assert "test error (NR)" in out and "test error (R)" in out
         assert f"{100 * rec['test_r_error']:.2f} %" in out
         assert "per input-angle bin" not in out  # spherical samples carry no input angle
+        record = tmp_path / "eval.json"
+        assert main([*argv, "--json", str(record)]) == 0
+        saved = json.loads(record.read_text())
+        assert "angle_error" not in saved and saved["test_names"] == ["nr", "r"]
+        assert saved["test_r_error"] == rec["test_r_error"]
     else:
         assert 0 <= rec["test_miou"] <= 1 and 0 <= rec["test_r_miou"] <= 1
         assert rec["test_n"] == rec["test_r_n"] == 8

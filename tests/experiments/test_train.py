@@ -164,7 +164,13 @@ def test_cli_evaluate(trained: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main([*argv, "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "confusion matrix (test)" in out and "most frequent confusions (test)" in out
-    saved = json.loads(record.read_text())
+
+    def strict(name: str) -> None:
+        raise AssertionError(f"not standard JSON: {name}")
+
+    saved = json.loads(record.read_text(), parse_constant=strict)
+    bins = saved["angle_error"]  # 64 digits in 24 bins: empty bins are null, not NaN
+    assert None in bins and all(b is None or 0 <= b <= 1 for b in bins)
     assert saved["test_n"] == 64 and sum(map(sum, saved["confusion"]["test"])) == 64
     assert saved["checkpoint"] == str(best) and saved["data"] == "rotmnist"
     assert main([*argv[:-1], str(tmp_path), "--no-progress"]) == 2  # a folder: not writable

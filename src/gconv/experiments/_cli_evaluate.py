@@ -81,16 +81,29 @@ def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
     return given
 
 
+def _finite(v: object) -> object:
+    """``v`` with every NaN float (an empty angle bin) as None, so the file is standard JSON."""
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_finite(x) for x in v]
+    return v
+
+
 def _write_record(args: argparse.Namespace, rec: dict) -> int:
-    """``gconv evaluate --json PATH``: the record with the checkpoint and data set, written to a
-    temporary name and renamed; 2 with a message where PATH cannot be written."""
+    """``gconv evaluate --json PATH``: the record with the checkpoint and data set (empty angle
+    bins as null; no angle bins on spherical data), written to a temporary name and renamed; 2 with a message where PATH cannot be written."""
     import json
 
     from .._util import atomic_write_text
 
-    record = {"checkpoint": str(args.checkpoint), "data": args.data, **rec}
+    record = _finite({"checkpoint": str(args.checkpoint), "data": args.data, **rec})
+    if _spherical(args.data):  # no input angle: one bin holding every sample
+        del record["angle_error"]
     try:
-        atomic_write_text(args.json, json.dumps(record, indent=1) + "\n")
+        atomic_write_text(args.json, json.dumps(record, indent=1, allow_nan=False) + "\n")
     except OSError as err:
         print(f"gconv evaluate: cannot write --json {args.json}: {err}", file=sys.stderr)
         return 2
