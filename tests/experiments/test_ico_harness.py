@@ -180,3 +180,24 @@ def test_lr_schedule_budgets_change_only_ico_cnn(name: str, epochs: int, decay: 
         want = (("lr_decay", decay), ("lr_decay_from", 2)) if ico else base.optim
         assert run.optim == want, key
     assert any(model == "ico-cnn" for model, _ in changed)
+
+
+def test_public_recipe_budget_changes_only_ico_cnn() -> None:
+    """``public-60`` is ``full`` with ico-cnn trained as the public re-implementation does (60
+    epochs, batch 256, lr 5e-3 constant); every other run is ``full``'s."""
+    from gconv.experiments import get_study, plan
+
+    spec = get_study("spherical-cls")
+    runs = {}
+    for name in ("full", "public-60"):
+        b = spec.budget(name)
+        got = plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)
+        runs[name] = {(r.model, r.augment): r for r in got}
+    assert runs["full"].keys() == runs["public-60"].keys()
+    for key, run in runs["public-60"].items():
+        base = runs["full"][key]
+        if key[0] == "ico-cnn":
+            assert (run.epochs, run.batch_size, run.lr, run.optim) == (60, 256, 5e-3, base.optim)
+            assert run.batch_size != base.batch_size
+        else:
+            assert run == base, key

@@ -64,6 +64,10 @@ def test_plan_carries_recipe_and_budget_overrides() -> None:
     (r,) = plan(spec, seeds=[0], models=["c8cnn"], budget=budget)
     assert (r.lr, r.batch_size) == (0.5, 32)  # the budget's batch size wins over the arm's
     assert dict(r.optim) == {"lr_decay": 0.8, "lr_decay_from": 15, "weight_decay": 1e-5}
+    budget = Budget(batch_size=32, per_model={"c8cnn": {"batch_size": 256}})
+    runs = {r.model: r for r in plan(spec, seeds=[0], models=["c8cnn", "c16cnn"], budget=budget)}
+    # the model's own entry wins over the budget's batch size, which still wins for the others
+    assert (runs["c8cnn"].batch_size, runs["c16cnn"].batch_size) == (256, 32)
 
 
 def test_committed_rows_keep_their_run_keys() -> None:

@@ -171,7 +171,8 @@ def plan(
 
 def _recipe_kwargs(arm: Arm, over: Mapping[str, Any]) -> dict[str, Any]:
     """The arm's recipe, updated by the budget's ``per_model`` entries: lr and batch size as
-    run fields, the rest as ``optim`` (a budget's own ``batch_size`` still wins)."""
+    run fields, the rest as ``optim`` (the budget's ``batch_size`` still wins over the arm's,
+    and its ``per_model`` one over both)."""
     recipe = {**arm.recipe, **{k: v for k, v in over.items() if k in RECIPE_KEYS}}
     run = {k: recipe.pop(k) for k in ("lr", "batch_size") if k in recipe}
     return {**run, "optim": tuple(sorted(recipe.items()))}
@@ -182,8 +183,9 @@ def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
         return {}
     over = budget.per_model.get(model, {})
     data = {**budget.data_kwargs, **{k: over[k] for k in PER_MODEL_DATA if k in over}}
+    batch = over.get("batch_size", budget.batch_size)  # the model's own entry is the narrower
     return {
-        **({"batch_size": budget.batch_size} if budget.batch_size else {}),
+        **({"batch_size": batch} if batch else {}),
         "data_kwargs": tuple(sorted(data.items())),
         "model_kwargs": tuple(sorted(budget.model_kwargs.get(model, {}).items())),
     }
