@@ -164,7 +164,6 @@ class Classifier(WrappedNet, L.LightningModule):
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_bins = AngleBinnedError(angle_bins)
-        self.test_extra = nn.ModuleList()  # accuracy of further test sets (data module's)
         self.test_confusion = nn.ModuleList()  # one confusion matrix per test set
         self.test_results: dict[str, Any] = {}
 
@@ -197,11 +196,7 @@ class Classifier(WrappedNet, L.LightningModule):
             cm = MulticlassConfusionMatrix(self.hparams.num_classes)
             self.test_confusion.append(cm.to(self.device))
         self.test_confusion[dataloader_idx].update(logits, y)
-        if dataloader_idx > 0:  # a further test set (e.g. the rotated one): accuracy only
-            while len(self.test_extra) < dataloader_idx:
-                acc = MulticlassAccuracy(self.hparams.num_classes, average="micro")
-                self.test_extra.append(acc.to(self.device))
-            self.test_extra[dataloader_idx - 1].update(logits, y)
+        if dataloader_idx > 0:  # a further test set (e.g. the rotated one): its matrix only
             return
         self.test_acc.update(logits, y)
         if len(batch) > 2:
@@ -220,14 +215,12 @@ class Classifier(WrappedNet, L.LightningModule):
             "angle_error": [float(v) for v in bins],
         }
         names = getattr(getattr(self.trainer, "datamodule", None), "test_names", ())
-        for i, metric in enumerate(self.test_extra, start=1):
-            name = names[i] if i < len(names) else str(i)
-            self.test_results[f"test_{name}_error"] = float(1.0 - metric.compute())
+        confusion = {}  # counts[true, predicted] per test set under its name ("test" if one)
+        for i, metric in enumerate(self.test_confusion):
+            name = names[i] if i < len(names) else "test" if i == 0 else str(i)
+            cm = metric.compute()
             metric.reset()
-        # counts[true, predicted] per test set, keyed by its name ("test" for a single set)
-        self.test_results["confusion"] = {
-            (names[i] if i < len(names) else "test" if i == 0 else str(i)): m.compute().tolist()
-            for i, m in enumerate(self.test_confusion)
-        }
-        for m in self.test_confusion:
-            m.reset()
+            confusion[name] = cm.tolist()
+            if i > 0:  # a further set's error, from its matrix
+                self.test_results[f"test_{name}_error"] = float(1.0 - cm.trace() / cm.sum())
+        self.test_results["confusion"] = confusion
