@@ -1,0 +1,70 @@
+"""A classifier checkpoint's test error with its batch norms in evaluation mode (running
+statistics, as every evaluation in gconv) and with batch statistics (each batch norm normalises
+by the statistics of the evaluated batch): a large gap says the running statistics, not the
+weights, make the error. Used on `public-60`'s epochs with validation jumps (results/ico-plan.md).
+
+The test digits are the first N of the run's data's test split (spherical data: NR unless
+``--rotate``); the batch-statistics arm sees them in batches of ``--batch``, so its result
+depends on the batch size (each batch is one sample of the statistics).
+
+    python scripts/bn_stats.py <run>/checkpoints/last.ckpt --data spherical-mnist --n 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from gconv.experiments import get_datamodule, load_classifier
+
+
+def is_batch_norm(m: torch.nn.Module) -> bool:
+    """torch's batch norms and gconv's (``GroupBatchNorm``, ``IcoBatchNorm``, …: by name)."""
+    return isinstance(m, _BatchNorm) or "BatchNorm" in type(m).__name__
+
+
+def errors(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> dict:
+    """Error (fraction) with running statistics (``eval``) and with batch statistics
+    (``batch``); the model's state (its running statistics included) is left as it was."""
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    out = {}
+    for arm in ("eval", "batch"):
+        model.eval()
+        if arm == "batch":
+            for m in filter(is_batch_norm, model.modules()):
+                m.train()
+        with torch.no_grad():
+            pred = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+        out[arm] = (pred != y).double().mean().item()
+    model.load_state_dict(state)
+    model.eval()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--data", default="spherical-mnist")
+    p.add_argument("--rotate", default="NR", help="spherical test set: NR or R")
+    p.add_argument("--n", type=int, default=5000, help="first N test digits")
+    p.add_argument("--batch", type=int, default=500)
+    args = p.parse_args(argv)
+    module = load_classifier(args.checkpoint)
+    hp = dict(module.hparams)
+    spherical = args.data.startswith("spherical")
+    kw = {"test_rotate": (args.rotate,)} if spherical else {}
+    dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
+                        limit_test=args.n, **kw)  # fmt: skip
+    split = dm.split("test", args.rotate) if spherical else dm.split("test")
+    x, y = split.tensors[:2]
+    e = errors(module, x, y, args.batch)
+    print(f"{args.checkpoint}: {len(y)} test digits ({args.rotate if spherical else 'test'}); "
+          f"running statistics {100 * e['eval']:.2f} %, batch statistics (batches of "
+          f"{args.batch}) {100 * e['batch']:.2f} %")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
