@@ -18,12 +18,14 @@ from pathlib import Path
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from gconv.data import dataset_spec
 from gconv.experiments import get_datamodule, load_classifier
+from gconv.nn import IcoBatchNorm
 
 
 def is_batch_norm(m: torch.nn.Module) -> bool:
-    """torch's batch norms and gconv's (``GroupBatchNorm``, ``IcoBatchNorm``, …: by name)."""
-    return isinstance(m, _BatchNorm) or "BatchNorm" in type(m).__name__
+    """torch's batch norms (gconv's ``GroupBatchNorm`` is one) and ``IcoBatchNorm``."""
+    return isinstance(m, _BatchNorm | IcoBatchNorm)
 
 
 def errors(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> dict:
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     module = load_classifier(args.checkpoint)
     hp = dict(module.hparams)
-    spherical = args.data.startswith("spherical")
+    spherical = dataset_spec(args.data).input_kind == "s2"  # registered sphere data
     kw = {"test_rotate": (args.rotate,)} if spherical else {}
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
                         limit_test=args.n, **kw)  # fmt: skip

@@ -94,7 +94,8 @@ def _finite(v: object) -> object:
 
 def _write_record(args: argparse.Namespace, rec: dict) -> int:
     """``gconv evaluate --json PATH``: the record with the checkpoint and data set (empty angle
-    bins as null; no angle bins on spherical data), written to a temporary name and renamed; 2 with a message where PATH cannot be written."""
+    bins as null; no angle bins on spherical data), written to a temporary name and renamed; 2
+    with a message where PATH cannot be written."""
     import json
 
     from .._util import atomic_write_text
