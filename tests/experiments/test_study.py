@@ -126,3 +126,21 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
     )  # no data or model arguments: the old keys stay valid (every CSV has batch_size)
     with pytest.raises(ValueError, match="per_model"):
         Budget(per_model={"cnn": {"nesterov": True}})  # lr is a recipe entry (test_recipe.py)
+
+
+def test_budget_bn_recompute_reaches_the_run_not_its_key() -> None:
+    """per_model bn_recompute goes to that model's runs; the key and folder stay those of the
+    same run without it (it changes no weight: test_bn_recompute.py); it must be >= 1."""
+    from gconv.experiments import Budget
+
+    budget = Budget(per_model={"s2cnn": {"bn_recompute": 4}})
+    s2, cnn = (
+        next(r for r in plan("spherical-cls", [0], models=["s2cnn", "cnn"], budget=b)
+             if r.model == m)
+        for b, m in ((budget, "s2cnn"), (budget, "cnn"))
+    )  # fmt: skip
+    plain = plan("spherical-cls", [0], models=["s2cnn"], budget=Budget())[0]
+    assert (s2.bn_recompute, cnn.bn_recompute, plain.bn_recompute) == (4, 0, 0)
+    assert (s2.key, s2.name) == (plain.key, plain.name)
+    with pytest.raises(ValueError, match="bn_recompute"):
+        Budget(per_model={"s2cnn": {"bn_recompute": 0}})

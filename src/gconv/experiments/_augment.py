@@ -46,7 +46,7 @@ Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 #: input kind → name → augmentation
 _REGISTRY: dict[str, dict[str, Augmentation]] = {}
 #: independent random streams of one run (the last integer handed to :func:`derive_seed`)
-STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3, "loader": 4}
+STREAMS: dict[str, int] = {"shuffle": 1, "augment": 2, "torch": 3, "loader": 4, "bn": 5}
 
 
 def derive_seed(*keys: int) -> int:

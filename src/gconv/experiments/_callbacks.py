@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
 images/s, carried across resumed sessions), :class:`EpochLearningRate` (each epoch's lr in the
-logs), the progress bar, the loggers, and silencing Lightning's chatter."""
+logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated), the
+progress bar, the loggers, and silencing Lightning's chatter."""
 
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import Callback
 
-__all__ = ["EpochLearningRate", "Throughput", "progress_bar", "quiet_lightning", "run_loggers"]
+__all__ = [
+    "EpochLearningRate",
+    "RecomputeBatchNorm",
+    "Throughput",
+    "progress_bar",
+    "quiet_lightning",
+    "run_loggers",
+]
 
 
 class Throughput(Callback):
@@ -120,3 +129,43 @@ class EpochLearningRate(Callback):
         for i, lr in enumerate(self._lrs):
             name = "lr" if len(self._lrs) == 1 else f"lr-{i}"
             pl_module.log(name, lr, on_step=False, on_epoch=True, sync_dist=False)
+
+
+class RecomputeBatchNorm(Callback):
+    """Before each validation of a fit, every batch norm's running statistics recomputed at the
+    current weights (:func:`gconv.nn.recompute_batch_norm`) over ``batches`` training batches:
+    the first ``batches × batch_size`` samples of the data module's training set as this epoch
+    serves them, then the task module's augmentation drawn from its own stream ``(seed, epoch,
+    batch, STREAMS["bn"])``. Every process uses the same samples, so their statistics agree.
+    It draws from none of the training's streams, so the weights are those of a run without
+    it; the checkpoints written after the validation hold the recomputed statistics."""
+
+    def __init__(self, batches: int) -> None:
+        from .._util import check_positive_int
+
+        check_positive_int("RecomputeBatchNorm", "batches", batches)
+        self.batches = batches
+
+    def _inputs(self, trainer: L.Trainer, pl_module: L.LightningModule):  # noqa: ANN202
+        from ._augment import STREAMS, seeded_generator
+
+        dm = trainer.datamodule
+        data = dm.train_set() if hasattr(dm, "train_set") else dm.split("train")
+        size = dm.batch_size
+        seed, epoch = int(pl_module.hparams.get("seed", 0)), trainer.current_epoch
+        augment = getattr(pl_module, "_augment", None)
+        for k, start in enumerate(range(0, min(len(data), self.batches * size), size)):
+            stop = min(start + size, len(data))
+            x = torch.stack([torch.as_tensor(data[i][0]) for i in range(start, stop)])
+            x = x.to(pl_module.device)
+            if augment is not None:
+                x = augment(x, seeded_generator(seed, epoch, k, STREAMS["bn"]))
+            yield x
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        from ..nn import recompute_batch_norm
+
+        with torch.inference_mode(False), torch.no_grad():
+            recompute_batch_norm(pl_module, self._inputs(trainer, pl_module))

@@ -97,6 +97,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="also write last.ckpt inside an epoch every M minutes of training "
                    "(0: after every batch; 'off': at epoch ends only; default 10)")  # fmt: skip
     t.add_argument("--no-test", action="store_true", help="skip the final test")
+    t.add_argument("--bn-recompute", type=int, default=0, metavar="N",
+                   help="before each validation, recompute the batch norms' statistics at the "
+                   "current weights over N training batches (default 0: running averages)")  # fmt: skip
     t.add_argument("--task", choices=list_tasks(), help="default: the data set's task")
     t.add_argument("--bandwidth", type=int, help="spherical data: grid bandwidth b (model too)")
     t.add_argument("--rotate", choices=("NR", "R"), help="spherical data: train/valid rotations")
@@ -148,7 +151,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
         num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
         resume=args.resume, progress=not args.no_progress, test=not args.no_test,
-        checkpoint_minutes=args.checkpoint_minutes,
+        checkpoint_minutes=args.checkpoint_minutes, bn_recompute=args.bn_recompute,
         data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate", "val_size")
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip

@@ -106,7 +106,7 @@ class Arm:
 
 
 #: what ``Budget.per_model`` may replace for one model's runs
-_PER_MODEL = ("epochs", "limit_train", "limit_test", "limit_val", "bandwidth")
+_PER_MODEL = ("epochs", "limit_train", "limit_test", "limit_val", "bandwidth", "bn_recompute")
 #: the per_model entries that are data-module arguments
 PER_MODEL_DATA = ("limit_val", "bandwidth")
 
@@ -119,8 +119,10 @@ class Budget:
     For data sets with their own data module: ``data_kwargs`` go to it (e.g. ``bandwidth``,
     ``test_rotate``, ``limit_val``); ``model_kwargs[model]`` to that model's builder;
     ``per_model[model]`` replaces ``epochs``, ``limit_train``, ``limit_test``, the
-    data-module arguments ``limit_val`` and ``bandwidth`` and/or recipe entries
-    (:data:`RECIPE_KEYS`: e.g. the lr schedule of a shortened run) of that model's runs;
+    data-module arguments ``limit_val`` and ``bandwidth``, ``bn_recompute`` (batch-norm
+    statistics recomputed over that many training batches before each validation) and/or
+    recipe entries (:data:`RECIPE_KEYS`: e.g. the lr schedule of a shortened run) of that
+    model's runs;
     ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
 
     epochs_scale: float = 1.0

@@ -81,6 +81,9 @@ class RunSpec:
     model_kwargs: tuple[tuple[str, Any], ...] = ()
     #: the recipe's task-module options (lr schedule, weight decay), as sorted pairs
     optim: tuple[tuple[str, Any], ...] = ()
+    #: training batches the batch norms' statistics are recomputed over before each
+    #: validation (0: none); not in :attr:`key` or :attr:`name`: it leaves the weights alone
+    bn_recompute: int = 0
 
     def __post_init__(self) -> None:
         where = f"RunSpec {self.index}"
@@ -159,6 +162,7 @@ def plan(
                         limit_train=over.get("limit_train",
                             arm.limit_train if arm.limit_train is not None else size),
                         limit_test=over.get("limit_test", limit_test),
+                        bn_recompute=over.get("bn_recompute", 0),
                         **{**_recipe_kwargs(arm, over), **_budget_kwargs(budget, arm.model)},
                     )  # fmt: skip
                     if augments is not None and run.augment not in augments:
@@ -377,7 +381,7 @@ def default_runner(
             devices=devices, num_nodes=num_nodes, accelerator=accelerator, resume=True,
             progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
-            optim=dict(spec.optim),
+            optim=dict(spec.optim), bn_recompute=spec.bn_recompute,
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)

@@ -27,7 +27,14 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
 from ._augment import derive_seed
-from ._callbacks import EpochLearningRate, Throughput, progress_bar, quiet_lightning, run_loggers
+from ._callbacks import (
+    EpochLearningRate,
+    RecomputeBatchNorm,
+    Throughput,
+    progress_bar,
+    quiet_lightning,
+    run_loggers,
+)
 from ._checkpoint import (
     AtomicCheckpointIO,
     CheckpointError,
@@ -58,10 +65,10 @@ __all__ = [
 #: stream of :func:`derive_seed` for the model's initial weights
 _INIT_STREAM = 0
 #: TrainConfig fields a resumed run may change: its length, its test, where it writes, what it
-#: runs on
+#: runs on, the statistics its validations use (``bn_recompute`` leaves the weights as they are)
 _NOT_RECIPE = (
     "epochs", "limit_test", "test", "out", "devices", "num_nodes", "accelerator", "strategy",
-    "resume", "checkpoint_minutes", "progress",
+    "resume", "checkpoint_minutes", "progress", "bn_recompute",
 )  # fmt: skip
 
 
@@ -91,6 +98,10 @@ class TrainConfig:
     checkpoint_minutes: float | None = 10.0
     progress: bool = True
     test: bool = True
+    #: before each validation, recompute the batch norms' running statistics at the current
+    #: weights over this many training batches (0: keep the running averages; see
+    #: :class:`RecomputeBatchNorm`); the selected checkpoint is tested with those statistics
+    bn_recompute: int = 0
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     #: for data sets with their own data module (spherical: bandwidth, rotate, test_rotate, …)
     data_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +117,9 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"TrainConfig: {name} must be an int >= 1, got {v!r}")
+        b = self.bn_recompute
+        if isinstance(b, bool) or not isinstance(b, int) or b < 0:
+            raise ValueError(f"TrainConfig: bn_recompute must be an int >= 0, got {b!r}")
         for name in ("limit_train", "limit_val", "limit_test"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
@@ -170,6 +184,8 @@ def build_trainer(
     kill = kill_point()  # tests only: GCONV_TEST_KILL_AT
     if kill is not None and kill[0] == "batch":
         callbacks = [*callbacks, KillSwitch(int(kill[1]), int(kill[2]))]
+    if cfg.bn_recompute:
+        callbacks = [*callbacks, RecomputeBatchNorm(cfg.bn_recompute)]
     io = AtomicCheckpointIO((kill[1], int(kill[2])) if kill and kill[0] != "batch" else None)
     return L.Trainer(
         max_epochs=cfg.epochs,

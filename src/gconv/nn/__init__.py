@@ -11,7 +11,9 @@ maps ``(B, C, |G|, H, W)``:
 - ``RestrictGroup``: regular features of G as regular features of a subgroup (D_N → C_N,
   C_N → C_M); ``GroupBlurPool2d``: antialiased (Gaussian) spatial pooling for N ≠ 4.
 - ``GroupPool``: pool the group axis (invariants, coset pooling); ``GroupMaxPool2d``: spatial
-  max pooling; ``GroupBatchNorm``: batch norm with statistics shared over the group axis.
+  max pooling; ``GroupBatchNorm``: batch norm with statistics shared over the group axis;
+  ``recompute_batch_norm``: every batch norm's running statistics averaged over given batches
+  at the current weights (any model; ``batch_norms`` lists them).
 Spherical (SOFT grids; S² ``(B, C, 2b, 2b)``, SO(3) ``(B, C, 2b, 2b, 2b)``):
 
 - ``S2Conv`` (S² → SO(3)), ``SO3Conv`` (SO(3) → SO(3)), ``SO3ToS2Conv`` (SO(3) → S²),
@@ -40,7 +42,7 @@ from ._ico_pool import (
     IcoToVertices,
     IcoUnpool,
 )
-from ._norm import GroupBatchNorm
+from ._norm import GroupBatchNorm, batch_norms, recompute_batch_norm
 from ._pooling import GroupMaxPool2d, GroupPool
 from ._readout import S2Integrate, SO3Integrate
 from ._so3_extra import SO3Shortcut, s2_integrate, so3_integrate
@@ -70,6 +72,8 @@ __all__ = [
     "IcoToVertices",
     "IcoUnpool",
     "GroupBatchNorm",
+    "batch_norms",
+    "recompute_batch_norm",
     "GroupBlurPool2d",
     "GroupConv2d",
     "GroupMaxPool2d",

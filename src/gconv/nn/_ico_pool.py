@@ -128,7 +128,8 @@ class IcoOrientationPool(_IcoLayer):
 class IcoBatchNorm(_IcoLayer):
     """Batch norm of regular features with statistics and affine parameters per channel,
     shared over the orientations and the vertices with six neighbours (the corners are
-    excluded from the statistics and stay zero). Same state_dict keys as ``nn.BatchNorm3d``.
+    excluded from the statistics and stay zero). Same state_dict keys as ``nn.BatchNorm3d``;
+    ``momentum=None`` keeps the cumulative average, as in torch.
 
     >>> IcoBatchNorm(3)(torch.randn(4, 3, 6, 5, 2, 4)).shape
     torch.Size([4, 3, 6, 5, 2, 4])
@@ -138,7 +139,7 @@ class IcoBatchNorm(_IcoLayer):
         self,
         num_channels: int,
         eps: float = 1e-5,
-        momentum: float = 0.1,
+        momentum: float | None = 0.1,
         affine: bool = True,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
@@ -162,11 +163,13 @@ class IcoBatchNorm(_IcoLayer):
         if self.training:  # statistics over the entries with six neighbours (_ico_bn)
             y, mean, var = ico_batch_norm_train(x, self.weight, self.bias, self.eps, 2**r)
             with torch.no_grad():
-                m, count = self.momentum, x.numel() // x.shape[1] - x.shape[0] * 60  # 10 × 6
+                self.num_batches_tracked.add_(1)  # momentum None: the cumulative average
+                m = self.momentum
+                m = 1.0 / float(self.num_batches_tracked) if m is None else m
+                count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6
                 unbiased = var * count / max(count - 1, 1)
                 self.running_mean.mul_(1 - m).add_(m * mean.detach())
                 self.running_var.mul_(1 - m).add_(m * unbiased.detach())
-                self.num_batches_tracked.add_(1)
             return y
         view = (1, -1, 1, 1, 1, 1)
         mean, scale = self.running_mean, torch.rsqrt(self.running_var + self.eps)

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
 from .._util import check_positive_int, check_tensor
 from ._checks import ShapeError
 
-__all__ = ["GroupBatchNorm"]
+__all__ = ["GroupBatchNorm", "batch_norms", "recompute_batch_norm"]
 
 
 class GroupBatchNorm(nn.BatchNorm3d):
@@ -42,3 +44,60 @@ class GroupBatchNorm(nn.BatchNorm3d):
             raise ShapeError(
                 f"GroupBatchNorm: expected (B, {self.num_features}, |G|, H, W), got {tuple(x.shape)}"
             )
+
+
+def batch_norms(model: nn.Module) -> list[nn.Module]:
+    """The modules of ``model`` that keep running statistics: torch's batch norms (so
+    ``GroupBatchNorm``) and gconv's others (``IcoBatchNorm``), found by their buffers
+    ``running_mean``/``running_var``/``num_batches_tracked`` and a ``momentum`` attribute."""
+    keys = ("running_mean", "running_var", "num_batches_tracked")
+    return [
+        m
+        for m in model.modules()
+        if hasattr(m, "momentum")
+        and all(isinstance(getattr(m, k, None), torch.Tensor) for k in keys)
+    ]
+
+
+@torch.no_grad()
+def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> int:
+    """Replace the running statistics of every batch norm in ``model`` by their average over
+    ``batches`` at the current weights: running mean = mean of the batches' means, running
+    variance = mean of their unbiased variances (torch's ``momentum=None`` rule), with the rest
+    of ``model`` in evaluation mode (dropout off). Use it before evaluating a network trained at
+    a high learning rate, whose exponential running averages lag its weights ("precise BN").
+    ``torch.optim.swa_utils.update_bn`` does the same for torch's batch norms only, with the
+    whole model in training mode. Each batch goes to ``model(batch)`` as is; the model's modes
+    and momenta are restored. Returns the number of batches; ValueError if there is none.
+
+    >>> net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    >>> recompute_batch_norm(net, [torch.randn(8, 3) for _ in range(2)])
+    2
+    """
+    norms = batch_norms(model)
+    modes = {m: m.training for m in model.modules()}
+    momenta = [m.momentum for m in norms]
+    saved = [
+        (m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
+        for m in norms
+    ]
+    model.eval()
+    for m in norms:
+        m.running_mean.zero_(), m.running_var.fill_(1.0), m.num_batches_tracked.zero_()
+        m.momentum = None
+        m.train()
+    n = 0
+    try:
+        for batch in batches:
+            model(batch)
+            n += 1
+    finally:
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        for m, mode in modes.items():
+            m.training = mode
+    if n == 0:
+        for m, (mean, var, count) in zip(norms, saved, strict=True):
+            m.running_mean.copy_(mean), m.running_var.copy_(var), m.num_batches_tracked.copy_(count)
+        raise ValueError("recompute_batch_norm: expected at least one batch, got none")
+    return n

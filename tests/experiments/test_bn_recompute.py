@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+"""``TrainConfig.bn_recompute`` (the :class:`RecomputeBatchNorm` callback): the weights are
+those of the same run without it (it draws from none of the training's streams), the selected
+checkpoint holds the batch norms' statistics recomputed over the first training batches at its
+weights, validation used them, and a resumed run may switch it on (``gconv train --bn-recompute N``); on
+the spherical data module (digits rotated per epoch) with the icosahedral batch norms too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from gconv.cli import main
+from gconv.experiments import TrainConfig, load_checkpoint, load_classifier, train
+from gconv.experiments._callbacks import RecomputeBatchNorm
+from gconv.experiments._datamodule import RotMNISTDataModule
+from gconv.nn import batch_norms, recompute_batch_norm
+
+pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
+
+# Z2CNN has dropout and batch norms; no augmentation, so the recomputation's inputs are the
+# first training images as stored
+BASE = {"model": "z2cnn", "augment": "none", "limit_train": 96, "limit_val": 64,
+        "limit_test": 64, "batch_size": 32, "progress": False, "test": False, "seed": 5}  # fmt: skip
+STATS = ("running_mean", "running_var")
+
+
+def _state(run: Path, name: str = "last.ckpt") -> dict[str, torch.Tensor]:
+    return load_checkpoint(run / "checkpoints" / name)["state_dict"]
+
+
+def test_weights_unchanged_and_statistics_recomputed(tmp_path: Path) -> None:
+    train(TrainConfig(epochs=2, out=str(tmp_path / "plain"), **BASE))
+    bn = train(TrainConfig(epochs=2, out=str(tmp_path / "bn"), bn_recompute=2, **BASE))
+    a, b = _state(tmp_path / "plain"), _state(tmp_path / "bn")
+    weights = [k for k in a if not k.endswith(STATS + ("num_batches_tracked",))]
+    assert weights and all(torch.equal(a[k], b[k]) for k in weights)  # bit for bit
+    stats = [k for k in a if k.endswith(STATS)]
+    assert stats and not all(torch.equal(a[k], b[k]) for k in stats)
+    # the selected checkpoint: the statistics of images 0..63 at its weights
+    best = Path(bn["best_checkpoint"])
+    module = load_classifier(best)
+    dm = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96)
+    x = dm.split("train").tensors[0][:64]
+    recompute_batch_norm(module, [x[:32], x[32:]])
+    saved = load_checkpoint(best)["state_dict"]
+    for k, v in module.state_dict().items():
+        if k.endswith(STATS):
+            torch.testing.assert_close(saved[k], v, rtol=1e-5, atol=1e-6)
+    # validation used those statistics: the stored model reproduces the selected val error
+    module = load_classifier(best).eval()
+    dm = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96, limit_val=64)
+    xv, yv = dm.split("valid").tensors[:2]
+    with torch.no_grad():
+        err = (module(xv).argmax(1) != yv).double().mean().item()
+    assert err == pytest.approx(bn["val_error"], abs=1e-6)
+
+
+def test_resume_may_switch_it_on(tmp_path: Path) -> None:
+    out = str(tmp_path / "run")
+    train(TrainConfig(epochs=1, out=out, **BASE))
+    argv = ["train", "--model", "z2cnn", "--augment", "none", "--seed", "5", "--epochs", "2",
+            "--limit-train", "96", "--limit-val", "64", "--batch-size", "32", "--out", out,
+            "--resume", "--no-test", "--no-progress", "--bn-recompute", "1"]  # fmt: skip
+    assert main(argv) == 0
+    rec = json.loads((tmp_path / "run" / "record.json").read_text())
+    assert rec["epochs_done"] == 2 and rec["bn_recompute"] == 1
+    module = load_classifier(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    assert int(batch_norms(module)[0].num_batches_tracked) == 1  # one batch, then no training
+
+
+def test_ico_cnn_on_rotated_spherical_digits(tmp_path: Path) -> None:
+    cfg = TrainConfig(model="ico-cnn", data="spherical-mnist", epochs=1, batch_size=8,
+                      augment="rotate-100", limit_train=16, limit_val=8, test=False,
+                      out=str(tmp_path / "run"), progress=False, bn_recompute=2)  # fmt: skip
+    train(cfg)
+    module = load_classifier(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    norms = batch_norms(module)
+    assert len(norms) == 10 and {int(m.num_batches_tracked) for m in norms} == {2}
+
+
+def test_bad_counts_are_refused() -> None:
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="bn_recompute must be an int >= 0"):
+            TrainConfig(bn_recompute=bad)
+    with pytest.raises(ValueError, match="batches"):
+        RecomputeBatchNorm(0)
