@@ -1,7 +1,10 @@
 """A classifier checkpoint's test error with its batch norms in evaluation mode (running
-statistics, as every evaluation in gconv) and with batch statistics (each batch norm normalises
-by the statistics of the evaluated batch): a large gap says the running statistics, not the
-weights, make the error. Used on `public-60`'s epochs with validation jumps (results/ico-plan.md).
+statistics, as every evaluation in gconv), with batch statistics (each batch norm normalises
+by the statistics of the evaluated batch) and with running statistics recomputed at the
+checkpoint's weights over ``--recompute`` training batches (as ``gconv train --bn-recompute``
+does before each validation: the first samples, rotated as in the checkpoint's epoch): a large
+gap says the running statistics, not the weights, make the error. Used on `public-60`'s epochs
+with validation jumps (results/ico-plan.md).
 
 The test digits are the first N of the run's data's test split (spherical data: NR unless
 ``--rotate``); the batch-statistics arm sees them in batches of ``--batch``, so its result
@@ -13,14 +16,20 @@ depends on the batch size (each batch is one sample of the statistics).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from gconv.data import dataset_spec
-from gconv.experiments import get_datamodule, load_classifier
-from gconv.nn import IcoBatchNorm
+from gconv.experiments import (
+    RecomputeBatchNorm,
+    get_datamodule,
+    load_checkpoint,
+    load_classifier,
+)
+from gconv.nn import IcoBatchNorm, recompute_batch_norm
 
 
 def is_batch_norm(m: torch.nn.Module) -> bool:
@@ -46,6 +55,21 @@ def errors(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int)
     return out
 
 
+def recomputed_error(
+    model: torch.nn.Module, batches: Iterable[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+    batch: int,
+) -> float:  # fmt: skip
+    """Error (fraction) with the running statistics recomputed over ``batches``
+    (``gconv.nn.recompute_batch_norm``); the model's state is left as it was."""
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    recompute_batch_norm(model, batches)
+    model.eval()
+    with torch.no_grad():
+        pred = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    model.load_state_dict(state)
+    return (pred != y).double().mean().item()
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", type=Path)
@@ -53,19 +77,33 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rotate", default="NR", help="spherical test set: NR or R")
     p.add_argument("--n", type=int, default=5000, help="first N test digits")
     p.add_argument("--batch", type=int, default=500)
+    p.add_argument(
+        "--recompute",
+        type=int,
+        default=10,
+        help="training batches to recompute the statistics over (0: skip that arm)",
+    )
+    p.add_argument("--train-batch", type=int, default=256, help="their size (public-60: 256)")
     args = p.parse_args(argv)
     module = load_classifier(args.checkpoint)
     hp = dict(module.hparams)
     spherical = dataset_spec(args.data).input_kind == "s2"  # registered sphere data
-    kw = {"test_rotate": (args.rotate,)} if spherical else {}
+    kw = {"test_rotate": (args.rotate,), "augment": hp["augment"]} if spherical else {}
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=args.n, **kw)  # fmt: skip
+                        limit_test=args.n, batch_size=args.train_batch, seed=hp["seed"],
+                        **kw)  # fmt: skip
     split = dm.split("test", args.rotate) if spherical else dm.split("test")
     x, y = split.tensors[:2]
     e = errors(module, x, y, args.batch)
     print(f"{args.checkpoint}: {len(y)} test digits ({args.rotate if spherical else 'test'}); "
           f"running statistics {100 * e['eval']:.2f} %, batch statistics (batches of "
           f"{args.batch}) {100 * e['batch']:.2f} %")  # fmt: skip
+    if args.recompute:
+        epoch = int(load_checkpoint(args.checkpoint)["epoch"])
+        batches = RecomputeBatchNorm(args.recompute).inputs(dm, module, epoch)
+        err = recomputed_error(module, batches, x, y, args.batch)
+        print(f"{args.checkpoint}: recomputed over {args.recompute} training batches of "
+              f"{args.train_batch} (epoch {epoch}'s rotations) {100 * err:.2f} %")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""scripts/bn_stats.py: the two arms on a model whose running statistics are known to be wrong
-(and right), and that the model's state is left as it was."""
+"""scripts/bn_stats.py: the three arms (running, batch, recomputed statistics) on a model whose
+running statistics are known to be wrong (and right), and that the model's state is left as it
+was."""
 
 from __future__ import annotations
 
@@ -41,3 +42,16 @@ def test_is_batch_norm_by_class_and_name(script) -> None:
     assert m.is_batch_norm(torch.nn.BatchNorm2d(3)) and m.is_batch_norm(GroupBatchNorm(3))
     assert m.is_batch_norm(IcoBatchNorm(3))
     assert not m.is_batch_norm(torch.nn.LayerNorm(3))
+
+
+def test_recomputed_statistics_arm(script) -> None:
+    m = script("bn_stats")
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1000, 1, generator=g) + 5.0
+    y = (x[:, 0] > 5.0).long()
+    bad = _model(-5.0)
+    before = {k: v.clone() for k, v in bad.state_dict().items()}
+    train = torch.randn(512, 1, generator=g) + 5.0  # other samples of the same distribution
+    assert m.recomputed_error(bad, train.split(128), x, y, batch=250) < 0.05
+    assert m.errors(bad, x, y, batch=250)["eval"] > 0.4  # the stale statistics are back
+    assert all(torch.equal(before[k], v) for k, v in bad.state_dict().items())

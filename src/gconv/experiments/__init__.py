@@ -28,7 +28,8 @@ Registries (adding one = a new file that registers it):
 
 Runs: ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
 (``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_module``,
-``load_classifier``. Studies: ``RunSpec``, ``plan``, ``select_shard``, ``run_study``,
+``load_classifier``, ``RecomputeBatchNorm`` (precise batch-norm statistics before each
+validation). Studies: ``RunSpec``, ``plan``, ``select_shard``, ``run_study``,
 ``merge``, ``render_report``, ``write_report`` → tidy CSV, markdown, plots. Plots:
 ``plot_angle_error``, ``plot_rotation_curve``, ``save_figure``; ``training_demo``.
 ``add_commands(subparsers)``: ``gconv train|evaluate|study`` (used by ``gconv.cli``).
@@ -75,6 +76,7 @@ _WHERE = {
     "_cifar_dm": ("CIFAR10DataModule",),
     "_train": (
         "CheckpointError",
+        "RecomputeBatchNorm",
         "Throughput",
         "TrainConfig",
         "build_trainer",

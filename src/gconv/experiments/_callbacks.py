@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,18 +147,21 @@ class RecomputeBatchNorm(Callback):
         check_positive_int("RecomputeBatchNorm", "batches", batches)
         self.batches = batches
 
-    def _inputs(self, trainer: L.Trainer, pl_module: L.LightningModule):  # noqa: ANN202
+    def inputs(self, dm: Any, module: L.LightningModule, epoch: int) -> Iterator[torch.Tensor]:
+        """The recomputation's batches: the first ``batches × dm.batch_size`` training samples
+        as epoch ``epoch`` serves them, each batch augmented by ``module``'s augmentation from
+        the stream ``(seed, epoch, batch, STREAMS["bn"])``, on ``module``'s device."""
         from ._augment import STREAMS, seeded_generator
 
-        dm = trainer.datamodule
         data = dm.train_set() if hasattr(dm, "train_set") else dm.split("train")
-        size = dm.batch_size
-        seed, epoch = int(pl_module.hparams.get("seed", 0)), trainer.current_epoch
-        augment = getattr(pl_module, "_augment", None)
+        if hasattr(data, "set_epoch"):  # rotated afresh each epoch: this epoch's rotations
+            data.set_epoch(epoch)
+        size, seed = dm.batch_size, int(module.hparams.get("seed", 0))
+        augment = getattr(module, "_augment", None)
         for k, start in enumerate(range(0, min(len(data), self.batches * size), size)):
             stop = min(start + size, len(data))
             x = torch.stack([torch.as_tensor(data[i][0]) for i in range(start, stop)])
-            x = x.to(pl_module.device)
+            x = x.to(module.device)
             if augment is not None:
                 x = augment(x, seeded_generator(seed, epoch, k, STREAMS["bn"]))
             yield x
@@ -168,4 +172,5 @@ class RecomputeBatchNorm(Callback):
         from ..nn import recompute_batch_norm
 
         with torch.inference_mode(False), torch.no_grad():
-            recompute_batch_norm(pl_module, self._inputs(trainer, pl_module))
+            batches = self.inputs(trainer.datamodule, pl_module, trainer.current_epoch)
+            recompute_batch_norm(pl_module, batches)
