@@ -153,6 +153,7 @@ ROWS = [
         r"module must be 'package.module:Class', got 'gconv.experiments._module.Classifier'",
     ),
     Row("Throughput", lambda: x.Throughput(1), TypeError, r"takes 1 positional argument"),
+    Row("RecomputeBatchNorm", lambda: x.RecomputeBatchNorm(0), ValueError, r"batches.*got 0"),
     Row(
         "TrainConfig",
         lambda: x.TrainConfig(epochs=0),

@@ -23,6 +23,21 @@ ROWS = [
     ),
     Row("GroupBatchNorm", lambda: gnn.GroupBatchNorm(0), ValueError, r"positive int.*got 0"),
     Row(
+        "batch_norms", lambda: gnn.batch_norms("net"), TypeError, r"expected an nn.Module, got str"
+    ),
+    Row(
+        "recompute_batch_norm",
+        lambda: gnn.recompute_batch_norm(torch.nn.Linear(2, 2), [torch.zeros(1, 2)]),
+        ValueError,
+        r"expected a model with batch norms .*got none in Linear",
+    ),
+    Row(
+        "recompute_batch_norm",
+        lambda: gnn.recompute_batch_norm(torch.nn.BatchNorm1d(2), []),
+        ValueError,
+        r"expected at least one batch, got none",
+    ),
+    Row(
         "GroupBatchNorm",
         lambda: gnn.GroupBatchNorm(2)(np.zeros((1, 2, 4, 3, 3))),
         TypeError,

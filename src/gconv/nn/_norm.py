@@ -50,6 +50,8 @@ def batch_norms(model: nn.Module) -> list[nn.Module]:
     """The modules of ``model`` that keep running statistics: torch's batch norms (so
     ``GroupBatchNorm``) and gconv's others (``IcoBatchNorm``), found by their buffers
     ``running_mean``/``running_var``/``num_batches_tracked`` and a ``momentum`` attribute."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"batch_norms: expected an nn.Module, got {type(model).__name__}")
     keys = ("running_mean", "running_var", "num_batches_tracked")
     return [
         m
@@ -68,13 +70,19 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> i
     a high learning rate, whose exponential running averages lag its weights ("precise BN").
     ``torch.optim.swa_utils.update_bn`` does the same for torch's batch norms only, with the
     whole model in training mode. Each batch goes to ``model(batch)`` as is; the model's modes
-    and momenta are restored. Returns the number of batches; ValueError if there is none.
+    and momenta are restored. Returns the number of batches; ValueError if there is none
+    or ``model`` has no batch norm.
 
     >>> net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     >>> recompute_batch_norm(net, [torch.randn(8, 3) for _ in range(2)])
     2
     """
     norms = batch_norms(model)
+    if not norms:
+        raise ValueError(
+            "recompute_batch_norm: expected a model with batch norms (running statistics), "
+            f"got none in {type(model).__name__}"
+        )
     modes = {m: m.training for m in model.modules()}
     momenta = [m.momentum for m in norms]
     saved = [
