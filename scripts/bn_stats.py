@@ -6,8 +6,9 @@ does before each validation: the first samples, rotated as in the checkpoint's e
 gap says the running statistics, not the weights, make the error. Used on `public-60`'s epochs
 with validation jumps (results/ico-plan.md).
 
-The test digits are the first N of the run's data's test split (spherical data: NR unless
-``--rotate``); the batch-statistics arm sees them in batches of ``--batch``, so its result
+The digits are the first N of the run's data's test split (``--split train``: of the training
+split, with fixed rotations under ``--rotate R``, not the ones of any epoch; spherical data: NR
+unless ``--rotate``); the batch-statistics arm sees them in batches of ``--batch``, so its result
 depends on the batch size (each batch is one sample of the statistics).
 
     python scripts/bn_stats.py <run>/checkpoints/last.ckpt --data spherical-mnist --n 5000
@@ -74,8 +75,14 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--data", default="spherical-mnist")
-    p.add_argument("--rotate", default="NR", help="spherical test set: NR or R")
-    p.add_argument("--n", type=int, default=5000, help="first N test digits")
+    p.add_argument("--rotate", default="NR", help="spherical data: NR or R digits")
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=("test", "train", "valid"),
+        help="the split evaluated (train: how well the training digits are fitted)",
+    )
+    p.add_argument("--n", type=int, default=5000, help="first N digits of the split")
     p.add_argument("--batch", type=int, default=500)
     p.add_argument(
         "--recompute",
@@ -90,12 +97,14 @@ def main(argv: list[str] | None = None) -> None:
     spherical = dataset_spec(args.data).input_kind == "s2"  # registered sphere data
     kw = {"test_rotate": (args.rotate,), "augment": hp["augment"]} if spherical else {}
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=args.n, batch_size=args.train_batch, seed=hp["seed"],
-                        **kw)  # fmt: skip
-    split = dm.split("test", args.rotate) if spherical else dm.split("test")
-    x, y = split.tensors[:2]
+                        limit_test=args.n, limit_val=args.n, limit_train=args.n,
+                        batch_size=args.train_batch,
+                        seed=hp["seed"], **kw)  # fmt: skip
+    split = dm.split(args.split, args.rotate) if spherical else dm.split(args.split)
+    x, y = (t[: args.n] for t in split.tensors[:2])
     e = errors(module, x, y, args.batch)
-    print(f"{args.checkpoint}: {len(y)} test digits ({args.rotate if spherical else 'test'}); "
+    what = f"{args.split} digits ({args.rotate})" if spherical else f"{args.split} samples"
+    print(f"{args.checkpoint}: first {len(y)} {what}; "
           f"running statistics {100 * e['eval']:.2f} %, batch statistics (batches of "
           f"{args.batch}) {100 * e['batch']:.2f} %")  # fmt: skip
     if args.recompute:
