@@ -20,9 +20,8 @@ import json
 from pathlib import Path
 
 import torch
-from torchmetrics.functional.classification import multiclass_confusion_matrix
 
-from gconv.experiments import get_datamodule, load_classifier, top_confusions
+from gconv.experiments import evaluate, top_confusions
 
 PAIRS = ((2, 5), (4, 7), (2, 4), (2, 7), (6, 9))
 _DEFAULT_DATA = "rotmnist"
@@ -52,26 +51,25 @@ def run_data(run_dir: Path) -> tuple[str, dict, list[str | None]]:
     return recipe["data"], kwargs, list(rotations) if rotations else [None]
 
 
-def confusion(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """(10, 10) counts: row = true class, column = predicted."""
-    with torch.no_grad():
-        pred = torch.cat([model(x[i : i + 500]).argmax(1) for i in range(0, len(x), 500)])
-    return multiclass_confusion_matrix(pred, y, num_classes=10)
-
-
 def largest(cm: torch.Tensor, k: int = 3) -> str:
     """The k largest off-diagonal counts as ``true→predicted count`` (``gconv evaluate
     --confusion``'s ranking: ties in class order, zero cells left out)."""
     return " ".join(f"{t}→{p} {c}" for t, p, c, _ in top_confusions(cm.tolist(), k))
 
 
-def _tensors(run_dir: Path, module: torch.nn.Module, n: int) -> dict:
-    data, kwargs, rotations = run_data(run_dir)
-    hp = dict(module.hparams)
-    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=n, **kwargs)  # fmt: skip
-    return {r: dm.split("test", r).tensors[:2] if r else dm.split("test").tensors[:2]
-            for r in rotations}  # fmt: skip
+def matrices(checkpoint: Path, n: int) -> dict[str, torch.Tensor]:
+    """``{test rotation or "": counts (10, 10)}`` of a run's checkpoint on the first
+    n digits of each of its test sets (``gconv.experiments.evaluate``: row = true class,
+    column = predicted)."""
+    data, kwargs, rotations = run_data(checkpoint.parent.parent)
+    if rotations != [None]:
+        kwargs["test_rotate"] = tuple(rotations)
+    rec = evaluate(checkpoint, data, limit_test=n, progress=False, data_kwargs=kwargs)
+    names = rec["test_names"] or ["test"]
+    return {
+        rot or "": torch.tensor(rec["confusion"][name])
+        for rot, name in zip(rotations, names, strict=True)
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,13 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     head = ["run".ljust(width), "test".ljust(4), "error".rjust(7)]
     print(*head, *(f"{i}<->{j}".rjust(6) for i, j in PAIRS), "  largest (true→predicted)")
     for run in args.runs:
-        ckpt = best_checkpoint(args.root, run)
-        model = load_classifier(ckpt).eval()
-        for rot, (x, y) in _tensors(ckpt.parent.parent, model, args.n).items():
-            cm = confusion(model, x, y)
-            err = (cm.sum() - cm.trace()).item() / len(y)
+        for rot, cm in matrices(best_checkpoint(args.root, run), args.n).items():
+            err = 1.0 - (cm.trace() / cm.sum()).item()
             cells = (str(int(cm[i, j] + cm[j, i])).rjust(6) for i, j in PAIRS)
-            row = [run.ljust(width), (rot or "").ljust(4), f"{100 * err:6.2f}%"]
+            row = [run.ljust(width), rot.ljust(4), f"{100 * err:6.2f}%"]
             print(*row, *cells, "  " + largest(cm))
 
 

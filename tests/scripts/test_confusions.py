@@ -42,17 +42,32 @@ def test_run_data_from_recipe(tmp_path: Path, script) -> None:
     assert m.run_data(tmp_path) == ("spherical-mnist", {"bandwidth": 30}, ["NR", "R"])
 
 
-def test_confusion_and_largest_match_counts(script) -> None:
+def test_largest_ranks_off_diagonal_counts(script) -> None:
     m = script("confusions")
     g = torch.Generator().manual_seed(0)
-    y = torch.randint(0, 10, (1234,), generator=g)
-    pred = torch.randint(0, 10, (1234,), generator=g)
-    x = torch.nn.functional.one_hot(pred, 10).double()  # the "model" is the identity on x
-    cm = m.confusion(torch.nn.Identity(), x, y)
+    cm = torch.randint(0, 50, (10, 10), generator=g)
+    cm[6, 9], cm[3, 3] = 400, 900  # the largest error, and a larger diagonal cell
+    off = cm.clone().fill_diagonal_(-1)
+    pairs = m.largest(cm, 2).split()
+    assert pairs[:2] == ["6→9", "400"]
+    i, j = (int(v) for v in pairs[2].split("→"))
+    assert i != j and int(pairs[3]) == off.view(-1).topk(2).values[1].item() == off[i, j].item()
+
+
+@pytest.mark.usefixtures("mnist_root")
+def test_matrices_count_the_checkpoints_predictions(tmp_path: Path, script) -> None:
+    """The script's matrices (from ``evaluate``) against the checkpoint's own predictions."""
+    from gconv.experiments import RotMNISTDataModule, TrainConfig, load_classifier, train
+
+    m = script("confusions")
+    rec = train(TrainConfig(model="z2cnn", epochs=1, limit_train=64, limit_val=32,
+                            batch_size=32, out=str(tmp_path / "run"), progress=False,
+                            test=False))  # fmt: skip
+    ckpt = Path(rec["best_checkpoint"])
+    (cm,) = m.matrices(ckpt, 100).values()
+    x, y = RotMNISTDataModule(limit_test=100).split("test").tensors[:2]
+    with torch.no_grad():
+        pred = load_classifier(ckpt).eval()(x).argmax(1)
     want = torch.zeros(10, 10, dtype=torch.long)
     want.index_put_((y, pred), torch.ones_like(y), accumulate=True)
-    assert torch.equal(cm, want)
-    off = want.clone().fill_diagonal_(-1)
-    pair, count = m.largest(cm, 1).split()
-    i, j = (int(v) for v in pair.split("→"))
-    assert i != j and int(count) == off.max().item() == off[i, j].item()  # ties: any largest
+    assert torch.equal(cm, want) and cm.sum() == 100
