@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The bad-input table: every public callable of the packages below (classes and functions in
-``__all__``, exception classes excepted) has at least one row in ``rows_<package>.py`` that
-calls it with a bad argument and expects a ValueError/TypeError whose message says what was
-expected and what came. A new public name without a row fails ``test_every_public_callable_has_a_row``
+``__all__``, exception classes excepted) has at least one row in ``rows_<package>.py`` (or in a
+``rows_<package>_<part>.py`` beside it, where one file would grow long) that calls it with a bad
+argument and expects a ValueError/TypeError whose message says what was expected and what came.
+A new public name without a row fails ``test_every_public_callable_has_a_row``
 (see docs/extending.md)."""
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ _HERE = Path(__file__).parent
 
 
 def _table(package: str):
-    path = _HERE / f"rows_{package}.py"
-    spec = importlib.util.spec_from_file_location(f"_bad_rows_{package}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.PACKAGE == f"gconv.{package}", path
-    return module.ROWS
+    """The rows of ``rows_<package>.py`` and of any ``rows_<package>_<part>.py``."""
+    rows = []
+    for path in [_HERE / f"rows_{package}.py", *sorted(_HERE.glob(f"rows_{package}_*.py"))]:
+        spec = importlib.util.spec_from_file_location(f"_bad_rows_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.PACKAGE == f"gconv.{package}", path
+        rows += module.ROWS
+    return rows
 
 
 TABLES = {p: _table(p) for p in PACKAGES}
