@@ -158,10 +158,11 @@ class RecomputeBatchNorm(Callback):
             data.set_epoch(epoch)
         size, seed = dm.batch_size, int(module.hparams.get("seed", 0))
         augment = getattr(module, "_augment", None)
+        many = getattr(data, "__getitems__", None)  # a batch at once, as DataLoader asks
         for k, start in enumerate(range(0, min(len(data), self.batches * size), size)):
-            stop = min(start + size, len(data))
-            x = torch.stack([torch.as_tensor(data[i][0]) for i in range(start, stop)])
-            x = x.to(module.device)
+            idx = list(range(start, min(start + size, len(data))))
+            items = many(idx) if many is not None else [data[i] for i in idx]
+            x = torch.stack([torch.as_tensor(item[0]) for item in items]).to(module.device)
             if augment is not None:
                 x = augment(x, seeded_generator(seed, epoch, k, STREAMS["bn"]))
             yield x
