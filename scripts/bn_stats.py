@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from gconv.data import dataset_spec
 from gconv.experiments import (
@@ -30,27 +29,24 @@ from gconv.experiments import (
     load_checkpoint,
     load_classifier,
 )
-from gconv.nn import IcoBatchNorm, recompute_batch_norm
+from gconv.nn import batch_norms, recompute_batch_norm
 
 
-def is_batch_norm(m: torch.nn.Module) -> bool:
-    """torch's batch norms (gconv's ``GroupBatchNorm`` is one) and ``IcoBatchNorm``."""
-    return isinstance(m, _BatchNorm | IcoBatchNorm)
+def _error(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> float:
+    """Error (fraction) of ``model`` as it stands on ``x`` in batches of ``batch``."""
+    with torch.no_grad():
+        pred = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    return (pred != y).double().mean().item()
 
 
 def errors(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int) -> dict:
     """Error (fraction) with running statistics (``eval``) and with batch statistics
     (``batch``); the model's state (its running statistics included) is left as it was."""
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    out = {}
-    for arm in ("eval", "batch"):
-        model.eval()
-        if arm == "batch":
-            for m in filter(is_batch_norm, model.modules()):
-                m.train()
-        with torch.no_grad():
-            pred = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
-        out[arm] = (pred != y).double().mean().item()
+    out = {"eval": _error(model.eval(), x, y, batch)}
+    for m in batch_norms(model):
+        m.train()
+    out["batch"] = _error(model, x, y, batch)
     model.load_state_dict(state)
     model.eval()
     return out
@@ -64,11 +60,9 @@ def recomputed_error(
     (``gconv.nn.recompute_batch_norm``); the model's state is left as it was."""
     state = {k: v.clone() for k, v in model.state_dict().items()}
     recompute_batch_norm(model, batches)
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(x[i : i + batch]).argmax(1) for i in range(0, len(x), batch)])
+    err = _error(model.eval(), x, y, batch)
     model.load_state_dict(state)
-    return (pred != y).double().mean().item()
+    return err
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,8 +2,9 @@
 """``TrainConfig.bn_recompute`` (the :class:`RecomputeBatchNorm` callback): the weights are
 those of the same run without it (it draws from none of the training's streams), the selected
 checkpoint holds the batch norms' statistics recomputed over the first training batches at its
-weights, validation used them, and a resumed run may switch it on (``gconv train --bn-recompute N``); on
-the spherical data module (digits rotated per epoch) with the icosahedral batch norms too."""
+weights, validation used them, and a resumed run may switch it on (``gconv train
+--bn-recompute N``); on the spherical data module (digits rotated per epoch) with the
+icosahedral batch norms too."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import pytest
 import torch
 
 from gconv.cli import main
-from gconv.experiments import TrainConfig, load_checkpoint, load_classifier, train
-from gconv.experiments._callbacks import RecomputeBatchNorm
-from gconv.experiments._datamodule import RotMNISTDataModule
+from gconv.experiments import (
+    RecomputeBatchNorm,
+    RotMNISTDataModule,
+    TrainConfig,
+    load_checkpoint,
+    load_classifier,
+    train,
+)
 from gconv.nn import batch_norms, recompute_batch_norm
 
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI

@@ -57,6 +57,8 @@ def test_running_statistics_are_the_batch_average(case: str) -> None:
 def test_modes_restored_in_eval_and_found_by_buffers() -> None:
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Sequential(IcoBatchNorm(2)))
     assert batch_norms(model) == [model[1], model[2][0]]
+    others = nn.Sequential(nn.BatchNorm2d(3), GroupBatchNorm(3), nn.LayerNorm(3))
+    assert batch_norms(others) == [others[0], others[1]]  # by buffers, so not LayerNorm
     model.eval()
     recompute_batch_norm(nn.Sequential(model[0], model[1]), [torch.randn(4, 2)])
     assert not any(m.training for m in model.modules())

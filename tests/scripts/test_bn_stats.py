@@ -35,15 +35,6 @@ def test_running_against_batch_statistics(script) -> None:
     assert not bad.training
 
 
-def test_is_batch_norm_by_class_and_name(script) -> None:
-    m = script("bn_stats")
-    from gconv.nn import GroupBatchNorm, IcoBatchNorm
-
-    assert m.is_batch_norm(torch.nn.BatchNorm2d(3)) and m.is_batch_norm(GroupBatchNorm(3))
-    assert m.is_batch_norm(IcoBatchNorm(3))
-    assert not m.is_batch_norm(torch.nn.LayerNorm(3))
-
-
 def test_recomputed_statistics_arm(script) -> None:
     m = script("bn_stats")
     g = torch.Generator().manual_seed(1)

@@ -92,7 +92,8 @@ _FULL = Budget(
 
 
 def _with_recipe(budget: Budget, model: str, **recipe: float) -> Budget:
-    """``budget`` with ``recipe`` entries (e.g. an lr schedule) added to ``model``'s runs."""
+    """``budget`` with ``per_model`` entries (e.g. an lr schedule, ``bn_recompute``) added to
+    ``model``'s runs."""
     per_model = {**budget.per_model, model: {**budget.per_model.get(model, {}), **recipe}}
     return replace(budget, per_model=per_model)
 
