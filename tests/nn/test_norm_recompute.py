@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """``recompute_batch_norm``: each batch norm's running statistics become the average of the
 given batches' statistics (mean of means, mean of unbiased variances) at the current weights,
-with dropout off; modes and momenta restored; no batch is an error that changes nothing. Also
+with dropout off; modes and momenta restored; no batch, or a model that raises midway, changes nothing. Also
 ``IcoBatchNorm(momentum=None)``'s cumulative average."""
 
 from __future__ import annotations
@@ -72,6 +72,21 @@ def test_no_batch_is_an_error_that_keeps_the_statistics() -> None:
         recompute_batch_norm(norm, [])
     assert norm.running_mean.eq(0.5).all() and int(norm.num_batches_tracked) == 7
     assert norm.momentum == 0.1
+
+
+def test_a_model_that_raises_midway_keeps_the_statistics() -> None:
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.BatchNorm1d(3), nn.BatchNorm1d(3))
+    model.train()
+    for m in model:
+        m.running_mean.uniform_(), m.running_var.uniform_(1, 2), m.num_batches_tracked.fill_(5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    batches = [torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 2)]  # the third is wrong
+    with pytest.raises(RuntimeError):
+        recompute_batch_norm(model, batches)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k  # the first two batches' statistics are undone
+    assert all(m.momentum == 0.1 and m.training for m in model)
 
 
 def test_ico_batch_norm_momentum_none_is_the_cumulative_average() -> None:

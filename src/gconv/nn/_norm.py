@@ -70,8 +70,9 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> i
     a high learning rate, whose exponential running averages lag its weights ("precise BN").
     ``torch.optim.swa_utils.update_bn`` does the same for torch's batch norms only, with the
     whole model in training mode. Each batch goes to ``model(batch)`` as is; the model's modes
-    and momenta are restored. Returns the number of batches; ValueError if there is none
-    or ``model`` has no batch norm.
+    and momenta are restored, and so are the old statistics if no batch comes or the model
+    raises. Returns the number of batches; ValueError if there is none or ``model`` has no
+    batch norm.
 
     >>> net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     >>> recompute_batch_norm(net, [torch.randn(8, 3) for _ in range(2)])
@@ -94,18 +95,21 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> i
         m.running_mean.zero_(), m.running_var.fill_(1.0), m.num_batches_tracked.zero_()
         m.momentum = None
         m.train()
-    n = 0
+    n, done = 0, False
     try:
         for batch in batches:
             model(batch)
             n += 1
+        done = n > 0
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         for m, mode in modes.items():
             m.training = mode
+        if not done:  # no batch, or the model raised: keep the statistics it came with
+            for m, (mean, var, count) in zip(norms, saved, strict=True):
+                m.running_mean.copy_(mean), m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(count)
     if n == 0:
-        for m, (mean, var, count) in zip(norms, saved, strict=True):
-            m.running_mean.copy_(mean), m.running_var.copy_(var), m.num_batches_tracked.copy_(count)
         raise ValueError("recompute_batch_norm: expected at least one batch, got none")
     return n
