@@ -128,9 +128,10 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
         Budget(per_model={"cnn": {"nesterov": True}})  # lr is a recipe entry (test_recipe.py)
 
 
-def test_budget_bn_recompute_reaches_the_run_not_its_key() -> None:
-    """per_model bn_recompute goes to that model's runs; the key and folder stay those of the
-    same run without it (it changes no weight: test_bn_recompute.py); it must be >= 1."""
+def test_budget_bn_recompute_reaches_the_run_not_its_key(tmp_path: Path) -> None:
+    """per_model bn_recompute goes to that model's runs and their CSV rows; the key and folder
+    stay those of the same run without it (it changes no weight: test_bn_recompute.py); it
+    must be >= 1."""
     from gconv.experiments import Budget
 
     budget = Budget(per_model={"s2cnn": {"bn_recompute": 4}})
@@ -140,5 +141,7 @@ def test_budget_bn_recompute_reaches_the_run_not_its_key() -> None:
     plain = plan("spherical-cls", [0], models=["s2cnn"], budget=Budget())[0]
     assert (s2.bn_recompute, cnn, plain.bn_recompute) == (4, {0}, 0)
     assert (s2.key, s2.name) == (plain.key, plain.name)
+    (row,) = run_study("spherical-cls", [s2], tmp_path, FakeRunner(), shard=(0, 1), log=str)
+    assert row["bn_recompute"] == "4"
     with pytest.raises(ValueError, match="bn_recompute"):
         Budget(per_model={"s2cnn": {"bn_recompute": 0}})
