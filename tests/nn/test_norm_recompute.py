@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """``recompute_batch_norm``: each batch norm's running statistics become the average of the
 given batches' statistics (mean of means, mean of unbiased variances) at the current weights,
-with dropout off; modes and momenta restored; no batch, or a model that raises midway, changes nothing. Also
-``IcoBatchNorm(momentum=None)``'s cumulative average."""
+with dropout off; modes and momenta restored; no batch, or a model that raises midway, changes
+nothing. Also ``IcoBatchNorm(momentum=None)``'s cumulative average."""
 
 from __future__ import annotations
 
