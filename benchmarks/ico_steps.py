@@ -2,7 +2,8 @@
 """Training-step and evaluation times of the icosahedral models (issue 16) and the hours they
 project for the spherical studies' protocol.
 
-For each case (registered model, resolution r, batch B) on random inputs ``(B, 1, 10·4^r + 2)``:
+For each case (registered model, resolution r, batch B; for ``ico-cnn`` optionally a width w
+that scales every feature layer's channels, ``MODEL:R:W``) on random inputs ``(B, 1, 10·4^r + 2)``:
 a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
 segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
 the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
@@ -16,12 +17,14 @@ batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_steps.py --threads 1
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4
+    PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4 ico-cnn:4:2
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -52,9 +55,21 @@ def _arms(model: nn.Module, r: int, batch: int, seg: bool) -> dict[str, Callable
     return step_and_eval(model, x, y)
 
 
-def measure(name: str, r: int, batch: int, reps: int) -> dict:
+def _channels(name: str, width: float) -> dict:
+    """``ico-cnn``'s feature channels scaled by ``width`` (rounded, at least 1); {} at width 1."""
+    if width == 1:
+        return {}
+    if name != "ico-cnn":
+        raise SystemExit(f"--cases: a width applies to ico-cnn only, got {name!r}")
+    from gconv.models.icosahedral import IcoCNN
+
+    base = inspect.signature(IcoCNN).parameters["channels"].default
+    return {"channels": tuple(max(1, round(c * width)) for c in base)}
+
+
+def measure(name: str, r: int, batch: int, reps: int, width: float = 1.0) -> dict:
     torch.manual_seed(0)
-    model = get_model(name, r=r)
+    model = get_model(name, r=r, **_channels(name, width))
     cpu: dict[str, list[float]] = {"train": [], "eval": []}
 
     arms = {k: cpu_timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
@@ -62,7 +77,7 @@ def measure(name: str, r: int, batch: int, reps: int) -> dict:
     times = interleaved(arms, reps, warmup=1)
     cpu = {k: v[1:] for k, v in cpu.items()}  # drop the warm-up call
     return {
-        "model": name, "r": r, "batch": batch, "reps": reps,
+        "model": name, "r": r, "width": width, "batch": batch, "reps": reps,
         "params": sum(p.numel() for p in model.parameters()),
         "train_median": statistics.median(times["train"]), "train_min": times["train"][0],
         "eval_median": statistics.median(times["eval"]), "eval_min": times["eval"][0],
@@ -89,16 +104,23 @@ def plan(raw: str, cores: int) -> str:
     return "\n".join(out)
 
 
-def _cases(given: list[str] | None) -> list[tuple[str, int]]:
-    """``MODEL:R`` strings as (model, r); CASES where none are given."""
+def _cases(given: list[str] | None) -> list[tuple[str, int, float]]:
+    """``MODEL:R`` or ``MODEL:R:W`` strings as (model, r, width); CASES where none are given."""
     if not given:
-        return list(CASES)
+        return [(name, r, 1.0) for name, r in CASES]
     out = []
     for case in given:
-        name, sep, r = case.partition(":")
-        if not sep or not r.isdigit():
-            raise SystemExit(f"--cases: expected MODEL:R such as ico-cnn:4, got {case!r}")
-        out.append((name, int(r)))
+        name, _, rest = case.partition(":")
+        r, _, w = rest.partition(":")
+        try:
+            width = float(w) if w else 1.0
+        except ValueError:
+            width = 0.0
+        if not r.isdigit() or not width > 0:
+            raise SystemExit(
+                f"--cases: expected MODEL:R or MODEL:R:W such as ico-cnn:4 or ico-cnn:4:1.5, got {case!r}"
+            )
+        out.append((name, int(r), width))
     return out
 
 
@@ -111,7 +133,7 @@ def main() -> None:
         "--cases",
         nargs="*",
         metavar="MODEL:R",
-        help="only these (model, r) cases, e.g. ico-cnn:4 (default: all of CASES)",
+        help="only these (model, r[, width]) cases, e.g. ico-cnn:4 ico-cnn:4:2 (default: CASES)",
     )
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
     p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
@@ -124,13 +146,13 @@ def main() -> None:
     with recorded("ico_steps", args):
         print(f"batch {args.batch}; Adam lr 1e-3; {args.threads} thread(s); {args.reps} interleaved "
               "repeats; wall: median and fastest s per call; cpu: median CPU s of this process")  # fmt: skip
-        print(f"{'model':<12} {'r':>2} {'params':>8}  {'train wall':>10} {'fastest':>8} "
+        print(f"{'model':<12} {'r':>2} {'width':>5} {'params':>9}  {'train wall':>10} {'fastest':>8} "
               f"{'cpu':>8}  {'eval wall':>9} {'cpu':>8}  load 1-min")  # fmt: skip
         rows = []
-        for name, r in _cases(args.cases):
-            row = measure(name, r, args.batch, args.reps)
+        for name, r, width in _cases(args.cases):
+            row = measure(name, r, args.batch, args.reps, width)
             rows.append(row)
-            print(f"{name:<12} {r:>2} {row['params']:>8,}  {row['train_median']:10.4f} "
+            print(f"{name:<12} {r:>2} {width:>5g} {row['params']:>9,}  {row['train_median']:10.4f} "
                   f"{row['train_min']:8.4f} {row['train_cpu']:8.4f}  {row['eval_median']:9.4f} "
                   f"{row['eval_cpu']:8.4f}  {row['load'][0]:.1f} → {row['load'][1]:.1f}", flush=True)  # fmt: skip
         print("json: " + json.dumps(rows))
