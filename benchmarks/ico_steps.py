@@ -2,8 +2,8 @@
 """Training-step and evaluation times of the icosahedral models (issue 16) and the hours they
 project for the spherical studies' protocol.
 
-For each case (registered model, resolution r, batch B; for ``ico-cnn`` optionally a width w
-that scales every feature layer's channels, ``MODEL:R:W``) on random inputs ``(B, 1, 10·4^r + 2)``:
+For each case (registered model, resolution r, batch B; optionally a width w that scales the
+model's ``channels`` argument, ``MODEL:R:W``) on random inputs ``(B, 1, 10·4^r + 2)``:
 a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
 segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
 the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
-from gconv.models import get_model
+from gconv.models import get_model, model_spec
 
 #: (model, r) cases timed by default
 CASES = (("ico-cnn", 4), ("ico-cnn-seg", 4), ("ico-cnn-seg", 3))
@@ -56,14 +56,17 @@ def _arms(model: nn.Module, r: int, batch: int, seg: bool) -> dict[str, Callable
 
 
 def _channels(name: str, width: float) -> dict:
-    """``ico-cnn``'s feature channels scaled by ``width`` (rounded, at least 1); {} at width 1."""
+    """The registered model's default ``channels`` scaled by ``width`` (rounded, at least 1);
+    {} at width 1."""
     if width == 1:
         return {}
-    if name != "ico-cnn":
-        raise SystemExit(f"--cases: a width applies to ico-cnn only, got {name!r}")
-    from gconv.models.icosahedral import IcoCNN
-
-    base = inspect.signature(IcoCNN).parameters["channels"].default
+    spec = model_spec(name)
+    base = spec.defaults.get("channels")
+    if base is None:
+        param = inspect.signature(spec.builder).parameters.get("channels")
+        base = None if param is None else param.default
+    if base is None or base is inspect.Parameter.empty:
+        raise SystemExit(f"--cases: a width needs a model with a channels argument, got {name!r}")
     return {"channels": tuple(max(1, round(c * width)) for c in base)}
 
 
@@ -90,15 +93,15 @@ def plan(raw: str, cores: int) -> str:
     """Markdown table of the projected core-hours per model and r from a raw record."""
     line = next(x for x in open(raw, encoding="utf-8") if x.startswith("json: "))
     rows = json.loads(line[6:])
-    out = ["| study | model | r | train × epochs | steps | eval batches | core-hours / seed "
-           f"| × {SEEDS} seeds | hours on {cores} free cores |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    out = ["| study | model | r | width | train × epochs | steps | eval batches | core-hours / seed "
+           f"| × {SEEDS} seeds | hours on {cores} free cores |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in rows:
         cfg = PROTOCOL[row["model"]]
         scale = 32 / row["batch"]
         steps = cfg["epochs"] * math.ceil(cfg["train"] / 32)
         evals = cfg["epochs"] * math.ceil(cfg["val"] / 32) + 2 * math.ceil(cfg["test"] / 32)
         sec = steps * row["train_cpu"] * scale + evals * row["eval_cpu"] * scale
-        out.append(f"| {cfg['study']} | {row['model']} | {row['r']} | {cfg['train']:,} × "
+        out.append(f"| {cfg['study']} | {row['model']} | {row['r']} | {row.get('width', 1):g} | {cfg['train']:,} × "
                    f"{cfg['epochs']} | {steps:,} | {evals:,} | {sec / 3600:.2f} | "
                    f"{SEEDS * sec / 3600:.2f} | {SEEDS * sec / 3600 / cores:.2f} |")  # fmt: skip
     return "\n".join(out)
