@@ -201,3 +201,28 @@ def test_public_recipe_budget_changes_only_ico_cnn() -> None:
             assert run.batch_size != base.batch_size
         else:
             assert run == base, key
+
+
+def test_public_70d_is_public_60_then_a_decay() -> None:
+    """``public-70d`` runs ``public-60``'s recipe for epochs 0–59 (lr 5e-3 constant, so a run
+    may resume from ``public-60``'s epoch-60 checkpoint) and decays by 0.7 per epoch after."""
+    from gconv.experiments import get_study, plan
+
+    spec = get_study("spherical-cls")
+    runs = {}
+    for name in ("public-60", "public-70d"):
+        b = spec.budget(name)
+        got = plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)
+        runs[name] = {(r.model, r.augment): r for r in got}
+    assert runs["public-60"].keys() == runs["public-70d"].keys()
+    for key, run in runs["public-70d"].items():
+        p60 = runs["public-60"][key]
+        if key[0] != "ico-cnn":
+            assert run == p60, key
+            continue
+        assert (run.epochs, run.batch_size, run.lr) == (70, 256, 5e-3)
+        optim = dict(run.optim)
+        assert p60.optim == () and optim == {"lr_decay": 0.7, "lr_decay_from": 59}
+        lrs = [run.lr * optim["lr_decay"] ** max(0, e - optim["lr_decay_from"]) for e in range(70)]
+        assert lrs[:60] == [5e-3] * 60 and lrs[60] == pytest.approx(3.5e-3, rel=1e-12)
+        assert lrs[69] == pytest.approx(5e-3 * 0.7**10, rel=1e-12)

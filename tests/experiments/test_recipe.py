@@ -239,3 +239,28 @@ def test_report_never_pools_two_recipes() -> None:
     names = [r["model"] for r in split_recipes([row(0, "0.001", "0.1", str(kw)), new[0]])]
     assert names == [f"p4cnn [model_kwargs {spec.name.rsplit('-k', 1)[1]}]", "p4cnn"]
     assert split_recipes(new) == new  # one recipe: nothing renamed
+
+
+@pytest.mark.usefixtures("mnist_root")
+def test_decay_continues_a_constant_lr_run_at_its_epoch(tmp_path: Path) -> None:
+    """A run resumed from a constant-lr checkpoint (no scheduler state in it) with a decay
+    applies lr(e) from the checkpoint's epoch e, as an uninterrupted run would (``public-70d``
+    continues ``public-60``): after epochs 0–3 with decay 0.5 from epoch 1, the next lr is
+    0.01 · 0.5³; a schedule restarted at e = 0 would give 0.01 · 0.5."""
+    import shutil
+
+    from gconv.experiments import load_checkpoint
+
+    common = {"model": "z2cnn", "test": False, "progress": False, "limit_train": 64,
+              "limit_val": 32, "batch_size": 32, "lr": 0.01}  # fmt: skip
+    train(TrainConfig(epochs=2, out=str(tmp_path / "a"), **common))
+    assert load_checkpoint(tmp_path / "a" / "checkpoints" / "last.ckpt")["lr_schedulers"] == []
+    (tmp_path / "b" / "checkpoints").mkdir(parents=True)
+    shutil.copy(tmp_path / "a" / "checkpoints" / "last.ckpt", tmp_path / "b" / "checkpoints")
+    decay = {"lr_decay": 0.5, "lr_decay_from": 1}
+    train(TrainConfig(epochs=4, out=str(tmp_path / "b"), resume=True, optim=decay, **common))
+    ckpt = load_checkpoint(tmp_path / "b" / "checkpoints" / "last.ckpt")
+    (sched,) = ckpt["lr_schedulers"]
+    assert sched["last_epoch"] == 4
+    assert sched["_last_lr"][0] == pytest.approx(0.01 * 0.5**3, rel=1e-12)
+    assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(0.01 * 0.5**3)

@@ -104,7 +104,9 @@ class WrappedNet:
     ``weight_decay`` (the L2 term added to the gradient, g ← g + λ·w, for either optimiser)
     and an lr schedule stepped once per epoch, lr(e) = lr · lr_decay ^ max(0, e − lr_decay_from)
     for epoch e = 0, 1, … (Weiler & Cesa's "exponential" schedule: 0.8 from epoch 15). The
-    scheduler's state is in the checkpoint, so a resumed run continues the schedule.
+    scheduler's state is in the checkpoint, so a resumed run continues the schedule; a run
+    resumed from a checkpoint without that state (trained at a constant lr, continued with a
+    decay) starts its schedule at the checkpoint's epoch (:meth:`on_train_start`).
     """
 
     net: nn.Module
@@ -132,6 +134,26 @@ class WrappedNet:
             return opt
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: decay ** max(0, e - start))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    def on_train_start(self) -> None:
+        """Set the epoch schedule to the trainer's epoch, after a resume has restored both: a
+        no-op when the checkpoint held the scheduler's state (or on a fresh start); for a
+        checkpoint without it, lr(e) as above from the checkpoint's epoch e instead of e = 0."""
+        epoch = self.trainer.current_epoch
+        for config in self.trainer.lr_scheduler_configs:
+            sched = config.scheduler
+            if (
+                not isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
+                or sched.last_epoch == epoch
+            ):
+                continue
+            sched.last_epoch = epoch
+            lrs = [
+                base * f(epoch) for base, f in zip(sched.base_lrs, sched.lr_lambdas, strict=True)
+            ]
+            for group, lr in zip(sched.optimizer.param_groups, lrs, strict=True):
+                group["lr"] = lr
+            sched._last_lr = lrs  # what get_last_lr() reports
 
 
 class Classifier(WrappedNet, L.LightningModule):

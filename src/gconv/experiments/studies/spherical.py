@@ -161,6 +161,19 @@ SPHERICAL_CLS = register_study(
             # averages lag the weights (epoch 15: 46.32 % NR test error with them, 3.52 %
             # recomputed; results/ico-plan.md); the weights are those of the plain recipe
             "public-60": _with_recipe(_FULL, "ico-cnn", epochs=60, batch_size=256, bn_recompute=10),
+            # ``public-60`` followed by 10 epochs of decay, lr 5e-3 · 0.7^max(0, epoch − 59)
+            # (1.4e-4 in its 70th): epochs 0–59 are ``public-60``'s (a run may resume from its
+            # epoch-60 checkpoint); its selected state still erred on 1.20 % of its rotated
+            # training digits at the constant lr (results/ico-plan.md); issue 16's R/R target
+            "public-70d": _with_recipe(
+                _FULL,
+                "ico-cnn",
+                epochs=70,
+                batch_size=256,
+                bn_recompute=10,
+                lr_decay=0.7,
+                lr_decay_from=59,
+            ),
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
