@@ -46,6 +46,23 @@ def test_get_dataset_real(splits):  # the session's rotated MNIST (skips without
     assert isinstance(ds, RotatedMNIST) and len(ds) == 2000 and ds.base == "mnist"
 
 
+def test_split_sizes_name_known_splits():
+    for name in list_datasets():
+        spec = dataset_spec(name)
+        assert set(spec.split_sizes) <= set(spec.splits), name
+        assert all(isinstance(n, int) and n > 0 for n in spec.split_sizes.values()), name
+    assert dataset_spec("spherical-mnist").split_sizes["train"] == 55_000  # 5,000 held out
+
+
+@pytest.mark.usefixtures("mnist_root")
+def test_split_sizes_are_the_lengths(splits):  # MNIST's files and the session's rotated MNIST
+    for name in ("mnist", "rotmnist"):
+        sizes = dataset_spec(name).split_sizes
+        assert set(sizes) == set(dataset_spec(name).splits), name
+        for split, n in sizes.items():
+            assert len(get_dataset(name, split)) == n, (name, split)
+
+
 def test_errors_name_the_choices(monkeypatch):
     with pytest.raises(ValueError, match="unknown dataset 'cifar99'; known datasets: mnist"):
         dataset_spec("cifar99")

@@ -28,6 +28,16 @@ def test_rotated_samples(augment: str, want: float) -> None:
     assert (math.isnan(got) and math.isnan(want)) or got == want
 
 
+def test_rotated_samples_of_a_whole_split() -> None:
+    """A run on the whole training split (empty ``limit_train`` in its CSV row) counts the
+    split's size when it is given, and nan when not."""
+    row = {"augment": "rotate-100", "epochs": "60", "limit_train": ""}
+    assert rotated_samples(row, 55_000) == 60 * 55_000
+    assert math.isnan(rotated_samples(row))
+    assert rotated_samples({**row, "limit_train": "1000"}, 55_000) == 60 * 1000
+    assert rotated_samples({**row, "augment": "none"}) == 0.0
+
+
 def _rows(study: str, r_col: str, nr_col: str) -> list[dict]:
     spec = get_study(study)
     b = spec.budget("cpu")
@@ -94,3 +104,42 @@ def test_every_point_has_its_own_colour_and_marker(study: str | None, n_models: 
         a for a in ("none", "rotate-25", "rotate-50", "rotate-100", "copies-4") if a in markers
     ]
     assert list(markers)[: len(known)] == known  # the legend's order of augmentations
+
+
+def test_no_angle_figure_from_a_single_bin(tmp_path: Path) -> None:
+    """Spherical runs record the test error in bin 0 only (no planar angle): the report draws
+    no angle figure and links none; with two bins holding errors it draws and links one."""
+    rows = _rows("spherical-cls", "test_r_error", "test_error")
+    bins = [f"err_deg_{15 * k:03d}" for k in range(24)]
+    for row in rows:
+        row |= {c: "nan" for c in bins} | {bins[0]: row["test_error"]}
+    written = write_report("spherical-cls", rows, tmp_path)
+    assert not (tmp_path / "spherical-cls-angle.png").exists()
+    assert tmp_path / "spherical-cls-angle.png" not in written
+    assert "-angle.png" not in render_report(get_study("spherical-cls"), rows)
+    for row in rows:
+        row[bins[1]] = "0.2"
+    written = write_report("spherical-cls", rows, tmp_path)
+    assert tmp_path / "spherical-cls-angle.png" in written
+    assert "(spherical-cls-angle.png)" in render_report(get_study("spherical-cls"), rows)
+
+
+def test_angle_figure_gives_every_model_its_own_style(tmp_path: Path) -> None:
+    """Up to 20 models of the angle figure: no two lines share colour and line style."""
+    from gconv.experiments._plots import plot_angle_error
+
+    curves = {f"m{i}": ([7.5, 22.5], [1.0 + i, 2.0], None) for i in range(20)}
+    curves["p4cnn"] = ([7.5, 22.5], [3.0, 3.0], None)
+    plt = pytest.importorskip("matplotlib.pyplot")
+    seen = []
+    real_close = plt.close
+
+    def keep(fig) -> None:  # noqa: ANN001
+        seen.extend((ln.get_color(), ln.get_linestyle()) for ln in fig.axes[0].get_lines())
+        real_close(fig)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plt, "close", keep)
+        plot_angle_error(curves, tmp_path / "a.png")
+    styles = [s for s in seen if s[0] != "0.8"]  # drop the quarter-turn guides
+    assert len(styles) == 21 and len(set(styles)) == 21

@@ -13,9 +13,10 @@ from ._idx import CorruptFileError
 from ._registry import DataSpec, register_dataset
 from ._spherical_cli import cache_files as spherical_cache_files
 from ._spherical_cli import verify_cache as verify_spherical_cache
+from ._spherical_gen import SPLITS
 from .cifar import CIFAR10
 from .mnist import MNIST, FashionMNIST
-from .rotated import VERSION, RotatedMNIST, _load
+from .rotated import SIZES, VERSION, RotatedMNIST, _load
 from .spherical import SphericalFashionMNIST, SphericalMNIST
 
 __all__: list[str] = []
@@ -59,6 +60,7 @@ for _name, _cls, _what in (
             splits=("train", "test"),
             sources=(_name,),
             description=f"{_what}, 60,000 train / 10,000 test, as in the original files",
+            split_sizes={"train": 60_000, "test": 10_000},
         )
     )
 
@@ -76,6 +78,7 @@ for _name, _base in (("rotmnist", "mnist"), ("rotfashion", "fashion-mnist")):
             verify_cache=_verify_rotated,
             defaults={"seed": 0},
             description=f"{_base} rotated by uniform angles, MNIST-rot recipe (10k/2k/50k)",
+            split_sizes=dict(SIZES),
         )
     )
 
@@ -90,6 +93,7 @@ register_dataset(
         splits=("train", "test"),
         sources=("cifar10",),
         description="CIFAR-10 (Krizhevsky 2009), 50,000 train / 10,000 test, binary distribution",
+        split_sizes={"train": 50_000, "test": 10_000},
     )
 )
 
@@ -111,5 +115,6 @@ for _name, _cls, _base in (
             defaults={"bandwidth": 30, "rotate": "NR", "seed": 0},
             description=f"{_base} projected onto the sphere (SOFT grid b = 30; NR/R, "
             "55k/5k/10k; task='segmentation' gives masks)",
+            split_sizes=dict(SPLITS),
         )
     )

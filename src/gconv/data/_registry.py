@@ -40,7 +40,8 @@ class DataSpec:
     rotation applied to each sample) from it. ``sample_shape`` is one model input, e.g.
     ``(1, 28, 28)``; ``cache_files()`` lists the derived files in the cache now and
     ``verify_cache(path)`` raises ``CorruptFileError`` for a bad one (both None for data sets
-    read straight from their original files).
+    read straight from their original files). ``split_sizes`` gives each split's number of
+    samples where it is fixed (a report counts the samples of a run on a whole split from it).
     """
 
     name: str
@@ -55,6 +56,7 @@ class DataSpec:
     verify_cache: Callable[[Path], None] | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    split_sizes: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.lower():

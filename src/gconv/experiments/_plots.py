@@ -18,8 +18,14 @@ _COLOURS = {
     "p4mcnn": "#9467bd",
     "p4mcnn-coset": "#ff7f0e",
 }
-#: the other models' colours (dashed lines), in order of appearance: never one of the above
-_MORE_COLOURS = ("#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22")
+#: the other models' colours (dashed lines), in order of appearance: never one of the above;
+#: the rest of matplotlib's ``tab10``, then ``tab20``'s light shades (beyond 15 models the
+#: colours repeat with dotted, then dash-dotted lines)
+_MORE_COLOURS = (
+    "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22", "#aec7e8", "#ffbb78", "#98df8a",
+    "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)  # fmt: skip
+_MORE_STYLES = ("--", ":", "-.")
 
 
 def _pyplot():
@@ -68,9 +74,12 @@ def plot_angle_error(
         )
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    others = iter(_MORE_COLOURS * len(curves))
+    others = iter(
+        (c, ls) for ls in _MORE_STYLES * (1 + len(curves) // len(_MORE_COLOURS))
+        for c in _MORE_COLOURS
+    )  # fmt: skip
     for name, (deg, err, std) in curves.items():
-        colour, ls = (_COLOURS[name], "-") if name in _COLOURS else (next(others), "--")
+        colour, ls = (_COLOURS[name], "-") if name in _COLOURS else next(others)
         ax.plot(deg, err, marker="o", ms=3, lw=1.5, ls=ls, label=name, color=colour)
         if std is not None:
             lo = [e - s for e, s in zip(err, std, strict=True)]

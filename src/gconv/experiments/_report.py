@@ -106,14 +106,16 @@ def _groups(rows: Sequence[dict]) -> dict[tuple[str, ...], list[dict]]:
 
 
 def _curves(groups: dict[tuple[str, ...], list[dict]]) -> Curves:
-    """Per group: (bin centres in degrees, mean test error per bin in %, std or None)."""
+    """Per group: (bin centres in degrees, mean test error per bin in %, std or None). Groups
+    with fewer than two bins holding an error are left out: one bin is no curve over the angle
+    (spherical test digits have no planar angle, so all of them fall in bin 0)."""
     from ._plots import bin_centres
 
     curves: Curves = {}
     plain = len(groups) == len({g[0] for g in groups})
     for (model, epochs, _, _), rs in groups.items():
         cols = sorted(k for k in rs[0] if k.startswith("err_deg_"))
-        if not cols:
+        if sum(any(not math.isnan(_num(r.get(c))) for r in rs) for c in cols) < 2:
             continue
         per_bin = [_mean_std([_num(r.get(c)) for r in rs]) for c in cols]
         std = [s * 100 for _, s in per_bin] if len(rs) > 1 else None
@@ -160,7 +162,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         lines += [_conditions_note(rows), ""]
     if spec.angle_spread:
         lines += _spread_section(groups)
-    if any(k.startswith("err_deg_") for r in rows[:1] for k in r):
+    if _curves(groups):  # the figure write_report draws
         lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
     for rule in spec.decisions:
         lines += render_decision(rule, rows)
@@ -255,8 +257,9 @@ def _conditions_note(rows: Sequence[dict]) -> str:
 
 
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> list[Path]:
-    """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors,
-    ``out/<study>-angle.png`` (test error against input angle, mean over seeds); for studies
+    """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors in
+    two bins or more, ``out/<study>-angle.png`` (test error against input angle, mean over
+    seeds); for studies
     with ``nr_r``, the figures of ``_study_plots.py``. Returns the files written, markdown first."""
     from ._plots import plot_angle_error
 
@@ -265,10 +268,12 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> li
     md = atomic_write_text(Path(out) / f"{study}.md", render_report(spec, rows))
     written = [md]
     if spec.nr_r:
+        from ..data import dataset_spec
         from ._study_plots import plot_nr_r_figures
 
         (nr, nr_label), (r, r_label) = spec.nr_r
-        written += plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out)
+        n = dataset_spec(spec.data).split_sizes.get("train")
+        written += plot_nr_r_figures(study, rows, (nr, r), (nr_label, r_label), out, n)
     curves = _curves(_groups(rows))
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"

@@ -53,16 +53,19 @@ def _aug_markers(rows: Sequence[dict]) -> dict[str, str]:
     return {a: _MARKERS[a] if a in _MARKERS else next(spare, "o") for a in augs}
 
 
-def rotated_samples(row: dict) -> float:
+def rotated_samples(row: dict, train_size: int | None = None) -> float:
     """Rotated training samples one run saw: 0 (``none``), epochs × n × p/100 (``rotate-p``),
-    epochs × k × n (``copies-k``); nan for an unknown augmentation, or a run on the whole
-    training set (its CSV row has no ``limit_train``)."""
+    epochs × k × n (``copies-k``), where n is the row's ``limit_train`` or, for a run on the
+    whole training split (no ``limit_train``), ``train_size``; nan for an unknown augmentation
+    or when n is unknown."""
     aug = str(row.get("augment", ""))
     if aug == "none":
         return 0.0
+    limit = str(row.get("limit_train", "") or "")
     try:
-        epochs, n = int(row["epochs"]), int(row["limit_train"])
-    except (KeyError, TypeError, ValueError):  # the full training set: size not in the row
+        epochs = int(row["epochs"])
+        n = int(limit) if limit not in ("", "None") else int(train_size)  # type: ignore[arg-type]
+    except (KeyError, TypeError, ValueError):  # no epochs, or the whole split of unknown size
         return math.nan
     kind, _, value = aug.partition("-")
     if kind == "rotate":
@@ -87,12 +90,14 @@ def _errorbar(ax, pts: list[Point], label: str, **kw) -> None:  # noqa: ANN001, 
         ax.errorbar(xs, ms, yerr=yerr, ms=4, capsize=3, label=label, **{"marker": "o", **kw})
 
 
-def _samples_figure(rows: Sequence[dict], r_col: str, label: str, path: Path, title: str) -> Path:
+def _samples_figure(
+    rows: Sequence[dict], r_col: str, label: str, path: Path, title: str, train_size: int | None
+) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     colours = _model_colours(rows)
     for (model,), rs in _by(rows, "model").items():
-        pts = [(rotated_samples(g[0]), *_mean_std([_num(r.get(r_col)) for r in g]))
+        pts = [(rotated_samples(g[0], train_size), *_mean_std([_num(r.get(r_col)) for r in g]))
                for g in _by(rs, "augment", "epochs", "limit_train").values()]  # fmt: skip
         if all(p[0] == 0 for p in pts):  # trained without rotations only: a reference line
             m, _ = _mean_std([_num(r.get(r_col)) for r in rs])
@@ -162,10 +167,12 @@ def plot_nr_r_figures(
     cols: tuple[str, str],
     labels: tuple[str, str],
     out: str | os.PathLike,
+    train_size: int | None = None,
 ) -> list[Path]:
     """Write the three figures of the module doc for ``rows`` (a study CSV's rows) whose NR and
     R metrics are the columns ``cols`` (axis labels ``labels``) into ``out``; returns the paths
-    (none when no row has both metrics)."""
+    (none when no row has both metrics). ``train_size``: the training split's size, for runs
+    on all of it (rows without ``limit_train``)."""
     if len(cols) != 2 or len(labels) != 2:
         raise ValueError(f"cols and labels must be (NR, R) pairs, got {cols!r} and {labels!r}")
     rows = [r for r in rows if not math.isnan(_num(r.get(cols[1])))]
@@ -175,7 +182,8 @@ def plot_nr_r_figures(
     note = "mean ± std over seeds"
     return [
         _samples_figure(rows, cols[1], labels[1], out / f"{study}-samples.png",
-                        f"{study}: R test metric against rotated samples seen ({note})"),
+                        f"{study}: R test metric against rotated samples seen ({note})",
+                        train_size),
         _params_figure(rows, cols[1], labels[1], out / f"{study}-params.png",
                        f"{study}: R test metric against parameters ({note})"),
         _nr_r_figure(rows, cols, labels, out / f"{study}-nr-r.png",
