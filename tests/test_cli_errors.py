@@ -34,6 +34,7 @@ def _one_line_error(err: str) -> str:
         (["train", "--epochs", "two"], "invalid int value: 'two'"),
         (["train", "--checkpoint-minutes", "-1"], "expected minutes >= 0 or 'off', got '-1'"),
         (["train", "--checkpoint-minutes", "soon"], "expected minutes >= 0 or 'off', got 'soon'"),
+        (["train", "--model-arg", "channels"], "expected KEY=VALUE, got 'channels'"),
     ],
 )
 def test_argparse_errors_are_one_line(argv: list[str], says: str, capsys) -> None:
@@ -51,6 +52,11 @@ def test_argparse_errors_are_one_line(argv: list[str], says: str, capsys) -> Non
         (["train", "--batch-size", "0", "--out", "{tmp}/run"], "batch_size must be an int >= 1"),
         (["train", "--limit-train", "-5", "--out", "{tmp}/run"], "limit_train must be None or"),
         (["train", "--lr", "-0.1", "--out", "{tmp}/run"], "lr must be a positive number"),
+        (
+            ["train", "--model", "z2cnn", "--model-arg", "width=2", "--out", "{tmp}/run"],
+            "--model-arg: model 'z2cnn' takes ['channels', 'dropout', 'in_channels', "
+            "'num_classes'], got ['width']",
+        ),
         (["study", "rotmnist", "--shard", "4/2", "--dry-run"], "shard K/N needs 0 <= K < N"),
         (
             ["study", "rotmnist", "--epochs-scale", "0", "--dry-run"],

@@ -268,3 +268,25 @@ def test_evaluate_uses_the_accelerator_asked_for(trained: Path) -> None:
     best = next((trained / "checkpoints").glob("best-*.ckpt"))
     with pytest.raises(ValueError, match="bogus"):  # reaches Lightning, which names it
         evaluate(best, limit_test=8, progress=False, accelerator="bogus")
+
+
+def test_model_args_reach_the_builder(tmp_path: Path) -> None:
+    """``--model-arg`` values (an int, a float) build the model: Z2CNN with 7 channels has
+    another parameter count, kept in the record and in recipe.json."""
+    import json
+
+    from gconv.experiments._cli import _model_arg
+    from gconv.models import get_model
+
+    assert _model_arg("channels=12,24,36") == ("channels", (12, 24, 36))
+    assert _model_arg("dropout=0.5") == ("dropout", 0.5)
+    out = tmp_path / "run"
+    rc = main(["train", "--model", "z2cnn", "--epochs", "1", "--limit-train", "64",
+               "--limit-val", "32", "--no-test", "--batch-size", "32", "--out", str(out),
+               "--no-progress", "--model-arg", "channels=7", "dropout=0.5"])  # fmt: skip
+    assert rc == 0
+    rec = json.loads((out / "record.json").read_text())
+    want = sum(p.numel() for p in get_model("z2cnn", channels=7).parameters())
+    assert rec["params"] == want != sum(p.numel() for p in get_model("z2cnn").parameters())
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["model_kwargs"] == {"channels": 7, "dropout": 0.5}

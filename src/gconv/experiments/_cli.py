@@ -84,6 +84,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--optim", nargs="+", metavar="KEY=VALUE", type=_optim_item,
                    help="optimiser options (default: Adam), e.g. optimizer=sgd momentum=0.9 "
                    "weight_decay=1e-3 lr_decay=0.8 lr_decay_from=15")  # fmt: skip
+    t.add_argument("--model-arg", nargs="+", metavar="KEY=VALUE", type=_model_arg,
+                   help="arguments of the model's builder over its defaults, e.g. r=5 or "
+                   "channels=12,24,24,36,36,48,96 (a comma list is a tuple)")  # fmt: skip
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--augment", choices=list_augmentations(None),
                    help="default: batch-angle for grey-scale images, none otherwise")  # fmt: skip
@@ -146,6 +149,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         model=args.model, data=args.data, task=args.task, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, augment=args.augment or _default_augment(args.model, args.data),
         seed=args.seed, optim=_optim(args.optim),
+        model_kwargs=_model_kwargs(args.model, args.model_arg),
         limit_train=args.limit_train,
         limit_val=args.limit_val, limit_test=args.limit_test,
         out=args.out or f"runs/{args.model}-seed{args.seed}", devices=args.devices,
@@ -186,6 +190,32 @@ def _optim_item(text: str) -> tuple[str, object]:
         except ValueError:
             pass
     return key, value
+
+
+def _model_arg(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of ``--model-arg``: VALUE as ``--optim``'s, or a comma list of them (a
+    tuple)."""
+    key, eq, value = text.partition("=")
+    if not (key and eq and value):
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    if "," in value:
+        return key, tuple(_optim_item(f"{key}={v}")[1] for v in value.split(",") if v)
+    return _optim_item(text)
+
+
+def _model_kwargs(model: str, items: list[tuple[str, object]] | None) -> dict[str, object]:
+    """``--model-arg``'s items as the builder's keyword arguments; ValueError for a name the
+    model's builder does not take."""
+    import inspect
+
+    kwargs = dict(items or ())
+    params = inspect.signature(model_spec(model).builder).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return kwargs
+    unknown = sorted(set(kwargs) - set(params))
+    if unknown:
+        raise ValueError(f"--model-arg: model {model!r} takes {sorted(params)}, got {unknown}")
+    return kwargs
 
 
 def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
