@@ -182,17 +182,23 @@ def test_lr_schedule_budgets_change_only_ico_cnn(name: str, epochs: int, decay: 
     assert any(model == "ico-cnn" for model, _ in changed)
 
 
-def test_public_recipe_budget_changes_only_ico_cnn() -> None:
-    """``public-60`` is ``full`` with ico-cnn trained as the public re-implementation does (60
-    epochs, batch 256, lr 5e-3 constant); every other run is ``full``'s."""
+def _budget_runs(*budgets: str) -> dict[str, dict]:
+    """Per budget of spherical-cls: its seed-0 runs keyed by (model, augment)."""
     from gconv.experiments import get_study, plan
 
     spec = get_study("spherical-cls")
     runs = {}
-    for name in ("full", "public-60"):
+    for name in budgets:
         b = spec.budget(name)
         got = plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)
         runs[name] = {(r.model, r.augment): r for r in got}
+    return runs
+
+
+def test_public_recipe_budget_changes_only_ico_cnn() -> None:
+    """``public-60`` is ``full`` with ico-cnn trained as the public re-implementation does (60
+    epochs, batch 256, lr 5e-3 constant); every other run is ``full``'s."""
+    runs = _budget_runs("full", "public-60")
     assert runs["full"].keys() == runs["public-60"].keys()
     for key, run in runs["public-60"].items():
         base = runs["full"][key]
@@ -206,14 +212,7 @@ def test_public_recipe_budget_changes_only_ico_cnn() -> None:
 def test_public_70d_is_public_60_then_a_decay() -> None:
     """``public-70d`` runs ``public-60``'s recipe for epochs 0–59 (lr 5e-3 constant, so a run
     may resume from ``public-60``'s epoch-60 checkpoint) and decays by 0.7 per epoch after."""
-    from gconv.experiments import get_study, plan
-
-    spec = get_study("spherical-cls")
-    runs = {}
-    for name in ("public-60", "public-70d"):
-        b = spec.budget(name)
-        got = plan(spec, [0], b.epochs_scale, b.limit_train, b.limit_test, None, b)
-        runs[name] = {(r.model, r.augment): r for r in got}
+    runs = _budget_runs("public-60", "public-70d")
     assert runs["public-60"].keys() == runs["public-70d"].keys()
     for key, run in runs["public-70d"].items():
         p60 = runs["public-60"][key]
