@@ -259,8 +259,8 @@ def _conditions_note(rows: Sequence[dict]) -> str:
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> list[Path]:
     """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors in
     two bins or more, ``out/<study>-angle.png`` (test error against input angle, mean over
-    seeds); for studies
-    with ``nr_r``, the figures of ``_study_plots.py``. Returns the files written, markdown first."""
+    seeds); for studies with ``nr_r``, the figures of ``_study_plots.py``. Returns the files
+    written, markdown first."""
     from ._plots import plot_angle_error
 
     spec = get_study(study)
