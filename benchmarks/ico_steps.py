@@ -60,11 +60,7 @@ def _channels(name: str, width: float) -> dict:
     {} at width 1."""
     if width == 1:
         return {}
-    spec = model_spec(name)
-    base = spec.defaults.get("channels")
-    if base is None:
-        param = inspect.signature(spec.builder).parameters.get("channels")
-        base = None if param is None else param.default
+    base = (model_spec(name).arguments() or {}).get("channels")
     if base is None or base is inspect.Parameter.empty:
         raise SystemExit(f"--cases: a width needs a model with a channels argument, got {name!r}")
     return {"channels": tuple(max(1, round(c * width)) for c in base)}

@@ -4,6 +4,8 @@ gives its declared output; registration and look-up errors name what was expecte
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 
@@ -104,3 +106,23 @@ def test_register_then_get(monkeypatch):
     )
     assert model_spec("tmp-identity") is spec and "tmp-identity" in list_models("generative")
     assert isinstance(get_model("tmp-identity"), torch.nn.Identity)
+
+
+def test_arguments_are_what_build_gives_the_builder() -> None:
+    """``ModelSpec.arguments``: the builder's own defaults under the spec's ``defaults``; None
+    for a builder that takes any keyword."""
+    from gconv.models import ModelSpec, model_spec
+
+    args = model_spec("ico-cnn").arguments()
+    assert args["r"] == 4 and tuple(args["channels"]) == (8, 16, 16, 24, 24, 32, 64)
+    assert "num_classes" in args and "width" not in args
+
+    def builder(a: int, b: int = 2) -> torch.nn.Module:
+        return torch.nn.Identity()
+
+    spec = ModelSpec("x", builder, "image", "logits", "classification", (1, 4, 4),
+                     defaults={"b": 3})  # fmt: skip
+    assert spec.arguments() == {"a": inspect.Parameter.empty, "b": 3}
+    loose = ModelSpec("y", lambda **kw: torch.nn.Identity(), "image", "logits",
+                      "classification", (1, 4, 4))  # fmt: skip
+    assert loose.arguments() is None

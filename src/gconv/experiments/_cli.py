@@ -206,13 +206,9 @@ def _model_arg(text: str) -> tuple[str, object]:
 def _model_kwargs(model: str, items: list[tuple[str, object]] | None) -> dict[str, object]:
     """``--model-arg``'s items as the builder's keyword arguments; ValueError for a name the
     model's builder does not take."""
-    import inspect
-
     kwargs = dict(items or ())
-    params = inspect.signature(model_spec(model).builder).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return kwargs
-    unknown = sorted(set(kwargs) - set(params))
+    params = model_spec(model).arguments()
+    unknown = [] if params is None else sorted(set(kwargs) - set(params))
     if unknown:
         raise ValueError(f"--model-arg: model {model!r} takes {sorted(params)}, got {unknown}")
     return kwargs

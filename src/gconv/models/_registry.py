@@ -82,6 +82,18 @@ class ModelSpec:
         """The model with ``defaults`` updated by ``kwargs``."""
         return self.builder(**{**self.defaults, **kwargs})
 
+    def arguments(self) -> dict[str, Any] | None:
+        """The builder's keyword arguments and the values :meth:`build` gives them (``defaults``
+        over the builder's own; ``inspect.Parameter.empty`` where it has none); None when the
+        builder takes ``**kwargs`` (any name)."""
+        import inspect
+
+        params = inspect.signature(self.builder).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return None
+        own = {p.name: p.default for p in params if p.kind is not p.VAR_POSITIONAL}
+        return {**own, **self.defaults}
+
 
 _REGISTRY: Registry[ModelSpec] = Registry("model", ModelSpec)
 
