@@ -124,6 +124,26 @@ def test_no_angle_figure_from_a_single_bin(tmp_path: Path) -> None:
     assert "(spherical-cls-angle.png)" in render_report(get_study("spherical-cls"), rows)
 
 
+def test_a_figure_the_rows_no_longer_support_is_removed(tmp_path: Path) -> None:
+    """Rewriting a report from rows without a second angle bin, or without R metrics, deletes
+    the figures an earlier call drew from richer rows; a file the report does not own stays."""
+    rows = _rows("spherical-cls", "test_r_error", "test_error")
+    bins = [f"err_deg_{15 * k:03d}" for k in range(24)]
+    for row in rows:
+        row |= {c: "nan" for c in bins} | {bins[0]: "0.1", bins[1]: "0.2"}
+    own = tmp_path / "spherical-cls-notes.png"
+    own.write_bytes(b"kept")
+    first = write_report("spherical-cls", rows, tmp_path)
+    assert tmp_path / "spherical-cls-angle.png" in first
+    for row in rows:
+        row[bins[1]] = "nan"
+        row["test_r_error"] = "nan"
+    written = write_report("spherical-cls", rows, tmp_path)
+    assert written == [tmp_path / "spherical-cls.md"]
+    assert sorted(tmp_path.iterdir()) == sorted([*written, own])
+    assert own.read_bytes() == b"kept"
+
+
 def test_angle_figure_gives_every_model_its_own_style(tmp_path: Path) -> None:
     """Up to 20 models of the angle figure: no two lines share colour and line style."""
     from gconv.experiments._plots import plot_angle_error

@@ -259,7 +259,8 @@ def _conditions_note(rows: Sequence[dict]) -> str:
 def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> list[Path]:
     """Write ``out/<study>.md`` (:func:`render_report`); when the rows hold per-angle errors in
     two bins or more, ``out/<study>-angle.png`` (test error against input angle, mean over
-    seeds); for studies with ``nr_r``, the figures of ``_study_plots.py``. Returns the files
+    seeds); for studies with ``nr_r``, the figures of ``_study_plots.py``. Those of its figures
+    that an earlier call left and these rows do not support are deleted. Returns the files
     written, markdown first."""
     from ._plots import plot_angle_error
 
@@ -281,4 +282,19 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> li
     figures = getattr(spec, "write_figures", None)  # a study's own plots (e.g. gan)
     if callable(figures):
         written += figures(rows, out)
+    _remove_stale_figures(study, out, written)
     return written
+
+
+#: the figures write_report itself may draw, ``<study>-<name>.png``
+_OWN_FIGURES = ("angle", "samples", "params", "nr-r")
+
+
+def _remove_stale_figures(study: str, out: str | os.PathLike, written: list[Path]) -> None:
+    """Delete this report's own figures that an earlier call drew and these rows no longer
+    support (e.g. an angle figure after the rows lost their second angle bin), so that the
+    folder never shows a figure beside a report that does not link it."""
+    for name in _OWN_FIGURES:
+        png = Path(out) / f"{study}-{name}.png"
+        if png not in written:
+            png.unlink(missing_ok=True)
