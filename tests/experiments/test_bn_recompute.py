@@ -94,3 +94,46 @@ def test_bad_counts_are_refused() -> None:
             TrainConfig(bn_recompute=bad)
     with pytest.raises(ValueError, match="batches"):
         RecomputeBatchNorm(0)
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "augment"),
+    [("z2cnn", "rotmnist", "batch-angle"), ("ico-cnn", "spherical-mnist", "rotate-100")],
+)
+def test_evaluate_recomputes_as_the_run_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture, model: str, data: str, augment: str
+) -> None:
+    """``evaluate(bn_recompute=…)`` / ``gconv evaluate --bn-recompute`` on a checkpoint whose
+    statistics were scrambled gives back the statistics its run recomputed before validating
+    (same samples, rotations and augmentation), and so the same test error."""
+    from gconv.experiments import evaluate
+    from gconv.experiments._callbacks import recompute_as_in_run
+
+    cfg = TrainConfig(model=model, data=data, epochs=1, batch_size=8, augment=augment,
+                      limit_train=24, limit_val=8, test=False, seed=3, out=str(tmp_path / "run"),
+                      progress=False, bn_recompute=2)  # fmt: skip
+    train(cfg)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    ckpt = load_checkpoint(last)
+    for k, v in ckpt["state_dict"].items():
+        if k.endswith(STATS):
+            v.mul_(3.0).add_(0.5)
+    scrambled = tmp_path / "scrambled.ckpt"
+    torch.save(ckpt, scrambled)
+    module = load_classifier(scrambled)
+    assert recompute_as_in_run(module, data, 2, 8, int(ckpt["epoch"]), 24) == 2
+    saved = _state(tmp_path / "run")
+    for k, v in module.state_dict().items():
+        if k.endswith(STATS):
+            torch.testing.assert_close(v, saved[k], rtol=1e-5, atol=1e-6)
+    want = evaluate(last, data, limit_test=16, progress=False)
+    got = evaluate(scrambled, data, limit_test=16, progress=False, bn_recompute=(2, 8, 24))
+    assert got["test_error"] == want["test_error"]
+    assert got["bn_recompute"] == {"batches": 2, "batch_size": 8, "limit_train": 24, "epoch": 0}
+    argv = ["evaluate", str(scrambled), "--data", data, "--limit-test", "16", "--no-progress"]
+    assert main([*argv, "--bn-recompute", "2", "--bn-batch-size", "8", "--limit-train", "24"]) == 0
+    assert "recomputed over 2 training batches of 8 (epoch 0" in capsys.readouterr().out
+    for extra, msg in ((["--limit-train", "24"], "apply only with --bn-recompute"),
+                       (["--bn-recompute", "0"], "--bn-recompute must be a positive integer")):  # fmt: skip
+        assert main([*argv, *extra]) == 2
+        assert msg in capsys.readouterr().err

@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import Callback
 __all__ = [
     "EpochLearningRate",
     "RecomputeBatchNorm",
+    "recompute_as_in_run",
     "Throughput",
     "progress_bar",
     "quiet_lightning",
@@ -175,3 +176,29 @@ class RecomputeBatchNorm(Callback):
         with torch.inference_mode(False), torch.no_grad():
             batches = self.inputs(trainer.datamodule, pl_module, trainer.current_epoch)
             recompute_batch_norm(pl_module, batches)
+
+
+def recompute_as_in_run(
+    module: L.LightningModule,
+    data: str,
+    batches: int,
+    batch_size: int,
+    epoch: int,
+    limit_train: int | None = None,
+    data_kwargs: dict[str, Any] | None = None,
+) -> int:
+    """Recompute the batch norms of ``module`` (a task module loaded from a checkpoint) as
+    :class:`RecomputeBatchNorm` (``batches``) does before the validation of epoch ``epoch`` in
+    a run on ``data`` at ``batch_size`` with ``limit_train`` training samples: the same samples,
+    rotations and augmentation (the module's ``augment`` and ``seed``). ``data_kwargs`` go to a
+    data set's own data module (spherical: ``bandwidth``). Returns the number of batches."""
+    from ..nn import recompute_batch_norm
+    from ._datamodule import _DATAMODULES, get_datamodule
+
+    hp = dict(module.hparams)
+    own = {"augment": hp.get("augment", "none"), **(data_kwargs or {})}
+    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
+                        batch_size=batch_size, seed=int(hp.get("seed", 0)),
+                        limit_train=limit_train, **(own if data in _DATAMODULES else {}))  # fmt: skip
+    with torch.no_grad():
+        return recompute_batch_norm(module, RecomputeBatchNorm(batches).inputs(dm, module, epoch))

@@ -53,6 +53,23 @@ def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="write the record (errors, counts, confusion matrices) to PATH as JSON",
     )
+    e.add_argument(
+        "--bn-recompute",
+        type=int,
+        metavar="N",
+        help="first recompute the batch norms' statistics over N training batches, the samples "
+        "and augmentation a run with --bn-recompute N validates the checkpoint's epoch with",
+    )
+    e.add_argument(
+        "--bn-batch-size",
+        type=int,
+        help="with --bn-recompute: the run's training batch size (default: gconv train's)",
+    )
+    e.add_argument(
+        "--limit-train",
+        type=int,
+        help="with --bn-recompute: the run's --limit-train (its first N training samples)",
+    )
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
@@ -79,6 +96,23 @@ def _evaluate_data_kwargs(args: argparse.Namespace) -> dict:
             f"spherical data sets ({', '.join(sph)}); got --data {args.data}"
         )
     return given
+
+
+def _bn_recompute(args: argparse.Namespace) -> tuple[int, int, int | None] | None:
+    """``(batches, batch size, limit_train)`` for ``evaluate``, or None without --bn-recompute;
+    ValueError for a count below 1, or --bn-batch-size / --limit-train without it."""
+    if args.bn_recompute is None:
+        if args.limit_train is not None or args.bn_batch_size is not None:
+            raise ValueError("--bn-batch-size and --limit-train apply only with --bn-recompute N")
+        return None
+    from ._train import TrainConfig
+
+    size = TrainConfig.batch_size if args.bn_batch_size is None else args.bn_batch_size
+    for flag, v in (("--bn-recompute", args.bn_recompute), ("--bn-batch-size", size),
+                    ("--limit-train", args.limit_train)):  # fmt: skip
+        if v is not None and v < 1:
+            raise ValueError(f"{flag} must be a positive integer, got {v}")
+    return args.bn_recompute, size, args.limit_train
 
 
 def _finite(v: object) -> object:
@@ -124,6 +158,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             not args.no_progress,
             data_kwargs=_evaluate_data_kwargs(args),
             accelerator=args.accelerator,
+            bn_recompute=_bn_recompute(args),
         )
     except (CheckpointError, FileNotFoundError, ValueError) as err:
         print(f"gconv evaluate: {err}", file=sys.stderr)
@@ -137,6 +172,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
           f"{rec['images_per_s']:.0f}"]],
         title=f"gconv evaluate: {args.checkpoint}",
     )  # fmt: skip
+    if rec.get("bn_recompute"):
+        b = rec["bn_recompute"]
+        print(f"batch-norm statistics recomputed over {b['batches']} training batches of "
+              f"{b['batch_size']} (epoch {b['epoch']}'s samples and augmentation)")  # fmt: skip
     if args.confusion:
         from ._confusion import confusion_tables
 

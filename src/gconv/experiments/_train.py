@@ -33,6 +33,7 @@ from ._callbacks import (
     Throughput,
     progress_bar,
     quiet_lightning,
+    recompute_as_in_run,
     run_loggers,
 )
 from ._checkpoint import (
@@ -338,14 +339,25 @@ def evaluate(
     progress: bool = True,
     data_kwargs: dict[str, Any] | None = None,
     accelerator: str = "cpu",
+    bn_recompute: tuple[int, int, int | None] | None = None,
 ) -> dict:
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split;
     ``data_kwargs`` go to the data module (spherical data: ``test_rotate=("NR", "R")`` adds
     ``test_r_error``, ``bandwidth`` the run's grid). ``test_names`` names the test sets;
-    ``accelerator`` is Lightning's (``"cpu"``, ``"gpu"``, ``"auto"``; one device)."""
+    ``accelerator`` is Lightning's (``"cpu"``, ``"gpu"``, ``"auto"``; one device).
+    ``bn_recompute=(batches, batch_size, limit_train)``: first recompute the batch norms'
+    statistics as a run at that batch size and training limit with ``bn_recompute=batches``
+    does before validating the checkpoint's epoch (:func:`recompute_as_in_run`)."""
     quiet_lightning()
     module = load_classifier(checkpoint)
     hp = dict(module.hparams)
+    recomputed = None
+    if bn_recompute is not None:
+        batches, size, limit = bn_recompute
+        epoch = int(load_checkpoint(checkpoint)["epoch"])
+        kw = {k: v for k, v in (data_kwargs or {}).items() if k != "test_rotate"}
+        recompute_as_in_run(module, data, batches, size, epoch, limit, kw)
+        recomputed = {"batches": batches, "batch_size": size, "limit_train": limit, "epoch": epoch}
     dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
                         limit_test=limit_test, eval_batch_size=batch_size,
                         **(data_kwargs or {}))  # fmt: skip
@@ -369,4 +381,5 @@ def evaluate(
         "images_per_s": module.test_results["test_n"] * max(1, len(names)) / wall,
         "test_names": names,
         **module.test_results,
+        **({"bn_recompute": recomputed} if recomputed else {}),
     }
