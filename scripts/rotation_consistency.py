@@ -9,6 +9,9 @@ is not invariant enough), the error of the majority vote over the K copies, and 
 frequent confusions of each kind. Used on `public-60`'s selected state (results/ico-plan.md).
 
     python scripts/rotation_consistency.py <ckpt> --data spherical-mnist --split test --n 2000 --k 8
+
+``--bn-recompute N --bn-batch-size B --limit-train M`` first recomputes the batch norms'
+statistics as ``gconv evaluate`` does with the same flags.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 import torch
 
 from gconv.data import SphericalAugment
-from gconv.experiments import get_datamodule, load_classifier
+from gconv.experiments import get_datamodule, load_checkpoint, load_classifier
+from gconv.experiments._callbacks import recompute_as_in_run
 
 
 def predictions(
@@ -80,9 +84,26 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--k", type=int, default=8, help="rotations per digit")
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--seed", type=int, default=None, help="rotation seed (default: the run's)")
+    p.add_argument(
+        "--bn-recompute",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first recompute the batch norms as a run with --bn-recompute N does "
+        "before validating the checkpoint's epoch (gconv evaluate --bn-recompute)",
+    )
+    p.add_argument("--bn-batch-size", type=int, default=32, help="the run's batch size")
+    p.add_argument("--limit-train", type=int, default=None, help="the run's --limit-train")
     args = p.parse_args(argv)
-    module = load_classifier(args.checkpoint).eval()
+    module = load_classifier(args.checkpoint)
     hp = dict(module.hparams)
+    if args.bn_recompute:
+        epoch = int(load_checkpoint(args.checkpoint)["epoch"])
+        recompute_as_in_run(module, args.data, args.bn_recompute, args.bn_batch_size, epoch,
+                            args.limit_train)  # fmt: skip
+        print(f"batch norms recomputed over {args.bn_recompute} training batches of "
+              f"{args.bn_batch_size} (epoch {epoch})")  # fmt: skip
+    module.eval()
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
                         test_rotate=("NR",), seed=hp["seed"])  # fmt: skip
     base = dm.dataset(args.split, "NR")
