@@ -85,13 +85,18 @@ def main(argv: list[str] | None = None) -> None:
         help="training batches to recompute the statistics over (0: skip that arm)",
     )
     p.add_argument("--train-batch", type=int, default=256, help="their size (public-60: 256)")
+    p.add_argument("--limit-train", type=int, default=None, help="the run's --limit-train")
     args = p.parse_args(argv)
+    # the recomputation reads the first recompute × train-batch training samples (within the
+    # run's limit), the train split arm the first n
+    limit_train = max(args.n, args.recompute * args.train_batch)
+    limit_train = limit_train if args.limit_train is None else min(limit_train, args.limit_train)
     module = load_classifier(args.checkpoint)
     hp = dict(module.hparams)
     spherical = dataset_spec(args.data).input_kind == "s2"  # registered sphere data
     kw = {"test_rotate": (args.rotate,), "augment": hp["augment"]} if spherical else {}
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=args.n, limit_val=args.n, limit_train=args.n,
+                        limit_test=args.n, limit_val=args.n, limit_train=limit_train,
                         batch_size=args.train_batch,
                         seed=hp["seed"], **kw)  # fmt: skip
     split = dm.split(args.split, args.rotate) if spherical else dm.split(args.split)
