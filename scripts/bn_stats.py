@@ -4,7 +4,8 @@ by the statistics of the evaluated batch) and with running statistics recomputed
 checkpoint's weights over ``--recompute`` training batches (as ``gconv train --bn-recompute``
 does before each validation: the first samples, rotated as in the checkpoint's epoch): a large
 gap says the running statistics, not the weights, make the error. Used on `public-60`'s epochs
-with validation jumps (results/ico-plan.md).
+with validation jumps (results/ico-plan.md). ``--offsets K`` also prints, per batch norm, how
+far the mean input of its channels on the first K digits lies from the running mean.
 
 The digits are the first N of the run's data's test split (``--split train``: of the training
 split, with fixed rotations under ``--rotate R``, not the ones of any epoch; spherical data: NR
@@ -65,6 +66,35 @@ def recomputed_error(
     return err
 
 
+def offsets(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, float, float]]:
+    """For each batch norm of ``model`` (evaluation mode, one forward pass over ``x``): its
+    name, the largest offset of a channel's mean input from its running mean in running
+    standard deviations ``|mean − running_mean| / √(running_var + eps)`` (statistics over every
+    axis but the channel, the icosahedral corners included) and its smallest running variance."""
+    norms = set(batch_norms(model))
+    out, hooks = [], []
+
+    def hook(name: str):  # noqa: ANN202
+        def record(mod: torch.nn.Module, inp: tuple, _: torch.Tensor) -> None:
+            a = inp[0].detach().transpose(0, 1).reshape(inp[0].shape[1], -1)
+            sd = (mod.running_var + mod.eps).sqrt()
+            z = ((a.mean(1) - mod.running_mean) / sd).abs().max().item()
+            out.append((name, z, mod.running_var.min().item()))
+
+        return record
+
+    for name, mod in model.named_modules():
+        if mod in norms:
+            hooks.append(mod.register_forward_hook(hook(name)))
+    try:
+        with torch.no_grad():
+            model.eval()(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", type=Path)
@@ -86,6 +116,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--train-batch", type=int, default=256, help="their size (public-60: 256)")
     p.add_argument("--limit-train", type=int, default=None, help="the run's --limit-train")
+    p.add_argument(
+        "--offsets",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also print each batch norm's largest offset on the first K digits",
+    )
     args = p.parse_args(argv)
     # the recomputation reads the first recompute × train-batch training samples (within the
     # run's limit), the train split arm the first n
@@ -106,6 +143,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.checkpoint}: first {len(y)} {what}; "
           f"running statistics {100 * e['eval']:.2f} %, batch statistics (batches of "
           f"{args.batch}) {100 * e['batch']:.2f} %")  # fmt: skip
+    if args.offsets:
+        for name, z, var in offsets(module, x[: args.offsets]):
+            print(f"  {name}: largest channel-mean offset {z:.2f} running sd, "
+                  f"smallest running variance {var:.2g}")  # fmt: skip
     if args.recompute:
         epoch = int(load_checkpoint(args.checkpoint)["epoch"])
         batches = RecomputeBatchNorm(args.recompute).inputs(dm, module, epoch)

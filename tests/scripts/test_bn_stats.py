@@ -46,3 +46,14 @@ def test_recomputed_statistics_arm(script) -> None:
     assert m.recomputed_error(bad, train.split(128), x, y, batch=250) < 0.05
     assert m.errors(bad, x, y, batch=250)["eval"] > 0.4  # the stale statistics are back
     assert all(torch.equal(before[k], v) for k, v in bad.state_dict().items())
+
+
+def test_offsets_name_the_stale_batch_norm(script) -> None:
+    m = script("bn_stats")
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(400, 1, generator=g) + 5.0
+    stale, fresh = _model(-5.0), _model(5.0)  # running variance 1: the offsets are ~10 and ~0
+    ((name, z, var),) = m.offsets(stale, x)
+    assert name == "0" and 9.5 < z < 10.5 and var == 1.0
+    assert m.offsets(fresh, x)[0][1] < 0.2
+    assert not any(mod._forward_hooks for mod in stale.modules())  # hooks removed
