@@ -135,6 +135,7 @@ def test_a_figure_the_rows_no_longer_support_is_removed(tmp_path: Path) -> None:
     own.write_bytes(b"kept")
     first = write_report("spherical-cls", rows, tmp_path)
     assert tmp_path / "spherical-cls-angle.png" in first
+    assert sorted(tmp_path.iterdir()) == sorted([*first, own])  # nothing just drawn is removed
     for row in rows:
         row[bins[1]] = "nan"
         row["test_r_error"] = "nan"

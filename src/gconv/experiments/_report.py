@@ -294,7 +294,8 @@ def _remove_stale_figures(study: str, out: str | os.PathLike, written: list[Path
     """Delete this report's own figures that an earlier call drew and these rows no longer
     support (e.g. an angle figure after the rows lost their second angle bin), so that the
     folder never shows a figure beside a report that does not link it."""
+    kept = {Path(p).resolve() for p in written}
     for name in _OWN_FIGURES:
         png = Path(out) / f"{study}-{name}.png"
-        if png not in written:
+        if png.resolve() not in kept:
             png.unlink(missing_ok=True)
