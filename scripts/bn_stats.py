@@ -24,12 +24,8 @@ from pathlib import Path
 import torch
 
 from gconv.data import dataset_spec
-from gconv.experiments import (
-    RecomputeBatchNorm,
-    get_datamodule,
-    load_checkpoint,
-    load_classifier,
-)
+from gconv.experiments import get_datamodule, load_checkpoint, load_classifier
+from gconv.experiments._callbacks import batches_as_in_run
 from gconv.nn import batch_norms, recompute_batch_norm
 
 
@@ -124,17 +120,12 @@ def main(argv: list[str] | None = None) -> None:
         help="also print each batch norm's largest offset on the first K digits",
     )
     args = p.parse_args(argv)
-    # the recomputation reads the first recompute × train-batch training samples (within the
-    # run's limit), the train split arm the first n
-    limit_train = max(args.n, args.recompute * args.train_batch)
-    limit_train = limit_train if args.limit_train is None else min(limit_train, args.limit_train)
     module = load_classifier(args.checkpoint)
     hp = dict(module.hparams)
     spherical = dataset_spec(args.data).input_kind == "s2"  # registered sphere data
-    kw = {"test_rotate": (args.rotate,), "augment": hp["augment"]} if spherical else {}
+    kw = {"test_rotate": (args.rotate,)} if spherical else {}
     dm = get_datamodule(args.data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=args.n, limit_val=args.n, limit_train=limit_train,
-                        batch_size=args.train_batch,
+                        limit_test=args.n, limit_val=args.n, limit_train=args.n,
                         seed=hp["seed"], **kw)  # fmt: skip
     split = dm.split(args.split, args.rotate) if spherical else dm.split(args.split)
     x, y = (t[: args.n] for t in split.tensors[:2])
@@ -149,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"smallest running variance {var:.2g}")  # fmt: skip
     if args.recompute:
         epoch = int(load_checkpoint(args.checkpoint)["epoch"])
-        batches = RecomputeBatchNorm(args.recompute).inputs(dm, module, epoch)
+        batches = batches_as_in_run(module, args.data, args.recompute, args.train_batch, epoch,
+                                    args.limit_train)  # fmt: skip
         err = recomputed_error(module, batches, x, y, args.batch)
         print(f"{args.checkpoint}: recomputed over {args.recompute} training batches of "
               f"{args.train_batch} (epoch {epoch}'s rotations) {100 * err:.2f} %")  # fmt: skip

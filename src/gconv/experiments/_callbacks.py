@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import Callback
 __all__ = [
     "EpochLearningRate",
     "RecomputeBatchNorm",
+    "batches_as_in_run",
     "recompute_as_in_run",
     "Throughput",
     "progress_bar",
@@ -178,6 +179,30 @@ class RecomputeBatchNorm(Callback):
             recompute_batch_norm(pl_module, batches)
 
 
+def batches_as_in_run(
+    module: L.LightningModule,
+    data: str,
+    batches: int,
+    batch_size: int,
+    epoch: int,
+    limit_train: int | None = None,
+    data_kwargs: dict[str, Any] | None = None,
+) -> Iterator[torch.Tensor]:
+    """The inputs :class:`RecomputeBatchNorm` (``batches``) recomputes ``module``'s batch norms
+    over before the validation of epoch ``epoch`` in a run on ``data`` at ``batch_size`` with
+    ``limit_train`` training samples: the same samples, rotations and augmentation (the module's
+    ``augment`` and ``seed``; ``module`` is a task module loaded from that run's checkpoint).
+    ``data_kwargs`` go to a data set's own data module (spherical: ``bandwidth``)."""
+    from ._datamodule import _DATAMODULES, get_datamodule
+
+    hp = dict(module.hparams)
+    own = {"augment": hp.get("augment", "none"), **(data_kwargs or {})}
+    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
+                        batch_size=batch_size, seed=int(hp.get("seed", 0)),
+                        limit_train=limit_train, **(own if data in _DATAMODULES else {}))  # fmt: skip
+    return RecomputeBatchNorm(batches).inputs(dm, module, epoch)
+
+
 def recompute_as_in_run(
     module: L.LightningModule,
     data: str,
@@ -187,18 +212,11 @@ def recompute_as_in_run(
     limit_train: int | None = None,
     data_kwargs: dict[str, Any] | None = None,
 ) -> int:
-    """Recompute the batch norms of ``module`` (a task module loaded from a checkpoint) as
-    :class:`RecomputeBatchNorm` (``batches``) does before the validation of epoch ``epoch`` in
-    a run on ``data`` at ``batch_size`` with ``limit_train`` training samples: the same samples,
-    rotations and augmentation (the module's ``augment`` and ``seed``). ``data_kwargs`` go to a
-    data set's own data module (spherical: ``bandwidth``). Returns the number of batches."""
+    """Recompute the batch norms of ``module`` over :func:`batches_as_in_run` (the same
+    arguments), as its run with ``bn_recompute=batches`` did before validating epoch ``epoch``.
+    Returns the number of batches."""
     from ..nn import recompute_batch_norm
-    from ._datamodule import _DATAMODULES, get_datamodule
 
-    hp = dict(module.hparams)
-    own = {"augment": hp.get("augment", "none"), **(data_kwargs or {})}
-    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        batch_size=batch_size, seed=int(hp.get("seed", 0)),
-                        limit_train=limit_train, **(own if data in _DATAMODULES else {}))  # fmt: skip
+    inputs = batches_as_in_run(module, data, batches, batch_size, epoch, limit_train, data_kwargs)
     with torch.no_grad():
-        return recompute_batch_norm(module, RecomputeBatchNorm(batches).inputs(dm, module, epoch))
+        return recompute_batch_norm(module, inputs)

@@ -355,8 +355,7 @@ def evaluate(
     if bn_recompute is not None:
         batches, size, limit = bn_recompute
         epoch = int(load_checkpoint(checkpoint)["epoch"])
-        kw = {k: v for k, v in (data_kwargs or {}).items() if k != "test_rotate"}
-        recompute_as_in_run(module, data, batches, size, epoch, limit, kw)
+        recompute_as_in_run(module, data, batches, size, epoch, limit, data_kwargs)
         recomputed = {"batches": batches, "batch_size": size, "limit_train": limit, "epoch": epoch}
     dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
                         limit_test=limit_test, eval_batch_size=batch_size,
