@@ -171,5 +171,7 @@ def test_train_default_augmentation_is_none_for_colour_images():
         _optim([("lr", 0.1)])
     with pytest.raises(ValueError, match=r"--optim: keys must be in .*got \['nesterov'\]"):
         _optim([("nesterov", 1)])
-    with pytest.raises(ValueError, match=r"recipe optimizer must be one of \('adam', 'sgd'\)"):
+    with pytest.raises(
+        ValueError, match=r"recipe optimizer must be one of \('adam', 'adamw', 'sgd'\)"
+    ):
         _optim([("optimizer", "lbfgs")])

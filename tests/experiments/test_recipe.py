@@ -25,7 +25,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
     [
         ({"nesterov": True}, r"recipe keys must be in .*'nesterov'"),
         ({"momentum": 1.0}, r"recipe momentum must be in \[0, 1\), got 1.0"),
-        ({"optimizer": "adagrad"}, r"recipe optimizer must be one of \('adam', 'sgd'\)"),
+        ({"optimizer": "adagrad"}, r"recipe optimizer must be one of \('adam', 'adamw', 'sgd'\)"),
         ({"lr": 0.0}, r"recipe lr must be > 0, got 0.0"),
         ({"lr": float("nan")}, r"recipe lr must be > 0"),
         ({"lr_decay": 1.5}, r"lr_decay must be in \(0, 1\], got 1.5"),

@@ -87,7 +87,7 @@ def check_optim(
     momentum: float = 0.9,
 ) -> None:
     """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
-    optimizer is "adam" or "sgd" and 0 ≤ momentum < 1."""
+    optimizer is "adam", "adamw" or "sgd" and 0 ≤ momentum < 1."""
     check_recipe(
         "task module",
         {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
@@ -101,7 +101,9 @@ class WrappedNet:
 
     Optional hyper-parameters (absent: the plain Adam above): ``optimizer`` "sgd" for
     ``torch.optim.SGD`` with heavy-ball ``momentum`` (default 0.9: b ← μ·b + g, w ← w − lr·b),
-    ``weight_decay`` (the L2 term added to the gradient, g ← g + λ·w, for either optimiser)
+    ``weight_decay`` (the L2 term added to the gradient, g ← g + λ·w, for "adam" and "sgd"),
+    ``optimizer`` "adamw" for ``torch.optim.AdamW``, whose weight decay is decoupled (Loshchilov
+    & Hutter 2019: w ← w − lr·λ·w, then the Adam step, on every parameter),
     and an lr schedule stepped once per epoch, lr(e) = lr · lr_decay ^ max(0, e − lr_decay_from)
     for epoch e = 0, 1, … (Weiler & Cesa's "exponential" schedule: 0.8 from epoch 15). The
     scheduler's state is in the checkpoint, so a resumed run continues the schedule; a run
@@ -127,6 +129,8 @@ class WrappedNet:
             opt: torch.optim.Optimizer = torch.optim.SGD(
                 self.parameters(), lr=hp.lr, momentum=momentum, weight_decay=wd
             )
+        elif hp.get("optimizer", "adam") == "adamw":
+            opt = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=wd)
         else:
             opt = torch.optim.Adam(self.parameters(), lr=hp.lr, weight_decay=wd)
         decay, start = hp.get("lr_decay", 1.0), hp.get("lr_decay_from", 0)

@@ -48,12 +48,12 @@ _BUILTIN = "gconv.experiments.studies"
 
 #: what a training recipe may set: the run's ``lr`` and ``batch_size``, and the task module's
 #: optimiser options — lr × ``lr_decay`` ^ max(0, epoch − ``lr_decay_from``) (epochs counted
-#: from 0), the (L2) ``weight_decay``, the ``optimizer`` (:data:`OPTIMIZERS`: "adam", or
-#: "sgd" with heavy-ball ``momentum``)
+#: from 0), the ``weight_decay`` (L2, or decoupled for "adamw"), the ``optimizer``
+#: (:data:`OPTIMIZERS`: "adam", "adamw", or "sgd" with heavy-ball ``momentum``)
 RECIPE_KEYS = (
     "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
 )  # fmt: skip
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
 def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
