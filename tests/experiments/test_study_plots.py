@@ -66,6 +66,7 @@ def test_report_writes_the_three_figures(tmp_path: Path, study: str, nr: str, r:
         assert png.stat().st_size > 5_000 and png.read_bytes()[:4] == b"\x89PNG"
     md = render_report(get_study(study), rows)
     assert f"({study}-nr-r.png)" in md and "R test" in md
+    assert all(f"]({png.name})" in md for png in written[1:])  # each figure drawn is linked
 
 
 def test_whole_training_set_has_no_sample_count() -> None:

@@ -163,16 +163,15 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     if spec.angle_spread:
         lines += _spread_section(groups)
     if _curves(groups):  # the figure write_report draws
-        lines += [f"![test error against input angle]({spec.name}-angle.png)", ""]
+        lines += [
+            f"![test error against input angle]({figure_file(spec.name, 'angle')})",
+            "",
+        ]
     for rule in spec.decisions:
         lines += render_decision(rule, rows)
     if spec.nr_r and any(not math.isnan(_num(r.get(spec.nr_r[1][0]))) for r in rows):
-        lines += [
-            f"![R test metric against rotated training samples]({spec.name}-samples.png)",
-            f"![R test metric against parameters]({spec.name}-params.png)",
-            f"![NR against R test metric]({spec.name}-nr-r.png)",
-            "",
-        ]
+        links = [f"![{alt}]({figure_file(spec.name, n)})" for n, alt in NR_R_FIGURES.items()]
+        lines += [*links, ""]
     sections = getattr(spec, "report_sections", None)  # a study's own sections (e.g. gan)
     if callable(sections):
         lines += sections(rows)
@@ -278,7 +277,9 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> li
     curves = _curves(_groups(rows))
     if curves:
         title = f"{study}: test error against input angle (mean over seeds, band ±1 std)"
-        written.append(plot_angle_error(curves, Path(out) / f"{study}-angle.png", title=title))
+        written.append(
+            plot_angle_error(curves, Path(out) / figure_file(study, "angle"), title=title)
+        )
     figures = getattr(spec, "write_figures", None)  # a study's own plots (e.g. gan)
     if callable(figures):
         written += figures(rows, out)
@@ -286,8 +287,22 @@ def write_report(study: str, rows: Sequence[dict], out: str | os.PathLike) -> li
     return written
 
 
+#: the NR/R figures ``_study_plots.plot_nr_r_figures`` draws, by name, with the report's alt text
+NR_R_FIGURES = {
+    "samples": "R test metric against rotated training samples",
+    "params": "R test metric against parameters",
+    "nr-r": "NR against R test metric",
+}
 #: the figures write_report itself may draw, ``<study>-<name>.png``
-_OWN_FIGURES = ("angle", "samples", "params", "nr-r")
+_OWN_FIGURES = ("angle", *NR_R_FIGURES)
+
+
+def figure_file(study: str, name: str) -> str:
+    """``<study>-<name>.png``: the one spelling of the file names of write_report's own figures
+    (the paths drawn, linked from the report, and removed when stale)."""
+    if name not in _OWN_FIGURES:
+        raise ValueError(f"figure name must be one of {_OWN_FIGURES}, got {name!r}")
+    return f"{study}-{name}.png"
 
 
 def _remove_stale_figures(study: str, out: str | os.PathLike, written: list[Path]) -> None:
@@ -296,6 +311,6 @@ def _remove_stale_figures(study: str, out: str | os.PathLike, written: list[Path
     folder never shows a figure beside a report that does not link it."""
     kept = {Path(p).resolve() for p in written}
     for name in _OWN_FIGURES:
-        png = Path(out) / f"{study}-{name}.png"
+        png = Path(out) / figure_file(study, name)
         if png.resolve() not in kept:
             png.unlink(missing_ok=True)

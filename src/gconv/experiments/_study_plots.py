@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._plots import _pyplot, save_figure
-from ._report import _mean_std, _num
+from ._report import _mean_std, _num, figure_file
 
 __all__ = ["plot_nr_r_figures", "rotated_samples"]
 
@@ -181,11 +181,11 @@ def plot_nr_r_figures(
     out = Path(out)
     note = "mean ± std over seeds"
     return [
-        _samples_figure(rows, cols[1], labels[1], out / f"{study}-samples.png",
+        _samples_figure(rows, cols[1], labels[1], out / figure_file(study, "samples"),
                         f"{study}: R test metric against rotated samples seen ({note})",
                         train_size),
-        _params_figure(rows, cols[1], labels[1], out / f"{study}-params.png",
+        _params_figure(rows, cols[1], labels[1], out / figure_file(study, "params"),
                        f"{study}: R test metric against parameters ({note})"),
-        _nr_r_figure(rows, cols, labels, out / f"{study}-nr-r.png",
+        _nr_r_figure(rows, cols, labels, out / figure_file(study, "nr-r"),
                      f"{study}: NR against R test metric ({note})"),
     ]  # fmt: skip
