@@ -24,7 +24,8 @@ import torch
 
 from gconv.data import SphericalAugment
 from gconv.experiments import get_datamodule, load_checkpoint, load_classifier
-from gconv.experiments._callbacks import recompute_as_in_run
+from gconv.experiments._callbacks import batches_as_in_run
+from gconv.nn import recompute_batch_norm
 
 
 def predictions(
@@ -99,8 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     hp = dict(module.hparams)
     if args.bn_recompute:
         epoch = int(load_checkpoint(args.checkpoint)["epoch"])
-        recompute_as_in_run(module, args.data, args.bn_recompute, args.bn_batch_size, epoch,
-                            args.limit_train)  # fmt: skip
+        inputs = batches_as_in_run(module, args.data, args.bn_recompute, args.bn_batch_size,
+                                   epoch, args.limit_train)  # fmt: skip
+        recompute_batch_norm(module, inputs)
         print(f"batch norms recomputed over {args.bn_recompute} training batches of "
               f"{args.bn_batch_size} (epoch {epoch})")  # fmt: skip
     module.eval()

@@ -107,7 +107,8 @@ def test_evaluate_recomputes_as_the_run_did(
     statistics were scrambled gives back the statistics its run recomputed before validating
     (same samples, rotations and augmentation), and so the same test error."""
     from gconv.experiments import evaluate
-    from gconv.experiments._callbacks import recompute_as_in_run
+    from gconv.experiments._callbacks import batches_as_in_run
+    from gconv.nn import recompute_batch_norm
 
     cfg = TrainConfig(model=model, data=data, epochs=1, batch_size=8, augment=augment,
                       limit_train=24, limit_val=8, test=False, seed=3, out=str(tmp_path / "run"),
@@ -121,7 +122,10 @@ def test_evaluate_recomputes_as_the_run_did(
     scrambled = tmp_path / "scrambled.ckpt"
     torch.save(ckpt, scrambled)
     module = load_classifier(scrambled)
-    assert recompute_as_in_run(module, data, 2, 8, int(ckpt["epoch"]), 24) == 2
+    assert (
+        recompute_batch_norm(module, batches_as_in_run(module, data, 2, 8, int(ckpt["epoch"]), 24))
+        == 2
+    )
     saved = _state(tmp_path / "run")
     for k, v in module.state_dict().items():
         if k.endswith(STATS):

@@ -2,7 +2,7 @@
 """``recompute_batch_norm``: each batch norm's running statistics become the average of the
 given batches' statistics (mean of means, mean of unbiased variances) at the current weights,
 with dropout off; modes and momenta restored; no batch, or a model that raises midway, changes
-nothing. Also ``IcoBatchNorm(momentum=None)``'s cumulative average."""
+nothing; no autograd graph. Also ``IcoBatchNorm(momentum=None)``'s cumulative average."""
 
 from __future__ import annotations
 
@@ -62,6 +62,16 @@ def test_modes_restored_in_eval_and_found_by_buffers() -> None:
     model.eval()
     recompute_batch_norm(nn.Sequential(model[0], model[1]), [torch.randn(4, 2)])
     assert not any(m.training for m in model.modules())
+
+
+def test_batches_run_without_autograd_even_with_grad_enabled() -> None:
+    """The forward passes build no graph (callers need not wrap the call in ``torch.no_grad``)."""
+    seen: list[bool] = []
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model[1].register_forward_hook(lambda m, i, o: seen.append(o.requires_grad))
+    with torch.enable_grad():
+        assert recompute_batch_norm(model, [torch.randn(4, 2) for _ in range(2)]) == 2
+    assert seen == [False, False]
 
 
 def test_no_batch_is_an_error_that_keeps_the_statistics() -> None:

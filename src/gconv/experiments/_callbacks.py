@@ -22,7 +22,6 @@ __all__ = [
     "EpochLearningRate",
     "RecomputeBatchNorm",
     "batches_as_in_run",
-    "recompute_as_in_run",
     "Throughput",
     "progress_bar",
     "quiet_lightning",
@@ -174,7 +173,7 @@ class RecomputeBatchNorm(Callback):
             return
         from ..nn import recompute_batch_norm
 
-        with torch.inference_mode(False), torch.no_grad():
+        with torch.inference_mode(False):
             batches = self.inputs(trainer.datamodule, pl_module, trainer.current_epoch)
             recompute_batch_norm(pl_module, batches)
 
@@ -201,22 +200,3 @@ def batches_as_in_run(
                         batch_size=batch_size, seed=int(hp.get("seed", 0)),
                         limit_train=limit_train, **(own if data in _DATAMODULES else {}))  # fmt: skip
     return RecomputeBatchNorm(batches).inputs(dm, module, epoch)
-
-
-def recompute_as_in_run(
-    module: L.LightningModule,
-    data: str,
-    batches: int,
-    batch_size: int,
-    epoch: int,
-    limit_train: int | None = None,
-    data_kwargs: dict[str, Any] | None = None,
-) -> int:
-    """Recompute the batch norms of ``module`` over :func:`batches_as_in_run` (the same
-    arguments), as its run with ``bn_recompute=batches`` did before validating epoch ``epoch``.
-    Returns the number of batches."""
-    from ..nn import recompute_batch_norm
-
-    inputs = batches_as_in_run(module, data, batches, batch_size, epoch, limit_train, data_kwargs)
-    with torch.no_grad():
-        return recompute_batch_norm(module, inputs)

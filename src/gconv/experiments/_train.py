@@ -26,14 +26,15 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
+from ..nn import recompute_batch_norm
 from ._augment import derive_seed
 from ._callbacks import (
     EpochLearningRate,
     RecomputeBatchNorm,
     Throughput,
+    batches_as_in_run,
     progress_bar,
     quiet_lightning,
-    recompute_as_in_run,
     run_loggers,
 )
 from ._checkpoint import (
@@ -347,7 +348,8 @@ def evaluate(
     ``accelerator`` is Lightning's (``"cpu"``, ``"gpu"``, ``"auto"``; one device).
     ``bn_recompute=(batches, batch_size, limit_train)``: first recompute the batch norms'
     statistics as a run at that batch size and training limit with ``bn_recompute=batches``
-    does before validating the checkpoint's epoch (:func:`recompute_as_in_run`)."""
+    does before validating the checkpoint's epoch (``gconv.nn.recompute_batch_norm`` over
+    :func:`~gconv.experiments._callbacks.batches_as_in_run`)."""
     quiet_lightning()
     module = load_classifier(checkpoint)
     hp = dict(module.hparams)
@@ -355,7 +357,8 @@ def evaluate(
     if bn_recompute is not None:
         batches, size, limit = bn_recompute
         epoch = int(load_checkpoint(checkpoint)["epoch"])
-        recompute_as_in_run(module, data, batches, size, epoch, limit, data_kwargs)
+        inputs = batches_as_in_run(module, data, batches, size, epoch, limit, data_kwargs)
+        recompute_batch_norm(module, inputs)
         recomputed = {"batches": batches, "batch_size": size, "limit_train": limit, "epoch": epoch}
     dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
                         limit_test=limit_test, eval_batch_size=batch_size,
