@@ -75,6 +75,22 @@ def test_ico_cnn_logits_are_invariant_to_all_60_rotations() -> None:
     assert len(report.rows) == 60 and report.max_error <= 1e-12
 
 
+def test_ico_cnn_mean_read_out_is_invariant_and_differs_from_max() -> None:
+    kw = {"channels": (2, 3, 3, 3, 3, 4, 4), "head": (4,)}
+    torch.manual_seed(5)
+    model = IcoCNN(**kw, pool="mean").double()
+    _randomise_norms(model)
+    x = torch.randn(2, 1, 2562, dtype=F64)
+    report = check_equivariance(model, "ico", x, "vertices", "invariant", elements=range(0, 60, 4))
+    assert report.verdict == "equivariant", str(report)
+    assert report.max_error <= 1e-12
+    other = IcoCNN(**kw).double()
+    other.load_state_dict(model.state_dict())  # the pool has no parameters: same weights
+    assert not torch.allclose(model.eval()(x), other.eval()(x))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        IcoCNN(pool="sum")
+
+
 def test_ico_cnn_seg_is_equivariant() -> None:
     model = IcoCNNSeg(r=3, channels=(2, 3, 3)).double()
     _randomise_norms(model)

@@ -69,7 +69,9 @@ class _IcoModel(nn.Module):
 
 class IcoCNN(_IcoModel):
     """Classifier ``(B, in_channels, 10·4^r + 2) → (B, num_classes)``; see the module docstring.
-    ``gauge=False`` drops the gauge change from every padding: the ablation, not equivariant."""
+    ``gauge=False`` drops the gauge change from every padding: the ablation, not equivariant.
+    ``pool``: the invariant read-out over orientations and six-neighbour vertices, ``"max"``
+    (the paper's, default) or ``"mean"``; both are exact for the 60 rotations."""
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class IcoCNN(_IcoModel):
         channels: Sequence[int] = _CHANNELS,
         head: Sequence[int] = (64, 32),
         gauge: bool = True,
+        pool: str = "max",
     ) -> None:
         super().__init__()
         check_positive_int("IcoCNN", "num_classes", num_classes)
@@ -95,7 +98,7 @@ class IcoCNN(_IcoModel):
             blocks.append(_block(cin, cout, res, s, lift=i == 0, gauge=gauge))
             cin, res = cout, res - (s == 2)
         self.features = nn.Sequential(*blocks)
-        self.pool = IcoGlobalPool("max")
+        self.pool = IcoGlobalPool(pool)
         layers: list[nn.Module] = []
         for width in head:
             layers += [nn.BatchNorm1d(cin), nn.Linear(cin, width), nn.ReLU()]
