@@ -24,8 +24,12 @@ from pathlib import Path
 import torch
 
 from gconv.data import dataset_spec
-from gconv.experiments import get_datamodule, load_checkpoint, load_classifier
-from gconv.experiments._callbacks import batches_as_in_run
+from gconv.experiments import (
+    batches_as_in_run,
+    get_datamodule,
+    load_checkpoint,
+    load_classifier,
+)
 from gconv.nn import batch_norms, recompute_batch_norm
 
 

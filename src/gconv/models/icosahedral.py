@@ -6,8 +6,8 @@ publicly (hrdkjain/IcosahedralCNN, ``IcoConvNet_OriginalR2R``; our own code): a 
 convolution and six group convolutions with 8, 16, 16, 24, 24, 32, 64 channels from r = 4,
 stride 2 at layers 2, 4 and 6 (r = 4 → 3 → 2 → 1), each followed by ``IcoBatchNorm`` and ReLU;
 max over orientations and vertices (``pool="mean"``: their mean); head BN-linear
-64 → 64 → 32 → 10 (BatchNorm1d, Linear, ReLU, twice, then BatchNorm1d, Linear). Input ``(B, 1, 2562)``, logits ``(B, 10)``; invariant
-to the 60 icosahedral rotations exactly.
+64 → 64 → 32 → 10 (BatchNorm1d, Linear, ReLU, twice, then BatchNorm1d, Linear). Input
+``(B, 1, 2562)``, logits ``(B, 10)``; invariant to the 60 icosahedral rotations exactly.
 
 ``IcoCNNSeg`` ("ico-cnn-seg"): an encoder–decoder of the same layers with unpooling and skip
 connections (concatenated channels) at r = 3 and r = 4, ending in a convolution to the class
