@@ -190,6 +190,18 @@ ROWS = [
         ValueError,
         r"expects non-negative integers, got \(0, -1\)",
     ),
+    Row(
+        "batches_as_in_run",
+        lambda: x.batches_as_in_run(x.Classifier("z2cnn"), "mnist-rot", 2, 8, 0),
+        ValueError,
+        r"data must be one of \[.*\], got 'mnist-rot'",
+    ),
+    Row(
+        "batches_as_in_run",
+        lambda: x.batches_as_in_run(x.Classifier("z2cnn"), "rotmnist", 0, 8, 0),
+        ValueError,
+        r"batches must be a positive int, got 0",
+    ),
     Row("evaluate", lambda: x.evaluate(_junk()), ValueError, r"bad.ckpt: unreadable checkpoint"),
     Row(
         "get_augmentation",
