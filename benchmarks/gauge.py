@@ -11,7 +11,10 @@ Arms (interleaved, median of repeats; forward and forward+backward):
   inference (eval mode, no grad: the expanded filter bank is cached, as ``F.conv2d``'s weight
   is given); forward+backward: training (train mode, the 7-tap hexagon expanded every call
   and its gradient folded back). ``exported``: its ``export()`` (gather + fixed
-  ``nn.Conv2d``); ``padding only``: ``IcoPad`` alone.
+  ``nn.Conv2d``); ``padding only``: ``IcoPad`` alone. These three read a contiguous input.
+- ``… chart-major``: the same on the same values stored chart-major, ``(B, 5, n, 2n, C, 6)``
+  in memory: the layout in which ``IcoConv`` / ``IcoLift`` (and batch norm, ReLU after them)
+  hand features to the next layer, so the one a layer inside a network reads.
 
 Prints the table under the environment record (commit, threads, load average before and after)
 and writes it to ``results/bench/gauge-<date>-<commit>.txt`` (``--no-record``: print only).
@@ -48,12 +51,14 @@ def bench(cin: int, cout: int, r: int, batch: int, repeats: int) -> list[str]:
     layer = IcoConv(cin, cout, r)
     x = torch.randn(batch, cin, 6, 5, n, 2 * n, requires_grad=True)
     xs = x.detach().reshape(batch, cin * 6, 5 * n, 2 * n).requires_grad_()
+    xc = x.detach().permute(0, 3, 4, 5, 1, 2).contiguous().permute(0, 4, 5, 1, 2, 3)
+    xc.requires_grad_()  # chart-major: as the previous layer returns it
     w = torch.randn(cout * 6, cin * 6, 3, 3, requires_grad=True)
     b = torch.zeros(cout * 6, requires_grad=True)
     exported = layer.export()
     pad = IcoPad(r)
     lines = [f"IcoConv {cin}→{cout} (×6), r={r} ({5 * n}×{2 * n} chart pixels), batch {batch}"]
-    lines.append(f"  {'arm':<12} {'fwd ms':>9} {'ratio':>7} {'fwd+bwd ms':>11} {'ratio':>7}")
+    lines.append(f"  {'arm':<21} {'fwd ms':>9} {'ratio':>7} {'fwd+bwd ms':>11} {'ratio':>7}")
     medians: dict[str, list[float]] = {}
     for backward in (False, True):
         layer.train(backward)
@@ -61,9 +66,11 @@ def bench(cin: int, cout: int, r: int, batch: int, repeats: int) -> list[str]:
             "F.conv2d": _step(lambda: F.conv2d(xs, w, b, padding=1), backward),
             "IcoConv": _step(lambda: layer(x), backward),
             "exported": _step(lambda: exported(x), backward),
+            "IcoConv, chart-major": _step(lambda: layer(xc), backward),
         }
         if not backward:
             arms["padding only"] = _step(lambda: pad(x.detach()), False)
+            arms["padding, chart-major"] = _step(lambda: pad(xc.detach()), False)
         with torch.set_grad_enabled(backward):
             times = interleaved(arms, repeats, warmup=3)
         for name, t in times.items():
@@ -72,7 +79,7 @@ def bench(cin: int, cout: int, r: int, batch: int, repeats: int) -> list[str]:
     for name, vals in medians.items():
         cells = [f"{vals[0] * 1e3:9.3f}", f"{vals[0] / base[0]:6.2f}×"]
         cells += [f"{vals[1] * 1e3:11.3f}", f"{vals[1] / base[1]:6.2f}×"] if len(vals) > 1 else []
-        lines.append(f"  {name:<12} " + " ".join(cells))
+        lines.append(f"  {name:<21} " + " ".join(cells))
     return lines
 
 

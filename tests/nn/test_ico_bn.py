@@ -11,6 +11,7 @@ import torch
 
 from gconv.nn import IcoBatchNorm
 from gconv.nn._ico_bn import ico_batch_norm_reference, ico_batch_norm_train
+from gconv.nn.icosahedral import is_chart_major
 
 F64 = torch.float64
 
@@ -121,15 +122,22 @@ def test_running_statistics_update_as_before() -> None:
     torch.testing.assert_close(bn(x), want, rtol=1e-12, atol=1e-12)
 
 
-def test_any_input_layout() -> None:
-    """A permuted (non-contiguous) input gives the contiguous input's values and gradient."""
+@pytest.mark.parametrize("order", [(0, 3, 1, 2, 4, 5), (0, 3, 4, 5, 1, 2)])
+def test_any_input_layout(order: tuple[int, ...]) -> None:
+    """A permuted (non-contiguous) input gives the contiguous input's values and gradient:
+    any permutation (copied), and chart-major storage (``IcoConv``'s output, read in place and
+    returned in the same layout)."""
     x, w, b, n = _inputs(2, True)
-    xs = x.permute(0, 3, 1, 2, 4, 5).contiguous().permute(0, 2, 3, 1, 4, 5)
+    back = tuple(order.index(i) for i in range(6))
+    xs = x.permute(*order).contiguous().permute(*back)
     assert not xs.is_contiguous() and torch.equal(xs, x)
+    chart_major = order == (0, 3, 4, 5, 1, 2)
+    assert is_chart_major(xs) == chart_major
     x1, x2 = x.clone().requires_grad_(), xs.clone().requires_grad_()
     y1 = ico_batch_norm_train(x1, w, b, 1e-5, n)[0]
     y2 = ico_batch_norm_train(x2, w, b, 1e-5, n)[0]
     torch.testing.assert_close(y1, y2, rtol=0, atol=1e-14)
+    assert is_chart_major(y2) == chart_major
     g = torch.randn_like(y1)
     y1.backward(g)
     y2.backward(g.transpose(-1, -2).contiguous().transpose(-1, -2))

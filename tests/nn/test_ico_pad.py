@@ -12,7 +12,7 @@ import torch
 
 from gconv.nn import IcoPad
 from gconv.nn._ico_index import channel_pad_plan, feature_pad_index, scalar_pad_index
-from gconv.nn.icosahedral import _unstack, corner_mask
+from gconv.nn.icosahedral import _unstack, corner_mask, is_chart_major
 
 F64 = torch.float64
 
@@ -69,21 +69,48 @@ def test_plan_index_types_and_sizes() -> None:
 def test_unstack_and_its_adjoint_equal_the_plain_composition(
     strided_grad: bool, channels_last: bool
 ) -> None:
-    """``_unstack`` (one copy each way, corners zero) against view, permute and masked_fill."""
+    """``_unstack`` (a view, corners zeroed in place) against view, permute and masked_fill;
+    a channels-last convolution output comes back chart-major, without a copy."""
     b, c, n = 2, 3, 4
     y = torch.randn(5 * b, 6 * c, n, 2 * n, dtype=F64)
     y = y.contiguous(memory_format=torch.channels_last) if channels_last else y
     y1, y2 = y.clone().requires_grad_(), y.clone().requires_grad_()
-    got = _unstack(y1, c)
+    got = _unstack(y1 * 1.0, c)  # a non-leaf, as a convolution's output is
     want = y2.unflatten(0, (b, 5)).unflatten(2, (c, 6)).permute(0, 2, 3, 1, 4, 5)
     want = want.masked_fill(corner_mask(n), 0.0)
     torch.testing.assert_close(got, want, rtol=0, atol=0)
-    assert got.is_contiguous()
+    assert is_chart_major(got) == channels_last
     g = torch.randn_like(want)
     g = g.transpose(0, 1).contiguous().transpose(0, 1) if strided_grad else g  # any layout
     got.backward(g)
     want.backward(g)
     torch.testing.assert_close(y1.grad, y2.grad, rtol=0, atol=0)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    assert y1.grad.is_contiguous(memory_format=fmt)  # the gradient in the output's layout
-    assert torch.autograd.gradcheck(lambda t: _unstack(t, c), (y[:5].clone().requires_grad_(),))
+    t = y[:5].clone().requires_grad_()
+    assert torch.autograd.gradcheck(lambda t: _unstack(t * 1.0, c), (t,))
+
+
+@pytest.mark.parametrize("r", [1, 2, 3])
+@pytest.mark.parametrize("gauge", [True, False])
+def test_chart_major_input_pads_and_backpropagates_as_contiguous(r: int, gauge: bool) -> None:
+    """Padding a chart-major input (``IcoConv``'s output layout, read through a renumbered plan)
+    gives the contiguous input's values exactly and its gradient, returned chart-major."""
+    c, n = 3, 2**r
+    x = torch.randn(2, c, 6, 5, n, 2 * n, dtype=F64)
+    x[..., 0, ::n] = 0.0
+    xs = x.permute(0, 3, 4, 5, 1, 2).contiguous().permute(0, 4, 5, 1, 2, 3)
+    assert is_chart_major(xs) and not xs.is_contiguous() and torch.equal(xs, x)
+    x1, x2 = x.clone().requires_grad_(), xs.clone().requires_grad_()  # clone keeps the layout
+    assert is_chart_major(x2)
+    for channels_last in (False, True):
+        pad = IcoPad(r, gauge=gauge)
+        pad.channels_last = channels_last
+        got, want = pad(x2), pad(x1)
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+        g = torch.randn_like(want)
+        got.backward(g)
+        want.backward(g)
+        assert is_chart_major(x2.grad)
+        torch.testing.assert_close(x2.grad, x1.grad, rtol=0, atol=1e-13)
+        x1.grad = x2.grad = None
+    other = x.transpose(0, 1).contiguous().transpose(0, 1)  # neither layout: one copy first
+    torch.testing.assert_close(IcoPad(r, gauge=gauge)(other), IcoPad(r, gauge=gauge)(x))

@@ -14,14 +14,46 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .icosahedral import zero_corners_
+from .icosahedral import is_chart_major, zero_corners_
 
 __all__ = ["ico_batch_norm_reference", "ico_batch_norm_train"]
 
 
-def _corners(t: torch.Tensor, n: int) -> torch.Tensor:
-    """The 10 corners of every (sample, channel, orientation): ``(B, C, 60)`` (a small copy)."""
-    return t.view(t.shape[0], t.shape[1], 6, 5, n, 2 * n)[..., 0, ::n].reshape(*t.shape[:2], -1)
+class _Layout:
+    """The tensor's entries as ``(P, C, Q)`` (statistics: sums over P and Q): ``(B, C, 6·5·n·2n)``
+    for contiguous features, ``(B·5·n·2n, C, 6)`` for chart-major ones (``is_chart_major``,
+    the convolutions' output), so that neither is copied."""
+
+    def __init__(self, x: torch.Tensor, n: int, any_layout: bool = True) -> None:
+        self.cm = any_layout and not x.is_contiguous() and is_chart_major(x)
+        self.shape, self.n = x.shape, n
+
+    def flat(self, t: torch.Tensor) -> torch.Tensor:
+        """``t`` (the features' shape, any layout) as ``(P, C, Q)`` (a copy only if stored
+        otherwise)."""
+        b, c = self.shape[:2]
+        return t.permute(0, 3, 4, 5, 1, 2).reshape(-1, c, 6) if self.cm else t.reshape(b, c, -1)
+
+    def corners(self, t3: torch.Tensor) -> torch.Tensor:
+        """The 10 corners of ``(P, C, Q)`` as ``(P', C, Q')`` (a small copy)."""
+        b, c, n = self.shape[0], self.shape[1], self.n
+        if self.cm:
+            return t3.view(b, 5, n, 2 * n, c, 6)[:, :, 0, ::n].reshape(-1, c, 6)
+        return t3.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n].reshape(b, c, -1)
+
+    def unflat(self, t3: torch.Tensor) -> torch.Tensor:
+        """``(P, C, Q)`` back to ``(B, C, 6, 5, n, 2n)`` (a view)."""
+        if not self.cm:
+            return t3.view(self.shape)
+        b, c, n = self.shape[0], self.shape[1], self.n
+        return t3.view(b, 5, n, 2 * n, c, 6).permute(0, 4, 5, 1, 2, 3)
+
+    def square_sum(self, t3: torch.Tensor) -> torch.Tensor:
+        """Σ over P and Q of ``t3²`` per channel, from squared norms (one read, no temporary)."""
+        if self.cm:  # norms of the C·6 columns of (P, C·6)
+            cols = torch.linalg.vector_norm(t3.view(t3.shape[0], -1), dim=0)
+            return cols.square().view(-1, 6).sum(1)
+        return torch.linalg.vector_norm(t3, dim=2).square().sum(0)
 
 
 def ico_batch_norm_reference(
@@ -29,7 +61,8 @@ def ico_batch_norm_reference(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The same batch norm as plain autograd ops (what the Function replaced; slower, any order
     of derivatives): returns ``(y, mean, var)`` like :func:`ico_batch_norm_train`."""
-    count, mean, centred, dk = _centre(x, n)
+    lay = _Layout(x, n, any_layout=False)
+    count, mean, centred, dk = _centre(x, lay)
     var = _channel_sum(centred * centred, dk * dk) / count
     scale = torch.rsqrt(var + eps)
     scale = scale if weight is None else scale * weight
@@ -38,20 +71,19 @@ def ico_batch_norm_reference(
     return zero_corners_(y), mean, var
 
 
-def _centre(x: torch.Tensor, n: int) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The kept entries' count per channel, their mean μ, ``x − μ`` as ``(B, C, L)`` and the
-    corners less μ ``(B, C, 60)`` (first pass: the mean; second: the centring)."""
-    b, c = x.shape[:2]
-    x3 = x.reshape(b, c, -1)
-    xk = _corners(x3, n)
-    count = x3.shape[2] * b - xk.shape[2] * b
+def _centre(x: torch.Tensor, lay: _Layout) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The kept entries' count per channel, their mean μ, ``x − μ`` as ``(P, C, Q)`` and the
+    corners less μ (first pass: the mean; second: the centring)."""
+    x3 = lay.flat(x)
+    xk = lay.corners(x3)
+    count = (x3.numel() - xk.numel()) // x3.shape[1]
     mean = _channel_sum(x3, xk) / count
     return count, mean, x3 - mean.view(1, -1, 1), xk - mean.view(1, -1, 1)
 
 
 def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
-    """Σ over samples and entries of ``(B, C, L)`` less the corners' ``(B, C, 60)`` terms."""
-    return t.sum(2).sum(0) - tk.sum(2).sum(0)
+    """Σ over P and Q of ``(P, C, Q)`` less the corners' terms ``(P', C, Q')``."""
+    return t.sum((0, 2)) - tk.sum((0, 2))
 
 
 class _IcoBatchNormFn(torch.autograd.Function):
@@ -65,30 +97,29 @@ class _IcoBatchNormFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps, n):  # type: ignore[override]
-        b, c = x.shape[:2]
-        count, mean, centred, dk = _centre(x, n)
-        # Σ (x − μ)² per channel: per (sample, channel) norms of x − μ, squared (one read)
-        sq = torch.linalg.vector_norm(centred, dim=2).square().sum(0)
-        var = (sq - (dk * dk).sum(2).sum(0)) / count
+        lay = _Layout(x, n)
+        count, mean, centred, dk = _centre(x, lay)
+        # Σ (x − μ)² per channel from squared norms of x − μ (one read)
+        var = (lay.square_sum(centred) - (dk * dk).sum((0, 2))) / count
         invstd = torch.rsqrt(var + eps)
         # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
         y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
-        zero_corners_(y.view(b, c, 6, 5, n, 2 * n))
+        y = zero_corners_(lay.unflat(y))
         # x, not x − μ (the same size), so that a create_graph backward can reach x's graph
         ctx.save_for_backward(x, mean, invstd, weight, bias)
-        ctx.count, ctx.n, ctx.eps = count, n, eps
+        ctx.count, ctx.lay, ctx.eps = count, lay, eps
         ctx.mark_non_differentiable(mean, var)
-        return y.view(x.shape), mean, var
+        return y, mean, var
 
     @staticmethod
     def backward(ctx, grad, _gmean, _gvar):  # type: ignore[override]
         x, mean, invstd, weight, bias = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: differentiate the composition
             return _graph_backward(ctx, grad, x, weight, bias)
-        n, count = ctx.n, ctx.count
-        centred = x.reshape(*x.shape[:2], -1) - mean.view(1, -1, 1)
-        g = grad.reshape(centred.shape)
-        gk, ck = _corners(g, n), _corners(centred, n)
+        lay, count = ctx.lay, ctx.count
+        centred = lay.flat(x) - mean.view(1, -1, 1)
+        g = lay.flat(grad)
+        gk, ck = lay.corners(g), lay.corners(centred)
         buf = torch.mul(g, centred)
         sum_g = _channel_sum(g, gk)
         sum_gc = _channel_sum(buf, gk * ck)
@@ -98,10 +129,9 @@ class _IcoBatchNormFn(torch.autograd.Function):
         torch.mul(g, k1.view(1, -1, 1), out=buf)
         buf.addcmul_(centred, k2.view(1, -1, 1))
         buf.add_(k3.view(1, -1, 1))
-        zero_corners_(buf.view(*g.shape[:2], 6, 5, n, 2 * n))
+        gx = zero_corners_(lay.unflat(buf)) if ctx.needs_input_grad[0] else None
         gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
         gb = sum_g if bias is not None and ctx.needs_input_grad[2] else None
-        gx = buf.view(grad.shape) if ctx.needs_input_grad[0] else None
         return gx, gw, gb, None, None
 
 
@@ -111,7 +141,7 @@ def _graph_backward(ctx, grad, x, weight, bias):  # noqa: ANN001, ANN202
     needs = ctx.needs_input_grad[:3]
     wanted = [t for t, need in zip((x, weight, bias), needs, strict=True) if need]
     with torch.enable_grad():
-        y = ico_batch_norm_reference(x, weight, bias, ctx.eps, ctx.n)[0]
+        y = ico_batch_norm_reference(x, weight, bias, ctx.eps, ctx.lay.n)[0]
     got = iter(torch.autograd.grad(y, wanted, grad, create_graph=True))
     return (*(next(got) if need else None for need in needs), None, None)
 

@@ -69,10 +69,20 @@ class _HexCorrelationFn(torch.autograd.Function):
         bb, cg, h, w = p.shape
         no = (h - 2) // stride
         cols = _columns(p, stride, no)
-        out = torch.mm(cols, w_hex.t()) if bias is None else torch.addmm(bias, cols, w_hex.t())
+        # the output tensor itself stored channels-last (not a view: callers zero entries in place)
+        co = w_hex.shape[0]
+        out = torch.empty(
+            (bb, co, no, 2 * no), dtype=cols.dtype, device=cols.device,
+            memory_format=torch.channels_last,
+        )  # fmt: skip
+        rows = out.permute(0, 2, 3, 1).view(-1, co)
+        if bias is None:
+            torch.mm(cols, w_hex.t(), out=rows)
+        else:
+            torch.addmm(bias, cols, w_hex.t(), out=rows)
         ctx.save_for_backward(cols, w_hex, p)  # p: for a create_graph backward only
         ctx.geom, ctx.has_bias = (bb, cg, h, w, stride, no), bias is not None
-        return out.view(bb, no, 2 * no, -1).permute(0, 3, 1, 2)
+        return out
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]

@@ -64,7 +64,12 @@ def scalar_pad_index(r: int, extra_rows: int) -> torch.Tensor:
 
 @cached_tensors(64)
 def channel_pad_plan(
-    r: int, channels: int, scalar: bool, gauge: bool = True, channels_last: bool = False
+    r: int,
+    channels: int,
+    scalar: bool,
+    gauge: bool = True,
+    channels_last: bool = False,
+    chart_major: bool = False,
 ) -> tuple[torch.Tensor, ...]:
     """The padding of a whole ``(C, G, …)`` input as flat gathers (``channels`` = C), for an
     input flattened per sample (regular ``(C, 6, 5, n, 2n)`` or scalar ``(C, V)``) and the
@@ -87,7 +92,9 @@ def channel_pad_plan(
 
     ``channels_last=True``: the same plan for the padded output stored per sample as
     ``(5, n+2, 2n+2, C·G)`` (``torch.channels_last`` of ``(5B, C·G, n+2, 2n+2)``): the output
-    points are renumbered, the input elements are not."""
+    points are renumbered, the input elements are not. ``chart_major=True`` (regular features
+    only): the input elements are renumbered instead for an input stored per sample as
+    ``(5, n, 2n, C, 6)`` (how ``IcoConv`` returns its output, :func:`is_chart_major`)."""
     grid = ico_grid(r)
     n, nc, s = grid.n, grid.num_chart_vertices, (grid.n + 2) * (2 * grid.n + 2)
     g = 1 if scalar else 6
@@ -115,6 +122,10 @@ def channel_pad_plan(
             np.flatnonzero(border), full[border])  # fmt: skip
     if channels_last:  # output point (k, ch, i, j) → its place in (k, i, j, ch)
         plan = _to_channels_last(plan, channels * g, n)
+    if chart_major:
+        if scalar:
+            raise ValueError("channel_pad_plan: chart_major applies to regular features only")
+        plan = _to_chart_major(plan, channels, n)
     # the gathers read int32 when it holds every offset (less index traffic; fills/adds: int64)
     small = full.size < 2**31  # the output is larger than the input: every offset fits
     kinds = (np.int32 if small else np.int64, np.int64) * 3
@@ -131,6 +142,16 @@ def _to_channels_last(plan: tuple[np.ndarray, ...], cg: int, n: int) -> tuple[np
     new_of[std_at] = np.arange(std_at.size)
     full, zero, inner, dead, border_out, border_in = plan
     return full[std_at], new_of[zero], new_of[inner], dead, new_of[border_out], border_in
+
+
+def _to_chart_major(plan: tuple[np.ndarray, ...], c: int, n: int) -> tuple[np.ndarray, ...]:
+    """Renumber the input elements of a plan from ``(C, 6, 5, n, 2n)`` to ``(5, n, 2n, C, 6)``."""
+    cc, th, k, i, j = np.indices((c, 6, 5, n, 2 * n)).reshape(5, -1)
+    at = ((k * n + i) * 2 * n + j) * 6 * c + 6 * cc + th  # standard element → chart-major
+    full, zero, inner, dead, border_out, border_in = plan
+    moved = np.empty_like(inner)
+    moved[at] = inner  # the backward gathers the input gradient in chart-major order
+    return at[full], zero, moved, at[dead], border_out, at[border_in]
 
 
 @cached_tensors(4)

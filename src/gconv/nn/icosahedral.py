@@ -34,7 +34,15 @@ from ._checks import ShapeError, check_tensor
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
-__all__ = ["IcoLift", "IcoConv", "IcoPad", "ExportedIcoConv", "ico_exactness", "corner_mask"]
+__all__ = [
+    "IcoLift",
+    "IcoConv",
+    "IcoPad",
+    "ExportedIcoConv",
+    "ico_exactness",
+    "corner_mask",
+    "is_chart_major",
+]
 
 
 def ico_exactness(layer: str, group: object, gauge: bool = True) -> str | None:
@@ -61,11 +69,12 @@ class _PadFn(torch.autograd.Function):
     output is stored channels-last (the plan numbers its points so)."""
 
     @staticmethod
-    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl):  # type: ignore[override]
+    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl, cm):  # type: ignore[override]
         b = x.shape[0]
-        p = x.reshape(b, -1).index_select(1, full).index_fill_(1, zero, 0.0)
+        flat = (_storage(x) if cm else x).reshape(b, -1)
+        p = flat.index_select(1, full).index_fill_(1, zero, 0.0)
         ctx.save_for_backward(inner, dead, border_out, border_in)
-        ctx.in_shape, ctx.cl = x.shape, cl
+        ctx.in_shape, ctx.cl, ctx.cm = x.shape, cl, cm
         if cl:
             bb, cg, h, w = out_shape
             return p.view(bb, h, w, cg).permute(0, 3, 1, 2)
@@ -78,7 +87,10 @@ class _PadFn(torch.autograd.Function):
         g = (grad.permute(0, 2, 3, 1) if ctx.cl else grad).reshape(b, -1)
         gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
         gx.index_add_(1, border_in, g.index_select(1, border_out))
-        return (gx.view(ctx.in_shape),) + (None,) * 8
+        if ctx.cm:  # the gradient in the input's chart-major layout
+            b, c, _, _, n, w = ctx.in_shape
+            return (gx.view(b, 5, n, w, c, 6).permute(0, 4, 5, 1, 2, 3),) + (None,) * 9
+        return (gx.view(ctx.in_shape),) + (None,) * 9
 
 
 class IcoPad(nn.Module):
@@ -100,10 +112,12 @@ class IcoPad(nn.Module):
         self.channels_last = False
         self._plans: dict[tuple[int, torch.device, bool], tuple[torch.Tensor, ...]] = {}
 
-    def _plan(self, channels: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-        key = (channels, device, self.channels_last)
+    def _plan(self, channels: int, device: torch.device, cm: bool) -> tuple[torch.Tensor, ...]:
+        key = (channels, device, self.channels_last, cm)
         if key not in self._plans:
-            plan = channel_pad_plan(self.r, channels, self.scalar, self.gauge, self.channels_last)
+            plan = channel_pad_plan(
+                self.r, channels, self.scalar, self.gauge, self.channels_last, chart_major=cm
+            )
             self._plans[key] = tuple(t.to(device) for t in plan)
         return self._plans[key]
 
@@ -119,7 +133,11 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
-        return _PadFn.apply(x, *self._plan(c, x.device), shape, self.channels_last)
+        cm = not self.scalar and not x.is_contiguous() and is_chart_major(x)
+        if not (cm or self.scalar or x.is_contiguous()):
+            x = x.contiguous()  # any other layout: one copy
+        plan = self._plan(c, x.device, cm)
+        return _PadFn.apply(x, *plan, shape, self.channels_last, cm)
 
     def extra_repr(self) -> str:
         return (
@@ -136,32 +154,24 @@ def zero_corners_(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-class _UnstackFn(torch.autograd.Function):
-    """conv2d output ``(5B, 6C', n', 2n')`` (any memory layout) → ``(B, C', 6, 5, n', 2n')``
-    contiguous with the corners zero: one copy each way (the gradient at the corners is
-    zero; it comes back in the layout the convolution's output had)."""
+def _storage(x: torch.Tensor) -> torch.Tensor:
+    """Regular features ``(B, C, 6, 5, n, 2n)`` as their chart-major storage
+    ``(B, 5, n, 2n, C, 6)`` (a view)."""
+    return x.permute(0, 3, 4, 5, 1, 2)
 
-    @staticmethod
-    def forward(ctx, y, out_channels):  # type: ignore[override]
-        ctx.cl = not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last)
-        v = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
-        return zero_corners_(v.contiguous())
 
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
-        b, c, _, _, h, w = grad.shape
-        if ctx.cl:  # (B, C', 6, 5, h, w) → (B, 5, h, w, C', 6): channels-last (5B, 6C', h, w)
-            g = grad.permute(0, 3, 4, 5, 1, 2).clone(memory_format=torch.contiguous_format)
-            g[:, :, 0, ::h] = 0.0
-            return g.view(5 * b, h, w, 6 * c).permute(0, 3, 1, 2), None
-        g = grad.permute(0, 3, 1, 2, 4, 5).clone(memory_format=torch.contiguous_format)
-        g[..., 0, ::h] = 0.0
-        return g.view(5 * b, 6 * c, h, w), None
+def is_chart_major(x: torch.Tensor) -> bool:
+    """Whether regular features ``(B, C, 6, 5, n, 2n)`` are stored chart-major, i.e. as a
+    contiguous ``(B, 5, n, 2n, C, 6)``: how ``IcoConv`` and ``IcoLift`` return them (the
+    channels-last convolution's output, not copied)."""
+    return x.dim() == 6 and _storage(x).is_contiguous()
 
 
 def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
-    """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')``, corners zero."""
-    return _UnstackFn.apply(y, out_channels)
+    """conv2d output ``(5B, 6C', n', 2n')`` → ``(B, C', 6, 5, n', 2n')`` with the corners
+    zeroed in place: a view, no copy (chart-major when ``y`` is channels-last)."""
+    v = y.unflatten(0, (-1, 5)).unflatten(2, (out_channels, 6)).permute(0, 2, 3, 1, 4, 5)
+    return zero_corners_(v)
 
 
 class _IcoConvBase(nn.Module):
