@@ -142,3 +142,36 @@ def test_any_input_layout(order: tuple[int, ...]) -> None:
     y1.backward(g)
     y2.backward(g.transpose(-1, -2).contiguous().transpose(-1, -2))
     torch.testing.assert_close(x1.grad, x2.grad, rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_module_reads_chart_major_features_in_both_modes(affine: bool) -> None:
+    """``IcoBatchNorm`` on chart-major features (as ``IcoConv`` returns them) equals it on the
+    same values stored contiguously, in training (values, running statistics, gradients) and in
+    eval mode, and hands them on chart-major."""
+    x, _, _, _ = _inputs(2, True)
+    xs = x.permute(0, 3, 4, 5, 1, 2).contiguous().permute(0, 4, 5, 1, 2, 3)
+    torch.manual_seed(1)
+    a = IcoBatchNorm(4, affine=affine).double()
+    if affine:
+        with torch.no_grad():
+            a.weight.normal_(), a.bias.normal_()
+    b = IcoBatchNorm(4, affine=affine).double()
+    b.load_state_dict(a.state_dict())
+    x1, x2 = x.clone().requires_grad_(), xs.clone().requires_grad_()
+    y1, y2 = a(x1), b(x2)
+    torch.testing.assert_close(y2, y1, rtol=0, atol=1e-13)
+    assert is_chart_major(y2)
+    torch.testing.assert_close(b.running_mean, a.running_mean, rtol=0, atol=1e-14)
+    torch.testing.assert_close(b.running_var, a.running_var, rtol=1e-14, atol=1e-14)
+    g = torch.randn_like(y1)
+    y1.backward(g)
+    y2.backward(g)
+    torch.testing.assert_close(x2.grad, x1.grad, rtol=0, atol=1e-12)
+    for p1, p2 in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p2.grad, p1.grad, rtol=1e-13, atol=1e-12)
+    a.eval(), b.eval()
+    with torch.no_grad():
+        e1, e2 = a(x), b(xs)
+    torch.testing.assert_close(e2, e1, rtol=0, atol=1e-13)
+    assert is_chart_major(e2) and bool(e2[..., 0, ::4].eq(0).all())

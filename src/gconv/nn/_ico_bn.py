@@ -7,7 +7,12 @@ E[x²] − E[x]²), with fewer passes over the tensor (the squares summed as squ
 affine map as one inference-mode ``F.batch_norm`` of x − mean; equal to rounding) and a
 hand-written backward. Under ``create_graph=True`` the backward differentiates the plain
 composition instead (:func:`ico_batch_norm_reference`), so second derivatives (gradient
-penalties, Hessian-vector products) are those of the composition."""
+penalties, Hessian-vector products) are those of the composition.
+
+Chart-major features (``is_chart_major``: how ``IcoConv``/``IcoLift`` return them, the
+convolution's channels-last output not copied back) are read in place as rows of 6C values:
+column sums as matrix-vector products, the affine map as one multiply-add per row, the output
+chart-major too (``_Layout``)."""
 
 from __future__ import annotations
 
@@ -20,40 +25,54 @@ __all__ = ["ico_batch_norm_reference", "ico_batch_norm_train"]
 
 
 class _Layout:
-    """The tensor's entries as ``(P, C, Q)`` (statistics: sums over P and Q): ``(B, C, 6·5·n·2n)``
-    for contiguous features, ``(B·5·n·2n, C, 6)`` for chart-major ones (``is_chart_major``,
-    the convolutions' output), so that neither is copied."""
+    """The features' entries as a tensor whose statistics are per-channel sums: ``(B, C, L)``
+    (L = 6·5·n·2n, sums over dims 0 and 2) for contiguous features; ``(P, 6C)`` (P = B·5·n·2n,
+    column 6c + θ; column sums by a matrix-vector product, then over θ) for chart-major ones
+    (``is_chart_major``: the convolutions' output), so that neither is copied and every pass
+    runs over contiguous rows."""
 
     def __init__(self, x: torch.Tensor, n: int, any_layout: bool = True) -> None:
         self.cm = any_layout and not x.is_contiguous() and is_chart_major(x)
         self.shape, self.n = x.shape, n
 
     def flat(self, t: torch.Tensor) -> torch.Tensor:
-        """``t`` (the features' shape, any layout) as ``(P, C, Q)`` (a copy only if stored
+        """``t`` (the features' shape, any layout) in this layout (copied only if stored
         otherwise)."""
         b, c = self.shape[:2]
-        return t.permute(0, 3, 4, 5, 1, 2).reshape(-1, c, 6) if self.cm else t.reshape(b, c, -1)
+        return t.permute(0, 3, 4, 5, 1, 2).reshape(-1, 6 * c) if self.cm else t.reshape(b, c, -1)
 
-    def corners(self, t3: torch.Tensor) -> torch.Tensor:
-        """The 10 corners of ``(P, C, Q)`` as ``(P', C, Q')`` (a small copy)."""
+    def corners(self, t: torch.Tensor) -> torch.Tensor:
+        """The entries of the 10 corners of a flat tensor, in the same layout (a small copy)."""
         b, c, n = self.shape[0], self.shape[1], self.n
         if self.cm:
-            return t3.view(b, 5, n, 2 * n, c, 6)[:, :, 0, ::n].reshape(-1, c, 6)
-        return t3.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n].reshape(b, c, -1)
+            return t.view(b, 5, n, 2 * n, 6 * c)[:, :, 0, ::n].reshape(-1, 6 * c)
+        return t.view(b, c, 6, 5, n, 2 * n)[..., 0, ::n].reshape(b, c, -1)
 
-    def unflat(self, t3: torch.Tensor) -> torch.Tensor:
-        """``(P, C, Q)`` back to ``(B, C, 6, 5, n, 2n)`` (a view)."""
+    def unflat(self, t: torch.Tensor) -> torch.Tensor:
+        """A flat tensor back to ``(B, C, 6, 5, n, 2n)`` (a view)."""
         if not self.cm:
-            return t3.view(self.shape)
+            return t.view(self.shape)
         b, c, n = self.shape[0], self.shape[1], self.n
-        return t3.view(b, 5, n, 2 * n, c, 6).permute(0, 4, 5, 1, 2, 3)
+        return t.view(b, 5, n, 2 * n, c, 6).permute(0, 4, 5, 1, 2, 3)
 
-    def square_sum(self, t3: torch.Tensor) -> torch.Tensor:
-        """Σ over P and Q of ``t3²`` per channel, from squared norms (one read, no temporary)."""
-        if self.cm:  # norms of the C·6 columns of (P, C·6)
-            cols = torch.linalg.vector_norm(t3.view(t3.shape[0], -1), dim=0)
-            return cols.square().view(-1, 6).sum(1)
-        return torch.linalg.vector_norm(t3, dim=2).square().sum(0)
+    def per_channel(self, v: torch.Tensor) -> torch.Tensor:
+        """A per-channel vector ``(C,)`` shaped to broadcast against a flat tensor."""
+        return v.repeat_interleave(6) if self.cm else v.view(1, -1, 1)
+
+    def channel_sum(self, t: torch.Tensor, tk: torch.Tensor | None = None) -> torch.Tensor:
+        """Σ over a flat tensor's entries per channel, less the corners' terms ``tk``."""
+        if not self.cm:
+            return t.sum(2).sum(0) - (0 if tk is None else tk.sum(2).sum(0))
+        cols = torch.mv(t.t(), t.new_ones(t.shape[0]))
+        cols = cols if tk is None else cols - tk.sum(0)
+        return cols.view(-1, 6).sum(1)
+
+    def square_sum(self, t: torch.Tensor) -> torch.Tensor:
+        """Σ t² per channel over a flat tensor's entries (corners included)."""
+        if self.cm:  # squares, then column sums: torch's norm over dim 0 is a slow loop
+            cols = torch.mv(torch.mul(t, t).t(), t.new_ones(t.shape[0]))
+            return cols.view(-1, 6).sum(1)
+        return torch.linalg.vector_norm(t, dim=2).square().sum(0)
 
 
 def ico_batch_norm_reference(
@@ -63,7 +82,7 @@ def ico_batch_norm_reference(
     of derivatives): returns ``(y, mean, var)`` like :func:`ico_batch_norm_train`."""
     lay = _Layout(x, n, any_layout=False)
     count, mean, centred, dk = _centre(x, lay)
-    var = _channel_sum(centred * centred, dk * dk) / count
+    var = lay.channel_sum(centred * centred, dk * dk) / count
     scale = torch.rsqrt(var + eps)
     scale = scale if weight is None else scale * weight
     y = centred * scale.view(1, -1, 1)
@@ -72,18 +91,14 @@ def ico_batch_norm_reference(
 
 
 def _centre(x: torch.Tensor, lay: _Layout) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The kept entries' count per channel, their mean μ, ``x − μ`` as ``(P, C, Q)`` and the
-    corners less μ (first pass: the mean; second: the centring)."""
+    """The kept entries' count per channel, their mean μ, ``x − μ`` flat and the corners less
+    μ (first pass: the mean; second: the centring)."""
     x3 = lay.flat(x)
     xk = lay.corners(x3)
-    count = (x3.numel() - xk.numel()) // x3.shape[1]
-    mean = _channel_sum(x3, xk) / count
-    return count, mean, x3 - mean.view(1, -1, 1), xk - mean.view(1, -1, 1)
-
-
-def _channel_sum(t: torch.Tensor, tk: torch.Tensor) -> torch.Tensor:
-    """Σ over P and Q of ``(P, C, Q)`` less the corners' terms ``(P', C, Q')``."""
-    return t.sum((0, 2)) - tk.sum((0, 2))
+    count = (x3.numel() - xk.numel()) // x.shape[1]
+    mean = lay.channel_sum(x3, xk) / count
+    m = lay.per_channel(mean)
+    return count, mean, x3 - m, xk - m
 
 
 class _IcoBatchNormFn(torch.autograd.Function):
@@ -100,10 +115,15 @@ class _IcoBatchNormFn(torch.autograd.Function):
         lay = _Layout(x, n)
         count, mean, centred, dk = _centre(x, lay)
         # Σ (x − μ)² per channel from squared norms of x − μ (one read)
-        var = (lay.square_sum(centred) - (dk * dk).sum((0, 2))) / count
+        var = (lay.square_sum(centred) - lay.channel_sum(dk * dk)) / count
         invstd = torch.rsqrt(var + eps)
         # (x − μ)·w/√(σ² + ε) + b in one pass: inference batch norm of x − μ about mean 0
-        y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
+        if lay.cm:
+            k = invstd if weight is None else invstd * weight
+            y = centred * lay.per_channel(k)
+            y = y if bias is None else y.add_(lay.per_channel(bias))
+        else:
+            y = F.batch_norm(centred, torch.zeros_like(mean), var, weight, bias, False, 0.0, eps)
         y = zero_corners_(lay.unflat(y))
         # x, not x − μ (the same size), so that a create_graph backward can reach x's graph
         ctx.save_for_backward(x, mean, invstd, weight, bias)
@@ -117,18 +137,18 @@ class _IcoBatchNormFn(torch.autograd.Function):
         if torch.is_grad_enabled():  # create_graph=True: differentiate the composition
             return _graph_backward(ctx, grad, x, weight, bias)
         lay, count = ctx.lay, ctx.count
-        centred = lay.flat(x) - mean.view(1, -1, 1)
+        centred = lay.flat(x) - lay.per_channel(mean)
         g = lay.flat(grad)
         gk, ck = lay.corners(g), lay.corners(centred)
         buf = torch.mul(g, centred)
-        sum_g = _channel_sum(g, gk)
-        sum_gc = _channel_sum(buf, gk * ck)
+        sum_g = lay.channel_sum(g, gk)
+        sum_gc = lay.channel_sum(buf, gk * ck)
         k1 = invstd if weight is None else invstd * weight
         k2 = -k1 * invstd * invstd * sum_gc / count
         k3 = -k1 * sum_g / count
-        torch.mul(g, k1.view(1, -1, 1), out=buf)
-        buf.addcmul_(centred, k2.view(1, -1, 1))
-        buf.add_(k3.view(1, -1, 1))
+        torch.mul(g, lay.per_channel(k1), out=buf)
+        buf.addcmul_(centred, lay.per_channel(k2))
+        buf.add_(lay.per_channel(k3))
         gx = zero_corners_(lay.unflat(buf)) if ctx.needs_input_grad[0] else None
         gw = None if weight is None or not ctx.needs_input_grad[1] else sum_gc * invstd
         gb = sum_g if bias is not None and ctx.needs_input_grad[2] else None

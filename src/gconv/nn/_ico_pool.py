@@ -16,7 +16,7 @@ from ..groups import OFFSETS
 from ._checks import ShapeError
 from ._ico_bn import ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
-from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
+from .icosahedral import IcoPad, corner_mask, ico_exactness, is_chart_major, zero_corners_
 
 __all__ = [
     "IcoPool",
@@ -171,12 +171,16 @@ class IcoBatchNorm(_IcoLayer):
                 self.running_mean.mul_(1 - m).add_(m * mean.detach())
                 self.running_var.mul_(1 - m).add_(m * unbiased.detach())
             return y
-        view = (1, -1, 1, 1, 1, 1)
         mean, scale = self.running_mean, torch.rsqrt(self.running_var + self.eps)
         scale = scale if self.weight is None else scale * self.weight
         shift = -mean * scale if self.bias is None else self.bias - mean * scale
-        y = x * scale.view(view) + shift.view(view)
-        return zero_corners_(y)
+        if not x.is_contiguous() and is_chart_major(x):  # rows of 6C: one affine pass
+            b, c, _, _, n, w = x.shape
+            rows = x.permute(0, 3, 4, 5, 1, 2).reshape(-1, 6 * c)
+            y = torch.addcmul(shift.repeat_interleave(6), rows, scale.repeat_interleave(6))
+            return zero_corners_(y.view(b, 5, n, w, c, 6).permute(0, 4, 5, 1, 2, 3))
+        view = (1, -1, 1, 1, 1, 1)
+        return zero_corners_(x * scale.view(view) + shift.view(view))
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
