@@ -16,7 +16,9 @@ Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame)
 the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
 from their neighbours with the gauge change in one index gather (stored channels-last), and
 one ``F.conv2d`` runs over all five charts folded into the batch; on coarse outputs
-(n' ≤ 4) the same sum runs as one matrix product over the 7 taps (``_ico_gemm``). Exact for
+(n' ≤ 4) the same sum runs as one matrix product over the 7 taps (``_ico_gemm``). The output
+is a view of that channels-last result, stored chart-major ``(B, 5, n', 2n', C', 6)``
+(:func:`is_chart_major`), which the next layer's padding reads in place. Exact for
 the 60 icosahedral rotations (they permute vertices and turn frames by multiples of 60°) and
 gauge-equivariant by construction.
 Stride 2 samples the output at the vertices of resolution r − 1.
@@ -99,7 +101,8 @@ class IcoPad(nn.Module):
     ``(5B, 6C, n+2, 2n+2)`` (row 5b + k, channel 6c + θ; the 12 corners and unused points
     zero), or scalar signals ``(B, C, V)`` → ``(5B, C, n+2, 2n+2)``. One index gather per
     sample (interior, border and orientation shift fused into one precomputed index per
-    channel count, ``channel_pad_plan``; ``gauge=False``: without the gauge change).
+    channel count, ``channel_pad_plan``; ``gauge=False``: without the gauge change). Regular
+    features are read contiguous or chart-major in place, any other layout after one copy.
 
     >>> IcoPad(1)(torch.randn(2, 3, 6, 5, 2, 4)).shape
     torch.Size([10, 18, 4, 6])
@@ -110,7 +113,8 @@ class IcoPad(nn.Module):
         ico_grid(r)  # ValueError unless r is an int in 0..10; the grid is cached for the plans
         self.r, self.scalar, self.gauge = r, scalar, gauge
         self.channels_last = False
-        self._plans: dict[tuple[int, torch.device, bool], tuple[torch.Tensor, ...]] = {}
+        # key: (channels, device, output channels-last, input chart-major)
+        self._plans: dict[tuple[int, torch.device, bool, bool], tuple[torch.Tensor, ...]] = {}
 
     def _plan(self, channels: int, device: torch.device, cm: bool) -> tuple[torch.Tensor, ...]:
         key = (channels, device, self.channels_last, cm)
