@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .icosahedral import is_chart_major, zero_corners_
+from .icosahedral import _from_storage, _storage, is_chart_major, zero_corners_
 
 __all__ = ["ico_batch_norm_reference", "ico_batch_norm_train"]
 
@@ -32,14 +32,14 @@ class _Layout:
     runs over contiguous rows."""
 
     def __init__(self, x: torch.Tensor, n: int, any_layout: bool = True) -> None:
-        self.cm = any_layout and not x.is_contiguous() and is_chart_major(x)
+        self.cm = any_layout and is_chart_major(x)
         self.shape, self.n = x.shape, n
 
     def flat(self, t: torch.Tensor) -> torch.Tensor:
         """``t`` (the features' shape, any layout) in this layout (copied only if stored
         otherwise)."""
         b, c = self.shape[:2]
-        return t.permute(0, 3, 4, 5, 1, 2).reshape(-1, 6 * c) if self.cm else t.reshape(b, c, -1)
+        return _storage(t).reshape(-1, 6 * c) if self.cm else t.reshape(b, c, -1)
 
     def corners(self, t: torch.Tensor) -> torch.Tensor:
         """The entries of the 10 corners of a flat tensor, in the same layout (a small copy)."""
@@ -50,10 +50,7 @@ class _Layout:
 
     def unflat(self, t: torch.Tensor) -> torch.Tensor:
         """A flat tensor back to ``(B, C, 6, 5, n, 2n)`` (a view)."""
-        if not self.cm:
-            return t.view(self.shape)
-        b, c, n = self.shape[0], self.shape[1], self.n
-        return t.view(b, 5, n, 2 * n, c, 6).permute(0, 4, 5, 1, 2, 3)
+        return _from_storage(t, self.shape) if self.cm else t.view(self.shape)
 
     def per_channel(self, v: torch.Tensor) -> torch.Tensor:
         """A per-channel vector ``(C,)`` shaped to broadcast against a flat tensor."""

@@ -14,9 +14,9 @@ from torch import nn
 from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
 from ._checks import ShapeError
-from ._ico_bn import ico_batch_norm_train
+from ._ico_bn import _Layout, ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
-from .icosahedral import IcoPad, corner_mask, ico_exactness, is_chart_major, zero_corners_
+from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
 
 __all__ = [
     "IcoPool",
@@ -174,11 +174,10 @@ class IcoBatchNorm(_IcoLayer):
         mean, scale = self.running_mean, torch.rsqrt(self.running_var + self.eps)
         scale = scale if self.weight is None else scale * self.weight
         shift = -mean * scale if self.bias is None else self.bias - mean * scale
-        if not x.is_contiguous() and is_chart_major(x):  # rows of 6C: one affine pass
-            b, c, _, _, n, w = x.shape
-            rows = x.permute(0, 3, 4, 5, 1, 2).reshape(-1, 6 * c)
-            y = torch.addcmul(shift.repeat_interleave(6), rows, scale.repeat_interleave(6))
-            return zero_corners_(y.view(b, 5, n, w, c, 6).permute(0, 4, 5, 1, 2, 3))
+        lay = _Layout(x, 2**r)
+        if lay.cm:  # rows of 6C: one affine pass, chart-major out
+            rows = torch.addcmul(lay.per_channel(shift), lay.flat(x), lay.per_channel(scale))
+            return zero_corners_(lay.unflat(rows))
         view = (1, -1, 1, 1, 1, 1)
         return zero_corners_(x * scale.view(view) + shift.view(view))
 

@@ -90,8 +90,7 @@ class _PadFn(torch.autograd.Function):
         gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
         gx.index_add_(1, border_in, g.index_select(1, border_out))
         if ctx.cm:  # the gradient in the input's chart-major layout
-            b, c, _, _, n, w = ctx.in_shape
-            return (gx.view(b, 5, n, w, c, 6).permute(0, 4, 5, 1, 2, 3),) + (None,) * 9
+            return (_from_storage(gx, ctx.in_shape),) + (None,) * 9
         return (gx.view(ctx.in_shape),) + (None,) * 9
 
 
@@ -137,7 +136,7 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
-        cm = not self.scalar and not x.is_contiguous() and is_chart_major(x)
+        cm = not self.scalar and is_chart_major(x)
         if not (cm or self.scalar or x.is_contiguous()):
             x = x.contiguous()  # any other layout: one copy
         plan = self._plan(c, x.device, cm)
@@ -164,11 +163,20 @@ def _storage(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 4, 5, 1, 2)
 
 
+def _from_storage(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """Chart-major storage (any tensor holding ``(B, 5, n, 2n, C, 6)`` contiguously) viewed as
+    regular features of ``shape`` ``(B, C, 6, 5, n, 2n)``."""
+    b, c, _, _, n, w = shape
+    return t.view(b, 5, n, w, c, 6).permute(0, 4, 5, 1, 2, 3)
+
+
 def is_chart_major(x: torch.Tensor) -> bool:
     """Whether regular features ``(B, C, 6, 5, n, 2n)`` are stored chart-major, i.e. as a
-    contiguous ``(B, 5, n, 2n, C, 6)``: how ``IcoConv`` and ``IcoLift`` return them (the
-    channels-last convolution's output, not copied)."""
-    return x.dim() == 6 and _storage(x).is_contiguous()
+    contiguous ``(B, 5, n, 2n, C, 6)`` and not contiguous as they are: how ``IcoConv`` and
+    ``IcoLift`` return them (the channels-last convolution's output, not copied). The layers
+    read such tensors in place; a tensor that is both (trivial sizes) takes the contiguous
+    path."""
+    return x.dim() == 6 and not x.is_contiguous() and _storage(x).is_contiguous()
 
 
 def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
