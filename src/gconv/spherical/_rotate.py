@@ -10,7 +10,7 @@ acts on the row index m only). Both are exact when the signal is band-limited to
 >>> import math
 >>> from gconv.groups import euler_to_matrix
 >>> x = torch.randn(6, 6, dtype=torch.float64)               # b = 3
->>> R = euler_to_matrix(2 * math.pi / 6, 0.0, 0.0)           # one α step
+>>> R = euler_to_matrix(torch.tensor(2 * math.pi / 6, dtype=torch.float64), 0.0, 0.0)  # α step
 >>> y = rotate_s2(s2_ifft(s2_fft(x)).real, R)
 >>> bool(torch.allclose(y, torch.roll(s2_ifft(s2_fft(x)).real, 1, dims=-1)))
 True
