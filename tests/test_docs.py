@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The repository explains itself: every relative link in README.md and docs/*.md points to a
-file of the repository (so it resolves in a fresh clone)."""
+file of the repository (so it resolves in a fresh clone), and every ``#anchor`` to a heading of
+the page it names (GitHub's slugs)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)  # code is not markdown: `[ψ�
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
+def _slugs(page: Path) -> set[str]:
+    """GitHub's anchors of the page's headings: lower case, punctuation dropped, spaces → '-'."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    heads = re.findall(r"^#+\s+(.*?)\s*$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in heads}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_relative_links_resolve(page: Path) -> None:
     text = _CODE.sub("", page.read_text(encoding="utf-8"))
@@ -22,9 +30,15 @@ def test_relative_links_resolve(page: Path) -> None:
     assert page.name != "README.md" or len(links) >= 3  # the image and the two docs pages
     missing = [
         link for link in links
-        if not (page.parent / link.split("#")[0]).resolve().is_file()
+        if link.split("#")[0] and not (page.parent / link.split("#")[0]).resolve().is_file()
     ]  # fmt: skip
     assert not missing, f"{page.name}: links to missing files {missing}"
+    anchors = [link.split("#", 1) for link in links if "#" in link]
+    bad = [
+        f"{path}#{anchor}" for path, anchor in anchors
+        if anchor not in _slugs((page.parent / path).resolve() if path else page)
+    ]  # fmt: skip
+    assert not bad, f"{page.name}: links to headings that do not exist {bad}"
 
 
 def test_readme_points_to_the_design_and_the_map():
