@@ -6,6 +6,15 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test test-lowest bench bench-venv bench-venv-peers lint venv clean
+# The project's datasets beside the clone (../shared/data: MNIST byte-identical to LeCun's
+# files), unless GCONV_DATA is set: a fresh machine without network runs the demo from them
+# (the tests find them the same way, in tests/conftest.py).
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(GCONV_DATA),)
+ifneq ($(wildcard $(SHARED_DATA)/mnist),)
+export GCONV_DATA := $(SHARED_DATA)
+endif
+endif
 BENCH_PY = $(if $(wildcard .venv-bench/bin/python),.venv-bench/bin/python,$(BIN)/python)
 
 $(STAMP): pyproject.toml constraints.txt
