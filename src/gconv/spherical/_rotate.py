@@ -5,7 +5,9 @@ For a rotation R (a ``(3, 3)`` tensor): ``[R·f](p) = f(R⁻¹p)`` on S² and
 ``[R·F](Q) = F(R⁻¹Q)`` on SO(3). With ``Y_lm(R⁻¹x) = Σ_{m'} D^l_{m'm}(R) Y_{lm'}(x)`` the S²
 spectrum transforms as ``f̂_l ↦ D^l(R) f̂_l``. On SO(3), ``D^l(R⁻¹Q) = D^l(R)^† D^l(Q)`` and
 ``F = Σ (2l+1) Σ f̂^l_{mn} D^l_{mn}`` give ``f̂^l ↦ conj(D^l(R)) f̂^l`` (left multiplication
-acts on the row index m only). Both are exact when the signal is band-limited to the grid's b.
+acts on the row index m only). Both are exact when the signal is band-limited to the grid's b,
+up to the precision of R itself: R is read in float64, but a float32 R (``euler_to_matrix`` of
+Python floats gives one) is a rotation only to ~1e-7, which then bounds the result's accuracy.
 
 >>> import math
 >>> from gconv.groups import euler_to_matrix
