@@ -249,6 +249,32 @@ def test_each_epochs_learning_rate_is_logged(tmp_path: Path) -> None:
     assert got == pytest.approx({0: 0.01, 1: 0.01, 2: 0.005, 3: 0.0025}, rel=1e-6)
 
 
+def test_without_a_bar_each_epoch_prints_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """No progress bar (``--no-progress``, or stdout not a terminal): one line per epoch with
+    the epoch's own training loss and validation error, as metrics.csv has them."""
+    import csv
+    import re
+
+    cfg = TrainConfig(model="z2cnn", epochs=2, out=str(tmp_path / "run"), test=False,
+                      limit_train=64, limit_val=32, batch_size=32, progress=False)  # fmt: skip
+    train(cfg)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch ")]
+    (log,) = (tmp_path / "run" / "logs").glob("version_*/metrics.csv")
+    with log.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    loss = {int(r["epoch"]): float(r["train_loss_epoch"]) for r in rows if r["train_loss_epoch"]}
+    val = {int(r["epoch"]): float(r["val_error"]) for r in rows if r["val_error"]}
+    assert len(lines) == 2
+    for e, line in enumerate(lines):
+        m = re.fullmatch(rf"epoch {e + 1}/2  step {2 * (e + 1)}  train_loss_epoch (\S+)  "
+                         r"val_error (\S+)  \d+ min \d+ s", line)  # fmt: skip
+        assert m, line
+        assert float(m[1]) == pytest.approx(loss[e], rel=1e-3)  # printed to 4 digits
+        assert float(m[2]) == pytest.approx(val[e], rel=1e-3)
+
+
 def test_moved_run_folder_keeps_its_best_checkpoint(tmp_path: Path) -> None:
     """A run folder moved elsewhere (another machine, a GPU node) resumes with its best score
     and tests its best checkpoint, now in the new folder (Lightning alone forgets the score and

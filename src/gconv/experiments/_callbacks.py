@@ -2,7 +2,8 @@
 """The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
 images/s, carried across resumed sessions), :class:`EpochLearningRate` (each epoch's lr in the
 logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated), the
-progress bar, the loggers, and silencing Lightning's chatter."""
+progress bar or, where there is none, :class:`EpochLines`, the loggers, and silencing
+Lightning's chatter."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from lightning.pytorch.callbacks import Callback
 
 __all__ = [
     "EpochLearningRate",
+    "EpochLines",
     "RecomputeBatchNorm",
     "batches_as_in_run",
     "Throughput",
@@ -93,6 +95,29 @@ def progress_bar(enabled: bool) -> Callback | None:
     except ImportError:
         return TQDMProgressBar()
     return RichProgressBar()
+
+
+class EpochLines(Callback):
+    """One line per epoch on stdout where no progress bar runs (a log file, ``--no-progress``):
+    ``epoch 3/12  step 645  train_loss_epoch 0.2131  val_error 0.0275  4 min 12 s``, the values
+    the bar would show (those logged with ``prog_bar=True``), the time since this session's
+    fit began. Rank 0 only."""
+
+    def __init__(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        metrics = {k: v for k, v in trainer.progress_bar_metrics.items() if "step" not in k}
+        values = "  ".join(f"{k} {float(v):.4g}" for k, v in sorted(metrics.items()))
+        minutes, seconds = divmod(int(time.perf_counter() - self._t0), 60)
+        epochs = f"{trainer.current_epoch + 1}/{trainer.max_epochs}"
+        line = f"epoch {epochs}  step {trainer.global_step}  {values}  {minutes} min {seconds} s"
+        print(line.replace("    ", "  "), flush=True)
 
 
 def run_loggers(out: Path) -> list:

@@ -30,6 +30,7 @@ from ..nn import recompute_batch_norm
 from ._augment import derive_seed
 from ._callbacks import (
     EpochLearningRate,
+    EpochLines,
     RecomputeBatchNorm,
     Throughput,
     batches_as_in_run,
@@ -200,7 +201,7 @@ def build_trainer(
             Throughput(),
             EpochLearningRate(),
             *_checkpoint_callbacks(out, monitor, cfg.checkpoint_minutes),
-            *([bar] if bar else []),
+            bar if bar else EpochLines(),
             *callbacks,
         ],  # fmt: skip
         deterministic=True,
