@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """gconv._util: one cache folder (and what an empty GCONV_CACHE means), the atomic writer,
-the table printer, the validators."""
+the table printer, the duration format, the validators."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def test_atomic_write_text_replaces_whole_files(tmp_path):
 def test_print_table_plain_when_not_a_terminal(capsys):
     _util.print_table(["name", "n"], [["a", 1], ["longer", 22]], title="t")
     assert capsys.readouterr().out == "t\nname    n\na       1\nlonger  22\n"
+
+
+def test_format_duration_minutes_then_hours():
+    got = [_util.format_duration(s) for s in (0, 59.6, 252, 3599, 3600, 3900, 90061)]
+    assert got == ["0m00s", "1m00s", "4m12s", "59m59s", "1h00m", "1h05m", "25h01m"]
+    assert _util.format_duration(float("nan")) == "—"  # not recorded
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import sys
 import tempfile
@@ -38,6 +39,7 @@ __all__ = [
     "check_subparsers",
     "check_tensor",
     "DTypeError",
+    "format_duration",
     "format_table",
     "print_table",
 ]
@@ -157,6 +159,15 @@ def print_table(
     if title:
         print(title)
     print(format_table(headers, rows))
+
+
+def format_duration(seconds: float) -> str:
+    """A wall time as reports print it: ``"4m12s"`` under an hour, ``"1h05m"`` from one; NaN
+    (not recorded) as ``"—"``."""
+    if math.isnan(seconds):
+        return "—"
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
 
 
 def check_positive_int(owner: str, name: str, value: Any) -> int:

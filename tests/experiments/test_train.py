@@ -269,7 +269,7 @@ def test_without_a_bar_each_epoch_prints_one_line(
     assert len(lines) == 2
     for e, line in enumerate(lines):
         m = re.fullmatch(rf"epoch {e + 1}/2  step {2 * (e + 1)}  train_loss_epoch (\S+)  "
-                         r"val_error (\S+)  \d+ min \d+ s", line)  # fmt: skip
+                         r"val_error (\S+)  \d+m\d\ds", line)  # fmt: skip
         assert m, line
         assert float(m[1]) == pytest.approx(loss[e], rel=1e-3)  # printed to 4 digits
         assert float(m[2]) == pytest.approx(val[e], rel=1e-3)

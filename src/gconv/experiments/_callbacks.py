@@ -19,6 +19,8 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
+from .._util import format_duration
+
 __all__ = [
     "EpochLearningRate",
     "EpochLines",
@@ -99,9 +101,9 @@ def progress_bar(enabled: bool) -> Callback | None:
 
 class EpochLines(Callback):
     """One line per epoch on stdout where no progress bar runs (a log file, ``--no-progress``):
-    ``epoch 3/12  step 645  train_loss_epoch 0.2131  val_error 0.0275  4 min 12 s``, the values
+    ``epoch 3/12  step 645  train_loss_epoch 0.2131  val_error 0.0275  4m12s``, the values
     the bar would show (those logged with ``prog_bar=True``), the time since this session's
-    fit began. Rank 0 only."""
+    fit began (as the reports print wall times). Rank 0 only."""
 
     def __init__(self) -> None:
         self._t0 = time.perf_counter()
@@ -112,12 +114,14 @@ class EpochLines(Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        metrics = {k: v for k, v in trainer.progress_bar_metrics.items() if "step" not in k}
-        values = "  ".join(f"{k} {float(v):.4g}" for k, v in sorted(metrics.items()))
-        minutes, seconds = divmod(int(time.perf_counter() - self._t0), 60)
-        epochs = f"{trainer.current_epoch + 1}/{trainer.max_epochs}"
-        line = f"epoch {epochs}  step {trainer.global_step}  {values}  {minutes} min {seconds} s"
-        print(line.replace("    ", "  "), flush=True)
+        metrics = sorted((k, float(v)) for k, v in trainer.progress_bar_metrics.items())
+        parts = [
+            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}",
+            f"step {trainer.global_step}",
+            *(f"{k} {v:.4g}" for k, v in metrics if "step" not in k),
+            format_duration(time.perf_counter() - self._t0),
+        ]
+        print("  ".join(parts), flush=True)
 
 
 def run_loggers(out: Path) -> list:

@@ -12,7 +12,7 @@ import statistics
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._util import atomic_write_text
+from .._util import atomic_write_text, format_duration
 from ._conditions import NOT_RECORDED, is_recorded
 from ._decision import render_decision
 from ._spec import StudySpec, get_study, recipe_digest
@@ -42,13 +42,6 @@ def _pm(values: Sequence[float], scale: float = 100.0, digits: int = 2) -> str:
     if math.isnan(m):
         return "—"
     return f"{m * scale:.{digits}f}" + ("" if math.isnan(s) else f" ± {s * scale:.{digits}f}")
-
-
-def _hms(seconds: float) -> str:
-    if math.isnan(seconds):
-        return "—"
-    h, rem = divmod(int(round(seconds)), 3600)
-    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
 
 
 #: the table's own columns and the seed: the run key's other columns make a recipe
@@ -151,8 +144,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         cells = [model, epochs, limit or "all", *([aug] if show_aug else [])]
         cells += [rs[0].get("params", ""), f"{len(rs)} ({', '.join(r['seed'] for r in rs)})"]
         cells += [_pm([_num(r.get(col)) for r in rs]) for col, _ in metrics]
-        cells += ["" if ref is None else f"{ref:.2f}", _hms(_mean_std(walls)[0])]
-        cells += [_hms(sum(w for w in walls if not math.isnan(w)))]
+        cells += ["" if ref is None else f"{ref:.2f}", format_duration(_mean_std(walls)[0])]
+        cells += [format_duration(sum(w for w in walls if not math.isnan(w)))]
         cells += [_pm([_num(r.get("images_per_s")) for r in rs], 1.0, 0)]
         cells += _condition_cells(rs) if recorded else []
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
