@@ -28,15 +28,15 @@ def test_relative_links_resolve(page: Path) -> None:
     text = _CODE.sub("", page.read_text(encoding="utf-8"))
     links = [m for m in _LINK.findall(text) if "://" not in m]
     assert page.name != "README.md" or len(links) >= 3  # the image and the two docs pages
+    split = [(link, *link.partition("#")[::2]) for link in links]  # (link, file, anchor)
     missing = [
-        link for link in links
-        if link.split("#")[0] and not (page.parent / link.split("#")[0]).resolve().is_file()
+        link for link, path, _ in split
+        if path and not (page.parent / path).resolve().is_file()
     ]  # fmt: skip
     assert not missing, f"{page.name}: links to missing files {missing}"
-    anchors = [link.split("#", 1) for link in links if "#" in link]
     bad = [
-        f"{path}#{anchor}" for path, anchor in anchors
-        if anchor not in _slugs((page.parent / path).resolve() if path else page)
+        link for link, path, anchor in split
+        if anchor and anchor not in _slugs((page.parent / path).resolve() if path else page)
     ]  # fmt: skip
     assert not bad, f"{page.name}: links to headings that do not exist {bad}"
 
