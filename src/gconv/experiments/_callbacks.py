@@ -101,9 +101,9 @@ def progress_bar(enabled: bool) -> Callback | None:
 
 class EpochLines(Callback):
     """One line per epoch on stdout where no progress bar runs (a log file, ``--no-progress``):
-    ``epoch 3/12  step 645  train_loss_epoch 0.2131  val_error 0.0275  4m12s``, the values
-    the bar would show (those logged with ``prog_bar=True``), the time since this session's
-    fit began (as the reports print wall times). Rank 0 only."""
+    ``epoch k/n  step s  <name> <value>  …  <elapsed>``: the values the bar would show (those
+    logged with ``prog_bar=True``, 4 significant digits) and the time since this session's fit
+    began, as the reports print wall times. Rank 0 only."""
 
     def __init__(self) -> None:
         self._t0 = time.perf_counter()
