@@ -35,7 +35,7 @@ from gconv.models import Z2CNN, ConditionalGenerator, get_model
 def gan_step(disc: str, batch: int, seed: int = 0, cond: str = "concat") -> Callable[[], None]:
     """One D step and one G step of the hinge GAN on a fixed batch (generator conditioning
     ``cond``; the study's EMA update of G's weights included)."""
-    from gconv.experiments._gan_module import GeneratorEMA
+    from gconv.experiments import GeneratorEMA
 
     torch.manual_seed(seed)
     d, g = get_model(disc).train(), ConditionalGenerator(cond=cond).train()
@@ -96,7 +96,7 @@ def plan(cpu: dict[tuple[str, int], float], cond: str) -> None:
     """Projected CPU hours per run and per study at the budgets of study ``gan`` whose
     generator conditioning is ``cond`` (steps at each run's batch size)."""
     from gconv.experiments import get_study
-    from gconv.experiments._study import plan as plan_runs
+    from gconv.experiments import plan as plan_runs
 
     spec = get_study("gan")
     print(f"\nprojection for g_cond={cond!r} (CPU time of one core; evaluation: the budget's "

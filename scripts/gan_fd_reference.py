@@ -13,8 +13,7 @@ from __future__ import annotations
 import torch
 
 from gconv.data import get_dataset
-from gconv.experiments import frechet_distance, load_scorer, scorer_features
-from gconv.experiments._datamodule import as_tensors
+from gconv.experiments import as_tensors, frechet_distance, load_scorer, scorer_features
 
 
 def _features(net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

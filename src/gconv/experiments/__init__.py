@@ -11,7 +11,7 @@ Registries (adding one = a new file that registers it):
   ``Segmenter``, per-pixel cross-entropy, plain and area-weighted pixel accuracy and mIoU;
   ``generative``: ``GAN``, conditional GAN with hinge loss, scored by ``frechet_distance`` on
   the features of our own RotatedMNIST Z2CNN (``load_scorer``, ``scorer_features``; not the
-  Inception FID), ``sample_grid`` PNGs).
+  Inception FID), ``sample_grid`` PNGs, ``GeneratorEMA``: the averaged generator).
 - augmentations per input kind: ``register_augmentation(name, fn, input_kind)``,
   ``get_augmentation``, ``list_augmentations``; ``augment(x, mode, generator)`` and
   ``AUGMENTATIONS`` for images (none, batch-angle, sample-angle, rot90, flip-translate);
@@ -21,7 +21,8 @@ Registries (adding one = a new file that registers it):
   ``gconv.data.get_dataset`` unless ``register_datamodule`` gave one: ``SphericalDataModule``
   for the spherical sets, with the ``"s2"`` augmentations; ``CIFAR10DataModule``: 45k/5k/10k,
   per-channel normalisation); ``SeededSampler``,
-  ``ShardSampler``: shuffling as a function of (seed, epoch), sharded by rank.
+  ``ShardSampler``: shuffling as a function of (seed, epoch), sharded by rank;
+  ``as_tensors``: a data set's first samples as an in-memory ``TensorDataset``.
 - studies: ``StudySpec``, ``Arm``, ``Budget``, ``register_study``, ``get_study``,
   ``list_studies`` (files in ``studies/``: ``rotmnist``, ``spherical-cls``, ``spherical-seg``,
   ``cifar10``).
@@ -59,6 +60,7 @@ _WHERE = {
         "RotMNISTDataModule",
         "SeededSampler",
         "ShardSampler",
+        "as_tensors",
         "get_datamodule",
         "register_datamodule",
     ),
@@ -71,7 +73,7 @@ _WHERE = {
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
     "_seg_module": ("Segmenter",),
-    "_gan_module": ("GAN", "GAN_SETTINGS", "sample_grid"),
+    "_gan_module": ("GAN", "GAN_SETTINGS", "GeneratorEMA", "sample_grid"),
     "_gan_score": ("frechet_distance", "load_scorer", "scorer_features"),
     "_spherical_dm": ("SphericalDataModule",),
     "_cifar_dm": ("CIFAR10DataModule",),
