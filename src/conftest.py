@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: MIT
+"""Fixtures for the doctests under ``src/`` (not packaged: ``gconv`` is the only package found
+here): the same seed and thread count as ``tests/conftest.py``, so a doctest that draws random
+numbers prints the same thing in every run and on every xdist worker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> int:
+    seed = int(os.environ.get("GCONV_TEST_SEED", "0"))
+    torch.manual_seed(seed)
+    return seed
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _threads() -> None:
+    torch.set_num_threads(1)  # pytest -n 2 runs two workers on two cores
