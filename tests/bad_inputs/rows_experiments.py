@@ -27,7 +27,37 @@ def _long(*values: int) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.long)
 
 
+def _ema_update_of_another_net() -> None:
+    from gconv.models import ConditionalGenerator
+
+    x.GeneratorEMA(ConditionalGenerator(z_dim=4, width=2), 0.9).update(torch.nn.Linear(2, 2))
+
+
 ROWS = [
+    Row(
+        "GeneratorEMA",
+        lambda: x.GeneratorEMA(torch.nn.Linear(2, 2), 1.5),
+        ValueError,
+        r"decay must be in \[0, 1\), got 1.5",
+    ),
+    Row(
+        "GeneratorEMA",
+        lambda: x.GeneratorEMA("g", 0.9),
+        TypeError,
+        r"generator must be an nn.Module, got str",
+    ),
+    Row(
+        "GeneratorEMA",
+        _ema_update_of_another_net,
+        ValueError,
+        r"generator does not match the averaged one: expected \d+ parameter tensors",
+    ),
+    Row(
+        "as_tensors",
+        lambda: x.as_tensors([(torch.zeros(1, 2, 2), 0)], limit=0),
+        ValueError,
+        r"limit must be positive, got 0",
+    ),
     Row("Segmenter", lambda: x.Segmenter(lr=0.0), ValueError, r"lr must be positive, got 0.0"),
     Row(
         "Segmenter",

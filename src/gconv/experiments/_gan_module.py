@@ -99,13 +99,25 @@ class GeneratorEMA(nn.Module):
 
     def __init__(self, generator: nn.Module, decay: float) -> None:
         super().__init__()
+        if not isinstance(generator, nn.Module):
+            raise TypeError(f"generator must be an nn.Module, got {type(generator).__name__}")
+        if not 0.0 <= float(decay) < 1.0:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
         self.decay = float(decay)
         self.net = copy.deepcopy(generator).requires_grad_(False)  # mode: the owner's
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def update(self, generator: nn.Module) -> None:
-        """One averaging step towards ``generator``'s current weights."""
+        """One averaging step towards ``generator``'s current weights (the same architecture
+        as the one this average was built from)."""
+        shapes = [tuple(p.shape) for p in self.net.parameters()]
+        got = [tuple(p.shape) for p in generator.parameters()]
+        if got != shapes:
+            raise ValueError(
+                f"generator does not match the averaged one: expected {len(shapes)} parameter "
+                f"tensors of shapes {shapes[:3]}…, got {len(got)} of shapes {got[:3]}…"
+            )
         self.updates += 1
         t = float(self.updates)
         d = min(self.decay, t / (t + 10.0))
