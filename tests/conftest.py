@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Shared test fixtures: seeds (override with GCONV_TEST_SEED), the tolerance policy, threads,
-and the real MNIST files for the tests that need them.
+"""Shared test fixtures: the tolerance policy and the real MNIST files for the tests that need
+them (seeds, override with GCONV_TEST_SEED, and threads: ``../conftest.py``, which the doctests
+under ``src/`` share).
 
 Tolerance policy (relative errors ‖a − b‖ / ‖b‖; every test takes its tolerance from here,
 through the ``tolerance`` fixture, and says in a comment which kind it claims):
@@ -58,18 +59,6 @@ def tolerance_for(dtype: torch.dtype, kind: str = "exact") -> float:
 def tolerance():  # noqa: ANN201 - returns tolerance_for
     """``tolerance(dtype, kind="exact")`` → the relative tolerance of the policy above."""
     return tolerance_for
-
-
-@pytest.fixture(autouse=True)
-def _seed() -> int:
-    seed = int(os.environ.get("GCONV_TEST_SEED", "0"))
-    torch.manual_seed(seed)
-    return seed
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _threads() -> None:
-    torch.set_num_threads(1)  # pytest -n 2 runs two workers on two cores
 
 
 def _missing(dataset: str) -> list[str]:

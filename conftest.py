@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Fixtures for the doctests under ``src/`` (not packaged: ``gconv`` is the only package found
-here): the same seed and thread count as ``tests/conftest.py``, so a doctest that draws random
-numbers prints the same thing in every run and on every xdist worker."""
+"""Fixtures for every test and for the doctests under ``src/``: each starts from the same
+torch seed (``GCONV_TEST_SEED``, default 0), so a doctest that draws random numbers prints the
+same thing in every run and on every xdist worker, and torch uses one thread per worker.
+The rest (tolerances, data) is in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
