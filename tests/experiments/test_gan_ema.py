@@ -68,6 +68,21 @@ def test_ema_follows_the_recurrence_with_warm_up():
     assert not torch.equal(next(ema.net.parameters()), next(g.parameters()))
 
 
+def test_ema_update_names_the_first_parameter_whose_shape_differs():
+    ema = GeneratorEMA(ConditionalGenerator(z_dim=4, width=2), 0.9)
+    before = [p.clone() for p in ema.net.parameters()]
+    other = ConditionalGenerator(z_dim=4, width=3)  # same parameter count, wider layers
+    first = next(
+        i
+        for i, (a, b) in enumerate(zip(ema.net.parameters(), other.parameters(), strict=True))
+        if a.shape != b.shape
+    )
+    with pytest.raises(ValueError, match=rf"parameter {first} should have shape \("):
+        ema.update(other)
+    assert int(ema.updates) == 0  # nothing averaged
+    assert all(torch.equal(a, b) for a, b in zip(before, ema.net.parameters(), strict=True))
+
+
 def test_scores_come_from_the_averaged_generator():
     gan, scorer = _gan(g_ema=0.99)
     assert gan.eval_generator() is gan.generator_ema.net

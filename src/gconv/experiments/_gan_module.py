@@ -81,6 +81,14 @@ def _settings(model_kwargs: dict[str, Any] | None, lr: float) -> tuple[dict, dic
     return own, kw
 
 
+def _mismatch(what: str, expected: list[tuple], got: list[tuple]) -> str:
+    """Where two lists of parameter shapes first differ, in words."""
+    if len(got) != len(expected):
+        return f"{what}: expected {len(expected)} parameter tensors, got {len(got)}"
+    i = next(i for i, (e, g) in enumerate(zip(expected, got, strict=True)) if e != g)
+    return f"{what}: parameter {i} should have shape {expected[i]}, got {got[i]}"
+
+
 class GeneratorEMA(nn.Module):
     """Exponential moving average of a generator's weights (Yazıcı et al. 2019): after the
     t-th update (t = 1, 2, …) ``θ̄ ← d_t θ̄ + (1 − d_t) θ`` with ``d_t = min(decay,
@@ -114,10 +122,7 @@ class GeneratorEMA(nn.Module):
         shapes = [tuple(p.shape) for p in self.net.parameters()]
         got = [tuple(p.shape) for p in generator.parameters()]
         if got != shapes:
-            raise ValueError(
-                f"generator does not match the averaged one: expected {len(shapes)} parameter "
-                f"tensors of shapes {shapes[:3]}…, got {len(got)} of shapes {got[:3]}…"
-            )
+            raise ValueError(_mismatch("generator does not match the averaged one", shapes, got))
         self.updates += 1
         t = float(self.updates)
         d = min(self.decay, t / (t + 10.0))
