@@ -44,3 +44,27 @@ def test_relative_links_resolve(page: Path) -> None:
 def test_readme_points_to_the_design_and_the_map():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/design.md" in text and "docs/extending.md" in text
+
+
+def _spec_classes() -> list[type]:
+    from gconv.data import DataSpec
+    from gconv.experiments import StudySpec, TaskSpec
+    from gconv.experiments._spec import Arm, Budget
+    from gconv.models import ModelSpec
+
+    return [ModelSpec, DataSpec, TaskSpec, Arm, Budget, StudySpec]
+
+
+@pytest.mark.parametrize("cls", _spec_classes(), ids=lambda c: c.__name__)
+def test_extending_lists_every_field_of_the_registry_dataclasses(cls: type) -> None:
+    """docs/extending.md quotes each spec as a dataclass block; a field added to the code and
+    not to the page fails here."""
+    import dataclasses
+
+    text = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    block = re.search(rf"class {cls.__name__}:.*?(?=\n\n|\nclass |\n```)", text, flags=re.S)
+    assert block, f"docs/extending.md has no `class {cls.__name__}:` block"
+    missing = [
+        f.name for f in dataclasses.fields(cls) if not re.search(rf"\b{f.name}:", block.group(0))
+    ]
+    assert not missing, f"docs/extending.md's {cls.__name__} lacks the fields {missing}"
