@@ -16,11 +16,15 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from ._files import atomic_write
+
+if TYPE_CHECKING:
+    from .spherical import SphericalMNIST
 
 __all__ = ["render", "render_samples", "orthographic_points", "nearest_index"]
 
@@ -153,7 +157,11 @@ def render(
 
 
 def render_samples(
-    dataset, path: str | os.PathLike, indices: Sequence[int] | None = None, n: int = 8, **kw
+    dataset: SphericalMNIST,
+    path: str | os.PathLike,
+    indices: Sequence[int] | None = None,
+    n: int = 8,
+    **kw,
 ) -> Path:
     """:func:`render` for samples of a :class:`~gconv.data.SphericalMNIST` (the first ``n`` or
     ``indices``), with their labels as titles and, for segmentation, their masks."""

@@ -7,6 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from matplotlib.figure import Figure
 
 __all__ = ["bin_centres", "plot_angle_error", "plot_rotation_curve", "save_figure"]
 
@@ -37,7 +43,7 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path: str | os.PathLike) -> Path:  # noqa: ANN001
+def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     """Save ``fig`` to ``path`` via a temporary file and ``os.replace`` (atomic), close it."""
     if not callable(getattr(fig, "savefig", None)):
         raise TypeError(f"save_figure: expected a matplotlib Figure, got {type(fig).__name__}")
@@ -99,7 +105,7 @@ def plot_rotation_curve(
     probs: Mapping[str, Sequence[float]],
     path: str | os.PathLike,
     title: str,
-    image=None,  # noqa: ANN001 - optional (H, W) array of the digit, shown as an inset
+    image: np.ndarray | torch.Tensor | None = None,  # (H, W) digit, shown as an inset
 ) -> Path:
     """Probability of the true class against the rotation angle, one line per model."""
     plt = _pyplot()
