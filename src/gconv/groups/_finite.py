@@ -61,6 +61,7 @@ class FiniteGroup:
         return 2 * self.N if self.mirrors else self.N
 
     def elements(self) -> range:
+        """The element indices 0..|G|−1 (``g = N·m + r``: mirror m, then rotate r)."""
         return range(self.order)
 
     def split(self, g: int) -> tuple[int, int]:
@@ -97,9 +98,11 @@ class FiniteGroup:
 
     # ----------------------------------------------------------------------------- tables
     def compose(self, g: int, h: int) -> int:
+        """g·h: act with h, then g."""
         return int(self.table[self._check(g), self._check(h)])
 
     def inverse(self, g: int) -> int:
+        """g⁻¹, with g·g⁻¹ = 0 (the identity)."""
         return int(self.inverses[self._check(g)])
 
     @cached_property

@@ -325,6 +325,7 @@ class IcoGroup:
         return tuple(np.rint(m * 1e8).astype(np.int64).ravel().tolist())
 
     def elements(self) -> range:
+        """The indices 0..59 of the 60 rotations (0 is the identity)."""
         return range(60)
 
     @cached_property
@@ -335,9 +336,11 @@ class IcoGroup:
         return t
 
     def compose(self, g: int, h: int) -> int:
+        """g·h: rotate by h, then by g (the matrices' product R_g R_h)."""
         return int(self.table[self._check(g), self._check(h)])
 
     def inverse(self, g: int) -> int:
+        """g⁻¹ (the transposed matrix)."""
         return int(np.argmax(self.table[self._check(g)] == 0))
 
     def _check(self, g: int) -> int:

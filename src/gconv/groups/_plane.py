@@ -117,9 +117,11 @@ class PlaneAction:
         object.__setattr__(self, "group", grp)
 
     def is_grid_element(self, g: int) -> bool:
+        """True if g maps the square pixel grid onto itself (see :func:`is_grid_element`)."""
         return is_grid_element(self.group, g)
 
     def reversed_axes(self, g: int) -> tuple[str, ...]:
+        """The image axes g reverses (see :func:`element_reversed_axes`)."""
         return element_reversed_axes(self.group, g)
 
     def act_image(self, x: torch.Tensor, g: int) -> torch.Tensor:

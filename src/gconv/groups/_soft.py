@@ -133,14 +133,17 @@ class SOFTGrid:
     def s2_grid(
         self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """See :func:`s2_grid`: ``(beta, alpha)``, each ``(2b,)``."""
         return s2_grid(self.b, dtype, device)
 
     def so3_grid(
         self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """See :func:`so3_grid`: ``(beta, alpha, gamma)``, each ``(2b,)``."""
         return so3_grid(self.b, dtype, device)
 
     def quadrature_weights(
         self, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
     ) -> torch.Tensor:
+        """See :func:`quadrature_weights`: ``w_j`` ``(2b,)``, summing to 2."""
         return quadrature_weights(self.b, dtype, device)
