@@ -131,14 +131,16 @@ def _demo_image() -> torch.Tensor:
 
 
 def _check_help() -> str:
-    by_kind: dict[str, list[str]] = {"planar": [], "spherical": []}
+    by_kind: dict[str, list[str]] = {"planar": [], "spherical": [], "ico": []}
     for name in list_models():
-        kind = "spherical" if model_spec(name).input_kind in _SPHERE_KINDS else "planar"
+        kind = model_spec(name).input_kind
+        kind = "spherical" if kind in _SPHERE_KINDS else "ico" if kind == "ico" else "planar"
         by_kind[kind].append(name)
     return (
         f"a registered model or layer. planar (--group, --size = image size): "
         f"{', '.join(by_kind['planar'])} (default: stack); spherical (group SO(3), --size = "
-        f"input bandwidth): {', '.join(by_kind['spherical'])}"
+        f"input bandwidth): {', '.join(by_kind['spherical'])}; icosahedral (the 60 rotations "
+        f"of the icosahedron, on the registered grid): {', '.join(by_kind['ico'])}"
     )
 
 
