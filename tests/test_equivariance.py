@@ -143,3 +143,28 @@ def test_strided_exactness_claims_are_exact_and_tight(size):
         else:
             assert row.status == "inexact" and row.error > 1e-3, str(rep)
     assert rep.rows[5].exact  # the transpose keeps any strided grid on square inputs
+
+
+def test_relative_error_keeps_imaginary_parts():
+    from gconv.equivariance import relative_error
+
+    a, b = torch.tensor([3j, 0j]), torch.tensor([0j, 0j])
+    ref = torch.tensor([0j, 4 + 0j])
+    assert relative_error(a, b, ref) == pytest.approx(0.75, rel=1e-15)
+    assert relative_error(a, a.clone(), ref) == 0.0
+
+
+def test_an_empty_or_zero_input_cannot_pass_a_broken_layer():
+    """A layer whose output is shifted fails on a random input; on an input with nothing in
+    it the check refuses instead of passing it."""
+
+    class Shifted(LiftConv2d):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x).roll(1, -1)
+
+    layer = Shifted(1, 2, 3).double()
+    with pytest.raises(AssertionError, match="not equivariant"):
+        assert_equivariant(layer, "p4", torch.randn(1, 1, 9, 9, dtype=torch.float64))
+    for x in (torch.zeros(1, 1, 9, 9, dtype=torch.float64), torch.randn(0, 1, 9, 9)):
+        with pytest.raises(ValueError, match="so no error could show"):
+            check_equivariance(layer, "p4", x, "image", "features")

@@ -59,6 +59,18 @@ ROWS = [
         r"x must be a torch.Tensor, got ndarray",
     ),
     Row(
+        "check_equivariance",
+        lambda: eq.check_equivariance(_NET, "p4", torch.zeros(1, 1, 5, 5)),
+        ValueError,
+        r"x has only zeros \(shape \(1, 1, 5, 5\)\), so no error could show",
+    ),
+    Row(
+        "check_equivariance",
+        lambda: eq.check_equivariance(_NET, "p4", torch.randn(0, 1, 5, 5)),
+        ValueError,
+        r"x has no elements \(shape \(0, 1, 5, 5\)\)",
+    ),
+    Row(
         "declared_exactness",
         lambda: eq.declared_exactness("net", get("p4"), 1, {}),
         TypeError,
@@ -75,6 +87,12 @@ ROWS = [
         lambda: eq.relative_error(np.zeros(3), floats(3), floats(3)),
         TypeError,
         r"expected a torch.Tensor, got numpy.ndarray",
+    ),
+    Row(
+        "relative_error",
+        lambda: eq.relative_error(floats(4, 1), floats(4), floats(4)),
+        ValueError,
+        r"a and b must have the same shape, got \(4, 1\) and \(4,\)",
     ),
     Row(
         "sphere_act",

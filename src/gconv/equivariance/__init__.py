@@ -88,6 +88,12 @@ def check_equivariance(
     """
     if not torch.is_tensor(x):
         raise TypeError(f"check_equivariance: x must be a torch.Tensor, got {type(x).__name__}")
+    if x.numel() == 0 or not bool(x.detach().ne(0).any()):
+        what = "no elements" if x.numel() == 0 else "only zeros"
+        raise ValueError(
+            f"check_equivariance: x has {what} (shape {tuple(x.shape)}), so no error could "
+            f"show: pass a generic input, e.g. torch.randn"
+        )
     grp = get(group)
     if getattr(grp, "name", None) == "ico":
         return check_ico_equivariance(module, x, input_kind, output_kind, elements, tolerance)

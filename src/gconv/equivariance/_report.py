@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .._util import check_tensor
+from .._util import ShapeError, check_tensor
 
 __all__ = ["ElementResult", "EquivarianceReport", "TOLERANCES", "VERDICTS", "relative_error"]
 
@@ -128,9 +128,19 @@ class EquivarianceReport:
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor, ref: torch.Tensor) -> float:
-    """‖a − b‖ / ‖ref‖ in float64 (the absolute error where ‖ref‖ = 0)."""
+    """‖a − b‖ / ‖ref‖ in float64 (complex128 for complex tensors; the absolute error where
+    ‖ref‖ = 0). ``a`` and ``b`` must have the same shape: no broadcasting."""
     for name, t in (("a", a), ("b", b), ("ref", ref)):
         check_tensor(f"relative_error: {name}", t, floating=False)
-    denom = ref.detach().double().norm().item()
-    diff = (a.detach().double() - b.detach().double()).norm().item()
+    if a.shape != b.shape:
+        raise ShapeError(
+            f"relative_error: a and b must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+
+    def wide(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to(torch.complex128 if t.is_complex() else torch.float64)
+
+    denom = wide(ref).norm().item()
+    diff = (wide(a) - wide(b)).norm().item()
     return diff / denom if denom > 0 else diff
