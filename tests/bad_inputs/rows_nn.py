@@ -21,6 +21,12 @@ ROWS = [
         TypeError,
         r"expected a torch.nn.Conv2d, got str",
     ),
+    Row(
+        "ExportedGroupConv",
+        lambda: gnn.GroupConv2d(2, 2, 3).export()(floats(1, 1, 8, 9, 9).float()),
+        ValueError,
+        r"ExportedGroupConv: expected \(B, 2, 4, H, W\), got \(1, 1, 8, 9, 9\)",
+    ),
     Row("GroupBatchNorm", lambda: gnn.GroupBatchNorm(0), ValueError, r"positive int.*got 0"),
     Row(
         "batch_norms", lambda: gnn.batch_norms("net"), TypeError, r"expected an nn.Module, got str"
@@ -221,6 +227,12 @@ ROWS = [
         lambda: gnn.ExportedIcoConv(gnn.IcoPad(1), torch.nn.Linear(2, 2)),
         TypeError,
         r"expected an IcoPad and an nn\.Conv2d.*got IcoPad and Linear",
+    ),
+    Row(
+        "ExportedIcoConv",
+        lambda: gnn.IcoConv(3, 2, 1).export()(floats(1, 2, 6, 5, 2, 4).float()),
+        ValueError,
+        r"expected regular features \(B, 3, 6, 5, 2, 4\) at resolution r=1, got \(1, 2, 6",
     ),
     Row(
         "GroupBlurPool2d",

@@ -170,17 +170,21 @@ def hex_expansion_index(in_order: int) -> torch.Tensor:
     return torch.from_numpy(idx)
 
 
-def check_chart(layer: str, x: torch.Tensor, channels: int, order: int | None, r: int) -> None:
+def check_chart(
+    layer: str, x: torch.Tensor, channels: int | None, order: int | None, r: int
+) -> None:
     """Raise a ShapeError unless x is ``(B, C, 6, 5, n, 2n)`` (order 6) or ``(B, C, 5, n, 2n)``
-    (order None) with n = 2^r."""
+    (order None) with n = 2^r and C = ``channels`` (None: any)."""
     from ._checks import ShapeError, check_tensor
 
     check_tensor(f"{layer}: input", x, floating=False)
     n = 2**r
-    want = (channels,) + ((order,) if order else ()) + (5, n, 2 * n)
-    if x.dim() != len(want) + 1 or tuple(x.shape[1:]) != want:
+    want = ((order,) if order else ()) + (5, n, 2 * n)
+    c_ok = x.dim() > 1 and (channels is None or x.shape[1] == channels)
+    if x.dim() != len(want) + 2 or tuple(x.shape[2:]) != want or not c_ok:
         what = "regular features" if order else "scalar charts"
+        c = "C" if channels is None else str(channels)
         raise ShapeError(
-            f"{layer}: expected {what} (B, {', '.join(map(str, want))}) at resolution r={r}, "
-            f"got {tuple(x.shape)}"
+            f"{layer}: expected {what} (B, {c}, {', '.join(map(str, want))}) at resolution "
+            f"r={r}, got {tuple(x.shape)}"
         )

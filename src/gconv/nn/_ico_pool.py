@@ -230,6 +230,6 @@ class IcoToVertices(_IcoLayer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("IcoToVertices: input", x, floating=False)
-        check_chart("IcoToVertices", x, x.shape[1] if x.dim() == 5 else -1, None, self.r)
+        check_chart("IcoToVertices", x, None, None, self.r)
         flat = F.pad(x.flatten(2), (0, 2))
         return flat.index_copy(2, self._corners, flat[..., self._ring].mean(-1))

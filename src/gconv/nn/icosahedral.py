@@ -362,5 +362,11 @@ class ExportedIcoConv(nn.Module):
         return ico_exactness("ExportedIcoConv", group, self.pad.gauge)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.conv.in_channels
+        if self.pad.scalar and (x.dim() != 3 or x.shape[1] != c):
+            v = 10 * 4**self.pad.r + 2
+            raise ShapeError(f"ExportedIcoConv: expected (B, {c}, {v}), got {tuple(x.shape)}")
+        if not self.pad.scalar:
+            check_chart("ExportedIcoConv", x, c // 6, 6, self.pad.r)
         y = self.conv(self.pad(x))
         return _unstack(y, self.conv.out_channels // 6)

@@ -38,7 +38,7 @@ from ..groups import (
     is_grid_element,
     steerable_basis,
 )
-from ._checks import check_features, check_image, check_kernel_fits, square
+from ._checks import ShapeError, check_features, check_image, check_kernel_fits, square
 from .steerable import (
     cached_basis,
     disc_conv2d,
@@ -335,6 +335,11 @@ class ExportedGroupConv(nn.Module):
         return planar_exactness("ExportedGroupConv", self.group, geometry, group, g, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c, n = self.conv.in_channels, self.order
+        want = (c // n, n) if self.flatten_input else (c,)
+        if x.dim() != len(want) + 3 or tuple(x.shape[1 : 1 + len(want)]) != want:
+            layout = f"(B, {c // n}, {n}, H, W)" if self.flatten_input else f"(B, {c}, H, W)"
+            raise ShapeError(f"ExportedGroupConv: expected {layout}, got {tuple(x.shape)}")
         if self.flatten_input:
             x = x.flatten(1, 2)
         y = self.conv(x)
