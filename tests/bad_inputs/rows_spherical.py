@@ -108,6 +108,18 @@ ROWS = [
         ValueError,
         r"spectrum length must be b\(4b²−1\)/3 \(SO\(3\)\) for some b >= 1, got 11",
     ),
+    Row(
+        "s2_ifft",
+        lambda: sp.s2_ifft(floats(1, 16, 16)),
+        TypeError,
+        r"expects a complex packed spectrum, got torch.float64 of shape \(1, 16, 16\) \(a grid",
+    ),
+    Row(
+        "so3_ifft",
+        lambda: sp.so3_ifft(torch.tensor(1 + 0j)),
+        ValueError,
+        r"so3_ifft expects a packed spectrum \(\.\.\., n\), got a 0-d tensor",
+    ),
     Row("s2_size", lambda: sp.s2_size(0), ValueError, r"positive int.*got 0"),
     Row("so3_size", lambda: sp.so3_size(-2), ValueError, r"positive int.*got -2"),
 ]

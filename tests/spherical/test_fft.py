@@ -169,6 +169,16 @@ def test_bad_inputs():
         so3_fft(torch.randn(4, 4, 4), b_out=0)
     with pytest.raises(ValueError, match="float or complex"):
         s2_fft(torch.ones(4, 4, dtype=torch.int64))
+    with pytest.raises(TypeError, match="complex packed spectrum.*a grid signal"):
+        s2_ifft(torch.randn(2, 16, 16))  # a b = 8 grid has the length of a b = 4 spectrum
+
+
+def test_conjugate_views_go_in_as_their_values():
+    for ifft, n in ((s2_ifft, s2_size(4)), (so3_ifft, so3_size(3))):
+        c = torch.randn(2, n, dtype=C128)
+        for real in (False, True):
+            want = ifft(c.conj().resolve_conj(), real=real)
+            torch.testing.assert_close(ifft(c.conj(), real=real), want, rtol=0, atol=0)
 
 
 def test_real_flag_layouts_and_complex_inputs_agree():

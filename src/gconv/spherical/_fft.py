@@ -100,12 +100,22 @@ def _resize(c: torch.Tensor, kind: str, src: int, dst: int) -> torch.Tensor:
     return torch.nn.functional.pad(c, (0, size(dst) - size(src)))
 
 
-def _as_complex(c: torch.Tensor) -> torch.Tensor:
-    if c.is_complex():
-        return c
-    if not c.is_floating_point():
-        raise ValueError(f"expected a complex (or float) spectrum, got {c.dtype}")
-    return c.to(torch.promote_types(c.dtype, torch.complex64))
+def _spectrum(c: torch.Tensor, name: str, kind: str) -> tuple[torch.Tensor, int]:
+    """A packed spectrum ``(..., n)`` checked (a complex tensor, n = b² or b(4b²−1)/3) and its
+    bandwidth. A real tensor is refused: it is far more often a grid signal than a spectrum."""
+    check_tensor(f"{name}: coeffs", c, floating=False)
+    if c.dim() == 0:
+        raise ValueError(f"{name} expects a packed spectrum (..., n), got a 0-d tensor")
+    b = _bandwidth_of(c.shape[-1], kind)
+    if not c.is_complex():
+        grid = "a grid signal? " if c.dim() >= 2 and c.shape[-1] == c.shape[-2] else ""
+        fft = "s2_fft" if kind == "s2" else "so3_fft"
+        raise DTypeError(
+            f"{name} expects a complex packed spectrum, got {c.dtype} of shape "
+            f"{tuple(c.shape)} ({grid}{fft} computes a spectrum; for real coefficients pass "
+            f"coeffs.to(torch.complex64))"
+        )
+    return c.resolve_conj(), b
 
 
 #: the engine's tables of each direction; the one scaled by 1/2 in synthesis (``_pack.to_half``
@@ -219,13 +229,12 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
 
 
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
-    """S² synthesis: ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex.
+    """S² synthesis: complex ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex.
 
     Degrees ≥ b_out are dropped (the grid of bandwidth b_out cannot hold them).
     ``real=True`` returns the real part (as a real tensor): one real synthesis, not two.
     """
-    coeffs = _as_complex(coeffs)
-    b = _bandwidth_of(coeffs.shape[-1], "s2")
+    coeffs, b = _spectrum(coeffs, "s2_ifft", "s2")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
     c = _resize(_batched(coeffs, 2), "s2", b, L)
@@ -254,12 +263,11 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
 
 
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
-    """SO(3) synthesis: packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``.
+    """SO(3) synthesis: complex packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``.
 
     Complex output; ``real=True`` returns only the real part: one real synthesis, not two.
     """
-    coeffs = _as_complex(coeffs)
-    b = _bandwidth_of(coeffs.shape[-1], "so3")
+    coeffs, b = _spectrum(coeffs, "so3_ifft", "so3")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
     c = _resize(_batched(coeffs, 2), "so3", b, L)
