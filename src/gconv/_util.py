@@ -244,10 +244,10 @@ def check_subparsers(owner: str, subparsers: Any) -> Any:
 ROTATION_ATOL = 1e-5
 
 
-def check_rotation(name: str, R: Any) -> Any:
-    """``R`` if it is a floating ``(3, 3)`` tensor with finite entries, ``RᵀR = I`` and
-    ``det R = +1`` within :data:`ROTATION_ATOL` (1e-5), else DTypeError/ValueError saying
-    which condition failed and by how much.
+def check_rotation(name: str, R: Any, *, batched: bool = False) -> Any:
+    """``R`` if it is a floating ``(3, 3)`` tensor (``(..., 3, 3)`` with ``batched``) with finite
+    entries, ``RᵀR = I`` and ``det R = +1`` within :data:`ROTATION_ATOL` (1e-5), else
+    DTypeError/ValueError saying which condition failed and by how much (the worst matrix).
 
     >>> import torch
     >>> check_rotation("rotate_s2: R", 2 * torch.eye(3))
@@ -258,20 +258,25 @@ def check_rotation(name: str, R: Any) -> Any:
     import torch
 
     check_tensor(name, R)
-    if R.shape != (3, 3):
-        raise ShapeError(f"{name}: expected a (3, 3) rotation matrix, got shape {tuple(R.shape)}")
+    if (R.shape[-2:] != (3, 3)) if batched else (R.shape != (3, 3)):
+        want = "(..., 3, 3) rotation matrices" if batched else "a (3, 3) rotation matrix"
+        raise ShapeError(f"{name}: expected {want}, got shape {tuple(R.shape)}")
+    if R.numel() == 0:
+        return R
     if not bool(torch.isfinite(R).all()):
-        raise ValueError(
-            f"{name}: expected a rotation matrix with finite entries, got {R.tolist()}"
-        )
+        what = "rotation matrices" if batched else "a rotation matrix"
+        got = "non-finite entries" if batched else R.tolist()
+        raise ValueError(f"{name}: expected {what} with finite entries, got {got}")
     R64 = R.detach().to(dtype=torch.float64)
-    err = float((R64.T @ R64 - torch.eye(3, dtype=torch.float64, device=R.device)).abs().max())
+    eye = torch.eye(3, dtype=torch.float64, device=R.device)
+    err = float((R64.mT @ R64 - eye).abs().max())
     if err > ROTATION_ATOL:
         raise ValueError(
             f"{name}: expected a rotation matrix (RᵀR = I within {ROTATION_ATOL:g}), "
             f"got max |RᵀR − I| = {err:.3g}"
         )
-    det = float(torch.linalg.det(R64))
+    dets = torch.linalg.det(R64).reshape(-1)
+    det = float(dets[(dets - 1.0).abs().argmax()])
     if abs(det - 1.0) > ROTATION_ATOL:
         raise ValueError(
             f"{name}: expected a rotation matrix (det R = +1 within {ROTATION_ATOL:g}), "

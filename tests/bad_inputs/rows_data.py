@@ -290,6 +290,12 @@ ROWS = [
     ),
     Row(
         "project",
+        lambda: d.project(torch.zeros(2, 4, 4), torch.eye(3), 2 * torch.eye(3)),
+        ValueError,
+        r"project: rotations: expected a rotation matrix \(RᵀR = I within 1e-05\), got max",
+    ),
+    Row(
+        "project",
         lambda: d.project(torch.zeros(2, 4, 4), torch.zeros(5, 2)),
         ValueError,
         r"points must be a tensor of unit vectors \(\.\.\., 3\), got \(5, 2\)",

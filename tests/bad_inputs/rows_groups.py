@@ -56,6 +56,12 @@ ROWS = [
         r"expected a floating torch.Tensor, got numpy.ndarray",
     ),
     Row("matrix_to_euler", lambda: g.matrix_to_euler(floats(2, 2)), ValueError, r"3, 3.*got.*2, 2"),
+    Row(
+        "matrix_to_euler",
+        lambda: g.matrix_to_euler(torch.diag(torch.tensor([1.0, 1.0, -1.0])).expand(2, 3, 3)),
+        ValueError,
+        r"expected a rotation matrix \(det R = \+1 within 1e-05\), got det R = -1 \(a reflection",
+    ),
     Row("rand_rotation", lambda: g.rand_rotation(0), ValueError, r"positive int.*got 0"),
     Row("SOFTGrid", lambda: g.SOFTGrid(0), ValueError, r"positive int.*got 0"),
     Row("quadrature_weights", lambda: g.quadrature_weights(0), ValueError, r"positive int.*got 0"),

@@ -36,6 +36,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .._util import check_rotation
+
 __all__ = ["EXTENT", "project", "keyed_uniforms", "keyed_rotations", "plane_coords"]
 
 #: half side of the square the single-digit image covers in the projection plane (original: 1.5)
@@ -69,7 +71,7 @@ def _check_rotations(rotations: torch.Tensor | None, n: int) -> torch.Tensor | N
         raise ValueError(
             f"rotations must be (3, 3) or (N, 3, 3) with N = {n} images, got {tuple(R.shape)}"
         )
-    return R
+    return check_rotation("project: rotations", R, batched=True)
 
 
 def plane_coords(

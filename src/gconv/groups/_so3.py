@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from .._util import check_positive_int, check_tensor
+from .._util import check_positive_int, check_rotation
 
 __all__ = ["SO3", "RotationGroup3D", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 
@@ -77,9 +77,7 @@ def matrix_to_euler(R: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.
 
     β ∈ [0, π], α, γ ∈ (−π, π]. At the poles (sin β = 0) only α ± γ is defined; γ = 0 there.
     """
-    check_tensor("matrix_to_euler: R", R)
-    if R.shape[-2:] != (3, 3):
-        raise ValueError(f"matrix_to_euler expects (..., 3, 3) matrices, got {tuple(R.shape)}")
+    check_rotation("matrix_to_euler: R", R, batched=True)
     sb = torch.sqrt(R[..., 0, 2] ** 2 + R[..., 1, 2] ** 2)
     beta = torch.atan2(sb, R[..., 2, 2])
     pole = sb < 1e-12
