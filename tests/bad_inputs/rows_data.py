@@ -228,7 +228,19 @@ ROWS = [
         "encode_records",
         lambda: d.encode_records(np.zeros((2, 3, 32, 32), np.uint8), np.array([1, 10])),
         ValueError,
-        r"labels must be \(N,\) = \(2,\) in 0\.\.9",
+        r"labels must be in 0\.\.9, got \[10\]",
+    ),
+    Row(
+        "encode_records",
+        lambda: d.encode_records(np.zeros((2, 3, 32, 32), np.uint8), np.array([1.7, 2.2])),
+        ValueError,
+        r"labels must be integers \(N,\) = \(2,\) in 0\.\.9, got float64 of shape \(2,\)",
+    ),
+    Row(
+        "rotate_uint8",
+        lambda: d.rotate_uint8(np.zeros((2, 5, 5), np.uint8), np.array([np.nan, 0.0])),
+        ValueError,
+        r"rotate_uint8: angles must be finite, got \[nan\]",
     ),
     Row(
         "flip_translate",

@@ -99,11 +99,14 @@ def encode_records(images: np.ndarray | torch.Tensor, labels: np.ndarray | torch
             f"encode_records: images must be uint8 (N, 3, 32, 32), got {images.dtype} "
             f"{images.shape}"
         )
-    if labels.shape != images.shape[:1] or labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
+    if labels.dtype.kind not in "iu" or labels.shape != images.shape[:1]:
         raise ValueError(
-            f"encode_records: labels must be (N,) = {images.shape[:1]} in 0..9, got "
-            f"shape {labels.shape}"
+            f"encode_records: labels must be integers (N,) = {images.shape[:1]} in 0..9, got "
+            f"{labels.dtype} of shape {labels.shape}"
         )
+    if labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
+        bad = labels[(labels < 0) | (labels > 9)]
+        raise ValueError(f"encode_records: labels must be in 0..9, got {bad[:5].tolist()}")
     head = labels.astype(np.uint8).reshape(-1, 1)
     return np.concatenate([head, images.reshape(len(images), -1)], axis=1).tobytes()
 

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._util import check_positive_int
 from ..groups import rotate_image
 from ._checksums import spec_of
 from ._files import atomic_write, cache_dir
@@ -55,11 +56,15 @@ def rotate_uint8(images: np.ndarray, angles: np.ndarray, batch: int = 4096) -> n
     if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
         got = images.dtype if isinstance(images, np.ndarray) else type(images).__name__
         raise TypeError(f"rotate_uint8 expects a uint8 numpy array of images, got {got}")
-    if images.ndim != 3 or angles.shape != (images.shape[0],):
+    shape = np.shape(angles)
+    if images.ndim != 3 or shape != (images.shape[0],):
         raise ValueError(
-            f"rotate_uint8 expects images (N, H, W) and angles (N,), got {images.shape} "
-            f"and {angles.shape}"
+            f"rotate_uint8 expects images (N, H, W) and angles (N,), got {images.shape} and {shape}"
         )
+    angles = np.asarray(angles, dtype=np.float64)
+    if not np.isfinite(angles).all():
+        raise ValueError(f"rotate_uint8: angles must be finite, got {angles[~np.isfinite(angles)]}")
+    check_positive_int("rotate_uint8", "batch", batch)
     out = np.empty(images.shape, dtype=np.uint8)
     for lo in range(0, images.shape[0], batch):
         x = torch.from_numpy(images[lo : lo + batch].astype(np.float64))
