@@ -29,6 +29,24 @@ ROWS = [
     ),
     Row("GroupBatchNorm", lambda: gnn.GroupBatchNorm(0), ValueError, r"positive int.*got 0"),
     Row(
+        "GroupBatchNorm",
+        lambda: gnn.GroupBatchNorm(2, momentum=2.0),
+        ValueError,
+        r"GroupBatchNorm: momentum must be None or in \[0, 1\], got 2.0",
+    ),
+    Row(
+        "IcoBatchNorm",
+        lambda: gnn.IcoBatchNorm(2, eps=-1.0),
+        ValueError,
+        r"IcoBatchNorm: eps must be a positive finite number, got -1.0",
+    ),
+    Row(
+        "IcoBatchNorm",
+        lambda: gnn.IcoBatchNorm(2)(floats(2, 2, 6, 5, 1, 2).float()),
+        ValueError,
+        r"more than one value per channel.*got 0 in \(2, 2, 6, 5, 1, 2\) \(at r = 0 every",
+    ),
+    Row(
         "batch_norms", lambda: gnn.batch_norms("net"), TypeError, r"expected an nn.Module, got str"
     ),
     Row(

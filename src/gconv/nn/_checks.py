@@ -73,3 +73,12 @@ def check_kernel_fits(layer: str, h: int, w: int, kernel: int, padding: int, dil
             f"so the input padded by {padding} must be at least {span}×{span}, got {h}×{w} "
             f"({h + 2 * padding}×{w + 2 * padding} padded)"
         )
+
+
+def check_batch_norm(owner: str, eps: object, momentum: object) -> None:
+    """ValueError unless ``eps`` > 0 is finite and ``momentum`` is None or in [0, 1]."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
+        raise ValueError(f"{owner}: eps must be a positive finite number, got {eps!r}")
+    bad = isinstance(momentum, bool) or not isinstance(momentum, (int, float))
+    if momentum is not None and (bad or not 0.0 <= momentum <= 1.0):
+        raise ValueError(f"{owner}: momentum must be None or in [0, 1], got {momentum!r}")

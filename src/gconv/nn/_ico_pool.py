@@ -13,7 +13,7 @@ from torch import nn
 
 from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
-from ._checks import ShapeError
+from ._checks import ShapeError, check_batch_norm
 from ._ico_bn import _Layout, ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
 from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
@@ -146,6 +146,7 @@ class IcoBatchNorm(_IcoLayer):
     ) -> None:
         super().__init__()
         check_positive_int("IcoBatchNorm", "num_channels", num_channels)
+        check_batch_norm("IcoBatchNorm", eps, momentum)
         self.num_features, self.eps, self.momentum = num_channels, eps, momentum
         kw = {"dtype": dtype, "device": device}
         self.weight = nn.Parameter(torch.ones(num_channels, **kw)) if affine else None
@@ -160,13 +161,19 @@ class IcoBatchNorm(_IcoLayer):
             raise ShapeError(
                 f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
             )
+        count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6 orientations
+        if self.training and count < 2:
+            raise ValueError(
+                f"IcoBatchNorm: training needs more than one value per channel at the vertices "
+                f"with six neighbours, got {count} in {tuple(x.shape)}"
+                + (" (at r = 0 every chart point is a corner)" if r == 0 else "")
+            )
         if self.training:  # statistics over the entries with six neighbours (_ico_bn)
             y, mean, var = ico_batch_norm_train(x, self.weight, self.bias, self.eps, 2**r)
             with torch.no_grad():
                 self.num_batches_tracked.add_(1)  # momentum None: the cumulative average
                 m = self.momentum
                 m = 1.0 / float(self.num_batches_tracked) if m is None else m
-                count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6
                 unbiased = var * count / max(count - 1, 1)
                 self.running_mean.mul_(1 - m).add_(m * mean.detach())
                 self.running_var.mul_(1 - m).add_(m * unbiased.detach())

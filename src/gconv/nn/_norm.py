@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .._util import check_positive_int, check_tensor
-from ._checks import ShapeError
+from ._checks import ShapeError, check_batch_norm
 
 __all__ = ["GroupBatchNorm", "batch_norms", "recompute_batch_norm"]
 
@@ -34,6 +34,7 @@ class GroupBatchNorm(nn.BatchNorm3d):
         device: torch.device | str | None = None,
     ) -> None:
         check_positive_int("GroupBatchNorm", "num_channels", num_channels)
+        check_batch_norm("GroupBatchNorm", eps, momentum)
         super().__init__(
             num_channels, eps, momentum, affine, track_running_stats, device=device, dtype=dtype
         )
