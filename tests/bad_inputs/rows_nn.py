@@ -29,6 +29,12 @@ ROWS = [
     ),
     Row("GroupBatchNorm", lambda: gnn.GroupBatchNorm(0), ValueError, r"positive int.*got 0"),
     Row(
+        "S2Conv",
+        lambda: gnn.S2Conv(2, 3, 4, 3)(floats(1, 2, 8, 8)),
+        TypeError,
+        r"S2Conv: input is torch.float64, the layer's parameters are torch.float32: cast one",
+    ),
+    Row(
         "GroupBatchNorm",
         lambda: gnn.GroupBatchNorm(2, momentum=2.0),
         ValueError,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .._util import ShapeError, check_tensor  # one class for every package
+from .._util import DTypeError, ShapeError, check_tensor  # one class for every package
 from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
 
 __all__ = [
@@ -82,3 +82,14 @@ def check_batch_norm(owner: str, eps: object, momentum: object) -> None:
     bad = isinstance(momentum, bool) or not isinstance(momentum, (int, float))
     if momentum is not None and (bad or not 0.0 <= momentum <= 1.0):
         raise ValueError(f"{owner}: momentum must be None or in [0, 1], got {momentum!r}")
+
+
+def check_like(layer: str, x: torch.Tensor, param: torch.Tensor | None) -> None:
+    """DTypeError unless ``x`` has the dtype of the layer's parameter ``param`` (None: nothing
+    to compare). Not checked under autocast, where the two differ by design."""
+    if param is None or x.dtype == param.dtype or torch.is_autocast_enabled(x.device.type):
+        return
+    raise DTypeError(
+        f"{layer}: input is {x.dtype}, the layer's parameters are {param.dtype}: cast one to "
+        f"the other (e.g. layer.to({x.dtype}) or x.to({param.dtype}))"
+    )

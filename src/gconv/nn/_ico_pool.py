@@ -13,7 +13,7 @@ from torch import nn
 
 from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
-from ._checks import ShapeError, check_batch_norm
+from ._checks import ShapeError, check_batch_norm, check_like
 from ._ico_bn import _Layout, ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
 from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
@@ -161,6 +161,7 @@ class IcoBatchNorm(_IcoLayer):
             raise ShapeError(
                 f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
             )
+        check_like("IcoBatchNorm", x, self.running_mean)
         count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6 orientations
         if self.training and count < 2:
             raise ValueError(

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .._util import check_positive_int, check_tensor
-from ._checks import ShapeError, check_batch_norm
+from ._checks import ShapeError, check_batch_norm, check_like
 
 __all__ = ["GroupBatchNorm", "batch_norms", "recompute_batch_norm"]
 
@@ -45,6 +45,7 @@ class GroupBatchNorm(nn.BatchNorm3d):
             raise ShapeError(
                 f"GroupBatchNorm: expected (B, {self.num_features}, |G|, H, W), got {tuple(x.shape)}"
             )
+        check_like("GroupBatchNorm", x, self.weight if self.affine else self.running_mean)
 
 
 def batch_norms(model: nn.Module) -> list[nn.Module]:

@@ -13,6 +13,7 @@ from torch import nn
 
 from ..groups import quadrature_weights
 from ..spherical import engine as hm
+from ._checks import check_like
 from ._sphere_exact import spherical_exactness
 from .spherical import _bandwidth, _channels, _register_tables, _tables, check_signal
 
@@ -43,6 +44,7 @@ class SO3Shortcut(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
+        check_like("SO3Shortcut", x, self.weight)
         if self.b_in != self.b_out:
             small = self.out_channels < self.in_channels
             if small:

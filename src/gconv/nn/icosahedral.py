@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import ShapeError, check_tensor
+from ._checks import ShapeError, check_like, check_tensor
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
 
@@ -288,6 +288,7 @@ class _IcoConvBase(nn.Module):
                 )
         else:
             check_chart(name, x, self.in_channels, 6, self.r)
+        check_like(name, x, self.weight)
         return self.pad(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -38,7 +38,14 @@ from ..groups import (
     is_grid_element,
     steerable_basis,
 )
-from ._checks import ShapeError, check_features, check_image, check_kernel_fits, square
+from ._checks import (
+    ShapeError,
+    check_features,
+    check_image,
+    check_kernel_fits,
+    check_like,
+    square,
+)
 from .steerable import (
     cached_basis,
     disc_conv2d,
@@ -297,6 +304,7 @@ class LiftConv2d(_PlanarGroupConv):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image(type(self).__name__, x, self.in_channels)
+        check_like(type(self).__name__, x, self.weight)
         return self._conv(x)
 
 
@@ -310,6 +318,7 @@ class GroupConv2d(_PlanarGroupConv):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_features(type(self).__name__, x, self.in_channels, self.group.order, self.group.name)
+        check_like(type(self).__name__, x, self.weight)
         b, c, n, h, w = x.shape
         return self._conv(x.reshape(b, c * n, h, w))
 
