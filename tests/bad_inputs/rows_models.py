@@ -207,6 +207,12 @@ ROWS = [
     ),
     Row(
         "ConditionalGenerator",
+        lambda: m.ConditionalGenerator(z_dim=4, width=2)(torch.randn(2, 4), torch.tensor([3, 10])),
+        ValueError,
+        r"ConditionalGenerator: labels must be in 0\.\.9, got 3\.\.10",
+    ),
+    Row(
+        "ConditionalGenerator",
         lambda: m.ConditionalGenerator(z_dim=0),
         ValueError,
         r"z_dim must be a positive int, got 0",

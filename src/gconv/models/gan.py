@@ -96,6 +96,18 @@ class _SpatialSum(nn.Module):
         return None if permutes_grid(group, g) else "a resampled image changes its sum"
 
 
+def _check_labels(name: str, y: object, batch: int, classes: int) -> None:
+    """ShapeError unless ``y`` is an int64 tensor ``(batch,)``; ValueError unless its labels
+    lie in 0..classes−1 (checked for CPU tensors: elsewhere it would cost a sync per step)."""
+    if not torch.is_tensor(y) or y.shape != (batch,) or y.dtype != torch.long:
+        got = f"{y.dtype} {tuple(y.shape)}" if torch.is_tensor(y) else type(y).__name__
+        raise ShapeError(f"{name}: labels y must be int64 (B,) = ({batch},), got {got}")
+    if y.device.type == "cpu" and y.numel() and not (0 <= int(y.min()) <= int(y.max()) < classes):
+        raise ValueError(
+            f"{name}: labels must be in 0..{classes - 1}, got {int(y.min())}..{int(y.max())}"
+        )
+
+
 class _Block(nn.Module):
     """SN-GAN discriminator block: ``conv3(relu(conv3(a(x)))) [pool] + shortcut(x)``, where
     ``a`` is ReLU except in the first block (its input is the image), and the shortcut a 1×1
@@ -200,11 +212,8 @@ class GanDiscriminator(nn.Module):
         return self.spatial_sum(self.group_pool(self.relu(self.blocks(x))))
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if y is not None and (y.shape != (x.shape[0],) or y.dtype != torch.long):
-            raise ShapeError(
-                f"{type(self).__name__}: labels y must be int64 (B,) = ({x.shape[0]},), got "
-                f"{y.dtype} {tuple(y.shape)}"
-            )
+        if y is not None:
+            _check_labels(type(self).__name__, y, x.shape[0], self.head.embed.num_embeddings)
         return self.head(self.features(x), y)
 
     def num_parameters(self, trainable_only: bool = True) -> int:
@@ -303,11 +312,7 @@ class ConditionalGenerator(nn.Module):
         check_tensor(f"{name}: z", z)
         if z.dim() != 2 or z.shape[1] != self.z_dim:
             raise ShapeError(f"{name}: expected z (B, {self.z_dim}), got {tuple(z.shape)}")
-        if y.shape != (z.shape[0],) or y.dtype != torch.long:
-            raise ShapeError(
-                f"{name}: labels y must be int64 (B,) = ({z.shape[0]},), got {y.dtype} "
-                f"{tuple(y.shape)}"
-            )
+        _check_labels(name, y, z.shape[0], self.embed.num_embeddings)
         h = self.project(torch.cat([z, self.embed(y)], dim=1))
         h = h.view(z.shape[0], 4 * self.width, 7, 7)
         for layer in self.net:
