@@ -184,7 +184,9 @@ def test_smallest_bandwidth_works() -> None:
 
 
 def test_wrong_input_size_is_rejected() -> None:
-    with pytest.raises(RuntimeError, match=r"expected \(B, C, 60, 60\)"):
+    with pytest.raises(RuntimeError, match=r"SphereImageCNN: expected \(B, 1, 60, 60\)"):
         SphereImageCNN()(torch.randn(1, 1, 100, 100))
-    with pytest.raises(RuntimeError, match=r"expected \(B, C, 16, 16\)"):
+    with pytest.raises(RuntimeError, match=r"expected \(B, 1, 60, 60\).*got \(1, 2, 60, 60\)"):
+        SphereImageCNN()(torch.randn(1, 2, 60, 60))
+    with pytest.raises(RuntimeError, match=r"EncoderDecoderCNN: expected \(B, 1, 16, 16\)"):
         EncoderDecoderCNN((4,), (3,), (1,), bandwidth=8)(torch.randn(1, 1, 60, 60))

@@ -127,12 +127,12 @@ class SphereImageCNN(_CountMixin, nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = 2 * self.bandwidth
+        size, c = 2 * self.bandwidth, self.features[0].in_channels
         torch._check(
-            x.dim() == 4 and x.shape[-2:] == (size, size),
+            x.dim() == 4 and x.shape[1] == c and x.shape[-2:] == (size, size),
             lambda: (
-                f"expected (B, C, {size}, {size}) at bandwidth {self.bandwidth}, got "
-                f"{tuple(x.shape)}"
+                f"SphereImageCNN: expected (B, {c}, {size}, {size}) at bandwidth "
+                f"{self.bandwidth}, got {tuple(x.shape)}"
             ),
         )
         return self.head(self.features(x))
@@ -239,12 +239,12 @@ class EncoderDecoderCNN(_CountMixin, nn.Module):
         self.out = nn.ConvTranspose2d(chans[0], c_out, ks[0], stride=ss[0], output_padding=pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = self.sizes[0]
+        size, c = self.sizes[0], self.stem.in_channels
         torch._check(
-            x.dim() == 4 and x.shape[-2:] == (size, size),
+            x.dim() == 4 and x.shape[1] == c and x.shape[-2:] == (size, size),
             lambda: (
-                f"expected (B, C, {size}, {size}) at bandwidth {self.bandwidth}, got "
-                f"{tuple(x.shape)}"
+                f"EncoderDecoderCNN: expected (B, {c}, {size}, {size}) at bandwidth "
+                f"{self.bandwidth}, got {tuple(x.shape)}"
             ),
         )
         x = torch.relu(self.stem(x))
