@@ -120,6 +120,12 @@ ROWS = [
         ValueError,
         r"so3_ifft expects a packed spectrum \(\.\.\., n\), got a 0-d tensor",
     ),
+    Row(
+        "s2_fft",
+        lambda: sp.s2_fft(torch.zeros(2, 8, 8, dtype=torch.bfloat16)),
+        TypeError,
+        r"s2_fft computes in float32 or float64 \(complex64/128\), got torch.bfloat16",
+    ),
     Row("s2_size", lambda: sp.s2_size(0), ValueError, r"positive int.*got 0"),
     Row("so3_size", lambda: sp.so3_size(-2), ValueError, r"positive int.*got -2"),
 ]

@@ -87,6 +87,11 @@ def _grid_b(x: torch.Tensor, ndim: int, name: str) -> int:
         raise ValueError(f"{name} expects a signal (..., {want}), got shape {tuple(x.shape)}")
     if not (x.is_floating_point() or x.is_complex()):
         raise DTypeError(f"{name} expects a float or complex tensor, got {x.dtype}")
+    if x.dtype in (torch.float16, torch.bfloat16, torch.complex32):
+        raise DTypeError(
+            f"{name} computes in float32 or float64 (complex64/128), got {x.dtype}: cast it "
+            f"first (x.float())"
+        )
     return shape[0] // 2
 
 
@@ -107,6 +112,8 @@ def _spectrum(c: torch.Tensor, name: str, kind: str) -> tuple[torch.Tensor, int]
     if c.dim() == 0:
         raise ValueError(f"{name} expects a packed spectrum (..., n), got a 0-d tensor")
     b = _bandwidth_of(c.shape[-1], kind)
+    if c.dtype == torch.complex32:
+        raise DTypeError(f"{name} computes in complex64 or complex128, got {c.dtype}")
     if not c.is_complex():
         grid = "a grid signal? " if c.dim() >= 2 and c.shape[-1] == c.shape[-2] else ""
         fft = "s2_fft" if kind == "s2" else "so3_fft"
