@@ -70,7 +70,12 @@ ROWS = [
         TypeError,
         r"expected a torch.Tensor, got numpy.ndarray",
     ),
-    Row("demo_stack", lambda: m.demo_stack("p5"), ValueError, r"unknown group 'p5'; known: p4"),
+    Row(
+        "demo_stack",
+        lambda: m.demo_stack("c8"),
+        ValueError,
+        r"group must be one of p4, p4m, c1, c2, c4, d1, d2, d4 .*got 'c8'",
+    ),
     Row(
         "get_model", lambda: m.get_model("nope"), ValueError, r"unknown model 'nope'; known .*p4cnn"
     ),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from torch import nn
 
 from .. import nn as gnn
+from ..groups import PIXEL_GRID_GROUPS
 from ..nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 from ._registry import ModelSpec, register_model
 from .mnist_rot import SpatialMax
@@ -23,7 +24,13 @@ __all__ = ["demo_stack"]
 
 def demo_stack(group: str = "p4", channels: int = 8, classes: int = 10) -> nn.Sequential:
     """A small P4CNN-like stack on ``group`` (p4 or p4m): 28×28 image ``(B, 1, 28, 28)`` →
-    class scores ``(B, classes)``, invariant to the point group (max over group and space)."""
+    class scores ``(B, classes)``, invariant to the point group (max over group and space).
+    Any group that maps the pixel grid onto itself (``PIXEL_GRID_GROUPS``) is accepted."""
+    if not isinstance(group, str) or group.lower() not in PIXEL_GRID_GROUPS:
+        raise ValueError(
+            f"demo_stack: group must be one of {', '.join(PIXEL_GRID_GROUPS)} (its 3×3 and 4×4 "
+            f"kernels rotate exactly only on the pixel grid), got {group!r}"
+        )
     c = channels
     return nn.Sequential(
         LiftConv2d(1, c, 3, group=group),
