@@ -89,6 +89,12 @@ ROWS = [
         r"expected a torch.Tensor, got numpy.ndarray",
     ),
     Row(
+        "ico_act",
+        lambda: eq.ico_act(floats(1, 3, 5, 5, 2, 4), 1, "features"),
+        ValueError,
+        r"expected regular features \(\.\.\., 6, 5, n, 2n\) \(6 orientations\), got \(1, 3, 5",
+    ),
+    Row(
         "relative_error",
         lambda: eq.relative_error(floats(4, 1), floats(4), floats(4)),
         ValueError,

@@ -107,6 +107,11 @@ def ico_act(x: torch.Tensor, g: int, kind: str) -> torch.Tensor:
     r = n.bit_length() - 1
     if x.shape[-3:] != (5, n, 2 * n) or 2**r != n:
         raise ValueError(f"ico: expected charts (..., 5, n, 2n), n = 2^r, got {tuple(x.shape)}")
+    if kind == "features" and (x.dim() < 4 or x.shape[-4] != 6):
+        raise ValueError(
+            f"ico: expected regular features (..., 6, 5, n, 2n) (6 orientations), got "
+            f"{tuple(x.shape)}"
+        )
     lead = x.shape[: -4 if kind == "features" else -3]
     flat = torch.nn.functional.pad(x.reshape(*lead, -1), (0, 1))
     return flat.index_select(-1, _index(r, g, kind).to(x.device)).view(x.shape)
