@@ -173,6 +173,14 @@ def test_bad_inputs():
         s2_ifft(torch.randn(2, 16, 16))  # a b = 8 grid has the length of a b = 4 spectrum
 
 
+def test_empty_batches_give_empty_results():
+    assert s2_fft(torch.randn(0, 3, 8, 8), b_out=5).shape == (0, 3, 25)
+    assert so3_fft(torch.randn(2, 0, 8, 8, 8, dtype=torch.float64)).dtype == C128
+    assert s2_ifft(torch.randn(0, 16, dtype=C128), b_out=3, real=True).shape == (0, 6, 6)
+    y = so3_ifft(torch.randn(0, so3_size(3), dtype=torch.complex64))
+    assert y.shape == (0, 6, 6, 6) and y.dtype == torch.complex64
+
+
 def test_conjugate_views_go_in_as_their_values():
     for ifft, n in ((s2_ifft, s2_size(4)), (so3_ifft, so3_size(3))):
         c = torch.randn(2, n, dtype=C128)

@@ -162,6 +162,8 @@ class IcoBatchNorm(_IcoLayer):
                 f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
             )
         check_like("IcoBatchNorm", x, self.running_mean)
+        if x.shape[0] == 0:  # as torch's batch norms: no statistics from an empty batch
+            return x.clone()
         count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6 orientations
         if self.training and count < 2:
             raise ValueError(

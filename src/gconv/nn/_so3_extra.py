@@ -45,6 +45,8 @@ class SO3Shortcut(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
         check_like("SO3Shortcut", x, self.weight)
+        if x.shape[0] == 0:
+            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
         if self.b_in != self.b_out:
             small = self.out_channels < self.in_channels
             if small:

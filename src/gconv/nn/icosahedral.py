@@ -136,6 +136,8 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
+        if b == 0:
+            return x.new_zeros(shape)
         cm = not self.scalar and is_chart_major(x)
         if not (cm or self.scalar or x.is_contiguous()):
             x = x.contiguous()  # any other layout: one copy
@@ -292,11 +294,14 @@ class _IcoConvBase(nn.Module):
         return self.pad(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.padded(x)
+        if x.shape[0] == 0:  # no signals: zeros of the output's shape
+            return x.new_zeros((0, self.out_channels, 6, 5, self.n_out, 2 * self.n_out))
         bank, bias = self._bank()
         if self._gemm:
-            y = hex_correlation(self.padded(x), bank, bias, self.stride)
+            y = hex_correlation(p, bank, bias, self.stride)
         else:
-            y = F.conv2d(self.padded(x), bank, bias, self.stride)
+            y = F.conv2d(p, bank, bias, self.stride)
         return _unstack(y, self.out_channels)
 
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:

@@ -248,6 +248,8 @@ class S2Conv(_SphericalLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         check_like("S2Conv", x, self.weight)
+        if x.shape[0] == 0:
+            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         if hasattr(self, "ring_shift"):  # every α on the γ grid: γ-shifts of the weights
@@ -309,6 +311,8 @@ class SO3Conv(_SphericalLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         check_like("SO3Conv", x, self.weight)
+        if x.shape[0] == 0:
+            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
         B, L = x.shape[0], self.degrees
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         gh = sp.so3_so3_product(Fh, self._filter_spectrum(), self.bias)
@@ -343,6 +347,8 @@ class SO3ToS2Conv(_SphericalLinear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         check_like(type(self).__name__, x, self.weight)
+        if x.shape[0] == 0:
+            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 2)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)

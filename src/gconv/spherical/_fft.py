@@ -95,6 +95,13 @@ def _grid_b(x: torch.Tensor, ndim: int, name: str) -> int:
     return shape[0] // 2
 
 
+def _empty(t: torch.Tensor, lead: torch.Size, tail: tuple[int, ...], real: bool) -> torch.Tensor:
+    """The result for a batch with no signals: zeros ``(*lead, *tail)`` (complex unless
+    ``real``) in ``t``'s precision and device."""
+    dtype = torch.promote_types(t.dtype, torch.complex64)
+    return t.new_zeros((*lead, *tail), dtype=dtype.to_real() if real else dtype)
+
+
 def _resize(c: torch.Tensor, kind: str, src: int, dst: int) -> torch.Tensor:
     """Truncate or zero-pad a packed spectrum from src to dst degrees (last axis)."""
     if dst == src:
@@ -225,6 +232,8 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 2, "s2_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-2]
+    if x.numel() == 0:
+        return _empty(x, lead, (b_out * b_out,), False)
     xr, n = _real_parts(_batched(x, 3))
     N = xr.shape[0]
     if _dense_ok(N, 8 * b * b * L * L):
@@ -244,6 +253,8 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     coeffs, b = _spectrum(coeffs, "s2_ifft", "s2")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
+    if coeffs.numel() == 0:
+        return _empty(coeffs, lead, (2 * b_out, 2 * b_out), real)
     c = _resize(_batched(coeffs, 2), "s2", b, L)
     N, b2 = c.shape[0], 2 * b_out
     if not _dense_ok(N, b2 * b2 * 2 * L * L * (1 if real else 2)):
@@ -260,6 +271,8 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     b = _grid_b(x, 3, "so3_fft")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), x.shape[:-3]
+    if x.numel() == 0:
+        return _empty(x, lead, (so3_size(b_out),), False)
     xr, n = _real_parts(_batched(x, 4))
     if _streamed(b):
         F = so3_analysis_streamed(xr, L)
@@ -277,6 +290,8 @@ def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fal
     coeffs, b = _spectrum(coeffs, "so3_ifft", "so3")
     b_out = _check_bout(b_out, b)
     L, lead = min(b, b_out), coeffs.shape[:-1]
+    if coeffs.numel() == 0:
+        return _empty(coeffs, lead, (2 * b_out,) * 3, real)
     c = _resize(_batched(coeffs, 2), "so3", b, L)
     G = to_half("so3", c, real)
     if _streamed(b_out):
