@@ -189,33 +189,49 @@ def test_record_is_atomic(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "call, error",
+    "call, error, match",
     [
-        (lambda: bench_model("p4cnn", batch=0), ValueError),
-        (lambda: bench_model("p4cnn", reps=0), ValueError),
-        (lambda: bench_model("p4cnn", warmup=-1), ValueError),
-        (lambda: bench_model("p4cnn", threads=0, memory=False), ValueError),
-        (lambda: bench_model("no-such-model"), ValueError),
-        (lambda: bench_model("", memory=False), ValueError),
-        (lambda: bench_model("p4cnn", device="tpu"), ValueError),
-        (lambda: bench_model("p4cnn", device="not a device"), ValueError),
-        (lambda: bench_model("p4cnn", batch=2.5), TypeError),
-        (lambda: bench_model("p4cnn", batch=True), TypeError),
-        (lambda: peak_memory("p4cnn", mode="eval"), ValueError),
-        (lambda: peak_memory("no-such-model"), ValueError),
-        (lambda: time_interleaved({}, 3), ValueError),
-        (lambda: time_interleaved({"a": 1}, 3), TypeError),
-        (lambda: time_interleaved({"a": lambda: None}, 0), ValueError),
-        (lambda: record("a/b", "t", environment()), ValueError),
-        (lambda: record("", "t", environment()), ValueError),
-        (lambda: record("../up", "t", environment()), ValueError),
-        (lambda: record("ok", b"bytes", environment()), TypeError),
-        (lambda: record("ok", "t", {"commit": "abc"}), TypeError),
+        (lambda: bench_model("p4cnn", batch=0), ValueError, r"batch must be ≥ 1, got 0"),
+        (lambda: bench_model("p4cnn", reps=0), ValueError, r"reps must be ≥ 1, got 0"),
+        (lambda: bench_model("p4cnn", warmup=-1), ValueError, r"warmup must be ≥ 0, got -1"),
+        (
+            lambda: bench_model("p4cnn", threads=0, memory=False),
+            ValueError,
+            r"threads must be ≥ 1, got 0",
+        ),
+        (lambda: bench_model("no-such-model"), ValueError, r"unknown model 'no-such-model'"),
+        (lambda: bench_model("", memory=False), ValueError, r"registered model name, got ''"),
+        (lambda: bench_model("p4cnn", device="tpu"), ValueError, r"device must be .*got 'tpu'"),
+        (
+            lambda: bench_model("p4cnn", device="not a device"),
+            ValueError,
+            r"device must be 'cpu', 'cuda' or 'cuda:N', got 'not a device'",
+        ),
+        (lambda: bench_model("p4cnn", batch=2.5), TypeError, r"batch must be an int, got float"),
+        (lambda: bench_model("p4cnn", batch=True), TypeError, r"batch must be an int, got bool"),
+        (lambda: peak_memory("p4cnn", mode="eval"), ValueError, r"'train' or 'infer', got 'eval'"),
+        (lambda: peak_memory("no-such-model"), ValueError, r"unknown model 'no-such-model'"),
+        (lambda: time_interleaved({}, 3), ValueError, r"non-empty mapping.*got \{\}"),
+        (lambda: time_interleaved({"a": 1}, 3), TypeError, r"arm 'a' must be callable, got int"),
+        (lambda: time_interleaved({"a": lambda: None}, 0), ValueError, r"reps must be ≥ 1"),
+        (lambda: record("a/b", "t", environment()), ValueError, r"\(no path\), got 'a/b'"),
+        (lambda: record("", "t", environment()), ValueError, r"\(no path\), got ''"),
+        (lambda: record("../up", "t", environment()), ValueError, r"\(no path\), got '\.\./up'"),
+        (
+            lambda: record("ok", b"bytes", environment()),
+            TypeError,
+            r"text must be a str, got bytes",
+        ),
+        (
+            lambda: record("ok", "t", {"commit": "abc"}),
+            TypeError,
+            r"env must be an Environment \(from environment\(\)\), got dict",
+        ),
     ],
 )
-def test_bad_arguments(call, error, tmp_path, monkeypatch):
+def test_bad_arguments(call, error, match, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing may be written, but if it were, not in the repo
-    with pytest.raises(error):
+    with pytest.raises(error, match=match):
         call()
     assert not any(tmp_path.iterdir())
 

@@ -2,7 +2,8 @@
 """Data test fixtures: the real MNIST files and a private cache per test session.
 
 ``$GCONV_DATA`` is used when set; otherwise ``../shared/data`` beside the repository (as in CI)
-when present. Tests that need real files skip with a named reason when they are absent.
+when present. Tests that need real files skip with a named reason when they are absent (and
+fail when ``CI`` is set).
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ if not os.environ.get("GCONV_DATA") and (_SHARED / "mnist").is_dir():
 
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    """The folder holding ``mnist/<file>.gz`` (skips when there is none)."""
+    """The folder holding ``mnist/<file>.gz`` (skips when there is none; fails under CI, as
+    the ``mnist_root`` fixture does)."""
     value = os.environ.get("GCONV_DATA")
     if not value or not (Path(value) / "mnist").is_dir():
-        pytest.skip("real MNIST not found: set GCONV_DATA to a folder holding mnist/*.gz")
+        reason = "real MNIST not found: set GCONV_DATA to a folder holding mnist/*.gz"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and {reason}")
+        pytest.skip(reason)
     return Path(value)
 
 

@@ -62,5 +62,5 @@ def test_an_empty_batch_gives_an_empty_output_of_the_right_shape(make, shape, ou
     y = layer(torch.randn(0, *shape))
     assert y.shape == (0, *out) and y.dtype == torch.float32
     assert all(torch.equal(v, layer.state_dict()[k]) for k, v in state.items())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"expected .*got \(0, "):
         layer(torch.randn(0, *shape[1:]))  # the channel axis missing

@@ -92,7 +92,7 @@ def test_a_model_that_raises_midway_keeps_the_statistics() -> None:
         m.running_mean.uniform_(), m.running_var.uniform_(1, 2), m.num_batches_tracked.fill_(5)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     batches = [torch.randn(4, 3), torch.randn(4, 3), torch.randn(4, 2)]  # the third is wrong
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"running_mean should contain 2 elements not 3"):
         recompute_batch_norm(model, batches)
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k  # the first two batches' statistics are undone

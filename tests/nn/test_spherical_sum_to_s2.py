@@ -11,6 +11,8 @@ band-limited F, so float64 agreement is to rounding (tolerance 1e-10 as the othe
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -18,7 +20,7 @@ from _sphere_ref import SO3Signal, alphas, betas, so3_integral, to_euler, wigner
 
 from gconv.equivariance import check_equivariance
 from gconv.nn import SO3Conv, SO3SumToS2Conv, SO3ToS2Conv, so3_near_identity_grid
-from gconv.spherical import so3_fft, so3_ifft
+from gconv.spherical import s2_ifft, so3_fft, so3_ifft
 
 TOL = 1e-10
 GRID = so3_near_identity_grid(max_beta=0.5, n_alpha=3, n_beta=1, n_gamma=2)
@@ -125,3 +127,13 @@ def test_gradcheck_and_matches_so3conv_then_sum():
     from gconv.nn import s2_integrate
 
     torch.testing.assert_close(s2_integrate(y), h0.real, rtol=0, atol=1e-12)
+    # every degree: g(x) = Re Σ_lm √(4π(2l+1)) h_lm conj(Y_lm(x)) with h_lm = Σ_k Ĝ^l_mk,
+    # i.e. the real part of the synthesis of conj(h_lm)·√(4π(2l+1))
+    h, off = [], 0
+    for deg in range(2):
+        d = 2 * deg + 1
+        block = c[..., off : off + d * d].unflatten(-1, (d, d))
+        h.append(block.sum(-1) * math.sqrt(4 * math.pi * d))
+        off += d * d
+    want = s2_ifft(torch.cat(h, -1).conj(), b_out=3, real=True)
+    torch.testing.assert_close(y, want, rtol=0, atol=1e-12)
