@@ -29,12 +29,34 @@ def _disc(group: str, seed: int = 0) -> GanDiscriminator:
     return d.eval()
 
 
+def _disc_count(widths: tuple[int, ...], order: int, classes: int = 10) -> int:
+    """Three blocks (3×3 conv, 3×3 conv, 1×1 shortcut, one bias per output channel; a p4
+    group convolution's filter has one 3×3 per input channel and orientation, the lifting
+    first block one per input channel), then the projection head (linear F → 1 with bias,
+    embedding K × F)."""
+    total, chans = 0, (1, *widths)
+    for i, (a, b) in enumerate(zip(chans, chans[1:], strict=False)):
+        g = 1 if i == 0 else order
+        total += (b * a * g * 9 + b) + (b * b * order * 9 + b) + (b * a * g + b)
+    return total + widths[-1] + 1 + classes * widths[-1]
+
+
+def _gen_count(w: int = 16, z: int = 64, e: int = 16, classes: int = 10, cbn: bool = False) -> int:
+    """Embedding K × e; Linear (z + e) → 4w·7·7; batch norms on 4w, 2w, w channels (affine 2C,
+    or class-conditional gain and bias 2KC); ConvTranspose 4×4 4w → 2w → w; Conv 3×3 w → 1."""
+    bn = sum(2 * c * (classes if cbn else 1) for c in (4 * w, 2 * w, w))
+    linear = (z + e) * 4 * w * 49 + 4 * w * 49
+    convs = (4 * w * 2 * w * 16 + 2 * w) + (2 * w * w * 16 + w) + (w * 9 + 1)
+    return classes * e + linear + bn + convs
+
+
 def test_parameter_counts_match_and_are_asserted():
     z2, p4 = get_model("gan-d-z2"), get_model("gan-d-p4")
-    assert (z2.num_parameters(), p4.num_parameters()) == (75185, 74585)
+    assert z2.num_parameters() == _disc_count((16, 32, 64), 1) == 75185  # as documented
+    assert p4.num_parameters() == _disc_count((8, 16, 32), 4) == 74585
     assert abs(z2.num_parameters() - p4.num_parameters()) / z2.num_parameters() < 0.01
     assert (z2.widths, p4.widths) == ((16, 32, 64), (8, 16, 32))  # paper's widths × 1/8
-    assert ConditionalGenerator().num_parameters() == 295553
+    assert ConditionalGenerator().num_parameters() == _gen_count() == 295553
     assert model_spec("gan-d-p4").group == "p4" and model_spec("gan-d-z2").group is None
     assert model_spec("gan-d-p4").task == "generative"
 
@@ -191,6 +213,6 @@ def test_class_batch_norm_starts_plain_and_then_depends_on_the_class():
     torch.testing.assert_close(out[1], 2.0 * ref[1] + 0.5)
     torch.testing.assert_close(out[[0, 2]], ref[[0, 2]])
     g = ConditionalGenerator(cond="cbn")
-    assert g.num_parameters() == 297569
+    assert g.num_parameters() == _gen_count(cbn=True) == 297569
     with pytest.raises(ValueError, match="cond must be 'concat' or 'cbn', got 'film'"):
         ConditionalGenerator(cond="film")
