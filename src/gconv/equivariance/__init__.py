@@ -83,7 +83,8 @@ def check_equivariance(
     ``"cosets:mirrors"`` (a group axis pooled over that subgroup) or ``"invariant"``.
     ``angles``: extra continuous rotations (radians; image in, image/invariant out), always
     inexact. Group ``"so3"``: kinds ``"s2"``, ``"so3"``, ``"invariant"``; the grid symmetries
-    (α-rolls, Ry(π)) plus ``rotations`` random rotations (or the given 3×3 matrices).
+    (α-rolls, Ry(π)) plus ``rotations`` random rotations (drawn from torch's global generator,
+    so ``torch.manual_seed`` fixes them) or the given 3×3 matrices.
     The module runs in eval mode; its training flag is restored.
     """
     if not torch.is_tensor(x):

@@ -111,9 +111,11 @@ _RY_PI = torch.diag(torch.tensor([-1.0, 1.0, -1.0], dtype=torch.float64))
 
 
 def elements(
-    step: float, rotations: int | Sequence[torch.Tensor], seed: int
+    step: float, rotations: int | Sequence[torch.Tensor], seed: int | None
 ) -> list[SphereElement]:
-    """Grid symmetries for the α step ``step`` plus random (or given) rotations."""
+    """Grid symmetries for the α step ``step`` plus random (or given) rotations: drawn from
+    ``seed``, or from torch's global generator when it is None (so ``torch.manual_seed``
+    decides them)."""
     out = [
         SphereElement(f"Rz({step:.4g})", _z(step), True, step),
         SphereElement(f"Rz({-step:.4g})", _z(-step), True, -step),
@@ -125,7 +127,7 @@ def elements(
     if isinstance(rotations, int):
         from ..groups import rand_rotation
 
-        gen = torch.Generator().manual_seed(seed)
+        gen = None if seed is None else torch.Generator().manual_seed(seed)
         rotations = list(rand_rotation(rotations, generator=gen)) if rotations else []
     out += [
         SphereElement(f"random R{i}", torch.as_tensor(R, dtype=torch.float64))
@@ -141,7 +143,7 @@ def check_sphere_equivariance(
     output_kind: str,
     rotations: int | Sequence[torch.Tensor] = 2,
     tolerance: float | None = None,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> EquivarianceReport:
     """Per-element relative errors ‖f(g·x) − g·f(x)‖ / ‖f(x)‖ for rotations g of S² / SO(3)."""
     kin, kout = (_ALIASES.get(k, k) for k in (input_kind, output_kind))
