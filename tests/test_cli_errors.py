@@ -66,6 +66,10 @@ def test_argparse_errors_are_one_line(argv: list[str], says: str, capsys) -> Non
             ["study", "rotmnist", "--budget", "cpu", "--epochs-scale", "2", "--dry-run"],
             "budget 'cpu' fixes the epochs (and lr schedule) of c16cnn, c8cnn, d16c16cnn",
         ),
+        (
+            ["study", "spherical-cls", "--budget", "cpu", "--limit-test", "100", "--dry-run"],
+            "--limit-test 100: budget 'cpu' or the study's arms fix it for s2cnn-deep",
+        ),
         (["evaluate", "{tmp}/missing.ckpt"], None),  # the command's own message (exit 2)
     ],
 )

@@ -98,6 +98,8 @@ def test_killed_three_times_then_resumed_equals_uninterrupted(tmp_path: Path) ->
     p = _gconv(run, None, resume=True)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "previous good copy" in p.stderr and "last.prev.ckpt" in p.stderr
+    assert (ckpts / "last.ckpt.unreadable").read_bytes() == data[: len(data) // 3]  # set aside
+    (ckpts / "last.ckpt.unreadable").unlink()  # the one file an uninterrupted run lacks
     _assert_same_run(straight, run)
 
 
@@ -156,9 +158,12 @@ def test_resume_path_choices(tmp_path: Path) -> None:
     (tmp_path / ".last.ckpt.abc.part").write_bytes(b"half")
     data = (tmp_path / "last.ckpt").read_bytes()
     (tmp_path / "last.ckpt").write_bytes(data[:100])
-    with pytest.warns(UserWarning, match="truncated.*previous good copy"):
+    with pytest.warns(UserWarning, match="truncated.*last.ckpt.unreadable.*previous good copy"):
         assert resume_path(tmp_path) == tmp_path / "last.prev.ckpt"
     assert not (tmp_path / ".last.ckpt.abc.part").exists()
+    assert (tmp_path / "last.ckpt.unreadable").read_bytes() == data[:100]  # set aside, so ...
+    io.save_checkpoint(_ckpt(2), tmp_path / "last.ckpt")
+    assert _epoch(tmp_path / "last.prev.ckpt") == 0  # ... the next save keeps the good copy
     (tmp_path / "last.ckpt").unlink()
     with pytest.warns(UserWarning, match="missing"):
         assert resume_path(tmp_path) == tmp_path / "last.prev.ckpt"

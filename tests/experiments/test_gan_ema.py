@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The averaged generator (``g_ema``): the update rule, that scores and samples come from it,
-and that the validation digits' own features are computed once (no MNIST needed: a random
-Z2CNN stands in for the scorer)."""
+that the validation digits' own features are computed once, and that a GAN refuses DDP (no
+MNIST needed: a random Z2CNN stands in for the scorer)."""
 
 from __future__ import annotations
 
@@ -145,3 +145,14 @@ def test_a_checkpoint_of_another_recipe_is_refused():
     new = GAN(model="gan-d-z2", model_kwargs={"z_dim": 8, "lr_g": 1e-4, "g_ema": 0.999})
     with pytest.raises(CheckpointError, match=r"model_kwargs: \{'z_dim': 8, 'lr_g': 0.0001\} "):
         new.on_load_checkpoint(ckpt)
+
+
+def test_the_gan_refuses_ddp_whose_scores_it_would_not_gather():
+    from types import SimpleNamespace
+
+    gan, _ = _gan()
+    gan._trainer = SimpleNamespace(world_size=2)
+    with pytest.raises(ValueError, match=r"runs in one process .*got 2 .*use --devices 1"):
+        gan.setup("fit")
+    gan._trainer = SimpleNamespace(world_size=1)
+    gan.setup("fit")

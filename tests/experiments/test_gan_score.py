@@ -83,3 +83,18 @@ def test_report_leaves_out_rows_of_an_earlier_recipe():
     text = "\n".join(gan_report_sections(rows))
     assert "6 CSV row(s) of an earlier recipe left out" in text
     assert "p4 better" not in text.split("Here:")[0] and "| 10 ± 0.1 | 10 ± 0.1 |" in text
+
+
+def test_an_unreadable_scorer_cache_is_rebuilt_not_fatal(tmp_path):
+    from gconv.experiments._gan_score import _cached
+
+    bad = tmp_path / "scorer.pt"
+    bad.write_bytes(b"PK\x03\x04 truncated zip")
+    with pytest.warns(UserWarning, match=r"scorer.pt: unreadable scorer cache .*training it again"):
+        assert _cached(bad) is None
+    torch.save({"something": 1}, bad)  # loads, but is not a scorer
+    with pytest.warns(UserWarning, match=r"expected a dict with 'state_dict' and 'val_acc'"):
+        assert _cached(bad) is None
+    torch.save({"state_dict": {}, "val_acc": 0.9}, bad)
+    assert _cached(bad)["val_acc"] == 0.9
+    assert _cached(tmp_path / "absent.pt") is None and _cached(None) is None

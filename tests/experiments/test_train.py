@@ -316,3 +316,21 @@ def test_model_args_reach_the_builder(tmp_path: Path) -> None:
     assert rec["params"] == want != sum(p.numel() for p in get_model("z2cnn").parameters())
     recipe = json.loads((out / "recipe.json").read_text())
     assert recipe["model_kwargs"] == {"channels": 7, "dropout": 0.5}
+
+
+def test_a_new_run_refuses_a_folder_with_an_earlier_runs_checkpoints(tmp_path: Path) -> None:
+    """Without resume, a run into a folder holding checkpoints would replace them save by
+    save: it stops before touching anything, naming the files."""
+    ckpts = tmp_path / "run" / "checkpoints"
+    ckpts.mkdir(parents=True)
+    (ckpts / "last.ckpt").write_bytes(b"an earlier run")
+    (ckpts / "best-003.ckpt").write_bytes(b"its best epoch")
+    cfg = TrainConfig(model="z2cnn", out=str(tmp_path / "run"), epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"earlier run \(best-003.ckpt, last.ckpt\).*--resume"):
+        train(cfg)
+    assert (ckpts / "last.ckpt").read_bytes() == b"an earlier run"
+    assert sorted(p.name for p in (tmp_path / "run").rglob("*")) == [
+        "best-003.ckpt",
+        "checkpoints",
+        "last.ckpt",
+    ]

@@ -42,6 +42,11 @@ class Throughput(Callback):
         self._t0: float | None = None
         self._tb = 0.0
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # a resume from a mid-epoch checkpoint skips on_train_epoch_start: time that epoch's
+        # rest from here (a fresh epoch restarts the clock below)
+        self._t0 = time.perf_counter()
+
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._t0 = time.perf_counter()
 

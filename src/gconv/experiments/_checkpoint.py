@@ -40,7 +40,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from .._util import _umask, atomic_write_text
-from ._run_files import LAST, PREVIOUS, RECIPE
+from ._run_files import LAST, PREVIOUS, RECIPE, UNREADABLE
 
 __all__ = [
     "AtomicCheckpointIO",
@@ -104,8 +104,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 def resume_path(folder: str | os.PathLike) -> Path | None:
     """The checkpoint a resume starts from: ``folder/last.ckpt`` when it loads, else (with a
-    warning) ``folder/last.prev.ckpt`` when that loads; None when neither exists (a fresh
-    start). Leftover temporary files of a killed write are removed. Raises
+    warning) ``folder/last.prev.ckpt`` when that loads, the unreadable ``last.ckpt`` renamed to
+    ``last.ckpt.unreadable`` (so that the next save keeps the good copy as its previous one);
+    None when neither exists (a fresh start). Leftover temporary files of a killed write are removed. Raises
     :class:`CheckpointError` when files exist but none loads."""
     folder = Path(folder)
     for tmp in folder.glob(".*.ckpt.*.part"):  # a write killed before its rename
@@ -123,6 +124,10 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
             continue
         if path == prev:
             why = errors[0] if errors else f"{last} is missing"
+            if errors:  # set the unreadable file aside: the next save must not keep it as prev
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(last, last.with_name(UNREADABLE))
+                why += f" (kept as {UNREADABLE})"
             warnings.warn(f"{why}; resuming from the previous good copy {prev}", stacklevel=2)
         return path
     if errors:

@@ -13,7 +13,7 @@ from ..models import list_models, model_spec
 from ._augment import list_augmentations
 from ._cli_evaluate import add_evaluate
 from ._cli_evaluate import pct as _pct
-from ._spec import get_study, list_studies
+from ._spec import Budget, StudySpec, get_study, list_studies
 from ._tasks import get_task, list_tasks
 
 __all__ = ["add_commands"]
@@ -253,7 +253,30 @@ def _plan(args: argparse.Namespace) -> list:
             f"epochs (and lr schedule) of {', '.join(fixed)}, so it cannot scale them; pick "
             f"another budget of study {args.study!r} ({', '.join(spec.budgets)}) or other --models"
         )
+    _check_limits_apply(args, spec, budget, runs)
     return select_shard(runs, *shard) if shard else runs
+
+
+def _check_limits_apply(
+    args: argparse.Namespace, spec: StudySpec, budget: Budget, runs: list
+) -> None:
+    """ValueError when --limit-train/--limit-test would not reach some runs: those whose
+    arm or budget (``per_model``) fixes that size."""
+    models = {r.model for r in runs}
+    for flag in ("limit_train", "limit_test"):
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        fixed = {m for m in models if flag in budget.per_model.get(m, {})}
+        if flag == "limit_train":
+            fixed |= {a.model for a in spec.arms if a.limit_train is not None} & models
+        if fixed:
+            raise ValueError(
+                f"--{flag.replace('_', '-')} {value}: budget {args.budget or 'default'!r} or the "
+                f"study's arms fix it for {', '.join(sorted(fixed))}, so it would not apply "
+                f"there; pick another budget of study {args.study!r} "
+                f"({', '.join(spec.budgets)}) or other --models"
+            )
 
 
 def _statuses(study: str, out: str, runs: list) -> list[list]:

@@ -190,6 +190,16 @@ class GAN(WrappedNet, L.LightningModule):
                 + " — move the run folder away or use another --out"
             )
 
+    def setup(self, stage: str) -> None:
+        """Refuse DDP: validation and test scores (``val_fd``, ``test_fd``, …) are computed on
+        each process's share of the digits and not gathered, so they would differ by rank."""
+        world = self.trainer.world_size
+        if world > 1:
+            raise ValueError(
+                f"GAN: runs in one process (its FD and accuracy scores are not gathered across "
+                f"processes), got {world} (--devices/--num-nodes): use --devices 1"
+            )
+
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         s = self.settings
         betas = (s["beta1"], s["beta2"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,21 @@ def _train(epochs: int, limit: int | None, seed: int, root: str | None) -> dict[
             "limit": -1 if limit is None else limit, "version": _VERSION}  # fmt: skip
 
 
+def _cached(path: Path | None) -> dict | None:
+    """The cached scorer state at ``path``, or None when there is none or it is unreadable (a
+    truncated or foreign file is retrained and rewritten, with a warning)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or not {"state_dict", "val_acc"} <= set(state):
+            raise ValueError(f"expected a dict with 'state_dict' and 'val_acc', got {type(state)}")
+        return state
+    except Exception as e:  # noqa: BLE001 - any unreadable cache file is rebuilt
+        warnings.warn(f"{path}: unreadable scorer cache ({e}); training it again", stacklevel=3)
+        return None
+
+
 def load_scorer(
     epochs: int = 10,
     limit: int | None = None,
@@ -127,9 +143,8 @@ def load_scorer(
 
     path = _path(epochs, limit, seed)
     root = str(root) if root is not None else os.environ.get("GCONV_DATA")
-    if path is not None and path.is_file():
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    else:
+    state = _cached(path)
+    if state is None:
         with torch.inference_mode(False), torch.enable_grad():  # may be called from eval loops
             state = _train(epochs, limit, seed, root)
         if path is not None:
