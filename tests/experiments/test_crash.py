@@ -115,7 +115,7 @@ def test_killed_inside_an_epoch_resumes_from_the_mid_epoch_checkpoint(tmp_path: 
     ckpt = load_checkpoint(ckpts / "last.ckpt")
     assert ckpt["epoch"] == 1 and ckpt["global_step"] == 5  # epoch 0's 3 batches + 2 of epoch 1
     loop = ckpt["loops"]["fit_loop"]
-    assert loop["state_dict"]["combined_loader"] == [{"epoch": 1, "batches": 2}]  # its place
+    assert loop["state_dict"]["combined_loader"] == [{"epoch": 1, "batches": 2, "replicas": 1}]
     p = _gconv(run, None, resume=True, extra=every)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "resuming from a checkpoint that ended before the epoch ended" not in p.stderr

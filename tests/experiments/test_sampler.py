@@ -59,15 +59,19 @@ def test_resumed_loader_hands_out_the_rest_of_the_epoch(n: int, world: int, batc
     full = loader()
     full.sampler.set_epoch(2)
     whole = [b.tolist() for b in full]
-    assert full.state_dict() == {"epoch": 2, "batches": len(whole)}
+    assert full.state_dict() == {"epoch": 2, "batches": len(whole), "replicas": world}
     for k in range(len(whole) + 1):
         resumed = loader()
         resumed.load_state_dict({"epoch": 2, "batches": k})
         resumed.sampler.set_epoch(2)
         it = iter(resumed)
-        assert resumed.state_dict() == {"epoch": 0, "batches": 0}  # lazily: nothing drawn yet
+        assert resumed.state_dict()["batches"] == 0  # lazily: nothing drawn yet
         rest = [b.tolist() for b in it]
-        assert rest == whole[k:] and resumed.state_dict() == {"epoch": 2, "batches": len(whole)}
+        assert rest == whole[k:] and resumed.state_dict() == {
+            "epoch": 2,
+            "batches": len(whole),
+            "replicas": world,
+        }
         resumed.sampler.set_epoch(3)
         nxt = [b.tolist() for b in resumed]
         assert len(nxt) == len(whole) and sum(map(len, nxt)) == len(resumed.sampler)
@@ -79,6 +83,26 @@ def test_resume_state_of_another_epoch_skips_nothing() -> None:
     loader.load_state_dict({"epoch": 0, "batches": 2})
     s.set_epoch(1)  # the checkpoint was written at the end of epoch 0
     assert len(list(loader)) == 3
+
+
+def test_a_resume_with_another_process_count_replays_the_epoch() -> None:
+    """Saved by one of 2 processes after 1 batch; resumed by a single process, the epoch's
+    positions are dealt differently, so skipping would lose samples: it restarts the epoch."""
+    two = ResumableLoader(list(range(12)), batch_size=2, sampler=SeededSampler(12, 4, 2, 0))
+    two.sampler.set_epoch(3)
+    next(iter(two))
+    state = two.state_dict()
+    assert state == {"epoch": 3, "batches": 1, "replicas": 2}
+    one = ResumableLoader(list(range(12)), batch_size=2, sampler=SeededSampler(12, 4))
+    one.load_state_dict(state)
+    one.sampler.set_epoch(3)
+    with pytest.warns(UserWarning, match="with 1 process.*saved with 2.*replayed from its start"):
+        seen = [i for b in one for i in b.tolist()]
+    assert sorted(seen) == list(range(12))  # the whole epoch, each sample once
+    legacy = ResumableLoader(list(range(12)), batch_size=2, sampler=SeededSampler(12, 4))
+    legacy.load_state_dict({"epoch": 3, "batches": 1})  # a checkpoint from before "replicas"
+    legacy.sampler.set_epoch(3)
+    assert len([b for b in legacy]) == 5  # skips its batch, as it always did
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -100,7 +101,11 @@ class ResumableLoader(DataLoader):
     >>> loader = ResumableLoader(range(10), batch_size=4, sampler=SeededSampler(10, shuffle=False))
     >>> loader.load_state_dict({"epoch": 0, "batches": 2})
     >>> [b.tolist() for b in loader], loader.state_dict()
-    ([[8, 9]], {'epoch': 0, 'batches': 3})
+    ([[8, 9]], {'epoch': 0, 'batches': 3, 'replicas': 1})
+
+    A resume with another number of processes (``replicas``) deals the epoch's order out
+    differently, so skipping K batches would skip and repeat other samples: that epoch is
+    replayed from its start instead, with a warning.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -111,15 +116,23 @@ class ResumableLoader(DataLoader):
                 f"{type(self.sampler).__name__} and batch_size={self.batch_size!r}"
             )
         self._place = (0, 0)  # (epoch, batches yielded in it)
-        self._resume: tuple[int, int] | None = None
+        self._resume: tuple[int, int, int | None] | None = None
 
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         return self._batches()
 
     def _batches(self) -> Iterator[Any]:
         # runs at the first next(): after Lightning's set_epoch for the coming epoch
-        sampler, (skip_epoch, skip) = self.sampler, self._resume or (-1, 0)
+        sampler, (skip_epoch, skip, replicas) = self.sampler, self._resume or (-1, 0, None)
         skip = skip if skip_epoch == sampler.epoch else 0
+        if skip and replicas is not None and replicas != sampler.num_replicas:
+            warnings.warn(
+                f"resuming inside epoch {skip_epoch} with {sampler.num_replicas} process(es), "
+                f"saved with {replicas}: the epoch's samples are dealt differently, so it is "
+                f"replayed from its start",
+                stacklevel=2,
+            )
+            skip = 0
         self._resume = None
         sampler.start = skip * self.batch_size  # type: ignore[attr-defined, operator]
         self._place = (sampler.epoch, skip)  # type: ignore[attr-defined]
@@ -128,15 +141,22 @@ class ResumableLoader(DataLoader):
             yield batch
 
     def state_dict(self) -> dict[str, int]:
-        """``{"epoch": E, "batches": K}``: K batches of epoch E have been handed out."""
-        return {"epoch": self._place[0], "batches": self._place[1]}
+        """``{"epoch": E, "batches": K, "replicas": R}``: K batches of epoch E have been handed
+        out to each of R processes."""
+        replicas = self.sampler.num_replicas  # type: ignore[attr-defined]
+        return {"epoch": self._place[0], "batches": self._place[1], "replicas": replicas}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         """Skip the first ``state["batches"]`` batches when epoch ``state["epoch"]`` is next
         iterated (any other epoch: nothing is skipped)."""
         try:
-            self._resume = (int(state["epoch"]), int(state["batches"]))
-        except (KeyError, TypeError, ValueError):
+            replicas = state.get("replicas")  # absent in checkpoints written before it was kept
+            self._resume = (
+                int(state["epoch"]),
+                int(state["batches"]),
+                None if replicas is None else int(replicas),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
             raise ValueError(
                 f"ResumableLoader: expected a state {{'epoch': int, 'batches': int}}, got {state!r}"
             ) from None
