@@ -62,6 +62,18 @@ ROWS = [
         ValueError,
         r"expected a rotation matrix \(det R = \+1 within 1e-05\), got det R = -1 \(a reflection",
     ),
+    Row(
+        "euler_to_matrix",
+        lambda: g.euler_to_matrix(floats(3), floats(2), floats(3)),
+        ValueError,
+        r"must broadcast together, got shapes \(3,\), \(2,\), \(3,\)",
+    ),
+    Row(
+        "spherical_harmonics",
+        lambda: g.spherical_harmonics(3, floats(3), floats(2)),
+        ValueError,
+        r"beta and alpha must broadcast together, got shapes \(3,\) and \(2,\)",
+    ),
     Row("rand_rotation", lambda: g.rand_rotation(0), ValueError, r"positive int.*got 0"),
     Row("SOFTGrid", lambda: g.SOFTGrid(0), ValueError, r"positive int.*got 0"),
     Row("quadrature_weights", lambda: g.quadrature_weights(0), ValueError, r"positive int.*got 0"),

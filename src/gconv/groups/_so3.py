@@ -62,7 +62,13 @@ def euler_to_matrix(
     alpha, beta, gamma = (
         torch.as_tensor(t, dtype=dtype, device=device) for t in (alpha, beta, gamma)
     )
-    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
+    try:
+        alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
+    except RuntimeError:
+        shapes = ", ".join(str(tuple(t.shape)) for t in (alpha, beta, gamma))
+        raise ValueError(
+            f"euler_to_matrix: alpha, beta and gamma must broadcast together, got shapes {shapes}"
+        ) from None
     ca, sa, cb, sb, cg, sg = (f(t) for t in (alpha, beta, gamma) for f in (torch.cos, torch.sin))
     rows = [
         [ca * cb * cg - sa * sg, -ca * cb * sg - sa * cg, ca * sb],

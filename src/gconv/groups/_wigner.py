@@ -215,7 +215,14 @@ def _d_m0_iter(beta: torch.Tensor, lmax: int) -> Iterator[torch.Tensor]:
 def spherical_harmonics(b: int, beta: Angle, alpha: Angle) -> torch.Tensor:
     """All ``Y_lm(β, α)`` for l < b in the packed S² layout, complex128 ``(..., b²)``."""
     _check_b(b)
-    beta, alpha = torch.broadcast_tensors(_f64(beta), _f64(alpha))
+    beta, alpha = _f64(beta), _f64(alpha)
+    try:
+        beta, alpha = torch.broadcast_tensors(beta, alpha)
+    except RuntimeError:
+        raise ValueError(
+            f"spherical_harmonics: beta and alpha must broadcast together, got shapes "
+            f"{tuple(beta.shape)} and {tuple(alpha.shape)}"
+        ) from None
     out = torch.empty(beta.numel(), b * b, dtype=torch.complex128)
     ph = _phases(-alpha.reshape(-1), b - 1)  # e^{+imα}
     for l, d in enumerate(_d_m0_iter(beta.reshape(-1), b - 1)):
