@@ -244,6 +244,12 @@ ROWS = [
     ),
     Row(
         "flip_translate",
+        lambda: d.flip_translate(torch.zeros(1, 3, 4, 4), generator=0),
+        TypeError,
+        r"generator must be a torch.Generator or None, got int",
+    ),
+    Row(
+        "flip_translate",
         lambda: d.flip_translate(np.zeros((3, 8, 8))),
         TypeError,
         r"expected a torch\.Tensor, got numpy\.ndarray",

@@ -167,6 +167,11 @@ def flip_translate(
     if not isinstance(max_shift, int) or max_shift < 0:
         raise ValueError(f"flip_translate: max_shift must be an int ≥ 0, got {max_shift!r}")
     check_tensor("flip_translate: x", x, floating=False)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"flip_translate: generator must be a torch.Generator or None, got "
+            f"{type(generator).__name__}"
+        )
     if x.dim() not in (3, 4):
         raise ValueError(
             f"flip_translate: expected (C, H, W) or (B, C, H, W), got {tuple(x.shape)}"
