@@ -51,6 +51,7 @@ __all__ = [
     "check_recipe",
     "kill_point",
     "load_checkpoint",
+    "refuse_to_overwrite",
     "resume_path",
 ]
 
@@ -133,6 +134,18 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
     if errors:
         raise CheckpointError("; ".join(errors) + " — no checkpoint to resume from")
     return None
+
+
+def refuse_to_overwrite(folder: Path) -> None:
+    """ValueError when ``folder`` holds an earlier run's checkpoints: a run without ``resume``
+    would replace them one save at a time."""
+    old = sorted(p.name for p in folder.glob("*.ckpt")) if folder.is_dir() else []
+    if old:
+        raise ValueError(
+            f"{folder} holds the checkpoints of an earlier run ({', '.join(old[:4])}"
+            f"{', …' if len(old) > 4 else ''}), which this run would overwrite: pass --resume "
+            f"(resume=True) to continue it, or choose another --out"
+        )
 
 
 def check_recipe(

@@ -47,6 +47,7 @@ from ._checkpoint import (
     check_recipe,
     kill_point,
     load_checkpoint,
+    refuse_to_overwrite,
     resume_path,
 )
 from ._datamodule import _DATAMODULES, get_datamodule
@@ -236,18 +237,6 @@ def _checkpoint_dir(out: str | os.PathLike) -> Path:
     return Path(out) / "checkpoints"
 
 
-def _refuse_to_overwrite(folder: Path) -> None:
-    """ValueError when ``folder`` holds an earlier run's checkpoints: a run without ``resume``
-    would replace them one save at a time."""
-    old = sorted(p.name for p in folder.glob("*.ckpt")) if folder.is_dir() else []
-    if old:
-        raise ValueError(
-            f"{folder} holds the checkpoints of an earlier run ({', '.join(old[:4])}"
-            f"{', …' if len(old) > 4 else ''}), which this run would overwrite: pass --resume "
-            f"(resume=True) to continue it, or choose another --out"
-        )
-
-
 def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = ()) -> dict:
     """Fit (resuming from ``out/checkpoints/last.ckpt`` when ``cfg.resume``), select the epoch
     with the lowest validation error, test it. Returns the run's record (plain values)."""
@@ -255,7 +244,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     cfg.validate()
     task = _task_of(cfg)
     if not cfg.resume:
-        _refuse_to_overwrite(_checkpoint_dir(cfg.out))
+        refuse_to_overwrite(_checkpoint_dir(cfg.out))
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
