@@ -4,6 +4,7 @@ the table printer, the duration format, the validators."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,17 @@ def test_cached_tensors_builds_outside_inference_mode_once() -> None:
     table.cache_clear()
     table(3)
     assert calls == [3, 3]
+
+
+def test_atomic_write_gives_the_umask_mode_without_changing_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        seen = []
+        real = os.umask
+        with pytest.MonkeyPatch.context() as mp:  # a umask change would be seen here
+            mp.setattr(os, "umask", lambda m: seen.append(m) or real(m))
+            path = _util.atomic_write_text(tmp_path / "f.txt", "x")
+        assert (path.stat().st_mode & 0o777) == 0o640
+        assert seen == [] or not os.path.exists("/proc/self/status")
+    finally:
+        os.umask(old)

@@ -119,6 +119,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (/proc/self/status),
+    so that no other thread ever creates a file under a zero umask; else os.umask twice."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -191,3 +191,14 @@ def test_load_file_returns_copies(small):
     a = load_file(path, spec)
     a[:] = 0
     np.testing.assert_array_equal(load_file(path, spec), arr)
+
+
+def test_a_parsed_array_is_not_reused_for_another_datasets_spec(small):
+    """load_file remembers parsed arrays per file; the same file checked against a spec of
+    another data set (other checksum) is verified again, and refused."""
+    spec, arr, raw, places = small
+    path = _put(places["data"], spec, raw)
+    assert np.array_equal(load_file(path, spec), arr)
+    other = dataclasses.replace(spec, dataset="fashion-mnist", sha256="0" * 64)
+    with pytest.raises(CorruptFileError, match="wrong content for fashion-mnist/tiny-idx3-ubyte"):
+        load_file(path, other)

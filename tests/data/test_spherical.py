@@ -94,6 +94,46 @@ def test_corrupt_cache_is_reported(made, tmp_path, monkeypatch):
         SphericalMNIST("valid", bandwidth=4)
 
 
+def test_header_damage_numpy_cannot_parse_is_a_corrupt_file(made, tmp_path, monkeypatch):
+    """A flipped bit in an .npy header can make numpy raise SyntaxError, tokenize.TokenError or
+    NotImplementedError: reported as the corrupt cache file it is, and named."""
+    import tokenize
+
+    from gconv.data import _spherical_gen
+
+    monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+    path = SphericalMNIST("valid", bandwidth=4).path
+    for exc in (tokenize.TokenError("EOF in multi-line statement"), SyntaxError("bad")):
+
+        def broken(*args, _exc=exc, **kwargs):
+            raise _exc
+
+        monkeypatch.setattr(_spherical_gen.np, "load", broken)
+        with pytest.raises(CorruptFileError, match=f"{path.name}: unreadable .*delete it"):
+            SphericalMNIST("valid", bandwidth=4)
+        monkeypatch.undo()
+        monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+
+
+def test_without_a_cache_the_split_is_built_in_memory(made, monkeypatch):
+    monkeypatch.setenv("GCONV_CACHE", "")
+    ds = SphericalMNIST("valid", bandwidth=B, rotate="R", task="segmentation")
+    assert ds.path is None and torch.equal(ds.signals, made["R"].signals)
+
+
+def test_verify_rejects_a_cache_file_under_another_name(made, tmp_path, monkeypatch):
+    from gconv.data import dataset_spec
+
+    monkeypatch.setenv("GCONV_CACHE", str(tmp_path))
+    path = SphericalMNIST("valid", bandwidth=4).path
+    verify = dataset_spec("spherical-mnist").verify_cache
+    verify(path)  # the file as written: fine
+    other = path.with_name(path.name.replace("-seed0-", "-seed7-"))
+    other.write_bytes(path.read_bytes())
+    with pytest.raises(CorruptFileError, match=r"metadata describe .*seed0.*renamed or copied"):
+        verify(other)
+
+
 def test_masks_match_signals_and_labels(made):
     for ds in made.values():
         m, s = ds.masks, ds.signals

@@ -57,7 +57,9 @@ __all__ = [
 #: system folders that hold ``<dataset>/<file>`` (Debian's dataset packages)
 SYSTEM_ROOTS: tuple[Path, ...] = (Path("/usr/share/datasets"),)
 
-_Key = tuple[str, int, int, str]  # (path, size, mtime_ns, file name): a member of an archive
+#: (path, size, mtime_ns, dataset, file name, sha256): one file of one data set (an archive holds
+#: several members; the same path checked against another data set's spec is another key)
+_Key = tuple[str, int, int, str, str, str]
 _VERIFIED: dict[_Key, str] = {}  # key -> sha256 verified
 _ARRAYS: OrderedDict[_Key, np.ndarray] = OrderedDict()
 _MAX_ARRAYS = 8
@@ -108,7 +110,7 @@ def _check_spec(owner: str, spec: object) -> None:
 
 def _key(path: Path, spec: FileSpec) -> _Key:
     st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns, spec.name)
+    return (str(path.resolve()), st.st_size, st.st_mtime_ns, spec.dataset, spec.name, spec.sha256)
 
 
 def _archive_name(spec: FileSpec) -> str | None:

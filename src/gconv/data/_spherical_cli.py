@@ -121,7 +121,8 @@ def cmd_make(args: argparse.Namespace) -> int:
             ds = build(args, split)
         except ValueError as e:
             return _fail(str(e))
-        rows.append((split, f"{len(ds):,}", f"{time.perf_counter() - t0:.1f}", str(ds.path)))
+        where = str(ds.path or "(not cached: GCONV_CACHE is empty)")
+        rows.append((split, f"{len(ds):,}", f"{time.perf_counter() - t0:.1f}", where))
     widths = [max(len(r[i]) for r in rows + [("split", "n", "s", "path")]) for i in range(4)]
     for r in [("split", "n", "s", "path"), *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -135,7 +136,9 @@ def cache_files(base: str) -> Callable[[], list[Path]]:
         cache = cache_dir()
         if cache is None:
             return []
-        pattern = f"spherical-{base}-*.npz"
+        from ._spherical_gen import VERSION  # files of other versions are not this code's
+
+        pattern = f"spherical-{base}-*-v{VERSION}.npz"
         return [p for p in sorted(cache.glob(pattern)) if _CACHED.fullmatch(p.name)]
 
     return files
@@ -145,7 +148,6 @@ def verify_cache(path: Path) -> None:
     """Read a cached split and check it against the parameters in its metadata and its arrays'
     sha256; CorruptFileError naming the file otherwise."""
     import json
-    import zipfile
 
     import numpy as np
 
@@ -156,6 +158,12 @@ def verify_cache(path: Path) -> None:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
         fields = {k: meta[k] for k in Spec.__dataclass_fields__}
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as e:
+    except Exception as e:  # noqa: BLE001 - numpy's header parser raises many kinds
         raise CorruptFileError(f"{path}: unreadable spherical-data cache ({e})") from None
-    load(Path(path), Spec(**fields))
+    spec = Spec(**fields)
+    if f"{spec.name()}.npz" != Path(path).name:
+        raise CorruptFileError(
+            f"{path}: its metadata describe {spec.name()}.npz (a renamed or copied file); "
+            f"delete it and it is regenerated on next use"
+        )
+    load(Path(path), spec)

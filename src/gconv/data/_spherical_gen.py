@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,8 +127,10 @@ class Spec:
             f"spherical-{self.base}-{self.grid}-{rot}-{dig}-seed{self.seed}-{self.split}-v{VERSION}"
         )
 
-    def path(self) -> Path:
-        return cache_dir() / f"{self.name()}.npz"
+    def path(self) -> Path | None:
+        """The cache file, or None when the cache is disabled (``GCONV_CACHE=""``)."""
+        root = cache_dir()
+        return None if root is None else root / f"{self.name()}.npz"
 
     def points(self, points: torch.Tensor | None = None) -> torch.Tensor:
         """The sampling points ``(P, 3)`` float64."""
@@ -274,7 +275,7 @@ def load(path: Path, spec: Spec) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(str(arrays.pop("meta")))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+    except Exception as e:  # noqa: BLE001 - numpy's header parser raises many kinds
         raise CorruptFileError(f"{path}: unreadable spherical-data cache ({e}); {hint}") from None
     want = {"version": VERSION, **asdict(spec)}
     got = {k: meta.get(k) for k in want}
@@ -287,8 +288,11 @@ def load(path: Path, spec: Spec) -> dict[str, np.ndarray]:
 
 
 def load_or_make(spec: Spec, points=None, root=None, show: bool | None = None) -> dict:
-    """The split's arrays from the cache, generated and written atomically on first use."""
+    """The split's arrays from the cache, generated and written atomically on first use (built
+    in memory, every time, when the cache is disabled)."""
     path = spec.path()
+    if path is None:
+        return make(spec, points, root, show)
     if not path.is_file():
         arrays = make(spec, points, root, show)
         with atomic_write(path) as f:

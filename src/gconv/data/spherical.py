@@ -19,6 +19,7 @@ recipe (pools, seeds, cache names) is in ``_spherical_gen``.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,8 +103,8 @@ class SphericalMNIST(Dataset):
         return self._points
 
     @property
-    def path(self):
-        """The cache file this split was read from."""
+    def path(self) -> Path | None:
+        """The cache file this split was read from (None when the cache is disabled)."""
         return self._path
 
     @property
