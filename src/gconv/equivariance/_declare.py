@@ -14,7 +14,10 @@ Protocol (duck-typed, so layers never import the checker):
 - ``RULES`` below declares torch modules once. Pointwise ones (ReLU, dropout in eval, …) are
   exact for elements that *permute grid points*; not for resampled rotations.
 
-A module that ran and declares nothing makes the element "unknown", never "exact".
+A module that ran and declares nothing makes the element "unknown", never "exact". So does a
+subclass (outside gconv) that overrides ``forward`` of a declared class: the declaration was
+written for the forward it replaces. A module called with a non-tensor first argument cannot
+be checked against its declaration, so it is "unknown" too.
 """
 
 from __future__ import annotations
@@ -81,16 +84,23 @@ def _planar_window(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str |
     """Conv2d (1×1 only) and spatial pooling of images: the stride/padding rule."""
     if not isinstance(group, FiniteGroup):
         return f"{type(mod).__name__} is a planar layer; {group.name} does not act on the plane"
-    k, s, p, d = (_int(getattr(mod, a, dflt)) for a, dflt in _WINDOW)
-    if isinstance(mod, nn.Conv2d) and k != 1:
-        return f"an unconstrained {k}×{k} filter of nn.Conv2d is not symmetric"
+    win = {a: _pair(getattr(mod, a, dflt)) for a, dflt in _WINDOW}  # (H, W) values each
+    if isinstance(mod, nn.Conv2d) and win["kernel_size"] != (1, 1):
+        kh, kw = win["kernel_size"]
+        return f"an unconstrained {kh}×{kw} filter of nn.Conv2d is not symmetric"
     if getattr(mod, "ceil_mode", False):
         return "ceil_mode pads one side only"
     if not is_grid_element(group, g):
         return "rotations other than quarter turns resample the pixel grid"
-    axes = element_reversed_axes(group, g)
+    m, r = group.split(g)
+    if (4 * r // group.N) % 2 and any(h != w for h, w in win.values()):
+        return f"a quarter turn swaps H and W, which this window treats differently ({win})"
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}
-    why = [f"({ax}) {r}" for ax in axes if (r := grid_rule(sizes[ax], k, s, p, d))]
+    why = [
+        f"({ax}) {reason}"
+        for ax in element_reversed_axes(group, g)
+        if (reason := grid_rule(sizes[ax], *(v[ax == "W"] for v in win.values())))
+    ]
     return "; ".join(why) or None
 
 
@@ -103,7 +113,9 @@ def _linear(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
 
 
 def _adaptive(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
-    if isinstance(group, FiniteGroup) and not is_grid_element(group, g):
+    if not isinstance(group, FiniteGroup):
+        return f"{type(mod).__name__} pools the planar grid; {group.name} does not act on it"
+    if not is_grid_element(group, g):
         return "adaptive pooling of a resampled grid is not the pooling of the original"
     out = mod.output_size
     out = (out, out) if isinstance(out, int) or out is None else tuple(out)
@@ -117,14 +129,16 @@ def _flatten(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
     """Flattening is exact only where every flattened axis past the channels has size 1: the
     channel axis is never moved by a group, any other axis may be (group, space)."""
     start, end = mod.start_dim % x.dim(), mod.end_dim % x.dim()
+    if start == 0 and end > 0:
+        return "nn.Flatten folds the batch axis, which shifts the axes the group acts on"
     moved = [n for i, n in enumerate(x.shape) if start <= i <= end and i >= 2 and n > 1]
     if moved:
         return f"nn.Flatten folds axes of size {moved} (which the group may move) into channels"
     return None
 
 
-def _int(v: Any) -> int:
-    return int(v[0] if isinstance(v, tuple) else v)
+def _pair(v: Any) -> tuple[int, int]:
+    return (int(v[0]), int(v[1])) if isinstance(v, tuple) else (int(v), int(v))
 
 
 _WINDOW = (("kernel_size", 1), ("stride", 1), ("padding", 0), ("dilation", 1))
@@ -146,9 +160,9 @@ def record_inputs(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dic
     calls: dict[int, list] = {}
     hooks = []
 
-    def hook(mod: nn.Module, args: tuple) -> None:
-        if args and torch.is_tensor(args[0]):
-            calls.setdefault(id(mod), []).append(args[0])
+    def hook(mod: nn.Module, args: tuple) -> None:  # None: it ran, on no tensor we can read
+        first = args[0] if args and torch.is_tensor(args[0]) else None
+        calls.setdefault(id(mod), []).append(first)
 
     for mod in module.modules():
         hooks.append(mod.register_forward_pre_hook(hook))
@@ -159,6 +173,28 @@ def record_inputs(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dic
         for h in hooks:
             h.remove()
     return y, calls
+
+
+def _declaring_class(mod: nn.Module, declare: Any, composite: bool) -> type | None:
+    """The class whose declaration applies to ``mod``: the one defining its
+    ``equivariance_exactness`` (or ``equivariance_composite``), else the matched container or
+    ``RULES`` type; None when nothing applies (or it is set on the instance)."""
+    mro = type(mod).__mro__
+    attr = "equivariance_exactness" if declare is not None else "equivariance_composite"
+    if declare is not None or getattr(mod, "equivariance_composite", False):
+        return next((c for c in mro if attr in c.__dict__), None)
+    types = _CONTAINERS if composite else tuple(t for ts, _ in RULES for t in ts)
+    return next((c for c in mro if c in types), None)
+
+
+def _forward_trusted(mod: nn.Module, owner: type) -> bool:
+    """False when a class more derived than ``owner`` and defined outside gconv overrides
+    ``forward``: ``owner``'s declaration says nothing about that forward."""
+    mro = type(mod).__mro__
+    fwd = next((c for c in mro if "forward" in c.__dict__), None)
+    if fwd is None or mro.index(fwd) >= mro.index(owner):
+        return True
+    return fwd.__module__.split(".")[0] == "gconv"
 
 
 def declared_exactness(
@@ -182,10 +218,20 @@ def declared_exactness(
         composite = getattr(mod, "equivariance_composite", False) or (
             declare is None and isinstance(mod, _CONTAINERS)
         )
+        owner = _declaring_class(mod, declare, composite)
+        if owner is not None and not _forward_trusted(mod, owner):
+            if id(mod) in calls:
+                unknown.append(
+                    f"{label} ({type(mod).__name__}) overrides forward of {owner.__name__}, "
+                    f"whose declaration was written for the forward it replaces"
+                )
+            return
         if id(mod) in calls and not (composite and declare is None):
             rule = declare or next((f for t, f in RULES if isinstance(mod, t)), None)
             if rule is None:
                 unknown.append(f"{label} ({type(mod).__name__}) declares no exactness")
+            elif any(x is None for x in calls[id(mod)]):
+                unknown.append(f"{label} ({type(mod).__name__}) ran on a non-tensor input")
             else:
                 args = (group, g) if declare else (mod, group, g)
                 why = next((w for x in calls[id(mod)] if (w := rule(*args, x))), None)

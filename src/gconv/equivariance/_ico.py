@@ -28,7 +28,7 @@ from torch import nn
 from .._util import cached_tensors, check_choice, check_tensor
 from ..groups import ICO, IcoGrid
 from ._declare import declared_exactness, record_inputs
-from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
+from ._report import TOLERANCES, ElementResult, EquivarianceReport, element_error
 
 __all__ = ["ICO_KINDS", "IcoElement", "ico_act", "check_ico_equivariance"]
 
@@ -150,7 +150,7 @@ def check_ico_equivariance(
         with torch.no_grad():
             for g in ICO.elements() if elements is None else elements:
                 el = IcoElement(int(g), ICO.element_name(int(g)))
-                err = relative_error(
+                err = element_error(
                     module(ico_act(x, el.index, kin)), ico_act(y, el.index, kout), y
                 )
                 if calls is None:

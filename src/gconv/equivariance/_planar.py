@@ -18,7 +18,7 @@ from torch import nn
 
 from ..groups import FiniteGroup, PlaneAction, rotate_image
 from ._declare import declared_exactness, record_inputs
-from ._report import TOLERANCES, ElementResult, EquivarianceReport, relative_error
+from ._report import TOLERANCES, ElementResult, EquivarianceReport, element_error
 
 __all__ = ["KINDS", "check_planar"]
 
@@ -81,7 +81,7 @@ def check_planar(
     with torch.no_grad():
         for g in group.elements() if elements is None else elements:
             status, why = _status(module, group, g, calls)
-            err = relative_error(module(act_in(grid, x, g)), act_out(grid, y, g), y)
+            err = element_error(module(act_in(grid, x, g)), act_out(grid, y, g), y)
             report.rows.append(ElementResult(group.element_name(g), err, status, why, g == 0))
         for angle in angles:
             report.rows.append(_continuous(module, x, y, angle, input_kind, output_kind))
@@ -102,7 +102,7 @@ def _continuous(
             f"invariant output, got {input_kind} → {output_kind}"
         )
     expected = rotate_image(y, angle) if output_kind == "image" else y
-    err = relative_error(module(rotate_image(x, angle)), expected, y)
+    err = element_error(module(rotate_image(x, angle)), expected, y)
     return ElementResult(
         f"rot {math.degrees(angle):g}° (bilinear)",
         err,

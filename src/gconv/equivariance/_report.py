@@ -127,6 +127,13 @@ class EquivarianceReport:
         return "\n".join(lines)
 
 
+def element_error(a: torch.Tensor, b: torch.Tensor, ref: torch.Tensor) -> float:
+    """:func:`relative_error` of f(g·x) and g·f(x), or infinity where their shapes differ (an
+    output whose shape changes under g cannot transform by g: e.g. a non-square map under a
+    quarter turn)."""
+    return relative_error(a, b, ref) if a.shape == b.shape else float("inf")
+
+
 def relative_error(a: torch.Tensor, b: torch.Tensor, ref: torch.Tensor) -> float:
     """‖a − b‖ / ‖ref‖ in float64 (complex128 for complex tensors; the absolute error where
     ‖ref‖ = 0). ``a`` and ``b`` must have the same shape: no broadcasting."""
