@@ -246,37 +246,37 @@ def _plan(args: argparse.Namespace) -> list:
         budget,
         args.augments,
     )
-    fixed = sorted({r.model for r in runs if "epochs" in budget.per_model.get(r.model, {})})
-    if args.epochs_scale is not None and fixed:
-        raise ValueError(
-            f"--epochs-scale {args.epochs_scale:g}: budget {args.budget or 'default'!r} fixes the "
-            f"epochs (and lr schedule) of {', '.join(fixed)}, so it cannot scale them; pick "
-            f"another budget of study {args.study!r} ({', '.join(spec.budgets)}) or other --models"
-        )
-    _check_limits_apply(args, spec, budget, runs)
+    _check_overrides_apply(args, spec, budget, runs)
     return select_shard(runs, *shard) if shard else runs
 
 
-def _check_limits_apply(
+def _check_overrides_apply(
     args: argparse.Namespace, spec: StudySpec, budget: Budget, runs: list
 ) -> None:
-    """ValueError when --limit-train/--limit-test would not reach some runs: those whose
-    arm or budget (``per_model``) fixes that size."""
-    models = {r.model for r in runs}
-    for flag in ("limit_train", "limit_test"):
+    """ValueError when --epochs-scale, --limit-train or --limit-test would not reach some
+    runs: those whose budget (``per_model``) or arm fixes that value."""
+    models, where = {r.model for r in runs}, f"budget {args.budget or 'default'!r}"
+    pick = (
+        f"pick another budget of study {args.study!r} ({', '.join(spec.budgets)}) or other --models"
+    )
+    for flag, key in (("epochs_scale", "epochs"), ("limit_train", "limit_train"),
+                      ("limit_test", "limit_test")):  # fmt: skip
         value = getattr(args, flag)
-        if value is None:
-            continue
-        fixed = {m for m in models if flag in budget.per_model.get(m, {})}
+        fixed = {m for m in models if key in budget.per_model.get(m, {})}
         if flag == "limit_train":
             fixed |= {a.model for a in spec.arms if a.limit_train is not None} & models
-        if fixed:
+        if value is None or not fixed:
+            continue
+        names = ", ".join(sorted(fixed))
+        if flag == "epochs_scale":
             raise ValueError(
-                f"--{flag.replace('_', '-')} {value}: budget {args.budget or 'default'!r} or the "
-                f"study's arms fix it for {', '.join(sorted(fixed))}, so it would not apply "
-                f"there; pick another budget of study {args.study!r} "
-                f"({', '.join(spec.budgets)}) or other --models"
+                f"--epochs-scale {value:g}: {where} fixes the epochs (and lr schedule) of "
+                f"{names}, so it cannot scale them; {pick}"
             )
+        raise ValueError(
+            f"--{flag.replace('_', '-')} {value}: {where} or the study's arms fix it for "
+            f"{names}, so it would not apply there; {pick}"
+        )
 
 
 def _statuses(study: str, out: str, runs: list) -> list[list]:
