@@ -92,7 +92,7 @@ def _planar_window(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str |
         return "ceil_mode pads one side only"
     if not is_grid_element(group, g):
         return "rotations other than quarter turns resample the pixel grid"
-    m, r = group.split(g)
+    _, r = group.split(g)
     if (4 * r // group.N) % 2 and any(h != w for h, w in win.values()):
         return f"a quarter turn swaps H and W, which this window treats differently ({win})"
     sizes = {"H": x.shape[-2], "W": x.shape[-1]}

@@ -170,6 +170,19 @@ def hex_expansion_index(in_order: int) -> torch.Tensor:
     return torch.from_numpy(idx)
 
 
+def check_vertices(layer: str, x: torch.Tensor, channels: int, r: int) -> None:
+    """Raise a ShapeError unless x is a scalar signal ``(B, channels, 10·4^r + 2)`` on the
+    vertices of ``IcoGrid(r)``."""
+    from ._checks import ShapeError
+
+    v = 10 * 4**r + 2
+    if x.dim() != 3 or x.shape[1] != channels or x.shape[2] != v:
+        raise ShapeError(
+            f"{layer}: expected a scalar signal (B, {channels}, {v}) on the vertices of "
+            f"IcoGrid({r}), got {tuple(x.shape)}"
+        )
+
+
 def check_chart(
     layer: str, x: torch.Tensor, channels: int | None, order: int | None, r: int
 ) -> None:

@@ -34,7 +34,13 @@ from torch import nn
 
 from ._checks import ShapeError, check_like, check_tensor
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
-from ._ico_index import channel_pad_plan, check_chart, hex_expansion_index, ico_grid
+from ._ico_index import (
+    channel_pad_plan,
+    check_chart,
+    check_vertices,
+    hex_expansion_index,
+    ico_grid,
+)
 
 __all__ = [
     "IcoLift",
@@ -282,12 +288,7 @@ class _IcoConvBase(nn.Module):
         name = type(self).__name__
         check_tensor(f"{name}: input", x)
         if self._lifting:
-            v = 10 * 4**self.r + 2
-            if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != v:
-                raise ShapeError(
-                    f"{name}: expected a scalar signal (B, {self.in_channels}, {v}) on the "
-                    f"vertices of IcoGrid({self.r}), got {tuple(x.shape)}"
-                )
+            check_vertices(name, x, self.in_channels, self.r)
         else:
             check_chart(name, x, self.in_channels, 6, self.r)
         check_like(name, x, self.weight)
@@ -369,10 +370,9 @@ class ExportedIcoConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv.in_channels
-        if self.pad.scalar and (x.dim() != 3 or x.shape[1] != c):
-            v = 10 * 4**self.pad.r + 2
-            raise ShapeError(f"ExportedIcoConv: expected (B, {c}, {v}), got {tuple(x.shape)}")
-        if not self.pad.scalar:
+        if self.pad.scalar:
+            check_vertices("ExportedIcoConv", x, c, self.pad.r)
+        else:
             check_chart("ExportedIcoConv", x, c // 6, 6, self.pad.r)
         y = self.conv(self.pad(x))
         return _unstack(y, self.conv.out_channels // 6)
