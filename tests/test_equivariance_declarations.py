@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Ways a module could make the checker overclaim, each closed: a subclass that overrides the
 forward of a declared class, anisotropic windows, planar pooling under SO(3), a Flatten over
-the batch axis, and a module called with a non-tensor. Each case is a module that is *not*
+the batch axis, a module called with a non-tensor, and a group axis that holds another group. Each case is a module that is *not*
 equivariant for the element in question; the checker must not call that element exact."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from gconv.equivariance import check_equivariance
-from gconv.nn import LiftConv2d
+from gconv.nn import GroupConv2d, GroupPool, LiftConv2d
+from gconv.nn.steerable import RestrictGroup
 
 D = torch.float64
 
@@ -79,3 +80,25 @@ def test_a_module_called_with_a_non_tensor_is_unknown():
     net = nn.Sequential(nn.MaxPool2d(1, return_indices=True), FromPair(), LiftConv2d(1, 2, 3))
     rep = check_equivariance(net.double(), "p4", _x(2, 1, 9, 9))
     assert rep.verdict != "equivariant" and all(r.status != "exact" for r in rep.rows[1:])
+
+
+def test_a_group_axis_of_another_group_is_not_acted_on_as_the_checked_one():
+    # a C4 net checked as D2 (same order): 180° is in both, but D2's regular representation
+    # is not C4's on the output's group axis, so the measured error is not a failure
+    torch.manual_seed(0)
+    net = nn.Sequential(LiftConv2d(1, 2, 3, group="p4"), nn.ReLU(), GroupConv2d(2, 2, 3))
+    x = _x(2, 1, 9, 9)
+    rep = check_equivariance(net.double(), "d2", x)
+    assert rep.rows[1].name == "rot 180°" and rep.rows[1].error > 1e-2, str(rep)
+    assert rep.rows[1].status == "unknown" and "as C4 features" in rep.rows[1].reason
+    assert rep.verdict == "nothing checkable exactly", str(rep)
+    # pooled to an invariant there is no group axis to misread: 180° stays exact
+    inv = nn.Sequential(net, GroupPool(), nn.AdaptiveAvgPool2d(1), nn.Flatten()).double()
+    rep = check_equivariance(inv, "d2", x, output_kind="invariant")
+    assert rep.rows[1].status == "exact" and rep.verdict == "equivariant", str(rep)
+    # the input's axis is read as C4 by the first layer; a restriction writes its subgroup
+    rep = check_equivariance(net[2:].double(), "d2", _x(2, 2, 4, 9, 9), "features")
+    assert rep.rows[1].status == "unknown" and "input's group axis" in rep.rows[1].reason
+    restricted = nn.Sequential(LiftConv2d(1, 2, 3, group="p4m"), RestrictGroup("p4m", "p4"))
+    rep = check_equivariance(restricted.double(), "p4", x)
+    assert [r.status for r in rep.rows] == ["exact"] * 4 and rep.verdict == "equivariant"

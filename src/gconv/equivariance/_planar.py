@@ -78,14 +78,48 @@ def check_planar(
         else getattr(module, "__name__", "function")
     )
     report = EquivarianceReport(name, group.name, input_kind, output_kind, x.dtype, tol)
+    fiber = _fiber_mismatch(module, group, calls, input_kind, output_kind)
     with torch.no_grad():
         for g in group.elements() if elements is None else elements:
             status, why = _status(module, group, g, calls)
+            if status == "exact" and g != 0 and fiber:
+                status, why = "unknown", fiber
             err = element_error(module(act_in(grid, x, g)), act_out(grid, y, g), y)
             report.rows.append(ElementResult(group.element_name(g), err, status, why, g == 0))
         for angle in angles:
             report.rows.append(_continuous(module, x, y, angle, input_kind, output_kind))
     return report
+
+
+def _fiber_mismatch(
+    module: Any, group: FiniteGroup, calls: dict | None, input_kind: str, output_kind: str
+) -> str:
+    """Why a group axis at the input or output may not hold ``group``'s features: the modules
+    that read it first or wrote it last (call order; a module's ``group``, or its ``subgroup``
+    for what it writes) are built for another group, e.g. a C4 net checked as D2. The check
+    would act on that axis by ``group``'s regular representation, a wrong action; "" if none."""
+    if calls is None:
+        return ""
+    named = {id(m): (n or type(m).__name__, m) for n, m in module.named_modules()}
+    ran = [named[i] for i in calls if i in named]
+    held = [(n, m) for n, m in ran if isinstance(getattr(m, "group", None), FiniteGroup)]
+    if not held:
+        return ""
+    why = []
+    for role, kind, (label, mod) in (
+        ("input", input_kind, held[0]),
+        ("output", output_kind, held[-1]),
+    ):
+        own = mod.group
+        if role == "output" and isinstance(getattr(mod, "subgroup", None), FiniteGroup):
+            own = mod.subgroup
+        if kind not in ("image", "invariant") and own != group:
+            why.append(
+                f"the {role}'s group axis is {'read' if role == 'input' else 'written'} by "
+                f"{label} ({type(mod).__name__}) as {own.name} features, but the check acts on "
+                f"it as {group.name}'s: check with group {own.name.lower()!r}"
+            )
+    return "; ".join(why)
 
 
 def _continuous(
