@@ -110,15 +110,8 @@ def channel_pad_plan(
     inner_mask[1 : n + 1, 1 : 2 * n + 1] = True
     interior = np.broadcast_to(inner_mask.reshape(-1), (5, channels, g, s)).reshape(-1)
     border = ~interior & ~is_zero
-    # input element e = (c, θ, k, i, j) → output ((k·C + c)·G + θ)·S + (i+1)(2n+2) + (j+1)
-    cc, th, k, i, j = np.indices((channels, g, 5, n, 2 * n)).reshape(5, -1)
-    inner = ((k * channels + cc) * g + th) * s + (i + 1) * (2 * n + 2) + (j + 1)
-    if scalar:  # the poles: no interior point
-        inner = np.concatenate([inner.reshape(channels, nc), np.zeros((channels, 2), np.int64)], 1)
-        dead = (np.arange(channels)[:, None] * size + np.array([nc, nc + 1])).reshape(-1)
-    else:
-        dead = np.flatnonzero((i == 0) & (j % n == 0))
-    plan = (full, np.flatnonzero(is_zero), inner.reshape(-1), dead,
+    inner, dead = _interior_reads(n, channels, g, size)
+    plan = (full, np.flatnonzero(is_zero), inner, dead,
             np.flatnonzero(border), full[border])  # fmt: skip
     if channels_last:  # output point (k, ch, i, j) → its place in (k, i, j, ch)
         plan = _to_channels_last(plan, channels * g, n)
@@ -126,12 +119,32 @@ def channel_pad_plan(
         if scalar:
             raise ValueError("channel_pad_plan: chart_major applies to regular features only")
         plan = _to_chart_major(plan, channels, n)
-    # the gathers read int32 when it holds every offset (less index traffic; fills/adds: int64)
-    small = full.size < 2**31  # the output is larger than the input: every offset fits
+    return _as_index_tensors(plan)
+
+
+def _as_index_tensors(plan: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, ...]:
+    """The plan's gathers (even places) as int32 when it holds every offset (less index
+    traffic), its fills and adds as int64 (``index_fill_`` / ``index_add_`` take no other)."""
+    small = plan[0].size < 2**31  # the output is larger than the input: every offset fits
     kinds = (np.int32 if small else np.int64, np.int64) * 3
     return tuple(
         torch.from_numpy(np.ascontiguousarray(a, dtype=t)) for a, t in zip(plan, kinds, strict=True)
     )
+
+
+def _interior_reads(n: int, channels: int, g: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``inner`` (input element → its interior output point) and ``dead`` (the input elements
+    no interior point reads) of :func:`channel_pad_plan`; ``g`` = 1: scalar signals."""
+    nc, s = 10 * n * n, (n + 2) * (2 * n + 2)
+    # input element e = (c, θ, k, i, j) → output ((k·C + c)·G + θ)·S + (i+1)(2n+2) + (j+1)
+    cc, th, k, i, j = np.indices((channels, g, 5, n, 2 * n)).reshape(5, -1)
+    inner = ((k * channels + cc) * g + th) * s + (i + 1) * (2 * n + 2) + (j + 1)
+    if g == 1:  # scalar: the poles have no interior point
+        inner = np.concatenate([inner.reshape(channels, nc), np.zeros((channels, 2), np.int64)], 1)
+        dead = (np.arange(channels)[:, None] * size + np.array([nc, nc + 1])).reshape(-1)
+    else:  # regular: the 12 corners
+        dead = np.flatnonzero((i == 0) & (j % n == 0))
+    return inner.reshape(-1), dead
 
 
 def _to_channels_last(plan: tuple[np.ndarray, ...], cg: int, n: int) -> tuple[np.ndarray, ...]:
