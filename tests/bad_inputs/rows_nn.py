@@ -163,7 +163,19 @@ ROWS = [
         ValueError,
         r"must be at least 3×3, got 2×2 \(2×2 padded\)",
     ),
+    Row(
+        "GroupMaxPool2d",
+        lambda: gnn.GroupMaxPool2d(2, padding=2),
+        ValueError,
+        r"padding must be at most half the kernel size \(2 // 2 = 1\), got 2",
+    ),
     Row("GroupPool", lambda: gnn.GroupPool("median"), ValueError, r"one of.*got 'median'"),
+    Row(
+        "GroupPool",
+        lambda: gnn.GroupPool("mean")(torch.zeros(1, 1, 4, 2, 2, dtype=torch.long)),
+        TypeError,
+        r"GroupPool: input: expected a floating torch.Tensor, got .*int64",
+    ),
     Row("S2Conv", lambda: gnn.S2Conv(1, 2, 0, 4), ValueError, r"positive int.*got 0"),
     Row(
         "S2Conv",

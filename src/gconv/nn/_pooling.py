@@ -67,6 +67,7 @@ class GroupPool(nn.Module):
             self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(self.group, over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("GroupPool: input", x)
         n = self.group.order if self.group is not None else None
         if x.dim() != 5 or (n is not None and x.shape[2] != n):
             raise ShapeError(
@@ -136,6 +137,11 @@ class GroupMaxPool2d(nn.Module):
             self.kernel_size if stride is None else square("stride", stride, "GroupMaxPool2d")
         )
         self.padding = square("padding", padding, "GroupMaxPool2d")
+        if self.padding > self.kernel_size // 2:
+            raise ValueError(
+                f"GroupMaxPool2d: padding must be at most half the kernel size "
+                f"({self.kernel_size} // 2 = {self.kernel_size // 2}), got {self.padding}"
+            )
         self.dilation = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
