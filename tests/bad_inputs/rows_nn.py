@@ -172,7 +172,7 @@ ROWS = [
     Row("GroupPool", lambda: gnn.GroupPool("median"), ValueError, r"one of.*got 'median'"),
     Row(
         "GroupPool",
-        lambda: gnn.GroupPool("mean")(torch.zeros(1, 1, 4, 2, 2, dtype=torch.long)),
+        lambda: gnn.GroupPool("mean")(torch.zeros(1, 1, 4, 2, 2, dtype=torch.long)),  # max: ok
         TypeError,
         r"GroupPool: input: expected a floating torch.Tensor, got .*int64",
     ),
@@ -333,6 +333,24 @@ ROWS = [
         r"expected regular features with trailing shape \(6, 5, 2, 4\), got \(1, 3, 5, 2, 4\)",
     ),
     Row("IcoPool", lambda: gnn.IcoPool("x"), ValueError, r"one of \('max', 'mean'\), got 'x'"),
+    Row(
+        "IcoPool",
+        lambda: gnn.IcoPool("mean")(torch.zeros(1, 1, 6, 5, 2, 4, dtype=torch.long)),
+        TypeError,
+        r"IcoPool: input: expected a floating torch.Tensor, got .*int64",
+    ),
+    Row(
+        "IcoOrientationPool",
+        lambda: gnn.IcoOrientationPool("mean")(torch.zeros(1, 1, 6, 5, 2, 4, dtype=torch.long)),
+        TypeError,
+        r"IcoOrientationPool: input: expected a floating torch.Tensor, got .*int64",
+    ),
+    Row(
+        "IcoGlobalPool",
+        lambda: gnn.IcoGlobalPool("mean")(torch.zeros(1, 1, 6, 5, 2, 4, dtype=torch.long)),
+        TypeError,
+        r"IcoGlobalPool: input: expected a floating torch.Tensor, got .*int64",
+    ),
     Row("IcoToVertices", lambda: gnn.IcoToVertices(0), ValueError, r"int in 1\.\.10, got 0"),
     Row(
         "IcoToVertices",

@@ -36,9 +36,10 @@ def _mode(layer: str, mode: str) -> str:
     return mode
 
 
-def _r_of(layer: str, x: torch.Tensor, scalar: bool) -> int:
-    """Resolution r of a regular feature (or scalar chart) tensor, checked."""
-    check_tensor(f"{layer}: input", x, floating=False)
+def _r_of(layer: str, x: torch.Tensor, scalar: bool, floating: bool = False) -> int:
+    """Resolution r of a regular feature (or scalar chart) tensor, checked (a floating one
+    where ``floating``: a mean of integers has no dtype)."""
+    check_tensor(f"{layer}: input", x, floating=floating)
     dims = 5 if scalar else 6
     n = x.shape[-2] if x.dim() == dims else 0
     if x.dim() != dims or n < 1 or n & (n - 1) or x.shape[-3:] != (5, n, 2 * n):
@@ -74,7 +75,7 @@ class IcoPool(_IcoLayer):
         self.mode = _mode("IcoPool", mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r = _r_of("IcoPool", x, scalar=False)
+        r = _r_of("IcoPool", x, scalar=False, floating=self.mode == "mean")
         if r < 1:
             raise ShapeError("IcoPool: resolution r = 0 has no coarser grid")
         n = 2**r
@@ -120,7 +121,7 @@ class IcoOrientationPool(_IcoLayer):
         self.mode = _mode("IcoOrientationPool", mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        r = _r_of("IcoOrientationPool", x, scalar=False)
+        r = _r_of("IcoOrientationPool", x, scalar=False, floating=self.mode == "mean")
         y = x.amax(2) if self.mode == "max" else x.mean(2)
         return y.masked_fill(corner_mask(2**r, x.device), 0.0)  # amax keeps its output
 
@@ -216,7 +217,7 @@ class IcoGlobalPool(_IcoLayer):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("IcoGlobalPool: input", x, floating=False)
-        r = _r_of("IcoGlobalPool", x, scalar=x.dim() == 5)
+        r = _r_of("IcoGlobalPool", x, scalar=x.dim() == 5, floating=self.mode == "mean")
         flat = x.flatten(-3).index_select(-1, _kept(r, str(x.device))).flatten(2)
         return flat.amax(-1) if self.mode == "max" else flat.mean(-1)
 

@@ -67,7 +67,7 @@ class GroupPool(nn.Module):
             self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(self.group, over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor("GroupPool: input", x)
+        check_tensor("GroupPool: input", x, floating=self.reduction == "mean")
         n = self.group.order if self.group is not None else None
         if x.dim() != 5 or (n is not None and x.shape[2] != n):
             raise ShapeError(
