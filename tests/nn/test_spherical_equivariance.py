@@ -65,6 +65,7 @@ def test_single_layer_exact_for_random_rotations(layer, shape, kin, kout):
     with torch.no_grad():
         layer.bias.normal_()
     report = check_equivariance(layer, "so3", band_limited(shape), kin, kout, rotations=2)
+    print(report)  # the README quotes these errors (pytest -s shows them)
     randoms = [r for r in report.rows if r.name.startswith("random")]
     assert len(randoms) == 2 and all(r.exact for r in report.rows), str(report)
     assert all(r.error <= 1e-9 for r in randoms), str(report)
