@@ -313,3 +313,14 @@ def test_scripts_record_themselves(script, argv, scripts, tmp_path, capsys):
     assert text.startswith("# date (UTC): ") and "# load average 1/5/15 min, after: " in text
     body = _body(text)
     assert body and body in printed and f"raw output: {path}" in printed
+
+
+def test_the_record_names_installed_peers_with_their_versions(monkeypatch):
+    from gconv.benchmark import _record
+
+    monkeypatch.setattr(_record, "PEERS", ("numpy", "no-such-peer-library"))
+    env = benchmark.environment()
+    assert env.peers == f"numpy {np.__version__}", env.peers
+    assert f"# peers: numpy {np.__version__}" in env.header()
+    monkeypatch.setattr(_record, "PEERS", ("no-such-peer-library",))
+    assert benchmark.environment().peers == "none installed"

@@ -45,6 +45,8 @@ class Environment:
     command: str
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float] | None = None
+    #: versions of the peer libraries installed in this Python (``PEERS``), e.g. "escnn 1.0.11"
+    peers: str = "none installed"
 
     @property
     def short_commit(self) -> str:
@@ -71,12 +73,29 @@ class Environment:
             ("cuda", self.device),
             ("platform", self.platform),
             ("memory", self.memory),
+            ("peers", self.peers),
             ("command", self.command),
             ("load average 1/5/15 min, before", " ".join(f"{v:.2f}" for v in self.load_before)),
             ("load average 1/5/15 min, after", "not taken" if after is None else
              " ".join(f"{v:.2f}" for v in after)),
         ]  # fmt: skip
         return "\n".join(f"# {k}: {v}" for k, v in rows)
+
+
+#: libraries that benchmarks time gconv against, reported with their version when installed
+PEERS = ("escnn", "e3nn", "s2cnn", "torch-harmonics", "lie_learn", "torchvision")
+
+
+def _peers() -> str:
+    """``"escnn 1.0.11, s2cnn 1.0.0"``: the installed peers' versions (read from their
+    metadata, nothing imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in PEERS:
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{name} {version(name)}")
+    return ", ".join(found) or "none installed"
 
 
 def _load() -> tuple[float, float, float]:
@@ -158,6 +177,7 @@ def environment() -> Environment:
         memory=_memory(),
         command=shlex.join([Path(sys.executable).name, *sys.argv]),
         load_before=_load(),
+        peers=_peers(),
     )
 
 
