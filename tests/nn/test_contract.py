@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: MIT
+"""The contract every public layer of ``gconv.nn`` keeps, on one list (``CASES``), so that no
+layer misses a check its neighbours have:
+
+- gradients: ``gradcheck`` in float64 with respect to the input *and every parameter* (through
+  ``torch.func.functional_call``), in training mode;
+- ``state_dict`` round trip: a second instance, built from another seed, loads the first one's
+  state (after a training step moved its running statistics) and gives the same output;
+- dtypes: float32 gives what float64 gives, to float32 rounding ("close", the policy in
+  ``tests/conftest.py``), and keeps the input's dtype;
+- devices: the layer runs on the ``meta`` device (nothing hard-codes the CPU) with the same
+  output shape.
+
+Each layer's equivariance is tested where its geometry is (``test_planar*.py``,
+``test_steerable.py``, ``test_spherical_equivariance.py``, ``test_icosahedral*.py``); the layers
+that had no standalone equivariance test get one here (``test_equivariance_of_layers_only_checked_in_stacks``).
+A test that covers every public layer (``test_every_public_layer_is_on_the_list``) keeps the
+list complete.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import nn
+from torch.func import functional_call
+
+import gconv.nn as gnn
+from gconv.equivariance import check_equivariance
+from gconv.spherical import s2_fft, s2_ifft, so3_fft, so3_ifft
+
+D = torch.float64
+S2GRID = gnn.s2_near_identity_grid(max_beta=0.6, n_alpha=4, n_beta=2)
+SO3GRID = gnn.so3_near_identity_grid(max_beta=0.6, n_alpha=3, n_beta=1, n_gamma=3, max_gamma=2.0)
+
+
+def _ico(c: int, r: int = 1) -> tuple[int, ...]:
+    return (2, c, 6, 5, 2**r, 2 ** (r + 1))
+
+
+def _exported_group_conv() -> nn.Module:
+    return gnn.GroupConv2d(2, 2, 3, group="p4", padding=1).export()
+
+
+def _exported_ico_conv() -> nn.Module:
+    return gnn.IcoConv(2, 2, r=1).export()
+
+
+#: name → (factory of the layer, input shape); every layer built in float64 by the tests
+CASES: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
+    "LiftConv2d p4": (lambda: gnn.LiftConv2d(2, 3, 3, group="p4", padding=1), (2, 2, 7, 7)),
+    "LiftConv2d c8 steerable": (lambda: gnn.LiftConv2d(1, 2, 5, group="c8", padding=2), (2, 1, 9, 9)),
+    "GroupConv2d p4m": (lambda: gnn.GroupConv2d(2, 2, 3, group="p4m", padding=1), (2, 2, 8, 7, 7)),
+    "GroupConv2d c8 steerable": (lambda: gnn.GroupConv2d(1, 2, 5, group="c8", padding=2), (2, 1, 8, 9, 9)),
+    "ExportedGroupConv": (_exported_group_conv, (2, 2, 4, 7, 7)),
+    "GroupPool mean cosets": (lambda: gnn.GroupPool("mean", over="rotations", group="p4m"), (2, 2, 8, 5, 5)),
+    "GroupPool max": (lambda: gnn.GroupPool("max"), (2, 2, 4, 5, 5)),
+    "GroupMaxPool2d": (lambda: gnn.GroupMaxPool2d(2), (2, 2, 4, 6, 6)),
+    "GroupBatchNorm": (lambda: gnn.GroupBatchNorm(2), (3, 2, 4, 5, 5)),
+    "RestrictGroup": (lambda: gnn.RestrictGroup("p4m", "p4"), (2, 2, 8, 5, 5)),
+    "GroupBlurPool2d": (lambda: gnn.GroupBlurPool2d(), (2, 2, 4, 8, 8)),
+    "S2Conv": (lambda: gnn.S2Conv(1, 2, 4, 3, grid=S2GRID), (2, 1, 8, 8)),
+    "SO3Conv": (lambda: gnn.SO3Conv(2, 2, 3, 3, grid=SO3GRID), (2, 2, 6, 6, 6)),
+    "SO3ToS2Conv": (lambda: gnn.SO3ToS2Conv(2, 2, 3, 3, grid=S2GRID), (2, 2, 6, 6, 6)),
+    "SO3SumToS2Conv": (lambda: gnn.SO3SumToS2Conv(2, 2, 3, 3, grid=SO3GRID), (2, 2, 6, 6, 6)),
+    "SO3Shortcut": (lambda: gnn.SO3Shortcut(2, 3, 3, 2), (2, 2, 6, 6, 6)),
+    "SO3Integrate": (lambda: gnn.SO3Integrate(), (2, 2, 6, 6, 6)),
+    "S2Integrate": (lambda: gnn.S2Integrate(), (2, 2, 8, 8)),
+    "IcoLift": (lambda: gnn.IcoLift(1, 2, r=1), (2, 1, 42)),
+    "IcoConv": (lambda: gnn.IcoConv(2, 2, r=1), _ico(2)),
+    "IcoConv stride 2": (lambda: gnn.IcoConv(2, 2, r=2, stride=2), _ico(2, 2)),
+    "ExportedIcoConv": (_exported_ico_conv, _ico(2)),
+    "IcoPad": (lambda: gnn.IcoPad(1), _ico(2)),
+    "IcoPool mean": (lambda: gnn.IcoPool("mean"), _ico(2, 2)),  # r = 0 out: all corners
+    "IcoUnpool": (lambda: gnn.IcoUnpool(), _ico(2)),
+    "IcoOrientationPool": (lambda: gnn.IcoOrientationPool("max"), _ico(2)),
+    "IcoGlobalPool": (lambda: gnn.IcoGlobalPool("max"), _ico(2)),
+    "IcoToVertices": (lambda: gnn.IcoToVertices(1), (2, 2, 5, 2, 4)),
+    "IcoBatchNorm": (lambda: gnn.IcoBatchNorm(2), _ico(2)),
+}  # fmt: skip
+
+
+def _build(name: str, dtype: torch.dtype = D, seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
+    factory, shape = CASES[name]
+    torch.manual_seed(seed)
+    layer = factory().to(dtype)
+    with torch.no_grad():  # biases start at zero: make them count
+        for pname, p in layer.named_parameters():
+            if pname.endswith("bias"):
+                p.normal_()
+    x = torch.randn(shape, dtype=D, generator=torch.Generator().manual_seed(seed + 1))
+    return layer, x.to(dtype)
+
+
+def test_every_public_layer_is_on_the_list():
+    names = {n.split()[0] for n in CASES}
+    public = {
+        n
+        for n in gnn.__all__
+        if inspect.isclass(getattr(gnn, n)) and issubclass(getattr(gnn, n), nn.Module)
+    }
+    assert public <= names, f"add to CASES: {sorted(public - names)}"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradcheck_input_and_parameters(name):
+    layer, x = _build(name)
+    layer.train()
+    params = dict(layer.named_parameters())
+
+    def f(inp: torch.Tensor, *values: torch.Tensor) -> torch.Tensor:
+        return functional_call(layer, dict(zip(params, values, strict=True)), (inp,))
+
+    inputs = (x.requires_grad_(), *(p.detach().clone().requires_grad_() for p in params.values()))
+    assert torch.autograd.gradcheck(f, inputs, eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_state_dict_round_trip(name):
+    first, x = _build(name, seed=0)
+    first.train()
+    with torch.no_grad():
+        first(x)  # moves running statistics, where there are any
+    state = first.state_dict()
+    second, _ = _build(name, seed=5)
+    second.load_state_dict(state, strict=True)
+    first.eval(), second.eval()
+    with torch.no_grad():
+        assert torch.equal(first(x), second(x)), name
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_gives_what_float64_gives(name, tolerance):
+    layer, x = _build(name)
+    layer.eval()
+    single = _build(name, dtype=torch.float32)[0].eval()
+    single.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in layer.state_dict().items()}
+    )
+    with torch.no_grad():
+        want, got = layer(x), single(x.float())
+    assert got.dtype == torch.float32 and want.dtype == D
+    assert want.norm() > 0, f"{name}: a zero output checks nothing; pick another input"
+    err = float((got.double() - want).norm() / want.norm())
+    assert err <= tolerance(torch.float32, "close"), f"{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_runs_on_the_meta_device(name):
+    layer, x = _build(name)
+    layer.eval()
+    with torch.no_grad():
+        want = layer(x).shape
+        got = layer.to("meta")(x.to("meta"))
+    assert got.device.type == "meta" and got.shape == want, name
+
+
+def _band_limited(shape: tuple[int, ...]) -> torch.Tensor:
+    x = torch.randn(*shape, dtype=D)
+    if len(shape) == 4:
+        return s2_ifft(s2_fft(x)).real
+    return so3_ifft(so3_fft(x)).real
+
+
+@pytest.mark.parametrize(
+    ("name", "group", "kinds"),
+    [
+        ("GroupBlurPool2d", "p4m", ("features", "features")),
+        ("SO3Integrate", "so3", ("so3", "invariant")),
+        ("S2Integrate", "so3", ("s2", "invariant")),
+    ],
+)
+def test_equivariance_of_layers_only_checked_in_stacks(name, group, kinds, tolerance):
+    layer, x = _build(name)
+    if group == "so3":
+        x = _band_limited(tuple(x.shape))
+    report = check_equivariance(layer, group, x, *kinds, tolerance=tolerance(D, "exact"))
+    exact = [r for r in report.rows if r.exact and not r.identity]
+    assert report.verdict == "equivariant" and len(exact) >= 3, str(report)
+    if group == "so3":  # band-limited input: every rotation, the random ones too, is exact
+        assert all(r.exact for r in report.rows), str(report)
