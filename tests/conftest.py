@@ -3,8 +3,9 @@
 them (seeds, override with GCONV_TEST_SEED, and threads: ``../conftest.py``, which the doctests
 under ``src/`` share).
 
-Tolerance policy (relative errors ‖a − b‖ / ‖b‖; every test takes its tolerance from here,
-through the ``tolerance`` fixture, and says in a comment which kind it claims):
+Tolerance policy (relative errors ‖a − b‖ / ‖b‖). New tests take their tolerance from here,
+through the ``tolerance`` fixture, and say which kind they claim; older modules hold a constant
+(``TOL``/``TOL64``) at or inside these values, with the measured scale beside it:
 
 ========  ==========  ==========  ===========================================================
 dtype     ``exact``   ``close``   meaning

@@ -3,7 +3,8 @@
 
 What is exact and why: a single spherical layer is exactly equivariant to every rotation for
 band-limited inputs (the layer equals a quadrature that is exact for them), so float64 errors
-are rounding (tolerance 1e-9 relative, as the issue asks). The grid symmetries (α-rolls by
+are rounding (the policy's exact float64 tolerance, 1e-12 relative, tighter than the issue's
+1e-9; measured 5e-16–1.4e-15). The grid symmetries (α-rolls by
 multiples of π/gcd of all bandwidths, and Ry(π)) permute grid points and keep the quadrature
 weights, so they are exact for any input, through ReLU too (tolerance 1e-10, the checker's
 float64 default). Random rotations through a ReLU stack are measured and printed, not asserted.
@@ -60,15 +61,17 @@ CASES = [
 
 
 @pytest.mark.parametrize(("layer", "shape", "kin", "kout"), CASES)
-def test_single_layer_exact_for_random_rotations(layer, shape, kin, kout):
+def test_single_layer_exact_for_random_rotations(layer, shape, kin, kout, tolerance):
     layer = layer.double()
     with torch.no_grad():
         layer.bias.normal_()
-    report = check_equivariance(layer, "so3", band_limited(shape), kin, kout, rotations=2)
+    tol = tolerance(torch.float64, "exact")
+    x = band_limited(shape)
+    report = check_equivariance(layer, "so3", x, kin, kout, rotations=4, tolerance=tol)
     print(report)  # the README quotes these errors (pytest -s shows them)
     randoms = [r for r in report.rows if r.name.startswith("random")]
-    assert len(randoms) == 2 and all(r.exact for r in report.rows), str(report)
-    assert all(r.error <= 1e-9 for r in randoms), str(report)
+    assert len(randoms) == 4 and all(r.exact for r in report.rows), str(report)
+    assert all(r.error <= tol for r in randoms), str(report)
     assert report.passed, str(report)
 
 
