@@ -175,3 +175,33 @@ def test_module_reads_chart_major_features_in_both_modes(affine: bool) -> None:
         e1, e2 = a(x), b(xs)
     torch.testing.assert_close(e2, e1, rtol=0, atol=1e-13)
     assert is_chart_major(e2) and bool(e2[..., 0, ::4].eq(0).all())
+
+
+def test_training_mode_is_equivariant_under_all_sixty_rotations(tolerance) -> None:
+    """The checker runs modules in eval mode; in training mode the batch statistics are sums
+    over every orientation and kept vertex, which each rotation permutes: output and running
+    statistics must follow the rotation exactly (float64 rounding)."""
+    from gconv.equivariance import ico_act
+
+    torch.manual_seed(3)
+    x = torch.randn(3, 2, 6, 5, 4, 8, dtype=torch.float64) * 2 + 0.5
+    ref = IcoBatchNorm(2).double()
+    with torch.no_grad():
+        ref.weight.normal_(), ref.bias.normal_()
+    y = ref(ico_act(x, 0, "features"))
+    tol = tolerance(torch.float64, "exact")
+    for g in range(60):
+        bn = IcoBatchNorm(2).double()
+        bn.load_state_dict(
+            ref.state_dict()
+            | {
+                "running_mean": torch.zeros(2, dtype=torch.float64),
+                "running_var": torch.ones(2, dtype=torch.float64),
+                "num_batches_tracked": torch.tensor(0),
+            }
+        )
+        yg = bn(ico_act(x, g, "features"))
+        want = ico_act(y, g, "features")
+        assert ((yg - want).norm() / want.norm()).item() <= tol, g
+        assert torch.allclose(bn.running_mean, ref.running_mean, rtol=tol, atol=0), g
+        assert torch.allclose(bn.running_var, ref.running_var, rtol=tol, atol=0), g
