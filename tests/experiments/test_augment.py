@@ -36,6 +36,19 @@ def test_sample_angle_draws_one_angle_per_image() -> None:
         torch.testing.assert_close(y[i : i + 1], rotate_image(x[i : i + 1], float(angles[i])))
 
 
+def test_gcnn_code_turns_each_image_by_at_most_pi_degrees() -> None:
+    """The released G-CNN code's draw: U[-π, π) read as degrees (at most ±3.14°), per image."""
+    x = _images(8)
+    y = augment(x, "gcnn-code", seeded_generator(2, 0, 0))
+    u = torch.rand(8, generator=seeded_generator(2, 0, 0), dtype=torch.float64) - 0.5
+    degrees = u * 2 * math.pi
+    assert degrees.abs().max() <= math.pi and len(set(degrees.tolist())) == 8
+    for i in range(8):
+        want = rotate_image(x[i : i + 1], math.radians(float(degrees[i])))
+        torch.testing.assert_close(y[i : i + 1], want)
+        assert not torch.equal(y[i], x[i])
+
+
 def test_rot90_is_a_quarter_turn_per_image_and_uses_all_four() -> None:
     x = _images(64)
     y = augment(x, "rot90", seeded_generator(3, 1, 4))

@@ -60,7 +60,7 @@ def test_classification_task():
 def test_augmentations_per_input_kind(monkeypatch):
     monkeypatch.setattr(_augment, "_REGISTRY", {k: dict(v) for k, v in _augment._REGISTRY.items()})
     assert list_augmentations("image") == [
-        "none", "batch-angle", "sample-angle", "rot90", "flip-translate",
+        "none", "batch-angle", "sample-angle", "gcnn-code", "rot90", "flip-translate",
     ]  # fmt: skip
 
     def flip_alpha(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -11,13 +11,20 @@ only. Those for images ``(B, C, H, W)`` act by the rotation group SO(2) (or its 
 
 - ``"none"``: identity.
 - ``"batch-angle"``: one angle θ ~ U[0, 2π) for the whole batch, ``rotate_image(x, θ)``
-  (the G-CNN paper's recipe).
+  (this project's rotated-MNIST default; far stronger than what the G-CNN paper's released
+  code did, see ``"gcnn-code"``).
 - ``"sample-angle"``: one angle per sample.
+- ``"gcnn-code"``: what Cohen & Welling's released code (``gconv_experiments``,
+  ``rotate_transform_batch(x, rotation=2π)``) does in effect: one angle per digit drawn from
+  [−π, π] and handed to skimage's ``rotate``, which reads degrees, so each digit turns by at
+  most ±3.14°; here ``rotate_image`` (bilinear, as skimage's default order 1) by that many
+  degrees.
 - ``"rot90"``: one quarter turn k ~ U{0, 1, 2, 3} per sample, ``torch.rot90(x_i, k_i)``.
 
 and, not a rotation: ``"flip-translate"``, CIFAR10+'s "+" (:func:`gconv.data.flip_translate`:
 per sample a left-right flip with probability 1/2 and an integer shift of at most 4 pixels in
-each direction, zeros shifted in).
+each direction, zeros shifted in; the common "+", not the released G-CNN code's continuous shift
+of at most 2 pixels with cubic interpolation and reflected edges).
 """
 
 from __future__ import annotations
@@ -129,6 +136,12 @@ def _sample_angle(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return rotate_image(x, angles.to(x.device))
 
 
+def _gcnn_code(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    u = torch.rand(x.shape[0], generator=generator, dtype=torch.float64) - 0.5  # U[-½, ½)
+    degrees = u * 2.0 * math.pi  # the released code's angle, which skimage reads as degrees
+    return rotate_image(x, torch.deg2rad(degrees).to(x.device))
+
+
 def _rot90(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     k = torch.randint(0, 4, (x.shape[0],), generator=generator).to(x.device)
     out = x.clone()
@@ -149,6 +162,7 @@ for _name, _fn in (
     ("none", _none),
     ("batch-angle", _batch_angle),
     ("sample-angle", _sample_angle),
+    ("gcnn-code", _gcnn_code),
     ("rot90", _rot90),
     ("flip-translate", _flip_translate),
 ):

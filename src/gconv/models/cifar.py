@@ -3,8 +3,10 @@
 
 Image ``(B, 3, 32, 32)`` → logits ``(B, num_classes)``. Layouts follow the paper's released code
 (``gconv_experiments/CIFAR10/models``), which fixes what the paper leaves open: batch norm after
-every convolution, a bias in every convolution (Chainer's default) although batch norm follows
-it, and He initialisation (gconv's layers; plain ``nn.Conv2d`` of the Z² models alike).
+every convolution and a bias in every convolution (Chainer's default) although batch norm
+follows it. Initialisation is ours, He's (gconv's layers; plain ``nn.Conv2d`` of the Z² models
+alike): that code draws All-CNN-C's weights with a fixed scale (``wscale``), He's only in its
+ResNets; batch norm after every convolution makes the difference small.
 
 **All-CNN-C** (Springenberg et al. 2014): 3×3 convolutions c₁, c₁, c₁ (stride 2), c₂, c₂, c₂
 (stride 2), c₂ (3×3), c₂ (1×1), ``num_classes`` (1×1), each → batch norm → ReLU (the last one

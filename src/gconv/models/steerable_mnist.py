@@ -10,6 +10,12 @@ rotation subgroup after layer k (``RestrictGroup``: D16 → C16 doubles the chan
 Cesa's "D16|5 C16". Widths are per-layer channel counts (fields), scaled down from the paper's
 to fit this project's CPU budget (``benchmarks/steerable.py`` measures a training step).
 
+Not their layout beyond the widths: their ``E2SFCNN`` (e2cnn_experiments) has kernels 9, 7, 7,
+7, 7, 5 with padding 0, 3, 3, 3, 3, 0 (ours 7, 5, 5, 5, 5, 5 with 3, 2, 2, 2, 2, 0), pointwise max
+pooling (ours a Gaussian blur pool), and a head Dropout 0.3 → Linear 96 → BN → ELU, twice, →
+Linear (ours Linear 64 → BN → ELU → Linear, no dropout); they test the last epoch, we the one
+chosen on validation.
+
 Exact on the grid: the quarter turns (N divisible by 4) and, before a restriction, the mirrors
 — every layer, the blur pools (28 and 14 are even: k 4, padding 1, stride 2 keeps the grid
 symmetric), the max pools and the head. Other rotations are approximate; the checker measures

@@ -85,11 +85,14 @@ ROTMNIST = register_study(
         reference_label="paper (%)",
         intro="Test error of the epoch with the lowest validation error (never selected on "
         "test); mean ± std over seeds. Adam (lr, batch size, lr schedule per row's CSV); "
-        "batch-angle augmentation for the G-CNNs of Cohen & Welling, sample-angle for the "
-        "steerable models (Weiler & Cesa's recipe).",
+        "batch-angle augmentation for the G-CNNs of Cohen & Welling (a full turn per batch, "
+        "far stronger than their released code's ±3.14° per digit: augment gcnn-code), "
+        "sample-angle for the steerable models (Weiler & Cesa's recipe).",
         notes="Test digits per run: {samples}. Paper: Cohen & Welling (2016), Table 1, on the "
-        "original MNIST-rot files (ours is the same recipe on a fresh draw); for d16c16cnn "
-        'Weiler & Cesa (2019), "D16|5 C16" (their widths and 40 epochs; ours are narrower); '
+        "original MNIST-rot files (ours is a fresh draw of that data set's recipe; the training recipe "
+        "differs from their released code's, see the README); for d16c16cnn "
+        'Weiler & Cesa (2019), "D16|5 C16" (their widths, layout and 40 epochs; ours are narrower, '
+        "with other kernels, blur pooling and a smaller head: see the model's docstring); "
         "empty where the paper has no such model. Std is the sample std over seeds.",
         angle_spread=True,
         description="Cohen & Welling (2016), Table 1: five models on rotated MNIST; and steerable "
