@@ -82,9 +82,16 @@ def check_equivariance(
     ``"image"`` ``(B, C, H, W)``, ``"features"`` ``(B, C, |G|, H, W)``, ``"cosets:rotations"`` /
     ``"cosets:mirrors"`` (a group axis pooled over that subgroup) or ``"invariant"``.
     ``angles``: extra continuous rotations (radians; image in, image/invariant out), always
-    inexact. Group ``"so3"``: kinds ``"s2"``, ``"so3"``, ``"invariant"``; the grid symmetries
-    (α-rolls, Ry(π)) plus ``rotations`` random rotations (drawn from torch's global generator,
-    so ``torch.manual_seed`` fixes them) or the given 3×3 matrices.
+    inexact. A group axis pooled over any subgroup is ``"cosets:<subgroup>"`` (e.g.
+    ``"cosets:c4"``). Group ``"so3"``: kinds ``"s2"``, ``"so3"``, ``"invariant"`` (the defaults
+    read as ``"s2"`` → ``"so3"``); the grid symmetries (α-rolls, Ry(π)) plus ``rotations``
+    random rotations (drawn from torch's global generator, so ``torch.manual_seed`` fixes them)
+    or the given 3×3 matrices; ``elements`` and ``angles`` do not apply. Group ``"ico"`` (the 60
+    rotations of ``gconv.groups.ICO`` on ``IcoGrid(r)``): kinds ``"vertices"`` ``(B, C, V)``,
+    ``"features"`` ``(B, C, 6, 5, n, 2n)`` (``[g·f](v)[θ] = f(R_g⁻¹v)[θ − t]``, t the gauge
+    shift), ``"scalars"`` ``(B, C, 5, n, 2n)``, ``"invariant"`` (the defaults read as
+    ``"vertices"`` → ``"features"``); ``elements`` picks rotations, ``angles`` and ``rotations``
+    do not apply.
     The module runs in eval mode; its training flag is restored.
     """
     if not torch.is_tensor(x):

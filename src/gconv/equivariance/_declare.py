@@ -6,8 +6,11 @@ Protocol (duck-typed, so layers never import the checker):
 - ``module.equivariance_exactness(group, g, x) -> str | None``: None if the module commutes
   *exactly* (to float rounding) with element ``g`` of ``group`` for its input ``x`` on its
   grid, else the reason why not. ``group`` is a group object (``gconv.groups``); ``g`` is an
-  element index for finite groups, or for SO(3) an element with ``matrix`` (3×3),
-  ``grid_exact`` (permutes the SOFT grid points), ``z_angle`` and ``flip``.
+  element index for finite groups, for SO(3) an element with ``matrix`` (3×3),
+  ``grid_exact`` (permutes the SOFT grid points), ``z_angle`` and ``flip``, and for the
+  icosahedral group an ``IcoElement`` (its index among the 60 rotations, and a
+  ``pointwise_exactness`` rule that replaces the pointwise one: chart features vanish at the 12
+  five-neighbour vertices, so a pointwise map must send 0 to 0).
 - ``module.equivariance_composite = True``: the module's forward only chains its children
   (and operations that commute with every grid permutation): the checker also visits them.
   ``nn.Sequential``, ``nn.ModuleList`` and ``nn.ModuleDict`` are composite.

@@ -25,7 +25,9 @@ class SO3Shortcut(nn.Module):
 
     ``y[o] = Σ_c W[o, c] P(x[c]) + bias[o]`` where P keeps degrees < min(b_in, b_out) and
     re-samples at b_out (identity when b_in == b_out): ``(B, C_in, 2b_in, …)`` →
-    ``(B, C_out, 2b_out, …)``. Equals SO3Conv with the one-point grid at the identity.
+    ``(B, C_out, 2b_out, …)``. For b_in ≠ b_out it equals SO3Conv with the one-point grid at
+    the identity; for b_in == b_out it keeps every degree of the input, where SO3Conv would
+    project onto degrees < b (the two agree on band-limited inputs).
     """
 
     def __init__(self, in_channels: int, out_channels: int, b_in: int, b_out: int) -> None:

@@ -68,9 +68,12 @@ def so3_near_identity_grid(
 ) -> SO3Grid:
     """Rotations near the identity: β = max_beta·i/n_beta, α = 2πk/n_alpha, and
     γ = γ' − α with γ' in [−max_gamma, max_gamma] (n_gamma values, ends included;
-    default n_gamma = n_alpha). Every point of a β-ring is at the same distance from the
-    identity. Note: with max_gamma = 2π and n_gamma = 3, γ' ∈ {−2π, 0, 2π} are one angle, so
-    that grid (s2cnn's 72-point one) holds each of its 24 rotations three times.
+    default n_gamma = n_alpha). A point's distance from the identity depends on its β and γ'
+    (the points sharing both are equidistant), not on β alone. With max_gamma = 2π the ends
+    γ' = ±2π are one angle: the default grid (β 3 × α 8 × γ' 8, as s2cnn's) has 192 points but
+    168 different rotations (24 of them twice), and with n_gamma = 3, γ' ∈ {−2π, 0, 2π} are one
+    angle, so that grid (s2cnn's 72-point one) holds each of its 24 rotations three times. The
+    repeats keep the parameter counts of s2cnn's layers.
     """
     n_gamma = n_alpha if n_gamma is None else n_gamma
     _positive("n_alpha", n_alpha), _positive("n_beta", n_beta), _positive("n_gamma", n_gamma)

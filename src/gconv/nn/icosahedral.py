@@ -12,7 +12,10 @@ Hexagonal correlation, for a vertex v with neighbours w_m (slot m, in v's frame)
     lift:  out(v)[θ] = Σ_c Σ_t K[c, t − θ] x_c(w_t)
     group: out(v)[θ] = Σ_c Σ_t Σ_ψ K[c, ψ − θ, t − θ] f_c(w_t)[ψ]   (f(w) read in v's frame)
 
-(t − θ turns a ring tap by −θ slots, the centre stays). The filter bank is expanded by turning
+(t − θ turns a ring tap by −θ slots, the centre stays). The weight's last axis (7) holds the
+taps in that order: index 0 the centre w_{−1} = v, index 1 + m the neighbour in slot m
+(``IcoLift``: ``(C_out, C_in, 1, 7)``; ``IcoConv``: ``(C_out, C_in, 6, 7)``, axis 2 the input
+orientation ψ relative to θ). The filter bank is expanded by turning
 the 7-tap hexagon in 60° steps and shifting the input orientation axis, the charts are padded
 from their neighbours with the gauge change in one index gather (stored channels-last), and
 one ``F.conv2d`` runs over all five charts folded into the batch; on coarse outputs

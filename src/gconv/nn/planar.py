@@ -8,8 +8,9 @@ Group correlation    ``[f ⋆ ψ](g, t) = Σ_{h, y} f(h, y) ψ(g⁻¹h, g⁻¹(y
 
 Both expand the filter bank by filter transformation (the output orientation g gets the filter
 L_g ψ: plane rotated/flipped, input group axis permuted), gathered with one precomputed index,
-and run a single ``F.conv2d`` (a steerable ``GroupConv2d`` on CPU: one per rectangle of the
-disc its basis lives on, ``disc_conv2d``). Exact for every element whenever the sampling grid maps onto
+and run a single ``F.conv2d`` (a steerable ``GroupConv2d`` on CPU whose padding reaches the
+disc's margin, padding ≥ ``disc_margin``·dilation: one per rectangle of the disc its basis lives
+on, ``disc_conv2d``). Exact for every element whenever the sampling grid maps onto
 itself (always at stride 1; at stride s when (H + 2p − d(k − 1) − 1) is divisible by s).
 
 ``basis="pixel"`` (default for C1, C2, C4, D1, D2, D4) learns the k×k pixels of ψ and moves them

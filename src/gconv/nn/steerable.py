@@ -6,9 +6,10 @@ grid) learn coefficients in ``gconv.groups.steerable_basis``: a filter is ψ = �
 (lifting) or ψ(h, ·) = Σ_i w_{h,i} b_i (regular input). The bank for output orientation g is
 L_g ψ, computed in the basis: ``[L_g ψ](h, x) = Σ_i w_{g⁻¹h, i} (L_g b_i)(x)`` with the sampled
 rotated basis ``L_g b_i`` precomputed once (cached) — one batched matmul. The basis is zero off
-the disc r ≤ c + ½, so a ``GroupConv2d`` on CPU convolves only the disc (``disc_conv2d``: one
-``conv2d`` per rectangle of it, skipping the always-zero corners); a ``LiftConv2d``, or any
-layer on another device, runs one ``conv2d`` on the whole k×k bank.
+the disc r ≤ c + ½, so a ``GroupConv2d`` on CPU whose padding is at least ``disc_margin`` ×
+dilation convolves only the disc (``disc_conv2d``: one ``conv2d`` per rectangle of it, skipping
+the always-zero corners); a ``LiftConv2d``, a smaller padding, or any layer on another device
+runs one ``conv2d`` on the whole k×k bank.
 Exactness: quarter turns and mirrors are exact on the grid (same stride/padding rule as the
 pixel layers); other rotations are exact in the continuum only, so on pixels the error is a
 measurement, which the checker reports.

@@ -4,9 +4,9 @@
 Signals: S² ``(..., 2b, 2b)`` indexed ``[β, α]``; SO(3) ``(..., 2b, 2b, 2b)`` indexed
 ``[β, α, γ]`` (grids, Euler angles and Wigner conventions: ``gconv.groups``).
 
-- ``s2_fft(x, b_out=None)`` / ``s2_ifft(c, b_out=None, real=False)``: packed spectrum
+- ``s2_fft(x, b_out=None)`` / ``s2_ifft(c, b_out=None, *, real=False)``: packed spectrum
   ``(..., b²)``, index ``l² + l + m``, ``f̂_lm = ∫ f conj(Y_lm) dx``, ``f = Σ f̂_lm Y_lm``.
-- ``so3_fft(x, b_out=None)`` / ``so3_ifft(c, b_out=None, real=False)``: packed
+- ``so3_fft(x, b_out=None)`` / ``so3_ifft(c, b_out=None, *, real=False)``: packed
   ``(..., b(4b²−1)/3)``, index ``l(4l²−1)/3 + (m+l)(2l+1) + (n+l)``,
   ``f̂^l_mn = ∫ f conj(D^l_mn) dR`` (Haar, ∫1 = 1), ``f = Σ (2l+1) Σ f̂^l_mn D^l_mn``.
   ``b_out`` truncates or zero-pads degrees (forward) / picks the output grid (inverse);

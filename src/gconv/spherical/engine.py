@@ -38,8 +38,6 @@ as much as the arithmetic. ``scratch_bytes()`` reports what is held, ``clear_scr
 Other devices use their caching allocators (no scratch).
 
 >>> import torch
-
-from .._util import cached_tensors
 >>> T = so3_tables(4, 3)
 >>> x = torch.randn(5, 8, 8, 8, dtype=torch.float64)
 >>> so3_analysis(x, T).shape  # (L, 2L−1, re/im, N, L)
