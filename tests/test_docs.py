@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""The repository explains itself: every relative link in README.md and docs/*.md points to a
-file of the repository (so it resolves in a fresh clone), and every ``#anchor`` to a heading of
-the page it names (GitHub's slugs)."""
+"""The repository explains itself: the README's Python examples run, every relative link in
+README.md and docs/*.md points to a file of the repository (so it resolves in a fresh clone),
+and every ``#anchor`` to a heading of the page it names (GitHub's slugs)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,14 @@ def test_extending_lists_every_field_of_the_registry_dataclasses(cls: type) -> N
         f.name for f in dataclasses.fields(cls) if not re.search(rf"\b{f.name}:", block.group(0))
     ]
     assert not missing, f"docs/extending.md's {cls.__name__} lacks the fields {missing}"
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_python_blocks(ROOT / "README.md"))))
+def test_readme_python_examples_run(index: int) -> None:
+    """The README's examples are programs: each runs as written, in a fresh namespace."""
+    code = _python_blocks(ROOT / "README.md")[index]
+    exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "readme"})  # noqa: S102
