@@ -79,3 +79,25 @@ def test_readme_python_examples_run(index: int) -> None:
     """The README's examples are programs: each runs as written, in a fresh namespace."""
     code = _python_blocks(ROOT / "README.md")[index]
     exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "readme"})  # noqa: S102
+
+
+_SCRIPT = re.compile(r"`[^`]*?python3? ((?:scripts|benchmarks)/[\w./-]+\.py)([^`]*)`")
+
+
+def test_quoted_scripts_exist_and_take_their_flags() -> None:
+    """``python scripts/….py --flag …`` and ``benchmarks/…`` quoted in README, docs/ and
+    results/*.md: the script exists and its source names every quoted flag."""
+    pages = [*PAGES, *sorted((ROOT / "results").glob("*.md"))]
+    seen = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for script, rest in _SCRIPT.findall(text):
+            seen += 1
+            path = ROOT / script
+            assert path.is_file(), f"{page.name}: {script} does not exist"
+            source = path.read_text(encoding="utf-8")
+            for flag in re.findall(r"(?<!\S)(--[a-z][\w-]*)", rest):
+                assert f'"{flag}"' in source or f"'{flag}'" in source, (
+                    f"{page.name}: {script} takes no {flag}"
+                )
+    assert seen > 20
