@@ -76,7 +76,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
         "the task's validation metric, report its test metrics. Checkpoints in "
         "OUT/checkpoints (last.ckpt every epoch and every --checkpoint-minutes inside one).",
     )
-    t.add_argument("--model", default="p4cnn", choices=_trainable())
+    t.add_argument("--model", default="p4cnn", choices=_trainable(), metavar="MODEL",
+                   help=f"a registered model (default p4cnn): {', '.join(_trainable())}")  # fmt: skip
     t.add_argument("--data", default="rotmnist", choices=list_datasets())
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch-size", type=int, default=128)
@@ -123,7 +124,8 @@ def _add_study(subparsers: argparse._SubParsersAction) -> None:
     )
     s.add_argument("study", choices=list_studies())
     s.add_argument("--seeds", type=int, nargs="+", help="seeds (default: the study's)")
-    s.add_argument("--models", nargs="+", choices=_trainable(), help="only these models")
+    s.add_argument("--models", nargs="+", choices=_trainable(), metavar="MODEL",
+                   help="only these models (of the study's; names as gconv train --model)")  # fmt: skip
     s.add_argument("--augments", nargs="+", help="only these augmentations (default: all)")
     s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
     s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
