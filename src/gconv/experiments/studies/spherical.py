@@ -233,7 +233,9 @@ SPHERICAL_SEG = register_study(
         intro="Segmentation metrics (NR and R test sets) of the epoch with the highest "
         "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
         "area-weighted (each pixel by its solid angle).",
-        notes="Test images per run and test set: {samples}. Std is the sample std over seeds.",
+        notes="Test images per run and test set: {samples}. Std is the sample std over seeds. "
+        "One digit per image (the public commands' data; Gerken et al.'s paper used multi-digit "
+        "canvases).",
         description="S2CNN-seg (NR) against encoder-decoder CNNs with rotation augmentation",
     )
 )
