@@ -111,36 +111,3 @@ def test_core_commands_work_without_the_extras():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "verdict: equivariant" in done.stdout and "p4mcnn-coset-seed0-e1" in done.stdout
-
-
-def _documented_commands() -> list[tuple[str, str]]:
-    """Every ``gconv …`` command quoted in the README, docs/ and results/*.md: (page, text)."""
-    root = Path(__file__).resolve().parents[1]
-    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
-    pages += sorted((root / "results").glob("*.md"))
-    found = []
-    for page in pages:
-        for m in re.finditer(r"`(gconv [^`]*)`", page.read_text(encoding="utf-8")):
-            found.append((page.name, " ".join(m.group(1).split())))
-    return found
-
-
-def test_every_documented_command_and_flag_exists() -> None:
-    """The docs quote commands, often as fragments (``gconv study``): each names a command of
-    ``build_parser`` and only flags that command takes (a renamed flag fails here)."""
-    import argparse
-
-    from gconv.cli import build_parser
-
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    commands = _documented_commands()
-    assert len(commands) > 30
-    for page, text in commands:
-        words = text.split()[1:]
-        if not words or words[0].startswith("-") or words[0] in ("...", "…"):
-            continue  # gconv --help, gconv ...
-        assert words[0] in sub.choices, f"{page}: {text!r}: no command {words[0]!r}"
-        flags = {s for a in sub.choices[words[0]]._actions for s in a.option_strings}
-        for w in words[1:]:
-            if w.startswith("--"):
-                assert w.split("=")[0] in flags, f"{page}: {text!r}: {words[0]} has no {w}"

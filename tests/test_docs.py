@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The repository explains itself: the README's Python examples run, every relative link in
 README.md and docs/*.md points to a file of the repository (so it resolves in a fresh clone),
-and every ``#anchor`` to a heading of the page it names (GitHub's slugs)."""
+every ``#anchor`` to a heading of the page it names (GitHub's slugs), and the commands,
+scripts, flags and records those pages and results/*.md quote exist."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)  # code is not markdown: `[ψ⋆f](R)`
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: the pages that quote commands and records: also the study reports and plans of results/
+ALL_PAGES = [*PAGES, *sorted((ROOT / "results").glob("*.md"))]
 
 
 def _slugs(page: Path) -> set[str]:
@@ -87,9 +90,8 @@ _SCRIPT = re.compile(r"`[^`]*?python3? ((?:scripts|benchmarks)/[\w./-]+\.py)([^`
 def test_quoted_scripts_exist_and_take_their_flags() -> None:
     """``python scripts/….py --flag …`` and ``benchmarks/…`` quoted in README, docs/ and
     results/*.md: the script exists and its source names every quoted flag."""
-    pages = [*PAGES, *sorted((ROOT / "results").glob("*.md"))]
     seen = 0
-    for page in pages:
+    for page in ALL_PAGES:
         text = page.read_text(encoding="utf-8")
         for script, rest in _SCRIPT.findall(text):
             seen += 1
@@ -115,8 +117,7 @@ NOT_YET_WRITTEN = {"results/cifar10.csv", "results/cifar10.md"}
 def test_quoted_records_exist() -> None:
     """Every record a page cites by its full path (``results/bench/….txt``, a curve CSV, a
     report) is committed: a figure's source can be opened."""
-    pages = [*PAGES, *sorted((ROOT / "results").glob("*.md"))]
-    paths = {(page.name, m) for page in pages for m in _RECORD.findall(page.read_text("utf-8"))}
+    paths = {(page.name, m) for page in ALL_PAGES for m in _RECORD.findall(page.read_text("utf-8"))}
     assert len(paths) > 50
     missing = sorted(
         (page, p) for page, p in paths if not (ROOT / p).exists() and p not in NOT_YET_WRITTEN
@@ -124,8 +125,38 @@ def test_quoted_records_exist() -> None:
     assert not missing, f"cited but not in the repository: {missing}"
     # records cited by file name alone (``spherical_ab-2026-12-01-ffbedb3.txt``): under results/
     dated = re.compile(r"`([\w.-]+-20\d\d-\d\d-\d\d[\w.-]*\.(?:txt|csv|json|md))`")
-    names = {(page.name, m) for page in pages for m in dated.findall(page.read_text("utf-8"))}
+    names = {(page.name, m) for page in ALL_PAGES for m in dated.findall(page.read_text("utf-8"))}
     have = {p.name for p in (ROOT / "results").rglob("*")}
     assert names and not sorted(n for n in names if n[1] not in have), names - {
         n for n in names if n[1] in have
     }
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    """Every ``gconv …`` command quoted in the README, docs/ and results/*.md: (page, text)."""
+    found = []
+    for page in ALL_PAGES:
+        for m in re.finditer(r"`(gconv [^`]*)`", page.read_text(encoding="utf-8")):
+            found.append((page.name, " ".join(m.group(1).split())))
+    return found
+
+
+def test_every_documented_command_and_flag_exists() -> None:
+    """The docs quote commands, often as fragments (``gconv study``): each names a command of
+    ``build_parser`` and only flags that command takes (a renamed flag fails here)."""
+    import argparse
+
+    from gconv.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = _documented_commands()
+    assert len(commands) > 30
+    for page, text in commands:
+        words = text.split()[1:]
+        if not words or words[0].startswith("-") or words[0] in ("...", "…"):
+            continue  # gconv --help, gconv ...
+        assert words[0] in sub.choices, f"{page}: {text!r}: no command {words[0]!r}"
+        flags = {s for a in sub.choices[words[0]]._actions for s in a.option_strings}
+        for w in words[1:]:
+            if w.startswith("--"):
+                assert w.split("=")[0] in flags, f"{page}: {text!r}: {words[0]} has no {w}"

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Ways a module could make the checker overclaim, each closed: a subclass that overrides the
+"""Ways a module could make the checker misreport, each closed: a subclass that overrides the
 forward of a declared class, anisotropic windows, planar pooling under SO(3), a Flatten over
-the batch axis, a module called with a non-tensor, and a group axis that holds another group. Each case is a module that is *not*
-equivariant for the element in question; the checker must not call that element exact."""
+the batch axis and a module called with a non-tensor (each a module that is *not* equivariant
+for the element in question: the checker must not call that element exact), and a group axis
+that holds another group (the checker must not act on it with the checked group's
+representation and call the result a failure)."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ ROWS = [
         "spherical_harmonics",
         lambda: g.spherical_harmonics(3, floats(3), floats(2)),
         ValueError,
-        r"beta and alpha must broadcast together, got shapes \(3,\) and \(2,\)",
+        r"beta and alpha must broadcast together, got shapes \(3,\), \(2,\)",
     ),
     Row("rand_rotation", lambda: g.rand_rotation(0), ValueError, r"positive int.*got 0"),
     Row("SOFTGrid", lambda: g.SOFTGrid(0), ValueError, r"positive int.*got 0"),

@@ -13,7 +13,8 @@ layer misses a check its neighbours have:
 
 Each layer's equivariance is tested where its geometry is (``test_planar*.py``,
 ``test_steerable.py``, ``test_spherical_equivariance.py``, ``test_icosahedral*.py``); the layers
-that had no standalone equivariance test get one here (``test_equivariance_of_layers_only_checked_in_stacks``).
+that had no standalone equivariance test get one here
+(``test_equivariance_of_layers_only_checked_in_stacks``).
 A test that covers every public layer (``test_every_public_layer_is_on_the_list``) keeps the
 list complete.
 """

@@ -107,7 +107,8 @@ def resume_path(folder: str | os.PathLike) -> Path | None:
     """The checkpoint a resume starts from: ``folder/last.ckpt`` when it loads, else (with a
     warning) ``folder/last.prev.ckpt`` when that loads, the unreadable ``last.ckpt`` renamed to
     ``last.ckpt.unreadable`` (so that the next save keeps the good copy as its previous one);
-    None when neither exists (a fresh start). Leftover temporary files of a killed write are removed. Raises
+    None when neither exists (a fresh start). Leftover temporary files of a killed write are
+    removed. Raises
     :class:`CheckpointError` when files exist but none loads."""
     folder = Path(folder)
     for tmp in folder.glob(".*.ckpt.*.part"):  # a write killed before its rename

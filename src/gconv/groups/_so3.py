@@ -44,6 +44,16 @@ class RotationGroup3D:
 SO3 = RotationGroup3D()
 
 
+def broadcast_angles(owner: str, names: str, *angles: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``torch.broadcast_tensors(*angles)``, or a ValueError naming ``owner``, the angles
+    (``names``) and their shapes where they do not broadcast."""
+    try:
+        return tuple(torch.broadcast_tensors(*angles))
+    except RuntimeError:
+        shapes = ", ".join(str(tuple(t.shape)) for t in angles)
+        raise ValueError(f"{owner}: {names} must broadcast together, got shapes {shapes}") from None
+
+
 def euler_to_matrix(
     alpha: torch.Tensor | float, beta: torch.Tensor | float, gamma: torch.Tensor | float
 ) -> torch.Tensor:
@@ -62,13 +72,9 @@ def euler_to_matrix(
     alpha, beta, gamma = (
         torch.as_tensor(t, dtype=dtype, device=device) for t in (alpha, beta, gamma)
     )
-    try:
-        alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
-    except RuntimeError:
-        shapes = ", ".join(str(tuple(t.shape)) for t in (alpha, beta, gamma))
-        raise ValueError(
-            f"euler_to_matrix: alpha, beta and gamma must broadcast together, got shapes {shapes}"
-        ) from None
+    alpha, beta, gamma = broadcast_angles(
+        "euler_to_matrix", "alpha, beta and gamma", alpha, beta, gamma
+    )
     ca, sa, cb, sb, cg, sg = (f(t) for t in (alpha, beta, gamma) for f in (torch.cos, torch.sin))
     rows = [
         [ca * cb * cg - sa * sg, -ca * cb * sg - sa * cg, ca * sb],

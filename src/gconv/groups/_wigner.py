@@ -33,6 +33,7 @@ import torch
 
 from .._util import cached_tensors
 from ._cache import disk_cached
+from ._so3 import broadcast_angles
 from ._soft import _check_b, s2_grid
 
 #: an angle argument: a number, a sequence of numbers or a tensor (broadcast; radians)
@@ -215,14 +216,7 @@ def _d_m0_iter(beta: torch.Tensor, lmax: int) -> Iterator[torch.Tensor]:
 def spherical_harmonics(b: int, beta: Angle, alpha: Angle) -> torch.Tensor:
     """All ``Y_lm(β, α)`` for l < b in the packed S² layout, complex128 ``(..., b²)``."""
     _check_b(b)
-    beta, alpha = _f64(beta), _f64(alpha)
-    try:
-        beta, alpha = torch.broadcast_tensors(beta, alpha)
-    except RuntimeError:
-        raise ValueError(
-            f"spherical_harmonics: beta and alpha must broadcast together, got shapes "
-            f"{tuple(beta.shape)} and {tuple(alpha.shape)}"
-        ) from None
+    beta, alpha = broadcast_angles("spherical_harmonics", "beta and alpha", _f64(beta), _f64(alpha))
     out = torch.empty(beta.numel(), b * b, dtype=torch.complex128)
     ph = _phases(-alpha.reshape(-1), b - 1)  # e^{+imα}
     for l, d in enumerate(_d_m0_iter(beta.reshape(-1), b - 1)):

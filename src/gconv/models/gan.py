@@ -17,8 +17,8 @@ The blocks follow the residual SN-GAN design of Dey et al.'s CIFAR-10 discrimina
 rotated-MNIST one (``src/discriminators.py``, ``p4_rotmnist``/``z2_rotmnist``: three plain
 blocks — spectrally normalised 3×3 convolution, LeakyReLU(0.2), 2×2 average pooling, 28 → 14 →
 7 → 3 —, then a max over rotations (p4), a global average, and a class embedding without spectral
-norm). Widths are the paper's rotated-MNIST discriminator widths (z2: 128, 256, 512; p4: 64, 128, 256
-— p4 divides by √|C4| = 2 so both have about the same number of weights) times one factor,
+norm). Widths are the paper's rotated-MNIST discriminator widths (z2: 128, 256, 512; p4: 64,
+128, 256 — p4 divides by √|C4| = 2 so both have about the same number of weights) times one factor,
 ``width_factor = 1/8`` by default: z2 16, 32, 64; p4 8, 16, 32 (×4 orientations). Parameters at
 the defaults: z2 75,185, p4 74,585 (0.8 % apart).
 

@@ -110,7 +110,7 @@ def channel_pad_plan(
     inner_mask[1 : n + 1, 1 : 2 * n + 1] = True
     interior = np.broadcast_to(inner_mask.reshape(-1), (5, channels, g, s)).reshape(-1)
     border = ~interior & ~is_zero
-    inner, dead = _interior_reads(n, channels, g, size)
+    inner, dead = _interior_reads(grid, channels, scalar, size)
     plan = (full, np.flatnonzero(is_zero), inner, dead,
             np.flatnonzero(border), full[border])  # fmt: skip
     if channels_last:  # output point (k, ch, i, j) → its place in (k, i, j, ch)
@@ -132,14 +132,17 @@ def _as_index_tensors(plan: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, ...]:
     )
 
 
-def _interior_reads(n: int, channels: int, g: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _interior_reads(
+    grid: IcoGrid, channels: int, scalar: bool, size: int
+) -> tuple[np.ndarray, np.ndarray]:
     """``inner`` (input element → its interior output point) and ``dead`` (the input elements
-    no interior point reads) of :func:`channel_pad_plan`; ``g`` = 1: scalar signals."""
-    nc, s = 10 * n * n, (n + 2) * (2 * n + 2)
+    no interior point reads) of :func:`channel_pad_plan`."""
+    n, nc, g = grid.n, grid.num_chart_vertices, 1 if scalar else 6
+    s = (n + 2) * (2 * n + 2)
     # input element e = (c, θ, k, i, j) → output ((k·C + c)·G + θ)·S + (i+1)(2n+2) + (j+1)
     cc, th, k, i, j = np.indices((channels, g, 5, n, 2 * n)).reshape(5, -1)
     inner = ((k * channels + cc) * g + th) * s + (i + 1) * (2 * n + 2) + (j + 1)
-    if g == 1:  # scalar: the poles have no interior point
+    if scalar:  # the poles have no interior point
         inner = np.concatenate([inner.reshape(channels, nc), np.zeros((channels, 2), np.int64)], 1)
         dead = (np.arange(channels)[:, None] * size + np.array([nc, nc + 1])).reshape(-1)
     else:  # regular: the 12 corners
@@ -188,7 +191,7 @@ def check_vertices(layer: str, x: torch.Tensor, channels: int, r: int) -> None:
     vertices of ``IcoGrid(r)``."""
     from ._checks import ShapeError
 
-    v = 10 * 4**r + 2
+    v = ico_grid(r).num_vertices
     if x.dim() != 3 or x.shape[1] != channels or x.shape[2] != v:
         raise ShapeError(
             f"{layer}: expected a scalar signal (B, {channels}, {v}) on the vertices of "

@@ -89,8 +89,8 @@ ROTMNIST = register_study(
         "far stronger than their released code's ±3.14° per digit: augment gcnn-code), "
         "sample-angle for the steerable models (Weiler & Cesa's recipe).",
         notes="Test digits per run: {samples}. Paper: Cohen & Welling (2016), Table 1, on the "
-        "original MNIST-rot files (ours is a fresh draw of that data set's recipe; the training recipe "
-        "differs from their released code's, see the README); for d16c16cnn "
+        "original MNIST-rot files (ours is a fresh draw of that data set's recipe; the training "
+        "recipe differs from their released code's, see the README); for d16c16cnn "
         'Weiler & Cesa (2019), "D16|5 C16" (their widths, layout and 40 epochs; ours are narrower, '
         "with other kernels, blur pooling and a smaller head: see the model's docstring); "
         "empty where the paper has no such model. Std is the sample std over seeds.",
