@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from gconv.equivariance import check_equivariance
-from gconv.nn import GroupConv2d, GroupPool, LiftConv2d
-from gconv.nn.steerable import RestrictGroup
+from gconv.nn import GroupConv2d, GroupPool, LiftConv2d, RestrictGroup
 
 D = torch.float64
 
