@@ -37,7 +37,7 @@ import json
 import math
 import os
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -223,9 +223,10 @@ def run_seconds(times: dict, run) -> tuple[float | None, int, int]:  # noqa: ANN
     return steps * t_train + evals * t_eval, steps, b
 
 
-def plan(raw: str, cores: int) -> str:
+def plan(raw: str, cores: int, budgets: Sequence[str] = ("paper", "cpu")) -> str:
     """Markdown tables of projected core-hours per run, study and budget from a raw record,
-    for the runs the registered studies plan (``gconv study <name> --budget <b> --dry-run``)."""
+    for the runs the registered studies plan (``gconv study <name> --budget <b> --dry-run``);
+    a study without one of ``budgets`` is left out of that budget's table."""
     from gconv.experiments import get_study
     from gconv.experiments import plan as plan_runs
 
@@ -233,13 +234,15 @@ def plan(raw: str, cores: int) -> str:
     times = {(r["model"], r["b"]): (r["train_cpu"] * 32 / r["batch"], r["eval_cpu"] * 32 / r["batch"])
              for r in json.loads(line[6:])}  # fmt: skip
     out = []
-    for budget in ("paper", "cpu"):
+    for budget in budgets:
         total, missing = 0.0, 0
         out += [f"### Budget `{budget}`", "",
                 "| study | model | augment | b | train samples × epochs | steps | "
                 "core-hours / seed | seeds | core-hours |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for study in STUDIES:
             spec = get_study(study)
+            if budget not in spec.budgets:
+                continue
             bud = spec.budget(budget)
             runs = plan_runs(
                 spec, None, bud.epochs_scale, bud.limit_train, bud.limit_test, None, bud
@@ -281,10 +284,11 @@ def main() -> None:
     p.add_argument("--models", nargs="*", help="only these models")
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
     p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
+    p.add_argument("--budgets", nargs="+", default=["paper", "cpu"], help="budgets of --plan")
     add_record_args(p)
     args = p.parse_args()
     if args.plan:
-        print(plan(args.plan, args.cores))
+        print(plan(args.plan, args.cores, args.budgets))
         return
     torch.set_num_threads(args.threads)
     with recorded("spherical_study_steps", args):

@@ -108,3 +108,29 @@ def test_every_study_model_trains_once_at_the_smoke_budget(
     assert all(0 <= float(r[col]) <= 1 and int(r["params"]) > 0 for r in rows)
     assert (tmp_path / f"{study}-nr-r.png").stat().st_size > 0
     assert "R test" in (tmp_path / f"{study}.md").read_text()
+
+
+def test_cpu_multi_budget_trains_on_multi_digit_canvases() -> None:
+    """``cpu-multi`` is ``cpu`` with canvases of 1-4 digits: its runs carry ``digits`` to the
+    data module (whose masks then hold several digit classes per image), live in their own
+    folders and are described as such in the report."""
+    from gconv.experiments._report import render_report
+
+    spec = get_study("spherical-seg")
+    cpu, multi = (spec.budget(b) for b in ("cpu", "cpu-multi"))
+    assert dict(multi.data_kwargs) == {**cpu.data_kwargs, "digits": (1, 4)}
+    runs = plan(spec, [0], 0.1, 2_000, 1_000, ["s2cnn-seg"], multi)
+    assert [r.name for r in runs] == ["s2cnn-seg-seed0-e10-none-n2000-t1000-b20-c1to4"]
+    single = plan(spec, [0], 0.1, 2_000, 1_000, ["s2cnn-seg"], cpu)[0]
+    assert single.name == "s2cnn-seg-seed0-e10-none-n2000-t1000-b20"  # older names kept
+    data = {**dict(runs[0].data_kwargs), "bandwidth": B, "limit_val": 8}
+    masks = _dm(task="segmentation", **data).split("valid").tensors[1]
+    classes = [m.unique()[m.unique() > 0].numel() for m in masks]
+    assert max(classes) >= 2, classes  # several digits on one canvas
+    rows = [{"model": "s2cnn-seg", "epochs": "10", "seed": "0", "test_n": "16",
+             "data_kwargs": str(r.data_kwargs)} for r in (single, runs[0])]  # fmt: skip
+    text = render_report(spec, rows)
+    assert "One digit per image (the public commands' data); a 64×64 canvas of 1 to 4" in text
+    assert "seeds. One digit per image (the public commands' data). Gerken" in render_report(
+        spec, rows[:1]
+    )

@@ -150,7 +150,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         cells += _condition_cells(rs) if recorded else []
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
-    lines += ["", spec.notes.format(samples=samples), ""]
+    fields = getattr(spec, "note_fields", None)  # a study's own placeholders (spherical-seg)
+    lines += ["", spec.notes.format(samples=samples, **(fields(rows) if fields else {})), ""]
     if recorded:
         lines += [_conditions_note(rows), ""]
     if spec.angle_spread:

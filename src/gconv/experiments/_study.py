@@ -100,13 +100,14 @@ class RunSpec:
     @property
     def name(self) -> str:
         """Folder name of the run's checkpoints and logs."""
-        bw = dict(self.data_kwargs).get("bandwidth")
+        data = dict(self.data_kwargs)
         lr = None if self.lr == 1e-3 else f"{self.lr:g}"  # the default keeps older names
-        tail = "".join(
-            f"-{t}{v}"
-            for t, v in (("n", self.limit_train), ("t", self.limit_test), ("b", bw), ("lr", lr))
-            if v
-        )
+        digits = data.get("digits", 1)  # canvases of several digits: "c1to4" (1: older names)
+        many = isinstance(digits, tuple | list)
+        canvas = None if digits == 1 else "to".join(map(str, digits)) if many else str(digits)
+        pairs = (("n", self.limit_train), ("t", self.limit_test), ("b", data.get("bandwidth")),
+                 ("lr", lr), ("c", canvas))  # fmt: skip
+        tail = "".join(f"-{t}{v}" for t, v in pairs if v)
         if self.model_kwargs:  # another recipe of the model: another folder (never resumed)
             tail += f"-k{recipe_digest(_cell(self.model_kwargs))}"
         return f"{self.model}-seed{self.seed}-e{self.epochs}-{self.augment}{tail}"

@@ -23,7 +23,10 @@ The icosahedral CNNs (issue 16) are one more model of each: ``ico-cnn`` and ``ic
 Budgets (first = default): ``paper`` (the papers' settings: classification b = 30, 55,000
 training digits, 20 epochs, batch 32; segmentation b = 50, 100 epochs), ``cpu`` (as proposed in
 results/spherical-study-plan.md; its reductions are stated per budget below), ``smoke`` (a few
-samples at a small bandwidth, one epoch: checks the plumbing in seconds). ``spherical-cls``
+samples at a small bandwidth, one epoch: checks the plumbing in seconds). ``spherical-seg``
+also has ``cpu-multi``: ``cpu`` on canvases of 1-4 digits (Gerken et al.'s paper used
+multi-digit canvases; the ``cpu`` budget has one digit per image, as their public commands).
+``spherical-cls``
 also has ``full``: the paper budget (all training digits) with two stated cuts, ``s2cnn-deep``
 at b = 15 and ``ico-cnn`` for 10 epochs, for issue 15's and 16's full-data targets.
 
@@ -37,7 +40,9 @@ segmentation study at b = 20; ``smoke`` runs every model at a small b.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from .._decision import DecisionRule
 from .._spec import Arm, Budget, StudySpec, register_study
@@ -194,8 +199,34 @@ SPHERICAL_CLS = register_study(
     )
 )
 
+
+def _digits_text(digits: object) -> str:
+    """How many digits an image holds, for ``SphericalMNIST``'s ``digits`` argument."""
+    if digits == 1:
+        return "one digit per image (the public commands' data)"
+    if isinstance(digits, tuple) and len(digits) == 2:
+        return (f"a 64×64 canvas of {digits[0]} to {digits[1]} non-overlapping digits per image "
+                "(the count uniform per image)")  # fmt: skip
+    return f"a 64×64 canvas of {digits} non-overlapping digits per image"
+
+
+@dataclass(frozen=True)
+class SegStudySpec(StudySpec):
+    """A StudySpec whose report says how many digits its images hold (``{digits}``)."""
+
+    def note_fields(self, rows: Sequence[dict]) -> dict[str, str]:
+        """``{digits}``: one sentence per ``digits`` argument among the runs (default 1)."""
+        kinds = []
+        for r in rows:
+            data = dict(ast.literal_eval(r.get("data_kwargs") or "()"))
+            if (k := data.get("digits", 1)) not in kinds:
+                kinds.append(k)
+        text = "; ".join(_digits_text(k) for k in kinds) or _digits_text(1)
+        return {"digits": text[0].upper() + text[1:] + "."}
+
+
 SPHERICAL_SEG = register_study(
-    StudySpec(
+    SegStudySpec(
         name="spherical-seg",
         task="segmentation",
         data="spherical-mnist",
@@ -219,6 +250,20 @@ SPHERICAL_SEG = register_study(
                 batch_size=32,
                 data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
             ),  # fmt: skip
+            # ``cpu`` on multi-digit canvases, the kind of data of Gerken et al.'s paper (App.
+            # C.1; our canvas recipe: 1-4 digits on 64×64, ``gconv.data._canvas``)
+            "cpu-multi": Budget(
+                epochs_scale=0.1,
+                limit_train=2_000,
+                limit_test=1_000,
+                batch_size=32,
+                data_kwargs={
+                    "bandwidth": 20,
+                    "test_rotate": _TESTS,
+                    "limit_val": 500,
+                    "digits": (1, 4),
+                },
+            ),  # fmt: skip
             "smoke": Budget(
                 epochs_scale=1e-3,
                 limit_train=32,
@@ -234,8 +279,7 @@ SPHERICAL_SEG = register_study(
         "validation mIoU; mean ± std over seeds. mIoU over the 11 classes, plain and "
         "area-weighted (each pixel by its solid angle).",
         notes="Test images per run and test set: {samples}. Std is the sample std over seeds. "
-        "One digit per image (the public commands' data; Gerken et al.'s paper used multi-digit "
-        "canvases).",
+        "{digits} Gerken et al.'s paper used multi-digit canvases (budget `cpu-multi`).",
         description="S2CNN-seg (NR) against encoder-decoder CNNs with rotation augmentation",
     )
 )
