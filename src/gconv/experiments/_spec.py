@@ -165,7 +165,8 @@ class StudySpec:
     (e.g. one column per test set); ``nr_r`` names the ``(column, label)`` of the metric on the
     non-rotated and on the rotated test set, for the figures of ``_study_plots.py``; ``intro`` and
     ``notes`` frame the report's table (``{samples}`` in ``notes`` is replaced by the list of
-    test-set sizes; a subclass's ``note_fields(rows)`` may supply more placeholders); ``decisions`` are the report's decision rules (``_decision.py``).
+    test-set sizes; a subclass's ``note_fields(rows)`` may supply more placeholders);
+    ``decisions`` are the report's decision rules (``_decision.py``).
     ``angle_spread`` adds a section with the spread of each model's test error over the
     input-angle bins (max − min per run, mean ± std over seeds, beside the spread that binomial
     noise alone gives).

@@ -263,7 +263,7 @@ SPHERICAL_SEG = register_study(
                     "limit_val": 500,
                     "digits": (1, 4),
                 },
-            ),  # fmt: skip
+            ),
             "smoke": Budget(
                 epochs_scale=1e-3,
                 limit_train=32,
