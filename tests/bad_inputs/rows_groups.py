@@ -69,6 +69,18 @@ ROWS = [
         r"must broadcast together, got shapes \(3,\), \(2,\), \(3,\)",
     ),
     Row(
+        "wigner_D",
+        lambda: g.wigner_D(2, floats(3), floats(2), floats(3)),
+        ValueError,
+        r"wigner_D: alpha, beta and gamma must broadcast together, got shapes \(3,\), \(2,\), \(3,\)",
+    ),
+    Row(
+        "wigner_D_packed",
+        lambda: g.wigner_D_packed(3, floats(3), floats(3), floats(2)),
+        ValueError,
+        r"wigner_D_packed: alpha, beta and gamma must broadcast together, got shapes \(3,\), \(3,\), \(2,\)",
+    ),
+    Row(
         "spherical_harmonics",
         lambda: g.spherical_harmonics(3, floats(3), floats(2)),
         ValueError,

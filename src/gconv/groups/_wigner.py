@@ -174,7 +174,8 @@ def _phases(angle: torch.Tensor, l: int) -> torch.Tensor:
 
 def wigner_D(l: int, alpha: Angle, beta: Angle, gamma: Angle) -> torch.Tensor:
     """Wigner ``D^l(α, β, γ)``, complex128 ``(..., 2l+1, 2l+1)`` (angles broadcast)."""
-    alpha, beta, gamma = torch.broadcast_tensors(_f64(alpha), _f64(beta), _f64(gamma))
+    angles = _f64(alpha), _f64(beta), _f64(gamma)
+    alpha, beta, gamma = broadcast_angles("wigner_D", "alpha, beta and gamma", *angles)
     d = wigner_d(l, beta)
     return _phases(alpha, l)[..., :, None] * d * _phases(gamma, l)[..., None, :]
 
@@ -182,7 +183,8 @@ def wigner_D(l: int, alpha: Angle, beta: Angle, gamma: Angle) -> torch.Tensor:
 def wigner_D_packed(b: int, alpha: Angle, beta: Angle, gamma: Angle) -> torch.Tensor:
     """All ``D^l_{mn}(α, β, γ)`` for l < b in the packed SO(3) layout, ``(..., b(4b²−1)/3)``."""
     _check_b(b)
-    alpha, beta, gamma = torch.broadcast_tensors(_f64(alpha), _f64(beta), _f64(gamma))
+    angles = _f64(alpha), _f64(beta), _f64(gamma)
+    alpha, beta, gamma = broadcast_angles("wigner_D_packed", "alpha, beta and gamma", *angles)
     out = torch.empty(*beta.shape, b * (4 * b * b - 1) // 3, dtype=torch.complex128)
     pa, pg = _phases(alpha, b - 1), _phases(gamma, b - 1)
     for l, d in enumerate(wigner_d_iter(beta, b - 1, reuse=True)):
