@@ -110,6 +110,19 @@ def test_every_study_model_trains_once_at_the_smoke_budget(
     assert "R test" in (tmp_path / f"{study}.md").read_text()
 
 
+def test_cpu_10k_budget_is_cpu_with_five_times_the_training_images() -> None:
+    """``cpu-10k`` changes one thing against ``cpu``: 10,000 training images instead of 2,000
+    (same bandwidth, epochs, validation and test sets), so its runs live in their own folders."""
+    spec = get_study("spherical-seg")
+    cpu, big = (spec.budget(b) for b in ("cpu", "cpu-10k"))
+    assert (cpu.limit_train, big.limit_train) == (2_000, 10_000)
+    assert dict(big.data_kwargs) == dict(cpu.data_kwargs)
+    same = ("epochs_scale", "limit_test", "batch_size")
+    assert [getattr(big, f) for f in same] == [getattr(cpu, f) for f in same]
+    runs = plan(spec, [0], big.epochs_scale, big.limit_train, big.limit_test, ["s2cnn-seg"], big)
+    assert [r.name for r in runs] == ["s2cnn-seg-seed0-e10-none-n10000-t1000-b20"]
+
+
 def test_cpu_multi_budget_trains_on_multi_digit_canvases() -> None:
     """``cpu-multi`` is ``cpu`` with canvases of 1-4 digits: its runs carry ``digits`` to the
     data module (whose masks then hold several digit classes per image), live in their own
