@@ -226,6 +226,16 @@ class SegStudySpec(StudySpec):
         return {"digits": text[0].upper() + text[1:] + "."}
 
 
+#: segmentation at the cpu budget (results/spherical-study-plan.md): b = 20, 2,000 images × 10
+#: epochs, validation 500, tests 1,000 NR + 1,000 R
+_SEG_CPU = Budget(
+    epochs_scale=0.1,
+    limit_train=2_000,
+    limit_test=1_000,
+    batch_size=32,
+    data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
+)
+
 SPHERICAL_SEG = register_study(
     SegStudySpec(
         name="spherical-seg",
@@ -243,25 +253,12 @@ SPHERICAL_SEG = register_study(
         budgets={
             # Gerken et al. 2022 (README commands): b = 50, 100 epochs, batch 32
             "paper": Budget(batch_size=32, data_kwargs={"bandwidth": 50, "test_rotate": _TESTS}),
-            # plan: b = 20, 2,000 images × 10 epochs, val 500, test 1,000 + 1,000
-            "cpu": Budget(
-                epochs_scale=0.1,
-                limit_train=2_000,
-                limit_test=1_000,
-                batch_size=32,
-                data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
-            ),  # fmt: skip
+            "cpu": _SEG_CPU,
             # ``cpu`` with 5× the training images (10,000 × 10 epochs): at ``cpu`` every CNN
             # trained with full augmentation stays at the all-background solution
             # (results/spherical-seg.md), so the rule there compares against a degenerate
             # baseline; this asks whether 5× the data lets the augmented CNNs learn the digits
-            "cpu-10k": Budget(
-                epochs_scale=0.1,
-                limit_train=10_000,
-                limit_test=1_000,
-                batch_size=32,
-                data_kwargs={"bandwidth": 20, "test_rotate": _TESTS, "limit_val": 500},
-            ),  # fmt: skip
+            "cpu-10k": replace(_SEG_CPU, limit_train=10_000),
             # ``cpu`` on multi-digit canvases, the kind of data of Gerken et al.'s paper (App.
             # C.1; our canvas recipe: 1-4 digits on 64×64, ``gconv.data._canvas``)
             "cpu-multi": Budget(
