@@ -261,18 +261,7 @@ SPHERICAL_SEG = register_study(
             "cpu-10k": replace(_SEG_CPU, limit_train=10_000),
             # ``cpu`` on multi-digit canvases, the kind of data of Gerken et al.'s paper (App.
             # C.1; our canvas recipe: 1-4 digits on 64×64, ``gconv.data._canvas``)
-            "cpu-multi": Budget(
-                epochs_scale=0.1,
-                limit_train=2_000,
-                limit_test=1_000,
-                batch_size=32,
-                data_kwargs={
-                    "bandwidth": 20,
-                    "test_rotate": _TESTS,
-                    "limit_val": 500,
-                    "digits": (1, 4),
-                },
-            ),
+            "cpu-multi": replace(_SEG_CPU, data_kwargs={**_SEG_CPU.data_kwargs, "digits": (1, 4)}),
             "smoke": Budget(
                 epochs_scale=1e-3,
                 limit_train=32,
