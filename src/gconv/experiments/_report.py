@@ -117,6 +117,28 @@ def _curves(groups: dict[tuple[str, ...], list[dict]]) -> Curves:
     return curves
 
 
+#: what the table's "best epoch" column means
+BEST_EPOCH_NOTE = (
+    "Best epoch: per seed, the epoch (1 to the epochs column) whose checkpoint the test metrics "
+    "come from, chosen on validation. A run whose best epoch is its last may still have been "
+    "improving."
+)
+
+
+def _best_epochs(rs: Sequence[dict]) -> str:
+    """Per seed, the selected epoch counted from 1 (the CSV's ``best_epoch`` counts from 0;
+    "—" where a run recorded none).
+
+    >>> _best_epochs([{"best_epoch": "9"}, {"best_epoch": "5"}, {"best_epoch": "-1"}, {}])
+    '10, 6, —, —'
+    """
+    out = []
+    for r in rs:
+        e = _num(r.get("best_epoch"))
+        out.append("—" if math.isnan(e) or e < 0 else str(int(e) + 1))
+    return ", ".join(out)
+
+
 def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     """The markdown report of ``rows`` (a study CSV's rows, as strings)."""
     if not isinstance(spec, StudySpec):
@@ -127,7 +149,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     rows = split_recipes(rows)
     groups = _groups(rows)
     show_aug = len({k[3] for k in groups}) > 1
-    heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds"]
+    heads = ["model", "epochs", "train", *(["augment"] if show_aug else []), "params", "seeds",
+             "best epoch"]  # fmt: skip
     heads += [h for _, h in metrics]
     heads += [spec.reference_label, "wall-clock / run", "total", "train img/s"]
     recorded = any(is_recorded(r.get("load_mean")) or is_recorded(r.get("torch_threads"))
@@ -143,6 +166,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         ref = spec.reference.get(f"{model}|{aug}", spec.reference.get(model))
         cells = [model, epochs, limit or "all", *([aug] if show_aug else [])]
         cells += [rs[0].get("params", ""), f"{len(rs)} ({', '.join(r['seed'] for r in rs)})"]
+        cells += [_best_epochs(rs)]
         cells += [_pm([_num(r.get(col)) for r in rs]) for col, _ in metrics]
         cells += ["" if ref is None else f"{ref:.2f}", format_duration(_mean_std(walls)[0])]
         cells += [format_duration(sum(w for w in walls if not math.isnan(w)))]
@@ -152,6 +176,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
     samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
     fields = getattr(spec, "note_fields", None)  # a study's own placeholders (spherical-seg)
     lines += ["", spec.notes.format(samples=samples, **(fields(rows) if fields else {})), ""]
+    lines += [BEST_EPOCH_NOTE, ""]
     if recorded:
         lines += [_conditions_note(rows), ""]
     if spec.angle_spread:
