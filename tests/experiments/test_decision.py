@@ -66,6 +66,16 @@ def test_runs_at_two_settings_are_not_pooled() -> None:
     assert "**holds**" in "\n".join(render_decision(SEG, rows[:-1]))
 
 
+def test_a_csv_without_the_rules_configurations_gets_one_line() -> None:
+    rows = _rows({("ico", "rotate-100"): [0.98, 0.97]}, "miou")
+    text = "\n".join(render_decision(SEG, rows))
+    assert "Not applied: none of these runs is the reference `s2` (none)" in text
+    assert "3 configurations" in text and "|" not in text and "Verdict" not in text
+    rows += _rows({("c3", "rotate-100"): [0.9]}, "miou")  # one compared run: the table is back
+    text = "\n".join(render_decision(SEG, rows))
+    assert "c3 (rotate-100) | 1 | 90.00" in text and "not decidable yet" in text
+
+
 def test_the_spherical_studies_state_their_rules() -> None:
     seg = get_study("spherical-seg").decisions[0]
     assert seg.mode == "beats-all" and seg.reference == ("s2cnn-seg", "none")

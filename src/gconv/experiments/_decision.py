@@ -13,6 +13,8 @@ two groups' seeds (sample std). Two modes:
   augmentations in order), that comes within the margin of the reference (or is better), or
   "none" (the classification question: which CNN and augmentation reach the S2CNN).
 
+A CSV with no run of the reference or of any compared configuration (e.g. a folder of
+icosahedral runs only) gets one line saying so instead of an empty table.
 Configurations with fewer than 2 seeds on either side cannot be decided and say so; nor can
 rows where one configuration was trained at two settings (epochs × samples, e.g. two budgets
 in one CSV): their seeds are not pooled.
@@ -101,6 +103,10 @@ def render_decision(rule: DecisionRule, rows: Sequence[dict]) -> list[str]:
     except ValueError as err:
         return [*lines, f"**Not decided:** {err}; a rule compares runs of one budget, so write "
                 "each budget to its own `--out` folder.", ""]  # fmt: skip
+    pairs = (*rule.candidates, *rule.extra)
+    if not ref and not any(_values(rows, *pair, rule.column) for pair in pairs):
+        return [*lines, f"Not applied: none of these runs is the {head} or one of the "
+                f"{len(pairs)} configurations it is compared with.", ""]  # fmt: skip
     if rule.mode == "beats-all":
         lines.append(f"The claim holds if the {head} is better on {rule.label} than each of the "
                      "candidates below by more than twice the pooled seed standard deviation.")  # fmt: skip
@@ -115,7 +121,7 @@ def render_decision(rule: DecisionRule, rows: Sequence[dict]) -> list[str]:
         f"| {rule.reference[0]} ({rule.reference[1]}) | {len(ref)} | {_pct(m_ref)} | | | reference |"
     )
     results = []
-    for pair in (*rule.candidates, *rule.extra):
+    for pair in pairs:
         vals = _values(rows, *pair, rule.column)
         adv, margin = _compare(rule, ref, vals)
         mean = statistics.fmean(vals) if vals else math.nan
