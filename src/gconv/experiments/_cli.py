@@ -129,6 +129,9 @@ def _add_study(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--augments", nargs="+", help="only these augmentations (default: all)")
     s.add_argument("--shard", help="K/N: run only runs with index mod N == K")
     s.add_argument("--merge", action="store_true", help="combine shard CSVs and write the report")
+    s.add_argument("--report", action="store_true",
+                   help="rewrite the report and figures from OUT/<study>.csv, running nothing "
+                   "(e.g. after upgrading gconv)")  # fmt: skip
     s.add_argument("--budget", help="a budget of the study (e.g. paper, smoke; default the first)")
     s.add_argument(
         "--epochs-scale", type=float,
@@ -303,7 +306,24 @@ def _statuses(study: str, out: str, runs: list) -> list[list]:
     return rows
 
 
+def _rewrite_report(study: str, out: str) -> int:
+    """``--report``: the report and figures of ``out/<study>.csv`` written anew."""
+    from ._report import write_report
+    from ._study import _log_report, csv_path, read_rows, shard_paths
+
+    path = csv_path(out, study)
+    if not path.is_file():
+        hint = " (shard files are there: join them with --merge)" if shard_paths(out, study) else ""
+        raise FileNotFoundError(f"--report: no study CSV {path}{hint}")
+    _log_report(write_report(study, read_rows(path), out), print)
+    return 0
+
+
 def _cmd_study(args: argparse.Namespace) -> int:
+    if args.merge and args.report:
+        raise ValueError("--merge already writes the report: give --merge or --report, not both")
+    if args.report:
+        return _rewrite_report(args.study, args.out)
     if args.merge:
         from ._study import merge
 
