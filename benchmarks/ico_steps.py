@@ -3,7 +3,8 @@
 project for the spherical studies' protocol.
 
 For each case (registered model, resolution r, batch B; optionally a width w that scales the
-model's ``channels`` argument, ``MODEL:R:W``) on random inputs ``(B, 1, 10·4^r + 2)``:
+model's ``channels`` argument, ``MODEL:R:W``, and builder arguments, ``MODEL:R:W:KEY=VALUE,…``)
+on random inputs ``(B, 1, 10·4^r + 2)``:
 a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
 segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
 the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
@@ -18,6 +19,7 @@ batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_steps.py --threads 1
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4 ico-cnn:4:2
+    PYTHONPATH=src python benchmarks/ico_steps.py --threads 1 --cases ico-cnn:4 ico-cnn:4:1:downsample=blur
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
 """
 
@@ -66,9 +68,11 @@ def _channels(name: str, width: float) -> dict:
     return {"channels": tuple(max(1, round(c * width)) for c in base)}
 
 
-def measure(name: str, r: int, batch: int, reps: int, width: float = 1.0) -> dict:
+def measure(
+    name: str, r: int, batch: int, reps: int, width: float = 1.0, kwargs: dict | None = None
+) -> dict:
     torch.manual_seed(0)
-    model = get_model(name, r=r, **_channels(name, width))
+    model = get_model(name, r=r, **_channels(name, width), **(kwargs or {}))
     cpu: dict[str, list[float]] = {"train": [], "eval": []}
 
     arms = {k: cpu_timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
@@ -76,7 +80,7 @@ def measure(name: str, r: int, batch: int, reps: int, width: float = 1.0) -> dic
     times = interleaved(arms, reps, warmup=1)
     cpu = {k: v[1:] for k, v in cpu.items()}  # drop the warm-up call
     return {
-        "model": name, "r": r, "width": width, "batch": batch, "reps": reps,
+        "model": name, "r": r, "width": width, "kwargs": kwargs or {}, "batch": batch, "reps": reps,
         "params": sum(p.numel() for p in model.parameters()),
         "train_median": statistics.median(times["train"]), "train_min": times["train"][0],
         "eval_median": statistics.median(times["eval"]), "eval_min": times["eval"][0],
@@ -103,14 +107,27 @@ def plan(raw: str, cores: int) -> str:
     return "\n".join(out)
 
 
-def _cases(given: list[str] | None) -> list[tuple[str, int, float]]:
-    """``MODEL:R`` or ``MODEL:R:W`` strings as (model, r, width); CASES where none are given."""
+def _kwargs(text: str, case: str) -> dict:
+    """``KEY=VALUE,…`` as builder arguments (strings; ints where they parse)."""
+    out: dict = {}
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        if not (key and eq and value):
+            raise SystemExit(f"--cases: expected KEY=VALUE after the width in {case!r}")
+        out[key] = int(value) if value.lstrip("-").isdigit() else value
+    return out
+
+
+def _cases(given: list[str] | None) -> list[tuple[str, int, float, dict]]:
+    """``MODEL:R``, ``MODEL:R:W`` or ``MODEL:R:W:KEY=VALUE,…`` strings as (model, r, width,
+    builder arguments); CASES where none are given."""
     if not given:
-        return [(name, r, 1.0) for name, r in CASES]
+        return [(name, r, 1.0, {}) for name, r in CASES]
     out = []
     for case in given:
         name, _, rest = case.partition(":")
-        r, _, w = rest.partition(":")
+        r, _, rest = rest.partition(":")
+        w, _, extra = rest.partition(":")
         try:
             width = float(w) if w else 1.0
         except ValueError:
@@ -119,7 +136,7 @@ def _cases(given: list[str] | None) -> list[tuple[str, int, float]]:
             raise SystemExit(
                 f"--cases: expected MODEL:R or MODEL:R:W such as ico-cnn:4 or ico-cnn:4:1.5, got {case!r}"
             )
-        out.append((name, int(r), width))
+        out.append((name, int(r), width, _kwargs(extra, case)))
     return out
 
 
@@ -148,12 +165,13 @@ def main() -> None:
         print(f"{'model':<12} {'r':>2} {'width':>5} {'params':>9}  {'train wall':>10} {'fastest':>8} "
               f"{'cpu':>8}  {'eval wall':>9} {'cpu':>8}  load 1-min")  # fmt: skip
         rows = []
-        for name, r, width in _cases(args.cases):
-            row = measure(name, r, args.batch, args.reps, width)
+        for name, r, width, kwargs in _cases(args.cases):
+            row = measure(name, r, args.batch, args.reps, width, kwargs)
             rows.append(row)
+            extra = " ".join(f"{k}={v}" for k, v in kwargs.items())
             print(f"{name:<12} {r:>2} {width:>5g} {row['params']:>9,}  {row['train_median']:10.4f} "
                   f"{row['train_min']:8.4f} {row['train_cpu']:8.4f}  {row['eval_median']:9.4f} "
-                  f"{row['eval_cpu']:8.4f}  {row['load'][0]:.1f} → {row['load'][1]:.1f}", flush=True)  # fmt: skip
+                  f"{row['eval_cpu']:8.4f}  {row['load'][0]:.1f} → {row['load'][1]:.1f}  {extra}", flush=True)  # fmt: skip
         print("json: " + json.dumps(rows))
 
 

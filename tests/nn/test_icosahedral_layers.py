@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from gconv.equivariance import assert_equivariant, ico_act
-from gconv.groups import IcoGrid, get
+from gconv.groups import OFFSETS, IcoGrid, get
 from gconv.nn import (
     ExportedIcoConv,
     IcoBatchNorm,
@@ -42,7 +42,8 @@ def test_gradcheck(stride: int) -> None:
     x = torch.randn(1, 1, 42, dtype=F64, requires_grad=True)
     assert torch.autograd.gradcheck(conv, (f,), fast_mode=True)
     assert torch.autograd.gradcheck(lift, (x,), fast_mode=True)
-    for layer in (IcoPool("mean"), IcoUnpool(), IcoBatchNorm(2).double(), IcoGlobalPool("mean")):
+    layers = (IcoPool("mean"), IcoPool("mean", stride=1), IcoUnpool(), IcoBatchNorm(2).double())
+    for layer in (*layers, IcoGlobalPool("mean")):
         assert torch.autograd.gradcheck(layer, (f,), fast_mode=True)
 
 
@@ -138,6 +139,8 @@ def test_eval_cache_follows_weight_changes() -> None:
     [
         (IcoPool("max"), "features", "features"),
         (IcoPool("mean"), "features", "features"),
+        (IcoPool("mean", stride=1), "features", "features"),
+        (IcoPool("max", stride=1), "features", "features"),
         (IcoUnpool(), "features", "features"),
         (IcoOrientationPool("max"), "features", "scalars"),
         (IcoGlobalPool("mean"), "features", "invariant"),
@@ -147,6 +150,20 @@ def test_eval_cache_follows_weight_changes() -> None:
 )
 def test_pooling_and_readouts_commute_with_the_rotations(layer, kin, kout) -> None:
     assert_equivariant(layer, "ico", _feat(), kin, kout)
+
+
+@pytest.mark.parametrize("mode", ["max", "mean"])
+def test_pool_at_stride_1_is_the_hexagon_filter_that_stride_2_subsamples(mode: str) -> None:
+    """IcoPool(stride=1) keeps r; IcoPool() (stride 2) is its value at every second vertex of
+    each chart; a vertex away from the chart borders gets its own 7-tap hexagon."""
+    f = _feat(2, 3)
+    fine, coarse = IcoPool(mode, stride=1)(f), IcoPool(mode)(f)
+    assert fine.shape == f.shape and coarse.shape == (2, 2, 6, 5, 4, 8)
+    torch.testing.assert_close(coarse, fine[..., ::2, ::2], rtol=0, atol=0)
+    i, j = 3, 5  # an inner vertex of the 8 × 16 chart
+    taps = torch.stack([f[..., i + di, j + dj] for di, dj in ((0, 0),) + OFFSETS])
+    want = taps.amax(0) if mode == "max" else taps.mean(0)
+    torch.testing.assert_close(fine[..., i, j], want, rtol=0, atol=1e-15)
 
 
 def test_batch_norm_statistics_skip_the_corners() -> None:
@@ -191,6 +208,8 @@ def test_bad_input_is_a_clear_error() -> None:
         IcoConv(0, 1, r=1)
     with pytest.raises(ValueError, match="mode must be one of"):
         IcoPool("sum")
+    with pytest.raises(ValueError, match="stride must be 1 or 2, got 3"):
+        IcoPool(stride=3)
     with pytest.raises(ShapeError, match="n = 2\\^r"):
         IcoPool()(torch.randn(1, 1, 6, 5, 3, 6))
     with pytest.raises(ShapeError, match=r"IcoPad\(r=1\): expected regular features"):

@@ -39,6 +39,7 @@ from ..nn import (
     IcoGlobalPool,
     IcoLift,
     IcoOrientationPool,
+    IcoPool,
     IcoToVertices,
     IcoUnpool,
 )
@@ -51,12 +52,15 @@ _STRIDE_AT = (2, 4, 6)  # 1-based layers with stride 2
 
 
 def _block(
-    cin: int, cout: int, r: int, stride: int, lift: bool, gauge: bool = True
+    cin: int, cout: int, r: int, stride: int, lift: bool, gauge: bool = True, blur: bool = False
 ) -> nn.Sequential:
+    """conv, batch norm, ReLU; ``blur``: a stride-2 conv first averages each vertex's hexagon
+    (``IcoPool("mean", stride=1)``: a low-pass filter before the subsampling)."""
     conv = (
         IcoLift(cin, cout, r, stride=stride) if lift else IcoConv(cin, cout, r, stride, gauge=gauge)
     )
-    return nn.Sequential(conv, IcoBatchNorm(cout), nn.ReLU())
+    head = [IcoPool("mean", stride=1)] if blur and stride == 2 and not lift else []
+    return nn.Sequential(*head, conv, IcoBatchNorm(cout), nn.ReLU())
 
 
 class _IcoModel(nn.Module):
@@ -71,7 +75,10 @@ class IcoCNN(_IcoModel):
     """Classifier ``(B, in_channels, 10·4^r + 2) → (B, num_classes)``; see the module docstring.
     ``gauge=False`` drops the gauge change from every padding: the ablation, not equivariant.
     ``pool``: the invariant read-out over orientations and six-neighbour vertices, ``"max"``
-    (the paper's, default) or ``"mean"``; both are exact for the 60 rotations."""
+    (the paper's, default) or ``"mean"``; both are exact for the 60 rotations.
+    ``downsample``: ``"stride"`` (the paper's stride-2 convolutions, default) or ``"blur"``
+    (each stride-2 convolution reads the hexagon means of its input, a low-pass filter before
+    the subsampling in the spirit of Zhang 2019; the same parameters)."""
 
     def __init__(
         self,
@@ -82,9 +89,12 @@ class IcoCNN(_IcoModel):
         head: Sequence[int] = (64, 32),
         gauge: bool = True,
         pool: str = "max",
+        downsample: str = "stride",
     ) -> None:
         super().__init__()
         check_positive_int("IcoCNN", "num_classes", num_classes)
+        if downsample not in ("stride", "blur"):
+            raise ValueError(f"IcoCNN: downsample must be 'stride' or 'blur', got {downsample!r}")
         check_positive_int("IcoCNN", "in_channels", in_channels)
         strides = [2 if i + 1 in _STRIDE_AT else 1 for i in range(len(channels))]
         coarsen = sum(s == 2 for s in strides)
@@ -95,7 +105,8 @@ class IcoCNN(_IcoModel):
         self.r, self.in_channels = r, in_channels
         blocks, cin, res = [], in_channels, r
         for i, (cout, s) in enumerate(zip(channels, strides, strict=True)):
-            blocks.append(_block(cin, cout, res, s, lift=i == 0, gauge=gauge))
+            blur = downsample == "blur"
+            blocks.append(_block(cin, cout, res, s, lift=i == 0, gauge=gauge, blur=blur))
             cin, res = cout, res - (s == 2)
         self.features = nn.Sequential(*blocks)
         self.pool = IcoGlobalPool(pool)
