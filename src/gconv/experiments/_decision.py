@@ -96,15 +96,14 @@ def render_decision(rule: DecisionRule, rows: Sequence[dict]) -> list[str]:
         raise TypeError(f"render_decision: expected a DecisionRule, got {type(rule).__name__}")
     head = f"reference `{rule.reference[0]}` ({rule.reference[1]})"
     lines = ["## Decision rule", ""]
+    pairs = (*rule.candidates, *rule.extra)
     try:
         ref = _values(rows, *rule.reference, rule.column)
-        for pair in (*rule.candidates, *rule.extra):
-            _values(rows, *pair, rule.column)
+        values = {pair: _values(rows, *pair, rule.column) for pair in pairs}
     except ValueError as err:
         return [*lines, f"**Not decided:** {err}; a rule compares runs of one budget, so write "
                 "each budget to its own `--out` folder.", ""]  # fmt: skip
-    pairs = (*rule.candidates, *rule.extra)
-    if not ref and not any(_values(rows, *pair, rule.column) for pair in pairs):
+    if not ref and not any(values.values()):
         return [*lines, f"Not applied: none of these runs is the {head} or one of the "
                 f"{len(pairs)} configurations it is compared with.", ""]  # fmt: skip
     if rule.mode == "beats-all":
@@ -121,8 +120,7 @@ def render_decision(rule: DecisionRule, rows: Sequence[dict]) -> list[str]:
         f"| {rule.reference[0]} ({rule.reference[1]}) | {len(ref)} | {_pct(m_ref)} | | | reference |"
     )
     results = []
-    for pair in pairs:
-        vals = _values(rows, *pair, rule.column)
+    for pair, vals in values.items():
         adv, margin = _compare(rule, ref, vals)
         mean = statistics.fmean(vals) if vals else math.nan
         inside = pair in rule.candidates

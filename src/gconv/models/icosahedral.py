@@ -93,9 +93,9 @@ class IcoCNN(_IcoModel):
     ) -> None:
         super().__init__()
         check_positive_int("IcoCNN", "num_classes", num_classes)
+        check_positive_int("IcoCNN", "in_channels", in_channels)
         if downsample not in ("stride", "blur"):
             raise ValueError(f"IcoCNN: downsample must be 'stride' or 'blur', got {downsample!r}")
-        check_positive_int("IcoCNN", "in_channels", in_channels)
         strides = [2 if i + 1 in _STRIDE_AT else 1 for i in range(len(channels))]
         coarsen = sum(s == 2 for s in strides)
         if r - coarsen < 1:  # at r = 0 every vertex has five neighbours: features vanish
@@ -103,9 +103,8 @@ class IcoCNN(_IcoModel):
                 f"IcoCNN: r={r} is too coarse for {coarsen} strides (need r >= {coarsen + 1})"
             )
         self.r, self.in_channels = r, in_channels
-        blocks, cin, res = [], in_channels, r
+        blocks, cin, res, blur = [], in_channels, r, downsample == "blur"
         for i, (cout, s) in enumerate(zip(channels, strides, strict=True)):
-            blur = downsample == "blur"
             blocks.append(_block(cin, cout, res, s, lift=i == 0, gauge=gauge, blur=blur))
             cin, res = cout, res - (s == 2)
         self.features = nn.Sequential(*blocks)
