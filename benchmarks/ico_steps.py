@@ -26,6 +26,7 @@ batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
 import json
 import math
@@ -108,13 +109,17 @@ def plan(raw: str, cores: int) -> str:
 
 
 def _kwargs(text: str, case: str) -> dict:
-    """``KEY=VALUE,…`` as builder arguments (strings; ints where they parse)."""
+    """``KEY=VALUE,…`` as builder arguments: Python literals where they parse (ints, floats,
+    booleans, None), strings otherwise."""
     out: dict = {}
     for item in filter(None, text.split(",")):
         key, eq, value = item.partition("=")
         if not (key and eq and value):
             raise SystemExit(f"--cases: expected KEY=VALUE after the width in {case!r}")
-        out[key] = int(value) if value.lstrip("-").isdigit() else value
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
     return out
 
 
