@@ -13,13 +13,15 @@ grad run interleaved in every repeat, so load from other jobs on the shared mach
 arms alike; the ratio of the medians to the first baseline's is the figure to read.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline 89e54f3 --reps 25
+    PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline f043c31 --model-arg downsample=blur
 
-The raw output goes to ``results/bench/ico_ab_<model>-<date>-<commit>.txt``.
+The raw output goes to ``results/bench/ico_ab_<model>[-<key>-<value>…]-<date>-<commit>.txt``.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import importlib
 import os
@@ -82,29 +84,48 @@ def saved_mib(model: nn.Module, x: torch.Tensor) -> float:
     return sum(seen.values()) / 2**20
 
 
+def model_args(items: list[str]) -> dict:
+    """``KEY=VALUE`` strings as builder arguments: Python literals where they parse, else
+    strings."""
+    out: dict = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not (key and eq and value):
+            raise SystemExit(f"--model-arg: expected KEY=VALUE, got {item!r}")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline", nargs="+", default=["main"],
                    help="git commits or branches to compare with (the first is the reference)")  # fmt: skip
     p.add_argument("--model", default="ico-cnn")
     p.add_argument("--r", type=int, default=4)
+    p.add_argument("--model-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="builder argument for every tree (repeatable), e.g. downsample=blur")  # fmt: skip
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=10)
     add_record_args(p)
     args = p.parse_args()
+    kw = model_args(args.model_arg)
     torch.set_num_threads(args.threads)
     commits = [
         subprocess.run(["git", "rev-parse", "--short", c], capture_output=True, text=True,
                        check=True).stdout.strip()
         for c in args.baseline
     ]  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{args.model}", args):
+    name = "-".join([args.model, *(f"{k}-{v}" for k, v in kw.items())])
+    with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{name}", args):
         torch.manual_seed(0)
-        models = {"tree": get_model(args.model, r=args.r)}
+        models = {"tree": get_model(args.model, r=args.r, **kw)}
         for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
             base = load_baseline(ref, Path(tmp), f"gconv_base{i}")
-            models[commit] = base.get_model(args.model, r=args.r)
+            models[commit] = base.get_model(args.model, r=args.r, **kw)
             models[commit].load_state_dict(models["tree"].state_dict())
         gen = torch.Generator().manual_seed(0)
         v = 10 * 4**args.r + 2
@@ -112,7 +133,7 @@ def main() -> None:
         seg = "seg" in args.model
         y = torch.randint(0, 11 if seg else 10, (args.batch, v) if seg else (args.batch,),
                           generator=gen)  # fmt: skip
-        print(f"{args.model} r={args.r}, batch {args.batch}, {args.threads} thread(s), "
+        print(f"{args.model} r={args.r} {kw or ''}, batch {args.batch}, {args.threads} thread(s), "
               f"{args.reps} interleaved repeats; this tree vs "
               + ", ".join(f"{r} ({c})" for r, c in zip(args.baseline, commits, strict=True)))  # fmt: skip
         for commit in commits:
