@@ -118,7 +118,7 @@ class IcoPool(_IcoLayer):
                 for di, dj in ((0, 0),) + OFFSETS
             ]
             y = torch.stack(taps).amax(0)
-        else:  # one depthwise conv: 4-7× faster forward+backward than summing 7 slices
+        else:  # one depthwise conv (summed slices were slow: results/ico-plan.md, pilot 5)
             y = _HexagonMean.apply(p.view(5 * b, 6 * c, n + 2, 2 * n + 2), s)
             y = y.view(b, 5, c, 6, n // s, 2 * n // s)
         return y.permute(0, 2, 3, 1, 4, 5).masked_fill(corner_mask(n // s, x.device), 0.0)
