@@ -5,6 +5,7 @@ the raw-output record, both from :mod:`gconv.benchmark`."""
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import io
 import sys
@@ -18,6 +19,21 @@ from gconv.benchmark import Environment, environment, record, time_interleaved
 
 #: where the scripts write their raw output: results/bench of this checkout
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "bench"
+
+
+def builder_args(items: list[str], what: str) -> dict:
+    """``KEY=VALUE`` strings as model-builder arguments: Python literals where they parse
+    (ints, floats, booleans, None), strings otherwise; ``what`` names the option in errors."""
+    out: dict = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not (key and eq and value):
+            raise SystemExit(f"{what}: expected KEY=VALUE, got {item!r}")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
 
 
 def interleaved(

@@ -21,7 +21,6 @@ The raw output goes to ``results/bench/ico_ab_<model>[-<key>-<value>…]-<date>-
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import importlib
 import os
@@ -35,7 +34,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
+from _timing import (
+    add_record_args,
+    builder_args,
+    cpu_timed,
+    interleaved,
+    recorded,
+    step_and_eval,
+)
 from gconv.models import get_model
 
 
@@ -84,21 +90,6 @@ def saved_mib(model: nn.Module, x: torch.Tensor) -> float:
     return sum(seen.values()) / 2**20
 
 
-def model_args(items: list[str]) -> dict:
-    """``KEY=VALUE`` strings as builder arguments: Python literals where they parse, else
-    strings."""
-    out: dict = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not (key and eq and value):
-            raise SystemExit(f"--model-arg: expected KEY=VALUE, got {item!r}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline", nargs="+", default=["main"],
@@ -112,7 +103,7 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=10)
     add_record_args(p)
     args = p.parse_args()
-    kw = model_args(args.model_arg)
+    kw = builder_args(args.model_arg, "--model-arg")
     torch.set_num_threads(args.threads)
     commits = [
         subprocess.run(["git", "rev-parse", "--short", c], capture_output=True, text=True,

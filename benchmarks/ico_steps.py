@@ -26,7 +26,6 @@ batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import math
@@ -37,7 +36,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from _timing import add_record_args, cpu_timed, interleaved, recorded, step_and_eval
+from _timing import (
+    add_record_args,
+    builder_args,
+    cpu_timed,
+    interleaved,
+    recorded,
+    step_and_eval,
+)
 from gconv.models import get_model, model_spec
 
 #: (model, r) cases timed by default
@@ -109,18 +115,8 @@ def plan(raw: str, cores: int) -> str:
 
 
 def _kwargs(text: str, case: str) -> dict:
-    """``KEY=VALUE,…`` as builder arguments: Python literals where they parse (ints, floats,
-    booleans, None), strings otherwise."""
-    out: dict = {}
-    for item in filter(None, text.split(",")):
-        key, eq, value = item.partition("=")
-        if not (key and eq and value):
-            raise SystemExit(f"--cases: expected KEY=VALUE after the width in {case!r}")
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
+    """``KEY=VALUE,…`` as builder arguments (:func:`_timing.builder_args`)."""
+    return builder_args(list(filter(None, text.split(","))), f"--cases {case!r}")
 
 
 def _cases(given: list[str] | None) -> list[tuple[str, int, float, dict]]:
