@@ -124,7 +124,7 @@ def main() -> None:
         seg = "seg" in args.model
         y = torch.randint(0, 11 if seg else 10, (args.batch, v) if seg else (args.batch,),
                           generator=gen)  # fmt: skip
-        print(f"{args.model} r={args.r} {kw or ''}, batch {args.batch}, {args.threads} thread(s), "
+        print(f"{args.model} r={args.r}{f' {kw}' if kw else ''}, batch {args.batch}, {args.threads} thread(s), "
               f"{args.reps} interleaved repeats; this tree vs "
               + ", ".join(f"{r} ({c})" for r, c in zip(args.baseline, commits, strict=True)))  # fmt: skip
         for commit in commits:

@@ -65,9 +65,11 @@ def paired(base: list[dict[str, float]], arm: list[dict[str, float]]) -> list[st
         d = [y - x for x, y in zip(b, a, strict=True)]
         se = statistics.stdev(d) / math.sqrt(len(d)) if len(d) > 1 else float("nan")
         f = ".2f" if "%" in key else ".0f"  # percentages, or counts of predictions
-        cells = (", ".join(format(v, f) for v in vals) for vals in (b, a))
-        diffs = ", ".join(format(v, "+" + f) for v in d)
-        rows.append(f"| {key} | {next(cells)} | {next(cells)} | {diffs} | "
+
+        def cells(vals: list[float], spec: str = f) -> str:
+            return ", ".join(format(v, spec) for v in vals)
+
+        rows.append(f"| {key} | {cells(b)} | {cells(a)} | {cells(d, '+' + f)} | "
                     f"{statistics.fmean(d):+.2f} ± {se:.2f} |")  # fmt: skip
     return rows
 
@@ -80,11 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--arm-rot", nargs="*", type=Path, default=[], help="rotation records")
     args = p.parse_args(argv)
     n = len(args.base)
-    for name in ("arm", "base_rot", "arm_rot"):
-        got = len(getattr(args, name))
-        if got != n and not (name != "arm" and got == 0):
-            raise SystemExit(f"paired_pilot: --{name.replace('_', '-')} needs {n} files "
-                             f"(one per seed, as --base), got {got}")  # fmt: skip
+    for option, files, optional in (("--arm", args.arm, False), ("--base-rot", args.base_rot, True),
+                                    ("--arm-rot", args.arm_rot, True)):  # fmt: skip
+        if len(files) != n and not (optional and not files):
+            raise SystemExit(f"paired_pilot: {option} needs {n} files "
+                             f"(one per seed, as --base), got {len(files)}")  # fmt: skip
     base = [errors(f) for f in args.base]
     arm = [errors(f) for f in args.arm]
     if args.base_rot or args.arm_rot:
