@@ -45,7 +45,7 @@ def test_gradcheck(stride: int) -> None:
     layers = (IcoPool("mean"), IcoPool("mean", stride=1), IcoUnpool(), IcoBatchNorm(2).double())
     for layer in (*layers, IcoGlobalPool("mean")):
         assert torch.autograd.gradcheck(layer, (f,), fast_mode=True)
-    for layer in layers[:2]:  # the hexagon mean's hand-written backward is differentiable
+    for layer in layers[:3]:  # the hand-written backwards (hexagon mean, unpool) are differentiable
         assert torch.autograd.gradgradcheck(layer, (f,), fast_mode=True)
 
 
@@ -188,6 +188,20 @@ def test_unpool_keeps_old_vertices_and_interpolates() -> None:
     corners = torch.from_numpy(IcoGrid(1).corner_mask.copy())
     torch.testing.assert_close(up[..., ::2, ::2], f.masked_fill(corners, 0))
     torch.testing.assert_close(up[..., 1, 2], (up[..., 0, 2] + up[..., 2, 2]) / 2)
+
+
+@pytest.mark.parametrize("r", [0, 2])
+def test_unpool_is_the_edge_mean_of_the_padded_charts(r: int) -> None:
+    """Every fine vertex (2i + u, 2j + v) is the mean of coarse (i, j) and its neighbour
+    (i + u, j + v) read from IcoPad's output (across the chart borders too), float64."""
+    n, f = 2**r, _feat(3, r)
+    p = IcoPad(r)(f).view(2, 5, 3, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
+    up, want = IcoUnpool()(f), torch.empty(2, 3, 6, 5, 2 * n, 4 * n, dtype=F64)
+    for u in (0, 1):
+        for v in (0, 1):
+            nb = p[..., 1 + u : n + 1 + u, 1 + v : 2 * n + 1 + v]
+            want[..., u::2, v::2] = (p[..., 1 : n + 1, 1 : 2 * n + 1] + nb) / 2
+    torch.testing.assert_close(up, want, rtol=0, atol=1e-15)
 
 
 def test_to_vertices_fills_corners_with_the_mean_of_five() -> None:

@@ -82,6 +82,35 @@ class _HexagonMean(torch.autograd.Function):
         return F.conv_transpose2d(g, k, stride=ctx.s, output_padding=pad, groups=ctx.c), None
 
 
+@cached_tensors(32)
+def _edge_interpolation(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """IcoUnpool as a ``(1, 1, 3, 3)`` stride-2 transposed-conv kernel: a coarse vertex gives
+    itself 1 and the six new vertices on its hexagon's edges ½ each."""
+    k = torch.zeros(1, 1, 3, 3, dtype=dtype)
+    for di, dj in OFFSETS:
+        k[0, 0, 1 + di, 1 + dj] = 0.5
+    k[0, 0, 1, 1] = 1.0
+    return k.to(device)
+
+
+class _EdgeInterpolation(torch.autograd.Function):
+    """Padded coarse charts ``(N, C, n + 2, 2n + 2) → (N, C, 2n, 4n)``: fine vertex
+    ``(2i + u, 2j + v)`` is the mean of coarse ``(i, j)`` and ``(i + u, j + v)`` (itself for
+    u = v = 0), as one depthwise stride-2 transposed conv that crops the padding's overhang
+    (3 rows and columns before, 2 after); backward is the strided conv, nothing is saved."""
+
+    @staticmethod
+    def forward(ctx, p: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+        ctx.c = p.shape[1]
+        k = _edge_interpolation(p.dtype, p.device).expand(ctx.c, 1, 3, 3)
+        return F.conv_transpose2d(p, k, stride=2, padding=3, output_padding=1, groups=ctx.c)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
+        k = _edge_interpolation(g.dtype, g.device).expand(ctx.c, 1, 3, 3)
+        return F.conv2d(g, k, stride=2, padding=3, groups=ctx.c)
+
+
 class _IcoLayer(nn.Module):
     def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico"."""
@@ -137,13 +166,9 @@ class IcoUnpool(_IcoLayer):
         r = _r_of("IcoUnpool", x, scalar=False)
         n = 2**r
         b, c = x.shape[:2]
-        p = _pad(r, x.device)(x).view(b, 5, c, 6, n + 2, 2 * n + 2).permute(0, 2, 3, 1, 4, 5)
-        centre = p[..., 1 : n + 1, 1 : 2 * n + 1]
-        down, right = p[..., 2 : n + 2, 1 : 2 * n + 1], p[..., 1 : n + 1, 2 : 2 * n + 2]
-        diag = p[..., 2 : n + 2, 2 : 2 * n + 2]
-        top = torch.stack([centre, (centre + right) / 2], dim=-1).flatten(-2)
-        bottom = torch.stack([(centre + down) / 2, (centre + diag) / 2], dim=-1).flatten(-2)
-        return torch.stack([top, bottom], dim=-2).reshape(b, c, 6, 5, 2 * n, 4 * n)
+        p = _pad(r, x.device)(x).view(5 * b, 6 * c, n + 2, 2 * n + 2)
+        y = _EdgeInterpolation.apply(p).view(b, 5, c, 6, 2 * n, 4 * n)
+        return y.permute(0, 2, 3, 1, 4, 5)
 
 
 class IcoOrientationPool(_IcoLayer):
