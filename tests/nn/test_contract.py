@@ -9,7 +9,10 @@ layer misses a check its neighbours have:
 - dtypes: float32 gives what float64 gives, to float32 rounding ("close", the policy in
   ``tests/conftest.py``), and keeps the input's dtype;
 - devices: the layer runs on the ``meta`` device (nothing hard-codes the CPU) with the same
-  output shape.
+  output shape;
+- empty batches: batch 0 gives batch 0 with the same trailing shape, and backward runs and
+  gives every parameter a zero gradient, as torch's layers do (DDP needs every parameter in
+  the graph on every rank).
 
 Each layer's equivariance is tested where its geometry is (``test_planar*.py``,
 ``test_steerable.py``, ``test_spherical_equivariance.py``, ``test_icosahedral*.py``); the layers
@@ -157,6 +160,23 @@ def test_runs_on_the_meta_device(name):
         want = layer(x).shape
         got = layer.to("meta")(x.to("meta"))
     assert got.device.type == "meta" and got.shape == want, name
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_empty_batch_keeps_the_graph(name):
+    layer, x = _build(name)
+    layer.train()
+    with torch.no_grad():
+        want = layer(x).shape[1:]
+    empty = x[:0].clone().requires_grad_()
+    y = layer(empty)
+    assert y.shape == (0, *want), f"{name}: {tuple(y.shape)}"
+    if not y.requires_grad:  # only layers with nothing to learn and a non-float path
+        pytest.fail(f"{name}: the empty output is cut from the autograd graph")
+    y.sum().backward()
+    assert empty.grad is not None and empty.grad.shape == empty.shape, name
+    for pname, p in layer.named_parameters():
+        assert p.grad is not None and not p.grad.any(), f"{name}: {pname}.grad {p.grad}"
 
 
 def _band_limited(shape: tuple[int, ...]) -> torch.Tensor:

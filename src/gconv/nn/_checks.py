@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 from .._util import DTypeError, ShapeError, check_tensor  # one class for every package
 from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
@@ -93,3 +94,13 @@ def check_like(layer: str, x: torch.Tensor, param: torch.Tensor | None) -> None:
         f"{layer}: input is {x.dtype}, the layer's parameters are {param.dtype}: cast one to "
         f"the other (e.g. layer.to({x.dtype}) or x.to({param.dtype}))"
     )
+
+
+def empty_output(x: torch.Tensor, shape: tuple[int, ...], module: nn.Module) -> torch.Tensor:
+    """Zeros of ``shape`` (an empty batch) that stay in the autograd graph of ``x`` and of
+    every parameter of ``module``: backward gives them zero gradients, as torch's layers do
+    (DDP needs every parameter in the graph on every rank)."""
+    anchor = x.sum()
+    for p in module.parameters():
+        anchor = anchor + p.sum()
+    return x.new_zeros(shape) + anchor  # a 0-dim float keeps x's dtype

@@ -13,7 +13,7 @@ from torch import nn
 
 from .._util import cached_tensors, check_positive_int, check_tensor
 from ..groups import OFFSETS
-from ._checks import ShapeError, check_batch_norm, check_like
+from ._checks import ShapeError, check_batch_norm, check_like, empty_output
 from ._ico_bn import _Layout, ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
 from .icosahedral import IcoPad, corner_mask, ico_exactness, zero_corners_
@@ -223,7 +223,7 @@ class IcoBatchNorm(_IcoLayer):
             )
         check_like("IcoBatchNorm", x, self.running_mean)
         if x.shape[0] == 0:  # as torch's batch norms: no statistics from an empty batch
-            return x.clone()
+            return empty_output(x, x.shape, self)
         count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6 orientations
         if self.training and count < 2:
             raise ValueError(

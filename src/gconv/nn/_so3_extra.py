@@ -13,7 +13,7 @@ from torch import nn
 
 from ..groups import quadrature_weights
 from ..spherical import engine as hm
-from ._checks import check_like
+from ._checks import check_like, empty_output
 from ._sphere_exact import spherical_exactness
 from .spherical import _bandwidth, _channels, _register_tables, _tables, check_signal
 
@@ -48,7 +48,7 @@ class SO3Shortcut(nn.Module):
         check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
         check_like("SO3Shortcut", x, self.weight)
         if x.shape[0] == 0:
-            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
+            return empty_output(x, (0, self.out_channels) + (2 * self.b_out,) * 3, self)
         if self.b_in != self.b_out:
             small = self.out_channels < self.in_channels
             if small:

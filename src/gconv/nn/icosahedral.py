@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import ShapeError, check_like, check_tensor
+from ._checks import ShapeError, check_like, check_tensor, empty_output
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import (
     channel_pad_plan,
@@ -145,8 +145,8 @@ class IcoPad(nn.Module):
             )
         b, c = x.shape[:2]
         shape = (5 * b, c * (1 if self.scalar else 6), n + 2, 2 * n + 2)
-        if b == 0:
-            return x.new_zeros(shape)
+        if b == 0:  # a view: the (empty) autograd graph stays connected
+            return x.reshape(shape)
         cm = not self.scalar and is_chart_major(x)
         if not (cm or self.scalar or x.is_contiguous()):
             x = x.contiguous()  # any other layout: one copy
@@ -299,8 +299,8 @@ class _IcoConvBase(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         p = self.padded(x)
-        if x.shape[0] == 0:  # no signals: zeros of the output's shape
-            return x.new_zeros((0, self.out_channels, 6, 5, self.n_out, 2 * self.n_out))
+        if x.shape[0] == 0:  # no signals: zeros of the output's shape, in the graph
+            return empty_output(x, (0, self.out_channels, 6, 5, self.n_out, 2 * self.n_out), self)
         bank, bias = self._bank()
         if self._gemm:
             y = hex_correlation(p, bank, bias, self.stride)

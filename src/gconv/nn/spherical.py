@@ -32,7 +32,7 @@ from torch import nn
 
 from ..spherical import engine as hm
 from . import _spectral as sp
-from ._checks import ShapeError, check_like
+from ._checks import ShapeError, check_like, empty_output
 from ._sphere_exact import spherical_exactness
 from ._spherical_grids import (
     check_s2_grid,
@@ -249,7 +249,7 @@ class S2Conv(_SphericalLinear):
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         check_like("S2Conv", x, self.weight)
         if x.shape[0] == 0:
-            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
+            return empty_output(x, (0, self.out_channels) + (2 * self.b_out,) * 3, self)
         B, C, L = x.shape[0], self.in_channels, self.degrees
         fh = hm.s2_analysis(x.reshape(B * C, *x.shape[2:]), _tables(self, "ana", x.dtype))
         if hasattr(self, "ring_shift"):  # every α on the γ grid: γ-shifts of the weights
@@ -312,7 +312,7 @@ class SO3Conv(_SphericalLinear):
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         check_like("SO3Conv", x, self.weight)
         if x.shape[0] == 0:
-            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 3)
+            return empty_output(x, (0, self.out_channels) + (2 * self.b_out,) * 3, self)
         B, L = x.shape[0], self.degrees
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         gh = sp.so3_so3_product(Fh, self._filter_spectrum(), self.bias)
@@ -348,7 +348,7 @@ class SO3ToS2Conv(_SphericalLinear):
         check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         check_like(type(self).__name__, x, self.weight)
         if x.shape[0] == 0:
-            return x.new_zeros((0, self.out_channels) + (2 * self.b_out,) * 2)
+            return empty_output(x, (0, self.out_channels) + (2 * self.b_out,) * 2, self)
         B, C, L, b = x.shape[0], self.in_channels, self.degrees, self.b_out
         Fh = hm.so3_analysis_channels(x, _tables(self, "ana", x.dtype))
         phi = self._filter_spectrum().reshape(C, -1, 2 * L - 1, L)
