@@ -12,15 +12,18 @@ the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up
 with one thread, what a free core would take: what a shared machine can still measure).
 
 ``--plan RAW`` reads the ``json:`` line of a raw record and prints the projected core-hours of
-the protocol at the spherical studies' ``cpu`` budget (trained NR, tested NR and R, 3 seeds):
-``epochs × ⌈train / 32⌉`` steps plus ``epochs × ⌈val / 32⌉ + 2 × ⌈test / 32⌉`` evaluation
-batches (see :data:`PROTOCOL`). Data generation, loading and checkpoints are not counted.
+the protocol (trained NR, tested NR and R, 3 seeds) at a budget of the registered spherical
+study that has the model as an arm (``--budget``, default ``cpu``): ``epochs × ⌈train / B⌉``
+steps plus ``epochs × ⌈val / B⌉ + 2 × ⌈test / B⌉`` evaluation batches at the budget's batch
+size B, each step's time scaled from the record's batch by B / batch (see :func:`protocol`).
+Data generation, loading and checkpoints are not counted.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_steps.py --threads 1
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4 ico-cnn:4:2
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 1 --cases ico-cnn:4 ico-cnn:4:1:downsample=blur
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
+    PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt --budget cpu-10k
 """
 
 from __future__ import annotations
@@ -44,15 +47,13 @@ from _timing import (
     recorded,
     step_and_eval,
 )
+from gconv.data._spherical_gen import SPLITS
+from gconv.experiments import get_study
+from gconv.experiments._study import plan as study_plan
 from gconv.models import get_model, model_spec
 
 #: (model, r) cases timed by default
 CASES = (("ico-cnn", 4), ("ico-cnn-seg", 4), ("ico-cnn-seg", 3))
-#: the studies' cpu budget (src/gconv/experiments/studies/spherical.py): samples and epochs
-PROTOCOL = {
-    "ico-cnn": {"study": "spherical-cls", "train": 10_000, "val": 2_000, "test": 5_000, "epochs": 10},
-    "ico-cnn-seg": {"study": "spherical-seg", "train": 2_000, "val": 500, "test": 1_000, "epochs": 10},
-}  # fmt: skip
 SEEDS = 3
 
 
@@ -96,19 +97,42 @@ def measure(
     }  # fmt: skip
 
 
-def plan(raw: str, cores: int) -> str:
+def protocol(model: str, budget: str) -> dict:
+    """Samples, epochs and batch size of ``model``'s first run at ``budget`` in the spherical
+    study that has it as an arm (as ``gconv study`` plans it); a clear error otherwise."""
+    for study in ("spherical-cls", "spherical-seg"):
+        spec = get_study(study)
+        if model not in spec.models:
+            continue
+        if budget not in spec.budgets:
+            raise SystemExit(f"--budget: {study} has {list(spec.budgets)}, got {budget!r}")
+        b = spec.budgets[budget]
+        runs = study_plan(spec, None, b.epochs_scale, b.limit_train, b.limit_test, [model], b)
+        if not runs:
+            raise SystemExit(f"--plan: budget {budget!r} of {study} has no run of {model!r}")
+        run, data = runs[0], dict(runs[0].data_kwargs)
+        train = run.limit_train or SPLITS["train"]
+        return {"study": study, "train": train, "val": data.get("limit_val") or SPLITS["valid"],
+                "test": run.limit_test or SPLITS["test"], "epochs": run.epochs,
+                "batch": run.batch_size}  # fmt: skip
+    raise SystemExit(f"--plan: no spherical study has the model {model!r} as an arm")
+
+
+def plan(raw: str, cores: int, budget: str = "cpu") -> str:
     """Markdown table of the projected core-hours per model and r from a raw record."""
     line = next(x for x in open(raw, encoding="utf-8") if x.startswith("json: "))
     rows = json.loads(line[6:])
-    out = ["| study | model | r | width | train × epochs | steps | eval batches | core-hours / seed "
-           f"| × {SEEDS} seeds | hours on {cores} free cores |", "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    out = [f"budget {budget}; every figure scaled from the record's batch to the budget's",
+           "| study | model | r | width | batch | train × epochs | steps | eval batches | core-hours / seed "
+           f"| × {SEEDS} seeds | hours on {cores} free cores |", "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in rows:
-        cfg = PROTOCOL[row["model"]]
-        scale = 32 / row["batch"]
-        steps = cfg["epochs"] * math.ceil(cfg["train"] / 32)
-        evals = cfg["epochs"] * math.ceil(cfg["val"] / 32) + 2 * math.ceil(cfg["test"] / 32)
+        cfg = protocol(row["model"], budget)
+        bs = cfg["batch"]
+        scale = bs / row["batch"]
+        steps = cfg["epochs"] * math.ceil(cfg["train"] / bs)
+        evals = cfg["epochs"] * math.ceil(cfg["val"] / bs) + 2 * math.ceil(cfg["test"] / bs)
         sec = steps * row["train_cpu"] * scale + evals * row["eval_cpu"] * scale
-        out.append(f"| {cfg['study']} | {row['model']} | {row['r']} | {row.get('width', 1):g} | {cfg['train']:,} × "
+        out.append(f"| {cfg['study']} | {row['model']} | {row['r']} | {row.get('width', 1):g} | {bs} | {cfg['train']:,} × "
                    f"{cfg['epochs']} | {steps:,} | {evals:,} | {sec / 3600:.2f} | "
                    f"{SEEDS * sec / 3600:.2f} | {SEEDS * sec / 3600 / cores:.2f} |")  # fmt: skip
     return "\n".join(out)
@@ -154,10 +178,11 @@ def main() -> None:
     )
     p.add_argument("--plan", metavar="RAW", help="print the projected hours from a raw record")
     p.add_argument("--cores", type=int, default=2, help="free cores assumed by --plan")
+    p.add_argument("--budget", default="cpu", help="the study budget --plan projects (cpu)")
     add_record_args(p)
     args = p.parse_args()
     if args.plan:
-        print(plan(args.plan, args.cores))
+        print(plan(args.plan, args.cores, args.budget))
         return
     torch.set_num_threads(args.threads)
     with recorded("ico_steps", args):
