@@ -324,3 +324,31 @@ def test_the_record_names_installed_peers_with_their_versions(monkeypatch):
     assert f"# peers: numpy {np.__version__}" in env.header()
     monkeypatch.setattr(_record, "PEERS", ("no-such-peer-library",))
     assert benchmark.environment().peers == "none installed"
+
+
+def test_ico_steps_plan_reads_the_registered_budget(scripts, tmp_path):
+    """``ico_steps --plan`` takes samples, epochs and batch from the study's budget (a
+    hand-kept copy once lacked a model), scales the record's times to the budget's batch and
+    names what it cannot plan."""
+    import json
+
+    import ico_steps
+
+    from gconv.experiments import get_study
+
+    budget = get_study("spherical-seg").budgets["cpu-10k"]
+    cfg = ico_steps.protocol("ico-cnn-seg-deep", "cpu-10k")
+    assert cfg["train"] == budget.limit_train and cfg["test"] == budget.limit_test
+    assert cfg["val"] == budget.data_kwargs["limit_val"] and cfg["batch"] == budget.batch_size
+    assert cfg["epochs"] == round(100 * budget.epochs_scale) and cfg["study"] == "spherical-seg"
+    assert ico_steps.protocol("ico-cnn", "cpu")["study"] == "spherical-cls"
+    raw = tmp_path / "raw.txt"
+    row = {"model": "ico-cnn-seg", "r": 4, "batch": 16, "train_cpu": 1.0, "eval_cpu": 0.5}
+    raw.write_text("header\njson: " + json.dumps([row]) + "\n")
+    steps, evals = 10 * 313, 10 * 16 + 2 * 32  # 10,000 / 32, 500 / 32, 1,000 / 32 rounded up
+    hours = (steps * 2.0 + evals * 1.0) / 3600  # batch 32 from a batch-16 record: ×2
+    assert f"| {hours:.2f} | {3 * hours:.2f} |" in ico_steps.plan(str(raw), 2, "cpu-10k")
+    with pytest.raises(SystemExit, match="no spherical study has the model 'z2cnn'"):
+        ico_steps.protocol("z2cnn", "cpu")
+    with pytest.raises(SystemExit, match="spherical-seg has .*got 'nope'"):
+        ico_steps.protocol("ico-cnn-seg", "nope")
