@@ -333,7 +333,6 @@ def test_ico_steps_plan_reads_the_registered_budget(scripts, tmp_path):
     import json
 
     import ico_steps
-
     from gconv.experiments import get_study
 
     budget = get_study("spherical-seg").budgets["cpu-10k"]
