@@ -47,9 +47,9 @@ from _timing import (
     recorded,
     step_and_eval,
 )
-from gconv.data._spherical_gen import SPLITS
+from gconv.data.spherical import SPHERICAL_SPLITS as SPLITS
 from gconv.experiments import get_study
-from gconv.experiments._study import plan as study_plan
+from gconv.experiments import plan as study_plan  # beside ico_steps.plan
 from gconv.models import get_model, model_spec
 
 #: (model, r) cases timed by default

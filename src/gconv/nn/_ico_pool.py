@@ -56,12 +56,23 @@ def _pad(r: int, device: torch.device) -> IcoPad:
 
 
 @cached_tensors(32)
-def _hexagon_mean(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The 7-tap hexagon mean as a ``(1, 1, 3, 3)`` correlation kernel on a padded chart."""
+def _hexagon_kernel(
+    centre: float, ring: float, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """A ``(1, 1, 3, 3)`` kernel on padded charts (expand it to depthwise): ``centre`` at the
+    vertex, ``ring`` at its six hexagon neighbours, zero at the other two corners."""
     k = torch.zeros(1, 1, 3, 3, dtype=dtype)
-    for di, dj in ((0, 0),) + OFFSETS:
-        k[0, 0, 1 + di, 1 + dj] = 1 / 7
+    for di, dj in OFFSETS:
+        k[0, 0, 1 + di, 1 + dj] = ring
+    k[0, 0, 1, 1] = centre
     return k.to(device)
+
+
+#: the 7-tap hexagon mean (IcoPool "mean"), as a correlation kernel
+_MEAN = (1 / 7, 1 / 7)
+#: IcoUnpool as a stride-2 transposed-conv kernel: a coarse vertex gives itself 1 and the six
+#: new vertices on its hexagon's edges ½ each
+_EDGES = (1.0, 0.5)
 
 
 class _HexagonMean(torch.autograd.Function):
@@ -72,25 +83,14 @@ class _HexagonMean(torch.autograd.Function):
     @staticmethod
     def forward(ctx, p: torch.Tensor, s: int) -> torch.Tensor:  # noqa: ANN001
         ctx.s, ctx.c = s, p.shape[1]
-        k = _hexagon_mean(p.dtype, p.device).expand(ctx.c, 1, 3, 3)
+        k = _hexagon_kernel(*_MEAN, p.dtype, p.device).expand(ctx.c, 1, 3, 3)
         return F.conv2d(p, k, stride=s, groups=ctx.c)
 
     @staticmethod
     def backward(ctx, g: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: ANN001
-        k = _hexagon_mean(g.dtype, g.device).expand(ctx.c, 1, 3, 3)
+        k = _hexagon_kernel(*_MEAN, g.dtype, g.device).expand(ctx.c, 1, 3, 3)
         pad = ctx.s - 1  # stride 2: (n/2 − 1)·2 + 3 = n + 1 rows, one short of n + 2
         return F.conv_transpose2d(g, k, stride=ctx.s, output_padding=pad, groups=ctx.c), None
-
-
-@cached_tensors(32)
-def _edge_interpolation(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """IcoUnpool as a ``(1, 1, 3, 3)`` stride-2 transposed-conv kernel: a coarse vertex gives
-    itself 1 and the six new vertices on its hexagon's edges ½ each."""
-    k = torch.zeros(1, 1, 3, 3, dtype=dtype)
-    for di, dj in OFFSETS:
-        k[0, 0, 1 + di, 1 + dj] = 0.5
-    k[0, 0, 1, 1] = 1.0
-    return k.to(device)
 
 
 class _EdgeInterpolation(torch.autograd.Function):
@@ -102,12 +102,12 @@ class _EdgeInterpolation(torch.autograd.Function):
     @staticmethod
     def forward(ctx, p: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
         ctx.c = p.shape[1]
-        k = _edge_interpolation(p.dtype, p.device).expand(ctx.c, 1, 3, 3)
+        k = _hexagon_kernel(*_EDGES, p.dtype, p.device).expand(ctx.c, 1, 3, 3)
         return F.conv_transpose2d(p, k, stride=2, padding=3, output_padding=1, groups=ctx.c)
 
     @staticmethod
     def backward(ctx, g: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
-        k = _edge_interpolation(g.dtype, g.device).expand(ctx.c, 1, 3, 3)
+        k = _hexagon_kernel(*_EDGES, g.dtype, g.device).expand(ctx.c, 1, 3, 3)
         return F.conv2d(g, k, stride=2, padding=3, groups=ctx.c)
 
 
