@@ -156,7 +156,9 @@ class IcoPool(_IcoLayer):
 class IcoUnpool(_IcoLayer):
     """Resolution r → r + 1 by linear interpolation along edges: the new vertex between two
     old ones gets their mean (both read in its frame), old vertices keep their values.
-    ``(B, C, 6, 5, n, 2n) → (B, C, 6, 5, 2n, 4n)``.
+    ``(B, C, 6, 5, n, 2n) → (B, C, 6, 5, 2n, 4n)``. The output is a permuted view of a
+    contiguous ``(B, 5, C, 6, 2n, 4n)`` tensor (not contiguous: ``reshape`` it, not ``view``);
+    every icosahedral layer accepts it.
 
     >>> IcoUnpool()(torch.randn(2, 3, 6, 5, 2, 4)).shape
     torch.Size([2, 3, 6, 5, 4, 8])
