@@ -23,7 +23,7 @@ import sys
 import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, Protocol, TypeVar
 
 __all__ = [
     "cached_tensors",
@@ -296,7 +296,12 @@ def check_rotation(name: str, R: Any, *, batched: bool = False) -> Any:
     return R
 
 
-_Spec = TypeVar("_Spec")
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Spec = TypeVar("_Spec", bound=_Named)
 
 
 class Registry(Generic[_Spec]):

@@ -27,6 +27,12 @@ ROWS = [
         ValueError,
         r"ExportedGroupConv: expected \(B, 2, 4, H, W\), got \(1, 1, 8, 9, 9\)",
     ),
+    Row(
+        "ExportedGroupConv",
+        lambda: gnn.ExportedGroupConv(torch.nn.Conv2d(4, 4, 3), "ico", True),
+        ValueError,
+        r"ExportedGroupConv: group must be C_N or D_N, got 'ico'",
+    ),
     Row("GroupBatchNorm", lambda: gnn.GroupBatchNorm(0), ValueError, r"positive int.*got 0"),
     Row(
         "S2Conv",
@@ -158,6 +164,12 @@ ROWS = [
         r"padding must be at most half the kernel size \(2 // 2 = 1\), got 2",
     ),
     Row("GroupPool", lambda: gnn.GroupPool("median"), ValueError, r"one of.*got 'median'"),
+    Row(
+        "GroupPool",
+        lambda: gnn.GroupPool("max", group="so3"),
+        ValueError,
+        r"GroupPool: group must be C_N or D_N \(e\.g\. 'p4m'\), got 'so3'",
+    ),
     Row(
         "GroupPool",
         lambda: gnn.GroupPool("mean")(torch.zeros(1, 1, 4, 2, 2, dtype=torch.long)),  # max: ok

@@ -27,6 +27,7 @@ rotations).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -125,7 +126,7 @@ def assert_equivariant(
     output_kind: str = "features",
     *,
     require_exact: bool = True,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> EquivarianceReport:
     """Raise ``AssertionError`` (with the per-element table) unless the verdict is
     "equivariant" — or, with ``require_exact=False``, unless no exact element fails.

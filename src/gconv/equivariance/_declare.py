@@ -120,8 +120,9 @@ def _adaptive(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None
         return f"{type(mod).__name__} pools the planar grid; {group.name} does not act on it"
     if not is_grid_element(group, g):
         return "adaptive pooling of a resampled grid is not the pooling of the original"
-    out = mod.output_size
-    out = (out, out) if isinstance(out, int) or out is None else tuple(out)
+    assert isinstance(mod, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d))  # RULES' classes
+    size = mod.output_size
+    out = (size, size) if isinstance(size, int) or size is None else tuple(size)
     for n, o in zip(x.shape[-2:], out, strict=True):
         if o is not None and n % o:
             return f"adaptive pooling of {n} samples into {o} bins has unequal bins"
@@ -131,6 +132,7 @@ def _adaptive(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None
 def _flatten(mod: nn.Module, group: Any, g: Any, x: torch.Tensor) -> str | None:
     """Flattening is exact only where every flattened axis past the channels has size 1: the
     channel axis is never moved by a group, any other axis may be (group, space)."""
+    assert isinstance(mod, nn.Flatten)  # RULES' class
     start, end = mod.start_dim % x.dim(), mod.end_dim % x.dim()
     if start == 0 and end > 0:
         return "nn.Flatten folds the batch axis, which shifts the axes the group acts on"

@@ -136,13 +136,13 @@ def check_ico_equivariance(
             )
     is_mod = isinstance(module, nn.Module)
     was_training = getattr(module, "training", False)
-    if is_mod:
+    if isinstance(module, nn.Module):
         module.eval()
     tol = tolerance if tolerance is not None else TOLERANCES.get(x.dtype, 1e-4)
     name = type(module).__name__ if is_mod else getattr(module, "__name__", "function")
     report = EquivarianceReport(name, "ico (60 rotations)", kin, kout, x.dtype, tol)
     try:
-        if is_mod:
+        if isinstance(module, nn.Module):
             y, calls = record_inputs(module, x)
         else:
             with torch.no_grad():
@@ -153,7 +153,7 @@ def check_ico_equivariance(
                 err = element_error(
                     module(ico_act(x, el.index, kin)), ico_act(y, el.index, kout), y
                 )
-                if calls is None:
+                if calls is None or not isinstance(module, nn.Module):
                     status, why = "unknown", ["a plain function declares no exactness"]
                 else:
                     status, why = declared_exactness(module, ICO, el, calls)
@@ -161,6 +161,6 @@ def check_ico_equivariance(
                     ElementResult(el.name, err, status, "; ".join(why), identity=el.index == 0)
                 )
     finally:
-        if is_mod:
+        if isinstance(module, nn.Module):
             module.train(was_training)
     return report

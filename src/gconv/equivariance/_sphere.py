@@ -175,7 +175,7 @@ def check_sphere_equivariance(
             step = math.pi / reduce(math.gcd, _bandwidths(module, x, y, (kin, kout)))
             for g in elements(step, rotations, seed):
                 err = relative_error(module(act(x, g, kin)), act(y, g, kout), y)
-                if calls is None:
+                if calls is None or not isinstance(module, nn.Module):
                     status, why = "unknown", ["a plain function declares no exactness"]
                 else:
                     status, why = declared_exactness(module, SO3, g, calls)

@@ -46,8 +46,9 @@ def _check_group(owner: str, group: object) -> FiniteGroup:
 
 def _embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
     """The elements of ``sub`` as elements of ``group`` (same mirror, same angle)."""
-    embed = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
-    if any(e is None for e in embed):
+    found = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
+    embed = [e for e in found if e is not None]
+    if len(embed) < len(found):
         raise ValueError(f"{sub.name} is not a subgroup of {group.name}")
     return embed
 
@@ -59,7 +60,7 @@ def subgroup_cosets(group: FiniteGroup, sub: str | FiniteGroup) -> np.ndarray:
     _check_group("subgroup_cosets", group)
     if isinstance(sub, str) and sub in ("trivial", "rotations", "mirrors", "group"):
         return group.cosets(sub)
-    embed = _embedding(group, get(sub))
+    embed = _embedding(group, _check_group("subgroup_cosets", get(sub)))
     rows, seen = [], set()
     for g in group.elements():
         if g not in seen:

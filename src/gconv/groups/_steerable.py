@@ -108,7 +108,7 @@ def _sampled(size: int, freqs: list[tuple[int, int, int]], sigma: float) -> torc
     basis = torch.stack(rows)
     # one scale per (ρ, n), shared by Re and Im, so that rotations (which mix them) stay exact
     sq = basis.flatten(1).pow(2).sum(1)
-    pair = {}
+    pair: dict[tuple[int, int], list[float]] = {}
     for (rho, n, _), v in zip(freqs, sq.tolist(), strict=True):
         pair.setdefault((rho, n), []).append(v)
     scale = torch.tensor(

@@ -103,7 +103,7 @@ def wigner_d_iter(
     bufs = (
         [torch.empty(n * (2 * lmax + 1) ** 2, dtype=torch.float64) for _ in range(3)]
         if reuse
-        else None
+        else []
     )
     prev = None
     cur = torch.ones(n, 1, 1, dtype=torch.float64)
@@ -208,6 +208,7 @@ def _d_m0_iter(beta: torch.Tensor, lmax: int) -> Iterator[torch.Tensor]:
         out = torch.empty(beta.shape[0], 2 * l + 3, dtype=torch.float64)
         out[:, 1:-1] = (2 * l + 1) * cb * cur
         if l > 0:
+            assert prev is not None  # set at l = 0
             out[:, 2:-2] -= torch.sqrt(l**2 - m[1:-1] ** 2) * prev
         out[:, 1:-1] /= torch.sqrt((l + 1) ** 2 - m**2)
         e0 = _edge0(l + 1, c2, s2)

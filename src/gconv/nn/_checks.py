@@ -80,8 +80,11 @@ def check_batch_norm(owner: str, eps: object, momentum: object) -> None:
     """ValueError unless ``eps`` > 0 is finite and ``momentum`` is None or in [0, 1]."""
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
         raise ValueError(f"{owner}: eps must be a positive finite number, got {eps!r}")
-    bad = isinstance(momentum, bool) or not isinstance(momentum, (int, float))
-    if momentum is not None and (bad or not 0.0 <= momentum <= 1.0):
+    if momentum is not None and not (
+        isinstance(momentum, (int, float))
+        and not isinstance(momentum, bool)
+        and 0.0 <= momentum <= 1.0
+    ):
         raise ValueError(f"{owner}: momentum must be None or in [0, 1], got {momentum!r}")
 
 

@@ -19,8 +19,10 @@ from torch import nn
 __all__ = ["export_model"]
 
 
-def _exportable(module: nn.Module) -> bool:
-    return callable(getattr(module, "export", None))
+def _exported(module: nn.Module) -> nn.Module | None:
+    """``module.export()`` in ``module``'s training mode, or None where it has no ``export()``."""
+    export = getattr(module, "export", None)
+    return export().train(module.training) if callable(export) else None
 
 
 def export_model(model: nn.Module) -> nn.Module:
@@ -39,8 +41,9 @@ def export_model(model: nn.Module) -> nn.Module:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"export_model expects a torch.nn.Module, got {type(model).__name__}")
-    if _exportable(model):
-        return _with_mode(model.export(), model.training)
+    exported = _exported(model)
+    if exported is not None:
+        return exported
     out = copy.deepcopy(model)
     _replace_children(out)
     return out
@@ -48,11 +51,8 @@ def export_model(model: nn.Module) -> nn.Module:
 
 def _replace_children(module: nn.Module) -> None:
     for name, child in module.named_children():
-        if _exportable(child):
-            setattr(module, name, _with_mode(child.export(), child.training))
+        exported = _exported(child)
+        if exported is not None:
+            setattr(module, name, exported)
         else:
             _replace_children(child)
-
-
-def _with_mode(module: nn.Module, training: bool) -> nn.Module:
-    return module.train(training)

@@ -108,7 +108,7 @@ class _IcoBatchNormFn(torch.autograd.Function):
     derivatives of :func:`ico_batch_norm_reference`, recomputed from the saved input."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, eps, n):  # type: ignore[override]
+    def forward(ctx, x, weight, bias, eps, n):
         lay = _Layout(x, n)
         count, mean, centred, dk = _centre(x, lay)
         # Σ (x − μ)² per channel from squared norms of x − μ (one read)
@@ -129,7 +129,7 @@ class _IcoBatchNormFn(torch.autograd.Function):
         return y, mean, var
 
     @staticmethod
-    def backward(ctx, grad, _gmean, _gvar):  # type: ignore[override]
+    def backward(ctx, grad, _gmean, _gvar):
         x, mean, invstd, weight, bias = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: differentiate the composition
             return _graph_backward(ctx, grad, x, weight, bias)

@@ -65,7 +65,7 @@ class _HexCorrelationFn(torch.autograd.Function):
     differentiable again."""
 
     @staticmethod
-    def forward(ctx, p, w_hex, bias, stride):  # type: ignore[override]
+    def forward(ctx, p, w_hex, bias, stride):
         bb, cg, h, w = p.shape
         no = (h - 2) // stride
         cols = _columns(p, stride, no)
@@ -85,7 +85,7 @@ class _HexCorrelationFn(torch.autograd.Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
+    def backward(ctx, grad):
         cols, w_hex, p = ctx.saved_tensors
         bb, cg, h, w, stride, no = ctx.geom
         if torch.is_grad_enabled():  # create_graph: columns that reach p's graph

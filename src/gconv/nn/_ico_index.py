@@ -111,7 +111,7 @@ def channel_pad_plan(
     interior = np.broadcast_to(inner_mask.reshape(-1), (5, channels, g, s)).reshape(-1)
     border = ~interior & ~is_zero
     inner, dead = _interior_reads(grid, channels, scalar, size)
-    plan = (full, np.flatnonzero(is_zero), inner, dead,
+    plan: tuple[np.ndarray, ...] = (full, np.flatnonzero(is_zero), inner, dead,
             np.flatnonzero(border), full[border])  # fmt: skip
     if channels_last:  # output point (k, ch, i, j) → its place in (k, i, j, ch)
         plan = _to_channels_last(plan, channels * g, n)

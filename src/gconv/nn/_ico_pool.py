@@ -197,6 +197,10 @@ class IcoBatchNorm(_IcoLayer):
     torch.Size([4, 3, 6, 5, 2, 4])
     """
 
+    running_mean: torch.Tensor  # buffers, as torch's batch norms
+    running_var: torch.Tensor
+    num_batches_tracked: torch.Tensor
+
     def __init__(
         self,
         num_channels: int,
@@ -210,11 +214,11 @@ class IcoBatchNorm(_IcoLayer):
         check_positive_int("IcoBatchNorm", "num_channels", num_channels)
         check_batch_norm("IcoBatchNorm", eps, momentum)
         self.num_features, self.eps, self.momentum = num_channels, eps, momentum
-        kw = {"dtype": dtype, "device": device}
-        self.weight = nn.Parameter(torch.ones(num_channels, **kw)) if affine else None
-        self.bias = nn.Parameter(torch.zeros(num_channels, **kw)) if affine else None
-        self.register_buffer("running_mean", torch.zeros(num_channels, **kw))
-        self.register_buffer("running_var", torch.ones(num_channels, **kw))
+        c = num_channels
+        self.weight = nn.Parameter(torch.ones(c, dtype=dtype, device=device)) if affine else None
+        self.bias = nn.Parameter(torch.zeros(c, dtype=dtype, device=device)) if affine else None
+        self.register_buffer("running_mean", torch.zeros(c, dtype=dtype, device=device))
+        self.register_buffer("running_var", torch.ones(c, dtype=dtype, device=device))
         self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -287,6 +291,9 @@ class IcoToVertices(_IcoLayer):
     """Scalar charts ``(B, C, 5, n, 2n)`` → a scalar signal on all vertices ``(B, C, V)``; each
     of the 12 five-neighbour vertices (poles included) gets the mean of its five neighbours,
     which every rotation maps onto the five neighbours of its image (r ≥ 1)."""
+
+    _corners: torch.Tensor  # buffers: the 12 corner vertices' ids, their 5 neighbours' ids
+    _ring: torch.Tensor
 
     def __init__(self, r: int) -> None:
         super().__init__()

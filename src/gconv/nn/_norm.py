@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol, cast
 
 import torch
 from torch import nn
@@ -48,6 +49,18 @@ class GroupBatchNorm(nn.BatchNorm3d):
         check_like("GroupBatchNorm", x, self.weight if self.affine else self.running_mean)
 
 
+class _RunningStats(Protocol):
+    """What :func:`recompute_batch_norm` reads and writes on each batch norm."""
+
+    running_mean: torch.Tensor
+    running_var: torch.Tensor
+    num_batches_tracked: torch.Tensor
+    momentum: float | None
+    training: bool
+
+    def train(self, mode: bool = True) -> object: ...
+
+
 def batch_norms(model: nn.Module) -> list[nn.Module]:
     """The modules of ``model`` that keep running statistics: torch's batch norms (so
     ``GroupBatchNorm``) and gconv's others (``IcoBatchNorm``), found by their buffers
@@ -80,7 +93,7 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> i
     >>> recompute_batch_norm(net, [torch.randn(8, 3) for _ in range(2)])
     2
     """
-    norms = batch_norms(model)
+    norms = cast("list[_RunningStats]", batch_norms(model))  # batch_norms checked the buffers
     if not norms:
         raise ValueError(
             "recompute_batch_norm: expected a model with batch norms (running statistics), "
@@ -106,8 +119,8 @@ def recompute_batch_norm(model: nn.Module, batches: Iterable[torch.Tensor]) -> i
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
-        for m, mode in modes.items():
-            m.training = mode
+        for module, mode in modes.items():
+            module.training = mode
         if not done:  # no batch, or the model raised: keep the statistics it came with
             for m, (mean, var, count) in zip(norms, saved, strict=True):
                 m.running_mean.copy_(mean), m.running_var.copy_(var)

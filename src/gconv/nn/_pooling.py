@@ -61,10 +61,13 @@ class GroupPool(nn.Module):
                 f"GroupPool: over={over!r} needs the group (e.g. group='p4m') to know its cosets"
             )
         self.reduction, self.over = reduction, over
-        self.group = None if group is None else get(group)
+        grp = None if group is None else get(group)
+        if grp is not None and not isinstance(grp, FiniteGroup):
+            raise ValueError(f"GroupPool: group must be C_N or D_N (e.g. 'p4m'), got {group!r}")
+        self.group: FiniteGroup | None = grp
         self._layout: tuple[str, int, int, list[int]] | None = None
-        if self.group is not None:
-            self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(self.group, over)))
+        if grp is not None:
+            self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(grp, over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("GroupPool: input", x, floating=self.reduction == "mean")

@@ -13,6 +13,7 @@ A spherical layer with input bandwidth b_in and output bandwidth b_out commutes 
 from __future__ import annotations
 
 import math
+from typing import Protocol, cast
 
 import torch
 
@@ -30,6 +31,12 @@ def band_limited(x: torch.Tensor, kind: str) -> bool:
     return (back - x).norm().item() <= tol * x.norm().item()
 
 
+class _GridRotation(Protocol):
+    """A checker element that permutes the SOFT grid (``grid_exact``): Rz(z_angle)."""
+
+    z_angle: float
+
+
 def spherical_exactness(
     layer: str,
     b_in: int,
@@ -45,10 +52,11 @@ def spherical_exactness(
     if group is not SO3:
         return f"{layer} commutes with rotations of the sphere, not with {getattr(group, 'name', group)}"
     if getattr(g, "grid_exact", False):
+        z = cast(_GridRotation, g).z_angle
         for b in (b_in, b_out):
-            shift = g.z_angle * b / math.pi
+            shift = z * b / math.pi
             if abs(shift - round(shift)) > 1e-9:
-                return f"Rz({g.z_angle:.4g}) does not roll the bandwidth-{b} grid by whole samples"
+                return f"Rz({z:.4g}) does not roll the bandwidth-{b} grid by whole samples"
         return None
     if any_input or band_limited(x, kind):
         return None

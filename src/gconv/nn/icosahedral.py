@@ -80,7 +80,7 @@ class _PadFn(torch.autograd.Function):
     output is stored channels-last (the plan numbers its points so)."""
 
     @staticmethod
-    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl, cm):  # type: ignore[override]
+    def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl, cm):
         b = x.shape[0]
         flat = (_storage(x) if cm else x).reshape(b, -1)
         p = flat.index_select(1, full).index_fill_(1, zero, 0.0)
@@ -92,7 +92,7 @@ class _PadFn(torch.autograd.Function):
         return p.view(out_shape)
 
     @staticmethod
-    def backward(ctx, grad):  # type: ignore[override]
+    def backward(ctx, grad):
         inner, dead, border_out, border_in = ctx.saved_tensors
         b = ctx.in_shape[0]
         g = (grad.permute(0, 2, 3, 1) if ctx.cl else grad).reshape(b, -1)
@@ -199,6 +199,8 @@ def _unstack(y: torch.Tensor, out_channels: int) -> torch.Tensor:
 
 class _IcoConvBase(nn.Module):
     _lifting = False
+    _expand: torch.Tensor  # buffers: the 3×3 and the 7-tap expansion indices
+    _hex: torch.Tensor
 
     def __init__(
         self,
@@ -279,8 +281,8 @@ class _IcoConvBase(nn.Module):
         if self.training or (torch.is_grad_enabled() and w.requires_grad):
             self._cache = None
             return self._weights()
-        key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
-        key = key + (self._gemm,)
+        bias_key = None if b is None else (id(b), b._version)
+        key = (id(w), w._version, w.device, w.dtype, bias_key, self._gemm)
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, self._weights())
@@ -321,7 +323,7 @@ class _IcoConvBase(nn.Module):
         )  # fmt: skip
         with torch.no_grad():
             conv.weight.copy_(bank)
-            if bias is not None:
+            if bias is not None and conv.bias is not None:
                 conv.bias.copy_(bias)
         pad = IcoPad(self.r, self._lifting, self.gauge).to(conv.weight.device)
         pad.channels_last = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -60,7 +61,8 @@ from .steerable import (
 
 __all__ = ["LiftConv2d", "GroupConv2d", "ExportedGroupConv"]
 
-_PADDING_MODES = ("zeros", "circular", "reflect", "replicate")
+PaddingMode = Literal["zeros", "circular", "reflect", "replicate"]
+_PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 
 
 def _expansion_index(grid: PixelGrid, in_order: int, k: int) -> torch.Tensor:
@@ -108,6 +110,7 @@ class _PlanarGroupConv(nn.Module):
     """Shared machinery of LiftConv2d and GroupConv2d (the only base class)."""
 
     _lifting: bool = False
+    _index: torch.Tensor | None  # the expansion index (a buffer); None when lifting steerably
 
     def __init__(
         self,
@@ -118,7 +121,7 @@ class _PlanarGroupConv(nn.Module):
         stride: int | Sequence[int] = 1,
         padding: int | str | Sequence[int] = 0,
         dilation: int | Sequence[int] = 1,
-        padding_mode: str = "zeros",
+        padding_mode: PaddingMode = "zeros",
         bias: bool = True,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
@@ -136,9 +139,10 @@ class _PlanarGroupConv(nn.Module):
             raise ValueError(
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
-        self.group = get(group)
-        if not isinstance(self.group, FiniteGroup):
+        grp = get(group)
+        if not isinstance(grp, FiniteGroup):
             raise ValueError(f"{name}: group must be C_N or D_N (e.g. 'p4', 'c8'), got {group!r}")
+        self.group: FiniteGroup = grp
         self.basis = resolve_basis(self.group, basis, name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = square("kernel_size", kernel_size, name)
@@ -218,6 +222,7 @@ class _PlanarGroupConv(nn.Module):
         if self.basis == "steerable":
             bank = steerable_bank(w, cached_basis(self, w), self._index)
             return bank, None if self.bias is None else self.bias.repeat_interleave(n)
+        assert self._index is not None  # pixel filters always have one
         flat = w.reshape(cout * cin, self.in_order * k * k).index_select(1, self._index)
         bank = flat.view(cout, cin, n, self.in_order, k, k).transpose(1, 2)
         bank = bank.reshape(cout * n, cin * self.in_order, k, k)
@@ -246,11 +251,11 @@ class _PlanarGroupConv(nn.Module):
         if self.padding_mode != "zeros" and p > 0:
             x = F.pad(x, (p, p, p, p), mode=self.padding_mode)
             p = 0
-        split = self._pieces is not None and x.device.type == "cpu"  # measured on CPU only
-        if not split or p < disc_margin(self._pieces) * self.dilation:
+        pieces = self._pieces if x.device.type == "cpu" else None  # split measured on CPU only
+        if pieces is None or p < disc_margin(pieces) * self.dilation:
             y = F.conv2d(x, bank, bias, self.stride, p, self.dilation)
         else:
-            y = disc_conv2d(x, bank, bias, self.stride, p, self.dilation, self._pieces)
+            y = disc_conv2d(x, bank, bias, self.stride, p, self.dilation, pieces)
         return y.view(y.shape[0], self.out_channels, self.group.order, y.shape[-2], y.shape[-1])
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
@@ -275,7 +280,7 @@ class _PlanarGroupConv(nn.Module):
         )
         with torch.no_grad():
             conv.weight.copy_(bank)
-            if bias is not None:
+            if bias is not None and conv.bias is not None:
                 conv.bias.copy_(bias)
         return ExportedGroupConv(conv, self.group, flatten_input=not self._lifting)
 
@@ -334,8 +339,11 @@ class ExportedGroupConv(nn.Module):
                 f"ExportedGroupConv: expected a torch.nn.Conv2d, got {type(conv).__name__}"
             )
         self.conv = conv
-        self.group = get(group)
-        self.order = self.group.order
+        grp = get(group)
+        if not isinstance(grp, FiniteGroup):
+            raise ValueError(f"ExportedGroupConv: group must be C_N or D_N, got {group!r}")
+        self.group: FiniteGroup = grp
+        self.order = grp.order
         self.flatten_input = flatten_input
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:

@@ -169,13 +169,13 @@ class _SphericalLinear(nn.Module):
         )
 
 
-def _usable(t: object) -> bool:
+def _usable(t: torch.Tensor | Sequence[torch.Tensor]) -> bool:
     """Whether a cached tensor (or list/tuple of them) may be used now: one made under
     ``torch.inference_mode`` is an inference tensor, which autograd may not save, so outside
     that mode it is rebuilt."""
-    if isinstance(t, (list, tuple)):
+    if not isinstance(t, torch.Tensor):
         return all(_usable(u) for u in t)
-    return torch.is_inference_mode_enabled() or not t.is_inference()  # type: ignore[union-attr]
+    return torch.is_inference_mode_enabled() or not t.is_inference()
 
 
 def _register_tables(module: nn.Module, prefix: str, tables: dict[str, torch.Tensor]) -> None:

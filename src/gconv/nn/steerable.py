@@ -30,6 +30,7 @@ torch.Size([2, 2, 8, 5, 5])
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -176,10 +177,21 @@ def disc_conv2d(
         first = bias if out is None else None
         y = F.conv2d(inp, part, first, stride, (pr, pc), (step * dilation, dilation))
         out = y if out is None else out.add_(y)
+    assert out is not None, "disc_conv2d: no pieces"  # disc_pieces gives at least one
     return out.contiguous()
 
 
-def cached_basis(layer: nn.Module, like: torch.Tensor) -> torch.Tensor:
+class _SteerableLayer(Protocol):
+    """What :func:`cached_basis` reads from a layer with a steerable basis."""
+
+    group: FiniteGroup
+    kernel_size: int
+    band_limit: float
+    max_frequency: int | None
+    sigma: float
+
+
+def cached_basis(layer: _SteerableLayer, like: torch.Tensor) -> torch.Tensor:
     """The layer's rotated basis in the dtype/device of ``like`` (cast once per pair). Made
     outside inference mode (a copy), so that autograd may save it whichever mode first asked."""
     key = (like.device, like.dtype)
@@ -207,15 +219,20 @@ class RestrictGroup(nn.Module):
     torch.Size([2, 6, 16, 5, 5])
     """
 
+    _index: torch.Tensor  # buffer: the elements in coset order
+
     def __init__(self, group: str | FiniteGroup, subgroup: str | FiniteGroup) -> None:
         super().__init__()
-        self.group, self.subgroup = get(group), get(subgroup)
-        for what, grp in (("group", self.group), ("subgroup", self.subgroup)):
+        big, small = get(group), get(subgroup)
+        for what, grp in (("group", big), ("subgroup", small)):
             if not isinstance(grp, FiniteGroup):
                 raise TypeError(f"RestrictGroup: {what} must be C_N or D_N, got {grp!r}")
-        big, small = self.group, self.subgroup
-        embed = [big.find(small.split(h)[0], small.angle(h)) for h in small.elements()]
-        if any(e is None for e in embed):
+        assert isinstance(big, FiniteGroup) and isinstance(small, FiniteGroup)  # checked above
+        self.group: FiniteGroup = big
+        self.subgroup: FiniteGroup = small
+        found = [big.find(small.split(h)[0], small.angle(h)) for h in small.elements()]
+        embed = [e for e in found if e is not None]
+        if len(embed) < len(found):
             raise ValueError(f"RestrictGroup: {small.name} is not a subgroup of {big.name}")
         order, seen = [], set()
         for t in big.elements():
@@ -273,6 +290,8 @@ class GroupBlurPool2d(nn.Module):
     >>> GroupBlurPool2d()(torch.randn(1, 2, 8, 28, 28)).shape
     torch.Size([1, 2, 8, 14, 14])
     """
+
+    kernel: torch.Tensor  # buffer: the k×k Gaussian, (1, 1, k, k)
 
     def __init__(
         self, stride: int = 2, sigma: float = 0.66, kernel_size: int = 4, padding: int = 1

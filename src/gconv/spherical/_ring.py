@@ -198,6 +198,8 @@ def s2_ring_synthesis(
         Wg = T["gamma"].reshape(b2, 2 * L)
         u = torch.bmm(Wg.expand(b2, *Wg.shape), Yf.view(b2, 2 * L, -1))  # (α, γ, n, b, β)
         return _shift_mix(u, weight, bias, T, B, b2)
+    if w_hat is None:
+        raise ValueError("s2_ring_synthesis: w_hat is needed without the shift table and weight")
     C, O = w_hat.shape[0], w_hat.shape[1]
     n = C * R
     Yf = _ring_yf(fh, T, B, C)

@@ -122,9 +122,11 @@ def so3_synthesis_streamed(G: torch.Tensor, b: int) -> torch.Tensor:
                 grow = (2 * l1 - 1 - a.shape[0]) // 2
                 H = H + torch.nn.functional.pad(a, (0, 0, 0, 0, grow, grow))
             acc[m] = H
-    pad = [(K - a.shape[0]) // 2 for a in acc]
+    done = [a for a in acc if a is not None]
+    assert len(done) == L  # every m < L got its block (l1 = L in the last one)
+    pad = [(K - a.shape[0]) // 2 for a in done]
     H = torch.stack(
-        [torch.nn.functional.pad(a, (0, 0, 0, 0, p, p)) for a, p in zip(acc, pad, strict=True)]
+        [torch.nn.functional.pad(a, (0, 0, 0, 0, p, p)) for a, p in zip(done, pad, strict=True)]
     )  # (m, k, r, N, j)
     Z = torch.bmm(T["g"].expand(L, *T["g"].shape), H.view(L, 2 * K, N * b2))  # (m, r, γ, N, j)
     out = T["syn_a"] @ Z.view(2 * L, -1)  # (α, γ, N, j)
