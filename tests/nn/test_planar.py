@@ -149,6 +149,30 @@ def test_eval_cache_is_reused_and_invalidated():
     assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_parametrised_weight_is_never_cached(mode):
+    """A spectrally normalised weight is a fresh tensor at every access (its id may repeat, and
+    in inference mode it has no version counter): the layer expands it at every call."""
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    torch.manual_seed(0)
+    layer = spectral_norm(GroupConv2d(2, 3, 3, group="p4")).eval()
+    x = torch.randn(1, 2, 4, 7, 7)
+    with mode():
+        y0 = layer(x)
+    with torch.no_grad():
+        original = layer.parametrizations.weight.original
+        original.add_(torch.randn_like(original))
+    with mode():
+        y1 = layer(x)
+    assert layer._cache is None
+    ref = GroupConv2d(2, 3, 3, group="p4").eval()
+    with torch.no_grad():
+        ref.weight.copy_(layer.weight), ref.bias.copy_(layer.bias)
+        torch.testing.assert_close(y1, ref(x))
+    assert (y1 - y0).abs().max() > 0.1
+
+
 @pytest.mark.parametrize("group", ["p4", "p4m"])
 @pytest.mark.parametrize("lifting", [True, False], ids=["lift", "group"])
 def test_export(group, lifting):

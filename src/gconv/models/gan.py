@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -61,32 +61,11 @@ def _counted(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-class _Uncached:
-    """Rebuild the expanded filter bank at every call. The planar convs cache it in eval mode,
-    keyed by the weight tensor's id and version counter; a spectrally normalised weight is a
-    fresh tensor at every access (whose id may repeat once the old one is freed, and which under
-    ``torch.inference_mode`` has no version counter), so that key cannot be trusted here. (The
-    cache is planar.py's ``_bank``; a fix there — no cache for non-leaf weights — would make this
-    class unnecessary.)"""
-
-    def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        self._cache = None
-        return self.expanded_weight()
-
-
-class _SNLiftConv2d(_Uncached, LiftConv2d):
-    """``LiftConv2d`` for a spectrally normalised weight (see :class:`_Uncached`)."""
-
-
-class _SNGroupConv2d(_Uncached, GroupConv2d):
-    """``GroupConv2d`` for a spectrally normalised weight (see :class:`_Uncached`)."""
-
-
 def _conv(group: str, cin: int, cout: int, k: int, lift: bool) -> nn.Module:
     """A spectrally normalised k×k convolution at stride 1, padding k // 2 (size kept)."""
     if group == "z2":
         return spectral_norm(nn.Conv2d(cin, cout, k, padding=k // 2))
-    cls = _SNLiftConv2d if lift else _SNGroupConv2d
+    cls = LiftConv2d if lift else GroupConv2d  # a parametrised weight is never cached (_bank)
     return spectral_norm(cls(cin, cout, k, group=group, padding=k // 2))
 
 
@@ -150,7 +129,7 @@ class _ProjectionHead(nn.Module):
         embed = nn.Embedding(num_classes, features)
         bound = 1.0 / math.sqrt(features)
         nn.init.uniform_(embed.weight, -bound, bound)  # before spectral_norm sets u, v
-        self.embed = spectral_norm(embed)
+        self.embed = cast(nn.Embedding, spectral_norm(embed))  # returns its argument
 
     def forward(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         out = self.linear(h)
@@ -309,7 +288,9 @@ class ConditionalGenerator(nn.Module):
             nn.Sigmoid(),
         )
         if out_mean is not None:
-            nn.init.constant_(self.net[-2].bias, math.log(out_mean / (1.0 - out_mean)))
+            out = self.net[-2]
+            assert isinstance(out, nn.Conv2d) and out.bias is not None
+            nn.init.constant_(out.bias, math.log(out_mean / (1.0 - out_mean)))
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         name = type(self).__name__

@@ -278,7 +278,9 @@ class _IcoConvBase(nn.Module):
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w, b = self.weight, self.bias
-        if self.training or (torch.is_grad_enabled() and w.requires_grad):
+        # a parametrised weight is fresh at every access: no key can trust it (planar.py)
+        fresh = not isinstance(w, nn.Parameter) or not (b is None or isinstance(b, nn.Parameter))
+        if self.training or fresh or (torch.is_grad_enabled() and w.requires_grad):
             self._cache = None
             return self._weights()
         bias_key = None if b is None else (id(b), b._version)

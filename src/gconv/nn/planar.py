@@ -230,12 +230,15 @@ class _PlanarGroupConv(nn.Module):
         return bank, bias
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w = self.weight
+        w, b = self.weight, self.bias
         training = self.training or (torch.is_grad_enabled() and w.requires_grad)
-        if training or torch.compiler.is_compiling():  # a compiled graph cannot guard _version
+        # a parametrised weight (spectral_norm, weight_norm, torch.func.functional_call) is a
+        # fresh tensor at every access, whose id may repeat once the old one is freed and
+        # which has no version counter in inference mode: no key can trust it
+        fresh = not isinstance(w, nn.Parameter) or not (b is None or isinstance(b, nn.Parameter))
+        if training or fresh or torch.compiler.is_compiling():  # nor can a compiled graph
             self._cache = None
             return self.expanded_weight()
-        b = self.bias
         key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
