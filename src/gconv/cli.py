@@ -11,12 +11,12 @@ import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import torch
 
 from .equivariance import check_equivariance
-from .groups import PIXEL_GRID_GROUPS, get
+from .groups import PIXEL_GRID_GROUPS, FiniteGroup, get
 from .models import ModelSpec, list_models, model_spec
 
 __all__ = ["build_parser", "main"]
@@ -80,7 +80,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return _cmd_check_ico(spec, args, dtype)
     group = args.group or (spec.group if spec.group in _PLANAR_GROUPS else "p4")
     module = spec.build(**({"group": group} if "group" in spec.defaults else {})).to(dtype)
-    grp = get(group)
+    grp = cast(FiniteGroup, get(group))  # a planar group: C_N or D_N
     shape = list(spec.input_shape)
     if args.size:
         shape[-2:] = [args.size, args.size]

@@ -123,8 +123,10 @@ def bench_model(
         sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else None
         times = time_interleaved(arms, reps, warmup, sync)
         modes = ("train", "infer") if memory else ()
-        probe = dict(threads=used, device=dev, seed=seed)
-        mem = {m: peak_memory(name, batch, mode=m, **probe, **model_kwargs) for m in modes}
+        mem = {
+            m: peak_memory(name, batch, mode=m, threads=used, device=dev, seed=seed, **model_kwargs)
+            for m in modes
+        }
     count = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return BenchResult(
         name, batch, used, str(dev), count, shape, times["latency"], times["forward"],

@@ -22,6 +22,7 @@ projected intensity exceeds the threshold, else 0 (background).
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 import torch
@@ -40,7 +41,8 @@ def ink_boxes(images: np.ndarray) -> np.ndarray:
     """Tight boxes of the non-zero pixels of ``images (M, 28, 28)``: ``(M, 4)`` int as
     ``(row0, row1, col0, col1)``, inclusive; an empty image gets the box of its centre pixel."""
     ink = images > 0
-    rows, cols = ink.any(2), ink.any(1)
+    # reducing a 3-D array over one axis gives an array (numpy's stubs allow a scalar)
+    rows, cols = cast(np.ndarray, ink.any(2)), cast(np.ndarray, ink.any(1))
     h, w = images.shape[1:]
 
     def span(mask: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

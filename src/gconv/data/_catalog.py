@@ -97,14 +97,14 @@ register_dataset(
     )
 )
 
-for _name, _cls, _base in (
+for _name, _scls, _base in (
     ("spherical-mnist", SphericalMNIST, "mnist"),
     ("spherical-fashion-mnist", SphericalFashionMNIST, "fashion-mnist"),
 ):
     register_dataset(
         DataSpec(
             _name,
-            lambda split, root=None, _c=_cls, **kw: _c(split, root=root, **kw),
+            lambda split, root=None, _c=_scls, **kw: _c(split, root=root, **kw),
             "s2",
             "classification",
             (1, 60, 60),

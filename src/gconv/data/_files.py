@@ -239,7 +239,7 @@ def find_file(spec: FileSpec, root: str | os.PathLike | None = None, download: b
     cache = cache_dir()
     if download and cache is None:
         errors.append('GCONV_CACHE="" disables the cache, which downloads go to')
-    elif download:
+    elif download and cache is not None:
         target = cache / spec.dataset / remote
         for mirror in spec_of(spec.dataset).mirrors:
             try:

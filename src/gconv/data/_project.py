@@ -109,7 +109,14 @@ def _pad_flat(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return x.reshape(images.shape[0], -1)
 
 
-def _lerp4(a00, a01, a10, a11, fr, fc) -> torch.Tensor:
+def _lerp4(
+    a00: torch.Tensor,
+    a01: torch.Tensor,
+    a10: torch.Tensor,
+    a11: torch.Tensor,
+    fr: torch.Tensor,
+    fc: torch.Tensor,
+) -> torch.Tensor:
     return torch.lerp(torch.lerp(a00, a01, fc), torch.lerp(a10, a11, fc), fr)
 
 
@@ -136,8 +143,8 @@ def _project_batch(
         base, fr, fc = _stencil(row, col, z <= 0, (h, w))
         fr, fc = fr.to(dtype)[:, None], fc.to(dtype)[:, None]
         flat_t = flat.T.contiguous()
-        a = [flat_t.index_select(0, base + d) for d in (0, 1, stride, stride + 1)]
-        v = _lerp4(*a, fr, fc).T.contiguous()
+        a00, a01, a10, a11 = (flat_t.index_select(0, base + d) for d in (0, 1, stride, stride + 1))
+        v = _lerp4(a00, a01, a10, a11, fr, fc).T.contiguous()
         if own is None:
             return v, None
         near = base + (fr[:, 0] > 0.5).long() * stride + (fc[:, 0] > 0.5).long()
@@ -148,8 +155,8 @@ def _project_batch(
     row, col = plane_coords(x, y, z, extent, (h, w))
     base, fr, fc = _stencil(row, col, z <= 0, (h, w))
     fr, fc = fr.to(dtype), fc.to(dtype)
-    a = [torch.gather(flat, 1, base + d) for d in (0, 1, stride, stride + 1)]
-    v = _lerp4(*a, fr, fc)
+    a00, a01, a10, a11 = (torch.gather(flat, 1, base + d) for d in (0, 1, stride, stride + 1))
+    v = _lerp4(a00, a01, a10, a11, fr, fc)
     if own is None:
         return v, None
     near = base + (fr > 0.5).long() * stride + (fc > 0.5).long()

@@ -56,6 +56,8 @@ def nearest_index(query: torch.Tensor, points: torch.Tensor | None, b: int | Non
     grid of bandwidth ``b`` (``points`` None) the containing ring and nearest meridian,
     otherwise the row of ``points (P, 3)`` with the largest dot product."""
     if points is None:
+        if b is None:
+            raise TypeError("nearest_index: b is needed when points is None")
         beta = torch.arccos(query[..., 2].clamp(-1, 1))
         alpha = torch.atan2(query[..., 1], query[..., 0]) % (2 * math.pi)
         j = torch.clamp((beta * (2 * b) / math.pi).long(), 0, 2 * b - 1)
@@ -136,7 +138,11 @@ def render(
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (kind, side) in enumerate(rows):
         for c in range(n):
-            src = flat[c] if kind == "signal" else masks[c].reshape(-1).long()
+            if kind == "signal":
+                src = flat[c]
+            else:
+                assert masks is not None  # mask rows exist only with masks
+                src = masks[c].reshape(-1).long()
             img = np.ma.masked_array(src[near[side]].numpy(), mask=~views[side][1].numpy())
             _panel(axes[r, c], img, kind, f"{kind}\n{side}" if c == 0 else None)
             if r == 0 and titles is not None:

@@ -202,7 +202,7 @@ def generate(
     images: torch.Tensor,
     arrays: dict,
     idx: np.ndarray,
-    rotations: torch.Tensor,
+    rotations: torch.Tensor | None,
     points: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Signals uint8 ``(n, P)`` and (canvases) masks uint8 ``(n, P)`` of samples ``idx`` with
@@ -222,7 +222,7 @@ def _sha256(arrays: dict[str, np.ndarray]) -> str:
             a = np.ascontiguousarray(arrays[name])
             a = a.astype(a.dtype.newbyteorder("<"), copy=False)  # no copy on little-endian
             h.update(name.encode() + str(a.shape).encode() + a.dtype.str.encode())
-            h.update(memoryview(a).cast("B"))
+            h.update(a.data.cast("B"))  # a.data is memoryview(a)
     return h.hexdigest()
 
 
@@ -255,6 +255,7 @@ def make(spec: Spec, points=None, root=None, show: bool | None = None) -> dict[s
             s, m = generate(spec, images, arrays, idx, None if rot is None else rot[idx], pts)
             signals[idx] = s.numpy()
             if masks is not None:
+                assert m is not None  # canvases have masks
                 masks[idx] = m.numpy()
             advance(idx.size)
     arrays["signals"] = signals
@@ -296,5 +297,6 @@ def load_or_make(spec: Spec, points=None, root=None, show: bool | None = None) -
     if not path.is_file():
         arrays = make(spec, points, root, show)
         with atomic_write(path) as f:
-            np.savez(f, **arrays)
+            # mypy matches **arrays against savez's `allow_pickle: bool` keyword too
+            np.savez(f, **arrays)  # type: ignore[arg-type]
     return load(path, spec)

@@ -174,7 +174,8 @@ def _arrays(base: str, seed: int, root: str | os.PathLike | None) -> dict[str, n
     if not path.is_file():
         arrays = _generate(base, seed, root)
         with atomic_write(path) as f:
-            np.savez(f, **arrays)
+            # mypy matches **arrays against savez's `allow_pickle: bool` keyword too
+            np.savez(f, **arrays)  # type: ignore[arg-type]
     return _load(path, base, seed)
 
 

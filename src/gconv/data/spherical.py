@@ -87,7 +87,9 @@ class SphericalMNIST(Dataset):
         self._points = None if points is None else points.detach().to("cpu", torch.float64)
         self.arrays = load_or_make(spec, self._points, root, progress)
         self._path = spec.path()
-        shape = (2 * bandwidth, 2 * bandwidth) if points is None else (points.shape[0],)
+        shape: tuple[int, ...] = (
+            (2 * bandwidth, 2 * bandwidth) if points is None else (points.shape[0],)
+        )
         if points is not None and points.ndim != 2:
             shape = tuple(points.shape[:-1])
         self.shape = shape
@@ -112,7 +114,7 @@ class SphericalMNIST(Dataset):
         """Class masks uint8 ``(N, *shape)``: 0 background, digit + 1 where signal > 150."""
         return self.masks_of(np.arange(len(self)))
 
-    def masks_of(self, indices: np.ndarray | torch.Tensor) -> torch.Tensor:
+    def masks_of(self, indices: int | np.ndarray | torch.Tensor) -> torch.Tensor:
         """Masks uint8 ``(n, *shape)`` of the samples ``indices`` (see :attr:`masks`)."""
         idx = np.asarray(indices, dtype=np.int64)
         if self.spec.canvas:

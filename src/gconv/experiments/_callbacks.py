@@ -208,7 +208,9 @@ class RecomputeBatchNorm(Callback):
         from ..nn import recompute_batch_norm
 
         with torch.inference_mode(False):
-            batches = self.inputs(trainer.datamodule, pl_module, trainer.current_epoch)
+            # Lightning sets Trainer.datamodule at fit time but does not declare it on the class
+            dm = trainer.datamodule  # type: ignore[attr-defined]
+            batches = self.inputs(dm, pl_module, trainer.current_epoch)
             recompute_batch_norm(pl_module, batches)
 
 

@@ -224,10 +224,14 @@ class MidEpochCheckpoint(Callback):
         self.path, self.seconds = Path(path), 60.0 * float(minutes)
         self._last, self.enabled = time.monotonic(), True
 
-    def _reset(self, *_: Any) -> None:
+    def _reset(self) -> None:
         self._last = time.monotonic()
 
-    on_train_epoch_end = on_validation_end = _reset
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reset()
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._reset()
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._reset()

@@ -165,7 +165,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip
     rec = train(cfg)
-    if rank_zero_only.rank != 0:
+    if rank_zero_only.rank != 0:  # type: ignore[attr-defined]  # set by Lightning, not in the stub
         return 0
     print_table(
         ["model", "params", "epochs", "best epoch", "val error", "test error", "wall", "img/s"],
@@ -214,7 +214,7 @@ def _model_kwargs(model: str, items: list[tuple[str, object]] | None) -> dict[st
     kwargs = dict(items or ())
     params = model_spec(model).arguments()
     unknown = [] if params is None else sorted(set(kwargs) - set(params))
-    if unknown:
+    if unknown and params is not None:  # unknown is empty without params
         raise ValueError(f"--model-arg: model {model!r} takes {sorted(params)}, got {unknown}")
     return kwargs
 

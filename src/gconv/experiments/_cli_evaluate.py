@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from typing import cast
 
 from .._util import print_table
 from ..data import dataset_spec, list_datasets
@@ -134,7 +135,8 @@ def _write_record(args: argparse.Namespace, rec: dict) -> int:
 
     from .._util import atomic_write_text
 
-    record = _finite({"checkpoint": str(args.checkpoint), "data": args.data, **rec})
+    raw = {"checkpoint": str(args.checkpoint), "data": args.data, **rec}
+    record = cast(dict[str, object], _finite(raw))  # _finite maps a dict to a dict
     if _spherical(args.data):  # no input angle: one bin holding every sample
         del record["angle_error"]
     try:

@@ -108,6 +108,10 @@ class ResumableLoader(DataLoader):
     replayed from its start instead, with a warning.
     """
 
+    # both checked in __init__
+    sampler: SeededSampler
+    batch_size: int
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.sampler, SeededSampler) or self.batch_size is None:
@@ -134,8 +138,8 @@ class ResumableLoader(DataLoader):
             )
             skip = 0
         self._resume = None
-        sampler.start = skip * self.batch_size  # type: ignore[attr-defined, operator]
-        self._place = (sampler.epoch, skip)  # type: ignore[attr-defined]
+        sampler.start = skip * self.batch_size
+        self._place = (sampler.epoch, skip)
         for batch in super().__iter__():
             self._place = (self._place[0], self._place[1] + 1)
             yield batch
@@ -143,7 +147,7 @@ class ResumableLoader(DataLoader):
     def state_dict(self) -> dict[str, int]:
         """``{"epoch": E, "batches": K, "replicas": R}``: K batches of epoch E have been handed
         out to each of R processes."""
-        replicas = self.sampler.num_replicas  # type: ignore[attr-defined]
+        replicas = self.sampler.num_replicas
         return {"epoch": self._place[0], "batches": self._place[1], "replicas": replicas}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
@@ -287,7 +291,7 @@ class DataModule(L.LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("valid")
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> DataLoader | list[DataLoader]:  # subclasses may test on several
         return self._eval_loader("test")
 
 

@@ -16,6 +16,7 @@ import math
 import shutil
 import time
 from pathlib import Path
+from typing import TypedDict, cast
 
 import lightning  # noqa: F401 - the demo needs the experiments extras; ImportError → fallback
 import matplotlib  # noqa: F401
@@ -24,15 +25,23 @@ import torch
 from .._util import print_table
 from ..equivariance import check_equivariance
 from ..groups import rotate_image
-from ._datamodule import get_datamodule
+from ._datamodule import DataModule, get_datamodule
 from ._plots import plot_rotation_curve
 from ._train import TrainConfig, load_classifier, train
 
 __all__ = ["DEMO_BUDGET", "pick_digit", "rotation_curve", "training_demo"]
 
+
+class _Budget(TypedDict):
+    epochs: int
+    limit_train: int | None
+    limit_test: int
+    angles: int
+
+
 #: the demo's budget (the demo prints its own wall time; a run's raw output with the machine
 #: and load is in results/bench/demo-*.txt)
-DEMO_BUDGET = {"epochs": 12, "limit_train": None, "limit_test": 10_000, "angles": 72}
+DEMO_BUDGET: _Budget = {"epochs": 12, "limit_train": None, "limit_test": 10_000, "angles": 72}
 _MODELS = ("z2cnn", "p4cnn")
 
 
@@ -94,7 +103,7 @@ def training_demo(args: argparse.Namespace) -> int:
     limit_test, no_progress."""
     if not isinstance(args, argparse.Namespace):
         raise TypeError(f"training_demo: expected an argparse.Namespace, got {type(args).__name__}")
-    budget = dict(DEMO_BUDGET)
+    budget = DEMO_BUDGET.copy()
     for key in ("epochs", "limit_train", "limit_test"):
         if getattr(args, key, None):
             budget[key] = getattr(args, key)
@@ -120,7 +129,8 @@ def training_demo(args: argparse.Namespace) -> int:
         )  # fmt: skip
         records[name] = train(cfg)
         nets[name] = load_classifier(records[name]["best_checkpoint"]).net.eval()
-    test = get_datamodule("rotmnist", limit_test=budget["limit_test"]).split("test")
+    dm = cast(DataModule, get_datamodule("rotmnist", limit_test=budget["limit_test"]))  # planar
+    test = dm.split("test")
     images, labels = test.tensors[0], test.tensors[1]
     steps = budget["angles"]
     idx, curves = pick_digit(nets, images, labels, steps)

@@ -38,18 +38,22 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import nn
 
 from ._augment import STREAMS, seeded_generator
 from ._checkpoint import CheckpointError
 from ._gan_score import frechet_distance, load_scorer
 from ._module import WrappedNet, resolve_net
+
+if TYPE_CHECKING:
+    from ..models import MNISTRotCNN
 
 __all__ = ["GAN", "GAN_SETTINGS", "GeneratorEMA", "sample_grid"]
 
@@ -105,6 +109,8 @@ class GeneratorEMA(nn.Module):
     0.0909
     """
 
+    updates: torch.Tensor  # a buffer
+
     def __init__(self, generator: nn.Module, decay: float) -> None:
         super().__init__()
         if not isinstance(generator, nn.Module):
@@ -128,8 +134,8 @@ class GeneratorEMA(nn.Module):
         d = min(self.decay, t / (t + 10.0))
         for avg, p in zip(self.net.parameters(), generator.parameters(), strict=True):
             avg.lerp_(p.detach(), 1.0 - d)
-        for avg, b in zip(self.net.buffers(), generator.buffers(), strict=True):
-            avg.copy_(b)
+        for avg_b, b in zip(self.net.buffers(), generator.buffers(), strict=True):
+            avg_b.copy_(b)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(z, y)
@@ -173,7 +179,7 @@ class GAN(WrappedNet, L.LightningModule):
         self.generator_ema = None if own["g_ema"] is None else GeneratorEMA(
             self.generator, own["g_ema"])  # fmt: skip
         self._real: dict[int, tuple[torch.Tensor, ...]] = {}  # val batch → real features
-        self._scorer: tuple[nn.Module, float] | None = None  # not a submodule: not saved
+        self._scorer: tuple[MNISTRotCNN, float] | None = None  # not a submodule: not saved
         self._eval: dict[str, list] = {}
         self.test_results: dict[str, Any] = {}
 
@@ -214,9 +220,9 @@ class GAN(WrappedNet, L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> None:
         x, y = batch[0], batch[1]
-        keys = (self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)
+        keys = (self.hparams["seed"], self.current_epoch, batch_idx, self.global_rank)
         x = self._augment(x, seeded_generator(*keys, STREAMS["augment"]))
-        opt_d, opt_g = self.optimizers()
+        opt_d, opt_g = cast(list[LightningOptimizer], self.optimizers())  # two: a list
         fake = self.generator(self._z(x.shape[0], *keys, _Z_TRAIN), y)
         loss_d = F.relu(1.0 - self.net(x, y)).mean()
         loss_d = loss_d + F.relu(1.0 + self.net(fake.detach(), y)).mean()
@@ -238,7 +244,7 @@ class GAN(WrappedNet, L.LightningModule):
         """The generator that is scored and sampled: the averaged one when ``g_ema`` is set."""
         return self.generator if self.generator_ema is None else self.generator_ema.net
 
-    def scorer(self) -> nn.Module:
+    def scorer(self) -> MNISTRotCNN:
         """The Z2CNN scorer (loaded or trained once per recipe, on this module's device)."""
         if self._scorer is None:
             s = self.settings
@@ -255,7 +261,7 @@ class GAN(WrappedNet, L.LightningModule):
             if not y.shape[0]:
                 return
         fake = self.eval_generator()(
-            self._z(x.shape[0], self.hparams.seed, _Z_EVAL, _SPLITS[split], batch_idx), y
+            self._z(x.shape[0], self.hparams["seed"], _Z_EVAL, _SPLITS[split], batch_idx), y
         )
         scorer = self.scorer()
         fake_f = scorer.features(fake)  # (B, 20, 4, 4)
@@ -279,7 +285,7 @@ class GAN(WrappedNet, L.LightningModule):
             "real_acc": float((real_p == y).double().mean()),
             "n": int(y.shape[0]),
         }
-        for k in range(self.hparams.num_classes):
+        for k in range(self.hparams["num_classes"]):
             mask = y == k
             hit = (fake_p[mask] == k).double().mean() if mask.any() else torch.tensor(np.nan)
             out[f"gen_acc_{k}"] = float(hit)
@@ -317,13 +323,13 @@ class GAN(WrappedNet, L.LightningModule):
     def write_samples(self, out: str | os.PathLike, per_class: int = 8) -> Path:
         """``out/samples.png``: ``per_class`` generated digits (columns) for each class (rows),
         from fixed latents; G in eval mode."""
-        k = self.hparams.num_classes
+        k = self.hparams["num_classes"]
         y = torch.arange(k, device=self.device).repeat_interleave(per_class)
         g = self.eval_generator()
         was = g.training
         g.eval()
         with torch.no_grad():
-            images = g(self._z(y.shape[0], self.hparams.seed, _Z_GRID), y)
+            images = g(self._z(y.shape[0], self.hparams["seed"], _Z_GRID), y)
         g.train(was)
         return sample_grid(images.cpu(), k, Path(out) / "samples.png")
 

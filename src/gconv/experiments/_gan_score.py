@@ -24,8 +24,9 @@ from __future__ import annotations
 import io
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -33,6 +34,9 @@ import torch.nn.functional as F
 
 from .._util import atomic_write, cache_dir, check_positive_int
 from ._augment import derive_seed, seeded_generator
+
+if TYPE_CHECKING:
+    from ..models import MNISTRotCNN
 
 __all__ = ["frechet_distance", "load_scorer", "scorer_features"]
 
@@ -74,7 +78,8 @@ def scorer_features(scorer: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The scorer's penultimate features ``(B, 320)`` of images ``(B, 1, 28, 28)``."""
     if not hasattr(scorer, "features"):
         raise TypeError(f"scorer_features: expected a Z2CNN scorer, got {type(scorer).__name__}")
-    return scorer.features(x).flatten(1)
+    features = cast(Callable[[torch.Tensor], torch.Tensor], scorer.features)  # checked above
+    return features(x).flatten(1)
 
 
 def _path(epochs: int, limit: int | None, seed: int) -> Path | None:
@@ -132,7 +137,7 @@ def load_scorer(
     limit: int | None = None,
     seed: int = 0,
     root: str | os.PathLike | None = None,
-) -> tuple[torch.nn.Module, float]:
+) -> tuple[MNISTRotCNN, float]:
     """The Z2CNN scorer of this recipe (eval mode) and its accuracy on the 2,000 validation
     digits: from the cache, else trained now (and cached when the cache is enabled).
     ``root``: where MNIST is (default ``$GCONV_DATA``)."""

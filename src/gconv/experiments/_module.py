@@ -14,11 +14,12 @@ a test, ``test_results["confusion"]`` holds each test set's confusion matrix (co
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 from torchmetrics import Metric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
@@ -34,6 +35,8 @@ class AngleBinnedError(Metric):
     Counts are summed over processes."""
 
     full_state_update = False
+    wrong: torch.Tensor  # states (add_state)
+    total: torch.Tensor
 
     def __init__(self, bins: int = 24) -> None:
         super().__init__()
@@ -95,7 +98,7 @@ def check_optim(
     )  # fmt: skip
 
 
-class WrappedNet:
+class WrappedNet(L.LightningModule):
     """What every task module shares: ``forward`` is the wrapped ``self.net``; Adam at
     ``hparams.lr`` over all parameters; ``num_params`` counts the trainable ones.
 
@@ -121,18 +124,18 @@ class WrappedNet:
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer | dict[str, Any]:
+    def configure_optimizers(self) -> OptimizerLRScheduler:
         hp = self.hparams
         wd = hp.get("weight_decay", 0.0)
         if hp.get("optimizer", "adam") == "sgd":
             momentum = hp.get("momentum", 0.9)
             opt: torch.optim.Optimizer = torch.optim.SGD(
-                self.parameters(), lr=hp.lr, momentum=momentum, weight_decay=wd
+                self.parameters(), lr=hp["lr"], momentum=momentum, weight_decay=wd
             )
         elif hp.get("optimizer", "adam") == "adamw":
-            opt = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=wd)
+            opt = torch.optim.AdamW(self.parameters(), lr=hp["lr"], weight_decay=wd)
         else:
-            opt = torch.optim.Adam(self.parameters(), lr=hp.lr, weight_decay=wd)
+            opt = torch.optim.Adam(self.parameters(), lr=hp["lr"], weight_decay=wd)
         decay, start = hp.get("lr_decay", 1.0), hp.get("lr_decay_from", 0)
         if decay == 1.0:
             return opt
@@ -195,7 +198,7 @@ class Classifier(WrappedNet, L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        keys = (self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)
+        keys = (self.hparams["seed"], self.current_epoch, batch_idx, self.global_rank)
         x = self._augment(x, seeded_generator(*keys, STREAMS["augment"]))
         # dropout draws from the global stream: reseed it per step, so no other consumer of
         # that stream (loaders, callbacks, a resume) can shift the draws
@@ -219,9 +222,9 @@ class Classifier(WrappedNet, L.LightningModule):
         x, y = batch[0], batch[1]
         logits = self(x)
         while len(self.test_confusion) <= dataloader_idx:
-            cm = MulticlassConfusionMatrix(self.hparams.num_classes)
+            cm = MulticlassConfusionMatrix(self.hparams["num_classes"])
             self.test_confusion.append(cm.to(self.device))
-        self.test_confusion[dataloader_idx].update(logits, y)
+        cast(MulticlassConfusionMatrix, self.test_confusion[dataloader_idx]).update(logits, y)
         if dataloader_idx > 0:  # a further test set (e.g. the rotated one): its matrix only
             return
         self.test_acc.update(logits, y)
@@ -243,6 +246,7 @@ class Classifier(WrappedNet, L.LightningModule):
         names = getattr(getattr(self.trainer, "datamodule", None), "test_names", ())
         confusion = {}  # counts[true, predicted] per test set under its name ("test" if one)
         for i, metric in enumerate(self.test_confusion):
+            metric = cast(MulticlassConfusionMatrix, metric)
             name = names[i] if i < len(names) else "test" if i == 0 else str(i)
             cm = metric.compute()
             metric.reset()

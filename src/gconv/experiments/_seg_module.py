@@ -9,7 +9,7 @@ epoch checkpoint is the uninterrupted run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import torch
@@ -50,8 +50,9 @@ class _Confusion(nn.Module):
         n = torch.tensor(float(self.n), dtype=torch.float64)
         trainer = module._trainer  # None outside a Trainer (the property would raise)
         if trainer is not None and trainer.world_size > 1:
-            plain, area, n = (module.all_gather(t.to(module.device)).sum(0).cpu()
-                              for t in (plain, area, n))  # fmt: skip
+            gathered = (module.all_gather(t.to(module.device)) for t in (plain, area, n))
+            # all_gather of a tensor is a tensor (Lightning annotates any collection)
+            plain, area, n = (cast(torch.Tensor, g).sum(0).cpu() for g in gathered)
         out = metrics_from_confusion(plain)
         out |= {f"{k}_area": v for k, v in metrics_from_confusion(area).items()}
         return out, int(n)
@@ -94,7 +95,7 @@ class Segmenter(WrappedNet, L.LightningModule):
 
     def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        keys = (self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)
+        keys = (self.hparams["seed"], self.current_epoch, batch_idx, self.global_rank)
         x = self._augment(x, seeded_generator(*keys, STREAMS["augment"]))
         torch.manual_seed(derive_seed(*keys, STREAMS["torch"]))  # dropout: as Classifier
         loss = F.cross_entropy(self(x), y)
@@ -118,7 +119,7 @@ class Segmenter(WrappedNet, L.LightningModule):
         self, batch: tuple[torch.Tensor, ...], batch_idx: int, dataloader_idx: int = 0
     ) -> None:
         while len(self._test) <= dataloader_idx:
-            self._test.append(_Confusion(self.hparams.num_classes))
+            self._test.append(_Confusion(self.hparams["num_classes"]))
         self._test[dataloader_idx].update(self(batch[0]), batch[1])
 
     def on_test_epoch_end(self) -> None:

@@ -130,7 +130,7 @@ class Budget:
     limit_test: int | None = None
     data_kwargs: Mapping[str, Any] = field(default_factory=dict)
     model_kwargs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    per_model: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    per_model: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     batch_size: int | None = None
     models: tuple[str, ...] | None = None
 

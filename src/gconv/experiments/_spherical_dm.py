@@ -179,7 +179,7 @@ class SphericalDataModule(DataModule):
             self.sets[key] = _tensors(ds, self._limit(ds, "test" if name == "test" else name))
         return self.sets[key]
 
-    def train_set(self) -> Dataset:
+    def train_set(self) -> TensorDataset | _AugmentedTrain:
         """The training set: tensors, or generated per batch when augmented."""
         if self.mode == "none":
             return self.split("train")

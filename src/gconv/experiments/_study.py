@@ -179,7 +179,7 @@ def _recipe_kwargs(arm: Arm, over: Mapping[str, Any]) -> dict[str, Any]:
     run fields, the rest as ``optim`` (the budget's ``batch_size`` still wins over the arm's,
     and its ``per_model`` one over both)."""
     recipe = {**arm.recipe, **{k: v for k, v in over.items() if k in RECIPE_KEYS}}
-    run = {k: recipe.pop(k) for k in ("lr", "batch_size") if k in recipe}
+    run: dict[str, Any] = {k: recipe.pop(k) for k in ("lr", "batch_size") if k in recipe}
     return {**run, "optim": tuple(sorted(recipe.items()))}
 
 

@@ -18,7 +18,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import lightning as L
 import torch
@@ -53,6 +53,9 @@ from ._checkpoint import (
 from ._datamodule import _DATAMODULES, get_datamodule
 from ._run_files import LAST
 from ._tasks import TaskSpec, get_task
+
+if TYPE_CHECKING:
+    from ._module import Classifier
 
 __all__ = [
     "CheckpointError",
@@ -228,9 +231,9 @@ def load_module(path: str | os.PathLike, task: str = "classification") -> L.Ligh
     return module
 
 
-def load_classifier(path: str | os.PathLike) -> L.LightningModule:
+def load_classifier(path: str | os.PathLike) -> Classifier:
     """The ``Classifier`` stored in a checkpoint (``load_module(path, "classification")``)."""
-    return load_module(path, "classification")
+    return cast("Classifier", load_module(path, "classification"))
 
 
 def _checkpoint_dir(out: str | os.PathLike) -> Path:
@@ -248,7 +251,8 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
-    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero_only.rank == 0)
+    rank = rank_zero_only.rank  # type: ignore[attr-defined]  # set by Lightning, not in the stub
+    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank == 0)
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
@@ -262,8 +266,10 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     t0 = time.perf_counter()
     trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
     session_s = time.perf_counter() - t0
-    ckpt_cb = next(c for c in trainer.callbacks if isinstance(c, ModelCheckpoint) and c.monitor)
-    thr = next(c for c in trainer.callbacks if isinstance(c, Throughput))
+    # Lightning sets Trainer.callbacks in its callback connector, not declared on the class
+    callbacks_run: list[Callback] = trainer.callbacks  # type: ignore[attr-defined]
+    ckpt_cb = next(c for c in callbacks_run if isinstance(c, ModelCheckpoint) and c.monitor)
+    thr = next(c for c in callbacks_run if isinstance(c, Throughput))
     best = ckpt_cb.best_model_path if ckpt_cb else ""
     score = ckpt_cb.best_model_score if ckpt_cb else None
     record = {

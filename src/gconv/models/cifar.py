@@ -51,7 +51,7 @@ import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -96,6 +96,7 @@ def _conv(
         conv = nn.Conv2d(cin, cout, k, stride, pad)
         with torch.no_grad():  # He initialisation, as gconv's layers
             conv.weight.normal_(0.0, math.sqrt(2.0 / (cin * k * k)))
+            assert conv.bias is not None  # bias=True
             conv.bias.zero_()
         return conv
     cls = LiftConv2d if lift else GroupConv2d
@@ -286,7 +287,7 @@ class ResNet(_Counted):
             cin = cout
         self.stages = nn.Sequential(*stages)
         self.bn = _norm(group, cin)
-        order = 1 if group is None else get_group(group).order
+        order = 1 if group is None else cast(FiniteGroup, get_group(group)).order
         self.fc = nn.Linear(cin * (order if head == "flatten" else 1), num_classes)
 
     #: forward chains its layers, a spatial mean and the read-out (declared below)
@@ -314,8 +315,15 @@ def _builder(cls: type[nn.Module], defaults: dict[str, Any]) -> Callable[..., nn
     return build
 
 
-_ALL = {"z2": (None, (96, 192)), "p4": ("p4", (48, 96)), "p4m": ("p4m", (32, 64))}
-_RES = {"z2": (None, (32, 64, 128), "pool"), "p4m": ("p4m", (11, 23, 45), "flatten")}
+_ALL: dict[str, tuple[str | None, tuple[int, ...]]] = {
+    "z2": (None, (96, 192)),
+    "p4": ("p4", (48, 96)),
+    "p4m": ("p4m", (32, 64)),
+}
+_RES: dict[str, tuple[str | None, tuple[int, ...], str]] = {
+    "z2": (None, (32, 64, 128), "pool"),
+    "p4m": ("p4m", (11, 23, 45), "flatten"),
+}
 
 
 def specs() -> list[dict[str, Any]]:

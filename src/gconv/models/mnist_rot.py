@@ -28,6 +28,8 @@ torch.Size([2, 10])
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -77,7 +79,7 @@ class CosetReadout(nn.Sequential):
 
     def __init__(self, in_features: int, out_features: int, group: str, over: str) -> None:
         super().__init__(nn.Flatten(1), nn.Linear(in_features, out_features))
-        self.group, self.over = get_group(group), over
+        self.group, self.over = cast(FiniteGroup, get_group(group)), over
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
         if not isinstance(group, FiniteGroup):
@@ -100,7 +102,7 @@ class MNISTRotCNN(nn.Module):
 
     def __init__(
         self,
-        blocks: list[nn.Module],
+        blocks: Sequence[nn.Module],
         pool: nn.Module,
         dropout: float,
         top: nn.Module,

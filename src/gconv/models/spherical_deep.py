@@ -104,13 +104,13 @@ class S2CNNDeep(nn.Module):
         layers: list[nn.Module] = []
         for kind, cin, cout, b_in, b_out, beta in _scaled(DEEP_LAYOUT, bandwidth, "S2CNNDeep"):
             if kind == "S2Conv":
-                grid = s2_near_identity_grid(max_beta=beta * math.pi, n_alpha=6, n_beta=1)
-                layers.append(S2Conv(cin, cout, b_in, b_out, grid=grid))
+                s2_grid = s2_near_identity_grid(max_beta=beta * math.pi, n_alpha=6, n_beta=1)
+                layers.append(S2Conv(cin, cout, b_in, b_out, grid=s2_grid))
             else:
-                grid = so3_near_identity_grid(
+                so3_grid = so3_near_identity_grid(
                     max_beta=beta * math.pi, n_alpha=6, n_beta=1, max_gamma=2 * math.pi, n_gamma=6
                 )
-                layers.append(SO3Conv(cin, cout, b_in, b_out, grid=grid))
+                layers.append(SO3Conv(cin, cout, b_in, b_out, grid=so3_grid))
             layers.append(nn.ReLU(inplace=True))
         self.convolutional = nn.Sequential(*layers, SO3Integrate())
         self.linear = nn.Sequential(
@@ -187,12 +187,12 @@ class S2CNNSeg(SphericalStack):
         for i, (kind, cin, cout, b_in, b_out, beta) in enumerate(layout):
             cout = num_classes if i == len(SEG_LAYOUT) - 1 else cout
             if kind == "S2Conv":
-                grid = s2_near_identity_grid(max_beta=beta * math.pi)
-                layers.append(S2Conv(cin, cout, b_in, b_out, grid=grid))
+                s2_grid = s2_near_identity_grid(max_beta=beta * math.pi)
+                layers.append(S2Conv(cin, cout, b_in, b_out, grid=s2_grid))
                 continue
-            grid = so3_near_identity_grid(max_beta=beta * math.pi)
+            so3_grid = so3_near_identity_grid(max_beta=beta * math.pi)
             cls = SO3SumToS2Conv if kind == "SO3SumToS2Conv" else SO3Conv
-            layers.append(cls(cin, cout, b_in, b_out, grid=grid))
+            layers.append(cls(cin, cout, b_in, b_out, grid=so3_grid))
         super().__init__(layers, checkpoint)
 
 

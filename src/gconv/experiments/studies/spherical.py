@@ -42,8 +42,9 @@ segmentation study at b = 20; ``smoke`` runs every model at a small b.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 from .._decision import DecisionRule
 from .._spec import Arm, Budget, StudySpec, register_study
@@ -73,10 +74,22 @@ _FASHION_RULE = DecisionRule(
     "first-within", "test_r_error", "R test error", False, ("s2cnn", "none"),
     (("cnn-1m", "none"), ("cnn-1m", "rotate-100")),
 )  # fmt: skip
+
+
+class _BudgetArgs(TypedDict):
+    """Budget arguments shared by several budgets (``Budget(**args, per_model=...)``)."""
+
+    epochs_scale: float
+    limit_train: int
+    limit_test: int
+    batch_size: int
+    data_kwargs: Mapping[str, object]
+
+
 #: classification at the cpu budget (results/spherical-study-plan.md): 10,000 training digits ×
 #: 10 epochs, validation 2,000, test 5,000 NR + 5,000 R; cnn-5m 5,000 × 5; s2cnn-deep at b = 15,
 #: 5,000 × 5, validation 1,000, test 2,000 + 2,000
-_CLS_CPU = {
+_CLS_CPU: _BudgetArgs = {
     "epochs_scale": 0.5,
     "limit_train": 10_000,
     "limit_test": 5_000,
@@ -104,7 +117,7 @@ def _with_recipe(budget: Budget, model: str, **recipe: float) -> Budget:
     return replace(budget, per_model=per_model)
 
 
-_CLS_SMOKE = {
+_CLS_SMOKE: _BudgetArgs = {
     "epochs_scale": 1e-3,
     "limit_train": 32,
     "limit_test": 16,
