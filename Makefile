@@ -48,6 +48,7 @@ test-lowest: $(LOWEST)/.installed
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	@for f in benchmarks/[!_]*.py; do echo "== $$f"; $(BENCH_PY) $$f || exit 1; done

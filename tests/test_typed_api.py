@@ -55,3 +55,16 @@ def test_the_check_sees_a_missing_hint() -> None:
         return x
 
     assert _unannotated("f", f) == ["x", "return"]
+
+
+def test_the_package_ships_its_hints() -> None:
+    """PEP 561: a ``py.typed`` marker beside gconv's modules, listed as package data so that
+    wheels carry it (type checkers ignore the hints of an installed package without it)."""
+    import importlib.resources
+    from pathlib import Path
+
+    assert importlib.resources.files("gconv").joinpath("py.typed").is_file()
+    tomllib = pytest.importorskip("tomllib")  # Python ≥ 3.11
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["gconv"]
