@@ -12,7 +12,10 @@ layer misses a check its neighbours have:
   output shape;
 - empty batches: batch 0 gives batch 0 with the same trailing shape, and backward runs and
   gives every parameter a zero gradient, as torch's layers do (DDP needs every parameter in
-  the graph on every rank).
+  the graph on every rank);
+- parametrised weights (``spectral_norm``, ``weight_norm``): a weight computed afresh at every
+  access is read at every call in eval mode, under ``no_grad`` and ``inference_mode``, never
+  served from a cache keyed on a tensor that no longer exists.
 
 Each layer's equivariance is tested where its geometry is (``test_planar*.py``,
 ``test_steerable.py``, ``test_spherical_equivariance.py``, ``test_icosahedral*.py``); the layers
@@ -31,6 +34,7 @@ import pytest
 import torch
 from torch import nn
 from torch.func import functional_call
+from torch.nn.utils import parametrize
 
 import gconv.nn as gnn
 from gconv.equivariance import check_equivariance
@@ -177,6 +181,40 @@ def test_empty_batch_keeps_the_graph(name):
     assert empty.grad is not None and empty.grad.shape == empty.shape, name
     for pname, p in layer.named_parameters():
         assert p.grad is not None and not p.grad.any(), f"{name}: {pname}.grad {p.grad}"
+
+
+class _Scaled(nn.Module):
+    """A parametrisation whose value is a fresh tensor at every access (as spectral_norm's)."""
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return 0.5 * w
+
+
+WEIGHTED = [
+    n for n, (f, _) in CASES.items() if isinstance(getattr(f(), "weight", None), nn.Parameter)
+]
+
+
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_a_parametrised_weight_is_read_at_every_call(name, mode):
+    layer, x = _build(name)
+    parametrize.register_parametrization(layer, "weight", _Scaled())
+    layer.eval()
+    with mode():
+        before = layer(x)
+    with torch.no_grad():
+        original = layer.parametrizations.weight.original
+        original.add_(torch.randn_like(original))
+    twin = _build(name)[0].eval()
+    with torch.no_grad():
+        twin.load_state_dict({**twin.state_dict(), "weight": layer.weight})
+    with mode():
+        after, want = layer(x), twin(x)
+    # BLAS may round differently for other addresses: float64 to 1e-12, where a stale bank
+    # (the old weight) is off by O(1)
+    torch.testing.assert_close(after, want, rtol=1e-12, atol=1e-12, msg=name)
+    assert (after - before).abs().max() > 1e-3, f"{name}: the new weight changed nothing"
 
 
 def _band_limited(shape: tuple[int, ...]) -> torch.Tensor:
