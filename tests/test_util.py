@@ -123,3 +123,30 @@ def test_atomic_write_gives_the_umask_mode_without_changing_the_umask(tmp_path):
         assert seen == [] or not os.path.exists("/proc/self/status")
     finally:
         os.umask(old)
+
+
+def test_file_lock_excludes_another_process(tmp_path):
+    """While one process holds ``file_lock(path)``, another cannot take the lock (it would wait);
+    once released, it can."""
+    pytest.importorskip("fcntl")
+    import subprocess
+    import sys
+
+    target = tmp_path / "rows.csv"
+    probe = (
+        "import fcntl, sys\n"
+        "with open(sys.argv[1], 'a') as f:\n"
+        "    try:\n"
+        "        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "    except BlockingIOError:\n"
+        "        sys.exit(3)\n"
+    )
+
+    def other_process_can_lock() -> bool:
+        rc = subprocess.run([sys.executable, "-c", probe, f"{target}.lock"]).returncode
+        assert rc in (0, 3), rc
+        return rc == 0
+
+    with _util.file_lock(target):
+        assert not other_process_can_lock()
+    assert other_process_can_lock()

@@ -32,6 +32,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "cache_dir",
+    "file_lock",
     "check_choice",
     "check_positive_int",
     "check_probability",
@@ -116,6 +117,25 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     with atomic_write(path) as f:
         f.write(text.encode("utf-8"))
     return Path(path)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (POSIX ``flock``; where there is none, no lock)
+    for a read-modify-write of ``path``: processes that take it do their updates in turn."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    lock = Path(f"{os.fspath(path)}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _umask() -> int:

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from gconv.experiments import RunSpec, merge, plan, run_study, select_shard
-from gconv.experiments._study import csv_path, read_rows
+from gconv.experiments._study import csv_path, read_rows, write_rows
 
 
 class FakeRunner:
@@ -91,6 +92,28 @@ def test_shard_then_merge(tmp_path: Path) -> None:
     # merging again (e.g. after one more shard file appears) does not duplicate runs
     assert len(read_rows(merge("rotmnist", tmp_path, log=lambda s: None))) == len(runs)
     assert "3 (0, 1, 2)" in (tmp_path / "rotmnist.md").read_text()
+
+
+def test_a_second_writer_of_the_same_csv_keeps_its_rows(tmp_path: Path) -> None:
+    """Two processes on one shard file (two studies' runs with the same K/N in one folder): a
+    row the other process wrote while this one trained stays when this one writes its own."""
+    runs = plan("rotmnist", seeds=[0], epochs_scale=0.01)[:2]
+    path = csv_path(tmp_path, "rotmnist", (0, 1))
+    (other,) = plan("rotmnist", seeds=[5], epochs_scale=0.01)[:1]
+    other_row = {k: v for k, v in asdict(other).items() if k != "index" and v != ()}
+    fake = FakeRunner()
+
+    def runner(spec: RunSpec, run_dir: Path) -> dict:
+        if not fake.calls:  # the other process finishes first and writes the file
+            write_rows(path, [{**other_row, **FakeRunner()(other, run_dir)}])
+        return fake(spec, run_dir)
+
+    rows = run_study("rotmnist", runs, tmp_path, runner, shard=(0, 1), log=lambda s: None)
+    on_disk = read_rows(path)
+    assert sorted((r["model"], r["seed"]) for r in on_disk) == sorted(
+        [(other.model, "5"), (runs[0].model, "0"), (runs[1].model, "0")]
+    )
+    assert len(rows) == 3
 
 
 def test_merge_without_shards_is_an_error(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .._util import atomic_write_text, check_positive_int
+from .._util import atomic_write_text, check_positive_int, file_lock
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
 from ._run_files import RESUME_ORDER
@@ -289,6 +289,16 @@ def _row_key(row: dict) -> tuple[str, ...]:
 Runner = Callable[[RunSpec, Path], dict]
 
 
+def _add_row(path: Path, row: dict) -> list[dict]:
+    """Add ``row`` to the CSV as it is on disk now, under a lock, and return its rows: another
+    process writing the same file since this one read it (two studies' shards with the same
+    K/N in one folder) keeps its rows. A row with the same run key is replaced."""
+    with file_lock(path):
+        rows = [r for r in read_rows(path) if _row_key(r) != _row_key(row)]
+        write_rows(path, [*rows, row])
+    return [*rows, row]
+
+
 def run_study(
     study: str,
     runs: Sequence[RunSpec],
@@ -314,10 +324,8 @@ def run_study(
         result = runner(spec, Path(out) / "runs" / study / spec.name)
         row = {k: v for k, v in asdict(spec).items() if k != "index" and v != ()}
         row.update(result)
-        rows.append(row)
         done.add(spec.key)
-        if _rank_zero():
-            write_rows(path, rows)
+        rows = _add_row(path, row) if _rank_zero() else [*rows, row]
     if shard is None and rows and _rank_zero():
         _log_report(write_report(study, read_rows(path), out), log)
     return rows if not _rank_zero() else read_rows(path)
