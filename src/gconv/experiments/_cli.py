@@ -146,8 +146,7 @@ def _add_study(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from lightning.pytorch.utilities import rank_zero_only
-
+    from ._run_files import rank_zero
     from ._train import TrainConfig, train
 
     cfg = TrainConfig(
@@ -165,7 +164,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip
     rec = train(cfg)
-    if rank_zero_only.rank != 0:  # type: ignore[attr-defined]  # set by Lightning, not in the stub
+    if not rank_zero():
         return 0
     print_table(
         ["model", "params", "epochs", "best epoch", "val error", "test error", "wall", "img/s"],
@@ -335,7 +334,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         print_table(["index", "run", "status"], _statuses(args.study, args.out, runs),
                     title=f"planned runs (status from {args.out})")  # fmt: skip
         return 0
-    from ._study import _rank_zero, csv_path, default_runner, parse_shard, run_study
+    from ._run_files import rank_zero
+    from ._study import csv_path, default_runner, parse_shard, run_study
 
     shard = parse_shard(args.shard) if args.shard else None
     spec = get_study(args.study)
@@ -344,7 +344,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
                             spec.task, getattr(args, "command_line", None),
                             args.accelerator)  # fmt: skip
     rows = run_study(args.study, runs, args.out, runner, shard)
-    if not _rank_zero():
+    if not rank_zero():
         return 0
     path = csv_path(args.out, args.study, shard)
     metrics = spec.metrics or get_task(spec.task).report

@@ -21,7 +21,7 @@ from typing import Any
 from .._util import atomic_write_text, check_positive_int, file_lock
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
-from ._run_files import RESUME_ORDER
+from ._run_files import RESUME_ORDER, rank_zero
 from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study, recipe_digest
 
 __all__ = [
@@ -325,19 +325,10 @@ def run_study(
         row = {k: v for k, v in asdict(spec).items() if k != "index" and v != ()}
         row.update(result)
         done.add(spec.key)
-        rows = _add_row(path, row) if _rank_zero() else [*rows, row]
-    if shard is None and rows and _rank_zero():
+        rows = _add_row(path, row) if rank_zero() else [*rows, row]
+    if shard is None and rows and rank_zero():
         _log_report(write_report(study, read_rows(path), out), log)
-    return rows if not _rank_zero() else read_rows(path)
-
-
-def _rank_zero() -> bool:
-    """False in the extra processes of a multi-process (DDP) run: only rank 0 writes files."""
-    try:
-        from lightning.pytorch.utilities import rank_zero_only
-    except ImportError:
-        return True
-    return getattr(rank_zero_only, "rank", 0) == 0
+    return rows if not rank_zero() else read_rows(path)
 
 
 def merge(study: str, out: str | os.PathLike, log: Callable[[str], None] = print) -> Path:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, cast
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
-from lightning.pytorch.utilities import rank_zero_only
 
 from .._util import atomic_write_text
 from ..nn import recompute_batch_norm
@@ -51,7 +50,7 @@ from ._checkpoint import (
     resume_path,
 )
 from ._datamodule import _DATAMODULES, get_datamodule
-from ._run_files import LAST
+from ._run_files import LAST, rank_zero
 from ._tasks import TaskSpec, get_task
 
 if TYPE_CHECKING:
@@ -251,8 +250,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
-    rank = rank_zero_only.rank  # type: ignore[attr-defined]  # set by Lightning, not in the stub
-    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank == 0)
+    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero())
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
