@@ -9,7 +9,11 @@ import torch
 from torch import nn
 
 from .._util import DTypeError, ShapeError, check_tensor  # one class for every package
-from ..groups import grid_rule  # noqa: F401  (re-exported: one implementation, in groups)
+from ..groups import (
+    FiniteGroup,
+    get,
+    grid_rule,  # noqa: F401  (re-exported: one implementation, in groups)
+)
 
 __all__ = [
     "ShapeError",
@@ -97,6 +101,28 @@ def check_like(layer: str, x: torch.Tensor, param: torch.Tensor | None) -> None:
         f"{layer}: input is {x.dtype}, the layer's parameters are {param.dtype}: cast one to "
         f"the other (e.g. layer.to({x.dtype}) or x.to({param.dtype}))"
     )
+
+
+def planar_group(owner: str, group: object, example: str = "") -> FiniteGroup:
+    """``gconv.groups.get(group)`` for a layer that needs C_N or D_N; anything else (SO(3), the
+    icosahedral rotations) is a ValueError naming ``owner`` (and an ``example`` of good names)."""
+    grp = get(group)
+    if not isinstance(grp, FiniteGroup):
+        hint = f" (e.g. {example})" if example else ""
+        raise ValueError(f"{owner}: group must be C_N or D_N{hint}, got {group!r}")
+    return grp
+
+
+def bank_key(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple | None:
+    """What an eval-mode filter-bank cache is keyed on (identity and version counter of weight
+    and bias, device, dtype); None for a parametrised weight or bias (``spectral_norm``,
+    ``weight_norm``, ``torch.func.functional_call``): a fresh tensor at every access, whose id
+    may repeat once the old one is freed and which has no version counter in inference mode,
+    so no key can trust it."""
+    if not isinstance(weight, nn.Parameter) or not (bias is None or isinstance(bias, nn.Parameter)):
+        return None
+    b = None if bias is None else (id(bias), bias._version)
+    return (id(weight), weight._version, weight.device, weight.dtype, b)
 
 
 def empty_output(x: torch.Tensor, shape: tuple[int, ...], module: nn.Module) -> torch.Tensor:

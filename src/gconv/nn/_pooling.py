@@ -10,7 +10,7 @@ from torch import nn
 
 from .._util import check_tensor
 from ..groups import FiniteGroup, get, is_grid_element, subgroup_cosets
-from ._checks import ShapeError, check_kernel_fits, square
+from ._checks import ShapeError, check_kernel_fits, planar_group, square
 from .planar import planar_exactness
 
 __all__ = ["GroupPool", "GroupMaxPool2d"]
@@ -61,13 +61,10 @@ class GroupPool(nn.Module):
                 f"GroupPool: over={over!r} needs the group (e.g. group='p4m') to know its cosets"
             )
         self.reduction, self.over = reduction, over
-        grp = None if group is None else get(group)
-        if grp is not None and not isinstance(grp, FiniteGroup):
-            raise ValueError(f"GroupPool: group must be C_N or D_N (e.g. 'p4m'), got {group!r}")
-        self.group: FiniteGroup | None = grp
+        self.group = None if group is None else planar_group("GroupPool", group, "'p4m'")
         self._layout: tuple[str, int, int, list[int]] | None = None
-        if grp is not None:
-            self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(grp, over)))
+        if self.group is not None:
+            self._layout = _coset_layout(torch.as_tensor(subgroup_cosets(self.group, over)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor("GroupPool: input", x, floating=self.reduction == "mean")

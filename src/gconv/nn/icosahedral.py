@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import ShapeError, check_like, check_tensor, empty_output
+from ._checks import ShapeError, bank_key, check_like, check_tensor, empty_output
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import (
     channel_pad_plan,
@@ -277,14 +277,13 @@ class _IcoConvBase(nn.Module):
         return hex_bank(self.weight, self._hex), bias
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w, b = self.weight, self.bias
-        # a parametrised weight is fresh at every access: no key can trust it (planar.py)
-        fresh = not isinstance(w, nn.Parameter) or not (b is None or isinstance(b, nn.Parameter))
-        if self.training or fresh or (torch.is_grad_enabled() and w.requires_grad):
+        w = self.weight
+        training = self.training or (torch.is_grad_enabled() and w.requires_grad)
+        key = None if training else bank_key(w, self.bias)  # None: parametrised, no cache
+        if key is None:
             self._cache = None
             return self._weights()
-        bias_key = None if b is None else (id(b), b._version)
-        key = (id(w), w._version, w.device, w.dtype, bias_key, self._gemm)
+        key = (*key, self._gemm)
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, self._weights())

@@ -35,17 +35,18 @@ from ..groups import (
     PixelGrid,
     basis_dimension,
     element_reversed_axes,
-    get,
     grid_rule,
     is_grid_element,
     steerable_basis,
 )
 from ._checks import (
     ShapeError,
+    bank_key,
     check_features,
     check_image,
     check_kernel_fits,
     check_like,
+    planar_group,
     square,
 )
 from .steerable import (
@@ -139,10 +140,7 @@ class _PlanarGroupConv(nn.Module):
             raise ValueError(
                 f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
             )
-        grp = get(group)
-        if not isinstance(grp, FiniteGroup):
-            raise ValueError(f"{name}: group must be C_N or D_N (e.g. 'p4', 'c8'), got {group!r}")
-        self.group: FiniteGroup = grp
+        self.group = planar_group(name, group, "'p4', 'c8'")
         self.basis = resolve_basis(self.group, basis, name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = square("kernel_size", kernel_size, name)
@@ -230,16 +228,13 @@ class _PlanarGroupConv(nn.Module):
         return bank, bias
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w, b = self.weight, self.bias
+        w = self.weight
         training = self.training or (torch.is_grad_enabled() and w.requires_grad)
-        # a parametrised weight (spectral_norm, weight_norm, torch.func.functional_call) is a
-        # fresh tensor at every access, whose id may repeat once the old one is freed and
-        # which has no version counter in inference mode: no key can trust it
-        fresh = not isinstance(w, nn.Parameter) or not (b is None or isinstance(b, nn.Parameter))
-        if training or fresh or torch.compiler.is_compiling():  # nor can a compiled graph
+        # a compiled graph cannot guard _version; a parametrised weight has no key (bank_key)
+        key = None if training or torch.compiler.is_compiling() else bank_key(w, self.bias)
+        if key is None:
             self._cache = None
             return self.expanded_weight()
-        key = (id(w), w._version, w.device, w.dtype, None if b is None else (id(b), b._version))
         if self._cache is None or self._cache[0] != key:
             with torch.no_grad():
                 self._cache = (key, self.expanded_weight())
@@ -342,11 +337,8 @@ class ExportedGroupConv(nn.Module):
                 f"ExportedGroupConv: expected a torch.nn.Conv2d, got {type(conv).__name__}"
             )
         self.conv = conv
-        grp = get(group)
-        if not isinstance(grp, FiniteGroup):
-            raise ValueError(f"ExportedGroupConv: group must be C_N or D_N, got {group!r}")
-        self.group: FiniteGroup = grp
-        self.order = grp.order
+        self.group = planar_group("ExportedGroupConv", group)
+        self.order = self.group.order
         self.flatten_input = flatten_input
 
     def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
