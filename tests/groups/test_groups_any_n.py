@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 import torch
 
-from gconv.groups import C4, D4, SO3, CyclicGroup, DihedralGroup, PixelGrid, get
+from gconv.groups import (
+    C4,
+    D4,
+    SO3,
+    CyclicGroup,
+    DihedralGroup,
+    PixelGrid,
+    get,
+    subgroup_cosets,
+    subgroup_embedding,
+)
 
 ANY_N = [CyclicGroup(n) for n in (1, 2, 3, 5, 8)] + [DihedralGroup(n) for n in (1, 2, 3, 6)]
 GRID = ["c1", "c2", "c4", "d1", "d2", "d4"]
@@ -44,6 +54,32 @@ def test_regular_representation_and_cosets(G):
         for g, h in itertools.product(G.elements(), repeat=2):  # left action on cosets
             pg, ph = G.coset_permutation(g, which), G.coset_permutation(h, which)
             assert (ph[pg] == G.coset_permutation(G.compose(g, h), which)).all()
+
+
+SUBGROUPS = [("c8", "c4"), ("c12", "c3"), ("d8", "c8"), ("d8", "d4"), ("d6", "d1"), ("c5", "c1")]
+
+
+@pytest.mark.parametrize(("g", "h"), SUBGROUPS, ids="-in-".join)
+def test_subgroup_embedding_and_cosets(g, h):
+    """H → G matches mirror and angle, is an injective homomorphism, and the left cosets g·H
+    partition G."""
+    G, H = get(g), get(h)
+    emb = subgroup_embedding(G, H)
+    assert len(set(emb)) == H.order and emb[0] == 0
+    for a, b in itertools.product(H.elements(), repeat=2):
+        assert G.compose(emb[a], emb[b]) == emb[H.compose(a, b)]
+        np.testing.assert_allclose(G.matrix(emb[a]), H.matrix(a), atol=1e-12)
+    rows = subgroup_cosets(G, H)
+    assert rows.shape == (G.order // H.order, H.order)
+    assert sorted(rows.ravel().tolist()) == list(G.elements())
+    for row in rows:
+        assert set(row.tolist()) == {G.compose(int(row[0]), e) for e in emb}
+
+
+@pytest.mark.parametrize(("g", "h"), [("c8", "c3"), ("c8", "d8"), ("d4", "d8")])
+def test_subgroup_embedding_refuses_a_non_subgroup(g, h):
+    with pytest.raises(ValueError, match=f"{get(h).name} is not a subgroup of {get(g).name}"):
+        subgroup_embedding(get(g), get(h))
 
 
 def test_numbering_keeps_p4_p4m_and_names():

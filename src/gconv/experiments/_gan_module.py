@@ -40,7 +40,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import lightning as L
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -141,7 +140,7 @@ class GeneratorEMA(nn.Module):
         return self.net(z, y)
 
 
-class GAN(WrappedNet, L.LightningModule):
+class GAN(WrappedNet):
     """Conditional GAN on 28×28 digits; ``self.net`` is D (so ``num_params`` counts D),
     ``self.generator`` is G. Hyper-parameters are plain values (``weights_only`` checkpoints).
     After ``trainer.test``: ``test_results`` (``test_fd``, ``test_gen_acc``,

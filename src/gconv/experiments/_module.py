@@ -163,7 +163,7 @@ class WrappedNet(L.LightningModule):
             sched._last_lr = lrs  # what get_last_lr() reports
 
 
-class Classifier(WrappedNet, L.LightningModule):
+class Classifier(WrappedNet):
     """Wrap ``net`` (or ``gconv.models.get_model(model, **model_kwargs)``) for training.
 
     Hyper-parameters are plain Python values, so checkpoints load with ``weights_only=True``.

@@ -58,7 +58,7 @@ class _Confusion(nn.Module):
         return out, int(n)
 
 
-class Segmenter(WrappedNet, L.LightningModule):
+class Segmenter(WrappedNet):
     """Wrap ``net`` (or ``gconv.models.get_model(model, **model_kwargs)``), ``x (B, C, H, W)
     → logits (B, num_classes, H, W)``, for training on per-pixel cross-entropy.
 

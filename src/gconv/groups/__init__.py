@@ -19,7 +19,8 @@ Actions:
 - ``PlaneAction(group)``: any C_N / D_N on images and group features: ``torch.rot90`` / flips
   for quarter turns and mirrors (exact; ``is_grid_element``, ``element_reversed_axes``),
   ``rotate_image`` for other rotations (resampled, never exact). The checker uses it.
-  ``subgroup_cosets`` / ``subgroup_coset_permutation``: cosets of any subgroup (C4 in C16, …).
+  ``subgroup_cosets`` / ``subgroup_coset_permutation``: cosets of any subgroup (C4 in C16, …);
+  ``subgroup_embedding``: its elements as elements of the group.
 - ``IcoGrid(r)``: the r-times subdivided icosahedron (10·4^r + 2 vertices), its atlas of 5
   charts n × 2n (n = 2^r) with C6 frames, padding with gauge changes, neighbours, and the
   60 rotations as vertex permutations with the gauge shift each induces (``_ico`` docstring).
@@ -49,6 +50,7 @@ from ._plane import (
     is_grid_element,
     subgroup_coset_permutation,
     subgroup_cosets,
+    subgroup_embedding,
 )
 from ._rotate import rotate_image
 from ._so3 import SO3, euler_to_matrix, matrix_to_euler, rand_rotation
@@ -76,7 +78,7 @@ __all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "
 __all__ += ["ICO", "OFFSETS", "IcoGrid", "IcoGroup"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["PlaneAction", "element_reversed_axes", "is_grid_element"]
-__all__ += ["subgroup_coset_permutation", "subgroup_cosets"]
+__all__ += ["subgroup_coset_permutation", "subgroup_cosets", "subgroup_embedding"]
 __all__ += ["basis_dimension", "basis_frequencies", "coefficient_matrix", "steerable_basis"]
 __all__ += ["SO3", "euler_to_matrix", "matrix_to_euler", "rand_rotation"]
 __all__ += [

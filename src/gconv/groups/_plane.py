@@ -33,6 +33,7 @@ __all__ = [
     "element_reversed_axes",
     "subgroup_cosets",
     "subgroup_coset_permutation",
+    "subgroup_embedding",
 ]
 
 
@@ -44,8 +45,14 @@ def _check_group(owner: str, group: object) -> FiniteGroup:
     return group
 
 
-def _embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
-    """The elements of ``sub`` as elements of ``group`` (same mirror, same angle)."""
+def subgroup_embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
+    """The elements of ``sub``, in its order, as elements of ``group`` (matched by mirror and
+    angle: C_N in D_N, C_M in C_N for M | N, D_M in D_N, …); ValueError if H is not a subgroup.
+
+    >>> from gconv.groups import CyclicGroup, DihedralGroup
+    >>> subgroup_embedding(CyclicGroup(8), CyclicGroup(4))
+    [0, 2, 4, 6]
+    """
     found = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
     embed = [e for e in found if e is not None]
     if len(embed) < len(found):
@@ -60,7 +67,7 @@ def subgroup_cosets(group: FiniteGroup, sub: str | FiniteGroup) -> np.ndarray:
     _check_group("subgroup_cosets", group)
     if isinstance(sub, str) and sub in ("trivial", "rotations", "mirrors", "group"):
         return group.cosets(sub)
-    embed = _embedding(group, _check_group("subgroup_cosets", get(sub)))
+    embed = subgroup_embedding(group, _check_group("subgroup_cosets", get(sub)))
     rows, seen = [], set()
     for g in group.elements():
         if g not in seen:

@@ -36,7 +36,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..groups import GRID_EXACT_ORDERS, FiniteGroup, PlaneAction, get, grid_rule, steerable_basis
+from ..groups import (
+    GRID_EXACT_ORDERS,
+    FiniteGroup,
+    PlaneAction,
+    get,
+    grid_rule,
+    steerable_basis,
+    subgroup_embedding,
+)
 from ._checks import ShapeError, check_tensor, square
 
 __all__ = [
@@ -230,10 +238,10 @@ class RestrictGroup(nn.Module):
         assert isinstance(big, FiniteGroup) and isinstance(small, FiniteGroup)  # checked above
         self.group: FiniteGroup = big
         self.subgroup: FiniteGroup = small
-        found = [big.find(small.split(h)[0], small.angle(h)) for h in small.elements()]
-        embed = [e for e in found if e is not None]
-        if len(embed) < len(found):
-            raise ValueError(f"RestrictGroup: {small.name} is not a subgroup of {big.name}")
+        try:
+            embed = subgroup_embedding(big, small)
+        except ValueError as e:
+            raise ValueError(f"RestrictGroup: {e}") from None
         order, seen = [], set()
         for t in big.elements():
             if t in seen:
