@@ -23,6 +23,23 @@ def test_help_lists_commands(capsys):
     assert "check-equivariance" in out and "demo" in out
 
 
+def test_version_names_the_package_and_torch(capsys):
+    import importlib.metadata
+
+    import torch
+
+    import gconv
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"gconv {gconv.__version__} (torch {torch.__version__}")
+    # pyproject reads the version from gconv.__version__: the installed metadata agrees
+    installed = importlib.metadata.version("gconv")
+    assert installed == gconv.__version__, f"installed metadata {installed}: reinstall (make venv)"
+
+
 @pytest.mark.parametrize(
     "model,group,size", [("lift", "p4", "9"), ("group-conv", "p4m", "9"), ("stack", "p4", "28")]
 )

@@ -144,11 +144,21 @@ def _check_help() -> str:
     )
 
 
+def _version() -> str:
+    """``gconv X (torch Y, Python Z)``: what a bug report needs first."""
+    import platform
+
+    from . import __version__
+
+    return f"gconv {__version__} (torch {torch.__version__}, Python {platform.python_version()})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="gconv",
         description="Group-equivariant CNNs: p4/p4m, spherical and gauge convolutions.",
     )
+    p.add_argument("--version", action="version", version=_version())
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     d = sub.add_parser("demo", help="show equivariance (and, with extras, train) in one go")
     d.add_argument("--group", default="p4", choices=_PLANAR_GROUPS)
