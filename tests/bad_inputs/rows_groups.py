@@ -183,6 +183,18 @@ ROWS = [
         r"C3 is not a subgroup of C8",
     ),
     Row(
+        "subgroup_embedding",
+        lambda: g.subgroup_embedding(_C8, g.DihedralGroup(8)),
+        ValueError,
+        r"D8 is not a subgroup of C8",
+    ),
+    Row(
+        "subgroup_embedding",
+        lambda: g.subgroup_embedding(_C8, "c4"),
+        TypeError,
+        r"subgroup_embedding: expected a CyclicGroup/DihedralGroup object, got 'c4'",
+    ),
+    Row(
         "subgroup_cosets",
         lambda: g.subgroup_cosets("c8", "c4"),
         TypeError,

@@ -53,6 +53,7 @@ def subgroup_embedding(group: FiniteGroup, sub: FiniteGroup) -> list[int]:
     >>> subgroup_embedding(CyclicGroup(8), CyclicGroup(4))
     [0, 2, 4, 6]
     """
+    group, sub = _check_group("subgroup_embedding", group), _check_group("subgroup_embedding", sub)
     found = [group.find(sub.split(h)[0], sub.angle(h)) for h in sub.elements()]
     embed = [e for e in found if e is not None]
     if len(embed) < len(found):
