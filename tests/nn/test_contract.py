@@ -13,6 +13,10 @@ layer misses a check its neighbours have:
 - empty batches: batch 0 gives batch 0 with the same trailing shape, and backward runs and
   gives every parameter a zero gradient, as torch's layers do (DDP needs every parameter in
   the graph on every rank);
+- mixed precision: under ``torch.autocast("cpu", torch.bfloat16)``, with float32 or bfloat16
+  inputs, forward and backward run and every parameter gets a gradient of its own dtype; the
+  spherical layers (``gconv._precision.full_precision``) give bit for bit the float32 output
+  and gradients, the others what float32 gives to bfloat16 rounding;
 - parametrised weights (``spectral_norm``, ``weight_norm``): a weight computed afresh at every
   access is read at every call in eval mode, under ``no_grad`` and ``inference_mode``, never
   served from a cache keyed on a tensor that no longer exists.
@@ -241,3 +245,52 @@ def test_equivariance_of_layers_only_checked_in_stacks(name, group, kinds, toler
     assert report.verdict == "equivariant" and len(exact) >= 3, str(report)
     if group == "so3":  # band-limited input: every rotation, the random ones too, is exact
         assert all(r.exact for r in report.rows), str(report)
+
+
+#: the layers that leave autocast for their transforms (``gconv._precision.full_precision``)
+FULL_PRECISION = {"S2Conv", "SO3Conv", "SO3ToS2Conv", "SO3SumToS2Conv", "SO3Shortcut"}
+FULL_PRECISION |= {"SO3Integrate", "S2Integrate"}
+#: bfloat16 keeps 8 significant bits (unit roundoff u = 2⁻⁸ ≈ 3.9e-3); the layers round their
+#: operands once (autocast) and accumulate in float32, so norm-relative errors of a few u:
+#: 4u. A wrong result (a lost gauge shift, a dropped bias) is off by O(1).
+BF16_TOL = 4 * 2.0**-8
+
+
+def _forward_backward(layer: nn.Module, x: torch.Tensor, autocast: bool):
+    """Output and gradients (of the input, ``""``, and of every parameter) of Σ r·y, r fixed
+    and random (not Σ y², whose input gradient through a batch norm is zero up to rounding)."""
+    layer.zero_grad(set_to_none=True)
+    x = x.detach().requires_grad_()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        y = layer(x)
+    r = torch.randn(y.shape, generator=torch.Generator().manual_seed(7))
+    (r * y.float()).sum().backward()
+    return y.detach(), {"": x.grad, **{n: p.grad for n, p in layer.named_parameters()}}
+
+
+def _rel(got: torch.Tensor, want: torch.Tensor) -> float:
+    return float((got.double() - want.double()).norm() / want.double().norm().clamp_min(1e-30))
+
+
+@pytest.mark.parametrize("half_input", [False, True], ids=["float32-in", "bfloat16-in"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_autocast_bfloat16(name, half_input):
+    layer, x = _build(name, dtype=torch.float32)
+    layer.train()
+    if half_input:  # what a layer before it under autocast hands on
+        x = x.bfloat16()
+    y, grads = _forward_backward(layer, x, autocast=True)
+    want, want_grads = _forward_backward(layer, x.float(), autocast=False)
+    for pname, p in [("", x), *layer.named_parameters()]:
+        g = grads[pname]
+        assert g is not None and g.dtype == p.dtype, f"{name}: {pname or 'input'}.grad {g}"
+    if name.split()[0] in FULL_PRECISION:
+        assert y.dtype == torch.float32 and torch.equal(y, want), name
+        for pname, g in grads.items():
+            if pname or not half_input:  # a bfloat16 input's gradient is rounded to it
+                assert torch.equal(g, want_grads[pname]), f"{name}: {pname or 'input'}"
+        return
+    assert _rel(y, want) <= BF16_TOL, f"{name}: output {_rel(y, want):.2e}"
+    for pname, g in grads.items():
+        err = _rel(g, want_grads[pname])
+        assert err <= BF16_TOL, f"{name}: {pname or 'input'} gradient {err:.2e}"

@@ -105,3 +105,25 @@ def test_hex_correlation_gradgradcheck(stride: int) -> None:
     fn = lambda p, w, bias: hex_correlation(p, w, bias, stride)  # noqa: E731
     assert torch.autograd.gradcheck(fn, (p, w, bias))
     assert torch.autograd.gradgradcheck(fn, (p, w, bias))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_under_autocast_the_product_runs_in_bfloat16_as_conv2d_does(stride: int) -> None:
+    """Under ``torch.autocast`` the GEMM path takes autocast's dtype (what ``F.conv2d`` does
+    there; before, its ``out=`` product stayed float32): the output is bfloat16 and equals
+    ``F.conv2d`` of the same bfloat16 operands to bfloat16 rounding of the result, and the float32
+    inputs get float32 gradients."""
+    layer, x = _layer_and_input(False, stride)
+    layer = layer.float()
+    p = layer.pad(x.float()).detach().requires_grad_()
+    w = hex_bank(layer.weight, hex_weight_index(layer.in_order))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = hex_correlation(p, w, layer.bias.repeat_interleave(6), stride)
+        bank, bias = layer.expanded_weight()
+        want = F.conv2d(p, bank, bias, stride)
+    assert got.dtype == want.dtype == torch.bfloat16
+    # both sum bfloat16 products in float32 and round once: a few units of 2⁻⁸ of the output
+    torch.testing.assert_close(got.float(), want.float(), rtol=2**-6, atol=2**-6)
+    got.float().sum().backward()
+    assert p.grad is not None and p.grad.dtype == torch.float32
+    assert layer.weight.grad is not None and layer.weight.grad.dtype == torch.float32

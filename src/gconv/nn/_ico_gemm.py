@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._precision import autocasting
 from .._util import cached_tensors
 from ._ico_index import HEX_TAPS, hex_expansion_index
 
@@ -120,5 +121,12 @@ def hex_correlation(
     >>> want = torch.nn.functional.conv2d(p, bank, b)
     >>> bool((hex_correlation(p, w, b, 1) - want).abs().max() < 1e-12)
     True
+
+    Under ``torch.autocast`` the product runs in autocast's dtype (bfloat16 / float16), as
+    ``F.conv2d`` would: the inputs are cast to it and the output has it.
     """
+    if autocasting(p.device.type):
+        low = torch.get_autocast_dtype(p.device.type)
+        p, w_hex = p.to(low), w_hex.to(low)
+        bias = None if bias is None else bias.to(low)
     return _HexCorrelationFn.apply(p, w_hex, bias, stride)

@@ -11,6 +11,7 @@ import math
 import torch
 from torch import nn
 
+from .._precision import full_precision
 from ..groups import quadrature_weights
 from ..spherical import engine as hm
 from ._checks import check_like, empty_output
@@ -44,6 +45,7 @@ class SO3Shortcut(nn.Module):
             _register_tables(self, "ana", hm.so3_tables(b_in, L))
             _register_tables(self, "syn", hm.so3_tables(b_out, L))
 
+    @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Shortcut", x, self.in_channels, self.b_in, 3)
         check_like("SO3Shortcut", x, self.weight)
@@ -79,6 +81,7 @@ def _weights(b: int, x: torch.Tensor) -> torch.Tensor:
     return quadrature_weights(b).to(dtype=x.dtype, device=x.device)
 
 
+@full_precision
 def so3_integrate(x: torch.Tensor) -> torch.Tensor:
     """Haar integral ``∫ F dR`` (normalised, ∫1 = 1): ``(B, C, 2b, 2b, 2b)`` → ``(B, C)``.
 
@@ -93,6 +96,7 @@ def so3_integrate(x: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bcjkl,j->bc", x, w)
 
 
+@full_precision
 def s2_integrate(x: torch.Tensor) -> torch.Tensor:
     """Normalised sphere integral ``(1/4π) ∫ f dx`` (mean over S²): ``(B, C, 2b, 2b)`` → ``(B, C)``.
 

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._precision import full_precision
 from ..spherical import engine as hm
 from . import _spectral as sp
 from ._checks import ShapeError, check_like, empty_output
@@ -245,6 +246,7 @@ class S2Conv(_SphericalLinear):
             _register_tables(self, "syn", hm.so3_tables(b_out, L))
         self.register_buffer("filter_table", table, persistent=False)
 
+    @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("S2Conv", x, self.in_channels, self.b_in, 2)
         check_like("S2Conv", x, self.weight)
@@ -308,6 +310,7 @@ class SO3Conv(_SphericalLinear):
         alpha = getattr(self, "ring_alpha", None)
         return sp.so3_ring_operand(sp.so3_ring_spectrum(w, table), d_runs, L, alpha)
 
+    @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal("SO3Conv", x, self.in_channels, self.b_in, 3)
         check_like("SO3Conv", x, self.weight)
@@ -344,6 +347,7 @@ class SO3ToS2Conv(_SphericalLinear):
         _register_tables(self, "ana", hm.so3_tables(b_in, L))
         _register_tables(self, "syn", hm.s2_tables(b_out, L))
 
+    @full_precision
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_signal(type(self).__name__, x, self.in_channels, self.b_in, 3)
         check_like(type(self).__name__, x, self.weight)

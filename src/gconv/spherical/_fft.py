@@ -40,6 +40,7 @@ import math
 
 import torch
 
+from gconv._precision import full_precision
 from gconv._util import DTypeError, cached_tensors, check_positive_int, check_tensor
 from gconv.groups import STORE_MAX_B
 
@@ -224,6 +225,7 @@ def _s2_dense(way: str, b: int, L: int, dtype: torch.dtype, device: str) -> torc
     return M.to(device, dtype).contiguous()
 
 
+@full_precision
 def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     """S² analysis: ``(..., 2b, 2b)`` ``[β, α]`` real/complex → ``(..., b_out²)`` complex.
 
@@ -244,6 +246,7 @@ def s2_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     return _unbatched(_resize(_combine(c, n), "s2", L, b_out), lead)
 
 
+@full_precision
 def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
     """S² synthesis: complex ``(..., b²)`` packed → ``(..., 2b_out, 2b_out)`` complex.
 
@@ -266,6 +269,7 @@ def s2_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = Fals
     return _unbatched(y.permute(1, 2, 0), lead)
 
 
+@full_precision
 def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     """SO(3) analysis: ``(..., 2b, 2b, 2b)`` ``[β, α, γ]`` → ``(..., b_out(4b_out²−1)/3)``."""
     b = _grid_b(x, 3, "so3_fft")
@@ -282,6 +286,7 @@ def so3_fft(x: torch.Tensor, b_out: int | None = None) -> torch.Tensor:
     return _unbatched(_resize(c, "so3", L, b_out), lead)
 
 
+@full_precision
 def so3_ifft(coeffs: torch.Tensor, b_out: int | None = None, *, real: bool = False) -> torch.Tensor:
     """SO(3) synthesis: complex packed ``(..., b(4b²−1)/3)`` → ``(..., 2b_out, 2b_out, 2b_out)``.
 

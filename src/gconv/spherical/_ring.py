@@ -32,6 +32,7 @@ from functools import lru_cache
 
 import torch
 
+from .._precision import full_precision
 from ..groups import wigner_d_iter
 
 __all__ = ["s2_ring_tables", "s2_ring_synthesis", "ring_layout"]
@@ -173,6 +174,7 @@ def _ring_yf(fh: torch.Tensor, T: dict[str, torch.Tensor], B: int, C: int) -> to
     return Yf.view(L, b2, 2 * n * B * b2).transpose(0, 1).contiguous()  # (α, k, t, n, b, β)
 
 
+@full_precision
 def s2_ring_synthesis(
     fh: torch.Tensor,
     w_hat: torch.Tensor | None,

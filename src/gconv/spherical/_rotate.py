@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import torch
 
+from gconv._precision import full_precision
 from gconv._util import check_positive_int, check_rotation
 from gconv.groups import matrix_to_euler, wigner_d_iter
 
@@ -50,6 +51,7 @@ def wigner_D_blocks(R: torch.Tensor, b: int) -> list[torch.Tensor]:
     return out
 
 
+@full_precision
 def rotate_s2(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """``[R·x](p) = x(R⁻¹p)`` for ``x (..., 2b, 2b)`` band-limited to b; same shape/dtype."""
     b = _grid_b(x, 2, "rotate_s2")
@@ -60,6 +62,7 @@ def rotate_s2(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     return y if x.is_complex() else y.real
 
 
+@full_precision
 def rotate_so3(x: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
     """``[R·x](Q) = x(R⁻¹Q)`` for ``x (..., 2b, 2b, 2b)`` band-limited to b."""
     b = _grid_b(x, 3, "rotate_so3")

@@ -51,6 +51,7 @@ import threading
 
 import torch
 
+from .._precision import full_precision
 from .._util import cached_tensors
 from ..groups import quadrature_weights, wigner_d_iter
 from ._ring import ring_layout, s2_ring_synthesis, s2_ring_tables
@@ -232,6 +233,7 @@ def _mm(slot: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a @ b if out is None else torch.mm(a, b, out=out)
 
 
+@full_precision
 def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(N, 2b, 2b)`` → ``f̂ (L, 2, N, L)`` ``[m ≥ 0, re/im, batch, l]``.
 
@@ -248,6 +250,7 @@ def s2_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.bmm(X.view(M, 2 * N, b2), T["ana"]).view(M, 2, N, -1)
 
 
+@full_precision
 def s2_synthesis(g: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """``ĝ (L, 2, N, L)`` → real ``(N, 2b, 2b)``: Re Σ_{m≥0} c_m Σ_l ĝ_lm Y_lm, stored grid-major
     (a permuted view of a contiguous ``[α, N, β]`` tensor; see :func:`so3_synthesis`)."""
@@ -281,6 +284,7 @@ class _SO3AnalysisGridMajor(torch.autograd.Function):
         return A.T @ gU.view(2 * M, -1), None, None, None, None
 
 
+@full_precision
 def so3_analysis(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(N, 2b, 2b, 2b)`` ``[β, α, γ]`` → ``F̂ (L, 2L−1, 2, N, L)``.
 
@@ -346,6 +350,7 @@ class _SO3Synthesis(torch.autograd.Function):
         return gG, None, None, None, None
 
 
+@full_precision
 def so3_synthesis(
     G: torch.Tensor, T: dict[str, torch.Tensor], lead: tuple[int, ...] | None = None
 ) -> torch.Tensor:
@@ -363,6 +368,7 @@ def so3_synthesis(
     return _SO3Synthesis.apply(G.reshape(M * K, 2 * N, L), T["syn_b"], T["syn_g"], T["syn_a"], lead)
 
 
+@full_precision
 def so3_analysis_channels(x: torch.Tensor, T: dict[str, torch.Tensor]) -> torch.Tensor:
     """Real ``(B, C, 2b, 2b, 2b)`` → ``F̂ (L, 2L−1, 2, B, C, L)`` (possibly a strided view).
 
