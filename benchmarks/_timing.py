@@ -112,21 +112,31 @@ def train_step(
     return step
 
 
-def step_and_eval(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor) -> dict:
+def step_and_eval(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    autocast: torch.dtype | None = None,
+) -> dict:
     """Arms ``train`` (one Adam step, lr 1e-3, cross-entropy of ``model(x)`` against ``labels``,
     per pixel where ``labels`` has pixel axes; train mode) and ``eval`` (a forward pass in eval
-    mode without grad) on a fixed batch: the study step-time benchmarks time both."""
+    mode without grad) on a fixed batch: the study step-time benchmarks time both. ``autocast``
+    (e.g. ``torch.bfloat16``): forward and loss under ``torch.autocast`` in that dtype, the
+    backward outside it, as Lightning's ``bf16-mixed`` does."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    device = x.device.type
 
     def train() -> None:
         model.train()
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(model(x), labels).backward()
+        with torch.autocast(device, dtype=autocast, enabled=autocast is not None):
+            loss = torch.nn.functional.cross_entropy(model(x), labels)
+        loss.backward()
         opt.step()
 
     def evaluate() -> None:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast(device, dtype=autocast, enabled=autocast is not None):
             model(x)
 
     return {"train": train, "eval": evaluate}

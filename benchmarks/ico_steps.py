@@ -4,7 +4,8 @@ project for the spherical studies' protocol.
 
 For each case (registered model, resolution r, batch B; optionally a width w that scales the
 model's ``channels`` argument, ``MODEL:R:W``, and builder arguments, ``MODEL:R:W:KEY=VALUE,…``)
-on random inputs ``(B, 1, 10·4^r + 2)``:
+on random inputs ``(B, 1, 10·4^r + 2)`` (``precision=bf16-mixed`` among a case's arguments:
+forward and loss under ``torch.autocast`` in bfloat16, as ``gconv train --precision bf16-mixed``):
 a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
 segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
 the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
@@ -22,6 +23,7 @@ Data generation, loading and checkpoints are not counted.
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4 ico-cnn:4:2
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 1 --cases ico-cnn:4 ico-cnn:4:1:downsample=blur
+    PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --cases ico-cnn:4 ico-cnn:4:1:precision=bf16-mixed
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt --budget cpu-10k
 """
@@ -57,12 +59,20 @@ CASES = (("ico-cnn", 4), ("ico-cnn-seg", 4), ("ico-cnn-seg", 3))
 SEEDS = 3
 
 
-def _arms(model: nn.Module, r: int, batch: int, seg: bool) -> dict[str, Callable[[], None]]:
+#: ``precision=`` of a case (Lightning's names) → the autocast dtype (None: float32)
+AUTOCAST = {"32-true": None, "bf16-mixed": torch.bfloat16}
+
+
+def _arms(
+    model: nn.Module, r: int, batch: int, seg: bool, precision: str = "32-true"
+) -> dict[str, Callable[[], None]]:
     gen = torch.Generator().manual_seed(0)
     v = 10 * 4**r + 2
     x = torch.randn(batch, 1, v, generator=gen)
     y = torch.randint(0, 11 if seg else 10, (batch, v) if seg else (batch,), generator=gen)
-    return step_and_eval(model, x, y)
+    if precision not in AUTOCAST:
+        raise SystemExit(f"--cases: precision must be one of {list(AUTOCAST)}, got {precision!r}")
+    return step_and_eval(model, x, y, AUTOCAST[precision])
 
 
 def _channels(name: str, width: float) -> dict:
@@ -80,10 +90,13 @@ def measure(
     name: str, r: int, batch: int, reps: int, width: float = 1.0, kwargs: dict | None = None
 ) -> dict:
     torch.manual_seed(0)
-    model = get_model(name, r=r, **_channels(name, width), **(kwargs or {}))
+    build = dict(kwargs or {})
+    precision = str(build.pop("precision", "32-true"))  # the step's, not the builder's
+    model = get_model(name, r=r, **_channels(name, width), **build)
     cpu: dict[str, list[float]] = {"train": [], "eval": []}
 
-    arms = {k: cpu_timed(fn, cpu[k]) for k, fn in _arms(model, r, batch, "seg" in name).items()}
+    steps = _arms(model, r, batch, "seg" in name, precision)
+    arms = {k: cpu_timed(fn, cpu[k]) for k, fn in steps.items()}
     load0 = os.getloadavg()[0]
     times = interleaved(arms, reps, warmup=1)
     cpu = {k: v[1:] for k, v in cpu.items()}  # drop the warm-up call

@@ -197,6 +197,24 @@ ROWS = [
         r"lr must be a positive number, got 0.0",
     ),
     Row(
+        "TrainConfig",
+        lambda: x.TrainConfig(precision="bf16"),  # type: ignore[arg-type]
+        ValueError,
+        r"precision must be one of \('32-true', '64-true', 'bf16-mixed', '16-mixed'\), got 'bf16'",
+    ),
+    Row(
+        "TrainConfig",
+        lambda: x.TrainConfig(precision="16-mixed"),
+        ValueError,
+        r"'16-mixed' \(float16 autocast\) does not run on the CPU.*ask for 'bf16-mixed'",
+    ),
+    Row(
+        "Budget",
+        lambda: x.Budget(precision="half"),  # type: ignore[arg-type]
+        ValueError,
+        r"Budget: precision must be one of .*, got 'half'",
+    ),
+    Row(
         "add_commands",
         lambda: x.add_commands(None),
         TypeError,

@@ -264,3 +264,19 @@ def test_decay_continues_a_constant_lr_run_at_its_epoch(tmp_path: Path) -> None:
     assert sched["last_epoch"] == 4
     assert sched["_last_lr"][0] == pytest.approx(0.01 * 0.5**3, rel=1e-12)
     assert ckpt["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(0.01 * 0.5**3)
+
+
+def test_a_budgets_precision_reaches_each_run_and_its_key() -> None:
+    """A budget's precision is part of each run's key and folder name, so a bfloat16 run is
+    never skipped as done because a float32 row of the same arm is in the CSV (nor pooled with
+    it in a report); float32 (None) leaves both as they were."""
+    spec = get_study("rotmnist")
+    plain = plan(spec, seeds=[0], models=["p4cnn"], budget=Budget())
+    mixed = plan(spec, seeds=[0], models=["p4cnn"], budget=Budget(precision="bf16-mixed"))
+    assert [r.precision for r in plain] == [None] and [r.precision for r in mixed] == ["bf16-mixed"]
+    assert mixed[0].name == plain[0].name + "-pbf16-mixed"
+    assert mixed[0].key != plain[0].key
+    assert (
+        _row_key({k: str(v) for k, v in vars(plain[0]).items() if v not in (None, ())})
+        == plain[0].key
+    )

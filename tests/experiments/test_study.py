@@ -146,7 +146,8 @@ def test_budget_per_model_sizes_and_bandwidth_in_the_key() -> None:
         "",
         "128",
         "",
-    )  # no data or model arguments: the old keys stay valid (every CSV has batch_size)
+        "",
+    )  # no data or model arguments, float32: the old keys stay valid (every CSV has batch_size)
     with pytest.raises(ValueError, match="per_model"):
         Budget(per_model={"cnn": {"nesterov": True}})  # lr is a recipe entry (test_recipe.py)
 

@@ -65,8 +65,11 @@ def test_resume_equals_uninterrupted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"batch_size": 32}, {"limit_val": 48}, {"optim": {"lr_decay": 0.5}}, {"augment": "none"}],
-)
+    [
+        {"batch_size": 32}, {"limit_val": 48}, {"optim": {"lr_decay": 0.5}}, {"augment": "none"},
+        {"precision": "bf16-mixed"},
+    ],
+)  # fmt: skip
 def test_resuming_other_settings_is_refused(tmp_path: Path, change: dict) -> None:
     """The run folder's name is the study's business; recipe.json makes a resume with any
     other setting (here ones a study's folder name leaves out) fail before training."""
@@ -334,3 +337,29 @@ def test_a_new_run_refuses_a_folder_with_an_earlier_runs_checkpoints(tmp_path: P
         "checkpoints",
         "last.ckpt",
     ]
+
+
+class _OutputDTypes(Callback):
+    """The dtypes of the model's outputs in training steps."""
+
+    def __init__(self) -> None:
+        self.seen: set[torch.dtype] = set()
+
+    def on_fit_start(self, trainer: object, pl_module: torch.nn.Module) -> None:
+        pl_module.register_forward_hook(lambda m, i, out: self.seen.add(out.dtype))
+
+
+def test_bf16_mixed_trains_under_autocast_and_is_recorded(tmp_path: Path) -> None:
+    """``precision="bf16-mixed"`` reaches Lightning (the model's outputs are bfloat16 in
+    training, where 32-true gives float32), the weights stay float32, and the run's record and
+    recipe.json name it; a float32 run's recipe.json leaves it out, as runs recorded before."""
+    base = {"model": "z2cnn", "epochs": 1, "test": False, "limit_train": 64, "limit_val": 64,
+            "batch_size": 32, "progress": False}  # fmt: skip
+    for precision, dtype in (("bf16-mixed", torch.bfloat16), ("32-true", torch.float32)):
+        probe, out = _OutputDTypes(), tmp_path / precision
+        rec = train(TrainConfig(out=str(out), precision=precision, **base), callbacks=[probe])
+        assert probe.seen == {dtype} and rec["precision"] == precision
+        recipe = json.loads((out / "recipe.json").read_text())
+        assert recipe.get("precision") == (None if precision == "32-true" else precision)
+        state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["state_dict"]
+        assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float32}

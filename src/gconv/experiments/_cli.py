@@ -13,7 +13,7 @@ from ..models import list_models, model_spec
 from ._augment import list_augmentations
 from ._cli_evaluate import add_evaluate
 from ._cli_evaluate import pct as _pct
-from ._spec import Budget, StudySpec, get_study, list_studies
+from ._spec import PRECISIONS, Budget, StudySpec, get_study, list_studies
 from ._tasks import get_task, list_tasks
 
 __all__ = ["add_commands"]
@@ -104,6 +104,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--bn-recompute", type=int, default=0, metavar="N",
                    help="before each validation, recompute the batch norms' statistics at the "
                    "current weights over N training batches (default 0: running averages)")  # fmt: skip
+    t.add_argument("--precision", default="32-true", choices=PRECISIONS,
+                   help="Lightning's precision (default 32-true; bf16-mixed: autocast, where "
+                   "the spherical layers keep float32; 16-mixed: GPUs only)")  # fmt: skip
     t.add_argument("--task", choices=list_tasks(), help="default: the data set's task")
     t.add_argument("--bandwidth", type=int, help="spherical data: grid bandwidth b (model too)")
     t.add_argument("--rotate", choices=("NR", "R"), help="spherical data: train/valid rotations")
@@ -160,6 +163,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         num_nodes=args.num_nodes, accelerator=args.accelerator, strategy=args.strategy,
         resume=args.resume, progress=not args.no_progress, test=not args.no_test,
         checkpoint_minutes=args.checkpoint_minutes, bn_recompute=args.bn_recompute,
+        precision=args.precision,
         data_kwargs={k: v for k in ("bandwidth", "rotate", "test_rotate", "val_size")
                      if (v := getattr(args, k)) is not None},
     )  # fmt: skip

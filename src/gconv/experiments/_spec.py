@@ -16,7 +16,7 @@ import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .._util import Registry, check_positive_int
 from ._decision import DecisionRule
@@ -24,9 +24,12 @@ from ._decision import DecisionRule
 __all__ = [
     "recipe_digest",
     "RECIPE_KEYS",
+    "PRECISIONS",
+    "Precision",
     "Arm",
     "Budget",
     "StudySpec",
+    "check_precision",
     "check_recipe",
     "get_study",
     "list_studies",
@@ -54,6 +57,24 @@ RECIPE_KEYS = (
     "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
 )  # fmt: skip
 OPTIMIZERS = ("adam", "adamw", "sgd")
+#: Lightning's precision settings a run may take: float32 (the default), float64, and mixed
+#: precision (``torch.autocast`` in bfloat16 / float16; the spherical layers keep float32 there)
+Precision = Literal["32-true", "64-true", "bf16-mixed", "16-mixed"]
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+
+
+def check_precision(owner: str, precision: object, accelerator: str | None = None) -> Precision:
+    """``precision`` if it is one of :data:`PRECISIONS` and runs on ``accelerator`` (None: not
+    known yet); else a ValueError (float16 autocast on the CPU, which Lightning would swap for
+    bfloat16)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"{owner}: precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "16-mixed" and accelerator == "cpu":
+        raise ValueError(
+            f"{owner}: precision '16-mixed' (float16 autocast) does not run on the CPU, where "
+            "Lightning would silently train in bfloat16 instead: ask for 'bf16-mixed'"
+        )
+    return precision
 
 
 def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
@@ -123,7 +144,8 @@ class Budget:
     statistics recomputed over that many training batches before each validation) and/or
     recipe entries (:data:`RECIPE_KEYS`: e.g. the lr schedule of a shortened run) of that
     model's runs;
-    ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named."""
+    ``batch_size`` (None: the runs' default, 128) and ``models`` (None: every arm) as named;
+    ``precision`` (None: float32) one of :data:`PRECISIONS` for every run."""
 
     epochs_scale: float = 1.0
     limit_train: int | None = None
@@ -133,8 +155,11 @@ class Budget:
     per_model: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     batch_size: int | None = None
     models: tuple[str, ...] | None = None
+    precision: Precision | None = None
 
     def __post_init__(self) -> None:
+        if self.precision is not None:
+            check_precision("Budget", self.precision)
         if self.batch_size is not None:
             check_positive_int("Budget", "batch_size", self.batch_size)
         if not self.epochs_scale > 0:

@@ -22,7 +22,16 @@ from .._util import atomic_write_text, check_positive_int, file_lock
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
 from ._run_files import RESUME_ORDER, rank_zero
-from ._spec import PER_MODEL_DATA, RECIPE_KEYS, Arm, Budget, StudySpec, get_study, recipe_digest
+from ._spec import (
+    PER_MODEL_DATA,
+    RECIPE_KEYS,
+    Arm,
+    Budget,
+    Precision,
+    StudySpec,
+    get_study,
+    recipe_digest,
+)
 
 __all__ = [
     "RunSpec",
@@ -59,7 +68,7 @@ COLUMNS = (
 )
 _KEY = (
     "model", "seed", "epochs", "augment", "limit_train", "limit_test", "data_kwargs", "lr", "optim",
-    "batch_size", "model_kwargs",
+    "batch_size", "model_kwargs", "precision",
 )  # fmt: skip
 
 
@@ -84,6 +93,8 @@ class RunSpec:
     #: training batches the batch norms' statistics are recomputed over before each
     #: validation (0: none); not in :attr:`key` or :attr:`name`: it leaves the weights alone
     bn_recompute: int = 0
+    #: Lightning's precision (None: float32, "32-true"; an empty cell, as in older CSVs)
+    precision: Precision | None = None
 
     def __post_init__(self) -> None:
         where = f"RunSpec {self.index}"
@@ -106,7 +117,7 @@ class RunSpec:
         many = isinstance(digits, tuple | list)
         canvas = None if digits == 1 else "to".join(map(str, digits)) if many else str(digits)
         pairs = (("n", self.limit_train), ("t", self.limit_test), ("b", data.get("bandwidth")),
-                 ("lr", lr), ("c", canvas))  # fmt: skip
+                 ("lr", lr), ("c", canvas), ("p", self.precision))  # fmt: skip
         tail = "".join(f"-{t}{v}" for t, v in pairs if v)
         if self.model_kwargs:  # another recipe of the model: another folder (never resumed)
             tail += f"-k{recipe_digest(_cell(self.model_kwargs))}"
@@ -191,6 +202,7 @@ def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
     batch = over.get("batch_size", budget.batch_size)  # the model's own entry is the narrower
     return {
         **({"batch_size": batch} if batch else {}),
+        **({"precision": budget.precision} if budget.precision else {}),
         "data_kwargs": tuple(sorted(data.items())),
         "model_kwargs": tuple(sorted(budget.model_kwargs.get(model, {}).items())),
     }
@@ -382,6 +394,7 @@ def default_runner(
             progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
             optim=dict(spec.optim), bn_recompute=spec.bn_recompute,
+            precision=spec.precision or "32-true",
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)

@@ -51,6 +51,7 @@ from ._checkpoint import (
 )
 from ._datamodule import _DATAMODULES, get_datamodule
 from ._run_files import LAST, rank_zero
+from ._spec import Precision, check_precision
 from ._tasks import TaskSpec, get_task
 
 if TYPE_CHECKING:
@@ -113,6 +114,9 @@ class TrainConfig:
     data_kwargs: dict[str, Any] = field(default_factory=dict)
     #: the task module's optimiser options (``lr_decay``, ``lr_decay_from``, ``weight_decay``)
     optim: dict[str, Any] = field(default_factory=dict)
+    #: Lightning's precision (``PRECISIONS``): "32-true", "64-true", "bf16-mixed" (autocast;
+    #: the spherical layers compute in float32 there) or, on a GPU, "16-mixed"
+    precision: Precision = "32-true"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -137,6 +141,7 @@ class TrainConfig:
             raise ValueError(
                 f"TrainConfig: checkpoint_minutes must be None or a number >= 0, got {m!r}"
             )
+        check_precision("TrainConfig", self.precision, self.accelerator)
         for name in ("model_kwargs", "data_kwargs", "optim"):
             if not isinstance(getattr(self, name), dict):
                 raise TypeError(
@@ -199,6 +204,7 @@ def build_trainer(
         devices=cfg.devices,
         num_nodes=cfg.num_nodes,
         strategy=strategy,
+        precision=cfg.precision,
         logger=run_loggers(out),
         callbacks=[
             Throughput(),
@@ -250,6 +256,8 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
+    if recipe["precision"] == "32-true":  # the default, as in runs recorded before the field
+        del recipe["precision"]
     check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero())
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
