@@ -207,6 +207,12 @@ SPHERICAL_CLS = register_study(
                 _with_recipe(_FULL, "ico-cnn", lr_decay=0.7, lr_decay_from=2),
                 model_kwargs={"ico-cnn": {"downsample": "blur"}},
             ),
+            # ``full-decay`` trained under bfloat16 autocast (``precision="bf16-mixed"``): does
+            # mixed precision, 1.5× faster per ico-cnn step on CPUs with AMX, keep the accuracy?
+            "full-decay-bf16": replace(
+                _with_recipe(_FULL, "ico-cnn", lr_decay=0.7, lr_decay_from=2),
+                precision="bf16-mixed",
+            ),
             "smoke": Budget(**_CLS_SMOKE, per_model={"s2cnn-deep": {"bandwidth": 6}}),
         },
         metrics=_CLS_METRICS,
