@@ -127,3 +127,7 @@ def test_under_autocast_the_product_runs_in_bfloat16_as_conv2d_does(stride: int)
     got.float().sum().backward()
     assert p.grad is not None and p.grad.dtype == torch.float32
     assert layer.weight.grad is not None and layer.weight.grad.dtype == torch.float32
+    p64, w64 = p.detach().double(), w.detach().double()  # autocast leaves float64 alone
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert hex_correlation(p64, w64, None, stride).dtype == torch.float64
+        assert F.conv2d(p64, bank.detach().double(), None, stride).dtype == torch.float64

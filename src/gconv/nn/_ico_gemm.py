@@ -123,9 +123,10 @@ def hex_correlation(
     True
 
     Under ``torch.autocast`` the product runs in autocast's dtype (bfloat16 / float16), as
-    ``F.conv2d`` would: the inputs are cast to it and the output has it.
+    ``F.conv2d`` would: the inputs are cast to it and the output has it (float64 inputs, which
+    autocast leaves alone, stay float64).
     """
-    if autocasting(p.device.type):
+    if autocasting(p.device.type) and p.dtype != torch.float64:
         low = torch.get_autocast_dtype(p.device.type)
         p, w_hex = p.to(low), w_hex.to(low)
         bias = None if bias is None else bias.to(low)
