@@ -3,8 +3,8 @@
 
 Under ``torch.autocast`` (what Lightning's ``precision="bf16-mixed"`` and ``"16-mixed"`` turn
 on) matrix products run in bfloat16 or float16: 8 or 11 significant bits for sums of hundreds
-to thousands of products per coefficient, and the CPU has no complex half-precision product at
-all. A function wrapped by :func:`full_precision` leaves autocast for its own work: its
+to thousands of products per coefficient, and torch has no complex bfloat16 type for the
+spectra. A function wrapped by :func:`full_precision` leaves autocast for its own work: its
 float16/bfloat16 tensor arguments are cast to float32, it runs with autocast off on their
 device, and so returns what it returns outside autocast (float32 for float32 or half inputs,
 float64 for float64). Planar and icosahedral layers are not wrapped: their convolutions are
