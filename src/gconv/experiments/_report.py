@@ -157,6 +157,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
                    for r in rows)  # fmt: skip
     if recorded:  # only studies with recorded runs get these columns (older CSVs render as before)
         heads += ["threads", "load mean / max"]
+    mixed = any(r.get("precision") for r in rows)  # a budget's precision (empty: float32)
+    heads += ["precision"] if mixed else []
     lines = [f"# Study `{spec.name}`", ""]
     if spec.intro:
         lines += [spec.intro, ""]
@@ -172,6 +174,7 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         cells += [format_duration(sum(w for w in walls if not math.isnan(w)))]
         cells += [_pm([_num(r.get("images_per_s")) for r in rs], 1.0, 0)]
         cells += _condition_cells(rs) if recorded else []
+        cells += [", ".join(sorted({r.get("precision") or "32-true" for r in rs}))] if mixed else []
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
     fields = getattr(spec, "note_fields", None)  # a study's own placeholders (spherical-seg)
