@@ -72,34 +72,18 @@ def corner_mask(n: int, device: torch.device | None = None) -> torch.Tensor:
     return m
 
 
-def _interior(padded: torch.Tensor) -> torch.Tensor:
-    """The chart interiors ``(B, 5, n, 2n, K)`` (a view) of padded charts ``(B, 5, n+2, 2n+2, K)``."""
-    return padded[:, :, 1:-1, 1:-1]
-
-
 class _PadFn(torch.autograd.Function):
     """The padding as one gather with a hand-written adjoint (``channel_pad_plan``): forward
     ``p = x.index_select(1, full)`` with the zero points cleared; backward the interior gather
     of the output gradient (zero where no interior point reads), plus an index_add of the
     border gradients onto their sources. ``out_shape`` (5B, C·G, H, W); with ``cl`` the
-    output is stored channels-last (the plan numbers its points so). A chart-major input padded
-    channels-last (the layers' own path) has the same ``(C·G)``-vectors inside the charts as
-    out: there the interior (no gauge change) is one strided copy each way and only the border
-    is gathered."""
+    output is stored channels-last (the plan numbers its points so)."""
 
     @staticmethod
     def forward(ctx, x, full, zero, inner, dead, border_out, border_in, out_shape, cl, cm):
         b = x.shape[0]
         flat = (_storage(x) if cm else x).reshape(b, -1)
-        if cm and cl:
-            _, cg, h, w = out_shape
-            p = x.new_empty(b, 5, h, w, cg)
-            _interior(p).copy_(_storage(x).flatten(-2))
-            p = p.view(b, -1)
-            p.index_copy_(1, border_out.long(), flat.index_select(1, border_in))
-            p.index_fill_(1, zero, 0.0)
-        else:
-            p = flat.index_select(1, full).index_fill_(1, zero, 0.0)
+        p = flat.index_select(1, full).index_fill_(1, zero, 0.0)
         ctx.save_for_backward(inner, dead, border_out, border_in)
         ctx.in_shape, ctx.cl, ctx.cm = x.shape, cl, cm
         if cl:
@@ -112,12 +96,7 @@ class _PadFn(torch.autograd.Function):
         inner, dead, border_out, border_in = ctx.saved_tensors
         b = ctx.in_shape[0]
         g = (grad.permute(0, 2, 3, 1) if ctx.cl else grad).reshape(b, -1)
-        if ctx.cl and ctx.cm:  # the interior back as one strided copy, in chart-major order
-            _, c, g6, _, n, w = ctx.in_shape
-            gx = _interior(g.view(b, 5, n + 2, w + 2, c * g6)).contiguous().view(b, -1)
-            gx.index_fill_(1, dead, 0.0)
-        else:
-            gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
+        gx = g.index_select(1, inner).index_fill_(1, dead, 0.0)
         gx.index_add_(1, border_in, g.index_select(1, border_out))
         if ctx.cm:  # the gradient in the input's chart-major layout
             return (_from_storage(gx, ctx.in_shape),) + (None,) * 9
