@@ -29,6 +29,14 @@ def test_a_dtype_mismatch_is_named_and_matching_dtypes_pass(make, shape):
     assert layer.double()(torch.randn(shape, dtype=torch.float64)).dtype == torch.float64
 
 
+def test_a_dtype_mismatch_on_the_meta_device_is_named_too():
+    """Autocast knows no ``meta`` device: the check asks ``gconv._precision.autocasting``, which
+    says no there, instead of torch's lookup, which raised a RuntimeError about autocast."""
+    conv = GroupConv2d(1, 2, 3).to("meta")
+    with pytest.raises(DTypeError, match=r"input is torch.float64, the layer's parameters are"):
+        conv(torch.randn(1, 1, 4, 9, 9, dtype=torch.float64, device="meta"))
+
+
 def test_autocast_inputs_of_another_dtype_go_through():
     conv = GroupConv2d(1, 2, 3)
     x = torch.randn(1, 1, 4, 9, 9)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .._precision import autocasting
 from .._util import DTypeError, ShapeError, check_tensor  # one class for every package
 from ..groups import (
     FiniteGroup,
@@ -95,7 +96,7 @@ def check_batch_norm(owner: str, eps: object, momentum: object) -> None:
 def check_like(layer: str, x: torch.Tensor, param: torch.Tensor | None) -> None:
     """DTypeError unless ``x`` has the dtype of the layer's parameter ``param`` (None: nothing
     to compare). Not checked under autocast, where the two differ by design."""
-    if param is None or x.dtype == param.dtype or torch.is_autocast_enabled(x.device.type):
+    if param is None or x.dtype == param.dtype or autocasting(x.device.type):
         return
     raise DTypeError(
         f"{layer}: input is {x.dtype}, the layer's parameters are {param.dtype}: cast one to "
