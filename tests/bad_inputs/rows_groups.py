@@ -18,6 +18,8 @@ ROWS = [
     Row("DihedralGroup", lambda: g.DihedralGroup(-2), ValueError, r"N >= 1 \(an int\), got -2"),
     Row("FiniteGroup", lambda: g.FiniteGroup(0, False), ValueError, r"N >= 1 \(an int\), got 0"),
     Row("get", lambda: g.get("p5"), ValueError, r"p4.*p5|p5.*p4"),
+    Row("get", lambda: g.get(4), TypeError, r"group name or group object, got int"),
+    Row("Group", lambda: g.Group(), TypeError, r"Protocols cannot be instantiated"),
     Row("PixelGrid", lambda: g.PixelGrid("c3"), ValueError, r"(?i)grid.*c3|c3.*grid"),
     Row(
         "grid_rule",

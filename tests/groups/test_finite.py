@@ -99,3 +99,16 @@ def test_get_and_errors():
     with pytest.raises(ValueError, match="quotients"):
         D4.act_features(torch.zeros(1, 1, 3, 2, 2), 1)
     assert D4.element_name(6) == "mirror, rot 180°"
+
+
+def test_every_group_object_meets_the_group_protocol() -> None:
+    """``get`` returns, and passes through, objects with a name and an order; a string or an
+    object without them is not a ``Group``."""
+    from gconv.groups import ICO, SO3, Group
+
+    for name in ("p4", "p4m", "c8", "d3", "so3", "ico"):
+        grp = get(name)
+        assert isinstance(grp, Group) and get(grp) is grp
+    assert [get(x).order for x in ("c8", "d3", "so3", "ico")] == [8, 6, None, 60]
+    assert isinstance(SO3, Group) and isinstance(ICO, Group)
+    assert not isinstance("p4", Group) and not isinstance(object(), Group)

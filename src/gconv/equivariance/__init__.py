@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from .._util import ShapeError
-from ..groups import FiniteGroup, get
+from ..groups import FiniteGroup, Group, get
 from ._declare import POINTWISE, RULES, declared_exactness, permutes_grid
 from ._ico import ICO_KINDS, IcoElement, check_ico_equivariance, ico_act
 from ._planar import KINDS, check_planar
@@ -66,7 +66,7 @@ __all__ = [
 
 def check_equivariance(
     module: nn.Module | Callable[[torch.Tensor], torch.Tensor],
-    group: str | object,
+    group: str | Group,
     x: torch.Tensor,
     input_kind: str = "image",
     output_kind: str = "features",
@@ -120,7 +120,7 @@ def check_equivariance(
 
 def assert_equivariant(
     module: nn.Module | Callable[[torch.Tensor], torch.Tensor],
-    group: str | object,
+    group: str | Group,
     x: torch.Tensor,
     input_kind: str = "image",
     output_kind: str = "features",

@@ -8,7 +8,8 @@ Groups (objects, apart from any action; hashable, equal when equal):
   and cosets; numbering ``g = N·m + r`` ("mirror m, then rotate r").
 - ``SO3``: the rotation group of the sphere (continuous; elements are 3×3 matrices).
 - ``ICO`` (``IcoGroup``): the 60 rotations of the icosahedron as 3×3 matrices.
-- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"``, ``"ico"`` → the group object.
+- ``get(name)``: ``"p4"``, ``"p4m"``, ``"c8"``, ``"d16"``, ``"so3"``, ``"ico"`` → the group object;
+  ``Group``: the protocol every group object meets (``name``, ``order``).
 
 Actions:
 
@@ -41,7 +42,7 @@ SO(3) and its SOFT grids (conventions in ``_so3``, ``_soft``, ``_wigner`` docstr
 """
 
 from .._util import ShapeError
-from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, get
+from ._finite import C4, D4, GROUPS, CyclicGroup, DihedralGroup, FiniteGroup, Group, get
 from ._ico import ICO, OFFSETS, IcoGrid, IcoGroup
 from ._pixel import GRID_EXACT_ORDERS, PIXEL_GRID_GROUPS, PixelGrid, grid_rule
 from ._plane import (
@@ -74,7 +75,17 @@ from ._wigner import (
     wigner_D_packed,
 )
 
-__all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup", "get"]
+__all__ = [
+    "ShapeError",
+    "C4",
+    "D4",
+    "GROUPS",
+    "CyclicGroup",
+    "DihedralGroup",
+    "FiniteGroup",
+    "Group",
+]
+__all__ += ["get"]
 __all__ += ["ICO", "OFFSETS", "IcoGrid", "IcoGroup"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["PlaneAction", "element_reversed_axes", "is_grid_element"]

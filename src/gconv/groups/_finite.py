@@ -26,11 +26,12 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
-__all__ = ["FiniteGroup", "CyclicGroup", "DihedralGroup", "C4", "D4", "get", "GROUPS"]
+__all__ = ["FiniteGroup", "CyclicGroup", "DihedralGroup", "C4", "D4", "Group", "get", "GROUPS"]
 
 #: subgroups a pooling layer can name
 SUBGROUPS = ("trivial", "rotations", "mirrors", "group")
@@ -246,7 +247,24 @@ D4 = DihedralGroup(4)
 GROUPS: dict[str, FiniteGroup] = {"p4": C4, "p4m": D4}
 
 
-def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
+@runtime_checkable
+class Group(Protocol):
+    """What every group object has (``FiniteGroup``, ``SO3``, ``ICO``, or a user's own): a
+    ``name`` and an ``order`` (the number of elements; ``None`` for SO(3)). ``get`` returns one
+    and passes one through.
+
+    >>> isinstance(C4, Group), isinstance("p4", Group)
+    (True, False)
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def order(self) -> int | None: ...
+
+
+def get(name: str | Group) -> Group:
     """A group object from its name: ``"p4"`` → C4, ``"p4m"`` → D4, ``"c8"`` / ``"C8"`` →
     ``CyclicGroup(8)``, ``"d16"`` → ``DihedralGroup(16)``, ``"so3"`` / ``"SO(3)"`` → the
     rotation group of the sphere, ``"ico"`` → its 60 icosahedral rotations. Group objects
@@ -256,7 +274,7 @@ def get(name: str | FiniteGroup | object) -> FiniteGroup | object:
     (8, 'C3', 'SO(3)')
     """
     if not isinstance(name, str):
-        if hasattr(name, "name") and hasattr(name, "order"):
+        if isinstance(name, Group):
             return name
         raise TypeError(f"expected a group name or group object, got {type(name).__name__}")
     key = name.strip().lower()

@@ -12,6 +12,7 @@ from .._precision import autocasting
 from .._util import DTypeError, ShapeError, check_tensor  # one class for every package
 from ..groups import (
     FiniteGroup,
+    Group,
     get,
     grid_rule,  # noqa: F401  (re-exported: one implementation, in groups)
 )
@@ -104,7 +105,7 @@ def check_like(layer: str, x: torch.Tensor, param: torch.Tensor | None) -> None:
     )
 
 
-def planar_group(owner: str, group: object, example: str = "") -> FiniteGroup:
+def planar_group(owner: str, group: str | Group, example: str = "") -> FiniteGroup:
     """``gconv.groups.get(group)`` for a layer that needs C_N or D_N; anything else (SO(3), the
     icosahedral rotations) is a ValueError naming ``owner`` (and an ``example`` of good names)."""
     grp = get(group)
