@@ -14,8 +14,11 @@ arms alike; the ratio of the medians to the first baseline's is the figure to re
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline 89e54f3 --reps 25
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_ab.py --baseline f043c31 --model-arg downsample=blur
+    PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/ico_ab.py --threads 2 --precision bf16-mixed
 
-The raw output goes to ``results/bench/ico_ab_<model>[-<key>-<value>…]-<date>-<commit>.txt``.
+``--precision bf16-mixed`` times both arms under bfloat16 autocast (the agreement check stays
+float64). The raw output goes to
+``results/bench/ico_ab_<model>[-<key>-<value>…][-bf16-mixed]-<date>-<commit>.txt``.
 """
 
 from __future__ import annotations
@@ -101,6 +104,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true",
+                   help="bf16-mixed: forward and loss under bfloat16 autocast (as `gconv train`)")  # fmt: skip
     add_record_args(p)
     args = p.parse_args()
     kw = builder_args(args.model_arg, "--model-arg")
@@ -111,6 +116,8 @@ def main() -> None:
         for c in args.baseline
     ]  # fmt: skip
     name = "-".join([args.model, *(f"{k}-{v}" for k, v in kw.items())])
+    autocast = torch.bfloat16 if args.precision == "bf16-mixed" else None
+    name += "-bf16-mixed" if autocast else ""
     with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{name}", args):
         torch.manual_seed(0)
         models = {"tree": get_model(args.model, r=args.r, **kw)}
@@ -125,7 +132,7 @@ def main() -> None:
         y = torch.randint(0, 11 if seg else 10, (args.batch, v) if seg else (args.batch,),
                           generator=gen)  # fmt: skip
         print(f"{args.model} r={args.r}{f' {kw}' if kw else ''}, batch {args.batch}, {args.threads} thread(s), "
-              f"{args.reps} interleaved repeats; this tree vs "
+              f"{args.reps} interleaved repeats, precision {args.precision}; this tree vs "
               + ", ".join(f"{r} ({c})" for r, c in zip(args.baseline, commits, strict=True)))  # fmt: skip
         for commit in commits:
             print(f"agreement with {commit} (float64, one training forward/backward):",
@@ -135,7 +142,7 @@ def main() -> None:
         cpu: dict[str, list[float]] = {}
         arms = {}
         for name, model in models.items():
-            for kind, fn in step_and_eval(model, x, y).items():
+            for kind, fn in step_and_eval(model, x, y, autocast).items():
                 cpu[f"{kind} {name}"] = []
                 arms[f"{kind} {name}"] = cpu_timed(fn, cpu[f"{kind} {name}"])
         load0 = os.getloadavg()
