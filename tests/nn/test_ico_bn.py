@@ -205,3 +205,41 @@ def test_training_mode_is_equivariant_under_all_sixty_rotations(tolerance) -> No
         assert ((yg - want).norm() / want.norm()).item() <= tol, g
         assert torch.allclose(bn.running_mean, ref.running_mean, rtol=tol, atol=0), g
         assert torch.allclose(bn.running_var, ref.running_var, rtol=tol, atol=0), g
+
+
+@pytest.mark.parametrize("chart_major", [False, True])
+def test_under_autocast_statistics_in_float32_output_in_the_input_dtype(chart_major: bool) -> None:
+    """A bfloat16 input (what an ``IcoConv`` returns under ``torch.autocast``) is normalised
+    with float32 statistics and parameters, as the float32 layer does on the same values, and
+    comes back in bfloat16 and in its layout (as ``nn.BatchNorm3d`` does on the CPU), so the
+    ReLU and padding after it move half the bytes; in both modes the output is the float32
+    layer's rounded once to bfloat16, the running statistics and gradients the float32 ones."""
+    x = (torch.randn(3, 4, 6, 5, 4, 8) * 3 + 1.5).to(torch.bfloat16)
+    if chart_major:
+        x = x.permute(0, 3, 4, 5, 1, 2).contiguous().permute(0, 4, 5, 1, 2, 3)
+    torch.manual_seed(2)
+    a, b = IcoBatchNorm(4), IcoBatchNorm(4)
+    with torch.no_grad():
+        a.weight.normal_(), a.bias.normal_()
+    b.load_state_dict(a.state_dict())
+    x1, x2 = x.clone().requires_grad_(), x.float().requires_grad_()
+    for mode in ("train", "eval"):
+        a.train(mode == "train"), b.train(mode == "train")
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y1 = a(x1)
+        y2 = b(x2)
+        assert y1.dtype == torch.bfloat16 and y2.dtype == torch.float32
+        assert is_chart_major(y1) == chart_major
+        assert torch.equal(y1, y2.to(torch.bfloat16))
+        torch.testing.assert_close(a.running_mean, b.running_mean, rtol=0, atol=0)
+        torch.testing.assert_close(a.running_var, b.running_var, rtol=0, atol=0)
+    g = torch.randn(y1.shape)
+    a.train(), b.train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        a(x1).backward(g.to(torch.bfloat16))
+    b(x2).backward(g.to(torch.bfloat16).float())
+    assert x1.grad.dtype == torch.bfloat16
+    assert torch.equal(x1.grad, x2.grad.to(torch.bfloat16))
+    for p1, p2 in zip(a.parameters(), b.parameters(), strict=True):
+        assert p1.grad.dtype == torch.float32
+        torch.testing.assert_close(p1.grad, p2.grad, rtol=0, atol=0)
