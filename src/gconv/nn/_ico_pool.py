@@ -228,11 +228,8 @@ class IcoBatchNorm(_IcoLayer):
                 f"IcoBatchNorm: expected {self.num_features} channels, got {tuple(x.shape)}"
             )
         check_like("IcoBatchNorm", x, self.running_mean)
-        if x.dtype != self.running_mean.dtype:  # autocast: statistics in the layer's dtype,
-            return self._forward(x.to(self.running_mean.dtype), r).to(x.dtype)  # out in x's
-        return self._forward(x, r)
-
-    def _forward(self, x: torch.Tensor, r: int) -> torch.Tensor:
+        if x.dtype != self.running_mean.dtype:  # autocast: statistics in the layer's dtype
+            x = x.to(self.running_mean.dtype)
         if x.shape[0] == 0:  # as torch's batch norms: no statistics from an empty batch
             return empty_output(x, x.shape, self)
         count = x.numel() // x.shape[1] - x.shape[0] * 60  # 10 corners × 6 orientations
