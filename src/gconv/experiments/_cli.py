@@ -13,7 +13,7 @@ from ..models import list_models, model_spec
 from ._augment import list_augmentations
 from ._cli_evaluate import add_evaluate
 from ._cli_evaluate import pct as _pct
-from ._spec import PRECISIONS, Budget, StudySpec, get_study, list_studies
+from ._spec import DEFAULT_PRECISION, PRECISIONS, Budget, StudySpec, get_study, list_studies
 from ._tasks import get_task, list_tasks
 
 __all__ = ["add_commands"]
@@ -104,7 +104,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--bn-recompute", type=int, default=0, metavar="N",
                    help="before each validation, recompute the batch norms' statistics at the "
                    "current weights over N training batches (default 0: running averages)")  # fmt: skip
-    t.add_argument("--precision", default="32-true", choices=PRECISIONS,
+    t.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS,
                    help="Lightning's precision (default 32-true; bf16-mixed: autocast, where "
                    "the spherical layers keep float32; 16-mixed: GPUs only)")  # fmt: skip
     t.add_argument("--task", choices=list_tasks(), help="default: the data set's task")

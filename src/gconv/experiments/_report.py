@@ -15,7 +15,7 @@ from pathlib import Path
 from .._util import atomic_write_text, format_duration
 from ._conditions import NOT_RECORDED, is_recorded
 from ._decision import render_decision
-from ._spec import StudySpec, get_study, recipe_digest
+from ._spec import DEFAULT_PRECISION, StudySpec, get_study, recipe_digest
 from ._tasks import get_task
 
 __all__ = ["render_report", "split_recipes", "write_report"]
@@ -174,7 +174,8 @@ def render_report(spec: StudySpec, rows: Sequence[dict]) -> str:
         cells += [format_duration(sum(w for w in walls if not math.isnan(w)))]
         cells += [_pm([_num(r.get("images_per_s")) for r in rs], 1.0, 0)]
         cells += _condition_cells(rs) if recorded else []
-        cells += [", ".join(sorted({r.get("precision") or "32-true" for r in rs}))] if mixed else []
+        used = {r.get("precision") or DEFAULT_PRECISION for r in rs}
+        cells += [", ".join(sorted(used))] if mixed else []
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     samples = ", ".join(sorted({r.get("test_n", "") for r in rows}))
     fields = getattr(spec, "note_fields", None)  # a study's own placeholders (spherical-seg)

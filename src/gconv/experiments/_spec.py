@@ -61,6 +61,8 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 #: precision (``torch.autocast`` in bfloat16 / float16; the spherical layers keep float32 there)
 Precision = Literal["32-true", "64-true", "bf16-mixed", "16-mixed"]
 PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+#: the default: float32, what a run without a precision (an older recipe or CSV row) trained in
+DEFAULT_PRECISION: Precision = "32-true"
 
 
 def check_precision(owner: str, precision: object, accelerator: str | None = None) -> Precision:

@@ -23,6 +23,7 @@ from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
 from ._run_files import RESUME_ORDER, rank_zero
 from ._spec import (
+    DEFAULT_PRECISION,
     PER_MODEL_DATA,
     RECIPE_KEYS,
     Arm,
@@ -394,7 +395,7 @@ def default_runner(
             progress=progress,
             data_kwargs=dict(spec.data_kwargs), model_kwargs=dict(spec.model_kwargs),
             optim=dict(spec.optim), bn_recompute=spec.bn_recompute,
-            precision=spec.precision or "32-true",
+            precision=spec.precision or DEFAULT_PRECISION,
         )  # fmt: skip
         with RunConditions(command) as conditions:
             rec = train(cfg)

@@ -51,7 +51,7 @@ from ._checkpoint import (
 )
 from ._datamodule import _DATAMODULES, get_datamodule
 from ._run_files import LAST, rank_zero
-from ._spec import Precision, check_precision
+from ._spec import DEFAULT_PRECISION, Precision, check_precision
 from ._tasks import TaskSpec, get_task
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ class TrainConfig:
     optim: dict[str, Any] = field(default_factory=dict)
     #: Lightning's precision (``PRECISIONS``): "32-true", "64-true", "bf16-mixed" (autocast;
     #: the spherical layers compute in float32 there) or, on a GPU, "16-mixed"
-    precision: Precision = "32-true"
+    precision: Precision = DEFAULT_PRECISION
 
     def __post_init__(self) -> None:
         self.validate()
@@ -256,7 +256,7 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     start = resume_path(_checkpoint_dir(cfg.out)) if cfg.resume else None
     ckpt_path = None if start is None else str(start)
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
-    if recipe["precision"] == "32-true":  # the default, as in runs recorded before the field
+    if recipe["precision"] == DEFAULT_PRECISION:  # as in runs recorded before the field
         del recipe["precision"]
     check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero())
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
