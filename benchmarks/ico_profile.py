@@ -7,6 +7,10 @@ per step. Profiler times include its own overhead and, on a shared machine, othe
 read them as shares, and time changes with ``benchmarks/ico_ab.py``.
 
     PYTHONPATH=src OMP_NUM_THREADS=1 python benchmarks/ico_profile.py --steps 3
+    PYTHONPATH=src OMP_NUM_THREADS=2 python benchmarks/ico_profile.py --threads 2 --precision bf16-mixed
+
+``--precision bf16-mixed`` profiles the step under bfloat16 autocast (forward and loss, as
+``gconv train --precision bf16-mixed``); the record's name then ends in ``-bf16-mixed``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
-from _timing import add_record_args, recorded, train_step
+from _timing import add_record_args, recorded, step_and_eval, train_step
 from gconv.models import get_model
 
 
@@ -43,21 +47,30 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--rows", type=int, default=25)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true")
     add_record_args(p)
     args = p.parse_args()
-    torch.set_num_threads(1)
-    with recorded("ico_profile", args):
+    torch.set_num_threads(args.threads)
+    mixed = args.precision == "bf16-mixed"
+    with recorded("ico_profile" + ("-bf16-mixed" if mixed else ""), args):
         torch.manual_seed(0)
         model = get_model(args.model, r=args.r)
         wrap_layers(model)
         step = train_step(model, (1, 10 * 4**args.r + 2), args.batch)
+        if mixed:  # the same fixed batch, the step under bfloat16 autocast
+            g = torch.Generator().manual_seed(0)
+            x = torch.randn(args.batch, 1, 10 * 4**args.r + 2, generator=g)
+            y = torch.randint(0, 10, (args.batch,), generator=g)
+            step = step_and_eval(model, x, y, torch.bfloat16)["train"]
         step()
         step()
         load0 = os.getloadavg()[0]
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.steps):
                 step()
-        print(f"{args.model} r={args.r}, batch {args.batch}, 1 thread, {args.steps} steps; "
+        print(f"{args.model} r={args.r}, batch {args.batch}, {args.threads} thread(s), "
+              f"{args.precision}, {args.steps} steps; "
               f"load 1-min {load0:.1f} → {os.getloadavg()[0]:.1f}; ms per step")  # fmt: skip
         events = prof.key_averages()
         total = sum(e.self_cpu_time_total for e in events) / args.steps / 1e3
