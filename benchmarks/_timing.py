@@ -112,6 +112,10 @@ def train_step(
     return step
 
 
+#: Lightning's precision names the step benchmarks take → the autocast dtype (None: float32)
+AUTOCAST: dict[str, torch.dtype | None] = {"32-true": None, "bf16-mixed": torch.bfloat16}
+
+
 def step_and_eval(
     model: torch.nn.Module,
     x: torch.Tensor,

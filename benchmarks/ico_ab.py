@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from _timing import (
+    AUTOCAST,
     add_record_args,
     builder_args,
     cpu_timed,
@@ -104,7 +105,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=10)
-    p.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true",
+    p.add_argument("--precision", choices=list(AUTOCAST), default="32-true",
                    help="bf16-mixed: forward and loss under bfloat16 autocast (as `gconv train`)")  # fmt: skip
     add_record_args(p)
     args = p.parse_args()
@@ -116,8 +117,8 @@ def main() -> None:
         for c in args.baseline
     ]  # fmt: skip
     name = "-".join([args.model, *(f"{k}-{v}" for k, v in kw.items())])
-    autocast = torch.bfloat16 if args.precision == "bf16-mixed" else None
-    name += "-bf16-mixed" if autocast else ""
+    autocast = AUTOCAST[args.precision]
+    name += f"-{args.precision}" if autocast else ""
     with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{name}", args):
         torch.manual_seed(0)
         models = {"tree": get_model(args.model, r=args.r, **kw)}

@@ -21,7 +21,7 @@ import os
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
-from _timing import add_record_args, recorded, step_and_eval, train_step
+from _timing import AUTOCAST, add_record_args, recorded, step_and_eval
 from gconv.models import get_model
 
 
@@ -48,21 +48,19 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--rows", type=int, default=25)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--precision", choices=["32-true", "bf16-mixed"], default="32-true")
+    p.add_argument("--precision", choices=list(AUTOCAST), default="32-true")
     add_record_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    mixed = args.precision == "bf16-mixed"
-    with recorded("ico_profile" + ("-bf16-mixed" if mixed else ""), args):
+    autocast = AUTOCAST[args.precision]
+    with recorded("ico_profile" + (f"-{args.precision}" if autocast else ""), args):
         torch.manual_seed(0)
         model = get_model(args.model, r=args.r)
         wrap_layers(model)
-        step = train_step(model, (1, 10 * 4**args.r + 2), args.batch)
-        if mixed:  # the same fixed batch, the step under bfloat16 autocast
-            g = torch.Generator().manual_seed(0)
-            x = torch.randn(args.batch, 1, 10 * 4**args.r + 2, generator=g)
-            y = torch.randint(0, 10, (args.batch,), generator=g)
-            step = step_and_eval(model, x, y, torch.bfloat16)["train"]
+        g = torch.Generator().manual_seed(0)  # a fixed batch, as train_step's
+        x = torch.randn(args.batch, 1, 10 * 4**args.r + 2, generator=g)
+        y = torch.randint(0, 10, (args.batch,), generator=g)
+        step = step_and_eval(model, x, y, autocast)["train"]
         step()
         step()
         load0 = os.getloadavg()[0]

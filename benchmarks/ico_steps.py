@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from _timing import (
+    AUTOCAST,
     add_record_args,
     builder_args,
     cpu_timed,
@@ -57,10 +58,6 @@ from gconv.models import get_model, model_spec
 #: (model, r) cases timed by default
 CASES = (("ico-cnn", 4), ("ico-cnn-seg", 4), ("ico-cnn-seg", 3))
 SEEDS = 3
-
-
-#: ``precision=`` of a case (Lightning's names) → the autocast dtype (None: float32)
-AUTOCAST = {"32-true": None, "bf16-mixed": torch.bfloat16}
 
 
 def _arms(

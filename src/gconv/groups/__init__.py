@@ -75,17 +75,8 @@ from ._wigner import (
     wigner_D_packed,
 )
 
-__all__ = [
-    "ShapeError",
-    "C4",
-    "D4",
-    "GROUPS",
-    "CyclicGroup",
-    "DihedralGroup",
-    "FiniteGroup",
-    "Group",
-]
-__all__ += ["get"]
+__all__ = ["ShapeError", "C4", "D4", "GROUPS", "CyclicGroup", "DihedralGroup", "FiniteGroup"]
+__all__ += ["Group", "get"]
 __all__ += ["ICO", "OFFSETS", "IcoGrid", "IcoGroup"]
 __all__ += ["GRID_EXACT_ORDERS", "PIXEL_GRID_GROUPS", "PixelGrid", "grid_rule", "rotate_image"]
 __all__ += ["PlaneAction", "element_reversed_axes", "is_grid_element"]
