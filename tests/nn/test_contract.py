@@ -19,7 +19,8 @@ layer misses a check its neighbours have:
   and gradients, the others what float32 gives to bfloat16 rounding;
 - parametrised weights (``spectral_norm``, ``weight_norm``): a weight computed afresh at every
   access is read at every call in eval mode, under ``no_grad`` and ``inference_mode``, never
-  served from a cache keyed on a tensor that no longer exists.
+  served from a cache keyed on a tensor that no longer exists; likewise a weight edited through
+  ``.data`` (no version counter moves) is read, not a bank cached for its old values.
 
 Each layer's equivariance is tested where its geometry is (``test_planar*.py``,
 ``test_steerable.py``, ``test_spherical_equivariance.py``, ``test_icosahedral*.py``); the layers
@@ -217,6 +218,32 @@ def test_a_parametrised_weight_is_read_at_every_call(name, mode):
         after, want = layer(x), twin(x)
     # BLAS may round differently for other addresses: float64 to 1e-12, where a stale bank
     # (the old weight) is off by O(1)
+    torch.testing.assert_close(after, want, rtol=1e-12, atol=1e-12, msg=name)
+    assert (after - before).abs().max() > 1e-3, f"{name}: the new weight changed nothing"
+
+
+@pytest.mark.parametrize("how", ["copy", "assign"])
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+@pytest.mark.parametrize("name", WEIGHTED)
+def test_a_weight_edited_through_data_is_read(name, mode, how):
+    """Edits through ``.data`` bump no version counter (Lightning's weight-averaging callbacks
+    swap weights so, ``p.data.copy_``): an eval output after such an edit is that of a twin
+    that loaded the new values, never one from a bank cached for the old ones."""
+    layer, x = _build(name)
+    layer.eval()
+    with mode():
+        before = layer(x)
+    g = torch.Generator().manual_seed(7)
+    for p in layer.parameters():
+        new = torch.randn(p.shape, dtype=p.dtype, generator=g)
+        if how == "copy":
+            p.data.copy_(new)
+        else:
+            p.data = new
+    twin = _build(name, seed=5)[0].eval()
+    twin.load_state_dict(layer.state_dict())
+    with mode():
+        after, want = layer(x), twin(x)
     torch.testing.assert_close(after, want, rtol=1e-12, atol=1e-12, msg=name)
     assert (after - before).abs().max() > 1e-3, f"{name}: the new weight changed nothing"
 

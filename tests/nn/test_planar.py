@@ -133,9 +133,9 @@ def test_eval_cache_is_reused_and_invalidated():
     x = torch.randn(1, 2, 4, 7, 7)
     with torch.no_grad():
         y0 = layer(x)
-        cached = layer._cache[1][0]
+        cached = layer._cache[3][0]
         layer(x)
-        assert layer._cache[1][0] is cached  # reused
+        assert layer._cache[3][0] is cached  # reused
         layer.weight.mul_(2.0)  # in-place change (as an optimiser step) bumps the version
         torch.testing.assert_close(
             layer(x) - layer.bias.view(1, -1, 1, 1, 1) * 1,

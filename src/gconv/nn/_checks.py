@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -16,6 +17,8 @@ from ..groups import (
     get,
     grid_rule,  # noqa: F401  (re-exported: one implementation, in groups)
 )
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ShapeError",
@@ -125,6 +128,42 @@ def bank_key(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple | None:
         return None
     b = None if bias is None else (id(bias), bias._version)
     return (id(weight), weight._version, weight.device, weight.dtype, b)
+
+
+def _same(kept: torch.Tensor | None, now: torch.Tensor | None) -> bool:
+    return kept is None if now is None else kept is not None and torch.equal(kept, now)
+
+
+def cached_bank(
+    module: nn.Module,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None,
+    build: Callable[[], _T],
+    extra: tuple = (),
+) -> _T:
+    """``build()`` (what a layer makes from its ``weight`` and ``bias``: its filter bank),
+    kept in ``module._cache`` for the calls that need no autograd graph (the caller decides
+    which). Reused while :func:`bank_key` and ``extra`` match *and* weight and bias hold the
+    values of the copies kept beside it (``torch.equal``): an edit through ``.data`` bumps no
+    version counter (Lightning's weight-averaging callbacks swap weights that way), so the key
+    alone would serve a stale bank. Nothing is kept for a parametrised weight or on the
+    ``meta`` device. Each reuse reads the weights once more (on a GPU, ``torch.equal`` waits
+    for them)."""
+    w, b = weight, bias
+    key = bank_key(w, b)
+    state = module.__dict__  # a plain attribute, beside nn.Module's registries
+    if key is None or w.device.type == "meta":
+        state["_cache"] = None
+        return build()
+    key = (*key, *extra)
+    hit: tuple | None = state.get("_cache")
+    if hit is not None and hit[0] == key and _same(hit[1], w) and _same(hit[2], b):
+        return hit[3]
+    with torch.no_grad():
+        value = build()
+        kept_b = None if b is None else b.detach().clone()
+        state["_cache"] = (key, w.detach().clone(), kept_b, value)
+    return value
 
 
 def empty_output(x: torch.Tensor, shape: tuple[int, ...], module: nn.Module) -> torch.Tensor:

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import ShapeError, bank_key, check_like, check_tensor, empty_output
+from ._checks import ShapeError, cached_bank, check_like, check_tensor, empty_output
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import (
     channel_pad_plan,
@@ -277,17 +277,11 @@ class _IcoConvBase(nn.Module):
         return hex_bank(self.weight, self._hex), bias
 
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w = self.weight
-        training = self.training or (torch.is_grad_enabled() and w.requires_grad)
-        key = None if training else bank_key(w, self.bias)  # None: parametrised, no cache
-        if key is None:
+        training = self.training or (torch.is_grad_enabled() and self.weight.requires_grad)
+        if training:
             self._cache = None
             return self._weights()
-        key = (*key, self._gemm)
-        if self._cache is None or self._cache[0] != key:
-            with torch.no_grad():
-                self._cache = (key, self._weights())
-        return self._cache[1]
+        return cached_bank(self, self.weight, self.bias, self._weights, (self._gemm,))
 
     def padded(self, x: torch.Tensor) -> torch.Tensor:
         """The input padded from neighbouring charts (with the gauge change), ``(5B, ·, ·, ·)``."""

@@ -41,7 +41,7 @@ from ..groups import (
 )
 from ._checks import (
     ShapeError,
-    bank_key,
+    cached_bank,
     check_features,
     check_image,
     check_kernel_fits,
@@ -230,15 +230,11 @@ class _PlanarGroupConv(nn.Module):
     def _bank(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = self.weight
         training = self.training or (torch.is_grad_enabled() and w.requires_grad)
-        # a compiled graph cannot guard _version; a parametrised weight has no key (bank_key)
-        key = None if training or torch.compiler.is_compiling() else bank_key(w, self.bias)
-        if key is None:
+        # a compiled graph cannot guard _version or the kept copies (cached_bank)
+        if training or torch.compiler.is_compiling():
             self._cache = None
             return self.expanded_weight()
-        if self._cache is None or self._cache[0] != key:
-            with torch.no_grad():
-                self._cache = (key, self.expanded_weight())
-        return self._cache[1]
+        return cached_bank(self, w, self.bias, self.expanded_weight)
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
         p = self.padding
