@@ -192,6 +192,21 @@ ROWS = [
     ),
     Row(
         "TrainConfig",
+        lambda: x.TrainConfig(bn_recompute=4, optim={"ema": 0.99}),
+        ValueError,
+        r"bn_recompute and optim ema do not go together",
+    ),
+    Row(
+        "WeightEMA",
+        lambda: x.WeightEMA(1.5),
+        ValueError,
+        r"WeightEMA: decay must be a number in \(0, 1\), got 1.5",
+    ),
+    Row(
+        "Classifier", lambda: x.Classifier(ema=1.0), ValueError, r"ema must be in \[0, 1\), got 1.0"
+    ),
+    Row(
+        "TrainConfig",
         lambda: x.TrainConfig(lr=0.0),
         ValueError,
         r"lr must be a positive number, got 0.0",

@@ -30,7 +30,8 @@ Registries (adding one = a new file that registers it):
 Runs: ``TrainConfig``, ``train``, ``build_trainer``, ``evaluate``, ``load_checkpoint``
 (``weights_only=True``; ``CheckpointError`` for truncated or foreign files), ``load_module``,
 ``load_classifier``, ``RecomputeBatchNorm`` (precise batch-norm statistics before each
-validation), ``batches_as_in_run`` (the batches a run recomputed them over, for a checkpoint). Studies: ``RunSpec``, ``plan``, ``select_shard``, ``run_study``,
+validation), ``WeightEMA`` (a moving average of the weights, validated, checkpointed and
+tested: a task module's ``ema``), ``batches_as_in_run`` (the batches a run recomputed them over, for a checkpoint). Studies: ``RunSpec``, ``plan``, ``select_shard``, ``run_study``,
 ``merge``, ``render_report``, ``write_report`` → tidy CSV, markdown, plots. Plots:
 ``plot_angle_error``, ``plot_rotation_curve``, ``save_figure``; ``training_demo``.
 ``add_commands(subparsers)``: ``gconv train|evaluate|study`` (used by ``gconv.cli``).
@@ -69,7 +70,7 @@ _WHERE = {
     "_report": ("render_report", "split_recipes", "write_report"),
     "_decision": ("DecisionRule", "render_decision"),
     "_confusion": ("confusion_tables", "top_confusions"),
-    "_callbacks": ("batches_as_in_run",),
+    "_callbacks": ("WeightEMA", "batches_as_in_run"),
     "_cli": ("add_commands",),
     "_module": ("AngleBinnedError", "Classifier"),
     "_seg_module": ("Segmenter",),

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
 images/s, carried across resumed sessions), :class:`EpochLearningRate` (each epoch's lr in the
-logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated), the
+logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated), :class:`WeightEMA`
+(a moving average of the weights, validated and checkpointed), the
 progress bar or, where there is none, :class:`EpochLines`, the loggers, and silencing
 Lightning's chatter."""
 
@@ -11,13 +12,13 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Callback, WeightAveraging
 
 from .._util import format_duration
 
@@ -25,6 +26,7 @@ __all__ = [
     "EpochLearningRate",
     "EpochLines",
     "RecomputeBatchNorm",
+    "WeightEMA",
     "batches_as_in_run",
     "Throughput",
     "progress_bar",
@@ -236,3 +238,41 @@ def batches_as_in_run(
                         batch_size=batch_size, seed=int(hp.get("seed", 0)),
                         limit_train=limit_train, **(own if data in _DATAMODULES else {}))  # fmt: skip
     return RecomputeBatchNorm(batches).inputs(dm, module, epoch)
+
+
+def _ema_of_floats(decay: float) -> Callable[..., torch.Tensor]:
+    """``AveragedModel``'s ``avg_fn``: d·w̄ + (1 − d)·w for floating-point tensors, the live
+    value for the others (batch counters, index buffers: an average of integers, cast back,
+    would truncate them)."""
+
+    def avg(averaged: torch.Tensor, current: torch.Tensor, _n: torch.Tensor) -> torch.Tensor:
+        if not averaged.is_floating_point():
+            return current
+        return decay * averaged + (1 - decay) * current
+
+    return avg
+
+
+class WeightEMA(WeightAveraging):
+    """An exponential moving average of a task module's weights and floating-point buffers
+    (batch-norm statistics included), ``w̄ ← d·w̄ + (1 − d)·w`` after every optimiser step
+    (the first copies ``w``); integer buffers (counters, the layers' index tables) follow the
+    live module. Lightning's ``WeightAveraging`` does the bookkeeping: validation (so the
+    selection of the best epoch), every checkpoint's ``state_dict`` (so ``gconv evaluate`` and
+    the test of the selected checkpoint) and the module after ``fit`` hold the averages; the
+    live weights travel in the checkpoints as ``current_model_state``, and a resumed fit
+    continues both. Outside ``fit`` (``trainer.test(ckpt_path=…)`` after a fit, on the same
+    callback) a loaded checkpoint keeps its averages, where Lightning's callback would load
+    the live weights."""
+
+    def __init__(self, decay: float) -> None:
+        if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay < 1:
+            raise ValueError(f"WeightEMA: decay must be a number in (0, 1), got {decay!r}")
+        super().__init__(use_buffers=True, avg_fn=_ema_of_floats(decay))
+        self.decay = decay
+
+    def on_load_checkpoint(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]
+    ) -> None:
+        if trainer.state.fn == "fit":
+            super().on_load_checkpoint(trainer, pl_module, checkpoint)

@@ -71,6 +71,12 @@ def add_evaluate(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         help="with --bn-recompute: the run's --limit-train (its first N training samples)",
     )
+    e.add_argument(
+        "--live",
+        action="store_true",
+        help="a run with --optim ema=D: test the weights the optimiser stepped (the "
+        "checkpoint's current_model_state), not their moving average",
+    )
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
     e.set_defaults(func=_cmd_evaluate)
 
@@ -161,6 +167,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             data_kwargs=_evaluate_data_kwargs(args),
             accelerator=args.accelerator,
             bn_recompute=_bn_recompute(args),
+            live=args.live,
         )
     except (CheckpointError, FileNotFoundError, ValueError) as err:
         print(f"gconv evaluate: {err}", file=sys.stderr)
@@ -172,7 +179,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
          *(f"test error ({n.upper()})" if n else "test error" for n in names), "img/s"],
         [[rec["model"], f"{rec['params']:,}", rec["test_n"], *map(pct, errors),
           f"{rec['images_per_s']:.0f}"]],
-        title=f"gconv evaluate: {args.checkpoint}",
+        title=f"gconv evaluate: {args.checkpoint}" + (" (live weights)" if args.live else ""),
     )  # fmt: skip
     if rec.get("bn_recompute"):
         b = rec["bn_recompute"]

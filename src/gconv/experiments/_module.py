@@ -19,12 +19,14 @@ from typing import Any, cast
 import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 from torchmetrics import Metric
 from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
+from ._callbacks import WeightEMA
 from ._spec import check_recipe
 
 __all__ = ["AngleBinnedError", "Classifier", "check_optim"]
@@ -88,13 +90,14 @@ def check_optim(
     weight_decay: float,
     optimizer: str = "adam",
     momentum: float = 0.9,
+    ema: float = 0.0,
 ) -> None:
     """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
-    optimizer is "adam", "adamw" or "sgd" and 0 ≤ momentum < 1."""
+    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1 and 0 ≤ ema < 1."""
     check_recipe(
         "task module",
         {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
-         "optimizer": optimizer, "momentum": momentum},
+         "optimizer": optimizer, "momentum": momentum, "ema": ema},
     )  # fmt: skip
 
 
@@ -112,6 +115,9 @@ class WrappedNet(L.LightningModule):
     scheduler's state is in the checkpoint, so a resumed run continues the schedule; a run
     resumed from a checkpoint without that state (trained at a constant lr, continued with a
     decay) starts its schedule at the checkpoint's epoch (:meth:`on_train_start`).
+    ``ema`` d > 0 adds :class:`~gconv.experiments._callbacks.WeightEMA` to any Trainer that
+    fits the module (:meth:`configure_callbacks`): the weights validated, checkpointed and
+    tested are then the moving average w̄ ← d·w̄ + (1 − d)·w over the optimiser steps.
     """
 
     net: nn.Module
@@ -141,6 +147,10 @@ class WrappedNet(L.LightningModule):
             return opt
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: decay ** max(0, e - start))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    def configure_callbacks(self) -> list[Callback]:
+        decay = self.hparams.get("ema", 0.0)
+        return [WeightEMA(decay)] if decay else []
 
     def on_train_start(self) -> None:
         """Set the epoch schedule to the trainer's epoch, after a resume has restored both: a
@@ -184,10 +194,11 @@ class Classifier(WrappedNet):
         weight_decay: float = 0.0,
         optimizer: str = "adam",
         momentum: float = 0.9,
+        ema: float = 0.0,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
-        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum)
+        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")

@@ -81,10 +81,11 @@ class Segmenter(WrappedNet):
         weight_decay: float = 0.0,
         optimizer: str = "adam",
         momentum: float = 0.9,
+        ema: float = 0.0,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
-        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum)
+        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema)
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.save_hyperparameters(ignore=["net"])

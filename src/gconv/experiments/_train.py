@@ -147,6 +147,12 @@ class TrainConfig:
                 raise TypeError(
                     f"TrainConfig: {name} must be a dict, got {type(getattr(self, name)).__name__}"
                 )
+        if self.bn_recompute and self.optim.get("ema"):
+            raise ValueError(
+                "TrainConfig: bn_recompute and optim ema do not go together (the statistics "
+                "would be recomputed at the live weights, then validated with the averaged "
+                "ones): the average keeps its own batch-norm statistics"
+            )
 
 
 def _check_config(owner: str, cfg: object) -> None:
@@ -223,12 +229,22 @@ def build_trainer(
     )
 
 
-def load_module(path: str | os.PathLike, task: str = "classification") -> L.LightningModule:
-    """The ``task``'s LightningModule stored in a checkpoint (weights loaded)."""
+def load_module(
+    path: str | os.PathLike, task: str = "classification", live: bool = False
+) -> L.LightningModule:
+    """The ``task``'s LightningModule stored in a checkpoint (weights loaded): for a run with
+    ``optim ema`` the moving average, or with ``live=True`` the weights the optimiser stepped
+    (the checkpoint's ``current_model_state``; CheckpointError where there is none)."""
     ckpt = load_checkpoint(path)
     module = get_task(task).module_class()(**ckpt["hyper_parameters"])
+    key = "current_model_state" if live else "state_dict"
+    if key not in ckpt:
+        raise CheckpointError(
+            f"{path}: no live weights (current_model_state) to evaluate: its run kept no "
+            "moving average of the weights (optim ema), so its weights are the live ones"
+        )
     try:
-        module.load_state_dict(ckpt["state_dict"])
+        module.load_state_dict(ckpt[key])
     except RuntimeError as e:
         raise CheckpointError(
             f"{path}: weights do not fit model {module.hparams.model!r}: {e}"
@@ -236,9 +252,9 @@ def load_module(path: str | os.PathLike, task: str = "classification") -> L.Ligh
     return module
 
 
-def load_classifier(path: str | os.PathLike) -> Classifier:
-    """The ``Classifier`` stored in a checkpoint (``load_module(path, "classification")``)."""
-    return cast("Classifier", load_module(path, "classification"))
+def load_classifier(path: str | os.PathLike, live: bool = False) -> Classifier:
+    """The ``Classifier`` stored in a checkpoint (``load_module(path, "classification", live)``)."""
+    return cast("Classifier", load_module(path, "classification", live))
 
 
 def _checkpoint_dir(out: str | os.PathLike) -> Path:
@@ -357,6 +373,7 @@ def evaluate(
     data_kwargs: dict[str, Any] | None = None,
     accelerator: str = "cpu",
     bn_recompute: tuple[int, int, int | None] | None = None,
+    live: bool = False,
 ) -> dict:
     """Test error and error per input-angle bin of a checkpoint on ``data``'s test split;
     ``data_kwargs`` go to the data module (spherical data: ``test_rotate=("NR", "R")`` adds
@@ -365,9 +382,11 @@ def evaluate(
     ``bn_recompute=(batches, batch_size, limit_train)``: first recompute the batch norms'
     statistics as a run at that batch size and training limit with ``bn_recompute=batches``
     does before validating the checkpoint's epoch (``gconv.nn.recompute_batch_norm`` over
-    :func:`~gconv.experiments._callbacks.batches_as_in_run`)."""
+    :func:`~gconv.experiments._callbacks.batches_as_in_run`). ``live``: a run with ``optim
+    ema`` is tested with the weights the optimiser stepped, not their average
+    (:func:`load_module`)."""
     quiet_lightning()
-    module = load_classifier(checkpoint)
+    module = load_classifier(checkpoint, live)
     hp = dict(module.hparams)
     recomputed = None
     if bn_recompute is not None:
@@ -400,4 +419,5 @@ def evaluate(
         "test_names": names,
         **module.test_results,
         **({"bn_recompute": recomputed} if recomputed else {}),
+        **({"weights": "live"} if live else {}),
     }
