@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """``optim ema=d``: a moving average of the weights (``WeightEMA``) is what a run validates,
-checkpoints and tests, computed as w̄ ← d·w̄ + (1 − d)·w after every optimiser step; a resumed
-run continues it bit for bit; real rotated MNIST, small subsets."""
+checkpoints and tests, computed as w̄ ← d_n·w̄ + (1 − d_n)·w after the n-th optimiser step,
+d_n = min(d, (1 + n)/(10 + n)); a resumed run continues it bit for bit; real rotated MNIST,
+small subsets."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from gconv.experiments import (
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI
 
 TINY = {"limit_train": 192, "limit_val": 96, "batch_size": 64, "progress": False}
-DECAY = 0.6
+DECAY = 0.3  # d_n = min(d, (1 + n)/(10 + n)): warm-up for n = 1, 2, then d
 
 
 def _floats(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -58,10 +59,12 @@ class _Spy(Callback):
 
 
 def _ema(steps: list[dict[str, torch.Tensor]], decay: float) -> dict[str, torch.Tensor]:
-    """The average by hand: the first step's state, then d·w̄ + (1 − d)·w per step."""
+    """The average by hand: the first step's state, then d_n·w̄ + (1 − d_n)·w at the n-th
+    step after it, d_n = min(d, (1 + n)/(10 + n))."""
     avg = {k: v.clone() for k, v in steps[0].items()}
-    for state in steps[1:]:
-        avg = {k: decay * avg[k] + (1 - decay) * state[k] for k in avg}
+    for n, state in enumerate(steps[1:], start=1):
+        d = min(decay, (1 + n) / (10 + n))
+        avg = {k: d * avg[k] + (1 - d) * state[k] for k in avg}
     return avg
 
 

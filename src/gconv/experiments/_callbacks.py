@@ -241,23 +241,28 @@ def batches_as_in_run(
 
 
 def _ema_of_floats(decay: float) -> Callable[..., torch.Tensor]:
-    """``AveragedModel``'s ``avg_fn``: d·w̄ + (1 − d)·w for floating-point tensors, the live
-    value for the others (batch counters, index buffers: an average of integers, cast back,
-    would truncate them)."""
+    """``AveragedModel``'s ``avg_fn`` for the n-th update after the first (n ≥ 1):
+    d_n·w̄ + (1 − d_n)·w with d_n = min(d, (1 + n)/(10 + n)) for floating-point tensors, the
+    live value for the others (batch counters, index buffers: an average of integers, cast
+    back, would truncate them)."""
 
-    def avg(averaged: torch.Tensor, current: torch.Tensor, _n: torch.Tensor) -> torch.Tensor:
+    def avg(averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
         if not averaged.is_floating_point():
             return current
-        return decay * averaged + (1 - decay) * current
+        d = torch.clamp((1 + n) / (10 + n), max=decay).to(averaged.dtype)  # no host sync
+        return d * averaged + (1 - d) * current
 
     return avg
 
 
 class WeightEMA(WeightAveraging):
     """An exponential moving average of a task module's weights and floating-point buffers
-    (batch-norm statistics included), ``w̄ ← d·w̄ + (1 − d)·w`` after every optimiser step
-    (the first copies ``w``); integer buffers (counters, the layers' index tables) follow the
-    live module. Lightning's ``WeightAveraging`` does the bookkeeping: validation (so the
+    (batch-norm statistics included), ``w̄ ← d_n·w̄ + (1 − d_n)·w`` after the n-th optimiser
+    step (the first copies ``w``), d_n = min(d, (1 + n)/(10 + n)): the warm-up of TensorFlow's
+    ``ExponentialMovingAverage(num_updates=…)``, so that the first steps' weights, far from
+    the later ones, fade within a few hundred steps instead of keeping a weight d^n in the
+    average. Integer buffers (counters, the layers' index tables) follow the live module.
+    Lightning's ``WeightAveraging`` does the bookkeeping: validation (so the
     selection of the best epoch), every checkpoint's ``state_dict`` (so ``gconv evaluate`` and
     the test of the selected checkpoint) and the module after ``fit`` hold the averages; the
     live weights travel in the checkpoints as ``current_model_state``, and a resumed fit
