@@ -191,12 +191,6 @@ ROWS = [
         r"epochs must be an int >= 1, got 0",
     ),
     Row(
-        "TrainConfig",
-        lambda: x.TrainConfig(bn_recompute=4, optim={"ema": 0.99}),
-        ValueError,
-        r"bn_recompute and optim ema do not go together",
-    ),
-    Row(
         "WeightEMA",
         lambda: x.WeightEMA(1.5),
         ValueError,

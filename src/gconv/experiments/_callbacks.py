@@ -204,7 +204,9 @@ class RecomputeBatchNorm(Callback):
                 x = augment(x, seeded_generator(seed, epoch, k, STREAMS["bn"]))
             yield x
 
-    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # one hook after on_validation_start, where WeightEMA swaps the average in: with both,
+        # the statistics recomputed are the average's
         if trainer.sanity_checking or trainer.state.fn != "fit":
             return
         from ..nn import recompute_batch_norm
@@ -259,16 +261,17 @@ class WeightEMA(WeightAveraging):
     """An exponential moving average of a task module's weights and floating-point buffers
     (batch-norm statistics included), ``w̄ ← d_n·w̄ + (1 − d_n)·w`` after the n-th optimiser
     step (the first copies ``w``), d_n = min(d, (1 + n)/(10 + n)): the warm-up of TensorFlow's
-    ``ExponentialMovingAverage(num_updates=…)``, so that the first steps' weights, far from
-    the later ones, fade within a few hundred steps instead of keeping a weight d^n in the
-    average. Integer buffers (counters, the layers' index tables) follow the live module.
+    ``ExponentialMovingAverage(num_updates=…)``. Until the cap d takes over (n ≈ 9/(1 − d))
+    the average after n steps weights step s about as (s/n)⁹ (mean age n/10), so the first
+    steps' weights, far from the later ones, fade instead of keeping a share dⁿ. Integer buffers (counters, the layers' index tables) follow the live module.
     Lightning's ``WeightAveraging`` does the bookkeeping: validation (so the
     selection of the best epoch), every checkpoint's ``state_dict`` (so ``gconv evaluate`` and
     the test of the selected checkpoint) and the module after ``fit`` hold the averages; the
     live weights travel in the checkpoints as ``current_model_state``, and a resumed fit
     continues both. Outside ``fit`` (``trainer.test(ckpt_path=…)`` after a fit, on the same
     callback) a loaded checkpoint keeps its averages, where Lightning's callback would load
-    the live weights."""
+    the live weights. With :class:`RecomputeBatchNorm` the statistics recomputed before each
+    validation are the average's, and the checkpoints keep them with it."""
 
     def __init__(self, decay: float) -> None:
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay < 1:
@@ -281,3 +284,12 @@ class WeightEMA(WeightAveraging):
     ) -> None:
         if trainer.state.fn == "fit":
             super().on_load_checkpoint(trainer, pl_module, checkpoint)
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # the average in one hook earlier than Lightning's callback does, so that
+        # RecomputeBatchNorm (on_validation_epoch_start) recomputes the average's statistics
+        if self._average_model is not None:
+            self._swap_models(pl_module)
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        pass  # swapped in on_validation_start

@@ -147,12 +147,6 @@ class TrainConfig:
                 raise TypeError(
                     f"TrainConfig: {name} must be a dict, got {type(getattr(self, name)).__name__}"
                 )
-        if self.bn_recompute and self.optim.get("ema"):
-            raise ValueError(
-                "TrainConfig: bn_recompute and optim ema do not go together (the statistics "
-                "would be recomputed at the live weights, then validated with the averaged "
-                "ones): the average keeps its own batch-norm statistics"
-            )
 
 
 def _check_config(owner: str, cfg: object) -> None:
