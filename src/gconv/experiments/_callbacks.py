@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The training harness's Lightning parts: the :class:`Throughput` callback (wall-clock and
 images/s, carried across resumed sessions), :class:`EpochLearningRate` (each epoch's lr in the
-logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated), :class:`WeightEMA`
-(a moving average of the weights, validated and checkpointed), the
-progress bar or, where there is none, :class:`EpochLines`, the loggers, and silencing
-Lightning's chatter."""
+logs), :class:`RecomputeBatchNorm` (batch-norm statistics at the weights validated),
+:class:`WeightEMA` (a moving average of the weights, validated and checkpointed), the progress
+bar or, where there is none, :class:`EpochLines`, the loggers, and silencing Lightning's
+chatter."""
 
 from __future__ import annotations
 
@@ -263,12 +263,12 @@ class WeightEMA(WeightAveraging):
     step (the first copies ``w``), d_n = min(d, (1 + n)/(10 + n)): the warm-up of TensorFlow's
     ``ExponentialMovingAverage(num_updates=…)``. Until the cap d takes over (n ≈ 9/(1 − d))
     the average after n steps weights step s about as (s/n)⁹ (mean age n/10), so the first
-    steps' weights, far from the later ones, fade instead of keeping a share dⁿ. Integer buffers (counters, the layers' index tables) follow the live module.
-    Lightning's ``WeightAveraging`` does the bookkeeping: validation (so the
-    selection of the best epoch), every checkpoint's ``state_dict`` (so ``gconv evaluate`` and
-    the test of the selected checkpoint) and the module after ``fit`` hold the averages; the
-    live weights travel in the checkpoints as ``current_model_state``, and a resumed fit
-    continues both. Outside ``fit`` (``trainer.test(ckpt_path=…)`` after a fit, on the same
+    steps' weights, far from the later ones, fade instead of keeping a share dⁿ. Integer
+    buffers (counters, the layers' index tables) follow the live module. Lightning's
+    ``WeightAveraging`` does the bookkeeping: validation (so the selection of the best epoch),
+    every checkpoint's ``state_dict`` (so ``gconv evaluate`` and the test of the selected
+    checkpoint) and the module after ``fit`` hold the averages; the live weights travel in the
+    checkpoints as ``current_model_state``, and a resumed fit continues both. Outside ``fit`` (``trainer.test(ckpt_path=…)`` after a fit, on the same
     callback) a loaded checkpoint keeps its averages, where Lightning's callback would load
     the live weights. With :class:`RecomputeBatchNorm` the statistics recomputed before each
     validation are the average's, and the checkpoints keep them with it."""

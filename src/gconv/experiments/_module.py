@@ -117,7 +117,8 @@ class WrappedNet(L.LightningModule):
     decay) starts its schedule at the checkpoint's epoch (:meth:`on_train_start`).
     ``ema`` d > 0 adds :class:`~gconv.experiments._callbacks.WeightEMA` to any Trainer that
     fits the module (:meth:`configure_callbacks`): the weights validated, checkpointed and
-    tested are then the moving average w̄ ← d·w̄ + (1 − d)·w over the optimiser steps.
+    tested are then the moving average w̄ ← d_n·w̄ + (1 − d_n)·w over the optimiser steps,
+    d_n = min(d, (1 + n)/(10 + n)).
     """
 
     net: nn.Module

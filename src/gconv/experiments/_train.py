@@ -231,8 +231,8 @@ def load_module(
     (the checkpoint's ``current_model_state``; CheckpointError where there is none)."""
     ckpt = load_checkpoint(path)
     module = get_task(task).module_class()(**ckpt["hyper_parameters"])
-    key = "current_model_state" if live else "state_dict"
-    if key not in ckpt:
+    key = "current_model_state" if live else "state_dict"  # load_checkpoint checked state_dict
+    if live and key not in ckpt:
         raise CheckpointError(
             f"{path}: no live weights (current_model_state) to evaluate: its run kept no "
             "moving average of the weights (optim ema), so its weights are the live ones"

@@ -149,20 +149,19 @@ def cached_bank(
     alone would serve a stale bank. Nothing is kept for a parametrised weight or on the
     ``meta`` device. Each reuse reads the weights once more (on a GPU, ``torch.equal`` waits
     for them)."""
-    w, b = weight, bias
-    key = bank_key(w, b)
+    key = bank_key(weight, bias)
     state = module.__dict__  # a plain attribute, beside nn.Module's registries
-    if key is None or w.device.type == "meta":
+    if key is None or weight.device.type == "meta":
         state["_cache"] = None
         return build()
     key = (*key, *extra)
     hit: tuple | None = state.get("_cache")
-    if hit is not None and hit[0] == key and _same(hit[1], w) and _same(hit[2], b):
+    if hit is not None and hit[0] == key and _same(hit[1], weight) and _same(hit[2], bias):
         return hit[3]
     with torch.no_grad():
         value = build()
-        kept_b = None if b is None else b.detach().clone()
-        state["_cache"] = (key, w.detach().clone(), kept_b, value)
+        kept_bias = None if bias is None else bias.detach().clone()
+        state["_cache"] = (key, weight.detach().clone(), kept_bias, value)
     return value
 
 
