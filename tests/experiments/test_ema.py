@@ -164,9 +164,8 @@ def test_outside_fit_a_checkpoint_keeps_its_average() -> None:
 
 
 def test_integer_buffers_follow_the_live_module() -> None:
-    """An average of integers cast back truncates (0.9·7 + 0.1·7 < 7 in float32, and so for
-    about a quarter of 0…99,999): index tables, as the icosahedral layers keep, must stay the
-    live ones."""
+    """An average of integers cast back can truncate (0.9·7 + 0.1·7 < 7 in float32): index
+    tables, as the icosahedral layers keep, must stay the live ones."""
     from gconv.experiments import WeightEMA
 
     decay = 0.9
