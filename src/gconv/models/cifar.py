@@ -58,7 +58,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._util import ShapeError, check_positive_int, check_tensor
-from ..groups import FiniteGroup
+from ..groups import FiniteGroup, Group
 from ..groups import get as get_group
 from ..nn import GroupBatchNorm, GroupConv2d, LiftConv2d, planar_exactness
 from ._registry import register_models
@@ -115,7 +115,7 @@ class AvgPool2x2(nn.Module):
 
     kernel_size, stride, padding, dilation = 2, 2, 0, 1
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact for grid elements whose reversed axes have even size (the stride rule)."""
         own = group if isinstance(group, FiniteGroup) else None
         if own is None:
@@ -293,7 +293,7 @@ class ResNet(_Counted):
     #: forward chains its layers, a spatial mean and the read-out (declared below)
     equivariance_composite = True
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """The "flatten" head maps all C·|G| channels linearly: not invariant to rotations."""
         if self.head == "flatten" and self.group is not None and g != 0:
             return "the flatten head's linear map mixes the group axis"

@@ -46,6 +46,7 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .._util import ShapeError, check_positive_int, check_tensor
 from ..equivariance import permutes_grid
+from ..groups import Group
 from ..nn import GroupConv2d, GroupPool, LiftConv2d
 from ._registry import ModelSpec, register_model
 from .cifar import AvgPool2x2
@@ -75,7 +76,7 @@ class _SpatialSum(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.sum(dim=(-2, -1))
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         return None if permutes_grid(group, g) else "a resampled image changes its sum"
 
 
@@ -137,7 +138,7 @@ class _ProjectionHead(nn.Module):
             return out + h @ self.embed.weight.t()
         return out.squeeze(1) + (self.embed(y) * h).sum(dim=1)
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Its input is the pooled feature vector (B, F), which no group element moves."""
         return None if x.dim() == 2 else f"expected pooled features (B, F), got {x.dim()}-D"
 

@@ -36,7 +36,7 @@ from torch import nn
 
 from .._util import check_positive_int, check_probability, check_tensor
 from ..equivariance import permutes_grid
-from ..groups import FiniteGroup
+from ..groups import FiniteGroup, Group
 from ..groups import get as get_group
 from ..nn import GroupBatchNorm, GroupConv2d, GroupMaxPool2d, GroupPool, LiftConv2d
 from ._registry import ModelSpec, register_model
@@ -66,7 +66,7 @@ class SpatialMax(nn.Module):
         check_tensor("SpatialMax: input", x, floating=False)
         return x.amax(dim=(-2, -1))
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """A max over all pixels is unchanged by any permutation of the pixels."""
         return None if permutes_grid(group, g) else "a resampled image changes its maximum"
 
@@ -81,7 +81,7 @@ class CosetReadout(nn.Sequential):
         super().__init__(nn.Flatten(1), nn.Linear(in_features, out_features))
         self.group, self.over = cast(FiniteGroup, get_group(group)), over
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         if not isinstance(group, FiniteGroup):
             return f"CosetReadout reads planar cosets, not under {getattr(group, 'name', group)}"
         mine = self.group.find(group.split(g)[0], group.angle(g))

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._util import cached_tensors, check_positive_int, check_tensor
-from ..groups import OFFSETS
+from ..groups import OFFSETS, Group
 from ._checks import ShapeError, check_batch_norm, check_like, empty_output
 from ._ico_bn import _Layout, ico_batch_norm_train
 from ._ico_index import check_chart, ico_grid
@@ -112,7 +112,7 @@ class _EdgeInterpolation(torch.autograd.Function):
 
 
 class _IcoLayer(nn.Module):
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico"."""
         return ico_exactness(type(self).__name__, group)
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._util import check_tensor
-from ..groups import FiniteGroup, get, is_grid_element, subgroup_cosets
+from ..groups import FiniteGroup, Group, get, is_grid_element, subgroup_cosets
 from ._checks import ShapeError, check_kernel_fits, planar_group, square
 from .planar import planar_exactness
 
@@ -81,7 +81,7 @@ class GroupPool(nn.Module):
     def _reduce(self, x: torch.Tensor, dim: int) -> torch.Tensor:
         return x.amax(dim=dim) if self.reduction == "max" else x.mean(dim=dim)
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact for every element of its group that permutes pixels (values are permuted, then
         reduced); for resampled rotations only the mean (linear, like the bilinear resampling)
         commutes exactly, not the max. The group axis must hold the checker's group."""
@@ -153,7 +153,7 @@ class GroupMaxPool2d(nn.Module):
         y = F.max_pool2d(x.reshape(b, c * n, h, w), self.kernel_size, self.stride, self.padding)
         return y.view(b, c, n, y.shape[-2], y.shape[-1])
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact for grid elements whose reversed axes keep the pooling grid symmetric."""
         if not isinstance(group, FiniteGroup):
             return f"GroupMaxPool2d acts on the plane, not under {getattr(group, 'name', group)}"

@@ -7,14 +7,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..groups import SO3
+from ..groups import SO3, Group
 from ._so3_extra import s2_integrate, so3_integrate
 
 __all__ = ["SO3Integrate", "S2Integrate"]
 
 
 class _Integrate(nn.Module):
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """The normalised quadrature integral is the degree-0 coefficient: grid symmetries keep
         the weights, and ``rotate_*`` keeps degree 0, so it is invariant to every rotation."""
         if group is not SO3:

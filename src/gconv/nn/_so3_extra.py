@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .._precision import full_precision
-from ..groups import quadrature_weights
+from ..groups import Group, quadrature_weights
 from ..spherical import engine as hm
 from ._checks import check_like, empty_output
 from ._sphere_exact import spherical_exactness
@@ -66,7 +66,7 @@ class SO3Shortcut(nn.Module):
             x = torch.einsum("oc,bcijk->boijk", self.weight, x)
         return x + self.bias.view(1, -1, 1, 1, 1)
 
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """1×1 mixing after a projection onto degrees < min(b_in, b_out): exact for every
         rotation, any input (each channel is rotated by the same linear map)."""
         return spherical_exactness(

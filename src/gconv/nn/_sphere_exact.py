@@ -17,7 +17,7 @@ from typing import Protocol, cast
 
 import torch
 
-from ..groups import SO3
+from ..groups import SO3, Group
 
 
 def band_limited(x: torch.Tensor, kind: str) -> bool:
@@ -42,7 +42,7 @@ def spherical_exactness(
     b_in: int,
     b_out: int,
     kind: str,
-    group: object,
+    group: Group,
     g: object,
     x: torch.Tensor,
     any_input: bool = False,

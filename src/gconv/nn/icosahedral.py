@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..groups import Group
 from ._checks import ShapeError, cached_bank, check_like, check_tensor, empty_output
 from ._ico_gemm import hex_bank, hex_correlation, hex_weight_index
 from ._ico_index import (
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 
-def ico_exactness(layer: str, group: object, gauge: bool = True) -> str | None:
+def ico_exactness(layer: str, group: Group, gauge: bool = True) -> str | None:
     """Declaration shared by the icosahedral layers: exact for the 60 rotations of "ico"."""
     if getattr(group, "name", None) != "ico":
         return f"{layer} acts on the icosahedral grid, not under {getattr(group, 'name', group)}"
@@ -305,7 +306,7 @@ class _IcoConvBase(nn.Module):
             y = F.conv2d(p, bank, bias, self.stride)
         return _unstack(y, self.out_channels)
 
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """Exact for the 60 rotations of "ico" (unless built with ``gauge=False``)."""
         return ico_exactness(type(self).__name__, group, self.gauge)
 
@@ -364,7 +365,7 @@ class ExportedIcoConv(nn.Module):
             )
         self.pad, self.conv = pad, conv
 
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """As the layer it was exported from."""
         return ico_exactness("ExportedIcoConv", group, self.pad.gauge)
 

@@ -32,6 +32,7 @@ from torch import nn
 
 from ..groups import (
     FiniteGroup,
+    Group,
     PixelGrid,
     basis_dimension,
     element_reversed_axes,
@@ -80,7 +81,7 @@ def planar_exactness(
     layer: str,
     own: FiniteGroup,
     geometry: tuple[int, int, int, int],
-    group: object,
+    group: Group,
     g: int,
     x: torch.Tensor,
 ) -> str | None:
@@ -252,7 +253,7 @@ class _PlanarGroupConv(nn.Module):
             y = disc_conv2d(x, bank, bias, self.stride, p, self.dilation, pieces)
         return y.view(y.shape[0], self.out_channels, self.group.order, y.shape[-2], y.shape[-1])
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact for the elements of its group whose reversed axes keep the grid symmetric."""
         geometry = (self.kernel_size, self.stride, self.padding, self.dilation)
         return planar_exactness(type(self).__name__, self.group, geometry, group, g, x)
@@ -337,7 +338,7 @@ class ExportedGroupConv(nn.Module):
         self.order = self.group.order
         self.flatten_input = flatten_input
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """As the layer it was exported from (same filter bank, same geometry)."""
         c = self.conv
         geometry = (c.kernel_size[0], c.stride[0], int(c.padding[0]), c.dilation[0])

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from .._precision import full_precision
+from ..groups import Group
 from ..spherical import engine as hm
 from . import _spectral as sp
 from ._checks import ShapeError, check_like, empty_output
@@ -158,7 +159,7 @@ class _SphericalLinear(nn.Module):
         """Drop the cached filter spectrum (it is rebuilt on the next call without grad)."""
         self.__dict__.pop("_filter_cache", None)
 
-    def equivariance_exactness(self, group: object, g: object, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: object, x: torch.Tensor) -> str | None:
         """Exact for grid symmetries of both grids, and any rotation of a band-limited input."""
         kind = "s2" if x.dim() == 4 else "so3"
         return spherical_exactness(type(self).__name__, self.b_in, self.b_out, kind, group, g, x)

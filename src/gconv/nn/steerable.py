@@ -39,6 +39,7 @@ from torch import nn
 from ..groups import (
     GRID_EXACT_ORDERS,
     FiniteGroup,
+    Group,
     PlaneAction,
     get,
     grid_rule,
@@ -264,7 +265,7 @@ class RestrictGroup(nn.Module):
         y = x.index_select(2, self._index.to(x.device))
         return y.view(b, c * self.n_cosets, self.subgroup.order, h, w)
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact (a permutation) for the elements of the subgroup."""
         if not isinstance(group, FiniteGroup):
             return (
@@ -326,7 +327,7 @@ class GroupBlurPool2d(nn.Module):
         y = F.conv2d(flat, self.kernel.to(x.dtype), None, self.stride, self.padding)
         return y.view(*lead, y.shape[-2], y.shape[-1])
 
-    def equivariance_exactness(self, group: object, g: int, x: torch.Tensor) -> str | None:
+    def equivariance_exactness(self, group: Group, g: int, x: torch.Tensor) -> str | None:
         """Exact for quarter turns / mirrors where the stride grid is symmetric; others not."""
         if not isinstance(group, FiniteGroup):
             return f"GroupBlurPool2d acts on the plane, not under {getattr(group, 'name', group)}"
