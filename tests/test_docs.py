@@ -84,6 +84,23 @@ def test_readme_python_examples_run(index: int) -> None:
     exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "readme"})  # noqa: S102
 
 
+_RUNNABLE = "# runs as written"
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "docs").glob("*.md")), ids=lambda p: p.name)
+def test_docs_examples_marked_runnable_run(page: Path) -> None:
+    """Examples in docs/ that open with ``# runs as written`` run as written, in a fresh
+    namespace (the other blocks there are signatures or fragments)."""
+    for index, code in enumerate(_python_blocks(page)):
+        if code.startswith(_RUNNABLE):
+            name = f"{page.name} python block {index}"
+            exec(compile(code, name, "exec"), {"__name__": "docs"})  # noqa: S102
+
+
+def test_extending_holds_a_runnable_example() -> None:
+    assert any(c.startswith(_RUNNABLE) for c in _python_blocks(ROOT / "docs" / "extending.md"))
+
+
 _SCRIPT = re.compile(r"`[^`]*?python3? ((?:scripts|benchmarks)/[\w./-]+\.py)([^`]*)`")
 
 
