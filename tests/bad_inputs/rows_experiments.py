@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Bad inputs for ``gconv.experiments`` (run in a temporary folder; nothing trains)."""
+"""Bad inputs for ``gconv.experiments`` (run in a temporary folder; nothing trains): tasks,
+data modules, training and checkpoints (studies: ``rows_experiments_studies.py``; metrics and
+the GAN: ``rows_experiments_metrics.py``)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,6 @@ PACKAGE = "gconv.experiments"
 def _junk(name: str = "bad.ckpt") -> str:
     Path(name).write_bytes(b"not a checkpoint")
     return name
-
-
-def _study(**kw):
-    spec = x.get_study("rotmnist")
-    return x.StudySpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, **kw})
-
-
-def _long(*values: int) -> torch.Tensor:
-    return torch.tensor(values, dtype=torch.long)
 
 
 def _ema_update_of_another_net() -> None:
@@ -83,13 +76,6 @@ ROWS = [
         ValueError,
         r"bins must be positive, got 0",
     ),
-    Row("Arm", lambda: x.Arm("p4cnn", 0), ValueError, r"epochs must be a positive int, got 0"),
-    Row(
-        "Budget",
-        lambda: x.Budget(epochs_scale=-1.0),
-        ValueError,
-        r"epochs_scale must be positive, got -1.0",
-    ),
     Row("Classifier", lambda: x.Classifier(lr=-1.0), ValueError, r"lr must be positive, got -1.0"),
     Row(
         "Classifier",
@@ -114,12 +100,6 @@ ROWS = [
         lambda: x.RotMNISTDataModule(eval_batch_size=-5),
         ValueError,
         r"eval_batch_size must be a positive int, got -5",
-    ),
-    Row(
-        "RunSpec",
-        lambda: x.RunSpec(0, "p4cnn", 0, epochs=0),
-        ValueError,
-        r"epochs must be a positive int, got 0",
     ),
     Row(
         "ResumableLoader",
@@ -150,31 +130,6 @@ ROWS = [
         lambda: x.ShardSampler(10, num_replicas=2, rank=3),
         ValueError,
         r"need 0 <= rank < 2, got rank=3",
-    ),
-    Row("StudySpec", lambda: _study(arms=()), ValueError, r"needs at least one arm"),
-    Row(
-        "DecisionRule",
-        lambda: x.DecisionRule("best", "c", "l", True, ("a", "none"), (("b", "none"),)),
-        ValueError,
-        r"mode must be 'beats-all' or 'first-within', got 'best'",
-    ),
-    Row(
-        "DecisionRule",
-        lambda: x.DecisionRule("beats-all", "c", "l", True, ("a", "none"), ()),
-        ValueError,
-        r"needs at least one candidate",
-    ),
-    Row(
-        "render_decision",
-        lambda: x.render_decision("rule", []),
-        TypeError,
-        r"render_decision: expected a DecisionRule, got str",
-    ),
-    Row(
-        "StudySpec",
-        lambda: _study(budgets={"full": x.Budget()}),
-        ValueError,
-        r"budgets need the full one and 'smoke', got \['full'\]",
     ),
     Row(
         "TaskSpec",
@@ -216,12 +171,6 @@ ROWS = [
         lambda: x.TrainConfig(precision="16-mixed"),
         ValueError,
         r"'16-mixed' \(float16 autocast\) does not run on the CPU.*ask for 'bf16-mixed'",
-    ),
-    Row(
-        "Budget",
-        lambda: x.Budget(precision="half"),  # type: ignore[arg-type]
-        ValueError,
-        r"Budget: precision must be one of .*, got 'half'",
     ),
     Row(
         "add_commands",
@@ -272,7 +221,6 @@ ROWS = [
         ValueError,
         r"data must be one of \[.*\], got 'cifar'",
     ),
-    Row("get_study", lambda: x.get_study("nope"), ValueError, r"unknown study 'nope'; known"),
     Row("get_task", lambda: x.get_task("nope"), ValueError, r"unknown task 'nope'; known"),
     Row(
         "list_augmentations",
@@ -280,7 +228,6 @@ ROWS = [
         ValueError,
         r"input_kind must be one of \('image', .*\), got 'audio'",
     ),
-    Row("list_studies", lambda: x.list_studies("all"), TypeError, r"takes 0 positional arguments"),
     Row("list_tasks", lambda: x.list_tasks("all"), TypeError, r"takes 0 positional arguments"),
     Row(
         "load_checkpoint",
@@ -295,20 +242,6 @@ ROWS = [
         r"bad.ckpt: unreadable checkpoint",
     ),
     Row("load_module", lambda: x.load_module(_junk()), ValueError, r"unreadable checkpoint"),
-    Row(
-        "merge",
-        lambda: x.merge(None, "."),
-        TypeError,
-        r"study must be a study name \(str\), got NoneType",
-    ),
-    Row("parse_shard", lambda: x.parse_shard("3/2"), ValueError, r"0 <= K < N, got '3/2'"),
-    Row("plan", lambda: x.plan("nope"), ValueError, r"unknown study 'nope'; known"),
-    Row(
-        "plan",
-        lambda: x.plan("rotmnist", epochs_scale=0),
-        ValueError,
-        r"epochs_scale must be positive, got 0",
-    ),
     Row(
         "plot_angle_error",
         lambda: x.plot_angle_error({}, "angle.png"),
@@ -339,19 +272,7 @@ ROWS = [
         ValueError,
         r"data must be one of \('mnist', .*\), got 'cifar'",
     ),
-    Row(
-        "register_study",
-        lambda: x.register_study("rotmnist"),
-        TypeError,
-        r"expects a StudySpec, got str",
-    ),
     Row("register_task", lambda: x.register_task({}), TypeError, r"expects a TaskSpec, got dict"),
-    Row(
-        "render_report",
-        lambda: x.render_report("rotmnist", []),
-        TypeError,
-        r"expected a StudySpec \(get_study\(name\)\), got str",
-    ),
     Row(
         "top_confusions",
         lambda: x.top_confusions([[1, 2], [3]]),
@@ -371,18 +292,6 @@ ROWS = [
         r"must be square and non-empty, got row lengths \[2\]",
     ),
     Row(
-        "split_recipes",
-        lambda: x.split_recipes([{"model": "p4cnn", "seed": "0"}]),
-        ValueError,
-        r"expected study CSV rows \(dicts with 'model' and 'epochs'\), got \['model', 'seed'\]",
-    ),
-    Row(
-        "run_study",
-        lambda: x.run_study("rotmnist", [], ".", lambda run: {}, shard=(2, 2)),
-        ValueError,
-        r"shard K/N needs ints 0 <= K < N, got K=2, N=2",
-    ),
-    Row(
         "save_figure",
         lambda: x.save_figure(None, "fig.png"),
         TypeError,
@@ -394,21 +303,12 @@ ROWS = [
         ValueError,
         r"expects non-negative integers, got \(-3,\)",
     ),
-    Row(
-        "select_shard",
-        lambda: x.select_shard([], 2, 2),
-        ValueError,
-        r"shard K/N needs ints 0 <= K < N, got K=2, N=2",
-    ),
     Row("train", lambda: x.train("p4cnn"), TypeError, r"expected a TrainConfig, got str"),
     Row(
         "training_demo",
         lambda: x.training_demo(None),
         TypeError,
         r"expected an argparse.Namespace, got NoneType",
-    ),
-    Row(
-        "write_report", lambda: x.write_report("nope", [], "."), ValueError, r"unknown study 'nope'"
     ),
     Row(
         "CIFAR10DataModule",
