@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from _bn_stats_check import STATS, assert_recomputed_and_used
 
 from gconv.cli import main
 from gconv.experiments import (
     RecomputeBatchNorm,
-    RotMNISTDataModule,
     TrainConfig,
     load_checkpoint,
     load_classifier,
@@ -31,7 +31,6 @@ pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail 
 # first training images as stored
 BASE = {"model": "z2cnn", "augment": "none", "limit_train": 96, "limit_val": 64,
         "limit_test": 64, "batch_size": 32, "progress": False, "test": False, "seed": 5}  # fmt: skip
-STATS = ("running_mean", "running_var")
 
 
 def _state(run: Path, name: str = "last.ckpt") -> dict[str, torch.Tensor]:
@@ -46,23 +45,8 @@ def test_weights_unchanged_and_statistics_recomputed(tmp_path: Path) -> None:
     assert weights and all(torch.equal(a[k], b[k]) for k in weights)  # bit for bit
     stats = [k for k in a if k.endswith(STATS)]
     assert stats and not all(torch.equal(a[k], b[k]) for k in stats)
-    # the selected checkpoint: the statistics of images 0..63 at its weights
-    best = Path(bn["best_checkpoint"])
-    module = load_classifier(best)
-    dm = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96)
-    x = dm.split("train").tensors[0][:64]
-    recompute_batch_norm(module, [x[:32], x[32:]])
-    saved = load_checkpoint(best)["state_dict"]
-    for k, v in module.state_dict().items():
-        if k.endswith(STATS):
-            torch.testing.assert_close(saved[k], v, rtol=1e-5, atol=1e-6)
-    # validation used those statistics: the stored model reproduces the selected val error
-    module = load_classifier(best).eval()
-    dm = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96, limit_val=64)
-    xv, yv = dm.split("valid").tensors[:2]
-    with torch.no_grad():
-        err = (module(xv).argmax(1) != yv).double().mean().item()
-    assert err == pytest.approx(bn["val_error"], abs=1e-6)
+    # the selected checkpoint: the statistics of images 0..63 at its weights, used by validation
+    assert_recomputed_and_used(Path(bn["best_checkpoint"]), bn["val_error"])
 
 
 def test_resume_may_switch_it_on(tmp_path: Path) -> None:
@@ -108,7 +92,6 @@ def test_evaluate_recomputes_as_the_run_did(
     (same samples, rotations and augmentation), and so the same test error."""
     from gconv.experiments import evaluate
     from gconv.experiments._callbacks import batches_as_in_run
-    from gconv.nn import recompute_batch_norm
 
     cfg = TrainConfig(model=model, data=data, epochs=1, batch_size=8, augment=augment,
                       limit_train=24, limit_val=8, test=False, seed=3, out=str(tmp_path / "run"),

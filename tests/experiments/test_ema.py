@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _bn_stats_check import assert_recomputed_and_used
 from lightning.pytorch.callbacks import Callback
 
 from gconv.cli import main
@@ -206,25 +207,8 @@ def test_with_bn_recompute_the_average_gets_its_own_statistics(tmp_path: Path) -
     """``bn_recompute`` beside ``ema``: the statistics recomputed before each validation are
     those of the averaged weights (recomputed again here from the selected checkpoint's
     weights over the same first 64 training images), and validation used them."""
-    from gconv.experiments import RotMNISTDataModule
-    from gconv.nn import recompute_batch_norm
-
     base = {"model": "z2cnn", "augment": "none", "limit_train": 96, "limit_val": 64,
             "batch_size": 32, "progress": False, "test": False, "seed": 5}  # fmt: skip
     rec = train(TrainConfig(epochs=2, out=str(tmp_path / "run"), bn_recompute=2,
                             optim={"ema": DECAY}, **base))  # fmt: skip
-    best = Path(rec["best_checkpoint"])
-    saved = load_checkpoint(best)["state_dict"]
-    module = load_classifier(best)
-    x = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96).split("train").tensors[0][:64]
-    recompute_batch_norm(module, [x[:32], x[32:]])
-    stats = [k for k in saved if k.endswith(("running_mean", "running_var"))]
-    assert stats
-    for k in stats:
-        torch.testing.assert_close(saved[k], module.state_dict()[k], rtol=1e-5, atol=1e-6)
-    module = load_classifier(best).eval()
-    dm = RotMNISTDataModule(batch_size=32, seed=5, limit_train=96, limit_val=64)
-    xv, yv = dm.split("valid").tensors[:2]
-    with torch.no_grad():
-        err = (module(xv).argmax(1) != yv).double().mean().item()
-    assert err == pytest.approx(rec["val_error"], abs=1e-6)
+    assert_recomputed_and_used(Path(rec["best_checkpoint"]), rec["val_error"])
