@@ -155,6 +155,12 @@ ROWS = [
         "Classifier", lambda: x.Classifier(ema=1.0), ValueError, r"ema must be in \[0, 1\), got 1.0"
     ),
     Row(
+        "Segmenter",
+        lambda: x.Segmenter(label_smoothing=1.5),
+        ValueError,
+        r"label_smoothing must be in \[0, 1\), got 1.5",
+    ),
+    Row(
         "TrainConfig",
         lambda: x.TrainConfig(lr=0.0),
         ValueError,

@@ -35,6 +35,8 @@ RESULTS = Path(__file__).resolve().parents[2] / "results"
         ({"batch_size": 64.0}, r"batch_size must be an int >= 1, got 64.0"),
         ({"lr_decay_from": -1}, r"lr_decay_from must be an int >= 0, got -1"),
         ({"lr_decay_from": True}, r"lr_decay_from must be an int >= 0, got True"),
+        ({"label_smoothing": 1.0}, r"label_smoothing must be in \[0, 1\), got 1.0"),
+        ({"label_smoothing": -0.1}, r"label_smoothing must be in \[0, 1\), got -0.1"),
     ],
 )
 def test_bad_recipes_are_refused(recipe: dict, match: str) -> None:

@@ -91,13 +91,16 @@ def check_optim(
     optimizer: str = "adam",
     momentum: float = 0.9,
     ema: float = 0.0,
+    label_smoothing: float = 0.0,
 ) -> None:
     """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
-    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1 and 0 ≤ ema < 1."""
+    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1, 0 ≤ ema < 1 and
+    0 ≤ label_smoothing < 1."""
     check_recipe(
         "task module",
         {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
-         "optimizer": optimizer, "momentum": momentum, "ema": ema},
+         "optimizer": optimizer, "momentum": momentum, "ema": ema,
+         "label_smoothing": label_smoothing},
     )  # fmt: skip
 
 
@@ -119,6 +122,9 @@ class WrappedNet(L.LightningModule):
     fits the module (:meth:`configure_callbacks`): the weights validated, checkpointed and
     tested are then the moving average w̄ ← d_n·w̄ + (1 − d_n)·w over the optimiser steps,
     d_n = min(d, (1 + n)/(10 + n)).
+    ``label_smoothing`` ε > 0 trains on the cross-entropy against the smoothed target
+    (1 − ε)·one-hot(y) + ε/K over the K classes (:meth:`training_loss`; Szegedy et al. 2016);
+    validation and test metrics are unchanged.
     """
 
     net: nn.Module
@@ -148,6 +154,11 @@ class WrappedNet(L.LightningModule):
             return opt
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: decay ** max(0, e - start))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+
+    def training_loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy of ``logits (B, K, ...)`` against integer targets ``y (B, ...)``, with
+        the module's ``label_smoothing`` ε (0 if unset): (1 − ε)·CE + ε·mean_k(−log p_k)."""
+        return F.cross_entropy(logits, y, label_smoothing=self.hparams.get("label_smoothing", 0.0))
 
     def configure_callbacks(self) -> list[Callback]:
         decay = self.hparams.get("ema", 0.0)
@@ -196,10 +207,13 @@ class Classifier(WrappedNet):
         optimizer: str = "adam",
         momentum: float = 0.9,
         ema: float = 0.0,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
-        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema)
+        check_optim(
+            lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema, label_smoothing
+        )
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
@@ -215,7 +229,7 @@ class Classifier(WrappedNet):
         # dropout draws from the global stream: reseed it per step, so no other consumer of
         # that stream (loaders, callbacks, a resume) can shift the draws
         torch.manual_seed(derive_seed(*keys, STREAMS["torch"]))
-        loss = F.cross_entropy(self(x), y)
+        loss = self.training_loss(self(x), y)
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         return loss
 

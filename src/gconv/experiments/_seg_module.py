@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ._augment import STREAMS, derive_seed, seeded_generator
@@ -82,10 +81,13 @@ class Segmenter(WrappedNet):
         optimizer: str = "adam",
         momentum: float = 0.9,
         ema: float = 0.0,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
-        check_optim(lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema)
+        check_optim(
+            lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema, label_smoothing
+        )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.save_hyperparameters(ignore=["net"])
@@ -99,7 +101,7 @@ class Segmenter(WrappedNet):
         keys = (self.hparams["seed"], self.current_epoch, batch_idx, self.global_rank)
         x = self._augment(x, seeded_generator(*keys, STREAMS["augment"]))
         torch.manual_seed(derive_seed(*keys, STREAMS["torch"]))  # dropout: as Classifier
-        loss = F.cross_entropy(self(x), y)
+        loss = self.training_loss(self(x), y)
         self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, sync_dist=True)
         return loss
 

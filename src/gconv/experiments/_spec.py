@@ -54,10 +54,11 @@ _BUILTIN = "gconv.experiments.studies"
 #: from 0), the ``weight_decay`` (L2, or decoupled for "adamw"), the ``optimizer``
 #: (:data:`OPTIMIZERS`: "adam", "adamw", or "sgd" with heavy-ball ``momentum``), and ``ema``,
 #: the decay of a moving average of the weights that is validated, checkpointed and tested
-#: (0: none; :class:`~gconv.experiments._callbacks.WeightEMA`)
+#: (0: none; :class:`~gconv.experiments._callbacks.WeightEMA`), and ``label_smoothing`` ε of the
+#: training loss (cross-entropy against (1 − ε)·one-hot + ε/K; 0: none)
 RECIPE_KEYS = (
     "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
-    "ema",
+    "ema", "label_smoothing",
 )  # fmt: skip
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: Lightning's precision settings a run may take: float32 (the default), float64, and mixed
@@ -85,7 +86,7 @@ def check_precision(owner: str, precision: object, accelerator: str | None = Non
 def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
     """ValueError unless ``recipe`` holds only :data:`RECIPE_KEYS` with values in range:
     lr > 0, batch_size ≥ 1, 0 < lr_decay ≤ 1, lr_decay_from ≥ 0, weight_decay ≥ 0, optimizer
-    in :data:`OPTIMIZERS`, 0 ≤ momentum < 1, 0 ≤ ema < 1."""
+    in :data:`OPTIMIZERS`, 0 ≤ momentum < 1, 0 ≤ ema < 1, 0 ≤ label_smoothing < 1."""
     if not isinstance(recipe, Mapping):
         raise TypeError(f"{owner}: recipe must be a mapping, got {type(recipe).__name__}")
     unknown = set(recipe) - set(RECIPE_KEYS)
@@ -101,14 +102,15 @@ def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
         else:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and _in_range(key, v)
             want = {"lr": "> 0", "lr_decay": "in (0, 1]", "weight_decay": ">= 0",
-                    "momentum": "in [0, 1)", "ema": "in [0, 1)"}[key]  # fmt: skip
+                    "momentum": "in [0, 1)", "ema": "in [0, 1)",
+                    "label_smoothing": "in [0, 1)"}[key]  # fmt: skip
         if not ok:
             raise ValueError(f"{owner}: recipe {key} must be {want}, got {v!r}")
 
 
 def _in_range(key: str, v: float) -> bool:
     return {"lr": v > 0, "lr_decay": 0 < v <= 1, "weight_decay": v >= 0,
-            "momentum": 0 <= v < 1, "ema": 0 <= v < 1}[key]  # fmt: skip
+            "momentum": 0 <= v < 1, "ema": 0 <= v < 1, "label_smoothing": 0 <= v < 1}[key]  # fmt: skip
 
 
 @dataclass(frozen=True)
