@@ -13,9 +13,8 @@ import torch
 
 from gconv.cli import main
 from gconv.data import SphericalMNIST
-from gconv.experiments import get_datamodule, list_augmentations
+from gconv.experiments import TrainConfig, evaluate, get_datamodule, list_augmentations, train
 from gconv.experiments._spherical_dm import model_points
-from gconv.experiments._train import TrainConfig, evaluate, train
 from gconv.groups import IcoGrid
 
 pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail under CI

@@ -155,7 +155,8 @@ def _write_record(args: argparse.Namespace, rec: dict) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from ._train import CheckpointError, evaluate
+    from ._checkpoint import CheckpointError
+    from ._evaluate import evaluate
 
     try:
         rec = evaluate(

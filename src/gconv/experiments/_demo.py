@@ -26,8 +26,9 @@ from .._util import print_table
 from ..equivariance import check_equivariance
 from ..groups import rotate_image
 from ._datamodule import DataModule, get_datamodule
+from ._evaluate import load_classifier
 from ._plots import plot_rotation_curve
-from ._train import TrainConfig, load_classifier, train
+from ._train import TrainConfig, train
 
 __all__ = ["DEMO_BUDGET", "pick_digit", "rotation_curve", "training_demo"]
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Trainer construction, one training run (fit, resume, test), checkpoint loading, evaluation.
+"""Trainer construction and one training run (fit, resume, test); loading a checkpoint's module
+and evaluating it: ``_evaluate.py``.
 
 Layout of a run directory ``out``: ``checkpoints/last.ckpt`` (every epoch, what ``resume``
 picks up), ``checkpoints/best-<epoch>.ckpt`` (lowest validation error — the model that is
@@ -18,21 +19,19 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 
 from .._util import atomic_write_text
-from ..nn import recompute_batch_norm
 from ._augment import derive_seed
 from ._callbacks import (
     EpochLearningRate,
     EpochLines,
     RecomputeBatchNorm,
     Throughput,
-    batches_as_in_run,
     progress_bar,
     quiet_lightning,
     run_loggers,
@@ -54,18 +53,12 @@ from ._run_files import LAST, rank_zero
 from ._spec import DEFAULT_PRECISION, Precision, check_precision
 from ._tasks import TaskSpec, get_task
 
-if TYPE_CHECKING:
-    from ._module import Classifier
-
 __all__ = [
     "CheckpointError",
     "Throughput",
     "TrainConfig",
     "build_trainer",
-    "evaluate",
     "load_checkpoint",
-    "load_classifier",
-    "load_module",
     "train",
 ]
 
@@ -223,34 +216,6 @@ def build_trainer(
     )
 
 
-def load_module(
-    path: str | os.PathLike, task: str = "classification", live: bool = False
-) -> L.LightningModule:
-    """The ``task``'s LightningModule stored in a checkpoint (weights loaded): for a run with
-    ``optim ema`` the moving average, or with ``live=True`` the weights the optimiser stepped
-    (the checkpoint's ``current_model_state``; CheckpointError where there is none)."""
-    ckpt = load_checkpoint(path)
-    module = get_task(task).module_class()(**ckpt["hyper_parameters"])
-    key = "current_model_state" if live else "state_dict"  # load_checkpoint checked state_dict
-    if live and key not in ckpt:
-        raise CheckpointError(
-            f"{path}: no live weights (current_model_state) to evaluate: its run kept no "
-            "moving average of the weights (optim ema), so its weights are the live ones"
-        )
-    try:
-        module.load_state_dict(ckpt[key])
-    except RuntimeError as e:
-        raise CheckpointError(
-            f"{path}: weights do not fit model {module.hparams.model!r}: {e}"
-        ) from None
-    return module
-
-
-def load_classifier(path: str | os.PathLike, live: bool = False) -> Classifier:
-    """The ``Classifier`` stored in a checkpoint (``load_module(path, "classification", live)``)."""
-    return cast("Classifier", load_module(path, "classification", live))
-
-
 def _checkpoint_dir(out: str | os.PathLike) -> Path:
     return Path(out) / "checkpoints"
 
@@ -356,62 +321,3 @@ def _model_kwargs(cfg: TrainConfig) -> dict[str, Any]:
 def _epoch_of(path: str) -> int:
     stem = Path(path).stem
     return int(stem.split("-")[-1]) if stem.startswith("best-") else -1
-
-
-def evaluate(
-    checkpoint: str | os.PathLike,
-    data: str = "rotmnist",
-    limit_test: int | None = None,
-    batch_size: int = 500,
-    progress: bool = True,
-    data_kwargs: dict[str, Any] | None = None,
-    accelerator: str = "cpu",
-    bn_recompute: tuple[int, int, int | None] | None = None,
-    live: bool = False,
-) -> dict:
-    """Test error and error per input-angle bin of a checkpoint on ``data``'s test split;
-    ``data_kwargs`` go to the data module (spherical data: ``test_rotate=("NR", "R")`` adds
-    ``test_r_error``, ``bandwidth`` the run's grid). ``test_names`` names the test sets;
-    ``accelerator`` is Lightning's (``"cpu"``, ``"gpu"``, ``"auto"``; one device).
-    ``bn_recompute=(batches, batch_size, limit_train)``: first recompute the batch norms'
-    statistics as a run at that batch size and training limit with ``bn_recompute=batches``
-    does before validating the checkpoint's epoch (``gconv.nn.recompute_batch_norm`` over
-    :func:`~gconv.experiments._callbacks.batches_as_in_run`). ``live``: a run with ``optim
-    ema`` is tested with the weights the optimiser stepped, not their average
-    (:func:`load_module`)."""
-    quiet_lightning()
-    module = load_classifier(checkpoint, live)
-    hp = dict(module.hparams)
-    recomputed = None
-    if bn_recompute is not None:
-        batches, size, limit = bn_recompute
-        epoch = int(load_checkpoint(checkpoint)["epoch"])
-        inputs = batches_as_in_run(module, data, batches, size, epoch, limit, data_kwargs)
-        recompute_batch_norm(module, inputs)
-        recomputed = {"batches": batches, "batch_size": size, "limit_train": limit, "epoch": epoch}
-    dm = get_datamodule(data, model=hp["model"], model_kwargs=hp.get("model_kwargs"),
-                        limit_test=limit_test, eval_batch_size=batch_size,
-                        **(data_kwargs or {}))  # fmt: skip
-    bar = progress_bar(progress)
-    trainer = L.Trainer(
-        accelerator=accelerator,
-        devices=1,
-        logger=False,
-        callbacks=[bar] if bar else [],
-        enable_progress_bar=bar is not None,
-        enable_model_summary=False,
-        use_distributed_sampler=False,
-    )
-    t0 = time.perf_counter()
-    trainer.test(module, dm, verbose=False)
-    wall = time.perf_counter() - t0
-    names = list(getattr(dm, "test_names", ()))  # spherical: one per test set, equal sizes
-    return {
-        "model": hp["model"],
-        "params": module.num_params,
-        "images_per_s": module.test_results["test_n"] * max(1, len(names)) / wall,
-        "test_names": names,
-        **module.test_results,
-        **({"bn_recompute": recomputed} if recomputed else {}),
-        **({"weights": "live"} if live else {}),
-    }
