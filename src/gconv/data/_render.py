@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -117,7 +117,6 @@ def render(
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
-        from matplotlib.patches import Patch
     except ImportError as e:
         raise ImportError("render needs matplotlib: pip install 'gconv[experiments]'") from e
     if not isinstance(signals, torch.Tensor) or signals.ndim < 2 or signals.shape[0] < 1:
@@ -148,10 +147,7 @@ def render(
             if r == 0 and titles is not None:
                 axes[r, c].set_title(str(titles[c]), fontsize=8)
     if masks is not None:
-        names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
-        handles = [Patch(color=_COLORS[0], label="background")]
-        handles += [Patch(color=_COLORS[i + 1], label=names[i]) for i in range(10)]
-        fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
+        _legend(fig, class_names)
     if suptitle:
         fig.suptitle(suptitle, fontsize=9)
     buf = io.BytesIO()
@@ -160,6 +156,16 @@ def render(
     with atomic_write(path) as f:
         f.write(buf.getvalue())
     return path
+
+
+def _legend(fig: Any, class_names: Sequence[str] | None) -> None:
+    """The mask colours below the panels: background and the 10 classes."""
+    from matplotlib.patches import Patch
+
+    names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    handles = [Patch(color=_COLORS[0], label="background")]
+    handles += [Patch(color=_COLORS[i + 1], label=names[i]) for i in range(10)]
+    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
 
 
 def render_samples(
