@@ -268,10 +268,11 @@ class WeightEMA(WeightAveraging):
     ``WeightAveraging`` does the bookkeeping: validation (so the selection of the best epoch),
     every checkpoint's ``state_dict`` (so ``gconv evaluate`` and the test of the selected
     checkpoint) and the module after ``fit`` hold the averages; the live weights travel in the
-    checkpoints as ``current_model_state``, and a resumed fit continues both. Outside ``fit`` (``trainer.test(ckpt_path=…)`` after a fit, on the same
-    callback) a loaded checkpoint keeps its averages, where Lightning's callback would load
-    the live weights. With :class:`RecomputeBatchNorm` the statistics recomputed before each
-    validation are the average's, and the checkpoints keep them with it."""
+    checkpoints as ``current_model_state``, and a resumed fit continues both. Outside ``fit``
+    (``trainer.test(ckpt_path=…)`` after a fit, on the same callback) a loaded checkpoint keeps
+    its averages, where Lightning's callback would load the live weights. With
+    :class:`RecomputeBatchNorm` the statistics recomputed before each validation are the
+    average's, and the checkpoints keep them with it."""
 
     def __init__(self, decay: float) -> None:
         if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay < 1:

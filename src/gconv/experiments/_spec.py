@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -100,17 +100,21 @@ def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
             ok = isinstance(v, int) and not isinstance(v, bool) and v >= ints[key]
             want = f"an int >= {ints[key]}"
         else:
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and _in_range(key, v)
-            want = {"lr": "> 0", "lr_decay": "in (0, 1]", "weight_decay": ">= 0",
-                    "momentum": "in [0, 1)", "ema": "in [0, 1)",
-                    "label_smoothing": "in [0, 1)"}[key]  # fmt: skip
+            want, in_range = _RANGES[key]
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and in_range(v)
         if not ok:
             raise ValueError(f"{owner}: recipe {key} must be {want}, got {v!r}")
 
 
-def _in_range(key: str, v: float) -> bool:
-    return {"lr": v > 0, "lr_decay": 0 < v <= 1, "weight_decay": v >= 0,
-            "momentum": 0 <= v < 1, "ema": 0 <= v < 1, "label_smoothing": 0 <= v < 1}[key]  # fmt: skip
+#: the float recipe keys: what the message says and the test of a value
+_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "lr": ("> 0", lambda v: v > 0),
+    "lr_decay": ("in (0, 1]", lambda v: 0 < v <= 1),
+    "weight_decay": (">= 0", lambda v: v >= 0),
+    "momentum": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "ema": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "label_smoothing": ("in [0, 1)", lambda v: 0 <= v < 1),
+}
 
 
 @dataclass(frozen=True)
