@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _bn_stats_check import STATS, assert_recomputed_and_used
+from _bn_stats_check import RUN, STATS, assert_recomputed_and_used
 
 from gconv.cli import main
 from gconv.experiments import (
@@ -29,8 +29,7 @@ pytestmark = pytest.mark.usefixtures("mnist_root")  # real MNIST: skip, or fail 
 
 # Z2CNN has dropout and batch norms; no augmentation, so the recomputation's inputs are the
 # first training images as stored
-BASE = {"model": "z2cnn", "augment": "none", "limit_train": 96, "limit_val": 64,
-        "limit_test": 64, "batch_size": 32, "progress": False, "test": False, "seed": 5}  # fmt: skip
+BASE = {**RUN, "limit_test": 64}
 
 
 def _state(run: Path, name: str = "last.ckpt") -> dict[str, torch.Tensor]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _bn_stats_check import assert_recomputed_and_used
+from _bn_stats_check import RUN, assert_recomputed_and_used
 from lightning.pytorch.callbacks import Callback
 
 from gconv.cli import main
@@ -207,8 +207,6 @@ def test_with_bn_recompute_the_average_gets_its_own_statistics(tmp_path: Path) -
     """``bn_recompute`` beside ``ema``: the statistics recomputed before each validation are
     those of the averaged weights (recomputed again here from the selected checkpoint's
     weights over the same first 64 training images), and validation used them."""
-    base = {"model": "z2cnn", "augment": "none", "limit_train": 96, "limit_val": 64,
-            "batch_size": 32, "progress": False, "test": False, "seed": 5}  # fmt: skip
     rec = train(TrainConfig(epochs=2, out=str(tmp_path / "run"), bn_recompute=2,
-                            optim={"ema": DECAY}, **base))  # fmt: skip
+                            optim={"ema": DECAY}, **RUN))  # fmt: skip
     assert_recomputed_and_used(Path(rec["best_checkpoint"]), rec["val_error"])
