@@ -22,8 +22,7 @@ for test in ("R", "NR"):
     rows = {a: [err[a, s][test] for s in seeds] for a in ("plain", "ls")}
     rows["ls − plain"] = [b - a for a, b in zip(rows["plain"], rows["ls"], strict=True)]
     for arm, v in rows.items():
+        fmt = "+.2f" if arm == "ls − plain" else ".2f"  # differences carry their sign
         sd = statistics.stdev(v) if len(v) > 1 else float("nan")
-        cells = " | ".join(f"{x:+.2f}" if arm == "ls − plain" else f"{x:.2f}" for x in v)
-        mean = statistics.mean(v)
-        print(f"| {test} | {arm} | {cells} | {mean:+.2f} | {sd:.2f} |" if arm == "ls − plain"
-              else f"| {test} | {arm} | {cells} | {mean:.2f} | {sd:.2f} |")
+        cells = " | ".join(f"{x:{fmt}}" for x in v)
+        print(f"| {test} | {arm} | {cells} | {statistics.mean(v):{fmt}} | {sd:.2f} |")
