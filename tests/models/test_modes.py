@@ -10,8 +10,9 @@ at bandwidth 8 to keep this quick.
   what float32 gives to bfloat16 rounding through the depth of the model. Planar models larger
   than 28×28 run at half their side here (``_build(small=True)``): on a CPU without bfloat16
   matrix units (AVX2) autocast's convolutions are much slower than float32's (with
-  ``ONEDNN_MAX_CPU_ISA=AVX2`` on an AMX Xeon these 39 cases took 196 s in one process at full
-  size, 29 s at half), and the rounding under test does not depend on the image's size."""
+  ``ONEDNN_MAX_CPU_ISA=AVX2`` on an AMX Xeon these 39 cases took 195 s in one process at full
+  size, 29 s at half: ``results/bench/test_modes_bf16-avx2-2026-12-07-5883d6d.txt``), and the
+  rounding under test does not depend on the image's size."""
 
 from __future__ import annotations
 
