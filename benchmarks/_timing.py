@@ -121,21 +121,28 @@ def step_and_eval(
     x: torch.Tensor,
     labels: torch.Tensor,
     autocast: torch.dtype | None = None,
+    accumulate: int = 1,
 ) -> dict:
     """Arms ``train`` (one Adam step, lr 1e-3, cross-entropy of ``model(x)`` against ``labels``,
     per pixel where ``labels`` has pixel axes; train mode) and ``eval`` (a forward pass in eval
     mode without grad) on a fixed batch: the study step-time benchmarks time both. ``autocast``
     (e.g. ``torch.bfloat16``): forward and loss under ``torch.autocast`` in that dtype, the
-    backward outside it, as Lightning's ``bf16-mixed`` does."""
+    backward outside it, as Lightning's ``bf16-mixed`` does. ``accumulate`` K: the step's
+    forward and backward run on K equal parts of the batch in turn (each loss divided by K),
+    then one Adam step, as ``gconv train --optim accumulate=K`` at batch B/K."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     device = x.device.type
+    if accumulate < 1 or x.shape[0] % accumulate:
+        raise SystemExit(f"accumulate must divide the batch {x.shape[0]}, got {accumulate}")
+    parts = list(zip(x.chunk(accumulate), labels.chunk(accumulate), strict=True))
 
     def train() -> None:
         model.train()
         opt.zero_grad(set_to_none=True)
-        with torch.autocast(device, dtype=autocast, enabled=autocast is not None):
-            loss = torch.nn.functional.cross_entropy(model(x), labels)
-        loss.backward()
+        for xi, yi in parts:
+            with torch.autocast(device, dtype=autocast, enabled=autocast is not None):
+                loss = torch.nn.functional.cross_entropy(model(xi), yi) / accumulate
+            loss.backward()
         opt.step()
 
     def evaluate() -> None:

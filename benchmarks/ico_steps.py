@@ -5,7 +5,9 @@ project for the spherical studies' protocol.
 For each case (registered model, resolution r, batch B; optionally a width w that scales the
 model's ``channels`` argument, ``MODEL:R:W``, and builder arguments, ``MODEL:R:W:KEY=VALUE,…``)
 on random inputs ``(B, 1, 10·4^r + 2)`` (``precision=bf16-mixed`` among a case's arguments:
-forward and loss under ``torch.autocast`` in bfloat16, as ``gconv train --precision bf16-mixed``):
+forward and loss under ``torch.autocast`` in bfloat16, as ``gconv train --precision bf16-mixed``;
+``accumulate=K``: forward and backward on K parts of the batch, one Adam step, as ``gconv train
+--optim accumulate=K`` at batch B/K):
 a training step (zero_grad, forward, cross-entropy against fixed random labels — per vertex for
 segmentation —, backward, Adam step, lr 1e-3) and an evaluation forward (eval mode, no grad),
 the two interleaved (:func:`gconv.benchmark.time_interleaved`) after one warm-up call each,
@@ -24,6 +26,7 @@ Data generation, loading and checkpoints are not counted.
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4 ico-cnn:4:2
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 1 --cases ico-cnn:4 ico-cnn:4:1:downsample=blur
     PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --cases ico-cnn:4 ico-cnn:4:1:precision=bf16-mixed
+    PYTHONPATH=src python benchmarks/ico_steps.py --threads 2 --batch 256 --cases ico-cnn:4:1:precision=bf16-mixed ico-cnn:4:1:precision=bf16-mixed,accumulate=8
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt
     PYTHONPATH=src python benchmarks/ico_steps.py --plan results/bench/ico_steps-<…>.txt --budget cpu-10k
 """
@@ -61,7 +64,12 @@ SEEDS = 3
 
 
 def _arms(
-    model: nn.Module, r: int, batch: int, seg: bool, precision: str = "32-true"
+    model: nn.Module,
+    r: int,
+    batch: int,
+    seg: bool,
+    precision: str = "32-true",
+    accumulate: int = 1,
 ) -> dict[str, Callable[[], None]]:
     gen = torch.Generator().manual_seed(0)
     v = 10 * 4**r + 2
@@ -69,7 +77,7 @@ def _arms(
     y = torch.randint(0, 11 if seg else 10, (batch, v) if seg else (batch,), generator=gen)
     if precision not in AUTOCAST:
         raise SystemExit(f"--cases: precision must be one of {list(AUTOCAST)}, got {precision!r}")
-    return step_and_eval(model, x, y, AUTOCAST[precision])
+    return step_and_eval(model, x, y, AUTOCAST[precision], accumulate)
 
 
 def _channels(name: str, width: float) -> dict:
@@ -89,10 +97,11 @@ def measure(
     torch.manual_seed(0)
     build = dict(kwargs or {})
     precision = str(build.pop("precision", "32-true"))  # the step's, not the builder's
+    accumulate = int(build.pop("accumulate", 1))  # likewise
     model = get_model(name, r=r, **_channels(name, width), **build)
     cpu: dict[str, list[float]] = {"train": [], "eval": []}
 
-    steps = _arms(model, r, batch, "seg" in name, precision)
+    steps = _arms(model, r, batch, "seg" in name, precision, accumulate)
     arms = {k: cpu_timed(fn, cpu[k]) for k, fn in steps.items()}
     load0 = os.getloadavg()[0]
     times = interleaved(arms, reps, warmup=1)

@@ -213,7 +213,9 @@ class KillSwitch(Callback):
 class MidEpochCheckpoint(Callback):
     """Writes ``path`` (the run's ``last.ckpt``) at the end of the first training batch at least
     ``minutes`` after the previous checkpoint of either kind (0: after every batch), never after
-    an epoch's last batch (the epoch's own checkpoint follows). Lightning saves the loop's
+    an epoch's last batch (the epoch's own checkpoint follows) and, under gradient accumulation
+    over K batches, only after an optimiser step (batch index + 1 a multiple of K: the summed
+    gradients are not in a checkpoint). Lightning saves the loop's
     progress and the training loader's place with it, so a resume continues with the next batch.
     Under DDP rank 0's clock decides for every rank (the save is collective). Off, with a
     warning, when the training loader cannot resume inside an epoch."""
@@ -257,6 +259,8 @@ class MidEpochCheckpoint(Callback):
         last = batch_idx + 1 >= trainer.num_training_batches
         if last or trainer.sanity_checking or not self.enabled:
             return
+        if (batch_idx + 1) % trainer.accumulate_grad_batches:
+            return  # inside an accumulation: a resume would lose the gradients summed so far
         due = time.monotonic() - self._last >= self.seconds
         if trainer.world_size > 1:
             due = bool(trainer.strategy.broadcast(due, src=0))

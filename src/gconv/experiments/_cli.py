@@ -86,7 +86,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                    help="optimiser options (default: Adam; optimizer=adam|adamw|sgd), e.g. "
                    "optimizer=sgd momentum=0.9 weight_decay=1e-3 lr_decay=0.8 lr_decay_from=15; "
                    "ema=0.999 validates, checkpoints and tests a moving average of the weights; "
-                   "label_smoothing=0.1 trains on smoothed targets")  # fmt: skip
+                   "label_smoothing=0.1 trains on smoothed targets; accumulate=8 steps "
+                   "once per 8 batches on their mean gradient")  # fmt: skip
     t.add_argument("--model-arg", nargs="+", metavar="KEY=VALUE", type=_model_arg,
                    help="arguments of the model's builder over its defaults, e.g. r=5 or "
                    "channels=12,24,24,36,36,48,96 (a comma list is a tuple)")  # fmt: skip

@@ -92,15 +92,16 @@ def check_optim(
     momentum: float = 0.9,
     ema: float = 0.0,
     label_smoothing: float = 0.0,
+    accumulate: int = 1,
 ) -> None:
     """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
-    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1, 0 ≤ ema < 1 and
-    0 ≤ label_smoothing < 1."""
+    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1, 0 ≤ ema < 1,
+    0 ≤ label_smoothing < 1 and accumulate is an int ≥ 1."""
     check_recipe(
         "task module",
         {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
          "optimizer": optimizer, "momentum": momentum, "ema": ema,
-         "label_smoothing": label_smoothing},
+         "label_smoothing": label_smoothing, "accumulate": accumulate},
     )  # fmt: skip
 
 
@@ -125,6 +126,12 @@ class WrappedNet(L.LightningModule):
     ``label_smoothing`` ε > 0 trains on the cross-entropy against the smoothed target
     (1 − ε)·one-hot(y) + ε/K over the K classes (:meth:`training_loss`; Szegedy et al. 2016);
     validation and test metrics are unchanged.
+    ``accumulate`` K > 1 sets the Trainer's ``accumulate_grad_batches`` to K when training
+    starts (:meth:`on_train_start`, a resume included): each optimiser step takes the mean of K
+    batches' gradients (each batch's loss divided by K), as one batch K times larger would for
+    a network without batch norms; batch norms normalise each batch of ``batch_size`` alone.
+    An epoch whose batch count is not a multiple of K ends with a step over its last, fewer
+    batches, still divided by K (Lightning's rule; Adam's step hardly depends on the scale).
     """
 
     net: nn.Module
@@ -165,9 +172,12 @@ class WrappedNet(L.LightningModule):
         return [WeightEMA(decay)] if decay else []
 
     def on_train_start(self) -> None:
-        """Set the epoch schedule to the trainer's epoch, after a resume has restored both: a
-        no-op when the checkpoint held the scheduler's state (or on a fresh start); for a
-        checkpoint without it, lr(e) as above from the checkpoint's epoch e instead of e = 0."""
+        """Set the Trainer's gradient accumulation to ``accumulate`` (when > 1), and the epoch
+        schedule to the trainer's epoch, after a resume has restored both: a no-op when the
+        checkpoint held the scheduler's state (or on a fresh start); for a checkpoint without
+        it, lr(e) as above from the checkpoint's epoch e instead of e = 0."""
+        if (k := self.hparams.get("accumulate", 1)) > 1:
+            self.trainer.accumulate_grad_batches = k
         epoch = self.trainer.current_epoch
         for config in self.trainer.lr_scheduler_configs:
             sched = config.scheduler
@@ -208,11 +218,19 @@ class Classifier(WrappedNet):
         momentum: float = 0.9,
         ema: float = 0.0,
         label_smoothing: float = 0.0,
+        accumulate: int = 1,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
         check_optim(
-            lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema, label_smoothing
+            lr_decay,
+            lr_decay_from,
+            weight_decay,
+            optimizer,
+            momentum,
+            ema,
+            label_smoothing,
+            accumulate,
         )
         self.save_hyperparameters(ignore=["net"])
         self.net = net

@@ -82,11 +82,19 @@ class Segmenter(WrappedNet):
         momentum: float = 0.9,
         ema: float = 0.0,
         label_smoothing: float = 0.0,
+        accumulate: int = 1,
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
         check_optim(
-            lr_decay, lr_decay_from, weight_decay, optimizer, momentum, ema, label_smoothing
+            lr_decay,
+            lr_decay_from,
+            weight_decay,
+            optimizer,
+            momentum,
+            ema,
+            label_smoothing,
+            accumulate,
         )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")

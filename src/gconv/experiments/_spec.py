@@ -55,10 +55,12 @@ _BUILTIN = "gconv.experiments.studies"
 #: (:data:`OPTIMIZERS`: "adam", "adamw", or "sgd" with heavy-ball ``momentum``), and ``ema``,
 #: the decay of a moving average of the weights that is validated, checkpointed and tested
 #: (0: none; :class:`~gconv.experiments._callbacks.WeightEMA`), and ``label_smoothing`` ε of the
-#: training loss (cross-entropy against (1 − ε)·one-hot + ε/K; 0: none)
+#: training loss (cross-entropy against (1 − ε)·one-hot + ε/K; 0: none), and ``accumulate``
+#: K, the batches whose gradients one optimiser step sums (their mean: the step of a batch
+#: ``batch_size`` × K, but batch norms see each batch of ``batch_size`` alone; 1: none)
 RECIPE_KEYS = (
     "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
-    "ema", "label_smoothing",
+    "ema", "label_smoothing", "accumulate",
 )  # fmt: skip
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: Lightning's precision settings a run may take: float32 (the default), float64, and mixed
@@ -86,13 +88,14 @@ def check_precision(owner: str, precision: object, accelerator: str | None = Non
 def check_recipe(owner: str, recipe: Mapping[str, Any]) -> None:
     """ValueError unless ``recipe`` holds only :data:`RECIPE_KEYS` with values in range:
     lr > 0, batch_size ≥ 1, 0 < lr_decay ≤ 1, lr_decay_from ≥ 0, weight_decay ≥ 0, optimizer
-    in :data:`OPTIMIZERS`, 0 ≤ momentum < 1, 0 ≤ ema < 1, 0 ≤ label_smoothing < 1."""
+    in :data:`OPTIMIZERS`, 0 ≤ momentum < 1, 0 ≤ ema < 1, 0 ≤ label_smoothing < 1, accumulate
+    an int ≥ 1."""
     if not isinstance(recipe, Mapping):
         raise TypeError(f"{owner}: recipe must be a mapping, got {type(recipe).__name__}")
     unknown = set(recipe) - set(RECIPE_KEYS)
     if unknown:
         raise ValueError(f"{owner}: recipe keys must be in {RECIPE_KEYS}, got {sorted(unknown)}")
-    ints = {"batch_size": 1, "lr_decay_from": 0}  # smallest allowed value
+    ints = {"batch_size": 1, "lr_decay_from": 0, "accumulate": 1}  # smallest allowed value
     for key, v in recipe.items():
         if key == "optimizer":
             ok, want = v in OPTIMIZERS, f"one of {OPTIMIZERS}"
