@@ -224,3 +224,21 @@ def test_public_70d_is_public_60_then_a_decay() -> None:
         lrs = [run.lr * optim["lr_decay"] ** max(0, e - optim["lr_decay_from"]) for e in range(70)]
         assert lrs[:60] == [5e-3] * 60 and lrs[60] == pytest.approx(3.5e-3, rel=1e-12)
         assert lrs[69] == pytest.approx(5e-3 * 0.7**10, rel=1e-12)
+
+
+def test_public_70d_ls_accumulates_public_70d_steps() -> None:
+    """``public-70d-ls-bf16``: ``public-70d``'s epochs, lr and schedule with steps of 256 digits
+    as 8 accumulated batches of 32, label smoothing 0.1, bfloat16, statistics recomputed over
+    80 batches of 32 (the 2,560 digits of ``public-70d``'s 10 batches of 256); other runs as
+    ``full-decay-bf16``'s (``full`` in bfloat16)."""
+    runs = _budget_runs("public-70d", "public-70d-ls-bf16", "full-decay-bf16")
+    for key, run in runs["public-70d-ls-bf16"].items():
+        if key[0] != "ico-cnn":
+            assert run == runs["full-decay-bf16"][key], key
+            continue
+        p70 = runs["public-70d"][key]
+        assert (run.epochs, run.lr, run.precision) == (p70.epochs, p70.lr, "bf16-mixed")
+        optim = dict(run.optim)
+        assert run.batch_size * optim.pop("accumulate") == p70.batch_size == 256
+        assert optim.pop("label_smoothing") == 0.1 and optim == dict(p70.optim)
+        assert run.bn_recompute * run.batch_size == p70.bn_recompute * p70.batch_size == 2560

@@ -193,6 +193,24 @@ SPHERICAL_CLS = register_study(
                 lr_decay=0.7,
                 lr_decay_from=59,
             ),
+            # ``public-70d``'s schedule with label smoothing 0.1 (pilot 7, results/pilot-ls.md:
+            # lower R error in four seeds of four at 10,000 digits), in bfloat16, and each step
+            # of 256 accumulated over 8 batches of 32 (1.6× faster per step than batch 256 on a
+            # 2-core Xeon, results/ico-plan.md; batch norms see batches of 32); statistics
+            # recomputed over 80 batches of 32 before each validation; issue 16's R/R target
+            "public-70d-ls-bf16": replace(
+                _with_recipe(
+                    _FULL,
+                    "ico-cnn",
+                    epochs=70,
+                    accumulate=8,
+                    bn_recompute=80,
+                    lr_decay=0.7,
+                    lr_decay_from=59,
+                    label_smoothing=0.1,
+                ),
+                precision="bf16-mixed",
+            ),
             # ``full-decay`` with the mean instead of the max in ico-cnn's invariant read-out
             # (``IcoCNN(pool="mean")``): pilot 4 (results/pilot-pool.md) lowered NR test error
             # in every seed at 10,000 digits; this checks it on all training digits
