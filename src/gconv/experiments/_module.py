@@ -27,9 +27,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
 from ._callbacks import WeightEMA
-from ._spec import check_recipe
+from ._spec import RECIPE_KEYS, check_recipe
 
-__all__ = ["AngleBinnedError", "Classifier", "check_optim"]
+__all__ = ["AngleBinnedError", "Classifier", "OPTIM_KEYS"]
 
 
 class AngleBinnedError(Metric):
@@ -84,25 +84,8 @@ def resolve_net(
     return net, aug
 
 
-def check_optim(
-    lr_decay: float,
-    lr_decay_from: int,
-    weight_decay: float,
-    optimizer: str = "adam",
-    momentum: float = 0.9,
-    ema: float = 0.0,
-    label_smoothing: float = 0.0,
-    accumulate: int = 1,
-) -> None:
-    """ValueError unless 0 < lr_decay ≤ 1, lr_decay_from is an int ≥ 0, weight_decay ≥ 0,
-    optimizer is "adam", "adamw" or "sgd", 0 ≤ momentum < 1, 0 ≤ ema < 1,
-    0 ≤ label_smoothing < 1 and accumulate is an int ≥ 1."""
-    check_recipe(
-        "task module",
-        {"lr_decay": lr_decay, "lr_decay_from": lr_decay_from, "weight_decay": weight_decay,
-         "optimizer": optimizer, "momentum": momentum, "ema": ema,
-         "label_smoothing": label_smoothing, "accumulate": accumulate},
-    )  # fmt: skip
+#: the task modules' optimiser options: the recipe keys but the run's lr and batch size
+OPTIM_KEYS = tuple(k for k in RECIPE_KEYS if k not in ("lr", "batch_size"))
 
 
 class WrappedNet(L.LightningModule):
@@ -167,6 +150,12 @@ class WrappedNet(L.LightningModule):
         the module's ``label_smoothing`` ε (0 if unset): (1 − ε)·CE + ε·mean_k(−log p_k)."""
         return F.cross_entropy(logits, y, label_smoothing=self.hparams.get("label_smoothing", 0.0))
 
+    def check_optim(self) -> None:
+        """ValueError unless the saved optimiser options are in range (0 < lr_decay ≤ 1,
+        lr_decay_from an int ≥ 0, weight_decay ≥ 0, optimizer "adam", "adamw" or "sgd",
+        0 ≤ momentum < 1, 0 ≤ ema < 1, 0 ≤ label_smoothing < 1, accumulate an int ≥ 1)."""
+        check_recipe("task module", {k: self.hparams[k] for k in OPTIM_KEYS if k in self.hparams})
+
     def configure_callbacks(self) -> list[Callback]:
         decay = self.hparams.get("ema", 0.0)
         return [WeightEMA(decay)] if decay else []
@@ -222,17 +211,8 @@ class Classifier(WrappedNet):
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "image", augment, lr)
-        check_optim(
-            lr_decay,
-            lr_decay_from,
-            weight_decay,
-            optimizer,
-            momentum,
-            ema,
-            label_smoothing,
-            accumulate,
-        )
         self.save_hyperparameters(ignore=["net"])
+        self.check_optim()
         self.net = net
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
         self.test_acc = MulticlassAccuracy(num_classes, average="micro")

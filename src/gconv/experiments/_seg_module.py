@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ._augment import STREAMS, derive_seed, seeded_generator
-from ._module import WrappedNet, check_optim, resolve_net
+from ._module import WrappedNet, resolve_net
 from ._seg_metrics import area_element, confusion_matrix, metrics_from_confusion
 
 __all__ = ["Segmenter"]
@@ -86,19 +86,10 @@ class Segmenter(WrappedNet):
     ) -> None:
         super().__init__()
         net, self._augment = resolve_net(model, model_kwargs, net, "s2", augment, lr)
-        check_optim(
-            lr_decay,
-            lr_decay_from,
-            weight_decay,
-            optimizer,
-            momentum,
-            ema,
-            label_smoothing,
-            accumulate,
-        )
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.save_hyperparameters(ignore=["net"])
+        self.check_optim()
         self.net = net
         self._val = _Confusion(num_classes)
         self._test: list[_Confusion] = []
