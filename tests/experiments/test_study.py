@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gconv.experiments import RunSpec, merge, plan, run_study, select_shard
-from gconv.experiments._study import csv_path, read_rows, write_rows
+from gconv.experiments._shards import csv_path
+from gconv.experiments._study import read_rows, write_rows
 
 
 class FakeRunner:

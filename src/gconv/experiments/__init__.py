@@ -88,7 +88,8 @@ _WHERE = {
         "train",
     ),
     "_evaluate": ("evaluate", "load_classifier", "load_module"),
-    "_study": ("RunSpec", "merge", "parse_shard", "plan", "run_study", "select_shard"),
+    "_study": ("RunSpec", "merge", "plan", "run_study"),
+    "_shards": ("parse_shard", "select_shard"),
     "_plots": ("plot_angle_error", "plot_rotation_curve", "save_figure"),
     "_demo": ("training_demo",),
     "_seg_metrics": (

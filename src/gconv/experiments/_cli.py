@@ -242,7 +242,8 @@ def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
 
 
 def _plan(args: argparse.Namespace) -> list:
-    from ._study import parse_shard, plan, select_shard
+    from ._shards import parse_shard, select_shard
+    from ._study import plan
 
     shard = parse_shard(args.shard) if args.shard else None
     spec = get_study(args.study)
@@ -295,7 +296,8 @@ def _statuses(study: str, out: str, runs: list) -> list[list]:
     skipped), resumable from its checkpoint (epochs and batches done) or new."""
     from pathlib import Path
 
-    from ._study import _row_key, checkpoint_progress, csv_path, read_rows, shard_paths
+    from ._shards import csv_path, shard_paths
+    from ._study import _row_key, checkpoint_progress, read_rows
 
     files = [csv_path(out, study), *shard_paths(out, study)]
     done = {_row_key(r): f.name for f in files for r in read_rows(f)}
@@ -315,7 +317,8 @@ def _statuses(study: str, out: str, runs: list) -> list[list]:
 def _rewrite_report(study: str, out: str) -> int:
     """``--report``: the report and figures of ``out/<study>.csv`` written anew."""
     from ._report import write_report
-    from ._study import _log_report, csv_path, read_rows, shard_paths
+    from ._shards import csv_path, shard_paths
+    from ._study import _log_report, read_rows
 
     path = csv_path(out, study)
     if not path.is_file():
@@ -342,7 +345,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
                     title=f"planned runs (status from {args.out})")  # fmt: skip
         return 0
     from ._run_files import rank_zero
-    from ._study import csv_path, default_runner, parse_shard, run_study
+    from ._shards import csv_path, parse_shard
+    from ._study import default_runner, run_study
 
     shard = parse_shard(args.shard) if args.shard else None
     spec = get_study(args.study)

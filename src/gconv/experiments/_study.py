@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from .._util import atomic_write_text, check_positive_int, file_lock
 from ._conditions import CONDITION_COLUMNS
 from ._report import write_report
 from ._run_files import RESUME_ORDER, rank_zero
+from ._shards import check_shard, csv_path, shard_paths
 from ._spec import (
     DEFAULT_PRECISION,
     PER_MODEL_DATA,
@@ -37,14 +38,10 @@ from ._spec import (
 __all__ = [
     "RunSpec",
     "checkpoint_progress",
-    "csv_path",
     "merge",
-    "parse_shard",
     "plan",
     "read_rows",
     "run_study",
-    "select_shard",
-    "shard_paths",
     "write_report",
     "write_rows",
 ]
@@ -209,44 +206,6 @@ def _budget_kwargs(budget: Budget | None, model: str) -> dict[str, Any]:
     }
 
 
-def _check_shard(owner: str, k: object, n: object) -> None:
-    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (k, n))
-    if not ok or not 0 <= k < n:  # type: ignore[operator]
-        raise ValueError(f"{owner}: shard K/N needs ints 0 <= K < N, got K={k!r}, N={n!r}")
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"K/N"`` → ``(K, N)`` with ``0 <= K < N``.
-
-    >>> parse_shard("1/4")
-    (1, 4)
-    """
-    try:
-        k, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise ValueError(f"shard must look like K/N (e.g. 0/4), got {text!r}") from None
-    if not 0 <= k < n:
-        raise ValueError(f"shard K/N needs 0 <= K < N, got {text!r}")
-    return k, n
-
-
-def select_shard(runs: Iterable[RunSpec], k: int, n: int) -> list[RunSpec]:
-    """The runs with ``index mod n == k``."""
-    _check_shard("select_shard", k, n)
-    return [r for r in runs if r.index % n == k]
-
-
-def csv_path(out: str | os.PathLike, study: str, shard: tuple[int, int] | None = None) -> Path:
-    """``out/<study>.csv`` or ``out/<study>.shard-K-of-N.csv``."""
-    tail = f".shard-{shard[0]}-of-{shard[1]}" if shard else ""
-    return Path(out) / f"{study}{tail}.csv"
-
-
-def shard_paths(out: str | os.PathLike, study: str) -> list[Path]:
-    """Every ``<study>.shard-K-of-N.csv`` in ``out``, sorted."""
-    return sorted(Path(out).glob(f"{study}.shard-*-of-*.csv"))
-
-
 def read_rows(path: str | os.PathLike) -> list[dict[str, str]]:
     """Rows of a study CSV (strings); ``[]`` if the file does not exist."""
     path = Path(path)
@@ -323,7 +282,7 @@ def run_study(
     """Run ``runs`` (already sharded by the caller) not yet in the study CSV, appending one row
     per run; unsharded studies then write the report. Returns the CSV's rows."""
     if shard is not None:
-        _check_shard("run_study", *shard)
+        check_shard("run_study", *shard)
     if not callable(runner):
         raise TypeError(f"run_study: runner must be callable, got {type(runner).__name__}")
     path = csv_path(out, study, shard)
