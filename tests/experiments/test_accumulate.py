@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import torch
@@ -17,39 +18,48 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from gconv.cli import main
-from gconv.experiments import Classifier, Segmenter, TrainConfig, load_checkpoint
+from gconv.experiments import Classifier, Segmenter, TrainConfig, WeightEMA, load_checkpoint
 from gconv.experiments._checkpoint import MidEpochCheckpoint
 from gconv.experiments._spec import check_recipe
 from gconv.experiments._train import build_trainer
 
 
-def _fit(tmp: Path, batch: int, accumulate: int) -> tuple[nn.Module, int]:
-    """One epoch over 24 fixed samples (in order) in float64: the net and the optimiser steps."""
+def _fit(tmp: Path, batch: int, accumulate: int, **options: float) -> tuple[nn.Module, Any]:
+    """One epoch over 24 fixed samples (in order) in float64: the net and the trainer."""
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(24, 1, 8, 8, generator=gen, dtype=torch.float64)
     y = torch.randint(0, 10, (24,), generator=gen)
     torch.manual_seed(1)  # the same initial weights in every call
     net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10))
-    module = Classifier(net=net, augment="none", lr=1e-2, accumulate=accumulate)
+    module = Classifier(net=net, augment="none", lr=1e-2, accumulate=accumulate, **options)
     cfg = TrainConfig(out=str(tmp), epochs=1, precision="64-true", checkpoint_minutes=None,
                       progress=False)  # fmt: skip
     trainer = build_trainer(cfg)
     data = TensorDataset(x, y)
     trainer.fit(module, DataLoader(data, batch_size=batch), DataLoader(data, batch_size=24))
-    return module.net, trainer.global_step
+    return module.net, trainer
 
 
 def test_accumulated_steps_equal_one_larger_batch(tmp_path: Path) -> None:
     """3 batches of 4, accumulated, step as one batch of 12 (two steps in the epoch); the mean
     of the three batch losses' gradients is the batch of 12's up to rounding (float64)."""
-    big, big_steps = _fit(tmp_path / "big", 12, 1)
-    acc, acc_steps = _fit(tmp_path / "acc", 4, 3)
-    plain, plain_steps = _fit(tmp_path / "plain", 4, 1)
-    assert (big_steps, acc_steps, plain_steps) == (2, 2, 6)
+    big, big_trainer = _fit(tmp_path / "big", 12, 1)
+    acc, acc_trainer = _fit(tmp_path / "acc", 4, 3)
+    plain, plain_trainer = _fit(tmp_path / "plain", 4, 1)
+    steps = [t.global_step for t in (big_trainer, acc_trainer, plain_trainer)]
+    assert steps == [2, 2, 6]
     for (name, a), b, c in zip(acc.state_dict().items(), big.state_dict().values(),
                                plain.state_dict().values(), strict=True):  # fmt: skip
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=name)
         assert (c - b).abs().max() > 1e-4, name  # six steps of 4 are another training
+
+
+def test_the_weight_average_counts_optimiser_steps(tmp_path: Path) -> None:
+    """``ema`` with K = 3: the moving average is updated after each of the 2 optimiser steps,
+    not after each of the 6 batches."""
+    _, trainer = _fit(tmp_path, 4, 3, ema=0.5)
+    ema = next(c for c in trainer.callbacks if isinstance(c, WeightEMA))
+    assert trainer.global_step == 2 and int(ema._average_model.n_averaged) == 2
 
 
 def test_mid_epoch_checkpoint_waits_for_an_optimiser_step() -> None:
