@@ -228,13 +228,13 @@ def _model_kwargs(model: str, items: list[tuple[str, object]] | None) -> dict[st
 def _optim(items: list[tuple[str, object]] | None) -> dict[str, object]:
     """The task module's optimiser options from ``--optim`` (recipe keys but lr and
     batch_size, which have their own flags); ValueError naming a bad key or value."""
-    from ._spec import RECIPE_KEYS, check_recipe
+    from ._spec import OPTIM_KEYS, check_recipe
 
     optim = dict(items or ())
     own = sorted(set(optim) & {"lr", "batch_size"})
     if own:
         raise ValueError(f"--optim: set {own} with their own flags (--lr, --batch-size)")
-    keys = [k for k in RECIPE_KEYS if k not in ("lr", "batch_size")]
+    keys = list(OPTIM_KEYS)
     if set(optim) - set(keys):
         raise ValueError(f"--optim: keys must be in {keys}, got {sorted(optim)}")
     check_recipe("--optim", optim)

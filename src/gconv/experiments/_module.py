@@ -27,9 +27,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 
 from ._augment import STREAMS, derive_seed, get_augmentation, seeded_generator
 from ._callbacks import WeightEMA
-from ._spec import RECIPE_KEYS, check_recipe
+from ._spec import OPTIM_KEYS, check_recipe
 
-__all__ = ["AngleBinnedError", "Classifier", "OPTIM_KEYS"]
+__all__ = ["AngleBinnedError", "Classifier"]
 
 
 class AngleBinnedError(Metric):
@@ -82,10 +82,6 @@ def resolve_net(
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr}")
     return net, aug
-
-
-#: the task modules' optimiser options: the recipe keys but the run's lr and batch size
-OPTIM_KEYS = tuple(k for k in RECIPE_KEYS if k not in ("lr", "batch_size"))
 
 
 class WrappedNet(L.LightningModule):

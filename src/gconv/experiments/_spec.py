@@ -23,6 +23,7 @@ from ._decision import DecisionRule
 
 __all__ = [
     "recipe_digest",
+    "OPTIM_KEYS",
     "RECIPE_KEYS",
     "PRECISIONS",
     "Precision",
@@ -62,6 +63,9 @@ RECIPE_KEYS = (
     "lr", "batch_size", "lr_decay", "lr_decay_from", "weight_decay", "optimizer", "momentum",
     "ema", "label_smoothing", "accumulate",
 )  # fmt: skip
+#: the task modules' optimiser options (``--optim``): the recipe keys but the run's lr and
+#: batch size, which are run fields with their own flags
+OPTIM_KEYS = tuple(k for k in RECIPE_KEYS if k not in ("lr", "batch_size"))
 OPTIMIZERS = ("adam", "adamw", "sgd")
 #: Lightning's precision settings a run may take: float32 (the default), float64, and mixed
 #: precision (``torch.autocast`` in bfloat16 / float16; the spherical layers keep float32 there)
