@@ -94,7 +94,7 @@ def saved_mib(model: nn.Module, x: torch.Tensor) -> float:
     return sum(seen.values()) / 2**20
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--baseline", nargs="+", default=["main"],
                    help="git commits or branches to compare with (the first is the reference)")  # fmt: skip
@@ -108,7 +108,50 @@ def main() -> None:
     p.add_argument("--precision", choices=list(AUTOCAST), default="32-true",
                    help="bf16-mixed: forward and loss under bfloat16 autocast (as `gconv train`)")  # fmt: skip
     add_record_args(p)
-    args = p.parse_args()
+    return p.parse_args()
+
+
+def _models(args: argparse.Namespace, kw: dict, commits: list[str], tmp: Path) -> dict:
+    """This tree's model and each baseline's, all with this tree's initial weights."""
+    torch.manual_seed(0)
+    models = {"tree": get_model(args.model, r=args.r, **kw)}
+    for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
+        base = load_baseline(ref, tmp, f"gconv_base{i}")
+        models[commit] = base.get_model(args.model, r=args.r, **kw)
+        models[commit].load_state_dict(models["tree"].state_dict())
+    return models
+
+
+def _timings(
+    models: dict, x: torch.Tensor, y: torch.Tensor, autocast: torch.dtype | None, reps: int,
+    ref: str,
+) -> None:  # fmt: skip
+    """Interleaved training steps and evaluations of every model; medians and ratios to ``ref``."""
+    cpu: dict[str, list[float]] = {}
+    arms = {}
+    for name, model in models.items():
+        for kind, fn in step_and_eval(model, x, y, autocast).items():
+            cpu[f"{kind} {name}"] = []
+            arms[f"{kind} {name}"] = cpu_timed(fn, cpu[f"{kind} {name}"])
+    load0 = os.getloadavg()
+    times = interleaved(arms, reps, warmup=2)
+    load1 = os.getloadavg()
+    print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
+          f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")  # fmt: skip
+    print(f"{'arm':<14} {'median s':>9} {'fastest':>8} {'cpu med':>8}   all (sorted)")
+    for k in sorted(arms):
+        c = cpu[k][2:]  # drop the warm-up calls
+        print(f"{k:<14} {statistics.median(times[k]):9.4f} {times[k][0]:8.4f} "
+              f"{statistics.median(c):8.4f}   " + " ".join(f"{t:.3f}" for t in times[k]))  # fmt: skip
+    for kind in ("train", "eval"):
+        for name in [m for m in models if m != ref]:
+            n, o = (statistics.median(times[f"{kind} {a}"]) for a in (name, ref))
+            nc, oc = (statistics.median(cpu[f"{kind} {a}"][2:]) for a in (name, ref))
+            print(f"{kind}: {name}/{ref} median wall {n / o:.3f}, median cpu {nc / oc:.3f}")
+
+
+def main() -> None:
+    args = _args()
     kw = builder_args(args.model_arg, "--model-arg")
     torch.set_num_threads(args.threads)
     commits = [
@@ -120,12 +163,7 @@ def main() -> None:
     autocast = AUTOCAST[args.precision]
     name += f"-{args.precision}" if autocast else ""
     with tempfile.TemporaryDirectory() as tmp, recorded(f"ico_ab_{name}", args):
-        torch.manual_seed(0)
-        models = {"tree": get_model(args.model, r=args.r, **kw)}
-        for i, (ref, commit) in enumerate(zip(args.baseline, commits, strict=True)):
-            base = load_baseline(ref, Path(tmp), f"gconv_base{i}")
-            models[commit] = base.get_model(args.model, r=args.r, **kw)
-            models[commit].load_state_dict(models["tree"].state_dict())
+        models = _models(args, kw, commits, Path(tmp))
         gen = torch.Generator().manual_seed(0)
         v = 10 * 4**args.r + 2
         x = torch.randn(args.batch, 1, v, generator=gen)
@@ -140,28 +178,7 @@ def main() -> None:
                   agreement(models["tree"], models[commit], x, y))  # fmt: skip
         print(f"saved for backward (one training forward, batch {args.batch}):",
               ", ".join(f"{k} {saved_mib(m, x):.1f} MiB" for k, m in models.items()))  # fmt: skip
-        cpu: dict[str, list[float]] = {}
-        arms = {}
-        for name, model in models.items():
-            for kind, fn in step_and_eval(model, x, y, autocast).items():
-                cpu[f"{kind} {name}"] = []
-                arms[f"{kind} {name}"] = cpu_timed(fn, cpu[f"{kind} {name}"])
-        load0 = os.getloadavg()
-        times = interleaved(arms, args.reps, warmup=2)
-        load1 = os.getloadavg()
-        print(f"load average before {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}, "
-              f"after {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")  # fmt: skip
-        print(f"{'arm':<14} {'median s':>9} {'fastest':>8} {'cpu med':>8}   all (sorted)")
-        for k in sorted(arms):
-            c = cpu[k][2:]  # drop the warm-up calls
-            print(f"{k:<14} {statistics.median(times[k]):9.4f} {times[k][0]:8.4f} "
-                  f"{statistics.median(c):8.4f}   " + " ".join(f"{t:.3f}" for t in times[k]))  # fmt: skip
-        ref = commits[0]
-        for kind in ("train", "eval"):
-            for name in [m for m in models if m != ref]:
-                n, o = (statistics.median(times[f"{kind} {a}"]) for a in (name, ref))
-                nc, oc = (statistics.median(cpu[f"{kind} {a}"][2:]) for a in (name, ref))
-                print(f"{kind}: {name}/{ref} median wall {n / o:.3f}, median cpu {nc / oc:.3f}")
+        _timings(models, x, y, autocast, args.reps, commits[0])
 
 
 if __name__ == "__main__":
