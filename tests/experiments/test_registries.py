@@ -14,6 +14,7 @@ from gconv.experiments import (
     Arm,
     Budget,
     StudySpec,
+    TrainConfig,
     _augment,
     _datamodule,
     _spec,
@@ -30,6 +31,7 @@ from gconv.experiments import (
     register_task,
     render_report,
     seeded_generator,
+    train,
 )
 from gconv.experiments._study import read_rows
 
@@ -55,6 +57,19 @@ def test_classification_task():
         get_task("detection")
     with pytest.raises(ValueError, match="already registered"):
         register_task(task)
+
+
+def test_a_task_refuses_arguments_its_module_does_not_take(tmp_path):
+    """The GAN sets its own optimisers: ``--optim ema=…`` is refused with the task's name, the
+    refused and the accepted arguments, before the run folder is written."""
+    out = tmp_path / "run"
+    cfg = TrainConfig(model="gan-d-p4", data="rotmnist", task="generative", out=str(out),
+                      optim={"ema": 0.9}, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"task 'generative' \(GAN\) takes no \['ema'\]; its "
+                       r"arguments: \['augment', 'lr', 'model'"):  # fmt: skip
+        train(cfg)
+    assert not out.exists()
+    assert get_task("classification").build(model="z2cnn", ema=0.9).hparams["ema"] == 0.9
 
 
 def test_augmentations_per_input_kind(monkeypatch):

@@ -11,6 +11,7 @@ Importing this module imports no extras (the module class is imported when first
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +61,19 @@ class TaskSpec:
         return getattr(importlib.import_module(mod), cls)
 
     def build(self, **hparams: Any) -> Any:
-        """A fresh module: ``module_class()(**{module_kwargs, hparams})``."""
-        return self.module_class()(**{**self.module_kwargs, **hparams})
+        """A fresh module: ``module_class()(**{module_kwargs, hparams})``; a ValueError naming
+        the task, the arguments its module does not take and those it does (e.g. ``--optim``
+        options for a task whose module sets its own optimisers)."""
+        cls, kwargs = self.module_class(), {**self.module_kwargs, **hparams}
+        params = inspect.signature(cls).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            unknown = sorted(set(kwargs) - set(params))
+            if unknown:
+                raise ValueError(
+                    f"task {self.name!r} ({cls.__name__}) takes no {unknown}; its arguments: "
+                    f"{sorted(params)}"
+                )
+        return cls(**kwargs)
 
 
 _REGISTRY: Registry[TaskSpec] = Registry("task", TaskSpec)

@@ -233,7 +233,6 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
     recipe = {k: v for k, v in asdict(cfg).items() if k not in _NOT_RECIPE}
     if recipe["precision"] == DEFAULT_PRECISION:  # as in runs recorded before the field
         del recipe["precision"]
-    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero())
     torch.manual_seed(derive_seed(cfg.seed, _INIT_STREAM))
     module = task.build(
         model=cfg.model, model_kwargs=_model_kwargs(cfg), lr=cfg.lr, augment=cfg.augment,
@@ -243,6 +242,8 @@ def train(cfg: TrainConfig, callbacks: list[Callback] | tuple[Callback, ...] = (
         "batch_size": cfg.batch_size, "seed": cfg.seed, "limit_train": cfg.limit_train,
         "limit_val": cfg.limit_val, "limit_test": cfg.limit_test, **_datamodule_extras(cfg, task),
     })  # fmt: skip
+    # after the module and data module accepted their arguments: a refused run writes nothing
+    check_recipe(cfg.out, recipe, resuming=start is not None, write=rank_zero())
     trainer = build_trainer(cfg, callbacks, monitor=task.monitor)
     t0 = time.perf_counter()
     trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
